@@ -1,0 +1,112 @@
+//! `tenure explain`: what a metric will compute, in words, from the validated plan.
+
+use std::fmt::Write;
+
+use tenure::plan::{Align, MetricKind, Plan, RetentionMode, Unit};
+
+/// Explains the named metrics (all when `names` is empty).
+pub fn explain(plan: &Plan, names: &[String]) -> String {
+    let mut out = String::new();
+    for metric in plan
+        .metrics
+        .iter()
+        .filter(|m| names.is_empty() || names.contains(&m.name))
+    {
+        let _ = writeln!(out, "metric `{}` ({})", metric.name, metric.kind.type_name());
+        if let Some(description) = &metric.description {
+            let _ = writeln!(out, "  {description}");
+        }
+        match &metric.kind {
+            MetricKind::Retention(r) => {
+                cohort(&mut out, plan, r.cohort);
+                let event = &plan.events[r.return_event];
+                let _ = writeln!(out, "  return: `{}` = {}", event.name, event.filter);
+                let unit = match (r.unit, r.align) {
+                    (Unit::Day, _) => "calendar days after the start day",
+                    (Unit::Week, Align::Entity) => "weeks after the start day (days div 7)",
+                    (Unit::Week, Align::Calendar) => "calendar weeks after the start week",
+                    (Unit::Month, _) => "calendar months after the start month",
+                };
+                let rule = match &r.mode {
+                    RetentionMode::NDay(periods) => format!(
+                        "retained in period k when a return falls exactly k {unit}; k = {}",
+                        join(periods.iter())
+                    ),
+                    RetentionMode::Unbounded(periods) => format!(
+                        "retained in period k when a return falls k or more {unit}; k = {}",
+                        join(periods.iter())
+                    ),
+                    RetentionMode::Bracket(brackets) => format!(
+                        "retained in a bracket [a, b] when a return falls between a and b {unit}; brackets = {}",
+                        brackets
+                            .iter()
+                            .map(|(a, b)| format!("[{a}, {b}]"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                let _ = writeln!(out, "  {rule}");
+                let _ = writeln!(
+                    out,
+                    "  rate = retained / cohort size; total = retained and eligible / eligible, where eligible means the period has ended by as_of"
+                );
+            }
+            MetricKind::Activation(a) => {
+                cohort(&mut out, plan, a.cohort);
+                let event = &plan.events[a.reached];
+                let _ = writeln!(out, "  reached: `{}` = {}", event.name, event.filter);
+                let _ = writeln!(
+                    out,
+                    "  activated when the first `{}` at or after the start falls within {}; also the median time to it",
+                    event.name, a.within
+                );
+            }
+        }
+        out.push('\n');
+    }
+    let quality = &plan.quality;
+    let _ = writeln!(
+        out,
+        "data: {} event source(s){}; dedupe {}; exclude {}; bad rows {}; calendar in {} with weeks starting {:?}",
+        plan.event_sources.len(),
+        plan.entity_source.as_ref().map_or(String::new(), |s| format!(
+            " + entity attributes from `{}`",
+            s.name
+        )),
+        if quality.dedupe { "exact" } else { "none" },
+        quality
+            .exclude
+            .as_ref()
+            .map_or("nothing".to_string(), |e| e.to_string()),
+        match quality.on_bad_row {
+            tenure::plan::BadRowPolicy::Skip => "skipped and counted",
+            tenure::plan::BadRowPolicy::Fail => "stop the run",
+        },
+        plan.project.timezone.name(),
+        plan.project.week_start
+    );
+    out
+}
+
+fn cohort(out: &mut String, plan: &Plan, id: usize) {
+    let cohort = &plan.cohorts[id];
+    let start = &plan.events[cohort.start];
+    let _ = writeln!(
+        out,
+        "  cohort `{}`: entities enter at their first `{}` = {}, grouped by {}",
+        cohort.name,
+        start.name,
+        start.filter,
+        cohort.grain.as_str()
+    );
+    if let Some(filter) = &cohort.filter {
+        let _ = writeln!(out, "    only entities where {filter}");
+    }
+    if !cohort.by.is_empty() {
+        let _ = writeln!(out, "    split by {}", join(cohort.by.iter()));
+    }
+}
+
+fn join<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {
+    items.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}

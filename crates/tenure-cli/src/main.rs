@@ -1,0 +1,247 @@
+//! The `tenure` command line.
+
+mod explain;
+mod output;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Retention metrics from one metrics.toml.
+#[derive(Parser)]
+#[command(name = "tenure", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate the metrics of a config over its data.
+    Run {
+        /// The config file.
+        #[arg(default_value = "metrics.toml")]
+        config: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Write the result to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Compute only this metric (repeatable).
+        #[arg(long = "metric")]
+        metrics: Vec<String>,
+        /// No summary on standard error.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check a config without reading any data.
+    Validate {
+        /// The config file.
+        #[arg(default_value = "metrics.toml")]
+        config: PathBuf,
+    },
+    /// Say in words what a metric will compute.
+    Explain {
+        /// The config file.
+        #[arg(default_value = "metrics.toml")]
+        config: PathBuf,
+        /// The metric to explain (all when absent; repeatable).
+        #[arg(long = "metric")]
+        metrics: Vec<String>,
+    },
+    /// Write a realistic synthetic SaaS dataset (events and accounts).
+    Gen {
+        /// Number of accounts.
+        #[arg(long, default_value_t = 1000)]
+        accounts: u32,
+        /// PRNG seed; the same seed always writes the same bytes.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// First day of the window.
+        #[arg(long, default_value = "2025-01-01")]
+        start: chrono::NaiveDate,
+        /// Length of the window in days.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// Events file format.
+        #[arg(long, value_enum, default_value_t = GenFormat::Csv)]
+        format: GenFormat,
+        /// Output folder.
+        #[arg(long, default_value = "data")]
+        out: PathBuf,
+    },
+    /// Print the JSON Schema of metrics.toml (for editors and TOML language servers).
+    Schema,
+}
+
+/// Result formats of `run`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Readable tables for a terminal.
+    Table,
+    /// The stable JSON contract.
+    Json,
+    /// One tidy row per table cell.
+    Csv,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GenFormat {
+    Csv,
+    Jsonl,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            config,
+            format,
+            out,
+            metrics,
+            quiet,
+        } => run(&config, format, out, &metrics, quiet),
+        Command::Validate { config } => validate(&config),
+        Command::Explain { config, metrics } => match open(&config) {
+            Ok(project) => match unknown_metric(&project, &metrics) {
+                Some(code) => code,
+                None => {
+                    print!("{}", explain::explain(&project.plan, &metrics));
+                    ExitCode::SUCCESS
+                }
+            },
+            Err(code) => code,
+        },
+        Command::Gen {
+            accounts,
+            seed,
+            start,
+            days,
+            format,
+            out,
+        } => {
+            let options = tenure_gen::Options {
+                accounts,
+                seed,
+                start,
+                days,
+                format: match format {
+                    GenFormat::Csv => tenure_gen::OutputFormat::Csv,
+                    GenFormat::Jsonl => tenure_gen::OutputFormat::JsonLines,
+                },
+            };
+            match tenure_gen::generate(&options, &out) {
+                Ok(summary) => {
+                    eprintln!(
+                        "wrote {} events to {} and {} accounts to {}",
+                        summary.events,
+                        summary.events_path.display(),
+                        summary.accounts,
+                        summary.accounts_path.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Schema => {
+            println!("{}", tenure::dsl::json_schema());
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Opens a config, printing diagnostics and returning exit code 2 on failure.
+fn open(config: &std::path::Path) -> Result<tenure::Project, ExitCode> {
+    tenure::Project::open(config).map_err(|error| {
+        match error {
+            tenure::Error::Config(tenure::dsl::LoadError::Invalid(invalid)) => {
+                eprint!("{}", invalid.render())
+            }
+            other => eprintln!("error: {other}"),
+        }
+        ExitCode::from(2)
+    })
+}
+
+fn unknown_metric(project: &tenure::Project, requested: &[String]) -> Option<ExitCode> {
+    let names: Vec<&str> = project.plan.metrics.iter().map(|m| m.name.as_str()).collect();
+    for name in requested {
+        if !names.contains(&name.as_str()) {
+            let hint = tenure::dsl::suggest::closest(name, names.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("; the metrics are: {}", names.join(", ")));
+            eprintln!("error: no metric named `{name}`{hint}");
+            return Some(ExitCode::from(2));
+        }
+    }
+    None
+}
+
+fn validate(config: &std::path::Path) -> ExitCode {
+    match open(config) {
+        Ok(project) => {
+            let plan = &project.plan;
+            println!(
+                "{}: ok — {} source(s), {} value event(s), {} cohort(s), {} metric(s)",
+                config.display(),
+                plan.event_sources.len() + usize::from(plan.entity_source.is_some()),
+                plan.events.len(),
+                plan.cohorts.len(),
+                plan.metrics.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+fn run(
+    config: &std::path::Path,
+    format: Format,
+    out: Option<PathBuf>,
+    metrics: &[String],
+    quiet: bool,
+) -> ExitCode {
+    let project = match open(config) {
+        Ok(project) => project,
+        Err(code) => return code,
+    };
+    if let Some(code) = unknown_metric(&project, metrics) {
+        return code;
+    }
+    let dataset = match project.load() {
+        Ok(dataset) => dataset,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let report = dataset.evaluate(metrics);
+    if !quiet {
+        eprintln!("{}", output::summary(&report, &project.plan));
+    }
+    let text = match format {
+        Format::Table => output::table::render(&report, &project.plan),
+        Format::Json => output::json(&report),
+        Format::Csv => output::csv::render(&report),
+    };
+    let written = match &out {
+        Some(path) => std::fs::write(path, text.as_bytes()),
+        None => std::io::stdout().lock().write_all(text.as_bytes()),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: cannot write the result: {error}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Terminal tables: a cohort triangle per retention metric, a table per activation metric.
+
+use std::fmt::Write;
+
+use tenure::plan::{ActivationResult, MetricKind, MetricResult, Plan, Report, RetentionResult};
+
+/// Renders every metric of the report for a terminal.
+pub fn render(report: &Report, plan: &Plan) -> String {
+    let mut out = String::new();
+    for (name, result) in &report.metrics {
+        let heading = heading(name, plan);
+        match result {
+            MetricResult::Retention(table) => retention(&mut out, &heading, table, &report.as_of),
+            MetricResult::Activation(table) => activation(&mut out, &heading, table),
+            MetricResult::Failed(failed) => {
+                let _ = writeln!(out, "{heading}\n  failed: {}\n", failed.error);
+            }
+        }
+    }
+    out
+}
+
+fn heading(name: &str, plan: &Plan) -> String {
+    let Some(metric) = plan.metrics.iter().find(|m| m.name == name) else {
+        return name.to_string();
+    };
+    let detail = match &metric.kind {
+        MetricKind::Retention(r) => {
+            let cohort = &plan.cohorts[r.cohort];
+            format!(
+                "{} retention of `{}`, by {} cohort of first `{}`",
+                r.mode.as_str(),
+                plan.events[r.return_event].name,
+                cohort.grain.as_str(),
+                plan.events[cohort.start].name
+            )
+        }
+        MetricKind::Activation(a) => {
+            let cohort = &plan.cohorts[a.cohort];
+            format!(
+                "activation: first `{}` within {} of first `{}`, by {} cohort",
+                plan.events[a.reached].name,
+                a.within,
+                plan.events[cohort.start].name,
+                cohort.grain.as_str()
+            )
+        }
+    };
+    match &metric.description {
+        Some(description) => format!("{name} — {description}\n{detail}"),
+        None => format!("{name} — {detail}"),
+    }
+}
+
+fn segment_text(segment: &Option<tenure::plan::Segment>) -> String {
+    match segment {
+        None => String::new(),
+        Some(segment) => segment
+            .0
+            .iter()
+            .map(|(_, v)| v.to_string())
+            .collect::<Vec<_>>()
+            .join(" · "),
+    }
+}
+
+fn percent(rate: f64) -> String {
+    format!("{:.1}%", rate * 100.0)
+}
+
+fn retention(out: &mut String, heading: &str, table: &RetentionResult, as_of: &str) {
+    let letter = table.unit.chars().next().unwrap_or('d');
+    let labels = table.periods.labels(letter, table.mode == "unbounded");
+    let segmented = table.cohorts.iter().any(|c| c.segment.is_some());
+    let segment_width = table
+        .cohorts
+        .iter()
+        .map(|c| segment_text(&c.segment).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    let width = labels.iter().map(|l| l.len()).max().unwrap_or(0).max(7) + 1;
+    let _ = writeln!(out, "{heading}");
+    let _ = write!(out, "{:<10}", "cohort");
+    if segmented {
+        let _ = write!(out, "  {:<segment_width$}", "segment");
+    }
+    let _ = write!(out, "{:>8}", "size");
+    for label in &labels {
+        let _ = write!(out, "{label:>width$}");
+    }
+    out.push('\n');
+    let mut incomplete = false;
+    for row in &table.cohorts {
+        let _ = write!(out, "{:<10}", row.cohort);
+        if segmented {
+            let _ = write!(out, "  {:<segment_width$}", segment_text(&row.segment));
+        }
+        let _ = write!(out, "{:>8}", row.size);
+        for index in 0..labels.len() {
+            let cell = if row.eligible[index] == 0 {
+                incomplete = true;
+                "·".to_string()
+            } else if row.eligible[index] < row.size {
+                incomplete = true;
+                format!("{}*", percent(row.rate[index]))
+            } else {
+                format!("{} ", percent(row.rate[index]))
+            };
+            let _ = write!(out, "{cell:>width$}");
+        }
+        out.push('\n');
+    }
+    let _ = write!(out, "{:<10}", "total");
+    if segmented {
+        let _ = write!(out, "  {:<segment_width$}", "");
+    }
+    let _ = write!(out, "{:>8}", table.total.size);
+    for rate in &table.total.rate {
+        let cell = rate.map_or("·".to_string(), |r| format!("{} ", percent(r)));
+        let _ = write!(out, "{cell:>width$}");
+    }
+    out.push('\n');
+    if incomplete {
+        let _ = writeln!(
+            out,
+            "* period not yet over for every member by {as_of}   · not yet observable   total: eligible members only"
+        );
+    }
+    out.push('\n');
+}
+
+fn activation(out: &mut String, heading: &str, table: &ActivationResult) {
+    let segmented = table.cohorts.iter().any(|c| c.segment.is_some());
+    let segment_width = table
+        .cohorts
+        .iter()
+        .map(|c| segment_text(&c.segment).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    let _ = writeln!(out, "{heading}");
+    let _ = write!(out, "{:<10}", "cohort");
+    if segmented {
+        let _ = write!(out, "  {:<segment_width$}", "segment");
+    }
+    let _ = writeln!(
+        out,
+        "{:>8}{:>11}{:>9}{:>13}",
+        "size", "activated", "rate", "median days"
+    );
+    let mut incomplete = false;
+    for row in &table.cohorts {
+        let _ = write!(out, "{:<10}", row.cohort);
+        if segmented {
+            let _ = write!(out, "  {:<segment_width$}", segment_text(&row.segment));
+        }
+        let marker = if row.eligible < row.size {
+            incomplete = true;
+            "*"
+        } else {
+            " "
+        };
+        let median = row.median_days.map_or("–".to_string(), |d| format!("{d:.1}"));
+        let _ = writeln!(
+            out,
+            "{:>8}{:>11}{:>8}{marker}{median:>13}",
+            row.size,
+            row.activated,
+            percent(row.rate)
+        );
+    }
+    let total = &table.total;
+    let _ = write!(out, "{:<10}", "total");
+    if segmented {
+        let _ = write!(out, "  {:<segment_width$}", "");
+    }
+    let rate = total.rate.map_or("·".to_string(), percent);
+    let median = total.median_days.map_or("–".to_string(), |d| format!("{d:.1}"));
+    let _ = writeln!(
+        out,
+        "{:>8}{:>11}{rate:>8} {median:>13}",
+        total.size, total.activated
+    );
+    if incomplete {
+        let _ = writeln!(
+            out,
+            "* window not yet over for every member   total: eligible members only"
+        );
+    }
+    out.push('\n');
+}

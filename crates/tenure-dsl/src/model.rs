@@ -1,0 +1,312 @@
+//! The serde model of `metrics.toml` (SPEC §2), with spans kept for diagnostics.
+//!
+//! Each table is deserialised on its own, so one bad metric does not hide the errors of the next.
+//! The same types generate the JSON Schema printed by `tenure schema`.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+
+/// A value and the byte range it was written at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Byte range in the config text.
+    pub span: Range<usize>,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = toml::Spanned::<T>::deserialize(deserializer)?;
+        let span = spanned.span();
+        Ok(Spanned {
+            value: spanned.into_inner(),
+            span,
+        })
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Spanned<T> {
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+}
+
+/// The whole file. Used for the JSON Schema; validation reads each table separately.
+#[derive(Debug, JsonSchema)]
+#[schemars(title = "tenure metrics.toml", deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Project-wide settings.
+    pub project: Option<ProjectConfig>,
+    /// Input files: event sources and an optional entity-attribute source.
+    pub sources: BTreeMap<String, SourceConfig>,
+    /// Data-hygiene rules.
+    pub quality: Option<QualityConfig>,
+    /// Named numbers usable in every expression.
+    pub constants: Option<BTreeMap<String, f64>>,
+    /// Value events: named predicates over event rows.
+    pub events: Option<BTreeMap<String, EventConfig>>,
+    /// Cohort definitions.
+    pub cohorts: Option<BTreeMap<String, CohortConfig>>,
+    /// The metrics to compute.
+    pub metrics: Option<BTreeMap<String, MetricConfig>>,
+}
+
+/// `[project]`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    /// Display name of the project.
+    pub name: Option<Spanned<String>>,
+    /// IANA time zone for calendar days, weeks and months (default `UTC`).
+    pub timezone: Option<Spanned<String>>,
+    /// First day of the week (default `monday`).
+    pub week_start: Option<Spanned<WeekStartConfig>>,
+    /// Observation end `YYYY-MM-DD` (default: the local date of the last kept event).
+    pub as_of: Option<Spanned<String>>,
+}
+
+/// First day of a calendar week.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WeekStartConfig {
+    /// ISO weeks.
+    Monday,
+    /// US weeks.
+    Sunday,
+}
+
+/// `[sources.<name>]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// `events` (default) or `entities` (one row of attributes per entity).
+    pub kind: Option<Spanned<SourceKindConfig>>,
+    /// File path, relative to the config file.
+    pub path: Spanned<String>,
+    /// File format; inferred from the extension when absent.
+    pub format: Option<Spanned<FormatConfig>>,
+    /// Column holding the entity id.
+    pub entity: Spanned<String>,
+    /// Column holding the event time (event sources).
+    pub time: Option<Spanned<String>>,
+    /// Column holding the event name (event sources).
+    pub event: Option<Spanned<String>>,
+    /// How to read time values (default `auto`).
+    pub time_format: Option<Spanned<TimeFormatConfig>>,
+}
+
+/// What a source holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKindConfig {
+    /// One row per event.
+    Events,
+    /// One row per entity.
+    Entities,
+}
+
+/// File formats.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatConfig {
+    /// CSV with a header row.
+    Csv,
+    /// JSON Lines.
+    #[serde(alias = "ndjson")]
+    Jsonl,
+    /// Apache Parquet.
+    Parquet,
+}
+
+/// Time value formats.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeFormatConfig {
+    /// RFC 3339, `YYYY-MM-DD HH:MM:SS[.f][Z|±HH:MM]` or `YYYY-MM-DD`.
+    Auto,
+    /// Seconds since the Unix epoch.
+    EpochS,
+    /// Milliseconds since the Unix epoch.
+    EpochMs,
+}
+
+/// `[quality]`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QualityConfig {
+    /// `exact` drops rows equal in every column; `none` (default) keeps them.
+    pub dedupe: Option<Spanned<DedupeConfig>>,
+    /// Rows for which this expression is true are dropped.
+    pub exclude: Option<Spanned<String>>,
+    /// `skip` (default) counts unreadable rows by reason; `fail` stops the run.
+    pub on_bad_row: Option<Spanned<BadRowConfig>>,
+}
+
+/// Duplicate handling.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DedupeConfig {
+    /// Drop rows equal in every column.
+    Exact,
+    /// Keep every row.
+    None,
+}
+
+/// Unreadable-row handling.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BadRowConfig {
+    /// Drop and count.
+    Skip,
+    /// Stop the run.
+    Fail,
+}
+
+/// `[events.<name>]`: a value event.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventConfig {
+    /// Rows for which this expression is true are occurrences of the event.
+    #[serde(rename = "where")]
+    pub filter: Spanned<String>,
+    /// A numeric expression per occurrence, such as `props.amount`.
+    pub amount: Option<Spanned<String>>,
+}
+
+/// `[cohorts.<name>]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CohortConfig {
+    /// The value event whose first occurrence puts an entity in a cohort.
+    pub start: Spanned<String>,
+    /// `day`, `week`, `month` or `quarter`.
+    pub grain: Spanned<GrainConfig>,
+    /// Entities kept (over `attr.*` and the start event's `props.*`).
+    #[serde(rename = "where")]
+    pub filter: Option<Spanned<String>>,
+    /// Breakdown keys: `attr.<column>`, `props.<column>` (of the start event), `segment.<name>`.
+    pub by: Option<Vec<Spanned<String>>>,
+}
+
+/// Calendar periods.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GrainConfig {
+    /// Days.
+    Day,
+    /// Weeks per `week_start`.
+    Week,
+    /// Calendar months.
+    Month,
+    /// Calendar quarters.
+    Quarter,
+}
+
+/// `[metrics.<name>]`, by `type`.
+#[derive(Debug, JsonSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum MetricConfig {
+    /// Cohort retention: VRR, URR, login retention.
+    Retention(RetentionConfig),
+    /// Value activation rate and time to value.
+    Activation(ActivationConfig),
+}
+
+/// The metric types, for `type = …` suggestions.
+pub const METRIC_TYPES: [&str; 2] = ["retention", "activation"];
+
+/// `type = "retention"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// The metric type (read before this table).
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    pub kind: Spanned<String>,
+    /// One line saying what the metric means.
+    pub description: Option<String>,
+    /// The cohort definition.
+    pub cohort: Spanned<String>,
+    /// The value event that counts as a return.
+    #[serde(rename = "return")]
+    pub return_event: Spanned<String>,
+    /// `n-day` (default), `unbounded` or `bracket`.
+    pub mode: Option<Spanned<ModeConfig>>,
+    /// `day` (default), `week` or `month`.
+    pub unit: Option<Spanned<UnitConfig>>,
+    /// `entity` (default) or `calendar`.
+    pub align: Option<Spanned<AlignConfig>>,
+    /// Offsets k for `n-day` and `unbounded`, ascending.
+    pub periods: Option<Spanned<Vec<i64>>>,
+    /// Inclusive `[a, b]` offset ranges for `bracket`, ascending.
+    pub brackets: Option<Spanned<Vec<Vec<i64>>>>,
+}
+
+/// Retention modes.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModeConfig {
+    /// Returned exactly in period k.
+    NDay,
+    /// Returned in period k or later.
+    Unbounded,
+    /// Returned inside a bracket of periods.
+    Bracket,
+}
+
+/// Retention offset units.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitConfig {
+    /// Calendar days.
+    Day,
+    /// Weeks.
+    Week,
+    /// Calendar months.
+    Month,
+}
+
+/// Retention offset alignment.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AlignConfig {
+    /// From each entity's own start.
+    Entity,
+    /// By calendar period.
+    Calendar,
+}
+
+/// `type = "activation"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivationConfig {
+    /// The metric type (read before this table).
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    pub kind: Spanned<String>,
+    /// One line saying what the metric means.
+    pub description: Option<String>,
+    /// The cohort definition.
+    pub cohort: Spanned<String>,
+    /// The value event that counts as activation.
+    pub reached: Spanned<String>,
+    /// The window after the cohort start, such as `7d`, `2w`, `1mo` or `48h`.
+    pub within: Spanned<String>,
+}

@@ -1,0 +1,1149 @@
+//! Config text → validated plan, collecting every diagnostic on the way.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::Path;
+
+use serde::de::{DeserializeOwned, IntoDeserializer};
+use tenure_plan as plan;
+use tenure_plan::{Expr, Field};
+use toml::de::{DeTable, DeValue};
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::expr::resolve::{self, Context, Scope, Type};
+use crate::model::*;
+use crate::suggest::closest;
+
+type Value<'a> = toml::Spanned<DeValue<'a>>;
+
+const SECTIONS: [&str; 7] = [
+    "project",
+    "sources",
+    "quality",
+    "constants",
+    "events",
+    "cohorts",
+    "metrics",
+];
+const RESERVED: [&str; 15] = [
+    "event", "entity", "time", "props", "attr", "segment", "true", "false", "null", "and", "or", "not", "in",
+    "contains", "matches",
+];
+
+pub(crate) fn validate(text: &str, base_dir: &Path) -> Result<plan::Plan, Vec<Diagnostic>> {
+    let mut validator = Validator {
+        text,
+        diagnostics: Vec::new(),
+    };
+    let plan = validator.run(base_dir);
+    let mut diagnostics = validator.diagnostics;
+    if diagnostics.is_empty() {
+        if let Some(plan) = plan {
+            return Ok(plan);
+        }
+        diagnostics.push(Diagnostic::global(
+            Code::MissingKey,
+            "the config defines nothing to compute",
+        ));
+    }
+    diagnostics.sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
+    diagnostics.dedup();
+    Err(diagnostics)
+}
+
+struct Validator<'t> {
+    text: &'t str,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// A named table entry: its key (with span) and its value.
+struct Entry<'a> {
+    name: String,
+    name_span: Range<usize>,
+    value: Value<'a>,
+}
+
+impl<'t> Validator<'t> {
+    fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn run(&mut self, base_dir: &Path) -> Option<plan::Plan> {
+        let (root, syntax_errors) = DeTable::parse_recoverable(self.text);
+        if !syntax_errors.is_empty() {
+            for error in syntax_errors {
+                let span = error.span().unwrap_or(0..0);
+                let message = error.message().trim().to_string();
+                self.push(
+                    Diagnostic::new(Code::TomlSyntax, "the file is not valid TOML", span)
+                        .with_label(first_line(&message)),
+                );
+            }
+            return None;
+        }
+        let root_table = root.into_inner();
+        let mut sections: HashMap<String, Entry<'_>> = HashMap::new();
+        for (key, value) in root_table {
+            let name = key.get_ref().to_string();
+            let name_span = key.span();
+            if SECTIONS.contains(&name.as_str()) {
+                sections.insert(
+                    name.clone(),
+                    Entry {
+                        name,
+                        name_span,
+                        value,
+                    },
+                );
+            } else {
+                let suggestion = closest(&name, SECTIONS);
+                self.push(
+                    Diagnostic::new(Code::UnknownKey, format!("unknown section `{name}`"), name_span)
+                        .with_label("not a section of metrics.toml")
+                        .with_suggestion(suggestion)
+                        .or_help(format!("the sections are: {}", SECTIONS.join(", "))),
+                );
+            }
+        }
+
+        let project = self.project(sections.remove("project"));
+        let constants = self.constants(sections.remove("constants"));
+        let (event_sources, entity_source) = self.sources(sections.remove("sources"), base_dir);
+        let quality = self.quality(sections.remove("quality"), &constants);
+        let events = self.events(sections.remove("events"), &constants);
+        let event_names: Vec<String> = events.iter().map(|e| e.name.clone()).collect();
+        let (cohorts, cohort_names) = self.cohorts(sections.remove("cohorts"), &constants, &event_names);
+        let metrics = self.metrics(sections.remove("metrics"), &event_names, &cohort_names);
+
+        for (name, value) in [("constants", &constants)] {
+            for constant in value.keys() {
+                if event_names.contains(constant) {
+                    self.push(Diagnostic::global(
+                        Code::ConflictingKeys,
+                        format!("`{constant}` is both a value event and a name in [{name}]"),
+                    ));
+                }
+            }
+        }
+        let project = project?;
+        if event_sources.is_empty() && self.diagnostics.is_empty() {
+            self.push(
+                Diagnostic::global(Code::MissingKey, "no event source is defined")
+                    .with_help("add a [sources.events] table with path, entity, time and event"),
+            );
+        }
+        Some(plan::Plan {
+            project,
+            event_sources,
+            entity_source,
+            quality,
+            events,
+            cohorts,
+            metrics,
+        })
+    }
+
+    // ---- generic helpers -------------------------------------------------------------------
+
+    /// Deserialises one table; serde errors become diagnostics.
+    fn decode<T: DeserializeOwned>(&mut self, entry: &Entry<'_>, table: &str) -> Option<T> {
+        match T::deserialize(entry.value.clone().into_deserializer()) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                let diagnostic = self.serde_diagnostic(&error, entry, table);
+                self.push(diagnostic);
+                None
+            }
+        }
+    }
+
+    fn serde_diagnostic(&self, error: &toml::de::Error, entry: &Entry<'_>, table: &str) -> Diagnostic {
+        let message = first_line(error.message());
+        let span = error.span().unwrap_or_else(|| entry.name_span.clone());
+        if let Some(rest) = message.strip_prefix("unknown field ") {
+            let (name, expected) = split_expected(rest);
+            let suggestion = closest(&name, expected.iter().map(String::as_str));
+            let key_span = self.find_key(span.clone(), &name).unwrap_or(span);
+            return Diagnostic::new(
+                Code::UnknownKey,
+                format!("unknown key `{name}` in [{table}]"),
+                key_span,
+            )
+            .with_label("not a key of this table")
+            .with_suggestion(suggestion)
+            .or_help(format!("the keys are: {}", expected.join(", ")));
+        }
+        if let Some(rest) = message.strip_prefix("unknown variant ") {
+            let (name, expected) = split_expected(rest);
+            let suggestion = closest(&name, expected.iter().map(String::as_str));
+            let quoted: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
+            return Diagnostic::new(
+                Code::InvalidValue,
+                format!("`{name}` is not an accepted value"),
+                span,
+            )
+            .with_label(format!("expected one of {}", quoted.join(", ")))
+            .with_suggestion(suggestion);
+        }
+        if let Some(rest) = message.strip_prefix("missing field ") {
+            let name = rest.trim_matches('`').to_string();
+            return Diagnostic::new(
+                Code::MissingKey,
+                format!("[{table}] is missing the required key `{name}`"),
+                entry.name_span.clone(),
+            )
+            .with_label(format!("add `{name} = …` to this table"));
+        }
+        if let Some(rest) = message.strip_prefix("invalid type: ") {
+            let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "another type"));
+            return Diagnostic::new(
+                Code::WrongType,
+                format!("wrong type in [{table}]: expected {expected}"),
+                span,
+            )
+            .with_label(format!("found {found}"));
+        }
+        Diagnostic::new(Code::WrongType, format!("invalid value in [{table}]"), span).with_label(message)
+    }
+
+    /// The span of `key` at the start of `within`, or of its first occurrence inside it.
+    fn find_key(&self, within: Range<usize>, key: &str) -> Option<Range<usize>> {
+        let end = within.end.min(self.text.len());
+        let start = within.start.min(end);
+        let region = self.text.get(start..end)?;
+        let offset = region.find(key)?;
+        Some(start + offset..start + offset + key.len())
+    }
+
+    /// The entries of a `[section.<name>]` table of tables.
+    fn entries<'a>(&mut self, section: Option<Entry<'a>>) -> Vec<Entry<'a>> {
+        let Some(section) = section else { return Vec::new() };
+        let span = section.value.span();
+        match section.value.into_inner() {
+            DeValue::Table(table) => table
+                .into_iter()
+                .map(|(key, value)| Entry {
+                    name: key.get_ref().to_string(),
+                    name_span: key.span(),
+                    value,
+                })
+                .collect(),
+            other => {
+                self.push(
+                    Diagnostic::new(
+                        Code::WrongType,
+                        format!("`{}` must be a table", section.name),
+                        span,
+                    )
+                    .with_label(format!("found {}", other.type_str())),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn check_name(&mut self, entry: &Entry<'_>, section: &str) -> bool {
+        let name = entry.name.as_str();
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidName,
+                    format!("`{name}` is not a valid name in [{section}]"),
+                    entry.name_span.clone(),
+                )
+                .with_label("names are letters, digits and `_`, starting with a letter"),
+            );
+            return false;
+        }
+        if RESERVED.contains(&name) {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidName,
+                    format!("`{name}` is a reserved word"),
+                    entry.name_span.clone(),
+                )
+                .with_label("choose another name"),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Parses and resolves an expression written in a TOML string.
+    fn expression(&mut self, source: &Spanned<String>, scope: &Scope<'_>, wanted: Type) -> Option<Expr> {
+        let mapping = StringMapping::new(self.text, source);
+        let node = match crate::expr::parse(&source.value) {
+            Ok(node) => node,
+            Err(error) => {
+                let code = if error.too_complex {
+                    Code::ExprTooComplex
+                } else {
+                    Code::ExprSyntax
+                };
+                let suggestion = error
+                    .found_word
+                    .as_deref()
+                    .and_then(|word| closest(word, OPERATOR_WORDS));
+                self.push(
+                    Diagnostic::new(code, error.message, mapping.map(error.span))
+                        .with_label(error.label)
+                        .with_suggestion(suggestion),
+                );
+                return None;
+            }
+        };
+        let mut errors = Vec::new();
+        let resolved = resolve::resolve(&node, scope, &mut errors);
+        for mut error in errors {
+            error.span = error.span.map(|span| mapping.map(span));
+            self.push(error);
+        }
+        let (expr, ty) = resolved?;
+        let fits = ty == wanted || matches!(ty, Type::Any | Type::Null);
+        if !fits {
+            let what = if wanted == Type::Bool {
+                "a condition (true or false)"
+            } else {
+                "a number"
+            };
+            self.push(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    format!("this expression must be {what}"),
+                    mapping.map(node.span),
+                )
+                .with_label(format!("this is {}", type_name(ty))),
+            );
+            return None;
+        }
+        Some(expr)
+    }
+
+    fn reference(
+        &mut self,
+        name: &Spanned<String>,
+        known: &[String],
+        code: Code,
+        what: &str,
+    ) -> Option<usize> {
+        if let Some(index) = known.iter().position(|k| *k == name.value) {
+            return Some(index);
+        }
+        let suggestion = closest(&name.value, known.iter().map(String::as_str));
+        self.push(
+            Diagnostic::new(
+                code,
+                format!("unknown {what} `{}`", name.value),
+                name.span.clone(),
+            )
+            .with_label(format!("no [{what}s] entry has this name"))
+            .with_suggestion(suggestion)
+            .or_help(if known.is_empty() {
+                format!("define one in a [{what}s.<name>] table")
+            } else {
+                format!("the {what}s are: {}", known.join(", "))
+            }),
+        );
+        None
+    }
+
+    // ---- sections ----------------------------------------------------------------------------
+
+    fn project(&mut self, entry: Option<Entry<'_>>) -> Option<plan::Project> {
+        let config: ProjectConfig = match &entry {
+            Some(entry) => self.decode(entry, "project")?,
+            None => ProjectConfig::default(),
+        };
+        let timezone = match &config.timezone {
+            None => Some(chrono_tz::UTC),
+            Some(zone) => match zone.value.parse::<chrono_tz::Tz>() {
+                Ok(tz) => Some(tz),
+                Err(_) => {
+                    let suggestion = closest(&zone.value, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()));
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidTimeZone,
+                            format!("unknown time zone `{}`", zone.value),
+                            zone.span.clone(),
+                        )
+                        .with_label("expected an IANA time zone such as `Europe/Berlin`")
+                        .with_suggestion(suggestion),
+                    );
+                    None
+                }
+            },
+        };
+        let as_of = match &config.as_of {
+            None => Some(None),
+            Some(text) => match chrono::NaiveDate::parse_from_str(&text.value, "%Y-%m-%d") {
+                Ok(date) => Some(Some(date)),
+                Err(_) => {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidDate,
+                            format!("`{}` is not a date", text.value),
+                            text.span.clone(),
+                        )
+                        .with_label("expected YYYY-MM-DD"),
+                    );
+                    None
+                }
+            },
+        };
+        Some(plan::Project {
+            name: config
+                .name
+                .map_or_else(|| "tenure project".to_string(), |n| n.value),
+            timezone: timezone?,
+            week_start: match config.week_start.map(|w| w.value) {
+                Some(WeekStartConfig::Sunday) => plan::WeekStart::Sunday,
+                _ => plan::WeekStart::Monday,
+            },
+            as_of: as_of?,
+        })
+    }
+
+    fn constants(&mut self, entry: Option<Entry<'_>>) -> BTreeMap<String, f64> {
+        let mut constants = BTreeMap::new();
+        for entry in self.entries(entry) {
+            if !self.check_name(&entry, "constants") {
+                continue;
+            }
+            let table = format!("constants.{}", entry.name);
+            if let Some(value) = self.decode::<f64>(&entry, &table) {
+                if value.is_finite() {
+                    constants.insert(entry.name, value);
+                } else {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!("constant `{}` is not finite", entry.name),
+                            entry.value.span(),
+                        )
+                        .with_label("expected a finite number"),
+                    );
+                }
+            }
+        }
+        constants
+    }
+
+    fn sources(
+        &mut self,
+        entry: Option<Entry<'_>>,
+        base_dir: &Path,
+    ) -> (Vec<plan::Source>, Option<plan::Source>) {
+        let mut events = Vec::new();
+        let mut entities: Option<plan::Source> = None;
+        for entry in self.entries(entry) {
+            let table = format!("sources.{}", entry.name);
+            let Some(config) = self.decode::<SourceConfig>(&entry, &table) else {
+                continue;
+            };
+            let kind = match config.kind.as_ref().map(|k| k.value) {
+                Some(SourceKindConfig::Entities) => plan::SourceKind::Entities,
+                _ => plan::SourceKind::Events,
+            };
+            let format = match config.format.as_ref().map(|f| f.value) {
+                Some(FormatConfig::Csv) => Some(plan::Format::Csv),
+                Some(FormatConfig::Jsonl) => Some(plan::Format::JsonLines),
+                Some(FormatConfig::Parquet) => Some(plan::Format::Parquet),
+                None => {
+                    let lower = config.path.value.to_ascii_lowercase();
+                    let inferred = if lower.ends_with(".csv") {
+                        Some(plan::Format::Csv)
+                    } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+                        Some(plan::Format::JsonLines)
+                    } else if lower.ends_with(".parquet") {
+                        Some(plan::Format::Parquet)
+                    } else {
+                        None
+                    };
+                    if inferred.is_none() {
+                        self.push(
+                            Diagnostic::new(
+                                Code::InvalidValue,
+                                "cannot tell the file format from its extension",
+                                config.path.span.clone(),
+                            )
+                            .with_label("expected .csv, .jsonl, .ndjson or .parquet")
+                            .with_help("set `format = \"csv\"`, `\"jsonl\"` or `\"parquet\"`"),
+                        );
+                    }
+                    inferred
+                }
+            };
+            let column = |key: &str, value: &Option<Spanned<String>>, this: &mut Self| -> String {
+                match value {
+                    Some(value) => value.value.clone(),
+                    None => {
+                        if kind == plan::SourceKind::Events {
+                            this.push(
+                                Diagnostic::new(
+                                    Code::MissingKey,
+                                    format!("[{table}] is missing the required key `{key}`"),
+                                    entry.name_span.clone(),
+                                )
+                                .with_label(format!(
+                                    "an event source names its {key} column: `{key} = \"…\"`"
+                                )),
+                            );
+                        }
+                        String::new()
+                    }
+                }
+            };
+            let time_column = column("time", &config.time, self);
+            let event_column = column("event", &config.event, self);
+            let Some(format) = format else { continue };
+            let source = plan::Source {
+                name: entry.name.clone(),
+                kind,
+                path: base_dir.join(&config.path.value),
+                format,
+                entity_column: config.entity.value.clone(),
+                time_column,
+                event_column,
+                time_format: match config.time_format.map(|t| t.value) {
+                    Some(TimeFormatConfig::EpochS) => plan::TimeFormat::EpochSeconds,
+                    Some(TimeFormatConfig::EpochMs) => plan::TimeFormat::EpochMillis,
+                    _ => plan::TimeFormat::Auto,
+                },
+            };
+            match kind {
+                plan::SourceKind::Events => events.push(source),
+                plan::SourceKind::Entities if entities.is_some() => self.push(
+                    Diagnostic::new(
+                        Code::ConflictingKeys,
+                        "only one entity-attribute source is allowed",
+                        entry.name_span.clone(),
+                    )
+                    .with_label("a second `kind = \"entities\"` source"),
+                ),
+                plan::SourceKind::Entities => entities = Some(source),
+            }
+        }
+        (events, entities)
+    }
+
+    fn quality(&mut self, entry: Option<Entry<'_>>, constants: &BTreeMap<String, f64>) -> plan::Quality {
+        let config: QualityConfig = match &entry {
+            Some(entry) => self.decode(entry, "quality").unwrap_or_default(),
+            None => QualityConfig::default(),
+        };
+        let scope = Scope {
+            context: Context::Row,
+            constants,
+            events: None,
+            segments: &[],
+        };
+        let exclude = config
+            .exclude
+            .as_ref()
+            .and_then(|text| self.expression(text, &scope, Type::Bool));
+        plan::Quality {
+            dedupe: matches!(config.dedupe.map(|d| d.value), Some(DedupeConfig::Exact)),
+            exclude,
+            on_bad_row: match config.on_bad_row.map(|b| b.value) {
+                Some(BadRowConfig::Fail) => plan::BadRowPolicy::Fail,
+                _ => plan::BadRowPolicy::Skip,
+            },
+        }
+    }
+
+    fn events(
+        &mut self,
+        entry: Option<Entry<'_>>,
+        constants: &BTreeMap<String, f64>,
+    ) -> Vec<plan::ValueEvent> {
+        let mut configs: BTreeMap<String, EventConfig> = BTreeMap::new();
+        for entry in self.entries(entry) {
+            if !self.check_name(&entry, "events") {
+                continue;
+            }
+            let table = format!("events.{}", entry.name);
+            if let Some(config) = self.decode::<EventConfig>(&entry, &table) {
+                configs.insert(entry.name, config);
+            }
+        }
+        // Value events may name each other in `where`; resolve them in dependency order.
+        let mut dependencies: BTreeMap<String, Vec<(String, Range<usize>)>> = BTreeMap::new();
+        for (name, config) in &configs {
+            let mut names = Vec::new();
+            if let Ok(node) = crate::expr::parse(&config.filter.value) {
+                resolve::bare_names(&node, &mut names);
+            }
+            let mapping = StringMapping::new(self.text, &config.filter);
+            let deps = names
+                .into_iter()
+                .filter(|(n, _)| configs.contains_key(n))
+                .map(|(n, span)| (n, mapping.map(span)))
+                .collect();
+            dependencies.insert(name.clone(), deps);
+        }
+        let order = self.dependency_order(&dependencies);
+        let mut resolved: BTreeMap<String, Expr> = BTreeMap::new();
+        let mut amounts: BTreeMap<String, Option<Expr>> = BTreeMap::new();
+        let mut failed = false;
+        for name in order {
+            let config = &configs[&name];
+            if dependencies[&name]
+                .iter()
+                .any(|(dep, _)| !resolved.contains_key(dep))
+            {
+                // A dependency failed or closes a loop; that is reported already.
+                failed = true;
+                continue;
+            }
+            let scope = Scope {
+                context: Context::Row,
+                constants,
+                events: Some(&resolved),
+                segments: &[],
+            };
+            let filter = self.expression(&config.filter, &scope, Type::Bool);
+            let amount_scope = Scope {
+                context: Context::Row,
+                constants,
+                events: None,
+                segments: &[],
+            };
+            let amount = config
+                .amount
+                .as_ref()
+                .map(|text| self.expression(text, &amount_scope, Type::Number));
+            match (filter, amount) {
+                (Some(filter), Some(None)) => {
+                    failed = true;
+                    resolved.insert(name.clone(), filter);
+                }
+                (Some(filter), amount) => {
+                    resolved.insert(name.clone(), filter);
+                    amounts.insert(name.clone(), amount.flatten());
+                }
+                (None, _) => failed = true,
+            }
+        }
+        if failed {
+            return configs.keys().map(|name| placeholder_event(name)).collect();
+        }
+        configs
+            .keys()
+            .map(|name| match resolved.remove(name) {
+                Some(filter) => plan::ValueEvent {
+                    name: name.clone(),
+                    filter,
+                    amount: amounts.remove(name).flatten(),
+                },
+                None => placeholder_event(name),
+            })
+            .collect()
+    }
+
+    /// Topological order of value events; reports each cycle once.
+    fn dependency_order(
+        &mut self,
+        dependencies: &BTreeMap<String, Vec<(String, Range<usize>)>>,
+    ) -> Vec<String> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            New,
+            Open,
+            Done,
+        }
+        let mut marks: BTreeMap<&str, Mark> = dependencies.keys().map(|k| (k.as_str(), Mark::New)).collect();
+        let mut order = Vec::new();
+        let mut cycles: Vec<(Vec<String>, Range<usize>)> = Vec::new();
+        fn visit<'a>(
+            name: &'a str,
+            dependencies: &'a BTreeMap<String, Vec<(String, Range<usize>)>>,
+            marks: &mut BTreeMap<&'a str, Mark>,
+            path: &mut Vec<(&'a str, Range<usize>)>,
+            order: &mut Vec<String>,
+            cycles: &mut Vec<(Vec<String>, Range<usize>)>,
+        ) {
+            marks.insert(name, Mark::Open);
+            for (dep, span) in &dependencies[name] {
+                match marks[dep.as_str()] {
+                    Mark::Done => {}
+                    Mark::Open => {
+                        let start = path.iter().position(|(n, _)| *n == dep.as_str()).unwrap_or(0);
+                        let mut names: Vec<String> =
+                            path[start..].iter().map(|(n, _)| n.to_string()).collect();
+                        names.push(name.to_string());
+                        names.push(dep.clone());
+                        cycles.push((names, span.clone()));
+                    }
+                    Mark::New => {
+                        path.push((name, span.clone()));
+                        visit(dep, dependencies, marks, path, order, cycles);
+                        path.pop();
+                    }
+                }
+            }
+            marks.insert(name, Mark::Done);
+            order.push(name.to_string());
+        }
+        for name in dependencies.keys() {
+            if marks[name.as_str()] == Mark::New {
+                visit(
+                    name,
+                    dependencies,
+                    &mut marks,
+                    &mut Vec::new(),
+                    &mut order,
+                    &mut cycles,
+                );
+            }
+        }
+        for (names, span) in cycles {
+            let chain: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            self.push(
+                Diagnostic::new(
+                    Code::Cycle,
+                    format!(
+                        "value events refer to each other in a loop: {}",
+                        chain.join(" → ")
+                    ),
+                    span,
+                )
+                .with_label("this reference closes the loop"),
+            );
+        }
+        order
+    }
+
+    fn cohorts(
+        &mut self,
+        entry: Option<Entry<'_>>,
+        constants: &BTreeMap<String, f64>,
+        event_names: &[String],
+    ) -> (Vec<plan::Cohort>, Vec<String>) {
+        let mut cohorts = Vec::new();
+        let mut declared = Vec::new();
+        for entry in self.entries(entry) {
+            if !self.check_name(&entry, "cohorts") {
+                continue;
+            }
+            declared.push(entry.name.clone());
+            let table = format!("cohorts.{}", entry.name);
+            let Some(config) = self.decode::<CohortConfig>(&entry, &table) else {
+                continue;
+            };
+            let start = self.reference(&config.start, event_names, Code::UnknownEvent, "event");
+            let scope = Scope {
+                context: Context::Cohort,
+                constants,
+                events: None,
+                segments: &[],
+            };
+            let filter = config
+                .filter
+                .as_ref()
+                .map(|text| self.expression(text, &scope, Type::Bool));
+            let mut by = Vec::new();
+            let mut by_ok = true;
+            for key in config.by.iter().flatten() {
+                match breakdown_field(&key.value) {
+                    Some(Field::Segment(name)) => {
+                        self.push(
+                            Diagnostic::new(
+                                Code::UnknownName,
+                                format!("unknown segment `{name}`"),
+                                key.span.clone(),
+                            )
+                            .with_label("no [segments] entry has this name"),
+                        );
+                        by_ok = false;
+                    }
+                    Some(field) => by.push(field),
+                    None => {
+                        self.push(
+                            Diagnostic::new(
+                                Code::InvalidValue,
+                                format!("`{}` cannot split a cohort", key.value),
+                                key.span.clone(),
+                            )
+                            .with_label("expected `attr.<column>`, `props.<column>` or `segment.<name>`"),
+                        );
+                        by_ok = false;
+                    }
+                }
+            }
+            let grain = match config.grain.value {
+                GrainConfig::Day => plan::Grain::Day,
+                GrainConfig::Week => plan::Grain::Week,
+                GrainConfig::Month => plan::Grain::Month,
+                GrainConfig::Quarter => plan::Grain::Quarter,
+            };
+            if let (Some(start), true) = (start, by_ok) {
+                match filter {
+                    Some(None) => {}
+                    filter => cohorts.push(plan::Cohort {
+                        name: entry.name.clone(),
+                        start,
+                        grain,
+                        filter: filter.flatten(),
+                        by,
+                    }),
+                }
+            }
+        }
+        (cohorts, declared)
+    }
+
+    fn metrics(
+        &mut self,
+        entry: Option<Entry<'_>>,
+        event_names: &[String],
+        cohort_names: &[String],
+    ) -> Vec<plan::Metric> {
+        let mut metrics = Vec::new();
+        for entry in self.entries(entry) {
+            if !self.check_name(&entry, "metrics") {
+                continue;
+            }
+            let table = format!("metrics.{}", entry.name);
+            let Some(kind) = self.metric_type(&entry, &table) else {
+                continue;
+            };
+            let metric = match kind.as_str() {
+                "retention" => self
+                    .decode::<RetentionConfig>(&entry, &table)
+                    .and_then(|config| self.retention(config, event_names, cohort_names))
+                    .map(|(kind, description)| (plan::MetricKind::Retention(kind), description)),
+                _ => self
+                    .decode::<ActivationConfig>(&entry, &table)
+                    .and_then(|config| self.activation(config, event_names, cohort_names))
+                    .map(|(kind, description)| (plan::MetricKind::Activation(kind), description)),
+            };
+            if let Some((kind, description)) = metric {
+                metrics.push(plan::Metric {
+                    name: entry.name.clone(),
+                    description,
+                    kind,
+                });
+            }
+        }
+        metrics
+    }
+
+    fn metric_type(&mut self, entry: &Entry<'_>, table: &str) -> Option<String> {
+        let DeValue::Table(fields) = entry.value.get_ref() else {
+            self.push(
+                Diagnostic::new(
+                    Code::WrongType,
+                    format!("[{table}] must be a table"),
+                    entry.value.span(),
+                )
+                .with_label(format!("found {}", entry.value.get_ref().type_str())),
+            );
+            return None;
+        };
+        let Some((_, kind)) = fields.iter().find(|(key, _)| key.get_ref() == "type") else {
+            self.push(
+                Diagnostic::new(
+                    Code::MissingKey,
+                    format!("[{table}] is missing the required key `type`"),
+                    entry.name_span.clone(),
+                )
+                .with_label(format!("add `type = …`, one of: {}", METRIC_TYPES.join(", "))),
+            );
+            return None;
+        };
+        let Some(name) = kind.get_ref().as_str() else {
+            self.push(
+                Diagnostic::new(
+                    Code::WrongType,
+                    format!("wrong type in [{table}]: expected a string"),
+                    kind.span(),
+                )
+                .with_label(format!("found {}", kind.get_ref().type_str())),
+            );
+            return None;
+        };
+        if METRIC_TYPES.contains(&name) {
+            return Some(name.to_string());
+        }
+        let suggestion = closest(name, METRIC_TYPES);
+        self.push(
+            Diagnostic::new(
+                Code::UnknownMetricType,
+                format!("unknown metric type `{name}`"),
+                kind.span(),
+            )
+            .with_label(format!("expected one of: {}", METRIC_TYPES.join(", ")))
+            .with_suggestion(suggestion),
+        );
+        None
+    }
+
+    fn retention(
+        &mut self,
+        config: RetentionConfig,
+        event_names: &[String],
+        cohort_names: &[String],
+    ) -> Option<(plan::Retention, Option<String>)> {
+        let cohort = self.reference(&config.cohort, cohort_names, Code::UnknownCohort, "cohort");
+        let return_event = self.reference(&config.return_event, event_names, Code::UnknownEvent, "event");
+        let mode = config.mode.as_ref().map_or(ModeConfig::NDay, |m| m.value);
+        let mode_span = config.mode.as_ref().map(|m| m.span.clone());
+        let mode = match mode {
+            ModeConfig::NDay | ModeConfig::Unbounded => {
+                if let Some(brackets) = &config.brackets {
+                    self.push(
+                        Diagnostic::new(
+                            Code::ConflictingKeys,
+                            "`brackets` belongs to `mode = \"bracket\"`",
+                            brackets.span.clone(),
+                        )
+                        .with_label("use `periods` with this mode"),
+                    );
+                }
+                let periods = self.periods(&config.periods, &mode_span, "periods")?;
+                if matches!(mode, ModeConfig::NDay) {
+                    plan::RetentionMode::NDay(periods)
+                } else {
+                    plan::RetentionMode::Unbounded(periods)
+                }
+            }
+            ModeConfig::Bracket => {
+                if let Some(periods) = &config.periods {
+                    self.push(
+                        Diagnostic::new(
+                            Code::ConflictingKeys,
+                            "`periods` does not apply to `mode = \"bracket\"`",
+                            periods.span.clone(),
+                        )
+                        .with_label("use `brackets = [[a, b], …]` with this mode"),
+                    );
+                }
+                plan::RetentionMode::Bracket(self.brackets(&config.brackets, &mode_span)?)
+            }
+        };
+        Some((
+            plan::Retention {
+                cohort: cohort?,
+                return_event: return_event?,
+                mode,
+                unit: match config.unit.map(|u| u.value) {
+                    Some(UnitConfig::Week) => plan::Unit::Week,
+                    Some(UnitConfig::Month) => plan::Unit::Month,
+                    _ => plan::Unit::Day,
+                },
+                align: match config.align.map(|a| a.value) {
+                    Some(AlignConfig::Calendar) => plan::Align::Calendar,
+                    _ => plan::Align::Entity,
+                },
+            },
+            config.description,
+        ))
+    }
+
+    fn periods(
+        &mut self,
+        periods: &Option<Spanned<Vec<i64>>>,
+        mode_span: &Option<Range<usize>>,
+        key: &str,
+    ) -> Option<Vec<u32>> {
+        let Some(periods) = periods else {
+            let span = mode_span.clone().unwrap_or(0..0);
+            self.push(
+                Diagnostic::new(
+                    Code::MissingKey,
+                    format!("this retention metric needs `{key}`"),
+                    span,
+                )
+                .with_label("add `periods = [0, 1, 7, 30]` or similar"),
+            );
+            return None;
+        };
+        let values = &periods.value;
+        let valid = !values.is_empty()
+            && values.iter().all(|k| (0..=MAX_PERIOD).contains(k))
+            && values.windows(2).all(|w| w[0] < w[1]);
+        if !valid {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidPeriods,
+                    "`periods` must be a non-empty ascending list of distinct offsets",
+                    periods.span.clone(),
+                )
+                .with_label(format!(
+                    "expected whole numbers from 0 to {MAX_PERIOD}, ascending"
+                )),
+            );
+            return None;
+        }
+        Some(values.iter().map(|k| *k as u32).collect())
+    }
+
+    fn brackets(
+        &mut self,
+        brackets: &Option<Spanned<Vec<Vec<i64>>>>,
+        mode_span: &Option<Range<usize>>,
+    ) -> Option<Vec<(u32, u32)>> {
+        let Some(brackets) = brackets else {
+            let span = mode_span.clone().unwrap_or(0..0);
+            self.push(
+                Diagnostic::new(Code::MissingKey, "`mode = \"bracket\"` needs `brackets`", span)
+                    .with_label("add `brackets = [[1, 7], [8, 30]]` or similar"),
+            );
+            return None;
+        };
+        let pairs: Option<Vec<(u32, u32)>> = brackets
+            .value
+            .iter()
+            .map(|pair| match pair.as_slice() {
+                [a, b] if (0..=MAX_PERIOD).contains(a) && (*a..=MAX_PERIOD).contains(b) => {
+                    Some((*a as u32, *b as u32))
+                }
+                _ => None,
+            })
+            .collect();
+        match pairs {
+            Some(pairs) if !pairs.is_empty() && pairs.windows(2).all(|w| w[0] < w[1]) => Some(pairs),
+            _ => {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidPeriods,
+                        "`brackets` must be ascending `[a, b]` pairs with a ≤ b",
+                        brackets.span.clone(),
+                    )
+                    .with_label(format!("expected pairs of whole numbers from 0 to {MAX_PERIOD}")),
+                );
+                None
+            }
+        }
+    }
+
+    fn activation(
+        &mut self,
+        config: ActivationConfig,
+        event_names: &[String],
+        cohort_names: &[String],
+    ) -> Option<(plan::Activation, Option<String>)> {
+        let cohort = self.reference(&config.cohort, cohort_names, Code::UnknownCohort, "cohort");
+        let reached = self.reference(&config.reached, event_names, Code::UnknownEvent, "event");
+        let within = crate::expr::parse::parse_duration(&config.within.value);
+        if within.is_none() {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidDuration,
+                    format!("`{}` is not a duration", config.within.value),
+                    config.within.span.clone(),
+                )
+                .with_label("expected a count and a unit: `48h`, `7d`, `2w` or `1mo`"),
+            );
+        }
+        Some((
+            plan::Activation {
+                cohort: cohort?,
+                reached: reached?,
+                within: within?,
+            },
+            config.description,
+        ))
+    }
+}
+
+const OPERATOR_WORDS: [&str; 6] = ["and", "or", "not", "in", "contains", "matches"];
+
+/// The largest retention offset accepted (about ten years of days).
+const MAX_PERIOD: i64 = 3660;
+
+fn placeholder_event(name: &str) -> plan::ValueEvent {
+    plan::ValueEvent {
+        name: name.to_string(),
+        filter: Expr::Literal(plan::Literal::Bool(false)),
+        amount: None,
+    }
+}
+
+fn breakdown_field(text: &str) -> Option<Field> {
+    let (root, column) = text.trim().split_once('.')?;
+    let valid = !column.is_empty() && column.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return None;
+    }
+    match root {
+        "attr" => Some(Field::Attr(column.to_string())),
+        "props" => Some(Field::Prop(column.to_string())),
+        "segment" => Some(Field::Segment(column.to_string())),
+        _ => None,
+    }
+}
+
+fn type_name(ty: Type) -> &'static str {
+    match ty {
+        Type::Bool => "a boolean",
+        Type::Number => "a number",
+        Type::Text => "text",
+        Type::Date => "a date",
+        Type::Time => "a time",
+        Type::Duration => "a duration",
+        Type::List => "a list",
+        Type::Null => "null",
+        Type::Any => "a value",
+    }
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// Splits "`x`, expected one of `a`, `b`" into ("x", ["a", "b"]).
+fn split_expected(rest: &str) -> (String, Vec<String>) {
+    let mut parts = rest.split('`').skip(1).step_by(2).map(str::to_string);
+    let name = parts.next().unwrap_or_default();
+    (name, parts.collect())
+}
+
+impl Diagnostic {
+    fn or_help(mut self, help: String) -> Self {
+        if self.help.is_none() {
+            self.help = Some(help);
+        }
+        self
+    }
+}
+
+/// Maps offsets inside a TOML string value back to offsets in the file.
+struct StringMapping {
+    whole: Range<usize>,
+    inner_start: Option<usize>,
+}
+
+impl StringMapping {
+    fn new(text: &str, value: &Spanned<String>) -> Self {
+        let raw = text.get(value.span.clone()).unwrap_or("");
+        let mut skip = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+            3
+        } else if raw.starts_with('"') || raw.starts_with('\'') {
+            1
+        } else {
+            0
+        };
+        if skip == 3 && raw[skip..].starts_with('\n') {
+            skip += 1;
+        }
+        let inner_start = value.span.start + skip;
+        let direct = text.get(inner_start..inner_start + value.value.len()) == Some(value.value.as_str());
+        StringMapping {
+            whole: value.span.clone(),
+            inner_start: direct.then_some(inner_start),
+        }
+    }
+
+    fn map(&self, span: Range<usize>) -> Range<usize> {
+        match self.inner_start {
+            Some(start) => start + span.start..start + span.end.max(span.start),
+            None => self.whole.clone(),
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The in-process backend of tenure.
+//!
+//! [`Dataset::load`] reads the plan's sources into a columnar [`store::EventStore`], applying
+//! the quality rules and counting every row; [`Dataset::evaluate`] computes metrics over it with
+//! rayon. Results are independent of row order and thread count: per-entity states merge with
+//! order-free operations (min, max, or), and ties are broken by row content.
+
+pub mod calendar;
+pub mod error;
+pub mod eval;
+pub mod load;
+pub mod metrics;
+pub mod store;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+use tenure_plan::{Field, InputSummary, MetricKind, MetricResult, Plan, Report};
+
+pub use error::EngineError;
+
+use calendar::Calendar;
+use store::EventStore;
+
+/// Loaded, cleaned event data, ready for any number of metrics.
+pub struct Dataset {
+    /// The plan the data was loaded for.
+    pub plan: Plan,
+    /// Kept rows.
+    pub store: EventStore,
+    /// Row accounting.
+    pub input: InputSummary,
+    /// Observation end as a local day.
+    pub as_of_day: i32,
+    /// The earliest local day of any kept row.
+    pub first_day: i32,
+    /// The project's calendar.
+    pub calendar: Calendar,
+    masks: Mutex<BTreeMap<usize, Arc<Vec<bool>>>>,
+}
+
+impl Dataset {
+    /// Reads every source of `plan` and applies its quality rules.
+    pub fn load(plan: &Plan) -> Result<Dataset, EngineError> {
+        let props = property_columns(plan);
+        let (mut store, counts) = load::load(plan, &props)?;
+        let mut excluded = 0u64;
+        if let Some(exclude) = &plan.quality.exclude {
+            let drop = eval::row_mask(exclude, &store);
+            let keep: Vec<u32> = (0..store.len() as u32).filter(|r| !drop[*r as usize]).collect();
+            excluded = (store.len() - keep.len()) as u64;
+            store.retain_rows(&keep);
+        }
+        let first_day = store.day.par_iter().copied().min().unwrap_or(0);
+        let last_day = store.day.par_iter().copied().max().unwrap_or(0);
+        let as_of_day = plan
+            .project
+            .as_of
+            .map_or(last_day, tenure_plan::time::days_from_date);
+        let mut has_entity = vec![false; store.entities.len()];
+        for entity in &store.entity {
+            has_entity[*entity as usize] = true;
+        }
+        if plan.entity_source.is_some() {
+            // Entities from the attribute source exist even without events.
+            has_entity.iter_mut().for_each(|e| *e = true);
+        }
+        let rejected: u64 = counts.rejected.values().sum();
+        let input = InputSummary {
+            rows: counts.rows,
+            rejected: counts.rejected.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            duplicates: counts.duplicates,
+            excluded,
+            kept: counts.rows - rejected - counts.duplicates - excluded,
+            entities: has_entity.iter().filter(|e| **e).count() as u64,
+        };
+        Ok(Dataset {
+            plan: plan.clone(),
+            store,
+            input,
+            as_of_day,
+            first_day,
+            calendar: Calendar {
+                week_start: plan.project.week_start,
+            },
+            masks: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// Rows that are occurrences of value event `event` (computed once, then cached).
+    pub fn event_mask(&self, event: usize) -> Arc<Vec<bool>> {
+        if let Some(mask) = self.masks.lock().map(|m| m.get(&event).cloned()).ok().flatten() {
+            return mask;
+        }
+        let mask = Arc::new(eval::row_mask(&self.plan.events[event].filter, &self.store));
+        if let Ok(mut masks) = self.masks.lock() {
+            masks.insert(event, mask.clone());
+        }
+        mask
+    }
+
+    /// Observation end as `YYYY-MM-DD`.
+    pub fn as_of(&self) -> String {
+        calendar::day_label(self.as_of_day)
+    }
+
+    /// Computes one metric of the plan by name.
+    pub fn evaluate_metric(&self, name: &str) -> Option<MetricResult> {
+        let metric = self.plan.metrics.iter().find(|m| m.name == name)?;
+        Some(match &metric.kind {
+            MetricKind::Retention(retention) => {
+                MetricResult::Retention(metrics::retention::evaluate(self, retention))
+            }
+            MetricKind::Activation(activation) => {
+                MetricResult::Activation(metrics::activation::evaluate(self, activation))
+            }
+        })
+    }
+
+    /// Computes the named metrics (all when `only` is empty) into a report.
+    pub fn evaluate(&self, only: &[String]) -> Report {
+        let metrics = self
+            .plan
+            .metrics
+            .iter()
+            .filter(|m| only.is_empty() || only.contains(&m.name))
+            .filter_map(|m| Some((m.name.clone(), self.evaluate_metric(&m.name)?)))
+            .collect();
+        Report {
+            tenure: env!("CARGO_PKG_VERSION").to_string(),
+            as_of: self.as_of(),
+            input: self.input.clone(),
+            metrics,
+        }
+    }
+}
+
+/// The property columns any expression of the plan reads.
+pub fn property_columns(plan: &Plan) -> BTreeSet<String> {
+    let mut columns = BTreeSet::new();
+    let mut visit = |field: &Field| {
+        if let Field::Prop(name) = field {
+            columns.insert(name.clone());
+        }
+    };
+    if let Some(exclude) = &plan.quality.exclude {
+        exclude.for_each_field(&mut visit);
+    }
+    for event in &plan.events {
+        event.filter.for_each_field(&mut visit);
+        if let Some(amount) = &event.amount {
+            amount.for_each_field(&mut visit);
+        }
+    }
+    for cohort in &plan.cohorts {
+        if let Some(filter) = &cohort.filter {
+            filter.for_each_field(&mut visit);
+        }
+        cohort.by.iter().for_each(&mut visit);
+    }
+    columns
+}
+
+/// Loads the data of `plan` and computes every metric.
+pub fn run(plan: &Plan) -> Result<Report, EngineError> {
+    Ok(Dataset::load(plan)?.evaluate(&[]))
+}

@@ -1,0 +1,125 @@
+//! JSON Lines sources: one object per line.
+
+use std::io::BufRead;
+
+use serde_json::Value;
+use tenure_plan::Source;
+
+use super::{EntitySink, Fingerprint, RawEvent, RowSink, SourceReader};
+use crate::error::EngineError;
+
+/// Reads JSON Lines with `serde_json`; scalars become text, typed again per column later.
+pub struct JsonLinesReader;
+
+fn open(source: &Source) -> Result<std::io::BufReader<std::fs::File>, EngineError> {
+    std::fs::File::open(&source.path)
+        .map(std::io::BufReader::new)
+        .map_err(|e| EngineError::Read {
+            source_name: source.name.clone(),
+            path: source.path.clone(),
+            error: e.to_string(),
+        })
+}
+
+/// The text of a scalar JSON value; objects and arrays keep their JSON text.
+fn scalar_text(value: &Value) -> Option<std::borrow::Cow<'_, str>> {
+    match value {
+        Value::Null => None,
+        Value::String(text) => Some(std::borrow::Cow::Borrowed(text)),
+        Value::Bool(flag) => Some(std::borrow::Cow::Borrowed(if *flag { "true" } else { "false" })),
+        other => Some(std::borrow::Cow::Owned(other.to_string())),
+    }
+}
+
+impl SourceReader for JsonLinesReader {
+    fn read_events(
+        &self,
+        source: &Source,
+        props: &[String],
+        sink: &mut RowSink<'_>,
+    ) -> Result<(), EngineError> {
+        let reader = open(source)?;
+        for (index, line) in reader.split(b'\n').enumerate() {
+            let line_no = index as u64 + 1;
+            let bytes = line.map_err(|e| EngineError::Read {
+                source_name: source.name.clone(),
+                path: source.path.clone(),
+                error: e.to_string(),
+            })?;
+            let Ok(text) = std::str::from_utf8(&bytes) else {
+                sink.counts.rows += 1;
+                sink.reject(line_no, "bad_encoding", "the line is not valid UTF-8".into())?;
+                continue;
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            let object = match serde_json::from_str::<serde_json::Map<String, Value>>(text) {
+                Ok(object) => object,
+                Err(error) => {
+                    sink.counts.rows += 1;
+                    sink.reject(line_no, "malformed_row", format!("not a JSON object: {error}"))?;
+                    continue;
+                }
+            };
+            let mut keys: Vec<&String> = object.keys().collect();
+            keys.sort();
+            let mut fingerprint = Fingerprint::new();
+            let texts: Vec<(&String, Option<std::borrow::Cow<'_, str>>)> =
+                keys.iter().map(|k| (*k, scalar_text(&object[*k]))).collect();
+            for (key, value) in &texts {
+                if let Some(value) = value {
+                    fingerprint.add(key, value);
+                }
+            }
+            let get = |name: &str| -> Option<&str> {
+                texts
+                    .iter()
+                    .find(|(k, _)| k.as_str() == name)
+                    .and_then(|(_, v)| v.as_deref())
+            };
+            let values: Vec<Option<&str>> = props.iter().map(|p| get(p)).collect();
+            sink.push(RawEvent {
+                entity: get(&source.entity_column),
+                time: get(&source.time_column),
+                event: get(&source.event_column),
+                props: &values,
+                fingerprint: fingerprint.finish(),
+                line: line_no,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {
+        let reader = open(source)?;
+        let mut names: Vec<String> = Vec::new();
+        for line in reader.lines() {
+            let line = line.map_err(|e| EngineError::Read {
+                source_name: source.name.clone(),
+                path: source.path.clone(),
+                error: e.to_string(),
+            })?;
+            let Ok(object) = serde_json::from_str::<serde_json::Map<String, Value>>(&line) else {
+                continue;
+            };
+            let Some(id) = object.get(&source.entity_column).and_then(scalar_text) else {
+                continue;
+            };
+            for key in object.keys() {
+                if *key != source.entity_column && !names.contains(key) {
+                    names.push(key.clone());
+                }
+            }
+            sink.set_columns(&names);
+            let texts: Vec<(usize, Option<std::borrow::Cow<'_, str>>)> = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (i, object.get(n).and_then(scalar_text)))
+                .collect();
+            let values: Vec<(usize, Option<&str>)> = texts.iter().map(|(i, v)| (*i, v.as_deref())).collect();
+            sink.push(&id, &values, &names);
+        }
+        Ok(())
+    }
+}

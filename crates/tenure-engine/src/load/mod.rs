@@ -1,0 +1,296 @@
+//! Reading sources into the [`EventStore`](crate::store::EventStore), with row accounting.
+//!
+//! Each format implements [`SourceReader`]: it finds the columns it was asked for and hands
+//! every row to a [`RowSink`], which validates it, applies exact de-duplication and appends it
+//! to the store. A columnar format (Parquet) implements the same trait.
+
+mod csv;
+mod jsonl;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashSet;
+use tenure_plan::{BadRowPolicy, Format, Plan, Source, TimeFormat};
+
+use crate::calendar::{Clock, parse_time};
+use crate::error::EngineError;
+use crate::store::{ColumnBuilder, EventStore, Interner};
+
+/// Every rejection reason, as keys of `input.rejected`.
+pub const REJECTION_REASONS: [&str; 6] = [
+    "bad_encoding",
+    "bad_time",
+    "malformed_row",
+    "missing_entity",
+    "missing_event",
+    "missing_time",
+];
+
+/// One event row as a reader sees it: borrowed text, and a fingerprint of every column.
+pub struct RawEvent<'a> {
+    /// The entity id.
+    pub entity: Option<&'a str>,
+    /// The time value.
+    pub time: Option<&'a str>,
+    /// The event name.
+    pub event: Option<&'a str>,
+    /// Values of the requested property columns, in request order.
+    pub props: &'a [Option<&'a str>],
+    /// A 128-bit hash of the row's column names and values (for exact de-duplication).
+    pub fingerprint: u128,
+    /// 1-based line of the row in its file, for error messages.
+    pub line: u64,
+}
+
+/// A reader of one file format.
+pub trait SourceReader {
+    /// Reads every event row of `source`, asking for the property columns `props`.
+    fn read_events(
+        &self,
+        source: &Source,
+        props: &[String],
+        sink: &mut RowSink<'_>,
+    ) -> Result<(), EngineError>;
+
+    /// Reads every row of an entity-attribute source: the id and all other columns.
+    fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError>;
+}
+
+fn reader_for(source: &Source) -> Result<Box<dyn SourceReader>, EngineError> {
+    match source.format {
+        Format::Csv => Ok(Box::new(csv::CsvReader)),
+        Format::JsonLines => Ok(Box::new(jsonl::JsonLinesReader)),
+        Format::Parquet => Err(EngineError::UnsupportedFormat {
+            source_name: source.name.clone(),
+            format: "Parquet",
+        }),
+    }
+}
+
+/// Row accounting while loading.
+#[derive(Debug, Default, Clone)]
+pub struct LoadCounts {
+    /// Rows read.
+    pub rows: u64,
+    /// Rejected rows by reason.
+    pub rejected: BTreeMap<&'static str, u64>,
+    /// Rows dropped as duplicates.
+    pub duplicates: u64,
+}
+
+/// Receives event rows from a reader.
+pub struct RowSink<'s> {
+    store: &'s mut EventStore,
+    props: Vec<ColumnBuilder>,
+    prop_slots: Vec<usize>,
+    clock: Clock,
+    time_format: TimeFormat,
+    seen: Option<FxHashSet<u128>>,
+    counts: &'s mut LoadCounts,
+    policy: BadRowPolicy,
+    source: &'s Source,
+}
+
+impl RowSink<'_> {
+    /// Validates and appends one row; returns an error only under `on_bad_row = "fail"`.
+    pub fn push(&mut self, row: RawEvent<'_>) -> Result<(), EngineError> {
+        self.counts.rows += 1;
+        let entity = match row.entity.map(str::trim) {
+            Some(entity) if !entity.is_empty() => entity,
+            _ => return self.reject(row.line, "missing_entity", "the entity id is empty".into()),
+        };
+        let event = match row.event.map(str::trim) {
+            Some(event) if !event.is_empty() => event,
+            _ => return self.reject(row.line, "missing_event", "the event name is empty".into()),
+        };
+        let time_text = match row.time.map(str::trim) {
+            Some(time) if !time.is_empty() => time,
+            _ => return self.reject(row.line, "missing_time", "the time is empty".into()),
+        };
+        let Ok(time) = parse_time(time_text, self.time_format, &mut self.clock) else {
+            let hint = match self.time_format {
+                TimeFormat::Auto if time_text.bytes().all(|b| b.is_ascii_digit()) => {
+                    " (epoch numbers need time_format = \"epoch_s\" or \"epoch_ms\")"
+                }
+                _ => "",
+            };
+            return self.reject(
+                row.line,
+                "bad_time",
+                format!("cannot read time `{time_text}`{hint}"),
+            );
+        };
+        if let Some(seen) = &mut self.seen
+            && !seen.insert(row.fingerprint)
+        {
+            self.counts.duplicates += 1;
+            return Ok(());
+        }
+        let store = &mut *self.store;
+        store.entity.push(store.entities.intern(entity));
+        store.event.push(store.event_names.intern(event));
+        store.time.push(time);
+        store.day.push(self.clock.local_day(time));
+        store.tiebreak.push(row.fingerprint as u64);
+        for (slot, value) in self.prop_slots.iter().zip(row.props) {
+            self.props[*slot].push(*value);
+        }
+        Ok(())
+    }
+
+    /// Counts a row that could not be read, or fails under `on_bad_row = "fail"`.
+    pub fn reject(&mut self, line: u64, reason: &'static str, detail: String) -> Result<(), EngineError> {
+        *self.counts.rejected.entry(reason).or_insert(0) += 1;
+        match self.policy {
+            BadRowPolicy::Skip => Ok(()),
+            BadRowPolicy::Fail => Err(EngineError::BadRow {
+                source_name: self.source.name.clone(),
+                path: self.source.path.clone(),
+                row: line,
+                reason,
+                detail,
+            }),
+        }
+    }
+}
+
+/// Receives entity-attribute rows from a reader.
+pub struct EntitySink<'s> {
+    entities: &'s mut Interner,
+    columns: BTreeMap<String, ColumnBuilder>,
+    seen: FxHashSet<u32>,
+}
+
+impl EntitySink<'_> {
+    /// Declares the attribute columns, in file order.
+    pub fn set_columns(&mut self, names: &[String]) {
+        for name in names {
+            self.columns.entry(name.clone()).or_default();
+        }
+    }
+
+    /// Adds one entity; a repeated id keeps its first row.
+    pub fn push(&mut self, entity: &str, values: &[(usize, Option<&str>)], names: &[String]) {
+        let entity = entity.trim();
+        if entity.is_empty() {
+            return;
+        }
+        let code = self.entities.intern(entity);
+        if !self.seen.insert(code) {
+            return;
+        }
+        for (index, value) in values {
+            if let Some(column) = self.columns.get_mut(&names[*index]) {
+                column.set(code as usize, *value);
+            }
+        }
+    }
+}
+
+/// Loads every source of the plan; property columns are those in `props`.
+pub fn load(plan: &Plan, props: &BTreeSet<String>) -> Result<(EventStore, LoadCounts), EngineError> {
+    let mut store = EventStore::default();
+    let mut counts = LoadCounts::default();
+    for reason in REJECTION_REASONS {
+        counts.rejected.insert(reason, 0);
+    }
+    let prop_names: Vec<String> = props.iter().cloned().collect();
+    let mut builders: Vec<ColumnBuilder> = prop_names.iter().map(|_| ColumnBuilder::default()).collect();
+    let mut seen = plan.quality.dedupe.then(FxHashSet::default);
+    for source in &plan.event_sources {
+        let reader = reader_for(source)?;
+        let mut sink = RowSink {
+            store: &mut store,
+            props: std::mem::take(&mut builders),
+            prop_slots: (0..prop_names.len()).collect(),
+            clock: Clock::new(plan.project.timezone),
+            time_format: source.time_format,
+            seen: seen.take(),
+            counts: &mut counts,
+            policy: plan.quality.on_bad_row,
+            source,
+        };
+        let result = reader.read_events(source, &prop_names, &mut sink);
+        builders = std::mem::take(&mut sink.props);
+        seen = sink.seen.take();
+        result?;
+        let rows = store.len();
+        builders.iter_mut().for_each(|b| b.pad_to(rows));
+    }
+    store.props = prop_names
+        .into_iter()
+        .zip(builders.into_iter().map(ColumnBuilder::finish))
+        .collect();
+    if let Some(source) = &plan.entity_source {
+        let reader = reader_for(source)?;
+        let mut sink = EntitySink {
+            entities: &mut store.entities,
+            columns: BTreeMap::new(),
+            seen: FxHashSet::default(),
+        };
+        reader.read_entities(source, &mut sink)?;
+        let columns = sink.columns;
+        let entity_count = store.entities.len();
+        store.attrs = columns
+            .into_iter()
+            .map(|(name, mut builder)| {
+                builder.pad_to(entity_count);
+                (name, builder.finish())
+            })
+            .collect();
+    }
+    Ok((store, counts))
+}
+
+/// The name in `candidates` closest to `name`, for "did you mean" in missing-column errors.
+pub(crate) fn closest_column(name: &str, candidates: &[String]) -> Option<String> {
+    let lowered = name.to_lowercase();
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&lowered, &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= (name.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.clone())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for j in 1..=b.len() {
+            let above = row[j];
+            row[j] = (diagonal + usize::from(ca != b[j - 1]))
+                .min(row[j] + 1)
+                .min(row[j - 1] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// A streaming 128-bit fingerprint of `name = value` pairs, independent of column order when the
+/// caller feeds columns sorted by name.
+pub(crate) struct Fingerprint(xxhash_rust::xxh3::Xxh3);
+
+impl Fingerprint {
+    pub(crate) fn new() -> Self {
+        Fingerprint(xxhash_rust::xxh3::Xxh3::new())
+    }
+
+    #[inline]
+    pub(crate) fn add(&mut self, name: &str, value: &str) {
+        if value.is_empty() {
+            return;
+        }
+        self.0.update(name.as_bytes());
+        self.0.update(&[0]);
+        self.0.update(value.as_bytes());
+        self.0.update(&[0]);
+    }
+
+    pub(crate) fn finish(&self) -> u128 {
+        self.0.digest128()
+    }
+}

@@ -1,0 +1,167 @@
+//! Cohort assignment: each entity's `t0`, its cohort period and its breakdown values.
+
+use tenure_plan::{Cohort, ScalarValue, Segment};
+
+use super::per_entity;
+use crate::Dataset;
+use crate::eval::{Compiled, FieldSource, StoreRow, Val, eval};
+
+/// No cohort.
+pub const NO_GROUP: u32 = u32::MAX;
+
+/// The cohort row an entity belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupKey {
+    /// Period index of the cohort grain.
+    pub period: i32,
+    /// Breakdown values, `None` without `by`.
+    pub segment: Option<Segment>,
+}
+
+/// Entities placed in cohort rows.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    /// Cohort rows, sorted by period then segment.
+    pub groups: Vec<GroupKey>,
+    /// Group per entity code, [`NO_GROUP`] when the entity is in no cohort.
+    pub group_of: Vec<u32>,
+    /// `t0` per entity (microseconds UTC); meaningful where `group_of` is set.
+    pub t0: Vec<i64>,
+    /// Local day of `t0` per entity.
+    pub d0: Vec<i32>,
+}
+
+impl Assignment {
+    /// Entity codes in a cohort.
+    pub fn members(&self) -> impl Iterator<Item = usize> + '_ {
+        self.group_of
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| **g != NO_GROUP)
+            .map(|(e, _)| e)
+    }
+}
+
+/// Assigns every entity with a start event on or before `as_of` to its cohort row.
+pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
+    let store = &data.store;
+    let starts = data.event_mask(cohort.start);
+    let entities = store.entities.len();
+    // The first start event: earliest time, ties broken by row content, never by row order.
+    let first = per_entity(
+        store.len(),
+        entities,
+        (i64::MAX, u64::MAX, u32::MAX),
+        |state, row| {
+            if starts[row] && store.day[row] <= data.as_of_day {
+                let entity = store.entity[row] as usize;
+                let candidate = (store.time[row], store.tiebreak[row], row as u32);
+                if candidate < state[entity] {
+                    state[entity] = candidate;
+                }
+            }
+        },
+        |left, right| {
+            if right < *left {
+                *left = right
+            }
+        },
+    );
+    let filter = cohort.filter.as_ref().map(|f| Compiled::new(f, store));
+    let by: Vec<(String, Compiled)> = cohort
+        .by
+        .iter()
+        .map(|field| {
+            (
+                field.to_string(),
+                Compiled::new(&tenure_plan::Expr::Field(field.clone()), store),
+            )
+        })
+        .collect();
+    let mut keys: Vec<(i32, Option<Segment>)> = Vec::new();
+    let mut per_entity_key: Vec<Option<usize>> = vec![None; entities];
+    let mut t0 = vec![0i64; entities];
+    let mut d0 = vec![0i32; entities];
+    for (entity, (time, _, row)) in first.iter().enumerate() {
+        if *row == u32::MAX {
+            continue;
+        }
+        let source = StoreRow {
+            store,
+            row: *row as usize,
+        };
+        if let Some(filter) = &filter
+            && eval(filter, &source) != Val::Bool(true)
+        {
+            continue;
+        }
+        let day = source.local_day(*time);
+        let period = data.calendar.period_index(cohort.grain, day);
+        let segment = (!by.is_empty()).then(|| {
+            Segment(
+                by.iter()
+                    .map(|(name, expr)| (name.clone(), scalar(eval(expr, &source))))
+                    .collect(),
+            )
+        });
+        t0[entity] = *time;
+        d0[entity] = day;
+        per_entity_key[entity] = Some(keys.len());
+        keys.push((period, segment));
+    }
+    let mut groups: Vec<GroupKey> = keys
+        .iter()
+        .map(|(period, segment)| GroupKey {
+            period: *period,
+            segment: segment.clone(),
+        })
+        .collect();
+    groups.sort_by(|a, b| {
+        a.period
+            .cmp(&b.period)
+            .then_with(|| compare_segments(&a.segment, &b.segment))
+    });
+    groups.dedup();
+    let group_of = per_entity_key
+        .iter()
+        .map(|key| match key {
+            None => super::cohort::NO_GROUP,
+            Some(index) => {
+                let (period, segment) = &keys[*index];
+                groups
+                    .binary_search_by(|g| {
+                        g.period
+                            .cmp(period)
+                            .then_with(|| compare_segments(&g.segment, segment))
+                    })
+                    .map_or(NO_GROUP, |i| i as u32)
+            }
+        })
+        .collect();
+    Assignment {
+        groups,
+        group_of,
+        t0,
+        d0,
+    }
+}
+
+fn compare_segments(a: &Option<Segment>, b: &Option<Segment>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.sort_cmp(b),
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, Some(_)) => std::cmp::Ordering::Less,
+        (Some(_), None) => std::cmp::Ordering::Greater,
+    }
+}
+
+/// A breakdown value as it appears in output.
+pub fn scalar(value: Val<'_>) -> ScalarValue {
+    match value {
+        Val::Null | Val::List(_) => ScalarValue::Null,
+        Val::Bool(flag) => ScalarValue::Bool(flag),
+        Val::Num(number) => ScalarValue::Number(number),
+        Val::Str(text) => ScalarValue::String(text.into_owned()),
+        Val::Date(day) | Val::Time(_, day) => ScalarValue::String(crate::calendar::day_label(day)),
+    }
+}

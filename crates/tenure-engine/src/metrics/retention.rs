@@ -1,0 +1,226 @@
+//! `type = "retention"`: n-day, unbounded and bracket retention (SPEC §3.2).
+
+use tenure_plan::{
+    Align, Periods, Retention, RetentionMode, RetentionResult, RetentionRow, RetentionTotal, Unit,
+};
+
+use super::cohort::{Assignment, NO_GROUP, assign};
+use super::per_entity;
+use crate::Dataset;
+use crate::calendar::{MonthTable, month_last_day};
+
+/// How offsets are measured for one metric.
+struct Offsets<'a> {
+    unit: Unit,
+    align: Align,
+    data: &'a Dataset,
+    months: MonthTable,
+}
+
+impl Offsets<'_> {
+    /// The offset of a return on local day `day` for an entity that started on `d0`.
+    #[inline]
+    fn offset(&self, d0: i32, day: i32) -> i32 {
+        match (self.unit, self.align) {
+            (Unit::Day, _) => day - d0,
+            (Unit::Week, Align::Entity) => (day - d0).div_euclid(7),
+            (Unit::Week, Align::Calendar) => {
+                self.data.calendar.week_index(day) - self.data.calendar.week_index(d0)
+            }
+            (Unit::Month, _) => self.months.get(day) - self.months.get(d0),
+        }
+    }
+
+    /// The last local day of period `k` for an entity that started on `d0`.
+    fn period_end(&self, d0: i32, k: u32) -> i64 {
+        let k = i64::from(k);
+        match (self.unit, self.align) {
+            (Unit::Day, _) => i64::from(d0) + k,
+            (Unit::Week, Align::Entity) => i64::from(d0) + 7 * k + 6,
+            (Unit::Week, Align::Calendar) => {
+                let week = i64::from(self.data.calendar.week_index(d0)) + k;
+                i64::from(self.data.calendar.week_first_day(week as i32)) + 6
+            }
+            (Unit::Month, _) => i64::from(month_last_day(self.months.get(d0) + k as i32)),
+        }
+    }
+}
+
+/// Per-entity return state: one bit per cell for n-day/bracket, the largest offset otherwise.
+#[derive(Clone, Copy)]
+struct ReturnState {
+    cells: u64,
+    max_offset: i32,
+}
+
+/// Computes one retention table.
+pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
+    let cohort = &data.plan.cohorts[metric.cohort];
+    let assignment = assign(data, cohort);
+    let store = &data.store;
+    let returns = data.event_mask(metric.return_event);
+    let offsets = Offsets {
+        unit: metric.unit,
+        align: metric.align,
+        data,
+        months: MonthTable::new(data.first_day, data.as_of_day),
+    };
+    let cells = metric.mode.cell_count();
+    // Which cells a return at offset o fills, for o up to the largest offset any cell needs.
+    let max_needed = (0..cells).map(|i| metric.mode.last_period(i)).max().unwrap_or(0) as usize;
+    let mut cells_at = vec![0u64; max_needed + 1];
+    match &metric.mode {
+        RetentionMode::NDay(periods) => {
+            for (index, k) in periods.iter().enumerate() {
+                cells_at[*k as usize] |= 1 << (index % 64);
+            }
+        }
+        RetentionMode::Bracket(brackets) => {
+            for (index, (a, b)) in brackets.iter().enumerate() {
+                for slot in &mut cells_at[*a as usize..=*b as usize] {
+                    *slot |= 1 << (index % 64);
+                }
+            }
+        }
+        RetentionMode::Unbounded(_) => {}
+    }
+    let wide = cells > 64;
+    let state = per_entity(
+        store.len(),
+        store.entities.len(),
+        ReturnState {
+            cells: 0,
+            max_offset: -1,
+        },
+        |state, row| {
+            if !returns[row] || store.day[row] > data.as_of_day {
+                return;
+            }
+            let entity = store.entity[row] as usize;
+            if assignment.group_of[entity] == NO_GROUP {
+                return;
+            }
+            let offset = offsets.offset(assignment.d0[entity], store.day[row]);
+            if offset < 0 {
+                return;
+            }
+            let slot = &mut state[entity];
+            slot.max_offset = slot.max_offset.max(offset);
+            if !wide && let Some(mask) = cells_at.get(offset as usize) {
+                slot.cells |= mask;
+            }
+        },
+        |left, right| {
+            left.cells |= right.cells;
+            left.max_offset = left.max_offset.max(right.max_offset);
+        },
+    );
+    let exact = if wide {
+        Some(exact_offsets(data, &assignment, &returns, &offsets, max_needed))
+    } else {
+        None
+    };
+    let retained = |entity: usize, cell: usize| -> bool {
+        match &metric.mode {
+            RetentionMode::Unbounded(periods) => state[entity].max_offset >= periods[cell] as i32,
+            RetentionMode::NDay(periods) => match &exact {
+                Some(sets) => sets[entity].contains(&(periods[cell] as i32)),
+                None => state[entity].cells & (1 << cell) != 0,
+            },
+            RetentionMode::Bracket(brackets) => match &exact {
+                Some(sets) => sets[entity]
+                    .iter()
+                    .any(|o| (brackets[cell].0 as i32..=brackets[cell].1 as i32).contains(o)),
+                None => state[entity].cells & (1 << cell) != 0,
+            },
+        }
+    };
+    let groups = assignment.groups.len();
+    let mut sizes = vec![0u64; groups];
+    let mut kept = vec![vec![0u64; cells]; groups];
+    let mut eligible = vec![vec![0u64; cells]; groups];
+    let mut total_retained = vec![0u64; cells];
+    let mut total_eligible = vec![0u64; cells];
+    for entity in assignment.members() {
+        let group = assignment.group_of[entity] as usize;
+        sizes[group] += 1;
+        for cell in 0..cells {
+            let is_retained = retained(entity, cell);
+            let end = offsets.period_end(assignment.d0[entity], metric.mode.last_period(cell));
+            let is_eligible = end <= i64::from(data.as_of_day);
+            kept[group][cell] += u64::from(is_retained);
+            eligible[group][cell] += u64::from(is_eligible);
+            total_retained[cell] += u64::from(is_retained && is_eligible);
+            total_eligible[cell] += u64::from(is_eligible);
+        }
+    }
+    let cohort_grain = cohort.grain;
+    let rows = assignment
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(group, key)| RetentionRow {
+            cohort: data.calendar.period_label(cohort_grain, key.period),
+            segment: key.segment.clone(),
+            size: sizes[group],
+            rate: kept[group]
+                .iter()
+                .map(|r| *r as f64 / sizes[group] as f64)
+                .collect(),
+            retained: kept[group].clone(),
+            eligible: eligible[group].clone(),
+        })
+        .collect();
+    let total = RetentionTotal {
+        size: sizes.iter().sum(),
+        rate: total_retained
+            .iter()
+            .zip(&total_eligible)
+            .map(|(r, e)| (*e > 0).then(|| *r as f64 / *e as f64))
+            .collect(),
+        retained: total_retained,
+        eligible: total_eligible,
+    };
+    RetentionResult {
+        kind: "retention",
+        mode: metric.mode.as_str(),
+        unit: metric.unit.as_str(),
+        align: metric.align.as_str(),
+        periods: match &metric.mode {
+            RetentionMode::NDay(periods) | RetentionMode::Unbounded(periods) => {
+                Periods::Offsets(periods.clone())
+            }
+            RetentionMode::Bracket(brackets) => {
+                Periods::Brackets(brackets.iter().map(|(a, b)| [*a, *b]).collect())
+            }
+        },
+        cohorts: rows,
+        total,
+    }
+}
+
+/// For tables with more than 64 columns: every distinct offset up to `max_needed` per entity.
+fn exact_offsets(
+    data: &Dataset,
+    assignment: &Assignment,
+    returns: &[bool],
+    offsets: &Offsets<'_>,
+    max_needed: usize,
+) -> Vec<Vec<i32>> {
+    let store = &data.store;
+    let mut sets: Vec<Vec<i32>> = vec![Vec::new(); store.entities.len()];
+    for (row, _) in returns.iter().enumerate().filter(|(_, is_return)| **is_return) {
+        if store.day[row] > data.as_of_day {
+            continue;
+        }
+        let entity = store.entity[row] as usize;
+        if assignment.group_of[entity] == NO_GROUP {
+            continue;
+        }
+        let offset = offsets.offset(assignment.d0[entity], store.day[row]);
+        if (0..=max_needed as i32).contains(&offset) && !sets[entity].contains(&offset) {
+            sets[entity].push(offset);
+        }
+    }
+    sets
+}

@@ -1,0 +1,566 @@
+//! Deterministic synthetic SaaS data: accounts that sign up, activate, use the product, pay
+//! monthly (with expansion, contraction and churn), answer NPS surveys — plus bot traffic and
+//! duplicate rows, so that quality rules have something to do.
+//!
+//! The same [`Options`] always produce byte-identical files: the generator draws from its own
+//! seeded PRNG and formats numbers itself.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Number of accounts.
+    pub accounts: u32,
+    /// PRNG seed.
+    pub seed: u64,
+    /// First signup day.
+    pub start: NaiveDate,
+    /// Length of the observation window in days.
+    pub days: u32,
+    /// Output format of the events file.
+    pub format: OutputFormat,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            accounts: 1000,
+            seed: 42,
+            start: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
+            days: 365,
+            format: OutputFormat::Csv,
+        }
+    }
+}
+
+/// Events file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// `events.csv`
+    Csv,
+    /// `events.jsonl`
+    JsonLines,
+}
+
+/// Errors writing the dataset.
+#[derive(Debug, thiserror::Error)]
+pub enum GenError {
+    /// A file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// The events file.
+    pub events_path: PathBuf,
+    /// The accounts file.
+    pub accounts_path: PathBuf,
+    /// Event rows written (bots and duplicates included).
+    pub events: u64,
+    /// Account rows written.
+    pub accounts: u32,
+}
+
+/// SplitMix64: small, fast and stable across platforms and versions.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+
+    fn exponential(&mut self, mean: f64) -> f64 {
+        -mean * (1.0 - self.unit()).ln()
+    }
+
+    /// Poisson by inversion (small means only).
+    fn poisson(&mut self, mean: f64) -> u32 {
+        let limit = (-mean).exp();
+        let mut product = self.unit();
+        let mut count = 0;
+        while product > limit && count < 50 {
+            count += 1;
+            product *= self.unit();
+        }
+        count
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [(T, f64)]) -> &'a T {
+        let total: f64 = items.iter().map(|(_, w)| w).sum();
+        let mut target = self.unit() * total;
+        for (item, weight) in items {
+            if target < *weight {
+                return item;
+            }
+            target -= weight;
+        }
+        &items[items.len() - 1].0
+    }
+}
+
+const PLANS: [&str; 4] = ["free", "starter", "pro", "enterprise"];
+const EVENTS: [&str; 8] = [
+    "signup",
+    "login",
+    "report_created",
+    "api_call",
+    "export",
+    "invoice_paid",
+    "nps_answered",
+    "page_view",
+];
+const AGENTS: [&str; 7] = [
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+    "acme-mobile/3.2 (iOS 17.4)",
+    "python-requests/2.31.0",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
+];
+
+/// One generated event row, compact so that large datasets fit in memory for sorting.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Row {
+    seconds: i64,
+    account: u32,
+    event: u8,
+    plan: u8,
+    agent: u8,
+    score: u8,
+    amount_cents: u32,
+}
+
+struct Account {
+    plan: u8,
+    industry: &'static str,
+    employees: u32,
+    country: &'static str,
+    signup_day: i64,
+}
+
+/// Writes `events.csv` (or `.jsonl`) and `accounts.csv` into `dir`.
+pub fn generate(options: &Options, dir: &Path) -> Result<Summary, GenError> {
+    std::fs::create_dir_all(dir).map_err(|source| GenError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut rng = Rng(options.seed ^ 0x7465_6E75_7265);
+    let start_seconds = options
+        .start
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc()
+        .timestamp();
+    let end_day = i64::from(options.days);
+    let mut accounts = Vec::with_capacity(options.accounts as usize);
+    let mut rows: Vec<Row> = Vec::new();
+    for index in 0..options.accounts {
+        let account = new_account(&mut rng, end_day);
+        // About 3% of accounts were created by sales but never used the product: attributes, no events.
+        if !rng.chance(0.03) {
+            simulate(&mut rng, index, &account, end_day, start_seconds, &mut rows);
+        }
+        accounts.push(account);
+    }
+    add_noise(&mut rng, options, start_seconds, &mut rows);
+    rows.sort_unstable();
+    let extension = match options.format {
+        OutputFormat::Csv => "csv",
+        OutputFormat::JsonLines => "jsonl",
+    };
+    let events_path = dir.join(format!("events.{extension}"));
+    write_events(&events_path, options.format, &rows)?;
+    let accounts_path = dir.join("accounts.csv");
+    write_accounts(&accounts_path, &accounts, options.start)?;
+    Ok(Summary {
+        events_path,
+        accounts_path,
+        events: rows.len() as u64,
+        accounts: options.accounts,
+    })
+}
+
+fn new_account(rng: &mut Rng, end_day: i64) -> Account {
+    let plan = *rng.pick(&[(0u8, 0.40), (1, 0.30), (2, 0.22), (3, 0.08)]);
+    let industry = *rng.pick(&[
+        ("software", 0.25),
+        ("retail", 0.15),
+        ("fintech", 0.12),
+        ("healthcare", 0.10),
+        ("manufacturing", 0.12),
+        ("media", 0.08),
+        ("education", 0.08),
+        ("logistics", 0.10),
+    ]);
+    let country = *rng.pick(&[
+        ("US", 0.35),
+        ("DE", 0.12),
+        ("GB", 0.10),
+        ("FR", 0.08),
+        ("IN", 0.08),
+        ("BR", 0.06),
+        ("JP", 0.05),
+        ("CA", 0.06),
+        ("AU", 0.04),
+        ("NL", 0.06),
+    ]);
+    let (low, high) = [(1.0f64, 20.0f64), (5.0, 100.0), (20.0, 1000.0), (500.0, 20000.0)][plan as usize];
+    let employees = (low * (high / low).powf(rng.unit())).round() as u32;
+    // Signups grow over the window: later days are a little more likely.
+    let signup_day = ((rng.unit().powf(0.8)) * end_day as f64) as i64;
+    Account {
+        plan,
+        industry,
+        employees,
+        country,
+        signup_day: signup_day.min(end_day - 1),
+    }
+}
+
+fn seconds_of_day(rng: &mut Rng) -> i64 {
+    // Working hours, mostly: 07:00–21:59 UTC.
+    7 * 3600 + rng.below(15 * 3600) as i64
+}
+
+fn simulate(rng: &mut Rng, index: u32, account: &Account, end_day: i64, start: i64, rows: &mut Vec<Row>) {
+    let plan = account.plan as usize;
+    let push = |rows: &mut Vec<Row>,
+                day: i64,
+                seconds: i64,
+                event: u8,
+                agent: u8,
+                plan: u8,
+                score: u8,
+                cents: u32| {
+        rows.push(Row {
+            seconds: start + day * 86_400 + seconds,
+            account: index,
+            event,
+            plan,
+            agent,
+            score,
+            amount_cents: cents,
+        });
+    };
+    let agent = [0u8, 1, 2, 3][rng.below(4) as usize];
+    let signup_day = account.signup_day;
+    let signup_second = seconds_of_day(rng);
+    push(rows, signup_day, signup_second, 0, agent, account.plan, 0, 0);
+    let activates = rng.chance([0.45, 0.62, 0.75, 0.85][plan]);
+    let activation_day = signup_day + rng.exponential(2.5) as i64;
+    let lifetime = if activates {
+        rng.exponential([45.0, 110.0, 200.0, 400.0][plan])
+    } else {
+        rng.exponential(4.0)
+    } as i64;
+    let churn_day = (activation_day + lifetime).min(end_day);
+    if activates && activation_day < end_day {
+        push(
+            rows,
+            activation_day,
+            seconds_of_day(rng).max(if activation_day == signup_day {
+                signup_second + 60
+            } else {
+                0
+            }),
+            2,
+            agent,
+            account.plan,
+            0,
+            0,
+        );
+    }
+    let base_activity = [0.25, 0.40, 0.55, 0.70][plan];
+    for day in signup_day + 1..churn_day {
+        let age = (day - signup_day) as f64;
+        let weekday = (day + 3).rem_euclid(7); // 0 = Monday for a start on a Thursday (2025-01-01)
+        let weekend = if weekday >= 5 { 0.45 } else { 1.0 };
+        let p = base_activity * (0.55 + 0.45 * (-age / 30.0).exp()) * weekend;
+        if !rng.chance(p) {
+            continue;
+        }
+        for _ in 0..1 + rng.poisson(0.6) {
+            push(rows, day, seconds_of_day(rng), 1, agent, account.plan, 0, 0);
+        }
+        if activates && day >= activation_day {
+            for _ in 0..rng.poisson(0.7) {
+                push(rows, day, seconds_of_day(rng), 2, agent, account.plan, 0, 0);
+            }
+            if plan > 0 {
+                for _ in 0..rng.poisson([0.0, 1.5, 4.0, 9.0][plan]) {
+                    push(rows, day, seconds_of_day(rng), 3, 4, account.plan, 0, 0);
+                }
+            }
+            for _ in 0..rng.poisson(0.25) {
+                push(rows, day, seconds_of_day(rng), 4, agent, account.plan, 0, 0);
+            }
+        }
+    }
+    simulate_billing(rng, index, account, activates, churn_day, end_day, start, rows);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn simulate_billing(
+    rng: &mut Rng,
+    index: u32,
+    account: &Account,
+    activates: bool,
+    churn_day: i64,
+    end_day: i64,
+    start: i64,
+    rows: &mut Vec<Row>,
+) {
+    let mut plan = account.plan as usize;
+    let mut price = [0.0, 49.0, 199.0, 990.0][plan] * (1.0 + (account.employees as f64).ln() / 20.0);
+    let mut day = account.signup_day + 14; // a two-week trial, then monthly invoices
+    let mut active_until = churn_day;
+    let mut came_back = false;
+    while day < end_day {
+        if day >= active_until {
+            // 6% of churned payers come back one to three months later, once.
+            if !came_back && plan > 0 && rng.chance(0.06) {
+                came_back = true;
+                day += 30 + rng.below(60) as i64;
+                active_until = day + rng.exponential(120.0) as i64;
+                continue;
+            }
+            break;
+        }
+        if plan == 0 && activates && rng.chance(0.06) {
+            plan = 1;
+            price = 49.0;
+        }
+        if plan > 0 {
+            if rng.chance(0.08) {
+                price *= 1.25 + rng.unit() * 0.5; // seats added
+            } else if rng.chance(0.04) {
+                price *= 0.6 + rng.unit() * 0.3; // seats removed
+            }
+            let cents = (price * 100.0).round() as u32;
+            rows.push(Row {
+                seconds: start + day * 86_400 + 3 * 3600 + rng.below(3600) as i64,
+                account: index,
+                event: 5,
+                plan: plan as u8,
+                agent: 4,
+                score: 0,
+                amount_cents: cents,
+            });
+        }
+        if rng.chance(0.12) {
+            let score = match plan {
+                0 => rng.below(9) as u8 + 1,
+                _ => (rng.below(6) as u8 + 5).min(10),
+            };
+            rows.push(Row {
+                seconds: start + day * 86_400 + seconds_of_day(rng),
+                account: index,
+                event: 6,
+                plan: plan as u8,
+                agent: 0,
+                score: score + 1,
+                amount_cents: 0,
+            });
+        }
+        day += days_in_month_from(start / 86_400 + day);
+    }
+}
+
+/// Days from `day` (since the Unix epoch) to the same day of the next calendar month.
+fn days_in_month_from(day: i64) -> i64 {
+    let date = chrono::DateTime::from_timestamp(day * 86_400, 0).map(|t| t.date_naive());
+    match date.and_then(|d| Some((d, d.checked_add_months(chrono::Months::new(1))?))) {
+        Some((from, to)) => (to - from).num_days(),
+        None => 30,
+    }
+}
+
+fn add_noise(rng: &mut Rng, options: &Options, start: i64, rows: &mut Vec<Row>) {
+    let real = rows.len();
+    if real == 0 {
+        return;
+    }
+    // Bots: about 2% extra rows from crawler user agents, on real accounts.
+    for _ in 0..real / 50 {
+        let account = rng.below(u64::from(options.accounts)) as u32;
+        let day = rng.below(u64::from(options.days)) as i64;
+        let event = [1u8, 7, 3, 2][rng.below(4) as usize];
+        rows.push(Row {
+            seconds: start + day * 86_400 + rng.below(86_400) as i64,
+            account,
+            event,
+            plan: 0,
+            agent: 5 + rng.below(2) as u8,
+            score: 0,
+            amount_cents: 0,
+        });
+    }
+    // Duplicates: about 1% of rows sent twice by a retrying client.
+    for _ in 0..real / 100 {
+        let row = rows[rng.below(real as u64) as usize];
+        rows.push(row);
+    }
+}
+
+fn account_id(index: u32) -> String {
+    format!("acc_{index:06}")
+}
+
+fn timestamp(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+fn write_events(path: &Path, format: OutputFormat, rows: &[Row]) -> Result<(), GenError> {
+    let error = |source| GenError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::create(path).map_err(error)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    if format == OutputFormat::Csv {
+        writeln!(out, "account_id,ts,event,amount,plan,user_agent,score").map_err(error)?;
+    }
+    for row in rows {
+        let amount = if row.event == 5 {
+            format!("{}.{:02}", row.amount_cents / 100, row.amount_cents % 100)
+        } else {
+            String::new()
+        };
+        let score = if row.score > 0 {
+            (row.score - 1).to_string()
+        } else {
+            String::new()
+        };
+        let plan = if row.agent >= 5 {
+            ""
+        } else {
+            PLANS[row.plan as usize]
+        };
+        let agent = AGENTS[row.agent as usize];
+        match format {
+            OutputFormat::Csv => writeln!(
+                out,
+                "{},{},{},{},{},\"{}\",{}",
+                account_id(row.account),
+                timestamp(row.seconds),
+                EVENTS[row.event as usize],
+                amount,
+                plan,
+                agent,
+                score
+            ),
+            OutputFormat::JsonLines => {
+                let amount = if amount.is_empty() { "null".to_string() } else { amount };
+                let score = if score.is_empty() { "null".to_string() } else { score };
+                let plan = if plan.is_empty() { "null".to_string() } else { format!("\"{plan}\"") };
+                writeln!(
+                    out,
+                    "{{\"account_id\":\"{}\",\"ts\":\"{}\",\"event\":\"{}\",\"amount\":{},\"plan\":{},\"user_agent\":\"{}\",\"score\":{}}}",
+                    account_id(row.account),
+                    timestamp(row.seconds),
+                    EVENTS[row.event as usize],
+                    amount,
+                    plan,
+                    agent,
+                    score
+                )
+            }
+        }
+        .map_err(error)?;
+    }
+    out.flush().map_err(error)
+}
+
+fn write_accounts(path: &Path, accounts: &[Account], start: NaiveDate) -> Result<(), GenError> {
+    let error = |source| GenError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::create(path).map_err(error)?;
+    let mut out = std::io::BufWriter::new(file);
+    writeln!(out, "account_id,plan,industry,employees,country,created").map_err(error)?;
+    for (index, account) in accounts.iter().enumerate() {
+        let created = start + chrono::Duration::days(account.signup_day);
+        writeln!(
+            out,
+            "{},{},{},{},{},{:04}-{:02}-{:02}",
+            account_id(index as u32),
+            PLANS[account.plan as usize],
+            account.industry,
+            account.employees,
+            account.country,
+            created.year(),
+            created.month(),
+            created.day()
+        )
+        .map_err(error)?;
+    }
+    out.flush().map_err(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_bytes() {
+        let a = tempdir("a");
+        let b = tempdir("b");
+        let options = Options {
+            accounts: 40,
+            days: 60,
+            ..Options::default()
+        };
+        generate(&options, &a).unwrap();
+        generate(&options, &b).unwrap();
+        for file in ["events.csv", "accounts.csv"] {
+            assert_eq!(
+                std::fs::read(a.join(file)).unwrap(),
+                std::fs::read(b.join(file)).unwrap()
+            );
+        }
+        let other = tempdir("c");
+        generate(&Options { seed: 7, ..options }, &other).unwrap();
+        assert_ne!(
+            std::fs::read(a.join("events.csv")).unwrap(),
+            std::fs::read(other.join("events.csv")).unwrap()
+        );
+    }
+
+    fn tempdir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tenure-gen-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+}

@@ -1,0 +1,17 @@
+//! The validated plan of a tenure project and the result model.
+//!
+//! A [`Plan`] is what the DSL produces from `metrics.toml` once every name is resolved and every
+//! expression type-checked: a typed description of what to compute that knows nothing of text,
+//! spans or TOML. Backends (the in-process engine, a SQL generator) consume a plan and produce a
+//! [`report::Report`]. Keeping both ends of that seam in this small crate is what lets a backend
+//! be added without touching the parser, and the parser be changed without touching a backend.
+
+pub mod expr;
+pub mod plan;
+pub mod report;
+pub mod time;
+
+pub use expr::{BinaryOp, Expr, Field, Function, Literal, UnaryOp};
+pub use plan::*;
+pub use report::*;
+pub use time::{Duration, DurationUnit, Grain, Unit, WeekStart};

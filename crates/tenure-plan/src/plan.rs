@@ -1,0 +1,264 @@
+//! What to compute: sources, quality rules, value events, cohorts and metrics, all resolved.
+
+use std::path::PathBuf;
+
+use crate::{Duration, Expr, Grain, Unit, WeekStart};
+
+/// A whole validated project: the input of every backend.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// `[project]`.
+    pub project: Project,
+    /// Event sources, concatenated in this order.
+    pub event_sources: Vec<Source>,
+    /// The optional entity-attribute source.
+    pub entity_source: Option<Source>,
+    /// `[quality]`.
+    pub quality: Quality,
+    /// `[events.*]`, in name order; referenced by index ([`EventId`]).
+    pub events: Vec<ValueEvent>,
+    /// `[cohorts.*]`, in name order; referenced by index ([`CohortId`]).
+    pub cohorts: Vec<Cohort>,
+    /// `[metrics.*]`, in name order.
+    pub metrics: Vec<Metric>,
+}
+
+/// Index of a value event in [`Plan::events`].
+pub type EventId = usize;
+/// Index of a cohort in [`Plan::cohorts`].
+pub type CohortId = usize;
+
+/// Project-wide settings.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// Display name.
+    pub name: String,
+    /// The IANA time zone in which calendar days, weeks and months are taken.
+    pub timezone: chrono_tz::Tz,
+    /// The first day of a calendar week.
+    pub week_start: WeekStart,
+    /// Observation end (inclusive); `None` means the local date of the last kept event.
+    pub as_of: Option<chrono::NaiveDate>,
+}
+
+/// What kind of rows a source holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// One row per event.
+    Events,
+    /// One row per entity with its attributes.
+    Entities,
+}
+
+/// The file format of a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line.
+    JsonLines,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl Format {
+    /// The config spelling of the format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::JsonLines => "jsonl",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// How zone-less numeric or textual time values are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// RFC 3339, `YYYY-MM-DD HH:MM:SS[.f][Z|±HH:MM]` or `YYYY-MM-DD`.
+    Auto,
+    /// Seconds since the Unix epoch.
+    EpochSeconds,
+    /// Milliseconds since the Unix epoch.
+    EpochMillis,
+}
+
+/// One input file and how its columns map onto the data model.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The `[sources.<name>]` name.
+    pub name: String,
+    /// Events or entity attributes.
+    pub kind: SourceKind,
+    /// Absolute or config-relative-resolved path.
+    pub path: PathBuf,
+    /// File format.
+    pub format: Format,
+    /// Column holding the entity id.
+    pub entity_column: String,
+    /// Column holding the event time (event sources only).
+    pub time_column: String,
+    /// Column holding the event name (event sources only).
+    pub event_column: String,
+    /// How time values are read.
+    pub time_format: TimeFormat,
+}
+
+/// What to do with a row that cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadRowPolicy {
+    /// Drop it and count it by reason.
+    Skip,
+    /// Stop the run with the file, row number and reason.
+    Fail,
+}
+
+/// Data-hygiene rules applied while loading.
+#[derive(Debug, Clone)]
+pub struct Quality {
+    /// Drop rows equal in every column.
+    pub dedupe: bool,
+    /// Rows for which this is true are dropped (bots, test accounts).
+    pub exclude: Option<Expr>,
+    /// Unreadable rows: skip and count, or fail.
+    pub on_bad_row: BadRowPolicy,
+}
+
+/// A named value event: a predicate over event rows and an optional amount.
+#[derive(Debug, Clone)]
+pub struct ValueEvent {
+    /// The `[events.<name>]` name.
+    pub name: String,
+    /// Rows for which this is true are occurrences of the event.
+    pub filter: Expr,
+    /// A numeric expression per occurrence (revenue, quantity).
+    pub amount: Option<Expr>,
+}
+
+/// A cohort definition.
+#[derive(Debug, Clone)]
+pub struct Cohort {
+    /// The `[cohorts.<name>]` name.
+    pub name: String,
+    /// The value event whose first occurrence sets an entity's `t0`.
+    pub start: EventId,
+    /// Period of `t0` that labels the cohort.
+    pub grain: Grain,
+    /// Entities kept in the cohort (over `attr.*` and the start event's `props.*`).
+    pub filter: Option<Expr>,
+    /// Breakdown keys: one cohort row per distinct combination.
+    pub by: Vec<crate::Field>,
+}
+
+/// A metric to compute.
+#[derive(Debug, Clone)]
+pub struct Metric {
+    /// The `[metrics.<name>]` name.
+    pub name: String,
+    /// One line saying what the metric means, if the config gives one.
+    pub description: Option<String>,
+    /// What it computes.
+    pub kind: MetricKind,
+}
+
+/// The metric types this version evaluates.
+#[derive(Debug, Clone)]
+pub enum MetricKind {
+    /// Cohort retention (VRR, URR, login retention).
+    Retention(Retention),
+    /// Value activation rate and time to value.
+    Activation(Activation),
+}
+
+impl MetricKind {
+    /// The config spelling of the metric type.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            MetricKind::Retention(_) => "retention",
+            MetricKind::Activation(_) => "activation",
+        }
+    }
+}
+
+/// How retention counts a return in period k.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetentionMode {
+    /// A return with offset exactly k, for each listed k.
+    NDay(Vec<u32>),
+    /// A return with offset ≥ k ("k and after"), for each listed k.
+    Unbounded(Vec<u32>),
+    /// A return with offset in `[a, b]`, for each listed bracket.
+    Bracket(Vec<(u32, u32)>),
+}
+
+impl RetentionMode {
+    /// The config spelling of the mode.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RetentionMode::NDay(_) => "n-day",
+            RetentionMode::Unbounded(_) => "unbounded",
+            RetentionMode::Bracket(_) => "bracket",
+        }
+    }
+
+    /// How many columns (periods or brackets) the metric reports.
+    pub fn cell_count(&self) -> usize {
+        match self {
+            RetentionMode::NDay(periods) | RetentionMode::Unbounded(periods) => periods.len(),
+            RetentionMode::Bracket(brackets) => brackets.len(),
+        }
+    }
+
+    /// The last period whose completion the cell at `index` waits for.
+    pub fn last_period(&self, index: usize) -> u32 {
+        match self {
+            RetentionMode::NDay(periods) | RetentionMode::Unbounded(periods) => periods[index],
+            RetentionMode::Bracket(brackets) => brackets[index].1,
+        }
+    }
+}
+
+/// How offsets are aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// From the entity's own `t0`.
+    Entity,
+    /// Differences of calendar period indexes.
+    Calendar,
+}
+
+impl Align {
+    /// The config spelling of the alignment.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Align::Entity => "entity",
+            Align::Calendar => "calendar",
+        }
+    }
+}
+
+/// A `type = "retention"` metric.
+#[derive(Debug, Clone)]
+pub struct Retention {
+    /// The cohort definition.
+    pub cohort: CohortId,
+    /// The value event that counts as a return.
+    pub return_event: EventId,
+    /// n-day, unbounded or bracket, with its periods.
+    pub mode: RetentionMode,
+    /// Offset unit.
+    pub unit: Unit,
+    /// Offset alignment.
+    pub align: Align,
+}
+
+/// A `type = "activation"` metric.
+#[derive(Debug, Clone)]
+pub struct Activation {
+    /// The cohort definition.
+    pub cohort: CohortId,
+    /// The value event that counts as activation.
+    pub reached: EventId,
+    /// The window after `t0` inside which the first `reached` must fall.
+    pub within: Duration,
+}

@@ -1,0 +1,264 @@
+//! What comes back: the result model every backend fills and the JSON contract serialises.
+
+use std::collections::BTreeMap;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// The whole result of a run (SPEC §6).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Report {
+    /// The tenure version that produced it.
+    pub tenure: String,
+    /// Observation end, `YYYY-MM-DD`.
+    pub as_of: String,
+    /// How the input rows were accounted for.
+    pub input: InputSummary,
+    /// One result per metric, by metric name.
+    pub metrics: BTreeMap<String, MetricResult>,
+}
+
+/// Row accounting of a run.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct InputSummary {
+    /// Event rows read from every event source.
+    pub rows: u64,
+    /// Rows that could not be read, by reason.
+    pub rejected: BTreeMap<String, u64>,
+    /// Rows dropped as exact duplicates of an earlier row.
+    pub duplicates: u64,
+    /// Rows dropped by the `exclude` rule.
+    pub excluded: u64,
+    /// Rows used by the metrics: `rows − rejected − duplicates − excluded`.
+    pub kept: u64,
+    /// Distinct entities (from events and from the entity source).
+    pub entities: u64,
+}
+
+/// One metric's outcome.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum MetricResult {
+    /// A retention table.
+    Retention(RetentionResult),
+    /// An activation table.
+    Activation(ActivationResult),
+    /// The metric could not be computed; the rest of the run went on.
+    Failed(FailedMetric),
+}
+
+/// A metric that failed, with the reason.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FailedMetric {
+    /// The metric type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// What went wrong.
+    pub error: String,
+}
+
+/// A scalar value as it appears in output: a segment label or attribute.
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
+pub enum ScalarValue {
+    /// Missing.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// Text.
+    String(String),
+}
+
+impl ScalarValue {
+    /// Total order for sorting rows: null, booleans, numbers, text.
+    pub fn sort_cmp(&self, other: &ScalarValue) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        fn rank(value: &ScalarValue) -> u8 {
+            match value {
+                ScalarValue::Null => 0,
+                ScalarValue::Bool(_) => 1,
+                ScalarValue::Number(_) => 2,
+                ScalarValue::String(_) => 3,
+            }
+        }
+        match (self, other) {
+            (ScalarValue::Bool(a), ScalarValue::Bool(b)) => a.cmp(b),
+            (ScalarValue::Number(a), ScalarValue::Number(b)) => a.total_cmp(b),
+            (ScalarValue::String(a), ScalarValue::String(b)) => a.cmp(b),
+            _ => rank(self).cmp(&rank(other)).then(Ordering::Equal),
+        }
+    }
+}
+
+impl std::fmt::Display for ScalarValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScalarValue::Null => f.write_str("null"),
+            ScalarValue::Bool(value) => write!(f, "{value}"),
+            ScalarValue::Number(value) => write!(f, "{value}"),
+            ScalarValue::String(value) => f.write_str(value),
+        }
+    }
+}
+
+impl Serialize for ScalarValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ScalarValue::Null => serializer.serialize_none(),
+            ScalarValue::Bool(value) => serializer.serialize_bool(*value),
+            ScalarValue::Number(value) => serializer.serialize_f64(*value),
+            ScalarValue::String(value) => serializer.serialize_str(value),
+        }
+    }
+}
+
+/// The breakdown values of one cohort row, in `by` order; serialised as an object.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Segment(pub Vec<(String, ScalarValue)>);
+
+impl Segment {
+    /// Total order for sorting rows.
+    pub fn sort_cmp(&self, other: &Segment) -> std::cmp::Ordering {
+        for ((_, a), (_, b)) in self.0.iter().zip(&other.0) {
+            let order = a.sort_cmp(b);
+            if order != std::cmp::Ordering::Equal {
+                return order;
+            }
+        }
+        self.0.len().cmp(&other.0.len())
+    }
+}
+
+impl Serialize for Segment {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// The columns of a retention table: offsets or brackets.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Periods {
+    /// `n-day` and `unbounded`: the offsets k.
+    Offsets(Vec<u32>),
+    /// `bracket`: inclusive `[a, b]` pairs.
+    Brackets(Vec<[u32; 2]>),
+}
+
+impl Periods {
+    /// Column headings such as `d7`, `w1+` or `d8-30`.
+    pub fn labels(&self, unit_letter: char, unbounded: bool) -> Vec<String> {
+        match self {
+            Periods::Offsets(offsets) => offsets
+                .iter()
+                .map(|k| format!("{unit_letter}{k}{}", if unbounded { "+" } else { "" }))
+                .collect(),
+            Periods::Brackets(brackets) => brackets
+                .iter()
+                .map(|[a, b]| format!("{unit_letter}{a}-{b}"))
+                .collect(),
+        }
+    }
+}
+
+/// A `retention` metric's table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RetentionResult {
+    /// Always `"retention"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `n-day`, `unbounded` or `bracket`.
+    pub mode: &'static str,
+    /// `day`, `week` or `month`.
+    pub unit: &'static str,
+    /// `entity` or `calendar`.
+    pub align: &'static str,
+    /// The table's columns.
+    pub periods: Periods,
+    /// One row per (cohort, segment), ascending.
+    pub cohorts: Vec<RetentionRow>,
+    /// All cohorts together, eligible entities only.
+    pub total: RetentionTotal,
+}
+
+/// One cohort row of a retention table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RetentionRow {
+    /// Cohort label (`YYYY-MM-DD`, `YYYY-MM`, `YYYY-Qn`).
+    pub cohort: String,
+    /// Breakdown values, or `null` without `by`.
+    pub segment: Option<Segment>,
+    /// Entities in the cohort.
+    pub size: u64,
+    /// Entities retained, per column.
+    pub retained: Vec<u64>,
+    /// Entities whose period is complete by `as_of`, per column.
+    pub eligible: Vec<u64>,
+    /// `retained / size`, per column.
+    pub rate: Vec<f64>,
+}
+
+/// The `total` row of a retention table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RetentionTotal {
+    /// Entities in every cohort.
+    pub size: u64,
+    /// Entities retained and eligible, per column.
+    pub retained: Vec<u64>,
+    /// Eligible entities, per column.
+    pub eligible: Vec<u64>,
+    /// `retained / eligible`, per column; `null` where nobody is eligible yet.
+    pub rate: Vec<Option<f64>>,
+}
+
+/// An `activation` metric's table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ActivationResult {
+    /// Always `"activation"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The window, as written (`7d`).
+    pub within: String,
+    /// One row per (cohort, segment), ascending.
+    pub cohorts: Vec<ActivationRow>,
+    /// All cohorts together, eligible entities only.
+    pub total: ActivationTotal,
+}
+
+/// One cohort row of an activation table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ActivationRow {
+    /// Cohort label.
+    pub cohort: String,
+    /// Breakdown values, or `null` without `by`.
+    pub segment: Option<Segment>,
+    /// Entities in the cohort.
+    pub size: u64,
+    /// Entities whose first `reached` falls inside the window.
+    pub activated: u64,
+    /// Entities whose window has ended by `as_of`.
+    pub eligible: u64,
+    /// `activated / size`.
+    pub rate: f64,
+    /// Median time from `t0` to the first `reached` of activated entities, in days.
+    pub median_days: Option<f64>,
+}
+
+/// The `total` row of an activation table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ActivationTotal {
+    /// Entities in every cohort.
+    pub size: u64,
+    /// Entities activated and eligible.
+    pub activated: u64,
+    /// Eligible entities.
+    pub eligible: u64,
+    /// `activated / eligible`; `null` when nobody is eligible.
+    pub rate: Option<f64>,
+    /// Median time to value over all activated entities, in days.
+    pub median_days: Option<f64>,
+}

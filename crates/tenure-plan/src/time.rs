@@ -1,0 +1,111 @@
+//! Calendar vocabulary shared by the plan and the backends.
+
+use serde::Serialize;
+
+/// The granularity of a cohort or of a per-period metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grain {
+    /// One calendar day.
+    Day,
+    /// One calendar week, starting on the project's `week_start`.
+    Week,
+    /// One calendar month.
+    Month,
+    /// One calendar quarter (Jan–Mar is Q1).
+    Quarter,
+}
+
+impl Grain {
+    /// The config spelling of the grain.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grain::Day => "day",
+            Grain::Week => "week",
+            Grain::Month => "month",
+            Grain::Quarter => "quarter",
+        }
+    }
+}
+
+/// The unit in which retention offsets are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// Whole calendar days.
+    Day,
+    /// Weeks: days `div 7`, or calendar weeks with `align = calendar`.
+    Week,
+    /// Calendar months.
+    Month,
+}
+
+impl Unit {
+    /// The config spelling of the unit.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Day => "day",
+            Unit::Week => "week",
+            Unit::Month => "month",
+        }
+    }
+}
+
+/// The first day of a calendar week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeekStart {
+    /// ISO weeks.
+    Monday,
+    /// US-style weeks.
+    Sunday,
+}
+
+/// The unit of a duration literal such as `30d`, `12w` or `6mo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DurationUnit {
+    /// Hours (`h`): exact elapsed time.
+    Hour,
+    /// Calendar days (`d`) in the project's time zone.
+    Day,
+    /// Calendar weeks (`w`) of seven days.
+    Week,
+    /// Calendar months (`mo`).
+    Month,
+}
+
+/// A duration literal: a count of calendar units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Duration {
+    /// How many units.
+    pub count: u32,
+    /// Which unit.
+    pub unit: DurationUnit,
+}
+
+impl std::fmt::Display for Duration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let suffix = match self.unit {
+            DurationUnit::Hour => "h",
+            DurationUnit::Day => "d",
+            DurationUnit::Week => "w",
+            DurationUnit::Month => "mo",
+        };
+        write!(f, "{}{}", self.count, suffix)
+    }
+}
+
+/// Days from 0001-01-01 (chrono's day 1 of the common era) to 1970-01-01.
+pub const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+/// Converts days since 1970-01-01 to a calendar date.
+pub fn date_from_days(days: i32) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::from_num_days_from_ce_opt(days.checked_add(UNIX_EPOCH_DAYS_FROM_CE)?)
+}
+
+/// Converts a calendar date to days since 1970-01-01.
+pub fn days_from_date(date: chrono::NaiveDate) -> i32 {
+    use chrono::Datelike;
+    date.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE
+}

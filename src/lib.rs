@@ -1,0 +1,72 @@
+//! tenure: retention metrics from one `metrics.toml`.
+//!
+//! The pipeline is **text → config model → validated plan → backend → result**:
+//! [`dsl`] turns `metrics.toml` into a [`plan::Plan`], a backend (today the in-process
+//! [`engine`]) evaluates it, and every backend returns the same [`plan::Report`].
+//!
+//! ```no_run
+//! let project = tenure::Project::open("metrics.toml").expect("a valid config");
+//! let report = project.run().expect("readable data");
+//! println!("{}", report.as_of);
+//! ```
+
+pub use tenure_dsl as dsl;
+pub use tenure_engine as engine;
+pub use tenure_plan as plan;
+
+pub use tenure_plan::{MetricResult, Plan, Report};
+
+use std::path::Path;
+
+/// Why a project could not be opened or run.
+#[derive(Debug)]
+pub enum Error {
+    /// The config could not be read or is invalid (render it with `ConfigError::render`).
+    Config(dsl::LoadError),
+    /// The data could not be loaded.
+    Engine(engine::EngineError),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Config(dsl::LoadError::Invalid(error)) => f.write_str(&error.render()),
+            Error::Config(error) => write!(f, "{error}"),
+            Error::Engine(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A validated project, ready to run.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The validated plan.
+    pub plan: Plan,
+}
+
+impl Project {
+    /// Reads and validates a config file.
+    pub fn open(path: impl AsRef<Path>) -> Result<Project, Error> {
+        let plan = dsl::load_file(path.as_ref()).map_err(Error::Config)?;
+        Ok(Project { plan })
+    }
+
+    /// Validates config text; relative source paths resolve against `base_dir`.
+    pub fn from_str(text: &str, base_dir: impl AsRef<Path>) -> Result<Project, Error> {
+        let plan = dsl::load_str(text, "metrics.toml", base_dir.as_ref())
+            .map_err(|e| Error::Config(dsl::LoadError::Invalid(e)))?;
+        Ok(Project { plan })
+    }
+
+    /// Loads the data once, for evaluating several metrics.
+    pub fn load(&self) -> Result<engine::Dataset, Error> {
+        engine::Dataset::load(&self.plan).map_err(Error::Engine)
+    }
+
+    /// Loads the data and computes every metric.
+    pub fn run(&self) -> Result<Report, Error> {
+        Ok(self.load()?.evaluate(&[]))
+    }
+}
