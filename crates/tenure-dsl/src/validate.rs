@@ -34,6 +34,7 @@ pub(crate) fn validate(text: &str, base_dir: &Path) -> Result<plan::Plan, Vec<Di
     let mut validator = Validator {
         text,
         diagnostics: Vec::new(),
+        dropped: Vec::new(),
     };
     let plan = validator.run(base_dir);
     let mut diagnostics = validator.diagnostics;
@@ -54,6 +55,9 @@ pub(crate) fn validate(text: &str, base_dir: &Path) -> Result<plan::Plan, Vec<Di
 struct Validator<'t> {
     text: &'t str,
     diagnostics: Vec<Diagnostic>,
+    /// `(table, key)` pairs dropped from a table after reporting them, so that a later check
+    /// does not report the same key again as missing.
+    dropped: Vec<(String, String)>,
 }
 
 /// A named table entry: its key (with span) and its value.
@@ -66,6 +70,11 @@ struct Entry<'a> {
 impl<'t> Validator<'t> {
     fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
+    }
+
+    /// Whether `key` of `table` was reported and dropped already.
+    fn was_dropped(&self, table: &str, key: &str) -> bool {
+        self.dropped.iter().any(|(t, k)| t == table && k == key)
     }
 
     fn run(&mut self, base_dir: &Path) -> Option<plan::Plan> {
@@ -146,13 +155,50 @@ impl<'t> Validator<'t> {
     // ---- generic helpers -------------------------------------------------------------------
 
     /// Deserialises one table; serde errors become diagnostics.
+    ///
+    /// Serde stops at the first bad key, so after an unknown key, a wrong type or a bad value the
+    /// table is decoded again without that key: every bad key of the table is reported, and the
+    /// rest of it is still checked (the run stops anyway, since errors were reported).
     fn decode<T: DeserializeOwned>(&mut self, entry: &Entry<'_>, table: &str) -> Option<T> {
-        match T::deserialize(entry.value.clone().into_deserializer()) {
-            Ok(value) => Some(value),
-            Err(error) => {
-                let diagnostic = self.serde_diagnostic(&error, entry, table);
-                self.push(diagnostic);
-                None
+        let mut value = entry.value.clone();
+        let mut removed: Vec<String> = Vec::new();
+        loop {
+            let error = match T::deserialize(value.clone().into_deserializer()) {
+                Ok(decoded) => return Some(decoded),
+                Err(error) => error,
+            };
+            let missing = error
+                .message()
+                .strip_prefix("missing field ")
+                .map(|m| first_line(m).trim_matches('`').to_string());
+            if let Some(name) = &missing
+                && removed.contains(name)
+            {
+                // The key is there but was bad; that is reported already.
+                return None;
+            }
+            let diagnostic = self.serde_diagnostic(&error, entry, table);
+            self.push(diagnostic);
+            let (Some(span), DeValue::Table(fields)) = (error.span(), value.get_mut()) else {
+                return None;
+            };
+            let culprit = fields
+                .iter()
+                .find(|(key, field)| {
+                    let (k, v) = (key.span(), field.span());
+                    k.start.min(v.start) <= span.start && span.start < k.end.max(v.end)
+                })
+                .map(|(key, _)| key.get_ref().to_string());
+            match culprit {
+                Some(name) if missing.is_none() => {
+                    *fields = std::mem::take(fields)
+                        .into_iter()
+                        .filter(|(key, _)| key.get_ref() != name.as_str())
+                        .collect();
+                    self.dropped.push((table.to_string(), name.clone()));
+                    removed.push(name);
+                }
+                _ => return None,
             }
         }
     }
@@ -196,6 +242,7 @@ impl<'t> Validator<'t> {
         }
         if let Some(rest) = message.strip_prefix("invalid type: ") {
             let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "another type"));
+            let expected = plain_type_name(expected);
             return Diagnostic::new(
                 Code::WrongType,
                 format!("wrong type in [{table}]: expected {expected}"),
@@ -482,7 +529,7 @@ impl<'t> Validator<'t> {
                 match value {
                     Some(value) => value.value.clone(),
                     None => {
-                        if kind == plan::SourceKind::Events {
+                        if kind == plan::SourceKind::Events && !this.was_dropped(&table, key) {
                             this.push(
                                 Diagnostic::new(
                                     Code::MissingKey,
@@ -815,7 +862,7 @@ impl<'t> Validator<'t> {
             let metric = match kind.as_str() {
                 "retention" => self
                     .decode::<RetentionConfig>(&entry, &table)
-                    .and_then(|config| self.retention(config, event_names, cohort_names))
+                    .and_then(|config| self.retention(config, event_names, cohort_names, &table))
                     .map(|(kind, description)| (plan::MetricKind::Retention(kind), description)),
                 _ => self
                     .decode::<ActivationConfig>(&entry, &table)
@@ -888,6 +935,7 @@ impl<'t> Validator<'t> {
         config: RetentionConfig,
         event_names: &[String],
         cohort_names: &[String],
+        table: &str,
     ) -> Option<(plan::Retention, Option<String>)> {
         let cohort = self.reference(&config.cohort, cohort_names, Code::UnknownCohort, "cohort");
         let return_event = self.reference(&config.return_event, event_names, Code::UnknownEvent, "event");
@@ -905,7 +953,7 @@ impl<'t> Validator<'t> {
                         .with_label("use `periods` with this mode"),
                     );
                 }
-                let periods = self.periods(&config.periods, &mode_span, "periods")?;
+                let periods = self.periods(&config.periods, &mode_span, table)?;
                 if matches!(mode, ModeConfig::NDay) {
                     plan::RetentionMode::NDay(periods)
                 } else {
@@ -923,7 +971,7 @@ impl<'t> Validator<'t> {
                         .with_label("use `brackets = [[a, b], …]` with this mode"),
                     );
                 }
-                plan::RetentionMode::Bracket(self.brackets(&config.brackets, &mode_span)?)
+                plan::RetentionMode::Bracket(self.brackets(&config.brackets, &mode_span, table)?)
             }
         };
         Some((
@@ -949,9 +997,13 @@ impl<'t> Validator<'t> {
         &mut self,
         periods: &Option<Spanned<Vec<i64>>>,
         mode_span: &Option<Range<usize>>,
-        key: &str,
+        table: &str,
     ) -> Option<Vec<u32>> {
+        let key = "periods";
         let Some(periods) = periods else {
+            if self.was_dropped(table, key) {
+                return None;
+            }
             let span = mode_span.clone().unwrap_or(0..0);
             self.push(
                 Diagnostic::new(
@@ -987,8 +1039,12 @@ impl<'t> Validator<'t> {
         &mut self,
         brackets: &Option<Spanned<Vec<Vec<i64>>>>,
         mode_span: &Option<Range<usize>>,
+        table: &str,
     ) -> Option<Vec<(u32, u32)>> {
         let Some(brackets) = brackets else {
+            if self.was_dropped(table, "brackets") {
+                return None;
+            }
             let span = mode_span.clone().unwrap_or(0..0);
             self.push(
                 Diagnostic::new(Code::MissingKey, "`mode = \"bracket\"` needs `brackets`", span)
@@ -1090,6 +1146,21 @@ fn type_name(ty: Type) -> &'static str {
         Type::List => "a list",
         Type::Null => "null",
         Type::Any => "a value",
+    }
+}
+
+/// Serde's names for types, in TOML's words.
+fn plain_type_name(serde_name: &str) -> String {
+    let name = serde_name.trim();
+    match name {
+        "a sequence" => "an array".to_string(),
+        "a map" => "a table".to_string(),
+        "f64" | "f32" => "a number".to_string(),
+        "i64" | "i32" | "u64" | "u32" | "usize" => "an integer".to_string(),
+        "a boolean" | "a string" => name.to_string(),
+        _ if name.starts_with("struct ") => "a table".to_string(),
+        _ if name.starts_with("variant identifier") || name.starts_with("enum ") => "a string".to_string(),
+        _ => name.to_string(),
     }
 }
 

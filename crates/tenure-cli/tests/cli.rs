@@ -1,0 +1,177 @@
+//! The command line as a user meets it: snapshots of diagnostics and outputs, exit codes, and
+//! byte-identical results for any thread count.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn tenure() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tenure"))
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs tenure in `dir`; returns (exit code, stdout, stderr).
+fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = tenure();
+    command.current_dir(dir).args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().expect("the tenure binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_configs_get_full_diagnostics_and_exit_2() {
+    insta::glob!("bad_configs/*.toml", |path| {
+        let dir = path.parent().unwrap();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let (code, stdout, stderr) = run_in(dir, &["validate", name], &[]);
+        assert_eq!(code, 2, "{name}: validate must exit 2\n{stderr}");
+        assert!(stdout.is_empty(), "{name}: diagnostics go to stderr");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        insta::assert_snapshot!(stderr);
+    });
+}
+
+#[test]
+fn validate_accepts_the_example() {
+    let (code, stdout, stderr) = run_in(&repo_root(), &["validate"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn run_prints_cohort_tables() {
+    let (code, stdout, stderr) = run_in(&repo_root(), &["run"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("run_table", stdout);
+    insta::assert_snapshot!("run_summary", stderr);
+}
+
+#[test]
+fn run_csv_is_one_row_per_cell() {
+    let (code, stdout, _) = run_in(
+        &repo_root(),
+        &[
+            "run",
+            "--format",
+            "csv",
+            "--metric",
+            "vrr_brackets",
+            "--metric",
+            "var",
+            "-q",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn run_json_follows_the_contract() {
+    let (code, stdout, stderr) = run_in(
+        &repo_root(),
+        &["run", "--format", "json", "--metric", "urr", "--quiet"],
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert!(stderr.is_empty(), "--quiet prints nothing on stderr: {stderr}");
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn explain_says_what_a_metric_computes() {
+    let (code, stdout, _) = run_in(
+        &repo_root(),
+        &["explain", "--metric", "vrr", "--metric", "var"],
+        &[],
+    );
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn unknown_metric_is_a_usage_error() {
+    let (code, _, stderr) = run_in(&repo_root(), &["run", "--metric", "vrrr"], &[]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr.trim(),
+        "error: no metric named `vrrr`; did you mean `vrr`?"
+    );
+}
+
+#[test]
+fn missing_data_is_an_evaluation_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = std::fs::read_to_string(repo_root().join("metrics.toml")).unwrap();
+    std::fs::write(dir.path().join("metrics.toml"), config).unwrap();
+    let (code, _, stderr) = run_in(dir.path(), &["run"], &[]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with("error: cannot read source `events`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let root = repo_root();
+    let one = run_in(
+        &root,
+        &["run", "--format", "json", "-q"],
+        &[("RAYON_NUM_THREADS", "1")],
+    );
+    let two = run_in(
+        &root,
+        &["run", "--format", "json", "-q"],
+        &[("RAYON_NUM_THREADS", "2")],
+    );
+    let four = run_in(
+        &root,
+        &["run", "--format", "json", "-q"],
+        &[("RAYON_NUM_THREADS", "4")],
+    );
+    assert_eq!(one.0, 0);
+    assert!(one.1.len() > 1000);
+    assert_eq!(one.1, two.1, "1 and 2 threads differ");
+    assert_eq!(one.1, four.1, "1 and 4 threads differ");
+}
+
+#[test]
+fn schema_describes_the_config() {
+    let (code, stdout, _) = run_in(&repo_root(), &["schema"], &[]);
+    assert_eq!(code, 0);
+    let schema: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
+    assert_eq!(schema["title"], "tenure metrics.toml");
+    for section in ["project", "sources", "quality", "events", "cohorts", "metrics"] {
+        assert!(
+            schema["properties"][section].is_object(),
+            "schema lacks `{section}`"
+        );
+    }
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn gen_is_deterministic() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    for dir in [&a, &b] {
+        let (code, _, _) = run_in(
+            dir.path(),
+            &["gen", "--accounts", "50", "--days", "60", "--out", "d"],
+            &[],
+        );
+        assert_eq!(code, 0);
+    }
+    let read = |dir: &tempfile::TempDir| std::fs::read(dir.path().join("d/events.csv")).unwrap();
+    assert_eq!(read(&a), read(&b));
+}

@@ -1,0 +1,118 @@
+//! Helpers for fixture tests: write tiny data files and a config into a temporary folder,
+//! run tenure through the library API, and read the result as JSON.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+/// A temporary project folder.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        Fixture {
+            dir: tempfile::tempdir().expect("a temporary folder"),
+        }
+    }
+
+    /// Writes a file into the project folder.
+    pub fn file(&self, name: &str, text: &str) -> &Self {
+        std::fs::write(self.dir.path().join(name), text).expect("writable temp folder");
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Validates `config` and runs every metric; the report as JSON.
+    pub fn run(&self, config: &str) -> serde_json::Value {
+        let project = tenure::Project::from_str(config, self.path()).unwrap_or_else(|e| panic!("{e}"));
+        let report = project.run().unwrap_or_else(|e| panic!("{e}"));
+        serde_json::to_value(&report).expect("serialisable report")
+    }
+
+    /// Runs and returns the error text.
+    pub fn run_err(&self, config: &str) -> String {
+        let project = tenure::Project::from_str(config, self.path()).unwrap_or_else(|e| panic!("{e}"));
+        match project.run() {
+            Ok(_) => panic!("expected the run to fail"),
+            Err(error) => error.to_string(),
+        }
+    }
+}
+
+/// A config with one CSV event source `events.csv` (columns id,ts,event), value events
+/// `report` (event == 'report') and `any` (report or login), and the given extra tables.
+pub fn config(project: &str, rest: &str) -> String {
+    format!(
+        r#"
+[project]
+{project}
+
+[sources.events]
+path = "events.csv"
+entity = "id"
+time = "ts"
+event = "event"
+
+[events.report]
+where = "event == 'report'"
+
+[events.any]
+where = "event in ['report', 'login']"
+
+[events.signup]
+where = "event == 'signup'"
+
+{rest}
+"#
+    )
+}
+
+/// The cohort rows of a metric as (cohort, size, retained, eligible).
+pub fn cohorts(report: &serde_json::Value, metric: &str) -> Vec<(String, u64, Vec<u64>, Vec<u64>)> {
+    report["metrics"][metric]["cohorts"]
+        .as_array()
+        .expect("cohorts")
+        .iter()
+        .map(|row| {
+            let list = |key: &str| {
+                row[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_u64().unwrap())
+                    .collect()
+            };
+            (
+                row["cohort"].as_str().unwrap().to_string(),
+                row["size"].as_u64().unwrap(),
+                list("retained"),
+                list("eligible"),
+            )
+        })
+        .collect()
+}
+
+/// The total row of a retention metric as (retained, eligible, rates).
+pub fn total(report: &serde_json::Value, metric: &str) -> (Vec<u64>, Vec<u64>, Vec<Option<f64>>) {
+    let total = &report["metrics"][metric]["total"];
+    let list = |key: &str| {
+        total[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect()
+    };
+    let rates = total["rate"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64())
+        .collect();
+    (list("retained"), list("eligible"), rates)
+}

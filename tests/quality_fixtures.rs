@@ -1,0 +1,106 @@
+//! Data hygiene: duplicates, excluded rows and bad rows, each counted by reason.
+
+mod common;
+
+use common::{Fixture, cohorts, config};
+
+const RETENTION: &str = "[cohorts.weekly]\nstart = \"report\"\ngrain = \"week\"\n\
+    [metrics.m]\ntype = \"retention\"\ncohort = \"weekly\"\nreturn = \"any\"\nperiods = [0, 1]";
+
+/// 9 rows: 5 good, 1 exact duplicate, 1 bot, and 4 unreadable.
+const MESSY: &str = "id,ts,event,agent
+a,2025-01-06T10:00:00Z,report,web
+a,2025-01-06T10:00:00Z,report,web
+a,2025-01-07T10:00:00Z,login,Googlebot/2.1
+b,2025-01-06T10:00:00Z,report,web
+b,2025-01-07T10:00:00Z,login,web
+a,yesterday,login,web
+,2025-01-07T10:00:00Z,login,web
+c,2025-01-07T10:00:00Z,,web
+c,2025-01-07T10:00:00Z,login
+c,2025-01-08T10:00:00Z,login,web
+";
+
+#[test]
+fn every_row_is_accounted_for() {
+    let fixture = Fixture::new();
+    fixture.file("events.csv", MESSY);
+    let quality = "[quality]\ndedupe = \"exact\"\nexclude = \"lower(props.agent) contains 'bot'\"\n";
+    let report = fixture.run(&config(
+        "as_of = \"2025-01-31\"",
+        &format!("{quality}{RETENTION}"),
+    ));
+    let input = &report["input"];
+    // 10 data rows read: 1 bad time, 1 missing entity, 1 missing event, 1 with 3 fields of 4;
+    // one exact copy of a's first row; one Googlebot row excluded; 4 kept.
+    assert_eq!(input["rows"], 10);
+    assert_eq!(
+        input["rejected"],
+        serde_json::json!({"bad_encoding": 0, "bad_time": 1, "malformed_row": 1, "missing_entity": 1,
+                           "missing_event": 1, "missing_time": 0})
+    );
+    assert_eq!(input["duplicates"], 1);
+    assert_eq!(input["excluded"], 1);
+    assert_eq!(input["kept"], 4);
+    // The bot row was a's only day-1 return, so a is not retained on day 1; b is.
+    assert_eq!(
+        cohorts(&report, "m"),
+        vec![("2025-01-06".into(), 2, vec![2, 1], vec![2, 2])]
+    );
+}
+
+#[test]
+fn without_rules_nothing_is_dropped_silently() {
+    let fixture = Fixture::new();
+    fixture.file("events.csv", MESSY);
+    let report = fixture.run(&config("as_of = \"2025-01-31\"", RETENTION));
+    // No dedupe, no exclude: the copy and the bot row are kept; the bot's login retains a on day 1.
+    assert_eq!(report["input"]["duplicates"], 0);
+    assert_eq!(report["input"]["excluded"], 0);
+    assert_eq!(report["input"]["kept"], 6);
+    assert_eq!(
+        cohorts(&report, "m"),
+        vec![("2025-01-06".into(), 2, vec![2, 2], vec![2, 2])]
+    );
+}
+
+#[test]
+fn on_bad_row_fail_names_file_row_and_reason() {
+    let fixture = Fixture::new();
+    fixture.file("events.csv", MESSY);
+    let quality = "[quality]\non_bad_row = \"fail\"\n";
+    let error = fixture.run_err(&config(
+        "as_of = \"2025-01-31\"",
+        &format!("{quality}{RETENTION}"),
+    ));
+    let path = fixture.path().join("events.csv");
+    // `a,yesterday,…` is on line 7 of the file (the header is line 1).
+    assert_eq!(
+        error,
+        format!(
+            "{}:7: bad_time: cannot read time `yesterday` (source `events`, on_bad_row = \"fail\")",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn epoch_times_need_their_format() {
+    let fixture = Fixture::new();
+    fixture.file(
+        "events.csv",
+        "id,ts,event\na,1736157600,report\na,1736244000,login\n",
+    );
+    let auto = fixture.run(&config("as_of = \"2025-01-31\"", RETENTION));
+    assert_eq!(auto["input"]["rejected"]["bad_time"], 2);
+    let with_format = config("as_of = \"2025-01-31\"", RETENTION).replace(
+        "event = \"event\"",
+        "event = \"event\"\ntime_format = \"epoch_s\"",
+    );
+    let report = fixture.run(&with_format);
+    // 1736157600 = 2025-01-06T10:00:00Z; 1736244000 = one day later.
+    assert_eq!(
+        cohorts(&report, "m"),
+        vec![("2025-01-06".into(), 1, vec![1, 1], vec![1, 1])]
+    );
+}
