@@ -65,8 +65,13 @@ impl Project {
         engine::Dataset::load(&self.plan).map_err(Error::Engine)
     }
 
-    /// Loads the data and computes every metric.
+    /// Loads the data and computes every metric with the in-process engine.
     pub fn run(&self) -> Result<Report, Error> {
-        Ok(self.load()?.evaluate(&[]))
+        self.run_on(&engine::InProcess, &[]).map_err(Error::Engine)
+    }
+
+    /// Computes the named metrics (all when `metrics` is empty) on any backend.
+    pub fn run_on<B: plan::Backend>(&self, backend: &B, metrics: &[String]) -> Result<Report, B::Error> {
+        backend.evaluate(&self.plan, metrics)
     }
 }

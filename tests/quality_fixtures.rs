@@ -104,3 +104,22 @@ fn epoch_times_need_their_format() {
         vec![("2025-01-06".into(), 1, vec![1, 1], vec![1, 1])]
     );
 }
+
+#[test]
+fn a_property_no_source_has_is_an_error_with_a_suggestion() {
+    let fixture = Fixture::new();
+    fixture.file("events.csv", MESSY);
+    let quality = "[quality]\nexclude = \"lower(props.agnt) contains 'bot'\"\n";
+    let error = fixture.run_err(&config(
+        "as_of = \"2025-01-31\"",
+        &format!("{quality}{RETENTION}"),
+    ));
+    let path = fixture.path().join("events.csv");
+    assert_eq!(
+        error,
+        format!(
+            "source `events` ({}) has no column `props.agnt`; did you mean `props.agent`?",
+            path.display()
+        )
+    );
+}

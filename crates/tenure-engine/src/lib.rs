@@ -162,7 +162,14 @@ pub fn property_columns(plan: &Plan) -> BTreeSet<String> {
     columns
 }
 
-/// Loads the data of `plan` and computes every metric.
-pub fn run(plan: &Plan) -> Result<Report, EngineError> {
-    Ok(Dataset::load(plan)?.evaluate(&[]))
+/// The in-process backend: loads the plan's files into memory and evaluates with rayon.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InProcess;
+
+impl tenure_plan::Backend for InProcess {
+    type Error = EngineError;
+
+    fn evaluate(&self, plan: &Plan, metrics: &[String]) -> Result<Report, EngineError> {
+        Ok(Dataset::load(plan)?.evaluate(metrics))
+    }
 }

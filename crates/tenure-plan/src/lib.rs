@@ -6,11 +6,13 @@
 //! [`report::Report`]. Keeping both ends of that seam in this small crate is what lets a backend
 //! be added without touching the parser, and the parser be changed without touching a backend.
 
+pub mod backend;
 pub mod expr;
 pub mod plan;
 pub mod report;
 pub mod time;
 
+pub use backend::Backend;
 pub use expr::{BinaryOp, Expr, Field, Function, Literal, UnaryOp};
 pub use plan::*;
 pub use report::*;

@@ -60,6 +60,7 @@ impl SourceReader for CsvReader {
         let entity = column_index(source, &headers, &source.entity_column)?;
         let time = column_index(source, &headers, &source.time_column)?;
         let event = column_index(source, &headers, &source.event_column)?;
+        headers.iter().for_each(|h| sink.saw_column(h));
         let prop_columns: Vec<Option<usize>> = props
             .iter()
             .map(|p| headers.iter().position(|h| h == p))

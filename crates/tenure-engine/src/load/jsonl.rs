@@ -62,6 +62,7 @@ impl SourceReader for JsonLinesReader {
                     continue;
                 }
             };
+            object.keys().for_each(|key| sink.saw_column(key));
             let mut keys: Vec<&String> = object.keys().collect();
             keys.sort();
             let mut fingerprint = Fingerprint::new();

@@ -89,9 +89,18 @@ pub struct RowSink<'s> {
     counts: &'s mut LoadCounts,
     policy: BadRowPolicy,
     source: &'s Source,
+    /// Every column name seen in this source (for missing-column errors).
+    pub columns: BTreeSet<String>,
 }
 
 impl RowSink<'_> {
+    /// Records a column name the source has.
+    pub fn saw_column(&mut self, name: &str) {
+        if !self.columns.contains(name) {
+            self.columns.insert(name.to_string());
+        }
+    }
+
     /// Validates and appends one row; returns an error only under `on_bad_row = "fail"`.
     pub fn push(&mut self, row: RawEvent<'_>) -> Result<(), EngineError> {
         self.counts.rows += 1;
@@ -197,6 +206,7 @@ pub fn load(plan: &Plan, props: &BTreeSet<String>) -> Result<(EventStore, LoadCo
     let prop_names: Vec<String> = props.iter().cloned().collect();
     let mut builders: Vec<ColumnBuilder> = prop_names.iter().map(|_| ColumnBuilder::default()).collect();
     let mut seen = plan.quality.dedupe.then(FxHashSet::default);
+    let mut columns_by_source: Vec<(&Source, BTreeSet<String>)> = Vec::new();
     for source in &plan.event_sources {
         let reader = reader_for(source)?;
         let mut sink = RowSink {
@@ -209,13 +219,31 @@ pub fn load(plan: &Plan, props: &BTreeSet<String>) -> Result<(EventStore, LoadCo
             counts: &mut counts,
             policy: plan.quality.on_bad_row,
             source,
+            columns: BTreeSet::new(),
         };
         let result = reader.read_events(source, &prop_names, &mut sink);
         builders = std::mem::take(&mut sink.props);
         seen = sink.seen.take();
+        columns_by_source.push((source, std::mem::take(&mut sink.columns)));
         result?;
         let rows = store.len();
         builders.iter_mut().for_each(|b| b.pad_to(rows));
+    }
+    // A property no event source has is a typo, not a column of nulls.
+    for name in &prop_names {
+        if !columns_by_source
+            .iter()
+            .any(|(_, columns)| columns.contains(name))
+            && let Some((source, columns)) = columns_by_source.first()
+        {
+            let candidates: Vec<String> = columns.iter().cloned().collect();
+            return Err(EngineError::MissingColumn {
+                source_name: source.name.clone(),
+                path: source.path.clone(),
+                column: format!("props.{name}"),
+                suggestion: closest_column(name, &candidates).map(|c| format!("props.{c}")),
+            });
+        }
     }
     store.props = prop_names
         .into_iter()

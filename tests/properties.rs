@@ -1,0 +1,215 @@
+//! Invariants over generated event logs (proptest). `PROPTEST_CASES` raises the case count
+//! locally; CI runs the default of this file (64 cases per property).
+
+mod common;
+
+use common::Fixture;
+use proptest::prelude::*;
+use serde_json::Value;
+
+/// An event: (entity, day 0–70, second of the day, event kind).
+type Row = (u8, u16, u32, u8);
+
+const KINDS: [&str; 3] = ["report", "login", "other"];
+
+fn csv(rows: &[Row]) -> String {
+    let mut text = String::from("id,ts,event\n");
+    for (entity, day, second, kind) in rows {
+        let time = chrono::DateTime::from_timestamp(
+            1_735_689_600 + i64::from(*day) * 86_400 + i64::from(*second),
+            0,
+        )
+        .expect("in range")
+        .format("%Y-%m-%dT%H:%M:%SZ");
+        text.push_str(&format!("e{entity},{time},{}\n", KINDS[*kind as usize]));
+    }
+    text
+}
+
+fn config(sources: &[&str], dedupe: bool, timezone: &str) -> String {
+    let mut text = format!(
+        "[project]\ntimezone = \"{timezone}\"\nas_of = \"2025-02-20\"\n[quality]\ndedupe = \"{}\"\n",
+        if dedupe { "exact" } else { "none" }
+    );
+    for source in sources {
+        text.push_str(&format!(
+            "[sources.{source}]\npath = \"{source}.csv\"\nentity = \"id\"\ntime = \"ts\"\nevent = \"event\"\n"
+        ));
+    }
+    text.push_str(
+        r#"
+[events.report]
+where = "event == 'report'"
+[events.active]
+where = "event in ['report', 'login']"
+[cohorts.weekly]
+start = "report"
+grain = "week"
+[metrics.nday]
+type = "retention"
+cohort = "weekly"
+return = "active"
+periods = [0, 1, 2, 3, 7, 14, 30]
+[metrics.unbounded]
+type = "retention"
+cohort = "weekly"
+return = "active"
+mode = "unbounded"
+periods = [0, 1, 2, 3, 7, 14, 30]
+[metrics.bracket]
+type = "retention"
+cohort = "weekly"
+return = "active"
+mode = "bracket"
+brackets = [[0, 0], [1, 3], [4, 14], [7, 30]]
+[metrics.weekly]
+type = "retention"
+cohort = "weekly"
+return = "active"
+unit = "week"
+align = "calendar"
+periods = [0, 1, 2, 4]
+[metrics.var]
+type = "activation"
+cohort = "weekly"
+reached = "active"
+within = "3d"
+"#,
+    );
+    text
+}
+
+fn run(rows: &[Row]) -> Value {
+    let fixture = Fixture::new();
+    fixture.file("events.csv", &csv(rows));
+    fixture.run(&config(&["events"], false, "UTC"))
+}
+
+fn rows_strategy() -> impl Strategy<Value = Vec<Row>> {
+    prop::collection::vec((0u8..8, 0u16..70, 0u32..86_400, 0u8..3), 1..60)
+}
+
+fn shuffled(rows: &[Row], seed: u64) -> Vec<Row> {
+    let mut rows = rows.to_vec();
+    let mut state = seed | 1;
+    for i in (1..rows.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        rows.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    rows
+}
+
+/// `PROPTEST_CASES` when set, else 64.
+fn case_count() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
+fn numbers(value: &Value) -> Vec<u64> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: case_count(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn rates_are_proportions_and_counts_fit(rows in rows_strategy()) {
+        let report = run(&rows);
+        for (name, metric) in report["metrics"].as_object().unwrap() {
+            if metric["type"] != "retention" {
+                continue;
+            }
+            for row in metric["cohorts"].as_array().unwrap() {
+                let size = row["size"].as_u64().unwrap();
+                for ((retained, eligible), rate) in numbers(&row["retained"]).iter().zip(numbers(&row["eligible"])).zip(row["rate"].as_array().unwrap()) {
+                    prop_assert!(*retained <= size && eligible <= size, "{name}: counts above size");
+                    let rate = rate.as_f64().unwrap();
+                    prop_assert!((0.0..=1.0).contains(&rate), "{name}: rate {rate}");
+                }
+            }
+            let total = &metric["total"];
+            for ((retained, eligible), rate) in numbers(&total["retained"]).iter().zip(numbers(&total["eligible"])).zip(total["rate"].as_array().unwrap()) {
+                prop_assert!(retained <= &eligible);
+                if let Some(rate) = rate.as_f64() {
+                    prop_assert!((0.0..=1.0).contains(&rate));
+                }
+            }
+        }
+        let activation = &report["metrics"]["var"];
+        for row in activation["cohorts"].as_array().unwrap() {
+            prop_assert!(row["activated"].as_u64() <= row["size"].as_u64());
+            let rate = row["rate"].as_f64().unwrap();
+            prop_assert!((0.0..=1.0).contains(&rate));
+        }
+    }
+
+    #[test]
+    fn unbounded_is_monotone_and_bounds_n_day(rows in rows_strategy()) {
+        let report = run(&rows);
+        let nday = report["metrics"]["nday"]["cohorts"].as_array().unwrap();
+        let unbounded = report["metrics"]["unbounded"]["cohorts"].as_array().unwrap();
+        let bracket = report["metrics"]["bracket"]["cohorts"].as_array().unwrap();
+        let periods = [0u64, 1, 2, 3, 7, 14, 30];
+        let brackets = [(0u64, 0u64), (1, 3), (4, 14), (7, 30)];
+        prop_assert_eq!(nday.len(), unbounded.len());
+        for ((n, u), b) in nday.iter().zip(unbounded).zip(bracket) {
+            let (n, u, b) = (numbers(&n["retained"]), numbers(&u["retained"]), numbers(&b["retained"]));
+            for k in 0..periods.len() {
+                prop_assert!(u[k] >= n[k], "unbounded {} < n-day {} at k={}", u[k], n[k], periods[k]);
+                if k > 0 {
+                    prop_assert!(u[k] <= u[k - 1], "unbounded grows from k={} to k={}", periods[k - 1], periods[k]);
+                }
+                for (index, (a, z)) in brackets.iter().enumerate() {
+                    if (*a..=*z).contains(&periods[k]) {
+                        prop_assert!(b[index] >= n[k], "bracket [{a}, {z}] below n-day at {}", periods[k]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn row_order_does_not_matter(rows in rows_strategy(), seed in any::<u64>()) {
+        prop_assert_eq!(run(&rows), run(&shuffled(&rows, seed)));
+    }
+
+    #[test]
+    fn duplicates_and_split_sources_do_not_matter(rows in rows_strategy(), seed in any::<u64>(), copies in prop::collection::vec(any::<prop::sample::Index>(), 0..10)) {
+        let fixture = Fixture::new();
+        fixture.file("events.csv", &csv(&rows));
+        let plain = fixture.run(&config(&["events"], true, "America/Chicago"));
+        // The same rows with some sent twice, shuffled, and split over two files.
+        let mut noisy = rows.clone();
+        noisy.extend(copies.iter().map(|i| rows[i.index(rows.len())]));
+        let noisy = shuffled(&noisy, seed);
+        let (web, mobile) = noisy.split_at(noisy.len() / 2);
+        let split = Fixture::new();
+        split.file("web.csv", &csv(web));
+        split.file("mobile.csv", &csv(mobile));
+        let deduped = split.run(&config(&["web", "mobile"], true, "America/Chicago"));
+        prop_assert_eq!(&plain["metrics"], &deduped["metrics"]);
+        let extra = deduped["input"]["duplicates"].as_u64().unwrap() - plain["input"]["duplicates"].as_u64().unwrap();
+        prop_assert_eq!(extra, copies.len() as u64);
+    }
+
+    #[test]
+    fn thread_count_does_not_matter(rows in rows_strategy()) {
+        let fixture = Fixture::new();
+        fixture.file("events.csv", &csv(&rows));
+        let config = config(&["events"], false, "Asia/Kolkata");
+        let in_pool = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| fixture.run(&config))
+        };
+        prop_assert_eq!(in_pool(1), in_pool(2));
+    }
+}
