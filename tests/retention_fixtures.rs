@@ -397,3 +397,56 @@ periods = [0, 1, 7]
     );
     assert_eq!(report["input"]["rows"], 4);
 }
+
+#[test]
+fn unbounded_and_bracket_by_week_and_month() {
+    let fixture = Fixture::new();
+    // y: starts Mon 2025-01-06; returns on 01-15 (day 9: week 1), 02-03 (day 28: week 4, month 1)
+    //    and 03-20 (day 73: week 10, month 2).  as_of 2025-03-31.
+    fixture.file(
+        "events.csv",
+        "id,ts,event\ny,2025-01-06T10:00:00Z,report\ny,2025-01-15T10:00:00Z,report\n\
+         y,2025-02-03T10:00:00Z,report\ny,2025-03-20T10:00:00Z,report\n",
+    );
+    let metric = |name: &str, mode: &str, unit: &str, cells: &str| {
+        format!(
+            "[metrics.{name}]\ntype = \"retention\"\ncohort = \"weekly\"\nreturn = \"report\"\nmode = \"{mode}\"\nunit = \"{unit}\"\n{cells}\n"
+        )
+    };
+    let rest = [
+        WEEKLY.to_string(),
+        metric("uw", "unbounded", "week", "periods = [1, 5, 10, 11]"),
+        metric("um", "unbounded", "month", "periods = [1, 2, 3]"),
+        metric(
+            "bw",
+            "bracket",
+            "week",
+            "brackets = [[0, 0], [2, 3], [4, 9], [10, 12]]",
+        ),
+        metric("bm", "bracket", "month", "brackets = [[0, 1], [2, 2], [3, 4]]"),
+    ]
+    .concat();
+    let report = fixture.run(&config("as_of = \"2025-03-31\"", &rest));
+    // Weeks {0, 1, 4, 10}; largest 10 → unbounded k1, k5, k10 yes, k11 no.
+    // Week k ends on day 7k + 6: k1 01-19, k5 02-16, k10 03-23 ≤ 03-31; k11 03-30 ≤ 03-31 too.
+    assert_eq!(
+        cohorts(&report, "uw"),
+        vec![("2025-01-06".into(), 1, vec![1, 1, 1, 0], vec![1, 1, 1, 1])]
+    );
+    // Months {0, 1, 2}: k1, k2 yes, k3 no; months end 02-28, 03-31 ≤ as_of, April does not.
+    assert_eq!(
+        cohorts(&report, "um"),
+        vec![("2025-01-06".into(), 1, vec![1, 1, 0], vec![1, 1, 0])]
+    );
+    // Weeks {0, 1, 4, 10} in [0,0] yes · [2,3] no · [4,9] yes (4) · [10,12] yes (10).
+    // Brackets end with week b: 01-12, 01-26, 03-09 ≤ as_of; week 12 ends 04-06 > as_of.
+    assert_eq!(
+        cohorts(&report, "bw"),
+        vec![("2025-01-06".into(), 1, vec![1, 0, 1, 1], vec![1, 1, 1, 0])]
+    );
+    // Months {0, 1, 2} in [0,1] yes · [2,2] yes · [3,4] no; ends 02-28, 03-31, 05-31.
+    assert_eq!(
+        cohorts(&report, "bm"),
+        vec![("2025-01-06".into(), 1, vec![1, 1, 0], vec![1, 1, 0])]
+    );
+}
