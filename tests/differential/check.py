@@ -36,7 +36,7 @@ SELECT DISTINCT account_id, ts, event, amount, plan, user_agent, score
 FROM read_csv('{events_file}', types={{'ts': 'TIMESTAMPTZ'}})
 WHERE NOT coalesce(lower(user_agent) LIKE '%bot%', false)""")
 # Local calendar date of every row in the project zone.
-con.execute(f"CREATE TABLE rows AS SELECT account_id, ts, event, CAST(timezone('{tz}', ts) AS DATE) AS d FROM ev")
+con.execute(f"CREATE TABLE rows AS SELECT account_id, ts, event, amount, CAST(timezone('{tz}', ts) AS DATE) AS d FROM ev")
 
 
 def event_sql(name, seen=()):
@@ -94,7 +94,131 @@ def period_end_sql(unit, align, k):
 failures = 0
 checked = 0
 metrics_checked = 0
+
+
+def period_index_sql(grain, expr):
+    """An integer per period; consecutive periods differ by one."""
+    return {
+        "day": f"({expr} - DATE '1970-01-01')",
+        "week": f"(({week_first(expr)} - DATE '1970-01-01' + 4) // 7)",
+        "month": f"(year({expr}) * 12 + month({expr}) - 1)",
+        "quarter": f"(year({expr}) * 4 + (month({expr}) - 1) // 3)",
+    }[grain]
+
+
+def period_label(grain, index):
+    import datetime
+    if grain == "day":
+        return str(datetime.date(1970, 1, 1) + datetime.timedelta(days=index))
+    if grain == "week":
+        # Week 0 starts on Monday 1969-12-29 (or Sunday 1969-12-28), see period_index_sql.
+        shift = 4 if week_start == "sunday" else 3
+        return str(datetime.date(1970, 1, 1) + datetime.timedelta(days=index * 7 - shift))
+    if grain == "month":
+        return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return f"{index // 4:04d}-Q{index % 4 + 1}"
+
+
+def close(a, b):
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
+
+
+def check_revenue(name, metric):
+    grain = metric.get("grain", "month")
+    event = metric["amount"]
+    idx = period_index_sql(grain, "d")
+    as_of_date = f"DATE '{as_of}'"
+    last = con.execute(f"SELECT {period_index_sql(grain, as_of_date)}").fetchone()[0]
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE r AS
+    SELECT account_id, {idx} AS p, sum(amount) AS m FROM rows
+    WHERE {event_sql(event)} AND d <= DATE '{as_of}' AND amount IS NOT NULL
+    GROUP BY 1, 2 HAVING sum(amount) > 0""")
+    first = con.execute("SELECT min(p) FROM r").fetchone()[0]
+    result = con.execute(f"""
+    WITH firsts AS (SELECT account_id, min(p) AS fp FROM r GROUP BY 1),
+    g AS (SELECT DISTINCT account_id, p FROM (SELECT account_id, p FROM r UNION ALL SELECT account_id, p + 1 FROM r)
+          WHERE p > {first} AND p <= {last}),
+    j AS (SELECT g.p, coalesce(c.m, 0) AS cur, coalesce(pr.m, 0) AS prev, f.fp
+          FROM g LEFT JOIN r c ON c.account_id = g.account_id AND c.p = g.p
+                 LEFT JOIN r pr ON pr.account_id = g.account_id AND pr.p = g.p - 1
+                 JOIN firsts f ON f.account_id = g.account_id)
+    SELECT p, sum(prev),
+      sum(CASE WHEN prev > 0 AND cur = 0 THEN prev ELSE 0 END),
+      sum(CASE WHEN prev > 0 AND cur > 0 AND cur < prev THEN prev - cur ELSE 0 END),
+      sum(CASE WHEN prev > 0 AND cur > prev THEN cur - prev ELSE 0 END),
+      sum(CASE WHEN prev = 0 AND fp = p THEN cur ELSE 0 END),
+      sum(CASE WHEN prev = 0 AND fp < p THEN cur ELSE 0 END),
+      sum(cur),
+      count(*) FILTER (WHERE prev > 0),
+      count(*) FILTER (WHERE prev > 0 AND cur = 0)
+    FROM j GROUP BY p ORDER BY p""").fetchall()
+    by_period = {row[0]: row[1:] for row in result}
+    figures = ["start", "churned", "contraction", "expansion", "new", "reactivation", "end",
+               "customers_start", "customers_churned"]
+    got = tenure["metrics"][name]["periods"]
+    expected_periods = list(range(first + 1, last + 1))
+    if [p["period"] for p in got] != [period_label(grain, i) for i in expected_periods]:
+        print(f"MISMATCH {name}: periods {[p['period'] for p in got][:3]}… vs {[period_label(grain, i) for i in expected_periods][:3]}…")
+        return 1, 0
+    cells = 0
+    for index, row in zip(expected_periods, got):
+        values = by_period.get(index, (0,) * len(figures))
+        for figure, value in zip(figures, values):
+            if not close(float(value), float(row[figure])):
+                print(f"MISMATCH {name} {row['period']} {figure}: duckdb {value}, tenure {row[figure]}")
+                return 1, cells
+            cells += 1
+        start, churned, contraction, expansion = (float(v) for v in values[:4])
+        rates = {
+            "grr": (start - churned - contraction) / start if start else None,
+            "nrr": (start - churned - contraction + expansion) / start if start else None,
+            "revenue_churn_rate": (churned + contraction) / start if start else None,
+            "customer_churn_rate": values[8] / values[7] if values[7] else None,
+        }
+        for figure, value in rates.items():
+            if not close(value, row[figure]):
+                print(f"MISMATCH {name} {row['period']} {figure}: duckdb {value}, tenure {row[figure]}")
+                return 1, cells
+            cells += 1
+    print(f"ok {name}: {len(got)} periods, every figure of SPEC §3.4 (revenue by {grain})")
+    return 0, cells
+
+
+def check_crr(name, metric):
+    grain = metric.get("grain", "month")
+    idx = period_index_sql(grain, "d")
+    as_of_date = f"DATE '{as_of}'"
+    last = con.execute(f"SELECT {period_index_sql(grain, as_of_date)}").fetchone()[0]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE a AS SELECT DISTINCT account_id, {idx} AS p FROM rows
+                    WHERE {event_sql(metric['active'])} AND d <= DATE '{as_of}'""")
+    first = con.execute("SELECT min(p) FROM a").fetchone()[0]
+    active = dict(con.execute("SELECT p, count(*) FROM a GROUP BY p").fetchall())
+    new = dict(con.execute("SELECT fp, count(*) FROM (SELECT min(p) AS fp FROM a GROUP BY account_id) GROUP BY fp").fetchall())
+    got = tenure["metrics"][name]["periods"]
+    expected = []
+    for p in range(first + 1, last + 1):
+        s, e, n = active.get(p - 1, 0), active.get(p, 0), new.get(p, 0)
+        expected.append({"period": period_label(grain, p), "start": s, "end": e, "new": n,
+                         "crr": (e - n) / s if s else None})
+    actual = [{k: row[k] for k in ("period", "start", "end", "new", "crr")} for row in got]
+    if expected != actual:
+        for e, a in zip(expected, actual):
+            if e != a:
+                print(f"MISMATCH {name}: duckdb {e}, tenure {a}")
+                break
+        return 1, 0
+    print(f"ok {name}: {len(got)} periods (crr by {grain})")
+    return 0, 4 * len(got)
 for name, metric in config["metrics"].items():
+    if metric["type"] in ("revenue", "crr"):
+        failed, cells = (check_revenue if metric["type"] == "revenue" else check_crr)(name, metric)
+        failures += failed
+        checked += cells
+        metrics_checked += 1 - failed
+        continue
     if metric["type"] != "retention":
         continue
     cohort = config["cohorts"][metric["cohort"]]

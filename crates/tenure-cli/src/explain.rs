@@ -51,6 +51,53 @@ pub fn explain(plan: &Plan, names: &[String]) -> String {
                     "  rate = retained / cohort size; total = retained and eligible / eligible, where eligible means the period has ended by as_of"
                 );
             }
+            MetricKind::Revenue(r) => {
+                let event = &plan.events[r.event];
+                let amount = event.amount.as_ref().map_or("?".to_string(), |a| a.to_string());
+                let _ = writeln!(
+                    out,
+                    "  revenue: the amount {amount} of `{}` = {}, summed per entity and {}",
+                    event.name,
+                    event.filter,
+                    r.grain.as_str()
+                );
+                if let Some(spread) = &r.spread {
+                    let _ = writeln!(
+                        out,
+                        "  each payment is spread evenly over {spread} months from its own month"
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "  per period after the first with revenue: start, new, expansion, contraction, churned, reactivation, end; GRR, NRR, churn rates"
+                );
+                match r.reactivation_within {
+                    Some(within) => {
+                        let _ = writeln!(
+                            out,
+                            "  a comeback after more than {within} without revenue counts as new, otherwise as reactivation"
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(out, "  a comeback after any gap counts as reactivation");
+                    }
+                }
+                if let Some(window) = r.window {
+                    let _ = writeln!(
+                        out,
+                        "  trailing NRR over {window}: revenue now of those who paid {window} ago ÷ their revenue then"
+                    );
+                }
+            }
+            MetricKind::Crr(c) => {
+                let event = &plan.events[c.active];
+                let _ = writeln!(
+                    out,
+                    "  per {}: S = entities with `{}` in the previous period, E = in this one, N = first ever in this one; CRR = (E − N) / S",
+                    c.grain.as_str(),
+                    event.name
+                );
+            }
             MetricKind::Activation(a) => {
                 cohort(&mut out, plan, a.cohort);
                 let event = &plan.events[a.reached];

@@ -55,6 +55,8 @@ pub enum Code {
     ConflictingKeys,
     /// Value events that refer to each other in a loop.
     Cycle,
+    /// A revenue metric over a value event that defines no `amount`.
+    MissingAmount,
 }
 
 impl Code {
@@ -84,6 +86,7 @@ impl Code {
             Code::InvalidPeriods => "E0207",
             Code::ConflictingKeys => "E0208",
             Code::Cycle => "E0209",
+            Code::MissingAmount => "E0210",
         }
     }
 }

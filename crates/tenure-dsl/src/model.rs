@@ -227,10 +227,52 @@ pub enum MetricConfig {
     Retention(RetentionConfig),
     /// Value activation rate and time to value.
     Activation(ActivationConfig),
+    /// MRR movements, NRR, GRR, revenue and customer churn.
+    Revenue(RevenueConfig),
+    /// Classic customer retention rate (E − N) / S.
+    Crr(CrrConfig),
 }
 
 /// The metric types, for `type = …` suggestions.
-pub const METRIC_TYPES: [&str; 2] = ["retention", "activation"];
+pub const METRIC_TYPES: [&str; 4] = ["retention", "activation", "revenue", "crr"];
+
+/// `type = "revenue"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevenueConfig {
+    /// The metric type (read before this table).
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    pub kind: Spanned<String>,
+    /// One line saying what the metric means.
+    pub description: Option<String>,
+    /// The value event whose `amount` is revenue (it must define `amount`).
+    pub amount: Spanned<String>,
+    /// Period of the movements table (default `month`).
+    pub grain: Option<Spanned<GrainConfig>>,
+    /// A comeback after a gap longer than this counts as new, not reactivation (default: never).
+    pub reactivation_within: Option<Spanned<String>>,
+    /// Months a payment covers, as an expression (`props.months`): spread evenly over them.
+    pub spread: Option<Spanned<String>>,
+    /// Trailing window for `nrr_window`, such as `12mo`.
+    pub window: Option<Spanned<String>>,
+}
+
+/// `type = "crr"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CrrConfig {
+    /// The metric type (read before this table).
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    pub kind: Spanned<String>,
+    /// One line saying what the metric means.
+    pub description: Option<String>,
+    /// The value event that makes an entity active in a period.
+    pub active: Spanned<String>,
+    /// Period of the table (default `month`).
+    pub grain: Option<Spanned<GrainConfig>>,
+}
 
 /// `type = "retention"`.
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -35,6 +35,8 @@ pub(crate) fn validate(text: &str, base_dir: &Path) -> Result<plan::Plan, Vec<Di
         text,
         diagnostics: Vec::new(),
         dropped: Vec::new(),
+        events_with_amount: Vec::new(),
+        constants: BTreeMap::new(),
     };
     let plan = validator.run(base_dir);
     let mut diagnostics = validator.diagnostics;
@@ -58,6 +60,10 @@ struct Validator<'t> {
     /// `(table, key)` pairs dropped from a table after reporting them, so that a later check
     /// does not report the same key again as missing.
     dropped: Vec<(String, String)>,
+    /// Value events that define `amount`.
+    events_with_amount: Vec<String>,
+    /// `[constants]`, for expressions inside metrics.
+    constants: BTreeMap<String, f64>,
 }
 
 /// A named table entry: its key (with span) and its value.
@@ -121,6 +127,12 @@ impl<'t> Validator<'t> {
         let quality = self.quality(sections.remove("quality"), &constants);
         let events = self.events(sections.remove("events"), &constants);
         let event_names: Vec<String> = events.iter().map(|e| e.name.clone()).collect();
+        self.events_with_amount = events
+            .iter()
+            .filter(|e| e.amount.is_some())
+            .map(|e| e.name.clone())
+            .collect();
+        self.constants = constants.clone();
         let (cohorts, cohort_names) = self.cohorts(sections.remove("cohorts"), &constants, &event_names);
         let metrics = self.metrics(sections.remove("metrics"), &event_names, &cohort_names);
 
@@ -864,6 +876,14 @@ impl<'t> Validator<'t> {
                     .decode::<RetentionConfig>(&entry, &table)
                     .and_then(|config| self.retention(config, event_names, cohort_names, &table))
                     .map(|(kind, description)| (plan::MetricKind::Retention(kind), description)),
+                "revenue" => self
+                    .decode::<RevenueConfig>(&entry, &table)
+                    .and_then(|config| self.revenue(config, event_names))
+                    .map(|(kind, description)| (plan::MetricKind::Revenue(kind), description)),
+                "crr" => self
+                    .decode::<CrrConfig>(&entry, &table)
+                    .and_then(|config| self.crr(config, event_names))
+                    .map(|(kind, description)| (plan::MetricKind::Crr(kind), description)),
                 _ => self
                     .decode::<ActivationConfig>(&entry, &table)
                     .and_then(|config| self.activation(config, event_names, cohort_names))
@@ -1078,6 +1098,124 @@ impl<'t> Validator<'t> {
         }
     }
 
+    fn duration(&mut self, text: &Spanned<String>) -> Option<tenure_plan::Duration> {
+        let parsed = crate::expr::parse::parse_duration(&text.value);
+        if parsed.is_none() {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidDuration,
+                    format!("`{}` is not a duration", text.value),
+                    text.span.clone(),
+                )
+                .with_label("expected a count and a unit: `48h`, `7d`, `2w` or `1mo`"),
+            );
+        }
+        parsed
+    }
+
+    /// A value event that must define `amount`.
+    fn amount_event(&mut self, name: &Spanned<String>, event_names: &[String]) -> Option<usize> {
+        let index = self.reference(name, event_names, Code::UnknownEvent, "event")?;
+        if self.events_with_amount.contains(&name.value) {
+            return Some(index);
+        }
+        self.push(
+            Diagnostic::new(
+                Code::MissingAmount,
+                format!("value event `{}` has no `amount`", name.value),
+                name.span.clone(),
+            )
+            .with_label("revenue is summed from the event's amount")
+            .with_help(format!(
+                "add `amount = \"props.<column>\"` to [events.{}]",
+                name.value
+            )),
+        );
+        None
+    }
+
+    fn revenue(
+        &mut self,
+        config: RevenueConfig,
+        event_names: &[String],
+    ) -> Option<(plan::Revenue, Option<String>)> {
+        let event = self.amount_event(&config.amount, event_names);
+        let grain = grain_of(config.grain.as_ref());
+        let reactivation_within = match &config.reactivation_within {
+            Some(text) => Some(self.duration(text)?),
+            None => None,
+        };
+        let (window, window_periods) = match &config.window {
+            Some(text) => {
+                let duration = self.duration(text)?;
+                match periods_in(duration, grain) {
+                    Some(periods) => (Some(duration), Some(periods)),
+                    None => {
+                        self.push(
+                            Diagnostic::new(
+                                Code::InvalidDuration,
+                                format!("`{}` is not a whole number of {}s", text.value, grain.as_str()),
+                                text.span.clone(),
+                            )
+                            .with_label(format!(
+                                "the window must span whole {}s of the table",
+                                grain.as_str()
+                            )),
+                        );
+                        return None;
+                    }
+                }
+            }
+            None => (None, None),
+        };
+        let spread = match &config.spread {
+            Some(text) => {
+                if !matches!(grain, plan::Grain::Month | plan::Grain::Quarter) {
+                    self.push(
+                        Diagnostic::new(
+                            Code::ConflictingKeys,
+                            "`spread` needs `grain = \"month\"` or `\"quarter\"`",
+                            text.span.clone(),
+                        )
+                        .with_label("payments are spread over calendar months"),
+                    );
+                    return None;
+                }
+                let constants = self.constants.clone();
+                let scope = Scope {
+                    context: Context::Row,
+                    constants: &constants,
+                    events: None,
+                    segments: &[],
+                };
+                Some(self.expression(text, &scope, Type::Number)?)
+            }
+            None => None,
+        };
+        Some((
+            plan::Revenue {
+                event: event?,
+                grain,
+                reactivation_within,
+                spread,
+                window_periods,
+                window,
+            },
+            config.description,
+        ))
+    }
+
+    fn crr(&mut self, config: CrrConfig, event_names: &[String]) -> Option<(plan::Crr, Option<String>)> {
+        let active = self.reference(&config.active, event_names, Code::UnknownEvent, "event")?;
+        Some((
+            plan::Crr {
+                active,
+                grain: grain_of(config.grain.as_ref()),
+            },
+            config.description,
+        ))
+    }
+
     fn activation(
         &mut self,
         config: ActivationConfig,
@@ -1109,6 +1247,31 @@ impl<'t> Validator<'t> {
 }
 
 const OPERATOR_WORDS: [&str; 6] = ["and", "or", "not", "in", "contains", "matches"];
+
+fn grain_of(config: Option<&Spanned<GrainConfig>>) -> plan::Grain {
+    match config.map(|g| g.value) {
+        Some(GrainConfig::Day) => plan::Grain::Day,
+        Some(GrainConfig::Week) => plan::Grain::Week,
+        Some(GrainConfig::Quarter) => plan::Grain::Quarter,
+        _ => plan::Grain::Month,
+    }
+}
+
+/// How many periods of `grain` a duration is, if it is a whole number of them.
+fn periods_in(duration: tenure_plan::Duration, grain: plan::Grain) -> Option<u32> {
+    use tenure_plan::DurationUnit::*;
+    let count = duration.count;
+    let periods = match (grain, duration.unit) {
+        (plan::Grain::Day, Day) => count,
+        (plan::Grain::Day, Week) => count * 7,
+        (plan::Grain::Week, Week) => count,
+        (plan::Grain::Week, Day) if count % 7 == 0 => count / 7,
+        (plan::Grain::Month, Month) => count,
+        (plan::Grain::Quarter, Month) if count % 3 == 0 => count / 3,
+        _ => return None,
+    };
+    (periods > 0).then_some(periods)
+}
 
 /// The largest retention offset accepted (about ten years of days).
 const MAX_PERIOD: i64 = 3660;

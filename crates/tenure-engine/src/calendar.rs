@@ -238,6 +238,21 @@ impl Calendar {
         }
     }
 
+    /// The first local day of period `index` of `grain`.
+    pub fn period_first_day(self, grain: Grain, index: i32) -> i32 {
+        match grain {
+            Grain::Day => index,
+            Grain::Week => self.week_first_day(index),
+            Grain::Month => month_last_day(index - 1).saturating_add(1),
+            Grain::Quarter => month_last_day(index * 3 - 1).saturating_add(1),
+        }
+    }
+
+    /// The last local day of period `index` of `grain`.
+    pub fn period_last_day(self, grain: Grain, index: i32) -> i32 {
+        self.period_first_day(grain, index + 1) - 1
+    }
+
     /// The label of a period: `YYYY-MM-DD` for days and weeks, `YYYY-MM`, `YYYY-Qn`.
     pub fn period_label(self, grain: Grain, index: i32) -> String {
         match grain {
@@ -316,6 +331,20 @@ pub fn add_calendar(clock: &mut Clock, micros: i64, duration: tenure_plan::Durat
                 .and_then(|local| clock.local_to_utc(local))
                 .unwrap_or(i64::MAX)
         }
+    }
+}
+
+/// A local day plus a calendar amount (days, weeks or months; hours round down to days).
+pub fn add_calendar_days(day: i32, duration: tenure_plan::Duration) -> i32 {
+    use tenure_plan::DurationUnit;
+    let count = duration.count as i32;
+    match duration.unit {
+        DurationUnit::Hour => day + count / 24,
+        DurationUnit::Day => day + count,
+        DurationUnit::Week => day + 7 * count,
+        DurationUnit::Month => tenure_plan::time::date_from_days(day)
+            .and_then(|d| d.checked_add_months(chrono::Months::new(duration.count)))
+            .map_or(i32::MAX, tenure_plan::time::days_from_date),
     }
 }
 

@@ -115,6 +115,8 @@ impl Dataset {
             MetricKind::Activation(activation) => {
                 MetricResult::Activation(metrics::activation::evaluate(self, activation))
             }
+            MetricKind::Revenue(revenue) => MetricResult::Revenue(metrics::revenue::evaluate(self, revenue)),
+            MetricKind::Crr(crr) => MetricResult::Crr(metrics::crr::evaluate(self, crr)),
         })
     }
 
@@ -158,6 +160,13 @@ pub fn property_columns(plan: &Plan) -> BTreeSet<String> {
             filter.for_each_field(&mut visit);
         }
         cohort.by.iter().for_each(&mut visit);
+    }
+    for metric in &plan.metrics {
+        if let MetricKind::Revenue(revenue) = &metric.kind
+            && let Some(spread) = &revenue.spread
+        {
+            spread.for_each_field(&mut visit);
+        }
     }
     columns
 }

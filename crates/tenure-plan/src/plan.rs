@@ -168,6 +168,10 @@ pub enum MetricKind {
     Retention(Retention),
     /// Value activation rate and time to value.
     Activation(Activation),
+    /// MRR movements, NRR, GRR, revenue and customer churn.
+    Revenue(Revenue),
+    /// Classic customer retention rate (E − N) / S.
+    Crr(Crr),
 }
 
 impl MetricKind {
@@ -176,8 +180,36 @@ impl MetricKind {
         match self {
             MetricKind::Retention(_) => "retention",
             MetricKind::Activation(_) => "activation",
+            MetricKind::Revenue(_) => "revenue",
+            MetricKind::Crr(_) => "crr",
         }
     }
+}
+
+/// A `type = "revenue"` metric.
+#[derive(Debug, Clone)]
+pub struct Revenue {
+    /// The value event whose `amount` is revenue.
+    pub event: EventId,
+    /// Period of the movements table.
+    pub grain: Grain,
+    /// A comeback after a longer gap than this counts as new revenue, not reactivation.
+    pub reactivation_within: Option<Duration>,
+    /// Number of months a payment covers (an annual invoice: 12); spread evenly over them.
+    pub spread: Option<Expr>,
+    /// Trailing window of the `nrr_window` figure, in periods of `grain`.
+    pub window_periods: Option<u32>,
+    /// The window as written (`12mo`).
+    pub window: Option<Duration>,
+}
+
+/// A `type = "crr"` metric.
+#[derive(Debug, Clone)]
+pub struct Crr {
+    /// The value event that makes an entity active in a period.
+    pub active: EventId,
+    /// Period of the table.
+    pub grain: Grain,
 }
 
 /// How retention counts a return in period k.

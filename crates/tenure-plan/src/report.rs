@@ -42,6 +42,10 @@ pub enum MetricResult {
     Retention(RetentionResult),
     /// An activation table.
     Activation(ActivationResult),
+    /// A revenue movements table.
+    Revenue(RevenueResult),
+    /// A customer retention rate table.
+    Crr(CrrResult),
     /// The metric could not be computed; the rest of the run went on.
     Failed(FailedMetric),
 }
@@ -261,4 +265,98 @@ pub struct ActivationTotal {
     pub rate: Option<f64>,
     /// Median time to value over all activated entities, in days.
     pub median_days: Option<f64>,
+}
+
+/// A `revenue` metric's table (SPEC §3.4).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RevenueResult {
+    /// Always `"revenue"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `day`, `week`, `month` or `quarter`.
+    pub grain: &'static str,
+    /// One row per period after the first one with revenue, up to the period of `as_of`.
+    pub periods: Vec<RevenuePeriod>,
+    /// Whole-window NRR: Σ (start − churned − contraction + expansion) / Σ start.
+    pub nrr: Option<f64>,
+    /// Whole-window GRR: Σ (start − churned − contraction) / Σ start.
+    pub grr: Option<f64>,
+    /// NRR of the last complete period.
+    pub nrr_last: Option<f64>,
+    /// GRR of the last complete period.
+    pub grr_last: Option<f64>,
+    /// Trailing-window NRR of the last complete period (with `window`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nrr_window: Option<f64>,
+}
+
+/// One period of a revenue table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RevenuePeriod {
+    /// Period label.
+    pub period: String,
+    /// Whether the period has ended by `as_of`.
+    pub complete: bool,
+    /// Revenue in the previous period of the entities that had some.
+    pub start: f64,
+    /// Revenue of entities whose first revenue is in this period.
+    pub new: f64,
+    /// Growth of entities that had revenue in the previous period.
+    pub expansion: f64,
+    /// Decline of entities that still have revenue.
+    pub contraction: f64,
+    /// Previous-period revenue of entities that have none now.
+    pub churned: f64,
+    /// Revenue of entities that come back after a period without.
+    pub reactivation: f64,
+    /// Total revenue of the period: start − churned − contraction + expansion + new + reactivation.
+    pub end: f64,
+    /// (start − churned − contraction) / start.
+    pub grr: Option<f64>,
+    /// (start − churned − contraction + expansion) / start.
+    pub nrr: Option<f64>,
+    /// Entities with revenue in the previous period.
+    pub customers_start: u64,
+    /// Of those, entities with none now.
+    pub customers_churned: u64,
+    /// customers_churned / customers_start.
+    pub customer_churn_rate: Option<f64>,
+    /// (churned + contraction) / start.
+    pub revenue_churn_rate: Option<f64>,
+    /// Revenue now of the entities that paid `window` ago ÷ their revenue then (with `window`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nrr_window: Option<f64>,
+}
+
+/// A `crr` metric's table (SPEC §3.5).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CrrResult {
+    /// Always `"crr"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `day`, `week`, `month` or `quarter`.
+    pub grain: &'static str,
+    /// One row per period after the first one with activity.
+    pub periods: Vec<CrrPeriod>,
+    /// Whole-window CRR: Σ (E − N) / Σ S.
+    pub crr: Option<f64>,
+    /// CRR of the last complete period.
+    pub crr_last: Option<f64>,
+}
+
+/// One period of a CRR table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CrrPeriod {
+    /// Period label.
+    pub period: String,
+    /// Whether the period has ended by `as_of`.
+    pub complete: bool,
+    /// S: entities active in the previous period.
+    pub start: u64,
+    /// E: entities active in this period.
+    pub end: u64,
+    /// N: entities whose first activity is in this period.
+    pub new: u64,
+    /// (E − N) / S.
+    pub crr: Option<f64>,
 }

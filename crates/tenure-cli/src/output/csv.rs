@@ -1,21 +1,60 @@
-//! CSV output: one tidy row per table cell, the same columns for every metric type.
+//! CSV output in the tidy long form: one row per figure, the same columns for every metric type.
 //!
-//! Columns: `metric,type,cohort,segment,period,size,count,eligible,rate,median_days`.
-//! For retention, `period` is the offset (`7`) or bracket (`8-30`) and `count` the retained
-//! entities; for activation, `period` is the window (`7d`) and `count` the activated entities.
-//! The `total` row of each table has `cohort = total`.
+//! Columns: `metric,type,cohort,segment,period,measure,value`. A retention cell gives four rows
+//! (`size`, `retained`, `eligible`, `rate`), a revenue period one row per figure (`start`, `new`,
+//! … `nrr`), a whole-window scalar one row with empty `cohort` and `period`. Total rows have
+//! `cohort = total`. Empty `value` is null. Any tool pivots this back to a table.
 
 use std::fmt::Write;
 
 use tenure::plan::{MetricResult, Periods, Report, Segment};
 
-const HEADER: &str = "metric,type,cohort,segment,period,size,count,eligible,rate,median_days";
+const HEADER: &str = "metric,type,cohort,segment,period,measure,value";
+
+struct Writer<'a> {
+    out: String,
+    metric: &'a str,
+    kind: &'a str,
+}
+
+impl Writer<'_> {
+    fn row(&mut self, cohort: &str, segment: &str, period: &str, measure: &str, value: String) {
+        let fields = [self.metric, self.kind, cohort, segment, period, measure, &value];
+        for (index, field) in fields.iter().enumerate() {
+            if index > 0 {
+                self.out.push(',');
+            }
+            if field.contains([',', '"', '\n', '\r']) {
+                let _ = write!(self.out, "\"{}\"", field.replace('"', "\"\""));
+            } else {
+                self.out.push_str(field);
+            }
+        }
+        self.out.push('\n');
+    }
+}
+
+fn number(value: Option<f64>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
 
 /// Renders every metric of the report.
 pub fn render(report: &Report) -> String {
     let mut out = String::from(HEADER);
     out.push('\n');
     for (name, result) in &report.metrics {
+        let kind = match result {
+            MetricResult::Retention(_) => "retention",
+            MetricResult::Activation(_) => "activation",
+            MetricResult::Revenue(_) => "revenue",
+            MetricResult::Crr(_) => "crr",
+            MetricResult::Failed(failed) => failed.kind.as_str(),
+        };
+        let mut w = Writer {
+            out,
+            metric: name,
+            kind,
+        };
         match result {
             MetricResult::Retention(table) => {
                 let labels: Vec<String> = match &table.periods {
@@ -23,81 +62,128 @@ pub fn render(report: &Report) -> String {
                     Periods::Brackets(brackets) => brackets.iter().map(|[a, b]| format!("{a}-{b}")).collect(),
                 };
                 for row in &table.cohorts {
-                    for (index, label) in labels.iter().enumerate() {
-                        line(
-                            &mut out,
-                            &[
-                                name,
-                                "retention",
-                                &row.cohort,
-                                &segment(&row.segment),
-                                label,
-                                &row.size.to_string(),
-                                &row.retained[index].to_string(),
-                                &row.eligible[index].to_string(),
-                                &row.rate[index].to_string(),
-                                "",
-                            ],
+                    let segment = segment(&row.segment);
+                    for (i, label) in labels.iter().enumerate() {
+                        w.row(&row.cohort, &segment, label, "size", row.size.to_string());
+                        w.row(
+                            &row.cohort,
+                            &segment,
+                            label,
+                            "retained",
+                            row.retained[i].to_string(),
                         );
+                        w.row(
+                            &row.cohort,
+                            &segment,
+                            label,
+                            "eligible",
+                            row.eligible[i].to_string(),
+                        );
+                        w.row(&row.cohort, &segment, label, "rate", row.rate[i].to_string());
                     }
                 }
-                for (index, label) in labels.iter().enumerate() {
-                    line(
-                        &mut out,
-                        &[
-                            name,
-                            "retention",
-                            "total",
-                            "",
-                            label,
-                            &table.total.size.to_string(),
-                            &table.total.retained[index].to_string(),
-                            &table.total.eligible[index].to_string(),
-                            &table.total.rate[index].map(|r| r.to_string()).unwrap_or_default(),
-                            "",
-                        ],
+                for (i, label) in labels.iter().enumerate() {
+                    w.row("total", "", label, "size", table.total.size.to_string());
+                    w.row(
+                        "total",
+                        "",
+                        label,
+                        "retained",
+                        table.total.retained[i].to_string(),
                     );
+                    w.row(
+                        "total",
+                        "",
+                        label,
+                        "eligible",
+                        table.total.eligible[i].to_string(),
+                    );
+                    w.row("total", "", label, "rate", number(table.total.rate[i]));
                 }
             }
             MetricResult::Activation(table) => {
+                let within = table.within.as_str();
                 for row in &table.cohorts {
-                    line(
-                        &mut out,
-                        &[
-                            name,
-                            "activation",
-                            &row.cohort,
-                            &segment(&row.segment),
-                            &table.within,
-                            &row.size.to_string(),
-                            &row.activated.to_string(),
-                            &row.eligible.to_string(),
-                            &row.rate.to_string(),
-                            &row.median_days.map(|d| d.to_string()).unwrap_or_default(),
-                        ],
+                    let segment = segment(&row.segment);
+                    w.row(&row.cohort, &segment, within, "size", row.size.to_string());
+                    w.row(
+                        &row.cohort,
+                        &segment,
+                        within,
+                        "activated",
+                        row.activated.to_string(),
+                    );
+                    w.row(
+                        &row.cohort,
+                        &segment,
+                        within,
+                        "eligible",
+                        row.eligible.to_string(),
+                    );
+                    w.row(&row.cohort, &segment, within, "rate", row.rate.to_string());
+                    w.row(
+                        &row.cohort,
+                        &segment,
+                        within,
+                        "median_days",
+                        number(row.median_days),
                     );
                 }
                 let total = &table.total;
-                line(
-                    &mut out,
-                    &[
-                        name,
-                        "activation",
-                        "total",
-                        "",
-                        &table.within,
-                        &total.size.to_string(),
-                        &total.activated.to_string(),
-                        &total.eligible.to_string(),
-                        &total.rate.map(|r| r.to_string()).unwrap_or_default(),
-                        &total.median_days.map(|d| d.to_string()).unwrap_or_default(),
-                    ],
-                );
+                w.row("total", "", within, "size", total.size.to_string());
+                w.row("total", "", within, "activated", total.activated.to_string());
+                w.row("total", "", within, "eligible", total.eligible.to_string());
+                w.row("total", "", within, "rate", number(total.rate));
+                w.row("total", "", within, "median_days", number(total.median_days));
             }
-            MetricResult::Failed(failed) => {
-                line(&mut out, &[name, &failed.kind, "", "", "", "", "", "", "", ""]);
+            MetricResult::Revenue(table) => {
+                for p in &table.periods {
+                    let figures = [
+                        ("start", Some(p.start)),
+                        ("new", Some(p.new)),
+                        ("expansion", Some(p.expansion)),
+                        ("contraction", Some(p.contraction)),
+                        ("churned", Some(p.churned)),
+                        ("reactivation", Some(p.reactivation)),
+                        ("end", Some(p.end)),
+                        ("grr", p.grr),
+                        ("nrr", p.nrr),
+                        ("customers_start", Some(p.customers_start as f64)),
+                        ("customers_churned", Some(p.customers_churned as f64)),
+                        ("customer_churn_rate", p.customer_churn_rate),
+                        ("revenue_churn_rate", p.revenue_churn_rate),
+                    ];
+                    for (measure, value) in figures {
+                        w.row("", "", &p.period, measure, number(value));
+                    }
+                    if table.nrr_window.is_some() || p.nrr_window.is_some() {
+                        w.row("", "", &p.period, "nrr_window", number(p.nrr_window));
+                    }
+                    w.row("", "", &p.period, "complete", p.complete.to_string());
+                }
+                for (measure, value) in [
+                    ("nrr", table.nrr),
+                    ("grr", table.grr),
+                    ("nrr_last", table.nrr_last),
+                    ("grr_last", table.grr_last),
+                ] {
+                    w.row("", "", "", measure, number(value));
+                }
             }
+            MetricResult::Crr(table) => {
+                for p in &table.periods {
+                    w.row("", "", &p.period, "start", p.start.to_string());
+                    w.row("", "", &p.period, "end", p.end.to_string());
+                    w.row("", "", &p.period, "new", p.new.to_string());
+                    w.row("", "", &p.period, "crr", number(p.crr));
+                    w.row("", "", &p.period, "complete", p.complete.to_string());
+                }
+                w.row("", "", "", "crr", number(table.crr));
+                w.row("", "", "", "crr_last", number(table.crr_last));
+            }
+            MetricResult::Failed(failed) => w.row("", "", "", "error", failed.error.clone()),
         }
+        out = w.out;
     }
     out
 }
@@ -112,18 +198,4 @@ pub fn segment(segment: &Option<Segment>) -> String {
             .collect::<Vec<_>>()
             .join(";"),
     }
-}
-
-fn line(out: &mut String, fields: &[&str]) {
-    for (index, field) in fields.iter().enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        if field.contains([',', '"', '\n', '\r']) {
-            let _ = write!(out, "\"{}\"", field.replace('"', "\"\""));
-        } else {
-            out.push_str(field);
-        }
-    }
-    out.push('\n');
 }

@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use tenure::plan::{ActivationResult, MetricKind, MetricResult, Plan, Report, RetentionResult};
+use tenure::plan::{
+    ActivationResult, CrrResult, MetricKind, MetricResult, Plan, Report, RetentionResult, RevenueResult,
+};
 
 /// Renders every metric of the report for a terminal.
 pub fn render(report: &Report, plan: &Plan) -> String {
@@ -12,6 +14,8 @@ pub fn render(report: &Report, plan: &Plan) -> String {
         match result {
             MetricResult::Retention(table) => retention(&mut out, &heading, table, &report.as_of),
             MetricResult::Activation(table) => activation(&mut out, &heading, table),
+            MetricResult::Revenue(table) => revenue(&mut out, &heading, table),
+            MetricResult::Crr(table) => crr(&mut out, &heading, table),
             MetricResult::Failed(failed) => {
                 let _ = writeln!(out, "{heading}\n  failed: {}\n", failed.error);
             }
@@ -35,6 +39,7 @@ fn heading(name: &str, plan: &Plan) -> String {
                 plan.events[cohort.start].name
             )
         }
+        MetricKind::Revenue(_) | MetricKind::Crr(_) => String::new(),
         MetricKind::Activation(a) => {
             let cohort = &plan.cohorts[a.cohort];
             format!(
@@ -45,6 +50,24 @@ fn heading(name: &str, plan: &Plan) -> String {
                 cohort.grain.as_str()
             )
         }
+    };
+    let detail = match &metric.kind {
+        MetricKind::Revenue(r) => format!(
+            "revenue movements of `{}` by {}{}",
+            plan.events[r.event].name,
+            r.grain.as_str(),
+            if r.spread.is_some() {
+                ", multi-month payments spread over their months"
+            } else {
+                ""
+            }
+        ),
+        MetricKind::Crr(c) => format!(
+            "customer retention rate (E − N) / S of `{}` by {}",
+            plan.events[c.active].name,
+            c.grain.as_str()
+        ),
+        _ => detail,
     };
     match &metric.description {
         Some(description) => format!("{name} — {description}\n{detail}"),
@@ -188,5 +211,89 @@ fn activation(out: &mut String, heading: &str, table: &ActivationResult) {
             "* window not yet over for every member   total: eligible members only"
         );
     }
+    out.push('\n');
+}
+
+fn optional_percent(rate: Option<f64>) -> String {
+    rate.map_or("–".to_string(), percent)
+}
+
+fn revenue(out: &mut String, heading: &str, table: &RevenueResult) {
+    let _ = writeln!(out, "{heading}");
+    let _ = writeln!(
+        out,
+        "{:<10}{:>12}{:>11}{:>11}{:>12}{:>11}{:>13}{:>12}{:>8}{:>8}{:>12}",
+        "period",
+        "start",
+        "new",
+        "expansion",
+        "contraction",
+        "churned",
+        "reactivation",
+        "end",
+        "GRR",
+        "NRR",
+        "logo churn"
+    );
+    for p in &table.periods {
+        let marker = if p.complete { " " } else { "*" };
+        let _ = writeln!(
+            out,
+            "{:<10}{:>12.2}{:>11.2}{:>11.2}{:>12.2}{:>11.2}{:>13.2}{:>12.2}{:>8}{:>8}{:>12}{marker}",
+            p.period,
+            p.start,
+            p.new,
+            p.expansion,
+            p.contraction,
+            p.churned,
+            p.reactivation,
+            p.end,
+            optional_percent(p.grr),
+            optional_percent(p.nrr),
+            optional_percent(p.customer_churn_rate),
+        );
+    }
+    let mut summary = format!(
+        "NRR {} · GRR {} over complete periods; last complete period: NRR {} · GRR {}",
+        optional_percent(table.nrr),
+        optional_percent(table.grr),
+        optional_percent(table.nrr_last),
+        optional_percent(table.grr_last)
+    );
+    if let Some(window) = table.nrr_window {
+        let _ = write!(summary, " · trailing-window NRR {}", percent(window));
+    }
+    let _ = writeln!(out, "{summary}");
+    if table.periods.iter().any(|p| !p.complete) {
+        let _ = writeln!(out, "* period not over by as_of");
+    }
+    out.push('\n');
+}
+
+fn crr(out: &mut String, heading: &str, table: &CrrResult) {
+    let _ = writeln!(out, "{heading}");
+    let _ = writeln!(
+        out,
+        "{:<10}{:>10}{:>10}{:>10}{:>9}",
+        "period", "start S", "end E", "new N", "CRR"
+    );
+    for p in &table.periods {
+        let marker = if p.complete { " " } else { "*" };
+        let _ = writeln!(
+            out,
+            "{:<10}{:>10}{:>10}{:>10}{:>9}{marker}",
+            p.period,
+            p.start,
+            p.end,
+            p.new,
+            optional_percent(p.crr)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "CRR {} over complete periods; last complete period {}",
+        optional_percent(table.crr),
+        optional_percent(table.crr_last)
+    );
     out.push('\n');
 }

@@ -1,8 +1,11 @@
 //! Metric evaluation over a loaded [`Dataset`](crate::Dataset).
 
 pub mod activation;
+pub mod amount;
 pub mod cohort;
+pub mod crr;
 pub mod retention;
+pub mod revenue;
 
 use rayon::prelude::*;
 

@@ -1,0 +1,81 @@
+//! `type = "crr"`: classic customer retention rate (E − N) / S (SPEC §3.5).
+
+use rayon::prelude::*;
+use tenure_plan::{Crr, CrrPeriod, CrrResult};
+
+use crate::Dataset;
+use crate::eval::CHUNK_ROWS;
+
+/// Computes one CRR table.
+pub fn evaluate(data: &Dataset, metric: &Crr) -> CrrResult {
+    let store = &data.store;
+    let mask = data.event_mask(metric.active);
+    let calendar = data.calendar;
+    let chunks = store.len().div_ceil(CHUNK_ROWS);
+    // Distinct (entity, period) pairs of activity.
+    let mut active: Vec<(u32, i32)> = (0..chunks)
+        .into_par_iter()
+        .flat_map_iter(|chunk| {
+            (chunk * CHUNK_ROWS..((chunk + 1) * CHUNK_ROWS).min(store.len()))
+                .filter(|row| mask[*row] && store.day[*row] <= data.as_of_day)
+                .map(|row| {
+                    (
+                        store.entity[row],
+                        calendar.period_index(metric.grain, store.day[row]),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    active.par_sort_unstable();
+    active.dedup();
+    let last = calendar.period_index(metric.grain, data.as_of_day);
+    let Some(first) = active.iter().map(|(_, p)| *p).min().filter(|f| *f < last) else {
+        return CrrResult {
+            kind: "crr",
+            grain: metric.grain.as_str(),
+            periods: Vec::new(),
+            crr: None,
+            crr_last: None,
+        };
+    };
+    let rows = (last - first) as usize;
+    let (mut start, mut end, mut new) = (vec![0u64; rows], vec![0u64; rows], vec![0u64; rows]);
+    let row_of = |period: i32| (period > first && period <= last).then(|| (period - first - 1) as usize);
+    for periods in active.chunk_by(|a, b| a.0 == b.0) {
+        if let Some(row) = row_of(periods[0].1) {
+            new[row] += 1;
+        }
+        for (_, period) in periods {
+            if let Some(row) = row_of(*period) {
+                end[row] += 1;
+            }
+            if let Some(row) = row_of(period + 1) {
+                start[row] += 1;
+            }
+        }
+    }
+    let periods: Vec<CrrPeriod> = (0..rows)
+        .map(|row| {
+            let period = first + 1 + row as i32;
+            CrrPeriod {
+                period: calendar.period_label(metric.grain, period),
+                complete: calendar.period_last_day(metric.grain, period) <= data.as_of_day,
+                start: start[row],
+                end: end[row],
+                new: new[row],
+                crr: (start[row] > 0).then(|| (end[row] as f64 - new[row] as f64) / start[row] as f64),
+            }
+        })
+        .collect();
+    let complete: Vec<&CrrPeriod> = periods.iter().filter(|p| p.complete).collect();
+    let retained: u64 = complete.iter().map(|p| p.end - p.new).sum();
+    let starts: u64 = complete.iter().map(|p| p.start).sum();
+    CrrResult {
+        kind: "crr",
+        grain: metric.grain.as_str(),
+        crr: (starts > 0).then(|| retained as f64 / starts as f64),
+        crr_last: complete.last().and_then(|p| p.crr),
+        periods,
+    }
+}

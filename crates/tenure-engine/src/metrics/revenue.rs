@@ -1,0 +1,240 @@
+//! `type = "revenue"`: MRR movements, NRR, GRR, revenue and customer churn (SPEC §3.4).
+
+use rayon::prelude::*;
+use tenure_plan::{Grain, Revenue, RevenuePeriod, RevenueResult};
+
+use super::amount::{AmountReader, from_micros, ratio};
+use crate::Dataset;
+use crate::calendar::{add_calendar_days, month_index};
+use crate::eval::CHUNK_ROWS;
+
+/// Revenue of one entity in one period, in micro-units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cell {
+    /// Entity code.
+    pub entity: u32,
+    /// Period index of the grain.
+    pub period: i32,
+    /// Revenue in micro-units.
+    pub micros: i128,
+}
+
+/// r(e, p) for every entity and period with revenue, sorted by entity then period.
+pub fn revenue_cells(data: &Dataset, metric: &Revenue) -> Vec<Cell> {
+    let store = &data.store;
+    let mask = data.event_mask(metric.event);
+    let Some(amount) = data.plan.events[metric.event].amount.as_ref() else {
+        return Vec::new();
+    };
+    let amounts = AmountReader::new(data, amount);
+    let months = metric
+        .spread
+        .as_ref()
+        .map(|spread| AmountReader::new(data, spread));
+    let grain = metric.grain;
+    let chunks = store.len().div_ceil(CHUNK_ROWS);
+    let mut cells: Vec<Cell> = (0..chunks)
+        .into_par_iter()
+        .flat_map_iter(|chunk| {
+            let mut out = Vec::new();
+            for row in chunk * CHUNK_ROWS..((chunk + 1) * CHUNK_ROWS).min(store.len()) {
+                if !mask[row] || store.day[row] > data.as_of_day {
+                    continue;
+                }
+                let Some(micros) = amounts.micros(row) else {
+                    continue;
+                };
+                let entity = store.entity[row];
+                match &months {
+                    None => out.push(Cell {
+                        entity,
+                        period: data.calendar.period_index(grain, store.day[row]),
+                        micros,
+                    }),
+                    Some(months) => {
+                        // Spread over n calendar months from the payment's month; the remainder
+                        // of the integer division goes to the first months, so nothing is lost.
+                        let n = months
+                            .number(row)
+                            .map_or(1, |m| m.round().clamp(1.0, 1200.0) as i128);
+                        let first = month_index(store.day[row]);
+                        let (base, remainder) = (micros.div_euclid(n), micros.rem_euclid(n));
+                        for offset in 0..n {
+                            let month = first + offset as i32;
+                            let period = if grain == Grain::Quarter {
+                                month.div_euclid(3)
+                            } else {
+                                month
+                            };
+                            out.push(Cell {
+                                entity,
+                                period,
+                                micros: base + i128::from(offset < remainder),
+                            });
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    cells.par_sort_unstable();
+    // Merge cells of the same entity and period (exact integer sums).
+    cells.dedup_by(|later, kept| {
+        if later.entity == kept.entity && later.period == kept.period {
+            kept.micros += later.micros;
+            true
+        } else {
+            false
+        }
+    });
+    cells
+}
+
+#[derive(Default, Clone, Copy)]
+struct Movements {
+    start: i128,
+    new: i128,
+    expansion: i128,
+    contraction: i128,
+    churned: i128,
+    reactivation: i128,
+    end: i128,
+    customers_start: u64,
+    customers_churned: u64,
+    window_base: i128,
+    window_now: i128,
+}
+
+/// Computes one revenue table.
+pub fn evaluate(data: &Dataset, metric: &Revenue) -> RevenueResult {
+    let grain = metric.grain;
+    let calendar = data.calendar;
+    let cells = revenue_cells(data, metric);
+    // A period's revenue that nets to zero or below (refunds) counts as no revenue.
+    let positive = |cell: &Cell| cell.micros > 0;
+    let last = calendar.period_index(grain, data.as_of_day);
+    let first = cells.iter().filter(|c| positive(c)).map(|c| c.period).min();
+    let Some(first) = first.filter(|f| *f < last) else {
+        return empty(grain);
+    };
+    let rows = (last - first) as usize; // rows for periods first+1 ..= last
+    let mut table = vec![Movements::default(); rows];
+    let row_of = |period: i32| -> Option<usize> {
+        (period > first && period <= last).then(|| (period - first - 1) as usize)
+    };
+    for entity_cells in cells.chunk_by(|a, b| a.entity == b.entity) {
+        let paid: Vec<&Cell> = entity_cells.iter().filter(|c| positive(c)).collect();
+        let revenue_at = |period: i32| -> i128 {
+            paid.binary_search_by_key(&period, |c| c.period)
+                .map_or(0, |i| paid[i].micros)
+        };
+        for (index, cell) in paid.iter().enumerate() {
+            let (period, now) = (cell.period, cell.micros);
+            // As this period's revenue.
+            if let Some(row) = row_of(period) {
+                table[row].end += now;
+                let previous = index.checked_sub(1).map(|i| paid[i].period);
+                match previous {
+                    Some(p) if p == period - 1 => {
+                        let before = paid[index - 1].micros;
+                        if now > before {
+                            table[row].expansion += now - before;
+                        } else if now < before {
+                            table[row].contraction += before - now;
+                        }
+                    }
+                    None => table[row].new += now,
+                    Some(p) => {
+                        let absent_from = calendar.period_first_day(grain, p + 1);
+                        let back_on = calendar.period_first_day(grain, period);
+                        let too_long = metric
+                            .reactivation_within
+                            .is_some_and(|within| back_on > add_calendar_days(absent_from, within));
+                        if too_long {
+                            table[row].new += now;
+                        } else {
+                            table[row].reactivation += now;
+                        }
+                    }
+                }
+            }
+            // As the previous period's revenue of the next period.
+            if let Some(row) = row_of(period + 1) {
+                table[row].start += now;
+                table[row].customers_start += 1;
+                if revenue_at(period + 1) == 0 {
+                    table[row].churned += now;
+                    table[row].customers_churned += 1;
+                }
+            }
+            // As the base of the trailing window.
+            if let Some(window) = metric.window_periods
+                && let Some(row) = row_of(period + window as i32)
+            {
+                table[row].window_base += now;
+                table[row].window_now += revenue_at(period + window as i32);
+            }
+        }
+    }
+    let periods: Vec<RevenuePeriod> = table
+        .iter()
+        .enumerate()
+        .map(|(row, m)| {
+            let period = first + 1 + row as i32;
+            let retained = m.start - m.churned - m.contraction;
+            RevenuePeriod {
+                period: calendar.period_label(grain, period),
+                complete: calendar.period_last_day(grain, period) <= data.as_of_day,
+                start: from_micros(m.start),
+                new: from_micros(m.new),
+                expansion: from_micros(m.expansion),
+                contraction: from_micros(m.contraction),
+                churned: from_micros(m.churned),
+                reactivation: from_micros(m.reactivation),
+                end: from_micros(m.end),
+                grr: ratio(retained, m.start),
+                nrr: ratio(retained + m.expansion, m.start),
+                customers_start: m.customers_start,
+                customers_churned: m.customers_churned,
+                customer_churn_rate: (m.customers_start > 0)
+                    .then(|| m.customers_churned as f64 / m.customers_start as f64),
+                revenue_churn_rate: ratio(m.churned + m.contraction, m.start),
+                nrr_window: metric
+                    .window_periods
+                    .and_then(|_| ratio(m.window_now, m.window_base)),
+            }
+        })
+        .collect();
+    let complete: Vec<(&RevenuePeriod, &Movements)> =
+        periods.iter().zip(&table).filter(|(p, _)| p.complete).collect();
+    let sum = |f: fn(&Movements) -> i128| complete.iter().map(|(_, m)| f(m)).sum::<i128>();
+    let starts = sum(|m| m.start);
+    let retained = sum(|m| m.start - m.churned - m.contraction);
+    let last_complete = complete.last().map(|(p, _)| *p);
+    RevenueResult {
+        kind: "revenue",
+        grain: grain.as_str(),
+        nrr: ratio(retained + sum(|m| m.expansion), starts),
+        grr: ratio(retained, starts),
+        nrr_last: last_complete.and_then(|p| p.nrr),
+        grr_last: last_complete.and_then(|p| p.grr),
+        nrr_window: metric
+            .window_periods
+            .and(last_complete.and_then(|p| p.nrr_window)),
+        periods,
+    }
+}
+
+fn empty(grain: Grain) -> RevenueResult {
+    RevenueResult {
+        kind: "revenue",
+        grain: grain.as_str(),
+        periods: Vec::new(),
+        nrr: None,
+        grr: None,
+        nrr_last: None,
+        grr_last: None,
+        nrr_window: None,
+    }
+}

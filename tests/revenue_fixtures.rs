@@ -1,0 +1,324 @@
+//! Hand-worked revenue (MRR movements) and CRR fixtures.
+
+mod common;
+
+use common::Fixture;
+use serde_json::{Value, json};
+
+/// Monthly payments, UTC, as_of 2025-06-30:
+///
+/// | entity | Jan | Feb | Mar | Apr | May | Jun |
+/// |--------|-----|-----|-----|-----|-----|-----|
+/// | a      | 100 | 100 | 150 | 120 |   – |  80 |
+/// | b      |   – | 200 | 200 |   – |   – |   – |
+/// | c      | 50 (30 + 20) | 50 | 50 | 50 | 60 | 60 |
+/// | d      |   – |   – |  40 |   – |   – |   – |
+const PAYMENTS: &str = "id,ts,event,amount
+a,2025-01-05T10:00:00Z,invoice,100
+a,2025-02-05T10:00:00Z,invoice,100
+a,2025-03-05T10:00:00Z,invoice,150
+a,2025-04-05T10:00:00Z,invoice,120
+a,2025-06-05T10:00:00Z,invoice,80
+b,2025-02-10T10:00:00Z,invoice,200
+b,2025-03-10T10:00:00Z,invoice,200
+c,2025-01-02T10:00:00Z,invoice,30
+c,2025-01-20T10:00:00Z,invoice,20
+c,2025-02-02T10:00:00Z,invoice,50
+c,2025-03-02T10:00:00Z,invoice,50
+c,2025-04-02T10:00:00Z,invoice,50
+c,2025-05-02T10:00:00Z,invoice,60
+c,2025-06-02T10:00:00Z,invoice,60
+d,2025-03-15T10:00:00Z,invoice,40
+a,2025-03-06T10:00:00Z,login,
+";
+
+fn project(metrics: &str) -> String {
+    format!(
+        r#"
+[project]
+as_of = "2025-06-30"
+[sources.events]
+path = "events.csv"
+entity = "id"
+time = "ts"
+event = "event"
+[events.payment]
+where = "event == 'invoice'"
+amount = "props.amount"
+[events.login]
+where = "event == 'login'"
+{metrics}
+"#
+    )
+}
+
+fn run(metrics: &str) -> Value {
+    let fixture = Fixture::new();
+    fixture.file("events.csv", PAYMENTS);
+    fixture.run(&project(metrics))
+}
+
+/// (period, start, new, expansion, contraction, churned, reactivation, end, customers_start, customers_churned)
+fn movements(report: &Value, metric: &str) -> Vec<(String, [f64; 7], [u64; 2])> {
+    report["metrics"][metric]["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let f = |k: &str| p[k].as_f64().unwrap();
+            (
+                p["period"].as_str().unwrap().to_string(),
+                [
+                    f("start"),
+                    f("new"),
+                    f("expansion"),
+                    f("contraction"),
+                    f("churned"),
+                    f("reactivation"),
+                    f("end"),
+                ],
+                [
+                    p["customers_start"].as_u64().unwrap(),
+                    p["customers_churned"].as_u64().unwrap(),
+                ],
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn monthly_movements_by_hand() {
+    let report = run("[metrics.mrr]\ntype = \"revenue\"\namount = \"payment\"\ngrain = \"month\"");
+    assert_eq!(
+        movements(&report, "mrr"),
+        vec![
+            // Feb: last month's payers a 100 + c 50 = 150 both flat; b is new (200). end 350.
+            (
+                "2025-02".into(),
+                [150.0, 200.0, 0.0, 0.0, 0.0, 0.0, 350.0],
+                [2, 0]
+            ),
+            // Mar: start a 100 + b 200 + c 50 = 350; a +50 expansion; d new 40. end 440.
+            (
+                "2025-03".into(),
+                [350.0, 40.0, 50.0, 0.0, 0.0, 0.0, 440.0],
+                [3, 0]
+            ),
+            // Apr: start 440; a 150 → 120 contraction 30; b (200) and d (40, new last month)
+            // churn = 240. end = 440 − 240 − 30 = 170.
+            (
+                "2025-04".into(),
+                [440.0, 0.0, 0.0, 30.0, 240.0, 0.0, 170.0],
+                [4, 2]
+            ),
+            // May: start a 120 + c 50 = 170; a churns (120); c +10. end 60.
+            (
+                "2025-05".into(),
+                [170.0, 0.0, 10.0, 0.0, 120.0, 0.0, 60.0],
+                [2, 1]
+            ),
+            // Jun: start c 60 flat; a comes back after an empty May: reactivation 80. end 140.
+            ("2025-06".into(), [60.0, 0.0, 0.0, 0.0, 0.0, 80.0, 140.0], [1, 0]),
+        ]
+    );
+    let mrr = &report["metrics"]["mrr"];
+    let april = &mrr["periods"][2];
+    // GRR = NRR = (440 − 240 − 30) / 440; revenue churn (240 + 30) / 440; logo churn 2 / 4.
+    assert_eq!(april["grr"], json!(170.0 / 440.0));
+    assert_eq!(april["nrr"], json!(170.0 / 440.0));
+    assert_eq!(april["revenue_churn_rate"], json!(270.0 / 440.0));
+    assert_eq!(april["customer_churn_rate"], json!(0.5));
+    // March: NRR = (350 + 50) / 350, GRR = 1.
+    assert_eq!(mrr["periods"][1]["nrr"], json!(400.0 / 350.0));
+    assert_eq!(mrr["periods"][1]["grr"], json!(1.0));
+    // Whole window over complete periods: Σ start = 150 + 350 + 440 + 170 + 60 = 1170;
+    // Σ (start − churned − contraction) = 150 + 350 + 170 + 50 + 60 = 780; Σ expansion = 60.
+    assert_eq!(mrr["grr"], json!(780.0 / 1170.0));
+    assert_eq!(mrr["nrr"], json!(840.0 / 1170.0));
+    // Last complete period: June, flat → 1.0 and 1.0.
+    assert_eq!(mrr["nrr_last"], json!(1.0));
+    assert_eq!(mrr["grr_last"], json!(1.0));
+    assert!(mrr.get("nrr_window").is_none());
+}
+
+#[test]
+fn a_long_absence_counts_as_new() {
+    // a is away for May: from 05-01 to its comeback on 06-01. 2w < 1 month → new; 1mo → reactivation.
+    let report = run(
+        "[metrics.short]\ntype = \"revenue\"\namount = \"payment\"\nreactivation_within = \"2w\"\n\
+         [metrics.month]\ntype = \"revenue\"\namount = \"payment\"\nreactivation_within = \"1mo\"",
+    );
+    let june = |m: &str| movements(&report, m)[4].1;
+    assert_eq!(june("short"), [60.0, 80.0, 0.0, 0.0, 0.0, 0.0, 140.0]);
+    assert_eq!(june("month"), [60.0, 0.0, 0.0, 0.0, 0.0, 80.0, 140.0]);
+}
+
+#[test]
+fn quarters() {
+    let report = run("[metrics.q]\ntype = \"revenue\"\namount = \"payment\"\ngrain = \"quarter\"");
+    // Q1: a 350, b 400, c 150, d 40 = 940. Q2: a 200, b 0, c 170, d 0.
+    // start 940; churned b 400 + d 40 = 440; contraction a 150; expansion c 20; end 370.
+    assert_eq!(
+        movements(&report, "q"),
+        vec![(
+            "2025-Q2".into(),
+            [940.0, 0.0, 20.0, 150.0, 440.0, 0.0, 370.0],
+            [4, 2]
+        )]
+    );
+    assert_eq!(report["metrics"]["q"]["nrr"], json!(370.0 / 940.0));
+}
+
+#[test]
+fn trailing_window_nrr() {
+    let report = run("[metrics.w]\ntype = \"revenue\"\namount = \"payment\"\nwindow = \"3mo\"");
+    let windows: Vec<Value> = report["metrics"]["w"]["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["nrr_window"].clone())
+        .collect();
+    // Feb, Mar: nobody paid three months before → null.
+    // Apr: January payers a 100 + c 50 = 150 now pay 120 + 50 = 170.
+    // May: February payers a 100 + b 200 + c 50 = 350 now pay 0 + 0 + 60 = 60.
+    // Jun: March payers a 150 + b 200 + c 50 + d 40 = 440 now pay 80 + 0 + 60 + 0 = 140.
+    assert_eq!(
+        windows,
+        vec![
+            Value::Null,
+            Value::Null,
+            json!(170.0 / 150.0),
+            json!(60.0 / 350.0),
+            json!(140.0 / 440.0)
+        ]
+    );
+    assert_eq!(report["metrics"]["w"]["nrr_window"], json!(140.0 / 440.0));
+}
+
+#[test]
+fn spread_payments_over_the_months_they_cover() {
+    let fixture = Fixture::new();
+    // e pays 1200 for a year in January (100 a month); f pays 300 for a quarter in February.
+    fixture.file(
+        "events.csv",
+        "id,ts,event,amount,months\ne,2025-01-10T00:00:00Z,invoice,1200,12\nf,2025-02-10T00:00:00Z,invoice,300,3\n",
+    );
+    let report = fixture.run(&project(
+        "[metrics.mrr]\ntype = \"revenue\"\namount = \"payment\"\nspread = \"props.months\"",
+    ));
+    assert_eq!(
+        movements(&report, "mrr"),
+        vec![
+            (
+                "2025-02".into(),
+                [100.0, 100.0, 0.0, 0.0, 0.0, 0.0, 200.0],
+                [1, 0]
+            ),
+            ("2025-03".into(), [200.0, 0.0, 0.0, 0.0, 0.0, 0.0, 200.0], [2, 0]),
+            ("2025-04".into(), [200.0, 0.0, 0.0, 0.0, 0.0, 0.0, 200.0], [2, 0]),
+            // f's quarter is over: it churns in May.
+            (
+                "2025-05".into(),
+                [200.0, 0.0, 0.0, 0.0, 100.0, 0.0, 100.0],
+                [2, 1]
+            ),
+            ("2025-06".into(), [100.0, 0.0, 0.0, 0.0, 0.0, 0.0, 100.0], [1, 0]),
+        ]
+    );
+}
+
+#[test]
+fn classic_customer_retention_rate() {
+    let fixture = Fixture::new();
+    // Active months: x Jan Feb Mar · y Feb Apr · z Mar Apr · w Jan.
+    fixture.file(
+        "events.csv",
+        "id,ts,event,amount\nx,2025-01-05T00:00:00Z,login,\nx,2025-02-05T00:00:00Z,login,\nx,2025-03-05T00:00:00Z,login,\n\
+         y,2025-02-05T00:00:00Z,login,\ny,2025-04-05T00:00:00Z,login,\nz,2025-03-05T00:00:00Z,login,\n\
+         z,2025-04-05T00:00:00Z,login,\nz,2025-04-06T00:00:00Z,login,\nw,2025-01-05T00:00:00Z,login,\n",
+    );
+    let report = fixture.run(
+        &project("[metrics.crr]\ntype = \"crr\"\nactive = \"login\"").replace("2025-06-30", "2025-04-30"),
+    );
+    let crr = &report["metrics"]["crr"];
+    assert_eq!(
+        crr["periods"],
+        json!([
+            // S = Jan {x, w}, E = Feb {x, y}, N = {y} → (2 − 1) / 2
+            {"period": "2025-02", "complete": true, "start": 2, "end": 2, "new": 1, "crr": 0.5},
+            // S = {x, y}, E = {x, z}, N = {z} → 0.5
+            {"period": "2025-03", "complete": true, "start": 2, "end": 2, "new": 1, "crr": 0.5},
+            // S = {x, z}, E = {y, z}, N = {} → 1.0 (y's return counts in E, as the classic formula does)
+            {"period": "2025-04", "complete": true, "start": 2, "end": 2, "new": 0, "crr": 1.0},
+        ])
+    );
+    // Σ (E − N) / Σ S = (1 + 1 + 2) / 6.
+    assert_eq!(crr["crr"], json!(4.0 / 6.0));
+    assert_eq!(crr["crr_last"], json!(1.0));
+}
+
+/// end = start − churned − contraction + expansion + new + reactivation, for every period of
+/// generated datasets, by month, week and quarter, with and without spreading.
+#[test]
+fn accounting_identity_on_generated_data() {
+    for seed in [1u64, 2, 3] {
+        let fixture = Fixture::new();
+        let options = tenure_gen::Options {
+            accounts: 300,
+            days: 300,
+            seed,
+            ..Default::default()
+        };
+        tenure_gen::generate(&options, fixture.path()).unwrap();
+        let config = r#"
+[project]
+as_of = "2025-10-15"
+[sources.events]
+path = "events.csv"
+entity = "account_id"
+time = "ts"
+event = "event"
+[quality]
+dedupe = "exact"
+[events.payment]
+where = "event == 'invoice_paid'"
+amount = "props.amount"
+[metrics.month]
+type = "revenue"
+amount = "payment"
+[metrics.week]
+type = "revenue"
+amount = "payment"
+grain = "week"
+[metrics.quarter]
+type = "revenue"
+amount = "payment"
+grain = "quarter"
+reactivation_within = "2mo"
+[metrics.spread]
+type = "revenue"
+amount = "payment"
+spread = "3"
+"#;
+        let report = fixture.run(config);
+        for metric in ["month", "week", "quarter", "spread"] {
+            let periods = report["metrics"][metric]["periods"].as_array().unwrap();
+            assert!(periods.len() > 2, "{metric}: too few periods to test");
+            let mut previous_end: Option<i128> = None;
+            for p in periods {
+                // Figures are exact in micro-units; compare there.
+                let micros = |k: &str| (p[k].as_f64().unwrap() * 1e6).round() as i128;
+                let expected = micros("start") - micros("churned") - micros("contraction")
+                    + micros("expansion")
+                    + micros("new")
+                    + micros("reactivation");
+                assert_eq!(micros("end"), expected, "seed {seed}, {metric}, {}", p["period"]);
+                // And a period's start is the previous period's end.
+                if let Some(end) = previous_end {
+                    assert_eq!(micros("start"), end, "seed {seed}, {metric}, {}", p["period"]);
+                }
+                previous_end = Some(micros("end"));
+            }
+        }
+    }
+}
