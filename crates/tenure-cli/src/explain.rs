@@ -89,6 +89,50 @@ pub fn explain(plan: &Plan, names: &[String]) -> String {
                     );
                 }
             }
+            MetricKind::Formula(f) => {
+                let _ = writeln!(out, "  value = {}", formula_text(&f.expr, plan));
+                match (f.grain, f.cohort) {
+                    (Some(grain), _) => {
+                        let _ = writeln!(
+                            out,
+                            "  evaluated once per {}, each aggregate over that period's rows",
+                            grain.as_str()
+                        );
+                    }
+                    (None, Some(id)) => cohort(&mut out, plan, id),
+                    (None, None) => {
+                        let _ = writeln!(out, "  evaluated once over all rows up to as_of");
+                    }
+                }
+                let _ = writeln!(out, "  division by zero or a missing input gives null");
+            }
+            MetricKind::Ltv(ltv) => match &ltv.form {
+                tenure::plan::LtvForm::Orders { order, cost_to_serve } => {
+                    let name = &plan.events[*order].name;
+                    let _ = writeln!(
+                        out,
+                        "  avg({name}.amount) × {} × count({name}) / entities({name}) − {cost_to_serve}",
+                        ltv.margin
+                    );
+                }
+                tenure::plan::LtvForm::Subscription {
+                    revenue,
+                    churn_window,
+                } => {
+                    let _ = writeln!(
+                        out,
+                        "  {revenue}.arpa_last × {} ÷ customer churn of `{revenue}` pooled over its last {churn_window} complete periods",
+                        ltv.margin
+                    );
+                }
+            },
+            MetricKind::Payback(p) => {
+                let _ = writeln!(
+                    out,
+                    "  {} ÷ ({}.arpa_last × {}), in periods of `{}`",
+                    p.cac, p.revenue, p.margin, p.revenue
+                );
+            }
             MetricKind::Crr(c) => {
                 let event = &plan.events[c.active];
                 let _ = writeln!(
@@ -156,4 +200,13 @@ fn cohort(out: &mut String, plan: &Plan, id: usize) {
 
 fn join<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {
     items.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// A formula as written, with value events by name.
+pub fn formula_text(expr: &tenure::plan::Expr, plan: &Plan) -> String {
+    let mut text = expr.to_string();
+    for (index, event) in plan.events.iter().enumerate().rev() {
+        text = text.replace(&format!("event#{index}"), &event.name);
+    }
+    text
 }

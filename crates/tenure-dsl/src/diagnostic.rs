@@ -57,6 +57,10 @@ pub enum Code {
     Cycle,
     /// A revenue metric over a value event that defines no `amount`.
     MissingAmount,
+    /// A formula names a scalar the metric does not expose.
+    UnknownScalar,
+    /// A reference to an undefined metric, or to one of the wrong type.
+    UnknownMetric,
 }
 
 impl Code {
@@ -87,6 +91,8 @@ impl Code {
             Code::ConflictingKeys => "E0208",
             Code::Cycle => "E0209",
             Code::MissingAmount => "E0210",
+            Code::UnknownScalar => "E0211",
+            Code::UnknownMetric => "E0212",
         }
     }
 }

@@ -231,10 +231,105 @@ pub enum MetricConfig {
     Revenue(RevenueConfig),
     /// Classic customer retention rate (E − N) / S.
     Crr(CrrConfig),
+    /// Arithmetic over aggregates, constants and other metrics' scalars.
+    Formula(FormulaConfig),
+    /// Customer lifetime value.
+    Ltv(LtvConfig),
+    /// CAC payback period.
+    Payback(PaybackConfig),
 }
 
 /// The metric types, for `type = …` suggestions.
-pub const METRIC_TYPES: [&str; 4] = ["retention", "activation", "revenue", "crr"];
+pub const METRIC_TYPES: [&str; 7] = [
+    "retention",
+    "activation",
+    "revenue",
+    "crr",
+    "formula",
+    "ltv",
+    "payback",
+];
+
+/// A number, or the name of a `[constants]` entry.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum NumberOrConstant {
+    /// A literal number.
+    Number(f64),
+    /// A constant's name.
+    Constant(String),
+}
+
+/// `type = "formula"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormulaConfig {
+    /// The metric type (read before this table).
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    pub kind: Spanned<String>,
+    /// One line saying what the metric means.
+    pub description: Option<String>,
+    /// Arithmetic over `count(e)`, `entities(e, at_least = n)`, `sum|avg|min|max(e.amount)`,
+    /// constants and other metrics' scalars (`revenue.nrr`).
+    pub formula: Spanned<String>,
+    /// Evaluate once per calendar period; aggregates see only that period's rows.
+    pub grain: Option<Spanned<GrainConfig>>,
+    /// Evaluate once per cohort row; aggregates see only its members' rows.
+    pub cohort: Option<Spanned<String>>,
+}
+
+/// The two standard LTV formulas.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LtvFormConfig {
+    /// Average order value × margin × orders per customer − cost to serve.
+    Orders,
+    /// ARPA × margin ÷ customer churn rate.
+    Subscription,
+}
+
+/// `type = "ltv"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LtvConfig {
+    /// The metric type (read before this table).
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    pub kind: Spanned<String>,
+    /// One line saying what the metric means.
+    pub description: Option<String>,
+    /// `orders` or `subscription`.
+    pub form: Spanned<LtvFormConfig>,
+    /// Gross margin as a fraction (0.8 = 80 %), or a constant's name.
+    pub margin: Spanned<NumberOrConstant>,
+    /// Orders form: the order event (with `amount`).
+    pub order: Option<Spanned<String>>,
+    /// Orders form: cost to serve one customer over its lifetime (default 0).
+    pub cost_to_serve: Option<Spanned<NumberOrConstant>>,
+    /// Subscription form: the revenue metric that gives ARPA and churn.
+    pub revenue: Option<Spanned<String>>,
+    /// Subscription form: complete periods over which churn is pooled (default 3).
+    pub churn_window: Option<Spanned<u32>>,
+}
+
+/// `type = "payback"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaybackConfig {
+    /// The metric type (read before this table).
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    pub kind: Spanned<String>,
+    /// One line saying what the metric means.
+    pub description: Option<String>,
+    /// The revenue metric that gives ARPA.
+    pub revenue: Spanned<String>,
+    /// Customer acquisition cost, or a constant's name.
+    pub cac: Spanned<NumberOrConstant>,
+    /// Gross margin as a fraction, or a constant's name.
+    pub margin: Spanned<NumberOrConstant>,
+}
 
 /// `type = "revenue"`.
 #[derive(Debug, Deserialize, JsonSchema)]

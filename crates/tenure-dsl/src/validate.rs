@@ -600,6 +600,7 @@ impl<'t> Validator<'t> {
             constants,
             events: None,
             segments: &[],
+            formula: None,
         };
         let exclude = config
             .exclude
@@ -645,7 +646,7 @@ impl<'t> Validator<'t> {
                 .collect();
             dependencies.insert(name.clone(), deps);
         }
-        let order = self.dependency_order(&dependencies);
+        let order = self.dependency_order(&dependencies, "value events");
         let mut resolved: BTreeMap<String, Expr> = BTreeMap::new();
         let mut amounts: BTreeMap<String, Option<Expr>> = BTreeMap::new();
         let mut failed = false;
@@ -664,6 +665,7 @@ impl<'t> Validator<'t> {
                 constants,
                 events: Some(&resolved),
                 segments: &[],
+                formula: None,
             };
             let filter = self.expression(&config.filter, &scope, Type::Bool);
             let amount_scope = Scope {
@@ -671,6 +673,7 @@ impl<'t> Validator<'t> {
                 constants,
                 events: None,
                 segments: &[],
+                formula: None,
             };
             let amount = config
                 .amount
@@ -704,10 +707,11 @@ impl<'t> Validator<'t> {
             .collect()
     }
 
-    /// Topological order of value events; reports each cycle once.
+    /// Topological order of named items (value events, metrics); reports each cycle once.
     fn dependency_order(
         &mut self,
         dependencies: &BTreeMap<String, Vec<(String, Range<usize>)>>,
+        what: &str,
     ) -> Vec<String> {
         #[derive(Clone, Copy, PartialEq)]
         enum Mark {
@@ -765,10 +769,7 @@ impl<'t> Validator<'t> {
             self.push(
                 Diagnostic::new(
                     Code::Cycle,
-                    format!(
-                        "value events refer to each other in a loop: {}",
-                        chain.join(" → ")
-                    ),
+                    format!("{what} refer to each other in a loop: {}", chain.join(" → ")),
                     span,
                 )
                 .with_label("this reference closes the loop"),
@@ -800,6 +801,7 @@ impl<'t> Validator<'t> {
                 constants,
                 events: None,
                 segments: &[],
+                formula: None,
             };
             let filter = config
                 .filter
@@ -863,6 +865,11 @@ impl<'t> Validator<'t> {
         cohort_names: &[String],
     ) -> Vec<plan::Metric> {
         let mut metrics = Vec::new();
+        // Formulas, LTV and payback read other metrics: they are resolved once every metric's
+        // scalars are known.
+        let mut derived: Vec<(Entry<'_>, String, String)> = Vec::new();
+        let mut scalars: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut types: BTreeMap<String, String> = BTreeMap::new();
         for entry in self.entries(entry) {
             if !self.check_name(&entry, "metrics") {
                 continue;
@@ -871,6 +878,7 @@ impl<'t> Validator<'t> {
             let Some(kind) = self.metric_type(&entry, &table) else {
                 continue;
             };
+            types.insert(entry.name.clone(), kind.clone());
             let metric = match kind.as_str() {
                 "retention" => self
                     .decode::<RetentionConfig>(&entry, &table)
@@ -884,12 +892,25 @@ impl<'t> Validator<'t> {
                     .decode::<CrrConfig>(&entry, &table)
                     .and_then(|config| self.crr(config, event_names))
                     .map(|(kind, description)| (plan::MetricKind::Crr(kind), description)),
-                _ => self
+                "activation" => self
                     .decode::<ActivationConfig>(&entry, &table)
                     .and_then(|config| self.activation(config, event_names, cohort_names))
                     .map(|(kind, description)| (plan::MetricKind::Activation(kind), description)),
+                _ => {
+                    let grouped = matches!(entry.value.get_ref(), DeValue::Table(t)
+                        if t.iter().any(|(k, _)| k.get_ref() == "grain" || k.get_ref() == "cohort"));
+                    let exposed = if kind == "formula" && grouped {
+                        "last"
+                    } else {
+                        "value"
+                    };
+                    scalars.insert(entry.name.clone(), vec![exposed.to_string()]);
+                    derived.push((entry, table, kind));
+                    continue;
+                }
             };
             if let Some((kind, description)) = metric {
+                scalars.insert(entry.name.clone(), kind.scalars());
                 metrics.push(plan::Metric {
                     name: entry.name.clone(),
                     description,
@@ -897,7 +918,227 @@ impl<'t> Validator<'t> {
                 });
             }
         }
+        let mut references: BTreeMap<String, Vec<(String, Range<usize>)>> = BTreeMap::new();
+        for (entry, table, kind) in derived {
+            let resolved = match kind.as_str() {
+                "formula" => self
+                    .decode::<FormulaConfig>(&entry, &table)
+                    .and_then(|config| self.formula(config, event_names, cohort_names, &scalars))
+                    .map(|(kind, description, refs)| {
+                        references.insert(entry.name.clone(), refs);
+                        (kind, description)
+                    }),
+                "ltv" => self
+                    .decode::<LtvConfig>(&entry, &table)
+                    .and_then(|config| self.ltv(config, event_names, &types)),
+                _ => self
+                    .decode::<PaybackConfig>(&entry, &table)
+                    .and_then(|config| self.payback(config, &types)),
+            };
+            if let Some((kind, description)) = resolved {
+                metrics.push(plan::Metric {
+                    name: entry.name.clone(),
+                    description,
+                    kind,
+                });
+            }
+        }
+        metrics.sort_by(|a, b| a.name.cmp(&b.name));
+        // Formulas that read each other in a loop cannot be evaluated.
+        for name in scalars.keys() {
+            references.entry(name.clone()).or_default();
+        }
+        self.dependency_order(&references, "metrics");
         metrics
+    }
+
+    fn number_or_constant(&mut self, value: &Spanned<NumberOrConstant>) -> Option<f64> {
+        match &value.value {
+            NumberOrConstant::Number(number) => Some(*number),
+            NumberOrConstant::Constant(name) => match self.constants.get(name) {
+                Some(number) => Some(*number),
+                None => {
+                    let suggestion = closest(name, self.constants.keys().map(String::as_str));
+                    self.push(
+                        Diagnostic::new(
+                            Code::UnknownName,
+                            format!("unknown constant `{name}`"),
+                            value.span.clone(),
+                        )
+                        .with_label("expected a number or a [constants] name")
+                        .with_suggestion(suggestion),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    /// A reference to a metric of type `revenue`.
+    fn revenue_metric(&mut self, name: &Spanned<String>, types: &BTreeMap<String, String>) -> Option<String> {
+        match types.get(&name.value).map(String::as_str) {
+            Some("revenue") => Some(name.value.clone()),
+            Some(other) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::UnknownMetric,
+                        format!("metric `{}` is a {other} metric", name.value),
+                        name.span.clone(),
+                    )
+                    .with_label("expected a metric with type = \"revenue\""),
+                );
+                None
+            }
+            None => {
+                let revenue: Vec<&str> = types
+                    .iter()
+                    .filter(|(_, t)| *t == "revenue")
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                let suggestion = closest(&name.value, revenue.iter().copied());
+                self.push(
+                    Diagnostic::new(
+                        Code::UnknownMetric,
+                        format!("unknown metric `{}`", name.value),
+                        name.span.clone(),
+                    )
+                    .with_label("no revenue metric has this name")
+                    .with_suggestion(suggestion),
+                );
+                None
+            }
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn formula(
+        &mut self,
+        config: FormulaConfig,
+        event_names: &[String],
+        cohort_names: &[String],
+        scalars: &BTreeMap<String, Vec<String>>,
+    ) -> Option<(plan::MetricKind, Option<String>, Vec<(String, Range<usize>)>)> {
+        if let (Some(grain), Some(_)) = (&config.grain, &config.cohort) {
+            self.push(
+                Diagnostic::new(
+                    Code::ConflictingKeys,
+                    "a formula is evaluated per `grain` or per `cohort`, not both",
+                    grain.span.clone(),
+                )
+                .with_label("remove `grain` or `cohort`"),
+            );
+            return None;
+        }
+        let cohort = match &config.cohort {
+            Some(name) => Some(self.reference(name, cohort_names, Code::UnknownCohort, "cohort")?),
+            None => None,
+        };
+        let constants = self.constants.clone();
+        let events_with_amount = self.events_with_amount.clone();
+        let scope = Scope {
+            context: Context::Formula,
+            constants: &constants,
+            events: None,
+            segments: &[],
+            formula: Some(resolve::FormulaScope {
+                events: event_names,
+                events_with_amount: &events_with_amount,
+                metrics: scalars,
+            }),
+        };
+        let expr = self.expression(&config.formula, &scope, Type::Number)?;
+        let mapping = StringMapping::new(self.text, &config.formula);
+        let mut references = Vec::new();
+        if let Ok(node) = crate::expr::parse(&config.formula.value) {
+            collect_metric_references(&node, scalars, &mut references);
+        }
+        let references = references
+            .into_iter()
+            .map(|(name, span)| (name, mapping.map(span)))
+            .collect();
+        let grain = config.grain.as_ref().map(|g| grain_of(Some(g)));
+        Some((
+            plan::MetricKind::Formula(plan::Formula { expr, grain, cohort }),
+            config.description,
+            references,
+        ))
+    }
+
+    fn ltv(
+        &mut self,
+        config: LtvConfig,
+        event_names: &[String],
+        types: &BTreeMap<String, String>,
+    ) -> Option<(plan::MetricKind, Option<String>)> {
+        let margin = self.number_or_constant(&config.margin);
+        let form = match config.form.value {
+            LtvFormConfig::Orders => {
+                let Some(order) = &config.order else {
+                    self.push(
+                        Diagnostic::new(
+                            Code::MissingKey,
+                            "`form = \"orders\"` needs `order`",
+                            config.form.span.clone(),
+                        )
+                        .with_label("add `order = \"<value event with amount>\"`"),
+                    );
+                    return None;
+                };
+                let order = self.amount_event(order, event_names);
+                let cost_to_serve = match &config.cost_to_serve {
+                    Some(value) => self.number_or_constant(value),
+                    None => Some(0.0),
+                };
+                plan::LtvForm::Orders {
+                    order: order?,
+                    cost_to_serve: cost_to_serve?,
+                }
+            }
+            LtvFormConfig::Subscription => {
+                let Some(revenue) = &config.revenue else {
+                    self.push(
+                        Diagnostic::new(
+                            Code::MissingKey,
+                            "`form = \"subscription\"` needs `revenue`",
+                            config.form.span.clone(),
+                        )
+                        .with_label("add `revenue = \"<revenue metric>\"`"),
+                    );
+                    return None;
+                };
+                let revenue = self.revenue_metric(revenue, types)?;
+                let churn_window = config.churn_window.as_ref().map_or(3, |w| w.value).max(1);
+                plan::LtvForm::Subscription {
+                    revenue,
+                    churn_window,
+                }
+            }
+        };
+        Some((
+            plan::MetricKind::Ltv(plan::Ltv {
+                form,
+                margin: margin?,
+            }),
+            config.description,
+        ))
+    }
+
+    fn payback(
+        &mut self,
+        config: PaybackConfig,
+        types: &BTreeMap<String, String>,
+    ) -> Option<(plan::MetricKind, Option<String>)> {
+        let revenue = self.revenue_metric(&config.revenue, types);
+        let cac = self.number_or_constant(&config.cac);
+        let margin = self.number_or_constant(&config.margin);
+        Some((
+            plan::MetricKind::Payback(plan::Payback {
+                revenue: revenue?,
+                cac: cac?,
+                margin: margin?,
+            }),
+            config.description,
+        ))
     }
 
     fn metric_type(&mut self, entry: &Entry<'_>, table: &str) -> Option<String> {
@@ -1187,6 +1428,7 @@ impl<'t> Validator<'t> {
                     constants: &constants,
                     events: None,
                     segments: &[],
+                    formula: None,
                 };
                 Some(self.expression(text, &scope, Type::Number)?)
             }
@@ -1271,6 +1513,32 @@ fn periods_in(duration: tenure_plan::Duration, grain: plan::Grain) -> Option<u32
         _ => return None,
     };
     (periods > 0).then_some(periods)
+}
+
+/// `metric.scalar` names in a formula's syntax tree, with their spans.
+fn collect_metric_references(
+    node: &crate::expr::Node,
+    metrics: &BTreeMap<String, Vec<String>>,
+    out: &mut Vec<(String, Range<usize>)>,
+) {
+    use crate::expr::NodeKind;
+    match &node.kind {
+        NodeKind::Name(parts) if parts.len() == 2 && metrics.contains_key(&parts[0]) => {
+            out.push((parts[0].clone(), node.span.clone()))
+        }
+        NodeKind::List(items) => items
+            .iter()
+            .for_each(|i| collect_metric_references(i, metrics, out)),
+        NodeKind::Unary(_, inner) => collect_metric_references(inner, metrics, out),
+        NodeKind::Binary(_, left, right) => {
+            collect_metric_references(left, metrics, out);
+            collect_metric_references(right, metrics, out);
+        }
+        NodeKind::Call { args, .. } => args
+            .iter()
+            .for_each(|a| collect_metric_references(&a.value, metrics, out)),
+        _ => {}
+    }
 }
 
 /// The largest retention offset accepted (about ten years of days).

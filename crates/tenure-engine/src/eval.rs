@@ -93,6 +93,8 @@ impl Compiled {
             Expr::Call(function, args) => {
                 Compiled::Call(*function, args.iter().map(|a| Compiled::new(a, store)).collect())
             }
+            // Validation keeps aggregates and metric scalars out of row expressions.
+            Expr::Aggregate(_) | Expr::Scalar(_) => Compiled::Const(Val::Null),
         }
     }
 

@@ -105,36 +105,76 @@ impl Dataset {
         calendar::day_label(self.as_of_day)
     }
 
-    /// Computes one metric of the plan by name.
+    /// Computes one metric of the plan by name (and the metrics it reads, not returned).
     pub fn evaluate_metric(&self, name: &str) -> Option<MetricResult> {
-        let metric = self.plan.metrics.iter().find(|m| m.name == name)?;
-        Some(match &metric.kind {
-            MetricKind::Retention(retention) => {
-                MetricResult::Retention(metrics::retention::evaluate(self, retention))
-            }
-            MetricKind::Activation(activation) => {
-                MetricResult::Activation(metrics::activation::evaluate(self, activation))
-            }
-            MetricKind::Revenue(revenue) => MetricResult::Revenue(metrics::revenue::evaluate(self, revenue)),
-            MetricKind::Crr(crr) => MetricResult::Crr(metrics::crr::evaluate(self, crr)),
-        })
+        self.evaluate(&[name.to_string()]).metrics.remove(name)
     }
 
     /// Computes the named metrics (all when `only` is empty) into a report.
+    ///
+    /// Metrics that formulas read are computed first, even when not asked for.
     pub fn evaluate(&self, only: &[String]) -> Report {
-        let metrics = self
-            .plan
-            .metrics
-            .iter()
-            .filter(|m| only.is_empty() || only.contains(&m.name))
-            .filter_map(|m| Some((m.name.clone(), self.evaluate_metric(&m.name)?)))
-            .collect();
+        let mut results: BTreeMap<String, MetricResult> = BTreeMap::new();
+        for index in self.evaluation_order(only) {
+            let metric = &self.plan.metrics[index];
+            let result = match &metric.kind {
+                MetricKind::Retention(retention) => {
+                    MetricResult::Retention(metrics::retention::evaluate(self, retention))
+                }
+                MetricKind::Activation(activation) => {
+                    MetricResult::Activation(metrics::activation::evaluate(self, activation))
+                }
+                MetricKind::Revenue(revenue) => {
+                    MetricResult::Revenue(metrics::revenue::evaluate(self, revenue))
+                }
+                MetricKind::Crr(crr) => MetricResult::Crr(metrics::crr::evaluate(self, crr)),
+                MetricKind::Formula(formula) => {
+                    MetricResult::Formula(metrics::formula::evaluate(self, formula, &results))
+                }
+                MetricKind::Ltv(ltv) => MetricResult::Ltv(metrics::value::ltv(self, ltv, &results)),
+                MetricKind::Payback(payback) => {
+                    MetricResult::Payback(metrics::value::payback(payback, &results))
+                }
+            };
+            results.insert(metric.name.clone(), result);
+        }
+        results.retain(|name, _| only.is_empty() || only.contains(name));
         Report {
             tenure: env!("CARGO_PKG_VERSION").to_string(),
             as_of: self.as_of(),
             input: self.input.clone(),
-            metrics,
+            metrics: results,
         }
+    }
+
+    /// Indexes of the metrics to compute, each after the metrics it reads.
+    fn evaluation_order(&self, only: &[String]) -> Vec<usize> {
+        let metrics = &self.plan.metrics;
+        let mut order = Vec::new();
+        let mut visiting = vec![false; metrics.len()];
+        fn visit(
+            index: usize,
+            metrics: &[tenure_plan::Metric],
+            order: &mut Vec<usize>,
+            visiting: &mut [bool],
+        ) {
+            if order.contains(&index) || visiting[index] {
+                return;
+            }
+            visiting[index] = true;
+            for dependency in metrics[index].kind.dependencies() {
+                if let Some(d) = metrics.iter().position(|m| m.name == dependency) {
+                    visit(d, metrics, order, visiting);
+                }
+            }
+            order.push(index);
+        }
+        for (index, metric) in metrics.iter().enumerate() {
+            if only.is_empty() || only.contains(&metric.name) {
+                visit(index, metrics, &mut order, &mut visiting);
+            }
+        }
+        order
     }
 }
 

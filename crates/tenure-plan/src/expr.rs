@@ -195,6 +195,45 @@ pub enum Expr {
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     /// A function call.
     Call(Function, Vec<Expr>),
+    /// An aggregate over a value event's rows (formulas only).
+    Aggregate(Aggregate),
+    /// Another metric's scalar, such as `revenue.nrr` (formulas only).
+    Scalar(ScalarRef),
+}
+
+/// What an aggregate computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AggregateKind {
+    /// `count(e)`: rows.
+    Count,
+    /// `entities(e, at_least = n)`: entities with at least `n` rows.
+    Entities(u32),
+    /// `sum(e.amount)`
+    Sum,
+    /// `avg(e.amount)`
+    Avg,
+    /// `min(e.amount)`
+    Min,
+    /// `max(e.amount)`
+    Max,
+}
+
+/// An aggregate over the rows of a value event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Aggregate {
+    /// What to compute.
+    pub kind: AggregateKind,
+    /// Index of the value event in the plan.
+    pub event: usize,
+}
+
+/// A reference to another metric's scalar.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScalarRef {
+    /// The metric's name.
+    pub metric: String,
+    /// The scalar's name.
+    pub scalar: String,
 }
 
 impl Expr {
@@ -211,6 +250,21 @@ impl Expr {
                 left.for_each_field(visit);
                 right.for_each_field(visit);
             }
+            Expr::Aggregate(_) | Expr::Scalar(_) => {}
+        }
+    }
+
+    /// Calls `visit` on every sub-expression, this one first.
+    pub fn walk(&self, visit: &mut impl FnMut(&Expr)) {
+        visit(self);
+        match self {
+            Expr::List(items) | Expr::Call(_, items) => items.iter().for_each(|item| item.walk(visit)),
+            Expr::Unary(_, inner) => inner.walk(visit),
+            Expr::Binary(_, left, right) => {
+                left.walk(visit);
+                right.walk(visit);
+            }
+            _ => {}
         }
     }
 
@@ -264,6 +318,26 @@ impl std::fmt::Display for Expr {
                 write_joined(f, args)?;
                 f.write_str(")")
             }
+            Expr::Aggregate(aggregate) => {
+                let (name, amount) = match aggregate.kind {
+                    AggregateKind::Count => ("count", false),
+                    AggregateKind::Entities(1) => ("entities", false),
+                    AggregateKind::Entities(n) => {
+                        return write!(f, "entities(event#{}, at_least = {n})", aggregate.event);
+                    }
+                    AggregateKind::Sum => ("sum", true),
+                    AggregateKind::Avg => ("avg", true),
+                    AggregateKind::Min => ("min", true),
+                    AggregateKind::Max => ("max", true),
+                };
+                write!(
+                    f,
+                    "{name}(event#{}{})",
+                    aggregate.event,
+                    if amount { ".amount" } else { "" }
+                )
+            }
+            Expr::Scalar(reference) => write!(f, "{}.{}", reference.metric, reference.scalar),
         }
     }
 }

@@ -13,7 +13,7 @@ pub mod report;
 pub mod time;
 
 pub use backend::Backend;
-pub use expr::{BinaryOp, Expr, Field, Function, Literal, UnaryOp};
+pub use expr::{Aggregate, AggregateKind, BinaryOp, Expr, Field, Function, Literal, ScalarRef, UnaryOp};
 pub use plan::*;
 pub use report::*;
 pub use time::{Duration, DurationUnit, Grain, Unit, WeekStart};

@@ -172,6 +172,12 @@ pub enum MetricKind {
     Revenue(Revenue),
     /// Classic customer retention rate (E − N) / S.
     Crr(Crr),
+    /// An arithmetic formula over aggregates, constants and other metrics' scalars.
+    Formula(Formula),
+    /// Customer lifetime value.
+    Ltv(Ltv),
+    /// CAC payback period.
+    Payback(Payback),
 }
 
 impl MetricKind {
@@ -182,8 +188,124 @@ impl MetricKind {
             MetricKind::Activation(_) => "activation",
             MetricKind::Revenue(_) => "revenue",
             MetricKind::Crr(_) => "crr",
+            MetricKind::Formula(_) => "formula",
+            MetricKind::Ltv(_) => "ltv",
+            MetricKind::Payback(_) => "payback",
         }
     }
+
+    /// The scalars the metric exposes to formulas, such as `nrr` or `rate_30`.
+    pub fn scalars(&self) -> Vec<String> {
+        let names: &[&str] = match self {
+            MetricKind::Retention(retention) => {
+                let mut names = vec!["size".to_string()];
+                let cells: Vec<String> = match &retention.mode {
+                    RetentionMode::NDay(periods) | RetentionMode::Unbounded(periods) => {
+                        periods.iter().map(u32::to_string).collect()
+                    }
+                    RetentionMode::Bracket(brackets) => {
+                        brackets.iter().map(|(a, b)| format!("{a}_{b}")).collect()
+                    }
+                };
+                for cell in cells {
+                    names.push(format!("rate_{cell}"));
+                    names.push(format!("retained_{cell}"));
+                    names.push(format!("eligible_{cell}"));
+                }
+                return names;
+            }
+            MetricKind::Activation(_) => &["size", "activated", "eligible", "rate", "median_days"],
+            MetricKind::Revenue(_) => &[
+                "nrr",
+                "grr",
+                "nrr_last",
+                "grr_last",
+                "nrr_window",
+                "revenue_churn_rate",
+                "customer_churn_rate",
+                "customer_churn_rate_last",
+                "mrr_last",
+                "customers_last",
+                "arpa_last",
+            ],
+            MetricKind::Crr(_) => &["crr", "crr_last"],
+            MetricKind::Formula(formula) if formula.grain.is_none() && formula.cohort.is_none() => &["value"],
+            MetricKind::Formula(_) => &["last"],
+            MetricKind::Ltv(_) | MetricKind::Payback(_) => &["value"],
+        };
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    /// Other metrics this one reads scalars of.
+    pub fn dependencies(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        match self {
+            MetricKind::Formula(formula) => formula.expr.walk(&mut |e| {
+                if let Expr::Scalar(reference) = e
+                    && !names.contains(&reference.metric)
+                {
+                    names.push(reference.metric.clone());
+                }
+            }),
+            MetricKind::Ltv(Ltv {
+                form: LtvForm::Subscription { revenue, .. },
+                ..
+            })
+            | MetricKind::Payback(Payback { revenue, .. }) => names.push(revenue.clone()),
+            _ => {}
+        }
+        names
+    }
+}
+
+/// A `type = "formula"` metric.
+#[derive(Debug, Clone)]
+pub struct Formula {
+    /// The arithmetic expression.
+    pub expr: Expr,
+    /// Evaluate once per calendar period, aggregates seeing only that period's rows.
+    pub grain: Option<Grain>,
+    /// Evaluate once per cohort row, aggregates seeing only its members' rows.
+    pub cohort: Option<CohortId>,
+}
+
+/// A `type = "ltv"` metric.
+#[derive(Debug, Clone)]
+pub struct Ltv {
+    /// How lifetime value is estimated.
+    pub form: LtvForm,
+    /// Gross margin as a fraction (0.8 = 80 %).
+    pub margin: f64,
+}
+
+/// The two standard LTV formulas.
+#[derive(Debug, Clone)]
+pub enum LtvForm {
+    /// Average order value × margin × orders per customer − cost to serve.
+    Orders {
+        /// The order event (with `amount`).
+        order: EventId,
+        /// Cost to serve one customer over its lifetime.
+        cost_to_serve: f64,
+    },
+    /// ARPA × margin ÷ customer churn rate.
+    Subscription {
+        /// The revenue metric that gives ARPA and churn.
+        revenue: String,
+        /// Complete periods over which customer churn is pooled.
+        churn_window: u32,
+    },
+}
+
+/// A `type = "payback"` metric.
+#[derive(Debug, Clone)]
+pub struct Payback {
+    /// The revenue metric that gives ARPA.
+    pub revenue: String,
+    /// Customer acquisition cost.
+    pub cac: f64,
+    /// Gross margin as a fraction.
+    pub margin: f64,
 }
 
 /// A `type = "revenue"` metric.

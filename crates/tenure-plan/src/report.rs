@@ -46,6 +46,12 @@ pub enum MetricResult {
     Revenue(RevenueResult),
     /// A customer retention rate table.
     Crr(CrrResult),
+    /// A formula's value or rows.
+    Formula(FormulaResult),
+    /// A lifetime value estimate.
+    Ltv(LtvResult),
+    /// A payback period.
+    Payback(PaybackResult),
     /// The metric could not be computed; the rest of the run went on.
     Failed(FailedMetric),
 }
@@ -311,6 +317,8 @@ pub struct RevenuePeriod {
     pub reactivation: f64,
     /// Total revenue of the period: start − churned − contraction + expansion + new + reactivation.
     pub end: f64,
+    /// Entities with revenue in the period.
+    pub customers_end: u64,
     /// (start − churned − contraction) / start.
     pub grr: Option<f64>,
     /// (start − churned − contraction + expansion) / start.
@@ -359,4 +367,181 @@ pub struct CrrPeriod {
     pub new: u64,
     /// (E − N) / S.
     pub crr: Option<f64>,
+}
+
+/// A formula's result: one value, or one value per period or cohort row.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FormulaResult {
+    /// Always `"formula"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The grain of `rows`, for a per-period formula.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grain: Option<&'static str>,
+    /// The value of an ungrouped formula; `null` on division by zero or missing data.
+    #[serde(skip_serializing_if = "FormulaValue::is_grouped")]
+    pub value: FormulaValue,
+    /// Per period or per cohort row, for a grouped formula.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<FormulaRow>>,
+}
+
+/// The value of an ungrouped formula, or a marker that the formula is grouped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FormulaValue {
+    /// An ungrouped formula's value (`None` is `null`).
+    Single(Option<f64>),
+    /// The formula has rows instead.
+    Grouped,
+}
+
+impl FormulaValue {
+    /// Whether the formula is grouped (then `value` is not written).
+    pub fn is_grouped(&self) -> bool {
+        matches!(self, FormulaValue::Grouped)
+    }
+}
+
+impl Serialize for FormulaValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FormulaValue::Single(Some(value)) => serializer.serialize_f64(*value),
+            _ => serializer.serialize_none(),
+        }
+    }
+}
+
+/// One row of a grouped formula.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FormulaRow {
+    /// Period label, for a per-period formula.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// Cohort label, for a per-cohort formula.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<String>,
+    /// Breakdown values of the cohort row (per-cohort formulas with `by`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<Segment>,
+    /// The value; `null` on division by zero or missing data.
+    pub value: Option<f64>,
+}
+
+/// A `ltv` metric's estimate and the inputs it used.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LtvResult {
+    /// Always `"ltv"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `orders` or `subscription`.
+    pub form: &'static str,
+    /// The lifetime value; `null` when an input is missing or a divisor is zero.
+    pub value: Option<f64>,
+    /// Gross margin used.
+    pub margin: f64,
+    /// Orders form: average order amount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub average_order: Option<f64>,
+    /// Orders form: orders per customer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orders_per_customer: Option<f64>,
+    /// Orders form: cost to serve.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_to_serve: Option<f64>,
+    /// Subscription form: average revenue per account in the last complete period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arpa: Option<f64>,
+    /// Subscription form: customer churn rate pooled over the trailing window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub churn_rate: Option<f64>,
+}
+
+/// A `payback` metric's result.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PaybackResult {
+    /// Always `"payback"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Periods (of the revenue metric's grain) to earn back CAC; `null` if ARPA × margin is 0.
+    pub value: Option<f64>,
+    /// The period unit of `value`.
+    pub unit: &'static str,
+    /// CAC used.
+    pub cac: f64,
+    /// ARPA of the last complete period.
+    pub arpa: Option<f64>,
+    /// Gross margin used.
+    pub margin: f64,
+}
+
+impl MetricResult {
+    /// The value of a scalar named by [`crate::MetricKind::scalars`]; `None` when it is null.
+    pub fn scalar(&self, name: &str) -> Option<f64> {
+        match self {
+            MetricResult::Retention(table) => {
+                if name == "size" {
+                    return Some(table.total.size as f64);
+                }
+                let (figure, cell) = name.split_once('_')?;
+                let labels: Vec<String> = match &table.periods {
+                    Periods::Offsets(offsets) => offsets.iter().map(u32::to_string).collect(),
+                    Periods::Brackets(brackets) => brackets.iter().map(|[a, b]| format!("{a}_{b}")).collect(),
+                };
+                let index = labels.iter().position(|l| l == cell)?;
+                match figure {
+                    "rate" => table.total.rate[index],
+                    "retained" => Some(table.total.retained[index] as f64),
+                    "eligible" => Some(table.total.eligible[index] as f64),
+                    _ => None,
+                }
+            }
+            MetricResult::Activation(table) => match name {
+                "size" => Some(table.total.size as f64),
+                "activated" => Some(table.total.activated as f64),
+                "eligible" => Some(table.total.eligible as f64),
+                "rate" => table.total.rate,
+                "median_days" => table.total.median_days,
+                _ => None,
+            },
+            MetricResult::Revenue(table) => {
+                let complete: Vec<&RevenuePeriod> = table.periods.iter().filter(|p| p.complete).collect();
+                let last = complete.last();
+                let pooled = |num: fn(&RevenuePeriod) -> f64, den: fn(&RevenuePeriod) -> f64| {
+                    let d: f64 = complete.iter().map(|p| den(p)).sum();
+                    (d != 0.0).then(|| complete.iter().map(|p| num(p)).sum::<f64>() / d)
+                };
+                match name {
+                    "nrr" => table.nrr,
+                    "grr" => table.grr,
+                    "nrr_last" => table.nrr_last,
+                    "grr_last" => table.grr_last,
+                    "nrr_window" => table.nrr_window,
+                    "revenue_churn_rate" => pooled(|p| p.churned + p.contraction, |p| p.start),
+                    "customer_churn_rate" => {
+                        pooled(|p| p.customers_churned as f64, |p| p.customers_start as f64)
+                    }
+                    "customer_churn_rate_last" => last.and_then(|p| p.customer_churn_rate),
+                    "mrr_last" => last.map(|p| p.end),
+                    "customers_last" => last.map(|p| p.customers_end as f64),
+                    "arpa_last" => {
+                        last.and_then(|p| (p.customers_end > 0).then(|| p.end / p.customers_end as f64))
+                    }
+                    _ => None,
+                }
+            }
+            MetricResult::Crr(table) => match name {
+                "crr" => table.crr,
+                "crr_last" => table.crr_last,
+                _ => None,
+            },
+            MetricResult::Formula(result) => match (name, &result.value, &result.rows) {
+                ("value", FormulaValue::Single(value), _) => *value,
+                ("last", _, Some(rows)) => rows.last().and_then(|r| r.value),
+                _ => None,
+            },
+            MetricResult::Ltv(result) => (name == "value").then_some(result.value).flatten(),
+            MetricResult::Payback(result) => (name == "value").then_some(result.value).flatten(),
+            MetricResult::Failed(_) => None,
+        }
+    }
 }

@@ -34,6 +34,19 @@ impl Writer<'_> {
     }
 }
 
+trait ScalarValueOf {
+    fn scalar_value(&self) -> Option<f64>;
+}
+
+impl ScalarValueOf for tenure::plan::FormulaResult {
+    fn scalar_value(&self) -> Option<f64> {
+        match self.value {
+            tenure::plan::FormulaValue::Single(value) => value,
+            tenure::plan::FormulaValue::Grouped => None,
+        }
+    }
+}
+
 fn number(value: Option<f64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
@@ -48,6 +61,9 @@ pub fn render(report: &Report) -> String {
             MetricResult::Activation(_) => "activation",
             MetricResult::Revenue(_) => "revenue",
             MetricResult::Crr(_) => "crr",
+            MetricResult::Formula(_) => "formula",
+            MetricResult::Ltv(_) => "ltv",
+            MetricResult::Payback(_) => "payback",
             MetricResult::Failed(failed) => failed.kind.as_str(),
         };
         let mut w = Writer {
@@ -180,6 +196,37 @@ pub fn render(report: &Report) -> String {
                 }
                 w.row("", "", "", "crr", number(table.crr));
                 w.row("", "", "", "crr_last", number(table.crr_last));
+            }
+            MetricResult::Formula(result) => match &result.rows {
+                None => w.row("", "", "", "value", number(result.scalar_value())),
+                Some(rows) => {
+                    for row in rows {
+                        let cohort = row.cohort.as_deref().unwrap_or("");
+                        let period = row.period.as_deref().unwrap_or("");
+                        w.row(cohort, &segment(&row.segment), period, "value", number(row.value));
+                    }
+                }
+            },
+            MetricResult::Ltv(result) => {
+                w.row("", "", "", "value", number(result.value));
+                w.row("", "", "", "margin", result.margin.to_string());
+                for (measure, value) in [
+                    ("average_order", result.average_order),
+                    ("orders_per_customer", result.orders_per_customer),
+                    ("cost_to_serve", result.cost_to_serve),
+                    ("arpa", result.arpa),
+                    ("churn_rate", result.churn_rate),
+                ] {
+                    if value.is_some() {
+                        w.row("", "", "", measure, number(value));
+                    }
+                }
+            }
+            MetricResult::Payback(result) => {
+                w.row("", "", "", "value", number(result.value));
+                w.row("", "", "", "cac", result.cac.to_string());
+                w.row("", "", "", "arpa", number(result.arpa));
+                w.row("", "", "", "margin", result.margin.to_string());
             }
             MetricResult::Failed(failed) => w.row("", "", "", "error", failed.error.clone()),
         }

@@ -16,6 +16,38 @@ pub fn render(report: &Report, plan: &Plan) -> String {
             MetricResult::Activation(table) => activation(&mut out, &heading, table),
             MetricResult::Revenue(table) => revenue(&mut out, &heading, table),
             MetricResult::Crr(table) => crr(&mut out, &heading, table),
+            MetricResult::Formula(result) => formula(&mut out, &heading, result),
+            MetricResult::Ltv(result) => {
+                let inputs = match result.form {
+                    "orders" => format!(
+                        "average order {} × margin {} × {} orders per customer − cost to serve {}",
+                        money(result.average_order),
+                        percent(result.margin),
+                        result
+                            .orders_per_customer
+                            .map_or("–".to_string(), |o| format!("{o:.2}")),
+                        money(result.cost_to_serve)
+                    ),
+                    _ => format!(
+                        "ARPA {} × margin {} ÷ customer churn {}",
+                        money(result.arpa),
+                        percent(result.margin),
+                        optional_percent(result.churn_rate)
+                    ),
+                };
+                let _ = writeln!(out, "{heading}\n  LTV {}  = {inputs}\n", money(result.value));
+            }
+            MetricResult::Payback(result) => {
+                let _ = writeln!(
+                    out,
+                    "{heading}\n  payback {} {}s  = CAC {} ÷ (ARPA {} × margin {})\n",
+                    result.value.map_or("–".to_string(), |v| format!("{v:.1}")),
+                    result.unit,
+                    money(Some(result.cac)),
+                    money(result.arpa),
+                    percent(result.margin)
+                );
+            }
             MetricResult::Failed(failed) => {
                 let _ = writeln!(out, "{heading}\n  failed: {}\n", failed.error);
             }
@@ -39,7 +71,11 @@ fn heading(name: &str, plan: &Plan) -> String {
                 plan.events[cohort.start].name
             )
         }
-        MetricKind::Revenue(_) | MetricKind::Crr(_) => String::new(),
+        MetricKind::Revenue(_)
+        | MetricKind::Crr(_)
+        | MetricKind::Formula(_)
+        | MetricKind::Ltv(_)
+        | MetricKind::Payback(_) => String::new(),
         MetricKind::Activation(a) => {
             let cohort = &plan.cohorts[a.cohort];
             format!(
@@ -295,5 +331,39 @@ fn crr(out: &mut String, heading: &str, table: &CrrResult) {
         optional_percent(table.crr),
         optional_percent(table.crr_last)
     );
+    out.push('\n');
+}
+
+fn money(value: Option<f64>) -> String {
+    value.map_or("–".to_string(), |v| format!("{v:.2}"))
+}
+
+fn formula(out: &mut String, heading: &str, result: &tenure::plan::FormulaResult) {
+    let _ = writeln!(out, "{heading}");
+    match &result.rows {
+        None => {
+            let value = match result.value {
+                tenure::plan::FormulaValue::Single(value) => value,
+                tenure::plan::FormulaValue::Grouped => None,
+            };
+            let _ = writeln!(
+                out,
+                "  value {}",
+                value.map_or("null".to_string(), |v| format!("{v}"))
+            );
+        }
+        Some(rows) => {
+            for row in rows {
+                let label = row
+                    .period
+                    .clone()
+                    .or_else(|| row.cohort.clone())
+                    .unwrap_or_default();
+                let segment = segment_text(&row.segment);
+                let value = row.value.map_or("null".to_string(), |v| format!("{v:.4}"));
+                let _ = writeln!(out, "  {label:<10} {segment:<12} {value:>14}");
+            }
+        }
+    }
     out.push('\n');
 }

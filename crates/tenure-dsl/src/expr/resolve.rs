@@ -15,6 +15,18 @@ pub enum Context {
     Row,
     /// A cohort's `where`: the entity and its start event.
     Cohort,
+    /// A formula metric: aggregates, constants and other metrics' scalars.
+    Formula,
+}
+
+/// What a formula may name besides constants.
+pub struct FormulaScope<'a> {
+    /// Value events, by plan index.
+    pub events: &'a [String],
+    /// Value events that define `amount`.
+    pub events_with_amount: &'a [String],
+    /// Every metric and the scalars it exposes.
+    pub metrics: &'a BTreeMap<String, Vec<String>>,
 }
 
 /// The static type of an expression, as far as it can be known before data is read.
@@ -70,6 +82,8 @@ pub struct Scope<'a> {
     pub events: Option<&'a BTreeMap<String, Expr>>,
     /// Segment names that `segment.<name>` may use.
     pub segments: &'a [String],
+    /// Names for formulas (with `Context::Formula`).
+    pub formula: Option<FormulaScope<'a>>,
 }
 
 /// Resolves `node`; problems are appended to `errors` with spans relative to the expression.
@@ -153,6 +167,9 @@ impl Resolver<'_, '_> {
     }
 
     fn name(&mut self, parts: &[String], span: std::ops::Range<usize>) -> Option<(Expr, Type)> {
+        if let Some(formula) = &self.scope.formula {
+            return self.formula_name(formula, parts, span);
+        }
         let root = parts[0].as_str();
         let field = |field| Some((Expr::Field(field), Type::Any));
         match (root, parts.len()) {
@@ -235,6 +252,224 @@ impl Resolver<'_, '_> {
         }
     }
 
+    fn formula_name(
+        &mut self,
+        formula: &FormulaScope<'_>,
+        parts: &[String],
+        span: std::ops::Range<usize>,
+    ) -> Option<(Expr, Type)> {
+        let root = parts[0].as_str();
+        if RESERVED_ROOTS.contains(&root) {
+            return self.error(
+                Diagnostic::new(
+                    Code::FieldNotAllowed,
+                    format!("a formula cannot read `{}` row by row", parts.join(".")),
+                    span,
+                )
+                .with_label("formulas read aggregates, constants and other metrics' scalars")
+                .with_help("aggregate a value event instead: count(e), entities(e), sum(e.amount)"),
+            );
+        }
+        if parts.len() == 1 {
+            if let Some(value) = self.scope.constants.get(root) {
+                return Some((Expr::Literal(Literal::Number(*value)), Type::Number));
+            }
+            let (message, label) = if formula.events.iter().any(|e| e == root) {
+                (
+                    format!("value event `{root}` needs an aggregate here"),
+                    "write count(e), entities(e) or sum(e.amount)".to_string(),
+                )
+            } else if let Some(scalars) = formula.metrics.get(root) {
+                (
+                    format!("metric `{root}` needs a scalar here"),
+                    format!("write `{root}.<scalar>`, one of: {}", scalars.join(", ")),
+                )
+            } else {
+                let mut candidates: Vec<&str> = self.scope.constants.keys().map(String::as_str).collect();
+                candidates.extend(formula.metrics.keys().map(String::as_str));
+                let suggestion = closest(root, candidates);
+                return self.error(
+                    Diagnostic::new(Code::UnknownName, format!("unknown name `{root}`"), span)
+                        .with_label("not a constant, an aggregate or a metric scalar")
+                        .with_suggestion(suggestion),
+                );
+            };
+            return self.error(Diagnostic::new(Code::UnknownName, message, span).with_label(label));
+        }
+        if parts.len() == 2 {
+            if let Some(scalars) = formula.metrics.get(root) {
+                let scalar = &parts[1];
+                if scalars.contains(scalar) {
+                    let reference = tenure_plan::ScalarRef {
+                        metric: root.to_string(),
+                        scalar: scalar.clone(),
+                    };
+                    return Some((Expr::Scalar(reference), Type::Number));
+                }
+                let suggestion = closest(scalar, scalars.iter().map(String::as_str));
+                return self.error(
+                    Diagnostic::new(
+                        Code::UnknownScalar,
+                        format!("metric `{root}` has no scalar `{scalar}`"),
+                        span,
+                    )
+                    .with_label(format!("its scalars are: {}", scalars.join(", ")))
+                    .with_suggestion(suggestion),
+                );
+            }
+            if formula.events.iter().any(|e| e == root) && parts[1] == "amount" {
+                return self.error(
+                    Diagnostic::new(Code::UnknownName, format!("`{root}.amount` is per row"), span)
+                        .with_label("use it inside sum(), avg(), min() or max()"),
+                );
+            }
+        }
+        let suggestion = closest(root, formula.metrics.keys().map(String::as_str));
+        self.error(
+            Diagnostic::new(
+                Code::UnknownMetric,
+                format!("unknown metric `{root}` in `{}`", parts.join(".")),
+                span,
+            )
+            .with_label("expected a metric scalar such as `revenue.nrr`")
+            .with_suggestion(suggestion),
+        )
+    }
+
+    /// `count(e)`, `entities(e, at_least = n)`, `sum|avg|min|max(e.amount)` in formulas.
+    fn aggregate(
+        &mut self,
+        formula: &FormulaScope<'_>,
+        name: &str,
+        args: &[super::syntax::Argument],
+        span: std::ops::Range<usize>,
+    ) -> Option<Option<(Expr, Type)>> {
+        use tenure_plan::{Aggregate, AggregateKind};
+        let on_amount = match name {
+            "count" | "entities" => false,
+            "sum" | "avg" => true,
+            "min" | "max" => {
+                // min(a, b) is the scalar function; min(e.amount) the aggregate.
+                let is_amount = matches!(args, [arg] if arg.name.is_none()
+                    && matches!(&arg.value.kind, NodeKind::Name(parts) if parts.len() == 2 && parts[1] == "amount"
+                        && formula.events.contains(&parts[0])));
+                if !is_amount {
+                    return None;
+                }
+                true
+            }
+            _ => return None,
+        };
+        let usage = if on_amount {
+            format!("{name}(event.amount)")
+        } else if name == "entities" {
+            "entities(event) or entities(event, at_least = n)".to_string()
+        } else {
+            format!("{name}(event)")
+        };
+        let Some(first) = args.first().filter(|a| a.name.is_none()) else {
+            return Some(
+                self.error(
+                    Diagnostic::new(
+                        Code::WrongArity,
+                        format!("`{name}` aggregates one value event"),
+                        span,
+                    )
+                    .with_label(format!("expected {usage}")),
+                ),
+            );
+        };
+        let (event_name, event_span) = match (&first.value.kind, on_amount) {
+            (NodeKind::Name(parts), false) if parts.len() == 1 => {
+                (parts[0].clone(), first.value.span.clone())
+            }
+            (NodeKind::Name(parts), true) if parts.len() == 2 && parts[1] == "amount" => {
+                (parts[0].clone(), first.value.span.clone())
+            }
+            _ => {
+                return Some(
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!("`{name}` takes a value event here"),
+                            first.value.span.clone(),
+                        )
+                        .with_label(format!("expected {usage}")),
+                    ),
+                );
+            }
+        };
+        let Some(event) = formula.events.iter().position(|e| *e == event_name) else {
+            let suggestion = closest(&event_name, formula.events.iter().map(String::as_str));
+            return Some(
+                self.error(
+                    Diagnostic::new(
+                        Code::UnknownEvent,
+                        format!("unknown event `{event_name}`"),
+                        event_span,
+                    )
+                    .with_label("no [events] entry has this name")
+                    .with_suggestion(suggestion),
+                ),
+            );
+        };
+        if on_amount && !formula.events_with_amount.contains(&event_name) {
+            return Some(
+                self.error(
+                    Diagnostic::new(
+                        Code::MissingAmount,
+                        format!("value event `{event_name}` has no `amount`"),
+                        event_span,
+                    )
+                    .with_label(format!("add `amount = …` to [events.{event_name}]")),
+                ),
+            );
+        }
+        let mut at_least = 1u32;
+        for extra in &args[1..] {
+            match (&extra.name, &extra.value.kind) {
+                (Some((arg, _)), NodeKind::Number(n))
+                    if name == "entities" && arg == "at_least" && *n >= 1.0 && n.fract() == 0.0 =>
+                {
+                    at_least = *n as u32
+                }
+                (Some((arg, _)), _) if name == "entities" && arg == "at_least" => {
+                    return Some(
+                        self.error(
+                            Diagnostic::new(
+                                Code::InvalidValue,
+                                "`at_least` takes a whole number of 1 or more",
+                                extra.value.span.clone(),
+                            )
+                            .with_label("expected 1, 2, 3, …"),
+                        ),
+                    );
+                }
+                _ => {
+                    return Some(
+                        self.error(
+                            Diagnostic::new(
+                                Code::WrongArity,
+                                format!("unexpected argument to `{name}`"),
+                                extra.value.span.clone(),
+                            )
+                            .with_label(format!("expected {usage}")),
+                        ),
+                    );
+                }
+            }
+        }
+        let kind = match name {
+            "count" => AggregateKind::Count,
+            "entities" => AggregateKind::Entities(at_least),
+            "sum" => AggregateKind::Sum,
+            "avg" => AggregateKind::Avg,
+            "min" => AggregateKind::Min,
+            _ => AggregateKind::Max,
+        };
+        Some(Some((Expr::Aggregate(Aggregate { kind, event }), Type::Number)))
+    }
+
     fn binary(&mut self, op: BinaryOp, left: &Node, right: &Node) -> Option<(Expr, Type)> {
         let resolved_left = self.node(left);
         let resolved_right = self.node(right);
@@ -315,6 +550,11 @@ impl Resolver<'_, '_> {
         args: &[super::syntax::Argument],
         span: std::ops::Range<usize>,
     ) -> Option<(Expr, Type)> {
+        if let Some(formula) = &self.scope.formula
+            && let Some(resolved) = self.aggregate(formula, name, args, span.clone())
+        {
+            return resolved;
+        }
         let Some(function) = Function::ALL.iter().copied().find(|f| f.name() == name) else {
             let suggestion = closest(name, Function::ALL.iter().map(|f| f.name()));
             let aggregate = ["count", "entities", "sum", "avg"].contains(&name);

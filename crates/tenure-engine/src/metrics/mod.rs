@@ -4,8 +4,10 @@ pub mod activation;
 pub mod amount;
 pub mod cohort;
 pub mod crr;
+pub mod formula;
 pub mod retention;
 pub mod revenue;
+pub mod value;
 
 use rayon::prelude::*;
 

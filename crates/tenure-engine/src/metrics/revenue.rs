@@ -102,6 +102,7 @@ struct Movements {
     end: i128,
     customers_start: u64,
     customers_churned: u64,
+    customers_end: u64,
     window_base: i128,
     window_now: i128,
 }
@@ -134,6 +135,7 @@ pub fn evaluate(data: &Dataset, metric: &Revenue) -> RevenueResult {
             // As this period's revenue.
             if let Some(row) = row_of(period) {
                 table[row].end += now;
+                table[row].customers_end += 1;
                 let previous = index.checked_sub(1).map(|i| paid[i].period);
                 match previous {
                     Some(p) if p == period - 1 => {
@@ -193,6 +195,7 @@ pub fn evaluate(data: &Dataset, metric: &Revenue) -> RevenueResult {
                 churned: from_micros(m.churned),
                 reactivation: from_micros(m.reactivation),
                 end: from_micros(m.end),
+                customers_end: m.customers_end,
                 grr: ratio(retained, m.start),
                 nrr: ratio(retained + m.expansion, m.start),
                 customers_start: m.customers_start,
