@@ -183,3 +183,24 @@ fn asking_for_a_formula_computes_what_it_reads() {
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["metrics"]["f"]["value"], json!(100.0));
 }
+
+#[test]
+fn cohort_revenue_and_realised_ltv_curve() {
+    let report = run(
+        "[metrics.paying]\ntype = \"retention\"\ncohort = \"first_payment\"\nreturn = \"payment\"\nunit = \"month\"\n\
+         periods = [0, 1, 2]\nvalue = \"payment\"",
+    );
+    let m = &report["metrics"]["paying"];
+    // Jan cohort {a, c}: month 0 = 100 + 50, month 1 = 100 + 50, month 2 = 150 + 50;
+    // cumulative 150, 300, 500 → per member 75, 150, 250.
+    assert_eq!(m["cohorts"][0]["revenue"], json!([150.0, 150.0, 200.0]));
+    assert_eq!(m["cohorts"][0]["ltv"], json!([75.0, 150.0, 250.0]));
+    // Feb {b}: 200, 200, nothing; cumulative 200, 400, 400.  Mar {d}: 40 then nothing.
+    assert_eq!(m["cohorts"][1]["revenue"], json!([200.0, 200.0, 0.0]));
+    assert_eq!(m["cohorts"][1]["ltv"], json!([200.0, 400.0, 400.0]));
+    assert_eq!(m["cohorts"][2]["ltv"], json!([40.0, 40.0, 40.0]));
+    // Every member is eligible through month 2 by 06-30: total LTV = Σ cumulative / 4.
+    assert_eq!(m["total"]["revenue"], json!([390.0, 350.0, 200.0]));
+    assert_eq!(m["total"]["ltv"], json!([390.0 / 4.0, 740.0 / 4.0, 940.0 / 4.0]));
+    assert_eq!(m["cohorts"][0]["retained"], json!([2, 2, 2]));
+}

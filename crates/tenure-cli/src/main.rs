@@ -69,6 +69,9 @@ enum Command {
         /// Events file format.
         #[arg(long, value_enum, default_value_t = GenFormat::Csv)]
         format: GenFormat,
+        /// The business to simulate.
+        #[arg(long, value_enum, default_value_t = GenProfile::Saas)]
+        profile: GenProfile,
         /// Output folder.
         #[arg(long, default_value = "data")]
         out: PathBuf,
@@ -92,6 +95,15 @@ pub enum Format {
 enum GenFormat {
     Csv,
     Jsonl,
+}
+
+/// Businesses `gen` can simulate.
+#[derive(Clone, Copy, ValueEnum)]
+enum GenProfile {
+    /// B2B SaaS: signups, activation, usage, monthly invoices, NPS.
+    Saas,
+    /// B2B wholesale e-commerce: repeat orders with growing baskets.
+    Wholesale,
 }
 
 fn main() -> ExitCode {
@@ -121,6 +133,7 @@ fn main() -> ExitCode {
             start,
             days,
             format,
+            profile,
             out,
         } => {
             let options = tenure_gen::Options {
@@ -131,6 +144,10 @@ fn main() -> ExitCode {
                 format: match format {
                     GenFormat::Csv => tenure_gen::OutputFormat::Csv,
                     GenFormat::Jsonl => tenure_gen::OutputFormat::JsonLines,
+                },
+                profile: match profile {
+                    GenProfile::Saas => tenure_gen::Profile::Saas,
+                    GenProfile::Wholesale => tenure_gen::Profile::Wholesale,
                 },
             };
             match tenure_gen::generate(&options, &out) {

@@ -175,3 +175,30 @@ fn gen_is_deterministic() {
     let read = |dir: &tempfile::TempDir| std::fs::read(dir.path().join("d/events.csv")).unwrap();
     assert_eq!(read(&a), read(&b));
 }
+
+#[test]
+fn the_wholesale_example_runs() {
+    let (code, stdout, stderr) = run_in(
+        &repo_root(),
+        &["run", "examples/wholesale/metrics.toml", "--format", "json", "-q"],
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for metric in [
+        "reorder_retention",
+        "revenue",
+        "buyer_retention",
+        "repeat_purchase_rate",
+        "basket",
+        "ltv",
+    ] {
+        assert!(report["metrics"][metric].is_object(), "missing {metric}");
+    }
+    // Repeat purchase rate is a proportion; the LTV is a positive amount.
+    let rate = report["metrics"]["repeat_purchase_rate"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!((0.0..=1.0).contains(&rate));
+    assert!(report["metrics"]["ltv"]["value"].as_f64().unwrap() > 0.0);
+}

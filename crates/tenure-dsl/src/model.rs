@@ -394,6 +394,8 @@ pub struct RetentionConfig {
     pub periods: Option<Spanned<Vec<i64>>>,
     /// Inclusive `[a, b]` offset ranges for `bracket`, ascending.
     pub brackets: Option<Spanned<Vec<Vec<i64>>>>,
+    /// An amount event: adds the cohort's revenue and cumulative revenue per member (LTV curve).
+    pub value: Option<Spanned<String>>,
 }
 
 /// Retention modes.

@@ -1200,6 +1200,10 @@ impl<'t> Validator<'t> {
     ) -> Option<(plan::Retention, Option<String>)> {
         let cohort = self.reference(&config.cohort, cohort_names, Code::UnknownCohort, "cohort");
         let return_event = self.reference(&config.return_event, event_names, Code::UnknownEvent, "event");
+        let value = config
+            .value
+            .as_ref()
+            .map(|name| self.amount_event(name, event_names));
         let mode = config.mode.as_ref().map_or(ModeConfig::NDay, |m| m.value);
         let mode_span = config.mode.as_ref().map(|m| m.span.clone());
         let mode = match mode {
@@ -1249,6 +1253,7 @@ impl<'t> Validator<'t> {
                     Some(AlignConfig::Calendar) => plan::Align::Calendar,
                     _ => plan::Align::Entity,
                 },
+                value: value.map(|event| event.ok_or(())).transpose().ok()?,
             },
             config.description,
         ))

@@ -23,6 +23,18 @@ pub struct Options {
     pub days: u32,
     /// Output format of the events file.
     pub format: OutputFormat,
+    /// Which business to simulate.
+    pub profile: Profile,
+}
+
+/// The business a dataset simulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// A B2B SaaS product: signups, activation, usage, monthly invoices, NPS.
+    #[default]
+    Saas,
+    /// B2B wholesale e-commerce: shops that reorder, with baskets that grow.
+    Wholesale,
 }
 
 impl Default for Options {
@@ -33,6 +45,7 @@ impl Default for Options {
             start: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
             days: 365,
             format: OutputFormat::Csv,
+            profile: Profile::Saas,
         }
     }
 }
@@ -127,7 +140,28 @@ impl Rng {
 }
 
 const PLANS: [&str; 4] = ["free", "starter", "pro", "enterprise"];
-const EVENTS: [&str; 8] = [
+const SAAS_INDUSTRIES: [&str; 8] = [
+    "software",
+    "retail",
+    "fintech",
+    "healthcare",
+    "manufacturing",
+    "media",
+    "education",
+    "logistics",
+];
+const TIERS: [&str; 4] = ["bronze", "silver", "gold", "platinum"];
+const BUYER_INDUSTRIES: [&str; 8] = [
+    "cafe",
+    "grocery",
+    "restaurant",
+    "hotel",
+    "bakery",
+    "retail",
+    "catering",
+    "convenience",
+];
+const EVENTS: [&str; 10] = [
     "signup",
     "login",
     "report_created",
@@ -136,6 +170,8 @@ const EVENTS: [&str; 8] = [
     "invoice_paid",
     "nps_answered",
     "page_view",
+    "order_placed",
+    "catalog_viewed",
 ];
 const AGENTS: [&str; 7] = [
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 Safari/605.1.15",
@@ -187,7 +223,12 @@ pub fn generate(options: &Options, dir: &Path) -> Result<Summary, GenError> {
         let account = new_account(&mut rng, end_day);
         // About 3% of accounts were created by sales but never used the product: attributes, no events.
         if !rng.chance(0.03) {
-            simulate(&mut rng, index, &account, end_day, start_seconds, &mut rows);
+            match options.profile {
+                Profile::Saas => simulate(&mut rng, index, &account, end_day, start_seconds, &mut rows),
+                Profile::Wholesale => {
+                    simulate_buyer(&mut rng, index, &account, end_day, start_seconds, &mut rows)
+                }
+            }
         }
         accounts.push(account);
     }
@@ -198,9 +239,14 @@ pub fn generate(options: &Options, dir: &Path) -> Result<Summary, GenError> {
         OutputFormat::JsonLines => "jsonl",
     };
     let events_path = dir.join(format!("events.{extension}"));
-    write_events(&events_path, options.format, &rows)?;
+    let plans = if options.profile == Profile::Wholesale {
+        TIERS
+    } else {
+        PLANS
+    };
+    write_events(&events_path, options.format, &rows, plans)?;
     let accounts_path = dir.join("accounts.csv");
-    write_accounts(&accounts_path, &accounts, options.start)?;
+    write_accounts(&accounts_path, &accounts, options.start, options.profile)?;
     Ok(Summary {
         events_path,
         accounts_path,
@@ -212,14 +258,14 @@ pub fn generate(options: &Options, dir: &Path) -> Result<Summary, GenError> {
 fn new_account(rng: &mut Rng, end_day: i64) -> Account {
     let plan = *rng.pick(&[(0u8, 0.40), (1, 0.30), (2, 0.22), (3, 0.08)]);
     let industry = *rng.pick(&[
-        ("software", 0.25),
-        ("retail", 0.15),
-        ("fintech", 0.12),
-        ("healthcare", 0.10),
-        ("manufacturing", 0.12),
-        ("media", 0.08),
-        ("education", 0.08),
-        ("logistics", 0.10),
+        (SAAS_INDUSTRIES[0], 0.25),
+        (SAAS_INDUSTRIES[1], 0.15),
+        (SAAS_INDUSTRIES[2], 0.12),
+        (SAAS_INDUSTRIES[3], 0.10),
+        (SAAS_INDUSTRIES[4], 0.12),
+        (SAAS_INDUSTRIES[5], 0.08),
+        (SAAS_INDUSTRIES[6], 0.08),
+        (SAAS_INDUSTRIES[7], 0.10),
     ]);
     let country = *rng.pick(&[
         ("US", 0.35),
@@ -431,6 +477,62 @@ fn add_noise(rng: &mut Rng, options: &Options, start: i64, rows: &mut Vec<Row>) 
     }
 }
 
+/// A wholesale buyer (a shop, a café, a hotel): browses the catalogue and reorders every few
+/// weeks; loyal buyers order more often and their baskets grow; most eventually stop.
+fn simulate_buyer(
+    rng: &mut Rng,
+    index: u32,
+    account: &Account,
+    end_day: i64,
+    start: i64,
+    rows: &mut Vec<Row>,
+) {
+    let tier = account.plan as usize;
+    let push = |rows: &mut Vec<Row>, day: i64, event: u8, agent: u8, cents: u32, seconds: i64| {
+        rows.push(Row {
+            seconds: start + day * 86_400 + seconds,
+            account: index,
+            event,
+            plan: account.plan,
+            agent,
+            score: 0,
+            amount_cents: cents,
+        });
+    };
+    let agent = [0u8, 1, 3][rng.below(3) as usize];
+    let mut day = account.signup_day;
+    push(rows, day, 0, agent, 0, seconds_of_day(rng));
+    // Half the accounts never order; the others order until they leave.
+    if !rng.chance([0.45, 0.6, 0.7, 0.8][tier]) {
+        for _ in 0..rng.poisson(2.0) {
+            push(
+                rows,
+                (day + rng.below(10) as i64).min(end_day - 1),
+                9,
+                agent,
+                0,
+                seconds_of_day(rng),
+            );
+        }
+        return;
+    }
+    let leave_day = day + rng.exponential([90.0, 150.0, 240.0, 400.0][tier]) as i64;
+    let mut basket = [180.0, 350.0, 900.0, 2400.0][tier] * (0.6 + rng.unit() * 0.8);
+    let mut gap: f64 = [35.0, 25.0, 18.0, 12.0][tier];
+    day += rng.below(5) as i64;
+    while day < end_day.min(leave_day) {
+        for _ in 0..1 + rng.poisson(1.5) {
+            push(rows, day, 9, agent, 0, seconds_of_day(rng));
+        }
+        let cents = (basket * (0.8 + rng.unit() * 0.4) * 100.0).round() as u32;
+        push(rows, day, 8, agent, cents, seconds_of_day(rng));
+        // Loyal buyers widen their range: baskets grow a little and orders come a little sooner.
+        basket *= 1.0 + rng.unit() * 0.05;
+        gap = (gap * 0.98).max(6.0);
+        day += 1 + rng.exponential(gap) as i64;
+    }
+}
+
 fn account_id(index: u32) -> String {
     format!("acc_{index:06}")
 }
@@ -441,7 +543,7 @@ fn timestamp(seconds: i64) -> String {
         .unwrap_or_default()
 }
 
-fn write_events(path: &Path, format: OutputFormat, rows: &[Row]) -> Result<(), GenError> {
+fn write_events(path: &Path, format: OutputFormat, rows: &[Row], plans: [&str; 4]) -> Result<(), GenError> {
     let error = |source| GenError::Write {
         path: path.to_path_buf(),
         source,
@@ -452,7 +554,7 @@ fn write_events(path: &Path, format: OutputFormat, rows: &[Row]) -> Result<(), G
         writeln!(out, "account_id,ts,event,amount,plan,user_agent,score").map_err(error)?;
     }
     for row in rows {
-        let amount = if row.event == 5 {
+        let amount = if row.event == 5 || row.event == 8 {
             format!("{}.{:02}", row.amount_cents / 100, row.amount_cents % 100)
         } else {
             String::new()
@@ -465,7 +567,7 @@ fn write_events(path: &Path, format: OutputFormat, rows: &[Row]) -> Result<(), G
         let plan = if row.agent >= 5 {
             ""
         } else {
-            PLANS[row.plan as usize]
+            plans[row.plan as usize]
         };
         let agent = AGENTS[row.agent as usize];
         match format {
@@ -502,7 +604,16 @@ fn write_events(path: &Path, format: OutputFormat, rows: &[Row]) -> Result<(), G
     out.flush().map_err(error)
 }
 
-fn write_accounts(path: &Path, accounts: &[Account], start: NaiveDate) -> Result<(), GenError> {
+fn write_accounts(
+    path: &Path,
+    accounts: &[Account],
+    start: NaiveDate,
+    profile: Profile,
+) -> Result<(), GenError> {
+    let (plans, industries): ([&str; 4], Option<[&str; 8]>) = match profile {
+        Profile::Saas => (PLANS, None),
+        Profile::Wholesale => (TIERS, Some(BUYER_INDUSTRIES)),
+    };
     let error = |source| GenError::Write {
         path: path.to_path_buf(),
         source,
@@ -516,8 +627,11 @@ fn write_accounts(path: &Path, accounts: &[Account], start: NaiveDate) -> Result
             out,
             "{},{},{},{},{},{:04}-{:02}-{:02}",
             account_id(index as u32),
-            PLANS[account.plan as usize],
-            account.industry,
+            plans[account.plan as usize],
+            industries.map_or(account.industry, |names| names[SAAS_INDUSTRIES
+                .iter()
+                .position(|i| *i == account.industry)
+                .unwrap_or(0)]),
             account.employees,
             account.country,
             created.year(),

@@ -404,6 +404,8 @@ pub struct Retention {
     pub unit: Unit,
     /// Offset alignment.
     pub align: Align,
+    /// An amount event whose revenue is reported per cohort and period (the realised LTV curve).
+    pub value: Option<EventId>,
 }
 
 /// A `type = "activation"` metric.

@@ -210,6 +210,12 @@ pub struct RetentionRow {
     pub eligible: Vec<u64>,
     /// `retained / size`, per column.
     pub rate: Vec<f64>,
+    /// With `value`: the cohort's revenue in each column's periods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revenue: Option<Vec<f64>>,
+    /// With `value`: revenue from offset 0 through each column's last period, per member.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ltv: Option<Vec<f64>>,
 }
 
 /// The `total` row of a retention table.
@@ -223,6 +229,12 @@ pub struct RetentionTotal {
     pub eligible: Vec<u64>,
     /// `retained / eligible`, per column; `null` where nobody is eligible yet.
     pub rate: Vec<Option<f64>>,
+    /// With `value`: revenue of every cohort in each column's periods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revenue: Option<Vec<f64>>,
+    /// With `value`: cumulative revenue per eligible member through each column's last period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ltv: Option<Vec<Option<f64>>>,
 }
 
 /// An `activation` metric's table.

@@ -96,6 +96,10 @@ pub fn render(report: &Report) -> String {
                             row.eligible[i].to_string(),
                         );
                         w.row(&row.cohort, &segment, label, "rate", row.rate[i].to_string());
+                        if let (Some(revenue), Some(ltv)) = (&row.revenue, &row.ltv) {
+                            w.row(&row.cohort, &segment, label, "revenue", revenue[i].to_string());
+                            w.row(&row.cohort, &segment, label, "ltv", ltv[i].to_string());
+                        }
                     }
                 }
                 for (i, label) in labels.iter().enumerate() {
@@ -115,6 +119,10 @@ pub fn render(report: &Report) -> String {
                         table.total.eligible[i].to_string(),
                     );
                     w.row("total", "", label, "rate", number(table.total.rate[i]));
+                    if let (Some(revenue), Some(ltv)) = (&table.total.revenue, &table.total.ltv) {
+                        w.row("total", "", label, "revenue", revenue[i].to_string());
+                        w.row("total", "", label, "ltv", number(ltv[i]));
+                    }
                 }
             }
             MetricResult::Activation(table) => {

@@ -186,6 +186,36 @@ fn retention(out: &mut String, heading: &str, table: &RetentionResult, as_of: &s
             "* period not yet over for every member by {as_of}   · not yet observable   total: eligible members only"
         );
     }
+    if table.cohorts.iter().any(|c| c.ltv.is_some()) {
+        let _ = writeln!(
+            out,
+            "realised revenue per member, cumulative through each column:"
+        );
+        for row in &table.cohorts {
+            let _ = write!(out, "{:<10}", row.cohort);
+            if segmented {
+                let _ = write!(out, "  {:<segment_width$}", segment_text(&row.segment));
+            }
+            let _ = write!(out, "{:>8}", row.size);
+            for value in row.ltv.iter().flatten() {
+                let _ = write!(out, "{:>width$}", format!("{value:.2} "));
+            }
+            out.push('\n');
+        }
+        let _ = write!(out, "{:<10}", "total");
+        if segmented {
+            let _ = write!(out, "  {:<segment_width$}", "");
+        }
+        let _ = write!(out, "{:>8}", table.total.size);
+        for value in table.total.ltv.iter().flatten() {
+            let _ = write!(
+                out,
+                "{:>width$}",
+                value.map_or("· ".to_string(), |v| format!("{v:.2} "))
+            );
+        }
+        out.push('\n');
+    }
     out.push('\n');
 }
 

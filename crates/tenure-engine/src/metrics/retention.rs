@@ -4,6 +4,7 @@ use tenure_plan::{
     Align, Periods, Retention, RetentionMode, RetentionResult, RetentionRow, RetentionTotal, Unit,
 };
 
+use super::amount::{AmountReader, from_micros};
 use super::cohort::{Assignment, NO_GROUP, assign};
 use super::per_entity;
 use crate::Dataset;
@@ -154,6 +155,9 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
             total_eligible[cell] += u64::from(is_eligible);
         }
     }
+    let money = metric
+        .value
+        .map(|event| cohort_revenue(data, &assignment, &offsets, metric, event));
     let cohort_grain = cohort.grain;
     let rows = assignment
         .groups
@@ -169,6 +173,15 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
                 .collect(),
             retained: kept[group].clone(),
             eligible: eligible[group].clone(),
+            revenue: money
+                .as_ref()
+                .map(|m| m.revenue[group].iter().map(|v| from_micros(*v)).collect()),
+            ltv: money.as_ref().map(|m| {
+                m.cumulative[group]
+                    .iter()
+                    .map(|v| from_micros(*v) / sizes[group] as f64)
+                    .collect()
+            }),
         })
         .collect();
     let total = RetentionTotal {
@@ -178,6 +191,18 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
             .zip(&total_eligible)
             .map(|(r, e)| (*e > 0).then(|| *r as f64 / *e as f64))
             .collect(),
+        revenue: money.as_ref().map(|m| {
+            (0..cells)
+                .map(|cell| from_micros(m.revenue.iter().map(|g| g[cell]).sum::<i128>()))
+                .collect()
+        }),
+        ltv: money.as_ref().map(|m| {
+            m.eligible_cumulative
+                .iter()
+                .zip(&total_eligible)
+                .map(|(sum, n)| (*n > 0).then(|| from_micros(*sum) / *n as f64))
+                .collect()
+        }),
         retained: total_retained,
         eligible: total_eligible,
     };
@@ -223,4 +248,68 @@ fn exact_offsets(
         }
     }
     sets
+}
+
+/// Revenue of a cohort's members by retention column, in micro-units.
+struct CohortRevenue {
+    /// Per group and column: revenue in the column's periods.
+    revenue: Vec<Vec<i128>>,
+    /// Per group and column: revenue from offset 0 through the column's last period.
+    cumulative: Vec<Vec<i128>>,
+    /// Per column: the same cumulative revenue, of members eligible for the column only.
+    eligible_cumulative: Vec<i128>,
+}
+
+fn cohort_revenue(
+    data: &Dataset,
+    assignment: &Assignment,
+    offsets: &Offsets<'_>,
+    metric: &Retention,
+    event: usize,
+) -> CohortRevenue {
+    let store = &data.store;
+    let mask = data.event_mask(event);
+    let cells = metric.mode.cell_count();
+    let groups = assignment.groups.len();
+    let mut result = CohortRevenue {
+        revenue: vec![vec![0; cells]; groups],
+        cumulative: vec![vec![0; cells]; groups],
+        eligible_cumulative: vec![0; cells],
+    };
+    let Some(amount) = data.plan.events[event].amount.as_ref() else {
+        return result;
+    };
+    let amounts = AmountReader::new(data, amount);
+    for (row, _) in mask.iter().enumerate().filter(|(_, hit)| **hit) {
+        let entity = store.entity[row] as usize;
+        let group = assignment.group_of[entity];
+        if group == NO_GROUP || store.day[row] > data.as_of_day {
+            continue;
+        }
+        let d0 = assignment.d0[entity];
+        let offset = offsets.offset(d0, store.day[row]);
+        let Some(micros) = amounts.micros(row).filter(|_| offset >= 0) else {
+            continue;
+        };
+        for cell in 0..cells {
+            let in_cell = match &metric.mode {
+                RetentionMode::NDay(periods) => offset == periods[cell] as i32,
+                RetentionMode::Unbounded(periods) => offset >= periods[cell] as i32,
+                RetentionMode::Bracket(brackets) => {
+                    (brackets[cell].0 as i32..=brackets[cell].1 as i32).contains(&offset)
+                }
+            };
+            if in_cell {
+                result.revenue[group as usize][cell] += micros;
+            }
+            let last = metric.mode.last_period(cell);
+            if offset <= last as i32 {
+                result.cumulative[group as usize][cell] += micros;
+                if offsets.period_end(d0, last) <= i64::from(data.as_of_day) {
+                    result.eligible_cumulative[cell] += micros;
+                }
+            }
+        }
+    }
+    result
 }
