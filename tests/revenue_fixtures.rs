@@ -322,3 +322,51 @@ spread = "3"
         }
     }
 }
+
+#[test]
+fn movements_by_attribute() {
+    let fixture = Fixture::new();
+    fixture.file("events.csv", PAYMENTS);
+    // a and b are on plan pro, c and d on plan free.
+    fixture.file("accounts.csv", "id,plan\na,pro\nb,pro\nc,free\nd,free\n");
+    let config = project("[metrics.mrr]\ntype = \"revenue\"\namount = \"payment\"\nby = [\"attr.plan\"]")
+        .replace("[events.payment]", "[sources.accounts]\nkind = \"entities\"\npath = \"accounts.csv\"\nentity = \"id\"\n[events.payment]");
+    let report = fixture.run(&config);
+    let segments = report["metrics"]["mrr"]["segments"].as_array().unwrap();
+    assert_eq!(segments[0]["segment"], json!({"attr.plan": "free"}));
+    assert_eq!(segments[1]["segment"], json!({"attr.plan": "pro"}));
+    let march_free = &segments[0]["periods"][1];
+    // free in March: start c 50 (February), d new 40 → end 90.
+    assert_eq!(
+        (
+            march_free["start"].clone(),
+            march_free["new"].clone(),
+            march_free["end"].clone()
+        ),
+        (json!(50.0), json!(40.0), json!(90.0))
+    );
+    let april_pro = &segments[1]["periods"][2];
+    // pro in April: start a 150 + b 200; a contracts by 30, b churns 200 → end 120.
+    assert_eq!(
+        (
+            april_pro["start"].clone(),
+            april_pro["contraction"].clone(),
+            april_pro["churned"].clone(),
+            april_pro["end"].clone()
+        ),
+        (json!(350.0), json!(30.0), json!(200.0), json!(120.0))
+    );
+    // The segments add up to the whole, period by period.
+    for (index, whole) in report["metrics"]["mrr"]["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let parts: f64 = segments
+            .iter()
+            .map(|s| s["periods"][index]["end"].as_f64().unwrap())
+            .sum();
+        assert_eq!(parts, whole["end"].as_f64().unwrap());
+    }
+}

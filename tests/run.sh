@@ -9,6 +9,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo build (the plugins, which tests load dynamically)"
+cargo build --workspace
 echo "== cargo test"
 cargo test --workspace
 echo "== differential test against DuckDB"

@@ -15,6 +15,7 @@ import tomllib
 import duckdb
 
 config_path, tenure_path = sys.argv[1], sys.argv[2]
+rfm_path = sys.argv[3] if len(sys.argv) > 3 else None
 with open(config_path, "rb") as f:
     config = tomllib.load(f)
 with open(tenure_path) as f:
@@ -282,6 +283,31 @@ for name, metric in config["metrics"].items():
     checked += sum(len(c["retained"]) for c in expected_cohorts)
     metrics_checked += 1
     print(f"ok {name}: {len(expected_cohorts)} cohorts, {len(cells)} columns ({mode}, {unit}, {align}, {cohort['grain']} cohorts)")
+
+if rfm_path:
+    # RFM scores: NTILE over recency (descending), frequency and monetary, ties by entity id.
+    segment = config["segments"]["rfm"]
+    bins = segment.get("params", {}).get("bins", 5)
+    rows = con.execute(f"""
+    WITH f AS (SELECT account_id, count(*) AS freq, sum(CAST(amount AS DECIMAL(18, 6))) AS mon, max(d) AS last_d
+               FROM rows WHERE {event_sql(segment['event'])} AND d <= DATE '{as_of}' GROUP BY 1)
+    SELECT account_id,
+      NTILE({bins}) OVER (ORDER BY (DATE '{as_of}' - last_d) DESC, account_id) AS r,
+      NTILE({bins}) OVER (ORDER BY freq, account_id) AS f,
+      NTILE({bins}) OVER (ORDER BY coalesce(mon, 0), account_id) AS m
+    FROM f ORDER BY account_id""").fetchall()
+    expected = {a: f"{r}{f_}{m}" for a, r, f_, m in rows}
+    with open(rfm_path) as f:
+        lines = f.read().splitlines()[1:]
+    actual = {e: l for e, l in (line.split(",", 1) for line in lines) if l}
+    if expected != actual:
+        failures += 1
+        diff = sorted(set(expected.items()) ^ set(actual.items()))[:6]
+        print(f"MISMATCH rfm: {len(expected)} scored in DuckDB, {len(actual)} by the plugin; first differences {diff}")
+    else:
+        metrics_checked += 1
+        checked += len(expected)
+        print(f"ok rfm: {len(expected)} entities scored alike by the plugin and by DuckDB NTILE({bins})")
 
 print(f"{checked} cells checked in zone {tz} with {week_start} weeks: {'all agree' if failures == 0 else f'{failures} metric(s) differ'}")
 print(f"differential: {metrics_checked} passed, {failures} failed")

@@ -76,6 +76,15 @@ enum Command {
         #[arg(long, default_value = "data")]
         out: PathBuf,
     },
+    /// Print every entity's label of a segment, as CSV (entity,label).
+    Segment {
+        /// The config file.
+        #[arg(default_value = "metrics.toml")]
+        config: PathBuf,
+        /// The segment (a `[segments.<name>]` table).
+        #[arg(long)]
+        name: String,
+    },
     /// Print the JSON Schema of metrics.toml (for editors and TOML language servers).
     Schema,
 }
@@ -167,6 +176,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Segment { config, name } => segment(&config, &name),
         Command::Schema => {
             println!("{}", tenure::dsl::json_schema());
             ExitCode::SUCCESS
@@ -260,5 +270,57 @@ fn run(
             eprintln!("error: cannot write the result: {error}");
             ExitCode::from(1)
         }
+    }
+}
+
+fn segment(config: &std::path::Path, name: &str) -> ExitCode {
+    let project = match open(config) {
+        Ok(project) => project,
+        Err(code) => return code,
+    };
+    let names: Vec<&str> = project.plan.segments.iter().map(|s| s.name.as_str()).collect();
+    if !names.contains(&name) {
+        let hint = tenure::dsl::suggest::closest(name, names.iter().copied())
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        eprintln!("error: no segment named `{name}`{hint}");
+        return ExitCode::from(2);
+    }
+    let dataset = match project.load() {
+        Ok(dataset) => dataset,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(error) = dataset.segment_errors.get(name) {
+        eprintln!("error: {error}");
+        return ExitCode::from(1);
+    }
+    let Some((_, column)) = dataset.store.segments.iter().find(|(n, _)| n == name) else {
+        return ExitCode::from(1);
+    };
+    let mut rows: Vec<(&str, String)> = dataset
+        .store
+        .entities
+        .values()
+        .iter()
+        .enumerate()
+        .map(|(entity, id)| {
+            let label = match tenure::engine::eval::column_value(column, entity) {
+                tenure::engine::eval::Val::Str(text) => text.into_owned(),
+                _ => String::new(),
+            };
+            (&**id, label)
+        })
+        .collect();
+    rows.sort();
+    let mut out = String::from("entity,label\n");
+    for (entity, label) in rows {
+        out.push_str(&format!("{entity},{label}\n"));
+    }
+    match std::io::stdout().lock().write_all(out.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(1),
     }
 }

@@ -111,7 +111,9 @@ fn unknown_metric_is_a_usage_error() {
 #[test]
 fn missing_data_is_an_evaluation_error() {
     let dir = tempfile::tempdir().unwrap();
-    let config = std::fs::read_to_string(repo_root().join("metrics.toml")).unwrap();
+    let config = "[sources.events]\npath = \"events.csv\"\nentity = \"id\"\ntime = \"ts\"\nevent = \"event\"\n\
+                  [events.any]\nwhere = \"true\"\n[cohorts.c]\nstart = \"any\"\ngrain = \"week\"\n\
+                  [metrics.m]\ntype = \"retention\"\ncohort = \"c\"\nreturn = \"any\"\nperiods = [0]\n";
     std::fs::write(dir.path().join("metrics.toml"), config).unwrap();
     let (code, _, stderr) = run_in(dir.path(), &["run"], &[]);
     assert_eq!(code, 1);

@@ -61,6 +61,10 @@ pub enum Code {
     UnknownScalar,
     /// A reference to an undefined metric, or to one of the wrong type.
     UnknownMetric,
+    /// A reference to an undefined plugin.
+    UnknownPlugin,
+    /// A plugin path that does not exist or is not a shared library.
+    PluginFile,
 }
 
 impl Code {
@@ -93,6 +97,8 @@ impl Code {
             Code::MissingAmount => "E0210",
             Code::UnknownScalar => "E0211",
             Code::UnknownMetric => "E0212",
+            Code::UnknownPlugin => "E0213",
+            Code::PluginFile => "E0214",
         }
     }
 }

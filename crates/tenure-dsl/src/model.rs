@@ -66,6 +66,32 @@ pub struct ConfigFile {
     pub cohorts: Option<BTreeMap<String, CohortConfig>>,
     /// The metrics to compute.
     pub metrics: Option<BTreeMap<String, MetricConfig>>,
+    /// Segments computed by plugins, read as `segment.<name>`.
+    pub segments: Option<BTreeMap<String, SegmentConfig>>,
+    /// Native plugin libraries.
+    pub plugins: Option<BTreeMap<String, PluginConfig>>,
+}
+
+/// `[segments.<name>]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentConfig {
+    /// The `[plugins.<name>]` that computes the segment.
+    pub plugin: Spanned<String>,
+    /// The value event whose recency, frequency and amounts the plugin sees (default: every event).
+    pub event: Option<Spanned<String>>,
+    /// Passed to the plugin as JSON; the plugin checks them.
+    pub params: Option<serde_json::Value>,
+}
+
+/// `[plugins.<name>]`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// The library, relative to the config; the platform prefix and suffix (`lib…so`) may be omitted.
+    pub path: Spanned<String>,
+    /// Hex SHA-256 of the library: a different file is refused.
+    pub sha256: Option<Spanned<String>>,
 }
 
 /// `[project]`.
@@ -351,6 +377,8 @@ pub struct RevenueConfig {
     pub spread: Option<Spanned<String>>,
     /// Trailing window for `nrr_window`, such as `12mo`.
     pub window: Option<Spanned<String>>,
+    /// Breakdown keys, `attr.<column>` or `segment.<name>`: one table per combination of values.
+    pub by: Option<Vec<Spanned<String>>>,
 }
 
 /// `type = "crr"`.

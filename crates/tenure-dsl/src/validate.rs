@@ -16,7 +16,7 @@ use crate::suggest::closest;
 
 type Value<'a> = toml::Spanned<DeValue<'a>>;
 
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 9] = [
     "project",
     "sources",
     "quality",
@@ -24,6 +24,8 @@ const SECTIONS: [&str; 7] = [
     "events",
     "cohorts",
     "metrics",
+    "segments",
+    "plugins",
 ];
 const RESERVED: [&str; 15] = [
     "event", "entity", "time", "props", "attr", "segment", "true", "false", "null", "and", "or", "not", "in",
@@ -133,8 +135,20 @@ impl<'t> Validator<'t> {
             .map(|e| e.name.clone())
             .collect();
         self.constants = constants.clone();
-        let (cohorts, cohort_names) = self.cohorts(sections.remove("cohorts"), &constants, &event_names);
-        let metrics = self.metrics(sections.remove("metrics"), &event_names, &cohort_names);
+        let plugins = self.plugins(sections.remove("plugins"), base_dir);
+        let (segments, segment_names) = self.segments(sections.remove("segments"), &plugins, &event_names);
+        let (cohorts, cohort_names) = self.cohorts(
+            sections.remove("cohorts"),
+            &constants,
+            &event_names,
+            &segment_names,
+        );
+        let metrics = self.metrics(
+            sections.remove("metrics"),
+            &event_names,
+            &cohort_names,
+            &segment_names,
+        );
 
         for (name, value) in [("constants", &constants)] {
             for constant in value.keys() {
@@ -154,6 +168,7 @@ impl<'t> Validator<'t> {
             );
         }
         Some(plan::Plan {
+            segments,
             project,
             event_sources,
             entity_source,
@@ -778,11 +793,166 @@ impl<'t> Validator<'t> {
         order
     }
 
+    fn plugins(
+        &mut self,
+        entry: Option<Entry<'_>>,
+        base_dir: &Path,
+    ) -> BTreeMap<String, Option<plan::PluginDef>> {
+        let mut plugins = BTreeMap::new();
+        for entry in self.entries(entry) {
+            let table = format!("plugins.{}", entry.name);
+            let Some(config) = self.decode::<PluginConfig>(&entry, &table) else {
+                plugins.insert(entry.name.clone(), None);
+                continue;
+            };
+            let path = self.plugin_path(&config.path, base_dir);
+            let sha256 = match &config.sha256 {
+                Some(pin) => {
+                    let hex = pin.value.trim().to_ascii_lowercase();
+                    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        Some(hex)
+                    } else {
+                        self.push(
+                            Diagnostic::new(
+                                Code::InvalidValue,
+                                "`sha256` must be 64 hexadecimal digits",
+                                pin.span.clone(),
+                            )
+                            .with_label("the output of `sha256sum <library>`"),
+                        );
+                        None
+                    }
+                }
+                None => None,
+            };
+            let def = path.map(|path| plan::PluginDef {
+                name: entry.name.clone(),
+                path,
+                sha256,
+            });
+            plugins.insert(entry.name.clone(), def);
+        }
+        plugins
+    }
+
+    /// The plugin library for a configured path: as written, or with the platform's library
+    /// prefix and suffix (`lib….so`, `lib….dylib`, `….dll`). It must exist and look like a
+    /// shared library; it is not loaded here.
+    fn plugin_path(&mut self, path: &Spanned<String>, base_dir: &Path) -> Option<std::path::PathBuf> {
+        let written = base_dir.join(&path.value);
+        let mut candidates = vec![written.clone()];
+        if let Some(file) = written.file_name().and_then(|f| f.to_str()) {
+            let suffix = std::env::consts::DLL_SUFFIX;
+            let prefix = std::env::consts::DLL_PREFIX;
+            if !file.ends_with(suffix) {
+                candidates.push(written.with_file_name(format!("{file}{suffix}")));
+                if !file.starts_with(prefix) {
+                    candidates.push(written.with_file_name(format!("{prefix}{file}{suffix}")));
+                }
+            }
+        }
+        let Some(found) = candidates.iter().find(|c| c.is_file()) else {
+            let tried: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
+            self.push(
+                Diagnostic::new(
+                    Code::PluginFile,
+                    format!("plugin library `{}` not found", path.value),
+                    path.span.clone(),
+                )
+                .with_label("no such file")
+                .with_help(format!(
+                    "tried {}; build plugins with `cargo build --workspace`",
+                    tried.join(", ")
+                )),
+            );
+            return None;
+        };
+        let mut header = [0u8; 4];
+        let readable =
+            std::fs::File::open(found).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+        let is_library = readable.is_ok()
+            && (header == *b"\x7fELF"
+                || header[..2] == *b"MZ"
+                || matches!(
+                    u32::from_be_bytes(header),
+                    0xfeedface | 0xfeedfacf | 0xcefaedfe | 0xcffaedfe | 0xcafebabe
+                ));
+        if !is_library {
+            self.push(
+                Diagnostic::new(
+                    Code::PluginFile,
+                    format!("`{}` is not a shared library", found.display()),
+                    path.span.clone(),
+                )
+                .with_label("expected an ELF, Mach-O or PE library built as a `cdylib`"),
+            );
+            return None;
+        }
+        Some(found.clone())
+    }
+
+    fn segments(
+        &mut self,
+        entry: Option<Entry<'_>>,
+        plugins: &BTreeMap<String, Option<plan::PluginDef>>,
+        event_names: &[String],
+    ) -> (Vec<plan::SegmentDef>, Vec<String>) {
+        let mut segments = Vec::new();
+        let mut declared = Vec::new();
+        for entry in self.entries(entry) {
+            if !self.check_name(&entry, "segments") {
+                continue;
+            }
+            declared.push(entry.name.clone());
+            let table = format!("segments.{}", entry.name);
+            let Some(config) = self.decode::<SegmentConfig>(&entry, &table) else {
+                continue;
+            };
+            let event = match &config.event {
+                Some(name) => self
+                    .reference(name, event_names, Code::UnknownEvent, "event")
+                    .map(Some),
+                None => Some(None),
+            };
+            let plugin = match plugins.get(&config.plugin.value) {
+                Some(Some(def)) => Some(def.clone()),
+                Some(None) => None,
+                None => {
+                    let suggestion = closest(&config.plugin.value, plugins.keys().map(String::as_str));
+                    self.push(
+                        Diagnostic::new(
+                            Code::UnknownPlugin,
+                            format!("unknown plugin `{}`", config.plugin.value),
+                            config.plugin.span.clone(),
+                        )
+                        .with_label("no [plugins] entry has this name")
+                        .with_suggestion(suggestion),
+                    );
+                    None
+                }
+            };
+            let params = config
+                .params
+                .as_ref()
+                .map_or_else(|| "{}".to_string(), |p| p.to_string());
+            if let (Some(plugin), Some(event)) = (plugin, event) {
+                segments.push(plan::SegmentDef {
+                    name: entry.name.clone(),
+                    plugin,
+                    params,
+                    event,
+                });
+            }
+        }
+        (segments, declared)
+    }
+
     fn cohorts(
         &mut self,
         entry: Option<Entry<'_>>,
         constants: &BTreeMap<String, f64>,
         event_names: &[String],
+        segment_names: &[String],
     ) -> (Vec<plan::Cohort>, Vec<String>) {
         let mut cohorts = Vec::new();
         let mut declared = Vec::new();
@@ -800,7 +970,7 @@ impl<'t> Validator<'t> {
                 context: Context::Cohort,
                 constants,
                 events: None,
-                segments: &[],
+                segments: segment_names,
                 formula: None,
             };
             let filter = config
@@ -811,14 +981,16 @@ impl<'t> Validator<'t> {
             let mut by_ok = true;
             for key in config.by.iter().flatten() {
                 match breakdown_field(&key.value) {
-                    Some(Field::Segment(name)) => {
+                    Some(Field::Segment(name)) if !segment_names.contains(&name) => {
+                        let suggestion = closest(&name, segment_names.iter().map(String::as_str));
                         self.push(
                             Diagnostic::new(
                                 Code::UnknownName,
                                 format!("unknown segment `{name}`"),
                                 key.span.clone(),
                             )
-                            .with_label("no [segments] entry has this name"),
+                            .with_label("no [segments] entry has this name")
+                            .with_suggestion(suggestion),
                         );
                         by_ok = false;
                     }
@@ -863,6 +1035,7 @@ impl<'t> Validator<'t> {
         entry: Option<Entry<'_>>,
         event_names: &[String],
         cohort_names: &[String],
+        segment_names: &[String],
     ) -> Vec<plan::Metric> {
         let mut metrics = Vec::new();
         // Formulas, LTV and payback read other metrics: they are resolved once every metric's
@@ -886,7 +1059,7 @@ impl<'t> Validator<'t> {
                     .map(|(kind, description)| (plan::MetricKind::Retention(kind), description)),
                 "revenue" => self
                     .decode::<RevenueConfig>(&entry, &table)
-                    .and_then(|config| self.revenue(config, event_names))
+                    .and_then(|config| self.revenue(config, event_names, segment_names))
                     .map(|(kind, description)| (plan::MetricKind::Revenue(kind), description)),
                 "crr" => self
                     .decode::<CrrConfig>(&entry, &table)
@@ -1384,7 +1557,38 @@ impl<'t> Validator<'t> {
         &mut self,
         config: RevenueConfig,
         event_names: &[String],
+        segment_names: &[String],
     ) -> Option<(plan::Revenue, Option<String>)> {
+        let mut by = Vec::new();
+        for key in config.by.iter().flatten() {
+            match breakdown_field(&key.value) {
+                Some(Field::Segment(name)) if !segment_names.contains(&name) => {
+                    let suggestion = closest(&name, segment_names.iter().map(String::as_str));
+                    self.push(
+                        Diagnostic::new(
+                            Code::UnknownName,
+                            format!("unknown segment `{name}`"),
+                            key.span.clone(),
+                        )
+                        .with_label("no [segments] entry has this name")
+                        .with_suggestion(suggestion),
+                    );
+                    return None;
+                }
+                Some(field @ (Field::Segment(_) | Field::Attr(_))) => by.push(field),
+                _ => {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!("`{}` cannot split revenue", key.value),
+                            key.span.clone(),
+                        )
+                        .with_label("expected `attr.<column>` or `segment.<name>` (values per entity)"),
+                    );
+                    return None;
+                }
+            }
+        }
         let event = self.amount_event(&config.amount, event_names);
         let grain = grain_of(config.grain.as_ref());
         let reactivation_within = match &config.reactivation_within {
@@ -1447,6 +1651,7 @@ impl<'t> Validator<'t> {
                 spread,
                 window_periods,
                 window,
+                by,
             },
             config.description,
         ))

@@ -44,6 +44,8 @@ pub enum Slot {
     Prop(usize),
     /// An attribute column, by index in `EventStore::attrs`.
     Attr(usize),
+    /// A segment's labels, by index in `EventStore::segments`.
+    Segment(usize),
     /// A column that no source has: always null.
     Missing,
 }
@@ -131,7 +133,11 @@ fn slot(field: &Field, store: &EventStore) -> Slot {
             .iter()
             .position(|(n, _)| n == name)
             .map_or(Slot::Missing, Slot::Attr),
-        Field::Segment(_) => Slot::Missing,
+        Field::Segment(name) => store
+            .segments
+            .iter()
+            .position(|(n, _)| n == name)
+            .map_or(Slot::Missing, Slot::Segment),
     }
 }
 
@@ -183,6 +189,7 @@ impl<'a> FieldSource<'a> for StoreRow<'a> {
             Slot::Time => Val::Time(store.time[self.row], store.day[self.row]),
             Slot::Prop(index) => column_value(&store.props[index].1, self.row),
             Slot::Attr(index) => column_value(&store.attrs[index].1, store.entity[self.row] as usize),
+            Slot::Segment(index) => column_value(&store.segments[index].1, store.entity[self.row] as usize),
             Slot::Missing => Val::Null,
         }
     }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod eval;
 pub mod load;
 pub mod metrics;
+pub mod segments;
 pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,6 +39,8 @@ pub struct Dataset {
     /// The project's calendar.
     pub calendar: Calendar,
     masks: Mutex<BTreeMap<usize, Arc<Vec<bool>>>>,
+    /// Why each failed segment failed, by segment name.
+    pub segment_errors: BTreeMap<String, String>,
 }
 
 impl Dataset {
@@ -75,7 +78,7 @@ impl Dataset {
             kept: counts.rows - rejected - counts.duplicates - excluded,
             entities: has_entity.iter().filter(|e| **e).count() as u64,
         };
-        Ok(Dataset {
+        let mut dataset = Dataset {
             plan: plan.clone(),
             store,
             input,
@@ -85,7 +88,19 @@ impl Dataset {
                 week_start: plan.project.week_start,
             },
             masks: Mutex::new(BTreeMap::new()),
-        })
+            segment_errors: BTreeMap::new(),
+        };
+        // Segments are labels per entity from plugins; a plugin that fails fails only the
+        // metrics whose cohorts use its segment.
+        for segment in &plan.segments {
+            match segments::compute(&dataset, segment) {
+                Ok(column) => dataset.store.segments.push((segment.name.clone(), column)),
+                Err(error) => {
+                    dataset.segment_errors.insert(segment.name.clone(), error);
+                }
+            }
+        }
+        Ok(dataset)
     }
 
     /// Rows that are occurrences of value event `event` (computed once, then cached).
@@ -117,6 +132,14 @@ impl Dataset {
         let mut results: BTreeMap<String, MetricResult> = BTreeMap::new();
         for index in self.evaluation_order(only) {
             let metric = &self.plan.metrics[index];
+            if let Some(error) = self.failed_segment(&metric.kind) {
+                let failed = tenure_plan::FailedMetric {
+                    kind: metric.kind.type_name().to_string(),
+                    error,
+                };
+                results.insert(metric.name.clone(), MetricResult::Failed(failed));
+                continue;
+            }
             let result = match &metric.kind {
                 MetricKind::Retention(retention) => {
                     MetricResult::Retention(metrics::retention::evaluate(self, retention))
@@ -145,6 +168,25 @@ impl Dataset {
             input: self.input.clone(),
             metrics: results,
         }
+    }
+
+    /// The error of a failed segment the metric's cohort uses, if any.
+    fn failed_segment(&self, kind: &MetricKind) -> Option<String> {
+        let cohort = match kind {
+            MetricKind::Retention(r) => Some(r.cohort),
+            MetricKind::Activation(a) => Some(a.cohort),
+            MetricKind::Formula(f) => f.cohort,
+            _ => None,
+        }?;
+        let cohort = &self.plan.cohorts[cohort];
+        let mut fields = cohort.by.clone();
+        if let Some(filter) = &cohort.filter {
+            fields.extend(filter.fields());
+        }
+        fields.iter().find_map(|field| match field {
+            Field::Segment(name) => self.segment_errors.get(name).cloned(),
+            _ => None,
+        })
     }
 
     /// Indexes of the metrics to compute, each after the metrics it reads.

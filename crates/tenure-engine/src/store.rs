@@ -210,6 +210,8 @@ pub struct EventStore {
     pub props: Vec<(String, Column)>,
     /// Entity attributes, indexed by entity code.
     pub attrs: Vec<(String, Column)>,
+    /// Segment labels from plugins, indexed by entity code.
+    pub segments: Vec<(String, Column)>,
 }
 
 impl EventStore {

@@ -21,6 +21,32 @@ pub struct Plan {
     pub cohorts: Vec<Cohort>,
     /// `[metrics.*]`, in name order.
     pub metrics: Vec<Metric>,
+    /// `[segments.*]`, in name order: labels from plugins, read as `segment.<name>`.
+    pub segments: Vec<SegmentDef>,
+}
+
+/// A segment: a plugin that labels every entity.
+#[derive(Debug, Clone)]
+pub struct SegmentDef {
+    /// The `[segments.<name>]` name.
+    pub name: String,
+    /// The plugin that computes it.
+    pub plugin: PluginDef,
+    /// The plugin's params as JSON text.
+    pub params: String,
+    /// The value event whose recency, frequency and amounts the plugin sees (all events if none).
+    pub event: Option<EventId>,
+}
+
+/// A native plugin library.
+#[derive(Debug, Clone)]
+pub struct PluginDef {
+    /// The `[plugins.<name>]` name.
+    pub name: String,
+    /// The library file, resolved.
+    pub path: PathBuf,
+    /// Lower-case hex SHA-256 the file must have, if pinned.
+    pub sha256: Option<String>,
 }
 
 /// Index of a value event in [`Plan::events`].
@@ -323,6 +349,8 @@ pub struct Revenue {
     pub window_periods: Option<u32>,
     /// The window as written (`12mo`).
     pub window: Option<Duration>,
+    /// Breakdown keys (`attr.*`, `segment.*`): one movements table per combination of values.
+    pub by: Vec<crate::Field>,
 }
 
 /// A `type = "crr"` metric.

@@ -306,6 +306,26 @@ pub struct RevenueResult {
     /// Trailing-window NRR of the last complete period (with `window`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nrr_window: Option<f64>,
+    /// With `by`: the same table for the entities of each breakdown value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Vec<RevenueSegment>>,
+}
+
+/// The revenue table of one breakdown value.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RevenueSegment {
+    /// The breakdown values.
+    pub segment: Segment,
+    /// Periods, as in the overall table.
+    pub periods: Vec<RevenuePeriod>,
+    /// Whole-window NRR of these entities.
+    pub nrr: Option<f64>,
+    /// Whole-window GRR of these entities.
+    pub grr: Option<f64>,
+    /// NRR of the last complete period.
+    pub nrr_last: Option<f64>,
+    /// GRR of the last complete period.
+    pub grr_last: Option<f64>,
 }
 
 /// One period of a revenue table.

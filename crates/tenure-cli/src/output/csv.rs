@@ -161,29 +161,17 @@ pub fn render(report: &Report) -> String {
                 w.row("total", "", within, "median_days", number(total.median_days));
             }
             MetricResult::Revenue(table) => {
-                for p in &table.periods {
-                    let figures = [
-                        ("start", Some(p.start)),
-                        ("new", Some(p.new)),
-                        ("expansion", Some(p.expansion)),
-                        ("contraction", Some(p.contraction)),
-                        ("churned", Some(p.churned)),
-                        ("reactivation", Some(p.reactivation)),
-                        ("end", Some(p.end)),
-                        ("grr", p.grr),
-                        ("nrr", p.nrr),
-                        ("customers_start", Some(p.customers_start as f64)),
-                        ("customers_churned", Some(p.customers_churned as f64)),
-                        ("customer_churn_rate", p.customer_churn_rate),
-                        ("revenue_churn_rate", p.revenue_churn_rate),
-                    ];
-                    for (measure, value) in figures {
-                        w.row("", "", &p.period, measure, number(value));
+                let parts = std::iter::once((String::new(), &table.periods)).chain(
+                    table
+                        .segments
+                        .iter()
+                        .flatten()
+                        .map(|s| (segment(&Some(s.segment.clone())), &s.periods)),
+                );
+                for (segment_text, periods) in parts {
+                    for p in periods.iter() {
+                        revenue_rows(&mut w, &segment_text, p, table.nrr_window.is_some());
                     }
-                    if table.nrr_window.is_some() || p.nrr_window.is_some() {
-                        w.row("", "", &p.period, "nrr_window", number(p.nrr_window));
-                    }
-                    w.row("", "", &p.period, "complete", p.complete.to_string());
                 }
                 for (measure, value) in [
                     ("nrr", table.nrr),
@@ -241,6 +229,33 @@ pub fn render(report: &Report) -> String {
         out = w.out;
     }
     out
+}
+
+/// The rows of one revenue period.
+fn revenue_rows(w: &mut Writer<'_>, segment: &str, p: &tenure::plan::RevenuePeriod, window: bool) {
+    let figures = [
+        ("start", Some(p.start)),
+        ("new", Some(p.new)),
+        ("expansion", Some(p.expansion)),
+        ("contraction", Some(p.contraction)),
+        ("churned", Some(p.churned)),
+        ("reactivation", Some(p.reactivation)),
+        ("end", Some(p.end)),
+        ("customers_end", Some(p.customers_end as f64)),
+        ("grr", p.grr),
+        ("nrr", p.nrr),
+        ("customers_start", Some(p.customers_start as f64)),
+        ("customers_churned", Some(p.customers_churned as f64)),
+        ("customer_churn_rate", p.customer_churn_rate),
+        ("revenue_churn_rate", p.revenue_churn_rate),
+    ];
+    for (measure, value) in figures {
+        w.row("", segment, &p.period, measure, number(value));
+    }
+    if window {
+        w.row("", segment, &p.period, "nrr_window", number(p.nrr_window));
+    }
+    w.row("", segment, &p.period, "complete", p.complete.to_string());
 }
 
 /// Breakdown values as `key=value` pairs joined by `;`.

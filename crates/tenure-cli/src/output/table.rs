@@ -285,6 +285,30 @@ fn optional_percent(rate: Option<f64>) -> String {
 }
 
 fn revenue(out: &mut String, heading: &str, table: &RevenueResult) {
+    revenue_table(out, heading, table);
+    for segment in table.segments.iter().flatten() {
+        let name = segment
+            .segment
+            .0
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let part = RevenueResult {
+            periods: segment.periods.clone(),
+            nrr: segment.nrr,
+            grr: segment.grr,
+            nrr_last: segment.nrr_last,
+            grr_last: segment.grr_last,
+            nrr_window: None,
+            segments: None,
+            ..table.clone()
+        };
+        revenue_table(out, &format!("  {name}:"), &part);
+    }
+}
+
+fn revenue_table(out: &mut String, heading: &str, table: &RevenueResult) {
     let _ = writeln!(out, "{heading}");
     let _ = writeln!(
         out,

@@ -1,12 +1,13 @@
 //! `type = "revenue"`: MRR movements, NRR, GRR, revenue and customer churn (SPEC §3.4).
 
 use rayon::prelude::*;
-use tenure_plan::{Grain, Revenue, RevenuePeriod, RevenueResult};
+use tenure_plan::{Grain, Revenue, RevenuePeriod, RevenueResult, RevenueSegment, Segment};
 
 use super::amount::{AmountReader, from_micros, ratio};
+use super::cohort::scalar;
 use crate::Dataset;
 use crate::calendar::{add_calendar_days, month_index};
-use crate::eval::CHUNK_ROWS;
+use crate::eval::{CHUNK_ROWS, Compiled, FieldSource, Slot, Val, column_value, eval};
 
 /// Revenue of one entity in one period, in micro-units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -107,18 +108,103 @@ struct Movements {
     window_now: i128,
 }
 
-/// Computes one revenue table.
+/// Computes one revenue table, and one per breakdown value with `by`.
 pub fn evaluate(data: &Dataset, metric: &Revenue) -> RevenueResult {
     let grain = metric.grain;
-    let calendar = data.calendar;
     let cells = revenue_cells(data, metric);
-    // A period's revenue that nets to zero or below (refunds) counts as no revenue.
-    let positive = |cell: &Cell| cell.micros > 0;
-    let last = calendar.period_index(grain, data.as_of_day);
-    let first = cells.iter().filter(|c| positive(c)).map(|c| c.period).min();
+    let last = data.calendar.period_index(grain, data.as_of_day);
+    let first = cells.iter().filter(|c| c.micros > 0).map(|c| c.period).min();
     let Some(first) = first.filter(|f| *f < last) else {
         return empty(grain);
     };
+    let mut result = table(data, metric, &cells, first, last);
+    if !metric.by.is_empty() {
+        result.segments = Some(by_segment(data, metric, &cells, first, last));
+    }
+    result
+}
+
+/// The tables of each breakdown value; every table covers the same periods.
+fn by_segment(
+    data: &Dataset,
+    metric: &Revenue,
+    cells: &[Cell],
+    first: i32,
+    last: i32,
+) -> Vec<RevenueSegment> {
+    let store = &data.store;
+    let keys: Vec<(String, Compiled)> = metric
+        .by
+        .iter()
+        .map(|field| {
+            (
+                field.to_string(),
+                Compiled::new(&tenure_plan::Expr::Field(field.clone()), store),
+            )
+        })
+        .collect();
+    let mut groups: Vec<(Segment, Vec<Cell>)> = Vec::new();
+    for entity_cells in cells.chunk_by(|a, b| a.entity == b.entity) {
+        let entity = EntityFields {
+            store,
+            entity: entity_cells[0].entity as usize,
+        };
+        let segment = Segment(
+            keys.iter()
+                .map(|(name, expr)| (name.clone(), scalar(eval(expr, &entity))))
+                .collect(),
+        );
+        match groups.iter_mut().find(|(s, _)| *s == segment) {
+            Some((_, group)) => group.extend_from_slice(entity_cells),
+            None => groups.push((segment, entity_cells.to_vec())),
+        }
+    }
+    groups.sort_by(|a, b| a.0.sort_cmp(&b.0));
+    groups
+        .into_iter()
+        .map(|(segment, cells)| {
+            let t = table(data, metric, &cells, first, last);
+            RevenueSegment {
+                segment,
+                periods: t.periods,
+                nrr: t.nrr,
+                grr: t.grr,
+                nrr_last: t.nrr_last,
+                grr_last: t.grr_last,
+            }
+        })
+        .collect()
+}
+
+/// The per-entity attribute and segment values, for breakdowns of per-entity metrics.
+struct EntityFields<'a> {
+    store: &'a crate::store::EventStore,
+    entity: usize,
+}
+
+impl<'a> FieldSource<'a> for EntityFields<'a> {
+    fn get(&self, slot: Slot) -> Val<'a> {
+        match slot {
+            Slot::Attr(index) => column_value(&self.store.attrs[index].1, self.entity),
+            Slot::Segment(index) => column_value(&self.store.segments[index].1, self.entity),
+            Slot::Entity => Val::Str(std::borrow::Cow::Borrowed(
+                self.store.entities.get(self.entity as u32),
+            )),
+            _ => Val::Null,
+        }
+    }
+
+    fn local_day(&self, micros: i64) -> i32 {
+        micros.div_euclid(crate::calendar::MICROS_PER_DAY) as i32
+    }
+}
+
+/// The movements table of `cells` (sorted by entity, then period) over periods first+1 ..= last.
+fn table(data: &Dataset, metric: &Revenue, cells: &[Cell], first: i32, last: i32) -> RevenueResult {
+    let grain = metric.grain;
+    let calendar = data.calendar;
+    // A period's revenue that nets to zero or below (refunds) counts as no revenue.
+    let positive = |cell: &Cell| cell.micros > 0;
     let rows = (last - first) as usize; // rows for periods first+1 ..= last
     let mut table = vec![Movements::default(); rows];
     let row_of = |period: i32| -> Option<usize> {
@@ -226,6 +312,7 @@ pub fn evaluate(data: &Dataset, metric: &Revenue) -> RevenueResult {
             .window_periods
             .and(last_complete.and_then(|p| p.nrr_window)),
         periods,
+        segments: None,
     }
 }
 
@@ -239,5 +326,6 @@ fn empty(grain: Grain) -> RevenueResult {
         nrr_last: None,
         grr_last: None,
         nrr_window: None,
+        segments: None,
     }
 }
