@@ -1526,7 +1526,7 @@ impl<'t> Validator<'t> {
                     format!("`{}` is not a duration", text.value),
                     text.span.clone(),
                 )
-                .with_label("expected a count and a unit: `48h`, `7d`, `2w` or `1mo`"),
+                .with_label("expected a count up to 100000 and a unit: `48h`, `7d`, `2w` or `1mo`"),
             );
         }
         parsed
@@ -1676,17 +1676,7 @@ impl<'t> Validator<'t> {
     ) -> Option<(plan::Activation, Option<String>)> {
         let cohort = self.reference(&config.cohort, cohort_names, Code::UnknownCohort, "cohort");
         let reached = self.reference(&config.reached, event_names, Code::UnknownEvent, "event");
-        let within = crate::expr::parse::parse_duration(&config.within.value);
-        if within.is_none() {
-            self.push(
-                Diagnostic::new(
-                    Code::InvalidDuration,
-                    format!("`{}` is not a duration", config.within.value),
-                    config.within.span.clone(),
-                )
-                .with_label("expected a count and a unit: `48h`, `7d`, `2w` or `1mo`"),
-            );
-        }
+        let within = self.duration(&config.within);
         Some((
             plan::Activation {
                 cohort: cohort?,

@@ -314,12 +314,16 @@ pub fn add_calendar(clock: &mut Clock, micros: i64, duration: tenure_plan::Durat
     use tenure_plan::DurationUnit;
     let count = i64::from(duration.count);
     match duration.unit {
-        DurationUnit::Hour => micros + count * MICROS_PER_HOUR,
+        DurationUnit::Hour => micros.saturating_add(count.saturating_mul(MICROS_PER_HOUR)),
         DurationUnit::Day | DurationUnit::Week | DurationUnit::Month => {
             let local = micros + clock.offset_at(micros);
             let shifted = match duration.unit {
-                DurationUnit::Day => Some(local + count * MICROS_PER_DAY),
-                DurationUnit::Week => Some(local + 7 * count * MICROS_PER_DAY),
+                DurationUnit::Day => count
+                    .checked_mul(MICROS_PER_DAY)
+                    .and_then(|d| local.checked_add(d)),
+                DurationUnit::Week => count
+                    .checked_mul(7 * MICROS_PER_DAY)
+                    .and_then(|d| local.checked_add(d)),
                 _ => chrono::DateTime::from_timestamp_micros(local).and_then(|dt| {
                     let naive: NaiveDateTime = dt.naive_utc();
                     naive
@@ -337,11 +341,11 @@ pub fn add_calendar(clock: &mut Clock, micros: i64, duration: tenure_plan::Durat
 /// A local day plus a calendar amount (days, weeks or months; hours round down to days).
 pub fn add_calendar_days(day: i32, duration: tenure_plan::Duration) -> i32 {
     use tenure_plan::DurationUnit;
-    let count = duration.count as i32;
+    let count = i32::try_from(duration.count).unwrap_or(i32::MAX);
     match duration.unit {
-        DurationUnit::Hour => day + count / 24,
-        DurationUnit::Day => day + count,
-        DurationUnit::Week => day + 7 * count,
+        DurationUnit::Hour => day.saturating_add(count / 24),
+        DurationUnit::Day => day.saturating_add(count),
+        DurationUnit::Week => day.saturating_add(count.saturating_mul(7)),
         DurationUnit::Month => tenure_plan::time::date_from_days(day)
             .and_then(|d| d.checked_add_months(chrono::Months::new(duration.count)))
             .map_or(i32::MAX, tenure_plan::time::days_from_date),

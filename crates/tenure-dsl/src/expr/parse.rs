@@ -18,6 +18,8 @@ struct ExprGrammar;
 pub const MAX_LENGTH: usize = 4096;
 /// The deepest nesting of brackets and prefix operators accepted.
 pub const MAX_NESTING: usize = 64;
+/// The largest count of a duration literal (`100000d`).
+pub const MAX_DURATION: u32 = 100_000;
 /// The deepest syntax tree accepted.
 pub const MAX_DEPTH: usize = 128;
 
@@ -243,7 +245,8 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let digits_end = text.find(|c: char| !c.is_ascii_digit())?;
     let (digits, suffix) = text.split_at(digits_end);
-    let count: u32 = digits.parse().ok()?;
+    // Longer than about 270 years is a typo, and would overflow calendar arithmetic.
+    let count: u32 = digits.parse().ok().filter(|c| *c <= MAX_DURATION)?;
     let unit = match suffix {
         "h" => DurationUnit::Hour,
         "d" => DurationUnit::Day,
@@ -404,6 +407,20 @@ mod tests {
         let error = parse("event = 'x'").unwrap_err();
         assert_eq!(error.span.start, 6);
         assert!(error.label.contains("`="), "{error:?}");
+    }
+
+    #[test]
+    fn durations_are_bounded() {
+        assert_eq!(
+            parse_duration("100000d"),
+            Some(Duration {
+                count: 100_000,
+                unit: DurationUnit::Day
+            })
+        );
+        assert_eq!(parse_duration("100001d"), None);
+        assert_eq!(parse_duration("99999999999999999999mo"), None);
+        assert_eq!(parse_duration("7 days"), None);
     }
 
     #[test]
