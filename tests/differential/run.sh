@@ -24,3 +24,26 @@ for config in utc la; do
   "$tenure" segment "$work/$config.toml" --name rfm > "$work/$config.rfm.csv"
   "$venv/bin/python" tests/differential/check.py "$work/$config.toml" "$work/$config.json" "$work/$config.rfm.csv"
 done
+
+# The same data as Parquet (written by DuckDB) must give the same report as the CSV.
+"$venv/bin/python" - "$work/data" <<'PY'
+import sys, duckdb
+folder = sys.argv[1]
+duckdb.connect().execute(
+    f"COPY (SELECT * FROM read_csv('{folder}/events.csv', types={{'ts': 'TIMESTAMPTZ'}})) "
+    f"TO '{folder}/events.parquet' (FORMAT parquet)")
+PY
+sed -e 's|data/events.csv|data/events.parquet|' "$work/utc.toml" > "$work/parquet.toml"
+"$tenure" run "$work/parquet.toml" --format json --quiet > "$work/parquet.json"
+"$venv/bin/python" - "$work/utc.json" "$work/parquet.json" <<'PY'
+import json, sys
+csv, parquet = (json.load(open(path)) for path in sys.argv[1:])
+differing = [name for name in csv["metrics"] if csv["metrics"][name] != parquet["metrics"].get(name)]
+same_input = csv["input"] == parquet["input"]
+for name in differing:
+    print(f"MISMATCH {name}: Parquet and CSV input give different results")
+if not same_input:
+    print(f"MISMATCH input: CSV {csv['input']} vs Parquet {parquet['input']}")
+print(f"parquet: {len(csv['metrics']) - len(differing) + int(same_input)} passed, {len(differing) + int(not same_input)} failed")
+sys.exit(1 if differing or not same_input else 0)
+PY

@@ -2,7 +2,7 @@
 
 use tenure_plan::Source;
 
-use super::{EntitySink, Fingerprint, RawEvent, RowSink, SourceReader, closest_column};
+use super::{EntitySink, Fingerprint, RawEvent, RowSink, SourceReader, TimeValue, closest_column};
 use crate::error::EngineError;
 
 /// Reads CSV files with the `csv` crate, one reused record buffer per file.
@@ -122,7 +122,7 @@ impl SourceReader for CsvReader {
             values.extend(prop_columns.iter().map(|c| c.map(|i| fields[i])));
             sink.push(RawEvent {
                 entity: Some(fields[entity]),
-                time: Some(fields[time]),
+                time: TimeValue::text(Some(fields[time])),
                 event: Some(fields[event]),
                 props: &values,
                 fingerprint: fingerprint.finish(),

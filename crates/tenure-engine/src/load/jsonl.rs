@@ -5,7 +5,7 @@ use std::io::BufRead;
 use serde_json::Value;
 use tenure_plan::Source;
 
-use super::{EntitySink, Fingerprint, RawEvent, RowSink, SourceReader};
+use super::{EntitySink, Fingerprint, RawEvent, RowSink, SourceReader, TimeValue};
 use crate::error::EngineError;
 
 /// Reads JSON Lines with `serde_json`; scalars become text, typed again per column later.
@@ -82,7 +82,7 @@ impl SourceReader for JsonLinesReader {
             let values: Vec<Option<&str>> = props.iter().map(|p| get(p)).collect();
             sink.push(RawEvent {
                 entity: get(&source.entity_column),
-                time: get(&source.time_column),
+                time: TimeValue::text(get(&source.time_column)),
                 event: get(&source.event_column),
                 props: &values,
                 fingerprint: fingerprint.finish(),

@@ -6,6 +6,7 @@
 
 mod csv;
 mod jsonl;
+mod parquet;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,7 +32,7 @@ pub struct RawEvent<'a> {
     /// The entity id.
     pub entity: Option<&'a str>,
     /// The time value.
-    pub time: Option<&'a str>,
+    pub time: TimeValue<'a>,
     /// The event name.
     pub event: Option<&'a str>,
     /// Values of the requested property columns, in request order.
@@ -40,6 +41,29 @@ pub struct RawEvent<'a> {
     pub fingerprint: u128,
     /// 1-based line of the row in its file, for error messages.
     pub line: u64,
+}
+
+/// A time as a reader found it.
+#[derive(Debug, Clone, Copy)]
+pub enum TimeValue<'a> {
+    /// Text (or a number as text) to parse per the source's `time_format`.
+    Text(&'a str),
+    /// An instant in microseconds since the epoch (UTC), from a typed column.
+    Micros(i64),
+    /// A wall-clock time in microseconds since the epoch, local to the project's zone.
+    LocalMicros(i64),
+    /// No value.
+    Missing,
+}
+
+impl<'a> TimeValue<'a> {
+    /// Text, or missing when absent or empty.
+    pub fn text(value: Option<&'a str>) -> TimeValue<'a> {
+        match value {
+            Some(text) if !text.trim().is_empty() => TimeValue::Text(text),
+            _ => TimeValue::Missing,
+        }
+    }
 }
 
 /// A reader of one file format.
@@ -60,10 +84,7 @@ fn reader_for(source: &Source) -> Result<Box<dyn SourceReader>, EngineError> {
     match source.format {
         Format::Csv => Ok(Box::new(csv::CsvReader)),
         Format::JsonLines => Ok(Box::new(jsonl::JsonLinesReader)),
-        Format::Parquet => Err(EngineError::UnsupportedFormat {
-            source_name: source.name.clone(),
-            format: "Parquet",
-        }),
+        Format::Parquet => Ok(Box::new(parquet::ParquetReader)),
     }
 }
 
@@ -112,22 +133,34 @@ impl RowSink<'_> {
             Some(event) if !event.is_empty() => event,
             _ => return self.reject(row.line, "missing_event", "the event name is empty".into()),
         };
-        let time_text = match row.time.map(str::trim) {
-            Some(time) if !time.is_empty() => time,
-            _ => return self.reject(row.line, "missing_time", "the time is empty".into()),
-        };
-        let Ok(time) = parse_time(time_text, self.time_format, &mut self.clock) else {
-            let hint = match self.time_format {
-                TimeFormat::Auto if time_text.bytes().all(|b| b.is_ascii_digit()) => {
-                    " (epoch numbers need time_format = \"epoch_s\" or \"epoch_ms\")"
+        let time = match row.time {
+            TimeValue::Missing => return self.reject(row.line, "missing_time", "the time is empty".into()),
+            TimeValue::Micros(micros) => micros,
+            TimeValue::LocalMicros(local) => match self.clock.local_to_utc(local) {
+                Some(micros) => micros,
+                None => {
+                    return self.reject(
+                        row.line,
+                        "bad_time",
+                        format!("local time {local} µs is out of range"),
+                    );
                 }
-                _ => "",
-            };
-            return self.reject(
-                row.line,
-                "bad_time",
-                format!("cannot read time `{time_text}`{hint}"),
-            );
+            },
+            TimeValue::Text(text) => {
+                let text = text.trim();
+                match parse_time(text, self.time_format, &mut self.clock) {
+                    Ok(micros) => micros,
+                    Err(_) => {
+                        let hint = match self.time_format {
+                            TimeFormat::Auto if text.bytes().all(|b| b.is_ascii_digit()) => {
+                                " (epoch numbers need time_format = \"epoch_s\" or \"epoch_ms\")"
+                            }
+                            _ => "",
+                        };
+                        return self.reject(row.line, "bad_time", format!("cannot read time `{text}`{hint}"));
+                    }
+                }
+            }
         };
         if let Some(seen) = &mut self.seen
             && !seen.insert(row.fingerprint)
