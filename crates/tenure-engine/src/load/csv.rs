@@ -2,7 +2,7 @@
 
 use tenure_plan::Source;
 
-use super::{EntitySink, Fingerprint, RawEvent, RowSink, SourceReader, TimeValue, closest_column};
+use super::{EntitySink, Fingerprint, RawEvent, RowSink, SourceReader, TimeValue, column_index, read_error};
 use crate::error::EngineError;
 
 /// Reads CSV files with the `csv` crate, one reused record buffer per file.
@@ -20,32 +20,12 @@ fn open(source: &Source) -> Result<csv::Reader<std::fs::File>, EngineError> {
         .from_reader(file))
 }
 
-fn read_error(source: &Source, error: impl std::fmt::Display) -> EngineError {
-    EngineError::Read {
-        source_name: source.name.clone(),
-        path: source.path.clone(),
-        error: error.to_string(),
-    }
-}
-
 fn headers(source: &Source, reader: &mut csv::Reader<std::fs::File>) -> Result<Vec<String>, EngineError> {
     let headers = reader.headers().map_err(|e| read_error(source, e))?;
     Ok(headers
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect())
-}
-
-fn column_index(source: &Source, headers: &[String], name: &str) -> Result<usize, EngineError> {
-    headers
-        .iter()
-        .position(|h| h == name)
-        .ok_or_else(|| EngineError::MissingColumn {
-            source_name: source.name.clone(),
-            path: source.path.clone(),
-            column: name.to_string(),
-            suggestion: closest_column(name, headers),
-        })
 }
 
 impl SourceReader for CsvReader {

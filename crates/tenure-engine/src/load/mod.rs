@@ -303,6 +303,28 @@ pub fn load(plan: &Plan, props: &BTreeSet<String>) -> Result<(EventStore, LoadCo
     Ok((store, counts))
 }
 
+/// An error reading `source`.
+pub(crate) fn read_error(source: &Source, error: impl std::fmt::Display) -> EngineError {
+    EngineError::Read {
+        source_name: source.name.clone(),
+        path: source.path.clone(),
+        error: error.to_string(),
+    }
+}
+
+/// The position of column `name` among a source's `columns`, or an error with a suggestion.
+pub(crate) fn column_index(source: &Source, columns: &[String], name: &str) -> Result<usize, EngineError> {
+    columns
+        .iter()
+        .position(|c| c == name)
+        .ok_or_else(|| EngineError::MissingColumn {
+            source_name: source.name.clone(),
+            path: source.path.clone(),
+            column: name.to_string(),
+            suggestion: closest_column(name, columns),
+        })
+}
+
 /// The name in `candidates` closest to `name`, for "did you mean" in missing-column errors.
 pub(crate) fn closest_column(name: &str, candidates: &[String]) -> Option<String> {
     let lowered = name.to_lowercase();

@@ -15,7 +15,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tenure_plan::Source;
 
-use super::{EntitySink, Fingerprint, RawEvent, RowSink, SourceReader, TimeValue, closest_column};
+use super::{EntitySink, Fingerprint, RawEvent, RowSink, SourceReader, TimeValue, column_index, read_error};
 use crate::calendar::MICROS_PER_DAY;
 use crate::error::EngineError;
 
@@ -25,29 +25,9 @@ pub struct ParquetReader;
 /// Rows per decoded batch.
 const BATCH_ROWS: usize = 65_536;
 
-fn read_error(source: &Source, error: impl std::fmt::Display) -> EngineError {
-    EngineError::Read {
-        source_name: source.name.clone(),
-        path: source.path.clone(),
-        error: error.to_string(),
-    }
-}
-
 fn open(source: &Source) -> Result<ParquetRecordBatchReaderBuilder<File>, EngineError> {
     let file = File::open(&source.path).map_err(|e| read_error(source, e))?;
     ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| read_error(source, e))
-}
-
-fn column_index(source: &Source, names: &[String], name: &str) -> Result<usize, EngineError> {
-    names
-        .iter()
-        .position(|n| n == name)
-        .ok_or_else(|| EngineError::MissingColumn {
-            source_name: source.name.clone(),
-            path: source.path.clone(),
-            column: name.to_string(),
-            suggestion: closest_column(name, names),
-        })
 }
 
 /// A batch column prepared for row access: dictionaries resolved to their keys once per batch.
