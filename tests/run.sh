@@ -15,3 +15,5 @@ echo "== cargo test"
 cargo test --workspace
 echo "== differential test against DuckDB"
 bash tests/differential/run.sh
+echo "== benchmark harness at a small size (agreement of the engines, not speed)"
+bash bench/run.sh --events 2e5 --check

@@ -3,10 +3,10 @@
 # DuckDB is installed into a virtual environment under target/ on first use.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-venv=target/differential-venv
+venv=target/venv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import duckdb" 2>/dev/null; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "duckdb==1.5.6"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "duckdb==1.5.6" "polars==2.1.0"
 fi
 cargo build --quiet -p tenure-cli -p tenure-rfm
 tenure=target/debug/tenure

@@ -104,6 +104,7 @@ pub enum Format {
 enum GenFormat {
     Csv,
     Jsonl,
+    Parquet,
 }
 
 /// Businesses `gen` can simulate.
@@ -153,6 +154,7 @@ fn main() -> ExitCode {
                 format: match format {
                     GenFormat::Csv => tenure_gen::OutputFormat::Csv,
                     GenFormat::Jsonl => tenure_gen::OutputFormat::JsonLines,
+                    GenFormat::Parquet => tenure_gen::OutputFormat::Parquet,
                 },
                 profile: match profile {
                     GenProfile::Saas => tenure_gen::Profile::Saas,

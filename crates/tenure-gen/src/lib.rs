@@ -57,6 +57,8 @@ pub enum OutputFormat {
     Csv,
     /// `events.jsonl`
     JsonLines,
+    /// `events.parquet` (snappy-compressed, UTC timestamps in microseconds)
+    Parquet,
 }
 
 /// Errors writing the dataset.
@@ -237,6 +239,7 @@ pub fn generate(options: &Options, dir: &Path) -> Result<Summary, GenError> {
     let extension = match options.format {
         OutputFormat::Csv => "csv",
         OutputFormat::JsonLines => "jsonl",
+        OutputFormat::Parquet => "parquet",
     };
     let events_path = dir.join(format!("events.{extension}"));
     let plans = if options.profile == Profile::Wholesale {
@@ -244,7 +247,16 @@ pub fn generate(options: &Options, dir: &Path) -> Result<Summary, GenError> {
     } else {
         PLANS
     };
-    write_events(&events_path, options.format, &rows, plans)?;
+    if options.format == OutputFormat::Parquet {
+        write_parquet(&events_path, &rows, plans)?;
+    } else {
+        write_events(
+            &events_path,
+            options.format == OutputFormat::JsonLines,
+            &rows,
+            plans,
+        )?;
+    }
     let accounts_path = dir.join("accounts.csv");
     write_accounts(&accounts_path, &accounts, options.start, options.profile)?;
     Ok(Summary {
@@ -543,14 +555,15 @@ fn timestamp(seconds: i64) -> String {
         .unwrap_or_default()
 }
 
-fn write_events(path: &Path, format: OutputFormat, rows: &[Row], plans: [&str; 4]) -> Result<(), GenError> {
+/// Writes CSV, or JSON Lines when `json`.
+fn write_events(path: &Path, json: bool, rows: &[Row], plans: [&str; 4]) -> Result<(), GenError> {
     let error = |source| GenError::Write {
         path: path.to_path_buf(),
         source,
     };
     let file = std::fs::File::create(path).map_err(error)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    if format == OutputFormat::Csv {
+    if !json {
         writeln!(out, "account_id,ts,event,amount,plan,user_agent,score").map_err(error)?;
     }
     for row in rows {
@@ -570,8 +583,8 @@ fn write_events(path: &Path, format: OutputFormat, rows: &[Row], plans: [&str; 4
             plans[row.plan as usize]
         };
         let agent = AGENTS[row.agent as usize];
-        match format {
-            OutputFormat::Csv => writeln!(
+        match json {
+            false => writeln!(
                 out,
                 "{},{},{},{},{},\"{}\",{}",
                 account_id(row.account),
@@ -582,7 +595,7 @@ fn write_events(path: &Path, format: OutputFormat, rows: &[Row], plans: [&str; 4
                 agent,
                 score
             ),
-            OutputFormat::JsonLines => {
+            true => {
                 let amount = if amount.is_empty() { "null".to_string() } else { amount };
                 let score = if score.is_empty() { "null".to_string() } else { score };
                 let plan = if plan.is_empty() { "null".to_string() } else { format!("\"{plan}\"") };
@@ -602,6 +615,79 @@ fn write_events(path: &Path, format: OutputFormat, rows: &[Row], plans: [&str; 4
         .map_err(error)?;
     }
     out.flush().map_err(error)
+}
+
+/// The same columns as the CSV, typed: `ts` is a UTC timestamp, `amount` a double, `score` an
+/// integer; written in row groups of one million rows.
+fn write_parquet(path: &Path, rows: &[Row], plans: [&str; 4]) -> Result<(), GenError> {
+    use std::sync::Arc;
+
+    use arrow_array::{
+        ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    };
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+
+    let failed = |error: &dyn std::fmt::Display| GenError::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(error.to_string()),
+    };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("account_id", DataType::Utf8, false),
+        Field::new(
+            "ts",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("event", DataType::Utf8, false),
+        Field::new("amount", DataType::Float64, true),
+        Field::new("plan", DataType::Utf8, true),
+        Field::new("user_agent", DataType::Utf8, false),
+        Field::new("score", DataType::Int64, true),
+    ]));
+    let file = std::fs::File::create(path).map_err(|source| GenError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(1 << 20))
+        .build();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(properties))
+        .map_err(|e| failed(&e))?;
+    for chunk in rows.chunks(1 << 20) {
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(
+                chunk.iter().map(|r| account_id(r.account)),
+            )),
+            Arc::new(
+                TimestampMicrosecondArray::from_iter_values(chunk.iter().map(|r| r.seconds * 1_000_000))
+                    .with_timezone("UTC"),
+            ),
+            Arc::new(StringArray::from_iter_values(
+                chunk.iter().map(|r| EVENTS[r.event as usize]),
+            )),
+            Arc::new(Float64Array::from_iter(chunk.iter().map(|r| {
+                (r.event == 5 || r.event == 8).then(|| f64::from(r.amount_cents) / 100.0)
+            }))),
+            Arc::new(StringArray::from_iter(
+                chunk
+                    .iter()
+                    .map(|r| (r.agent < 5).then(|| plans[r.plan as usize])),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                chunk.iter().map(|r| AGENTS[r.agent as usize]),
+            )),
+            Arc::new(Int64Array::from_iter(
+                chunk
+                    .iter()
+                    .map(|r| (r.score > 0).then(|| i64::from(r.score) - 1)),
+            )),
+        ];
+        let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| failed(&e))?;
+        writer.write(&batch).map_err(|e| failed(&e))?;
+    }
+    writer.close().map_err(|e| failed(&e))?;
+    Ok(())
 }
 
 fn write_accounts(

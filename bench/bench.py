@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""tenure against DuckDB and Polars on the same files, in one run.
+
+usage: bench.py [--events N ...] [--formats parquet,csv] [--threads 2] [--check]
+
+For each size: generates data with `tenure gen` (cached under target/bench/), runs tenure on the
+W1 + W2 config, then the anchor scripts of ../shared/anchors (DuckDB, Polars) on the same file;
+checks that every engine agrees on every figure of W1 and W2, and that tenure with 1 and 2 threads
+gives identical output; prints wall time, CPU time, peak RSS and tenure's ratios. With --check
+the timings are printed but only agreement decides the exit code.
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TENURE = Path(os.environ.get("TENURE_BIN", ROOT / "target" / "release" / "tenure"))
+ANCHORS = Path(os.environ.get("TENURE_ANCHORS", ROOT.parent / "shared" / "anchors"))
+EVENTS_PER_ACCOUNT_YEAR = 87.6  # measured on `tenure gen` output over 365 days
+
+
+def measure(command, env=None, stdout=None):
+    """Runs a command; returns (exit code, stdout, wall s, cpu s, peak RSS MiB)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out, err = process.communicate()
+    wall = time.perf_counter() - start
+    # The children's usage: this process runs one child at a time.
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime - measure.cpu_before
+    measure.cpu_before = usage.ru_utime + usage.ru_stime
+    peak = usage.ru_maxrss / 1024
+    if process.returncode != 0:
+        sys.stderr.write(err.decode(errors="replace"))
+    return process.returncode, out.decode(), wall, cpu, peak
+
+
+measure.cpu_before = 0.0
+
+
+def peak_of(command, env=None):
+    """Peak RSS of one command alone, via a fresh interpreter (ru_maxrss is a high-water mark)."""
+    script = (
+        "import resource, subprocess, sys, json;"
+        "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL);"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
+    )
+    result = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, env=env, text=True)
+    return float(result.stdout.strip() or 0)
+
+
+def generate(events, fmt):
+    accounts = max(50, int(events / EVENTS_PER_ACCOUNT_YEAR))
+    folder = ROOT / "target" / "bench" / f"{accounts}-accounts"
+    target = folder / f"events.{fmt}"
+    if not target.exists():
+        subprocess.run([str(TENURE), "gen", "--accounts", str(accounts), "--days", "365", "--format", fmt,
+                        "--out", str(folder)], check=True, stderr=subprocess.DEVNULL)
+    return target
+
+
+def tenure_figures(report):
+    w1 = {}
+    for row in report["metrics"]["w1"]["cohorts"]:
+        for k, n in enumerate(row["retained"]):
+            if n:
+                w1.setdefault(row["cohort"], {})[str(k)] = n
+    w2 = [{"month": p["period"], "start": round(p["start"], 2), "churned": round(p["churned"], 2),
+           "contraction": round(p["contraction"], 2), "expansion": round(p["expansion"], 2),
+           "grr": round(p["grr"], 6), "nrr": round(p["nrr"], 6)}
+          for p in report["metrics"]["w2"]["periods"] if p["start"] > 0]
+    return w1, w2
+
+
+def anchor_figures(output):
+    data = json.loads(output)
+    w1 = {c: {str(k): n for k, n in days.items()} for c, days in data["w1"].items()}
+    return w1, [r for r in data.get("w2", []) if r["start"] > 0]
+
+
+def compare(name, reference, other):
+    (w1a, w2a), (w1b, w2b) = reference, other
+    problems = []
+    if w1a != w1b:
+        cells = {(c, k) for c in set(w1a) | set(w1b) for k in set(w1a.get(c, {})) | set(w1b.get(c, {}))}
+        bad = [(c, k, w1a.get(c, {}).get(k), w1b.get(c, {}).get(k)) for c, k in sorted(cells)
+               if w1a.get(c, {}).get(k) != w1b.get(c, {}).get(k)]
+        problems.append(f"W1 differs in {len(bad)} cells, e.g. {bad[:3]}")
+    if w2b is not None and w2a != w2b:
+        problems.append(f"W2 differs: tenure {w2a[:2]} … vs {name} {w2b[:2]} …")
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=float, nargs="+", default=[20e6])
+    parser.add_argument("--formats", default="parquet,csv")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    python = sys.executable
+    failures = 0
+    passes = 0
+    rows = []
+    for events in args.events:
+        for fmt in args.formats.split(","):
+            data = generate(events, fmt)
+            config = data.parent / f"w1w2-{fmt}.toml"
+            template = (Path(__file__).parent / "w1w2.toml.in").read_text()
+            config.write_text(template.replace("EVENTS_FILE", str(data)).replace(
+                "PERIODS", ", ".join(str(k) for k in range(91))))
+            env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads))
+            runs = {}
+            code, out, wall, cpu, _ = measure([str(TENURE), "run", str(config), "--format", "json", "--quiet"], env)
+            if code != 0:
+                print(f"tenure failed on {data}")
+                return 1
+            report = json.loads(out)
+            rows_read = report["input"]["rows"]
+            runs["tenure"] = (wall, cpu, peak_of([str(TENURE), "run", str(config), "--format", "json", "--quiet"], env))
+            reference = tenure_figures(report)
+            single = dict(env, RAYON_NUM_THREADS="1")
+            code, out_single, *_ = measure([str(TENURE), "run", str(config), "--format", "json", "--quiet"], single)
+            if out_single != out:
+                print(f"MISMATCH tenure: 1 and {args.threads} threads give different output")
+                failures += 1
+            else:
+                passes += 1
+            for engine, script, extra in [("duckdb", "duckdb_workload.py", [str(args.threads)]),
+                                          ("polars", "polars_workload.py", [])]:
+                command = [python, str(ANCHORS / script), str(data), *extra]
+                code, out, wall, cpu, _ = measure(command, env)
+                if code != 0:
+                    # A reference engine that cannot read the file is reported, not counted as a
+                    # disagreement (Polars infers CSV column types from the first 100 rows).
+                    print(f"note: {engine} could not run on {data.name} (exit {code}); see its error above")
+                    continue
+                runs[engine] = (wall, cpu, peak_of(command, env))
+                problems = compare(engine, reference, anchor_figures(out))
+                for problem in problems:
+                    print(f"MISMATCH {engine} ({fmt}, {rows_read} rows): {problem}")
+                failures += bool(problems)
+                passes += not problems
+            for engine, (wall, cpu, peak) in runs.items():
+                base = runs["tenure"]
+                rows.append((f"{rows_read / 1e6:.2f} M", fmt, engine, wall, cpu, peak,
+                             base[0] / wall if engine != "tenure" else None,
+                             base[2] / peak if engine != "tenure" else None))
+    print(f"\n{'events':>9} {'format':>8} {'engine':>7} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} "
+          f"{'tenure/x wall':>14} {'tenure/x RSS':>13}")
+    for size, fmt, engine, wall, cpu, peak, wall_ratio, rss_ratio in rows:
+        ratio = f"{wall_ratio:.2f}" if wall_ratio else ""
+        rss = f"{rss_ratio:.2f}" if rss_ratio else ""
+        print(f"{size:>9} {fmt:>8} {engine:>7} {wall:>8.2f} {cpu:>8.2f} {peak:>9.0f} {ratio:>14} {rss:>13}")
+    print(f"\nbench: {passes} passed, {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

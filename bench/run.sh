@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Benchmark tenure against DuckDB and Polars on the same files: `bash bench/run.sh` (20 M events),
+# `bash bench/run.sh --events 5e6 10e6 20e6 40e6`, `bash bench/run.sh --events 2e5 --check` (CI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=target/venv
+if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
+if ! "$venv/bin/python" -c "import duckdb, polars" 2>/dev/null; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "duckdb==1.5.6" "polars==2.1.0"
+fi
+if [[ " $* " == *" --check "* ]]; then
+  # A correctness check of the comparison: the debug build the tests use is enough.
+  cargo build --quiet -p tenure-cli
+  export TENURE_BIN="$PWD/target/debug/tenure"
+else
+  cargo build --quiet --release -p tenure-cli
+fi
+"$venv/bin/python" bench/bench.py "$@"
