@@ -12,7 +12,7 @@ the timings are printed but only agreement decides the exit code.
 import argparse
 import json
 import os
-import resource
+import tempfile
 import subprocess
 import sys
 import time
@@ -24,34 +24,20 @@ ANCHORS = Path(os.environ.get("TENURE_ANCHORS", ROOT.parent / "shared" / "anchor
 EVENTS_PER_ACCOUNT_YEAR = 87.6  # measured on `tenure gen` output over 365 days
 
 
-def measure(command, env=None, stdout=None):
-    """Runs a command; returns (exit code, stdout, wall s, cpu s, peak RSS MiB)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    out, err = process.communicate()
-    wall = time.perf_counter() - start
-    # The children's usage: this process runs one child at a time.
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = usage.ru_utime + usage.ru_stime - measure.cpu_before
-    measure.cpu_before = usage.ru_utime + usage.ru_stime
-    peak = usage.ru_maxrss / 1024
+def measure(command, env=None):
+    """Runs a command; returns (exit code, stdout, wall s, CPU s, peak RSS MiB) of that process."""
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out_file, stderr=err_file, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read().decode(), err_file.read().decode(errors="replace")
     if process.returncode != 0:
-        sys.stderr.write(err.decode(errors="replace"))
-    return process.returncode, out.decode(), wall, cpu, peak
-
-
-measure.cpu_before = 0.0
-
-
-def peak_of(command, env=None):
-    """Peak RSS of one command alone, via a fresh interpreter (ru_maxrss is a high-water mark)."""
-    script = (
-        "import resource, subprocess, sys, json;"
-        "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL);"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
-    )
-    result = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, env=env, text=True)
-    return float(result.stdout.strip() or 0)
+        sys.stderr.write(err)
+    return process.returncode, out, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def generate(events, fmt):
@@ -116,13 +102,13 @@ def main():
                 "PERIODS", ", ".join(str(k) for k in range(91))))
             env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads))
             runs = {}
-            code, out, wall, cpu, _ = measure([str(TENURE), "run", str(config), "--format", "json", "--quiet"], env)
+            code, out, wall, cpu, peak = measure([str(TENURE), "run", str(config), "--format", "json", "--quiet"], env)
             if code != 0:
                 print(f"tenure failed on {data}")
                 return 1
             report = json.loads(out)
             rows_read = report["input"]["rows"]
-            runs["tenure"] = (wall, cpu, peak_of([str(TENURE), "run", str(config), "--format", "json", "--quiet"], env))
+            runs["tenure"] = (wall, cpu, peak)
             reference = tenure_figures(report)
             single = dict(env, RAYON_NUM_THREADS="1")
             code, out_single, *_ = measure([str(TENURE), "run", str(config), "--format", "json", "--quiet"], single)
@@ -134,13 +120,13 @@ def main():
             for engine, script, extra in [("duckdb", "duckdb_workload.py", [str(args.threads)]),
                                           ("polars", "polars_workload.py", [])]:
                 command = [python, str(ANCHORS / script), str(data), *extra]
-                code, out, wall, cpu, _ = measure(command, env)
+                code, out, wall, cpu, peak = measure(command, env)
                 if code != 0:
                     # A reference engine that cannot read the file is reported, not counted as a
                     # disagreement (Polars infers CSV column types from the first 100 rows).
                     print(f"note: {engine} could not run on {data.name} (exit {code}); see its error above")
                     continue
-                runs[engine] = (wall, cpu, peak_of(command, env))
+                runs[engine] = (wall, cpu, peak)
                 problems = compare(engine, reference, anchor_figures(out))
                 for problem in problems:
                     print(f"MISMATCH {engine} ({fmt}, {rows_read} rows): {problem}")
