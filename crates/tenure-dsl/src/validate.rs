@@ -947,6 +947,45 @@ impl<'t> Validator<'t> {
         (segments, declared)
     }
 
+    /// A `by` key: `<root>.<name>` with an allowed root, and a declared segment for `segment.*`.
+    fn breakdown_key(
+        &mut self,
+        key: &Spanned<String>,
+        segment_names: &[String],
+        roots: &[&str],
+    ) -> Option<Field> {
+        let field = breakdown_field(&key.value);
+        let root = key.value.split('.').next().unwrap_or("");
+        match field {
+            Some(Field::Segment(name)) if !segment_names.contains(&name) => {
+                let suggestion = closest(&name, segment_names.iter().map(String::as_str));
+                self.push(
+                    Diagnostic::new(
+                        Code::UnknownName,
+                        format!("unknown segment `{name}`"),
+                        key.span.clone(),
+                    )
+                    .with_label("no [segments] entry has this name")
+                    .with_suggestion(suggestion),
+                );
+                None
+            }
+            Some(field) if roots.contains(&root) => Some(field),
+            _ => {
+                let expected: Vec<String> = roots.iter().map(|r| format!("`{r}.<name>`")).collect();
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!("`{}` cannot split this table", key.value),
+                        key.span.clone(),
+                    )
+                    .with_label(format!("expected {}", expected.join(", "))),
+                );
+                None
+            }
+        }
+    }
+
     fn cohorts(
         &mut self,
         entry: Option<Entry<'_>>,
@@ -980,32 +1019,9 @@ impl<'t> Validator<'t> {
             let mut by = Vec::new();
             let mut by_ok = true;
             for key in config.by.iter().flatten() {
-                match breakdown_field(&key.value) {
-                    Some(Field::Segment(name)) if !segment_names.contains(&name) => {
-                        let suggestion = closest(&name, segment_names.iter().map(String::as_str));
-                        self.push(
-                            Diagnostic::new(
-                                Code::UnknownName,
-                                format!("unknown segment `{name}`"),
-                                key.span.clone(),
-                            )
-                            .with_label("no [segments] entry has this name")
-                            .with_suggestion(suggestion),
-                        );
-                        by_ok = false;
-                    }
+                match self.breakdown_key(key, segment_names, &["attr", "props", "segment"]) {
                     Some(field) => by.push(field),
-                    None => {
-                        self.push(
-                            Diagnostic::new(
-                                Code::InvalidValue,
-                                format!("`{}` cannot split a cohort", key.value),
-                                key.span.clone(),
-                            )
-                            .with_label("expected `attr.<column>`, `props.<column>` or `segment.<name>`"),
-                        );
-                        by_ok = false;
-                    }
+                    None => by_ok = false,
                 }
             }
             let grain = match config.grain.value {
@@ -1561,33 +1577,7 @@ impl<'t> Validator<'t> {
     ) -> Option<(plan::Revenue, Option<String>)> {
         let mut by = Vec::new();
         for key in config.by.iter().flatten() {
-            match breakdown_field(&key.value) {
-                Some(Field::Segment(name)) if !segment_names.contains(&name) => {
-                    let suggestion = closest(&name, segment_names.iter().map(String::as_str));
-                    self.push(
-                        Diagnostic::new(
-                            Code::UnknownName,
-                            format!("unknown segment `{name}`"),
-                            key.span.clone(),
-                        )
-                        .with_label("no [segments] entry has this name")
-                        .with_suggestion(suggestion),
-                    );
-                    return None;
-                }
-                Some(field @ (Field::Segment(_) | Field::Attr(_))) => by.push(field),
-                _ => {
-                    self.push(
-                        Diagnostic::new(
-                            Code::InvalidValue,
-                            format!("`{}` cannot split revenue", key.value),
-                            key.span.clone(),
-                        )
-                        .with_label("expected `attr.<column>` or `segment.<name>` (values per entity)"),
-                    );
-                    return None;
-                }
-            }
+            by.push(self.breakdown_key(key, segment_names, &["attr", "segment"])?);
         }
         let event = self.amount_event(&config.amount, event_names);
         let grain = grain_of(config.grain.as_ref());
