@@ -116,3 +116,31 @@ pub fn total(report: &serde_json::Value, metric: &str) -> (Vec<u64>, Vec<u64>, V
         .collect();
     (list("retained"), list("eligible"), rates)
 }
+
+/// Invoices of four entities over six months, and one login (worked through in
+/// revenue_fixtures.rs and formula_fixtures.rs):
+///
+/// | entity | Jan | Feb | Mar | Apr | May | Jun |
+/// |--------|-----|-----|-----|-----|-----|-----|
+/// | a      | 100 | 100 | 150 | 120 |   – |  80 |
+/// | b      |   – | 200 | 200 |   – |   – |   – |
+/// | c      | 50 (30 + 20) | 50 | 50 | 50 | 60 | 60 |
+/// | d      |   – |   – |  40 |   – |   – |   – |
+pub const PAYMENTS: &str = "id,ts,event,amount
+a,2025-01-05T10:00:00Z,invoice,100
+a,2025-02-05T10:00:00Z,invoice,100
+a,2025-03-05T10:00:00Z,invoice,150
+a,2025-04-05T10:00:00Z,invoice,120
+a,2025-06-05T10:00:00Z,invoice,80
+b,2025-02-10T10:00:00Z,invoice,200
+b,2025-03-10T10:00:00Z,invoice,200
+c,2025-01-02T10:00:00Z,invoice,30
+c,2025-01-20T10:00:00Z,invoice,20
+c,2025-02-02T10:00:00Z,invoice,50
+c,2025-03-02T10:00:00Z,invoice,50
+c,2025-04-02T10:00:00Z,invoice,50
+c,2025-05-02T10:00:00Z,invoice,60
+c,2025-06-02T10:00:00Z,invoice,60
+d,2025-03-15T10:00:00Z,invoice,40
+a,2025-03-06T10:00:00Z,login,
+";

@@ -15,16 +15,6 @@ pub enum EngineError {
         /// What the operating system or parser said.
         error: String,
     },
-    /// The source's format is not readable by this backend.
-    #[error(
-        "source `{source_name}`: {format} input is not supported by this build; convert it to CSV or JSON Lines"
-    )]
-    UnsupportedFormat {
-        /// The `[sources.<name>]` name.
-        source_name: String,
-        /// The format name.
-        format: &'static str,
-    },
     /// A column the config names is absent from the file.
     #[error("source `{source_name}` ({}) has no column `{column}`{}", path.display(), suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
     MissingColumn {

@@ -39,6 +39,7 @@ pub struct Dataset {
     /// The project's calendar.
     pub calendar: Calendar,
     masks: Mutex<BTreeMap<usize, Arc<Vec<bool>>>>,
+    assignments: Mutex<BTreeMap<usize, Arc<metrics::cohort::Assignment>>>,
     /// Why each failed segment failed, by segment name.
     pub segment_errors: BTreeMap<String, String>,
 }
@@ -88,6 +89,7 @@ impl Dataset {
                 week_start: plan.project.week_start,
             },
             masks: Mutex::new(BTreeMap::new()),
+            assignments: Mutex::new(BTreeMap::new()),
             segment_errors: BTreeMap::new(),
         };
         // Segments are labels per entity from plugins; a plugin that fails fails only the
@@ -113,6 +115,25 @@ impl Dataset {
             masks.insert(event, mask.clone());
         }
         mask
+    }
+
+    /// The entities of cohort `cohort` placed in its rows (computed once, then cached: several
+    /// metrics usually share a cohort).
+    pub fn assignment(&self, cohort: usize) -> Arc<metrics::cohort::Assignment> {
+        if let Some(found) = self
+            .assignments
+            .lock()
+            .map(|a| a.get(&cohort).cloned())
+            .ok()
+            .flatten()
+        {
+            return found;
+        }
+        let assignment = Arc::new(metrics::cohort::assign(self, &self.plan.cohorts[cohort]));
+        if let Ok(mut assignments) = self.assignments.lock() {
+            assignments.insert(cohort, assignment.clone());
+        }
+        assignment
     }
 
     /// Observation end as `YYYY-MM-DD`.

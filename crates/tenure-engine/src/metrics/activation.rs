@@ -2,7 +2,6 @@
 
 use tenure_plan::{Activation, ActivationResult, ActivationRow, ActivationTotal};
 
-use super::cohort::assign;
 use super::per_entity;
 use crate::Dataset;
 use crate::calendar::{Clock, MICROS_PER_DAY, add_calendar};
@@ -10,7 +9,7 @@ use crate::calendar::{Clock, MICROS_PER_DAY, add_calendar};
 /// Computes one activation table.
 pub fn evaluate(data: &Dataset, metric: &Activation) -> ActivationResult {
     let cohort = &data.plan.cohorts[metric.cohort];
-    let assignment = assign(data, cohort);
+    let assignment = data.assignment(metric.cohort);
     let store = &data.store;
     let reached = data.event_mask(metric.reached);
     // The first `reached` at or after t0, per entity.

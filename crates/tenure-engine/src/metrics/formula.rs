@@ -9,7 +9,7 @@ use tenure_plan::{
 };
 
 use super::amount::{AmountReader, from_micros};
-use super::cohort::{NO_GROUP, assign};
+use super::cohort::NO_GROUP;
 use crate::Dataset;
 use crate::eval::CHUNK_ROWS;
 
@@ -78,7 +78,7 @@ pub fn evaluate(
                 )
             }
             (None, Some(cohort)) => {
-                let assignment = assign(data, &data.plan.cohorts[cohort]);
+                let assignment = data.assignment(cohort);
                 let grain = data.plan.cohorts[cohort].grain;
                 let rows = assignment
                     .groups
@@ -90,7 +90,7 @@ pub fn evaluate(
                         value: None,
                     })
                     .collect();
-                let group_of = assignment.group_of;
+                let group_of = assignment.group_of.clone();
                 (Box::new(move |row| group_of[store.entity[row] as usize]), rows)
             }
             (None, None) => (Box::new(|_| 0), Vec::new()),

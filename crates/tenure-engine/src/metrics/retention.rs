@@ -5,7 +5,7 @@ use tenure_plan::{
 };
 
 use super::amount::{AmountReader, from_micros};
-use super::cohort::{Assignment, NO_GROUP, assign};
+use super::cohort::{Assignment, NO_GROUP};
 use super::per_entity;
 use crate::Dataset;
 use crate::calendar::{MonthTable, month_last_day};
@@ -57,7 +57,7 @@ struct ReturnState {
 /// Computes one retention table.
 pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
     let cohort = &data.plan.cohorts[metric.cohort];
-    let assignment = assign(data, cohort);
+    let assignment = data.assignment(metric.cohort);
     let store = &data.store;
     let returns = data.event_mask(metric.return_event);
     let offsets = Offsets {
