@@ -358,3 +358,77 @@ fn sha256_of(path: &str) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// A copy of the ICP plugin in `folder` with the given modes (Unix).
+#[cfg(unix)]
+fn icp_copy(folder: &std::path::Path, file_mode: u32, folder_mode: u32) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(folder).unwrap();
+    let copy = folder.join(format!(
+        "{}icp_copy{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    std::fs::copy(library("tenure_icp"), &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(file_mode)).unwrap();
+    std::fs::set_permissions(folder, std::fs::Permissions::from_mode(folder_mode)).unwrap();
+    copy.display().to_string()
+}
+
+#[cfg(unix)]
+fn icp_segment(path: &str) -> String {
+    format!(
+        "[plugins.icp]\npath = \"{path}\"\n[segments.icp]\nplugin = \"icp\"\n\
+         params = {{ rules = [{{ attr = \"industry\", in = [\"software\"] }}], fit = 1, partial = 1 }}\n\
+         [cohorts.by_icp]\nstart = \"pay\"\ngrain = \"quarter\"\nby = [\"segment.icp\"]"
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn world_writable_plugins_are_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let fixture = fixture();
+    let invalid =
+        |path: &str| match tenure::Project::from_str(&config(&icp_segment(path), ""), fixture.path()) {
+            Ok(_) => panic!("{path} must be refused"),
+            Err(error) => error.to_string(),
+        };
+    // A library file anyone may write.
+    let writable_file = icp_copy(&fixture.path().join("a"), 0o666, 0o755);
+    let error = invalid(&writable_file);
+    assert!(
+        error.contains(&format!(
+            "{writable_file} is writable by every user (mode 666); refusing to load it"
+        )),
+        "{error}"
+    );
+    // A private file in a folder anyone may write to (and so replace the file).
+    let open_folder = fixture.path().join("b");
+    let in_open_folder = icp_copy(&open_folder, 0o755, 0o777);
+    let error = invalid(&in_open_folder);
+    assert!(
+        error.contains("which every user may write to (mode 777); refusing to load it"),
+        "{error}"
+    );
+    // The sticky bit (as on /tmp) stops others replacing it: loaded.
+    let sticky = icp_copy(&fixture.path().join("c"), 0o755, 0o1777);
+    assert_eq!(
+        labels(&fixture, &config(&icp_segment(&sticky), ""), "icp")[0],
+        ("e1".to_string(), Some("fit".to_string()))
+    );
+    // Made writable after validation: the host refuses at load time, failing the metric only.
+    let later = icp_copy(&fixture.path().join("d"), 0o755, 0o755);
+    let metric =
+        "[metrics.by_icp]\ntype = \"retention\"\ncohort = \"by_icp\"\nreturn = \"pay\"\nperiods = [0]";
+    let project = tenure::Project::from_str(&config(&icp_segment(&later), metric), fixture.path()).unwrap();
+    std::fs::set_permissions(&later, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let report = serde_json::to_value(project.run().unwrap()).unwrap();
+    assert_eq!(
+        report["metrics"]["by_icp"]["error"],
+        Value::String(format!(
+            "segment `icp` (plugin `icp`): {later} is writable by every user (mode 666); refusing to load it (chmod o-w)"
+        ))
+    );
+    assert!(report["metrics"]["plain"]["cohorts"].is_array());
+}

@@ -36,7 +36,7 @@ fn every_row_is_accounted_for() {
     assert_eq!(input["rows"], 10);
     assert_eq!(
         input["rejected"],
-        serde_json::json!({"bad_encoding": 0, "bad_time": 1, "malformed_row": 1, "missing_entity": 1,
+        serde_json::json!({"bad_amount": 0, "bad_encoding": 0, "bad_time": 1, "malformed_row": 1, "missing_entity": 1,
                            "missing_event": 1, "missing_time": 0})
     );
     assert_eq!(input["duplicates"], 1);

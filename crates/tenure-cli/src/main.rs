@@ -36,6 +36,9 @@ enum Command {
         /// No summary on standard error.
         #[arg(long, short)]
         quiet: bool,
+        /// Stop at the first row that cannot be read (as `on_bad_row = "fail"`).
+        #[arg(long)]
+        strict: bool,
     },
     /// Check a config without reading any data.
     Validate {
@@ -125,7 +128,8 @@ fn main() -> ExitCode {
             out,
             metrics,
             quiet,
-        } => run(&config, format, out, &metrics, quiet),
+            strict,
+        } => run(&config, format, out, &metrics, quiet, strict),
         Command::Validate { config } => validate(&config),
         Command::Explain { config, metrics } => match open(&config) {
             Ok(project) => match unknown_metric(&project, &metrics) {
@@ -237,11 +241,15 @@ fn run(
     out: Option<PathBuf>,
     metrics: &[String],
     quiet: bool,
+    strict: bool,
 ) -> ExitCode {
-    let project = match open(config) {
+    let mut project = match open(config) {
         Ok(project) => project,
         Err(code) => return code,
     };
+    if strict {
+        project.plan.quality.on_bad_row = tenure::plan::BadRowPolicy::Fail;
+    }
     if let Some(code) = unknown_metric(&project, metrics) {
         return code;
     }

@@ -204,3 +204,33 @@ fn the_wholesale_example_runs() {
     assert!((0.0..=1.0).contains(&rate));
     assert!(report["metrics"]["ltv"]["value"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn strict_stops_at_the_first_bad_row_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("events.csv"),
+        "id,ts,event\na,2025-01-06T10:00:00Z,report\nb,not a time,report\nc,,report\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("metrics.toml"),
+        "[project]\nas_of = \"2025-01-31\"\n[sources.events]\npath = \"events.csv\"\nentity = \"id\"\n\
+         time = \"ts\"\nevent = \"event\"\n[events.report]\nwhere = \"event == 'report'\"\n\
+         [cohorts.daily]\nstart = \"report\"\ngrain = \"day\"\n[metrics.m]\ntype = \"retention\"\ncohort = \"daily\"\n\
+         return = \"report\"\nperiods = [0]\n",
+    )
+    .unwrap();
+    // Without --strict both bad rows are counted and the run succeeds.
+    let (code, _, stderr) = run_in(dir.path(), &["run", "--format", "json"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.starts_with("3 rows read from 1 event source: 1 kept, 0 duplicates, 0 excluded, 2 rejected (1 bad_time, 1 missing_time)"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = run_in(dir.path(), &["run", "--strict"], &[]);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    let stderr = stderr.replace(&dir.path().display().to_string(), "[dir]");
+    insta::assert_snapshot!(stderr);
+}

@@ -888,6 +888,14 @@ impl<'t> Validator<'t> {
             );
             return None;
         }
+        if let Some(refusal) = plan::plugin_file::unsafe_permissions(found) {
+            self.push(
+                Diagnostic::new(Code::PluginFile, refusal, path.span.clone())
+                    .with_label("anyone could replace this library")
+                    .with_help("make the library and its folder writable only by their owner"),
+            );
+            return None;
+        }
         Some(found.clone())
     }
 

@@ -17,12 +17,45 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
-use tenure_plan::{Field, InputSummary, MetricKind, MetricResult, Plan, Report};
+use tenure_plan::{Field, InputSummary, MetricKind, MetricResult, Plan, Report, SourceSummary};
 
 pub use error::EngineError;
 
 use calendar::Calendar;
 use store::EventStore;
+
+/// The row accounting of a run: per source, and totals over the event sources.
+fn input_summary(counts: &load::LoadCounts, excluded_by_source: &[u64]) -> InputSummary {
+    let mut input = InputSummary {
+        rejected: load::REJECTION_REASONS
+            .iter()
+            .map(|r| (r.to_string(), 0))
+            .collect(),
+        ..InputSummary::default()
+    };
+    for (source, excluded) in counts.sources.iter().zip(excluded_by_source) {
+        let kept = source.rows - source.rejected_total() - source.duplicates - excluded;
+        let summary = SourceSummary {
+            kind: source.kind,
+            rows: source.rows,
+            rejected: source.rejected.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            duplicates: source.duplicates,
+            excluded: *excluded,
+            kept,
+        };
+        if source.kind == "events" {
+            input.rows += summary.rows;
+            for (reason, n) in &summary.rejected {
+                *input.rejected.entry(reason.clone()).or_insert(0) += n;
+            }
+            input.duplicates += summary.duplicates;
+            input.excluded += summary.excluded;
+            input.kept += summary.kept;
+        }
+        input.sources.insert(source.name.clone(), summary);
+    }
+    input
+}
 
 /// Loaded, cleaned event data, ready for any number of metrics.
 pub struct Dataset {
@@ -48,12 +81,14 @@ impl Dataset {
     /// Reads every source of `plan` and applies its quality rules.
     pub fn load(plan: &Plan) -> Result<Dataset, EngineError> {
         let props = property_columns(plan);
-        let (mut store, counts) = load::load(plan, &props)?;
-        let mut excluded = 0u64;
+        let (mut store, counts) = load::load(plan, &props, &amount_columns(plan))?;
+        let mut excluded_by_source = vec![0u64; counts.sources.len()];
         if let Some(exclude) = &plan.quality.exclude {
             let drop = eval::row_mask(exclude, &store);
+            for (source, excluded) in counts.sources.iter().zip(&mut excluded_by_source) {
+                *excluded = drop[source.stored.clone()].iter().filter(|d| **d).count() as u64;
+            }
             let keep: Vec<u32> = (0..store.len() as u32).filter(|r| !drop[*r as usize]).collect();
-            excluded = (store.len() - keep.len()) as u64;
             store.retain_rows(&keep);
         }
         let first_day = store.day.par_iter().copied().min().unwrap_or(0);
@@ -70,15 +105,8 @@ impl Dataset {
             // Entities from the attribute source exist even without events.
             has_entity.iter_mut().for_each(|e| *e = true);
         }
-        let rejected: u64 = counts.rejected.values().sum();
-        let input = InputSummary {
-            rows: counts.rows,
-            rejected: counts.rejected.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-            duplicates: counts.duplicates,
-            excluded,
-            kept: counts.rows - rejected - counts.duplicates - excluded,
-            entities: has_entity.iter().filter(|e| **e).count() as u64,
-        };
+        let mut input = input_summary(&counts, &excluded_by_source);
+        input.entities = has_entity.iter().filter(|e| **e).count() as u64;
         let mut dataset = Dataset {
             plan: plan.clone(),
             store,
@@ -239,6 +267,17 @@ impl Dataset {
         }
         order
     }
+}
+
+/// Property columns used directly as the amount of a value event: they must hold numbers.
+pub fn amount_columns(plan: &Plan) -> BTreeSet<String> {
+    plan.events
+        .iter()
+        .filter_map(|event| match &event.amount {
+            Some(tenure_plan::Expr::Field(Field::Prop(name))) => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The property columns any expression of the plan reads.

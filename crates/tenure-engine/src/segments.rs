@@ -41,6 +41,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Loads (once) and checks a plugin library; returns its vtable.
 pub fn load(plugin: &PluginDef) -> Result<&'static PluginVTable, String> {
+    // Checked again here, not only at validation: permissions can change in between.
+    if let Some(refusal) = tenure_plan::plugin_file::unsafe_permissions(&plugin.path) {
+        return Err(refusal);
+    }
     // The pin is checked on every use, also of a library loaded before.
     if let Some(pin) = &plugin.sha256 {
         let bytes =

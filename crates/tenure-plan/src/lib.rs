@@ -9,6 +9,7 @@
 pub mod backend;
 pub mod expr;
 pub mod plan;
+pub mod plugin_file;
 pub mod report;
 pub mod time;
 

@@ -32,6 +32,27 @@ pub struct InputSummary {
     pub kept: u64,
     /// Distinct entities (from events and from the entity source).
     pub entities: u64,
+    /// The same accounting for each source, by source name (event sources and the entity
+    /// source). The event sources' figures add up to the totals above.
+    pub sources: BTreeMap<String, SourceSummary>,
+}
+
+/// Row accounting of one source: `rows = kept + duplicates + excluded + Σ rejected`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct SourceSummary {
+    /// `"events"` or `"entities"`.
+    pub kind: &'static str,
+    /// Rows read from the file (excluding a CSV header line).
+    pub rows: u64,
+    /// Rows that could not be read, by reason.
+    pub rejected: BTreeMap<String, u64>,
+    /// Rows dropped as duplicates: exact duplicates of an earlier event row (in this source or an
+    /// earlier one), or a repeated entity id in the entity source (its first row is kept).
+    pub duplicates: u64,
+    /// Rows dropped by the `exclude` rule (event sources only).
+    pub excluded: u64,
+    /// Rows used.
+    pub kept: u64,
 }
 
 /// One metric's outcome.

@@ -3,6 +3,8 @@
 pub mod csv;
 pub mod table;
 
+use std::collections::BTreeMap;
+
 use tenure::plan::{Plan, Report};
 
 /// The stable JSON contract (SPEC §6), pretty-printed, with a final newline.
@@ -12,12 +14,37 @@ pub fn json(report: &Report) -> String {
     text
 }
 
-/// One line of row accounting for standard error.
+/// Row accounting for standard error: one line of totals over the event sources, then, when
+/// there is more than one source, one line per source.
 pub fn summary(report: &Report, plan: &Plan) -> String {
     let input = &report.input;
-    let rejected: u64 = input.rejected.values().sum();
-    let reasons: Vec<String> = input
-        .rejected
+    let sources = plan.event_sources.len();
+    let mut text = format!(
+        "{} rows read from {} event source{}: {} · {} entities · as of {}",
+        input.rows,
+        sources,
+        if sources == 1 { "" } else { "s" },
+        accounting(input.kept, input.duplicates, input.excluded, &input.rejected),
+        input.entities,
+        report.as_of
+    );
+    if input.sources.len() > 1 {
+        for (name, source) in &input.sources {
+            text.push_str(&format!(
+                "\n  {name} ({}): {} rows: {}",
+                source.kind,
+                source.rows,
+                accounting(source.kept, source.duplicates, source.excluded, &source.rejected)
+            ));
+        }
+    }
+    text
+}
+
+/// "K kept, D duplicates, X excluded, R rejected (n reason, …)".
+fn accounting(kept: u64, duplicates: u64, excluded: u64, rejected: &BTreeMap<String, u64>) -> String {
+    let total: u64 = rejected.values().sum();
+    let reasons: Vec<String> = rejected
         .iter()
         .filter(|(_, n)| **n > 0)
         .map(|(reason, n)| format!("{n} {reason}"))
@@ -27,18 +54,5 @@ pub fn summary(report: &Report, plan: &Plan) -> String {
     } else {
         format!(" ({})", reasons.join(", "))
     };
-    let sources = plan.event_sources.len();
-    format!(
-        "{} rows read from {} event source{}: {} kept, {} duplicates, {} excluded, {} rejected{} · {} entities · as of {}",
-        input.rows,
-        sources,
-        if sources == 1 { "" } else { "s" },
-        input.kept,
-        input.duplicates,
-        input.excluded,
-        rejected,
-        reasons,
-        input.entities,
-        report.as_of
-    )
+    format!("{kept} kept, {duplicates} duplicates, {excluded} excluded, {total} rejected{reasons}")
 }

@@ -2,7 +2,10 @@
 
 use tenure_plan::Source;
 
-use super::{EntitySink, Fingerprint, RawEvent, RowSink, SourceReader, TimeValue, column_index, read_error};
+use super::{
+    EntitySink, Fingerprint, RawEvent, RowSink, SourceReader, TimeValue, UnreadableRows, column_index,
+    read_error,
+};
 use crate::error::EngineError;
 
 /// Reads CSV files with the `csv` crate, one reused record buffer per file.
@@ -22,10 +25,48 @@ fn open(source: &Source) -> Result<csv::Reader<std::fs::File>, EngineError> {
 
 fn headers(source: &Source, reader: &mut csv::Reader<std::fs::File>) -> Result<Vec<String>, EngineError> {
     let headers = reader.headers().map_err(|e| read_error(source, e))?;
+    if headers.is_empty() {
+        return Err(read_error(
+            source,
+            "the file is empty; a CSV source needs a header row",
+        ));
+    }
     Ok(headers
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect())
+}
+
+/// Reads the next record with as many fields as the header into `record`; rows that cannot be
+/// read, or have another field count, are counted as `malformed_row` and skipped. Returns the
+/// record's line, or `None` at the end of the file.
+fn next_record(
+    source: &Source,
+    reader: &mut csv::Reader<std::fs::File>,
+    record: &mut csv::ByteRecord,
+    fields: usize,
+    sink: &mut impl UnreadableRows,
+) -> Result<Option<u64>, EngineError> {
+    loop {
+        match reader.read_byte_record(record) {
+            Ok(false) => return Ok(None),
+            Ok(true) => {}
+            Err(error) if matches!(error.kind(), csv::ErrorKind::Io(_)) => {
+                return Err(read_error(source, error));
+            }
+            Err(error) => {
+                let line = error.position().map_or(0, |p| p.line());
+                sink.reject_unreadable(line, "malformed_row", error.to_string())?;
+                continue;
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() == fields {
+            return Ok(Some(line));
+        }
+        let detail = format!("{} fields where the header has {}", record.len(), fields);
+        sink.reject_unreadable(line, "malformed_row", detail)?;
+    }
 }
 
 impl SourceReader for CsvReader {
@@ -52,30 +93,7 @@ impl SourceReader for CsvReader {
         // Buffers reused across rows: emptied and re-borrowed each row, never reallocated.
         let mut fields_buffer: Vec<&str> = Vec::with_capacity(headers.len());
         let mut values_buffer: Vec<Option<&str>> = Vec::with_capacity(props.len());
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(error) => {
-                    let line = error.position().map_or(0, |p| p.line());
-                    sink.counts.rows += 1;
-                    sink.reject(line, "malformed_row", error.to_string())?;
-                    if matches!(error.kind(), csv::ErrorKind::Io(_)) {
-                        return Err(read_error(source, error));
-                    }
-                    continue;
-                }
-            }
-            let line = record.position().map_or(0, |p| p.line());
-            if record.len() != headers.len() {
-                sink.counts.rows += 1;
-                sink.reject(
-                    line,
-                    "malformed_row",
-                    format!("{} fields where the header has {}", record.len(), headers.len()),
-                )?;
-                continue;
-            }
+        while let Some(line) = next_record(source, &mut reader, &mut record, headers.len(), sink)? {
             let mut fields = recycle(std::mem::take(&mut fields_buffer));
             let mut values = recycle(std::mem::take(&mut values_buffer));
             let mut utf8 = true;
@@ -91,8 +109,7 @@ impl SourceReader for CsvReader {
             if !utf8 {
                 fields_buffer = recycle(fields);
                 values_buffer = recycle(values);
-                sink.counts.rows += 1;
-                sink.reject(line, "bad_encoding", "a field is not valid UTF-8".into())?;
+                sink.reject_unreadable(line, "bad_encoding", "a field is not valid UTF-8".into())?;
                 continue;
             }
             let mut fingerprint = Fingerprint::new();
@@ -126,17 +143,21 @@ impl SourceReader for CsvReader {
             .map(|(_, n)| n.clone())
             .collect();
         sink.set_columns(&attributes);
-        let mut record = csv::StringRecord::new();
-        while reader
-            .read_record(&mut record)
-            .map_err(|e| read_error(source, e))?
-        {
-            let Some(id) = record.get(entity) else { continue };
+        let mut record = csv::ByteRecord::new();
+        while let Some(line) = next_record(source, &mut reader, &mut record, names.len(), sink)? {
+            let Ok(fields) = record
+                .iter()
+                .map(std::str::from_utf8)
+                .collect::<Result<Vec<&str>, _>>()
+            else {
+                sink.reject_unreadable(line, "bad_encoding", "a field is not valid UTF-8".into())?;
+                continue;
+            };
             let values: Vec<(usize, Option<&str>)> = (0..names.len())
                 .filter(|i| *i != entity)
-                .map(|i| (i, record.get(i)))
+                .map(|i| (i, Some(fields[i])))
                 .collect();
-            sink.push(id, &values, &names);
+            sink.push(line, Some(fields[entity]), &values, &names)?;
         }
         Ok(())
     }

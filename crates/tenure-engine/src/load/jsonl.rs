@@ -5,7 +5,9 @@ use std::io::BufRead;
 use serde_json::Value;
 use tenure_plan::Source;
 
-use super::{EntitySink, Fingerprint, RawEvent, RowSink, SourceReader, TimeValue};
+use super::{
+    EntitySink, Fingerprint, RawEvent, RowSink, SourceReader, TimeValue, UnreadableRows, read_error,
+};
 use crate::error::EngineError;
 
 /// Reads JSON Lines with `serde_json`; scalars become text, typed again per column later.
@@ -47,8 +49,7 @@ impl SourceReader for JsonLinesReader {
                 error: e.to_string(),
             })?;
             let Ok(text) = std::str::from_utf8(&bytes) else {
-                sink.counts.rows += 1;
-                sink.reject(line_no, "bad_encoding", "the line is not valid UTF-8".into())?;
+                sink.reject_unreadable(line_no, "bad_encoding", "the line is not valid UTF-8".into())?;
                 continue;
             };
             if text.trim().is_empty() {
@@ -57,8 +58,7 @@ impl SourceReader for JsonLinesReader {
             let object = match serde_json::from_str::<serde_json::Map<String, Value>>(text) {
                 Ok(object) => object,
                 Err(error) => {
-                    sink.counts.rows += 1;
-                    sink.reject(line_no, "malformed_row", format!("not a JSON object: {error}"))?;
+                    sink.reject_unreadable(line_no, "malformed_row", format!("not a JSON object: {error}"))?;
                     continue;
                 }
             };
@@ -95,17 +95,22 @@ impl SourceReader for JsonLinesReader {
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {
         let reader = open(source)?;
         let mut names: Vec<String> = Vec::new();
-        for line in reader.lines() {
-            let line = line.map_err(|e| EngineError::Read {
-                source_name: source.name.clone(),
-                path: source.path.clone(),
-                error: e.to_string(),
-            })?;
-            let Ok(object) = serde_json::from_str::<serde_json::Map<String, Value>>(&line) else {
+        for (index, line) in reader.split(b'\n').enumerate() {
+            let line_no = index as u64 + 1;
+            let bytes = line.map_err(|e| read_error(source, e))?;
+            let Ok(text) = std::str::from_utf8(&bytes) else {
+                sink.reject_unreadable(line_no, "bad_encoding", "the line is not valid UTF-8".into())?;
                 continue;
             };
-            let Some(id) = object.get(&source.entity_column).and_then(scalar_text) else {
+            if text.trim().is_empty() {
                 continue;
+            }
+            let object = match serde_json::from_str::<serde_json::Map<String, Value>>(text) {
+                Ok(object) => object,
+                Err(error) => {
+                    sink.reject_unreadable(line_no, "malformed_row", format!("not a JSON object: {error}"))?;
+                    continue;
+                }
             };
             for key in object.keys() {
                 if *key != source.entity_column && !names.contains(key) {
@@ -119,7 +124,8 @@ impl SourceReader for JsonLinesReader {
                 .map(|(i, n)| (i, object.get(n).and_then(scalar_text)))
                 .collect();
             let values: Vec<(usize, Option<&str>)> = texts.iter().map(|(i, v)| (*i, v.as_deref())).collect();
-            sink.push(&id, &values, &names);
+            let id = object.get(&source.entity_column).and_then(scalar_text);
+            sink.push(line_no, id.as_deref(), &values, &names)?;
         }
         Ok(())
     }

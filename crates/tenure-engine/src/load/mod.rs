@@ -18,7 +18,8 @@ use crate::error::EngineError;
 use crate::store::{ColumnBuilder, EventStore, Interner};
 
 /// Every rejection reason, as keys of `input.rejected`.
-pub const REJECTION_REASONS: [&str; 6] = [
+pub const REJECTION_REASONS: [&str; 7] = [
+    "bad_amount",
     "bad_encoding",
     "bad_time",
     "malformed_row",
@@ -26,6 +27,13 @@ pub const REJECTION_REASONS: [&str; 6] = [
     "missing_event",
     "missing_time",
 ];
+
+/// The earliest time an event may have: 1900-01-01T00:00:00Z, in µs since the epoch.
+pub const EARLIEST_TIME: i64 = -2_208_988_800_000_000;
+/// The first time past the latest an event may have: 2200-01-01T00:00:00Z, in µs.
+pub const TIME_LIMIT: i64 = 7_258_118_400_000_000;
+/// The largest magnitude an amount may have (10¹⁵), so sums of micro-units stay exact in i128.
+pub const AMOUNT_LIMIT: f64 = 1e15;
 
 /// One event row as a reader sees it: borrowed text, and a fingerprint of every column.
 pub struct RawEvent<'a> {
@@ -88,15 +96,69 @@ fn reader_for(source: &Source) -> Result<Box<dyn SourceReader>, EngineError> {
     }
 }
 
-/// Row accounting while loading.
-#[derive(Debug, Default, Clone)]
-pub struct LoadCounts {
+/// Row accounting of one source while loading.
+#[derive(Debug, Clone)]
+pub struct SourceCounts {
+    /// The source's name.
+    pub name: String,
+    /// `"events"` or `"entities"`.
+    pub kind: &'static str,
     /// Rows read.
     pub rows: u64,
-    /// Rejected rows by reason.
+    /// Rejected rows by reason (every reason present, zero or not).
     pub rejected: BTreeMap<&'static str, u64>,
-    /// Rows dropped as duplicates.
+    /// Rows dropped as duplicates (exact duplicate events, or repeated entity ids).
     pub duplicates: u64,
+    /// Where this source's rows sit in the store (event sources), before the exclude rule.
+    pub stored: std::ops::Range<usize>,
+}
+
+impl SourceCounts {
+    fn new(name: &str, kind: &'static str) -> SourceCounts {
+        SourceCounts {
+            name: name.to_string(),
+            kind,
+            rows: 0,
+            rejected: REJECTION_REASONS.iter().map(|r| (*r, 0)).collect(),
+            duplicates: 0,
+            stored: 0..0,
+        }
+    }
+
+    /// Rejected rows over every reason.
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+}
+
+/// Row accounting while loading: one entry per source, event sources first in plan order,
+/// then the entity source.
+#[derive(Debug, Default, Clone)]
+pub struct LoadCounts {
+    /// Per-source counts.
+    pub sources: Vec<SourceCounts>,
+}
+
+/// Counts a rejected row of `source`, or fails under `on_bad_row = "fail"`.
+fn reject_row(
+    counts: &mut SourceCounts,
+    policy: BadRowPolicy,
+    source: &Source,
+    line: u64,
+    reason: &'static str,
+    detail: String,
+) -> Result<(), EngineError> {
+    *counts.rejected.entry(reason).or_insert(0) += 1;
+    match policy {
+        BadRowPolicy::Skip => Ok(()),
+        BadRowPolicy::Fail => Err(EngineError::BadRow {
+            source_name: source.name.clone(),
+            path: source.path.clone(),
+            row: line,
+            reason,
+            detail,
+        }),
+    }
 }
 
 /// Receives event rows from a reader.
@@ -104,10 +166,12 @@ pub struct RowSink<'s> {
     store: &'s mut EventStore,
     props: Vec<ColumnBuilder>,
     prop_slots: Vec<usize>,
+    /// Property slots used as amounts, with their names: their values must be numbers.
+    amount_slots: Vec<(usize, String)>,
     clock: Clock,
     time_format: TimeFormat,
     seen: Option<FxHashSet<u128>>,
-    counts: &'s mut LoadCounts,
+    counts: &'s mut SourceCounts,
     policy: BadRowPolicy,
     source: &'s Source,
     /// Every column name seen in this source (for missing-column errors).
@@ -162,6 +226,22 @@ impl RowSink<'_> {
                 }
             }
         };
+        if !(EARLIEST_TIME..TIME_LIMIT).contains(&time) {
+            let detail = format!(
+                "time {} is outside the supported range 1900-01-01 to 2199-12-31",
+                crate::calendar::day_label(time.div_euclid(86_400_000_000) as i32)
+            );
+            return self.reject(row.line, "bad_time", detail);
+        }
+        for (slot, column) in &self.amount_slots {
+            if let Some(text) = row.props[*slot].map(str::trim).filter(|t| !t.is_empty())
+                && !crate::store::parse_number(text).is_some_and(|v| v.abs() <= AMOUNT_LIMIT)
+            {
+                let detail =
+                    format!("amount column `{column}` holds `{text}`, not a finite number within ±10¹⁵");
+                return self.reject(row.line, "bad_amount", detail);
+            }
+        }
         if let Some(seen) = &mut self.seen
             && !seen.insert(row.fingerprint)
         {
@@ -180,19 +260,41 @@ impl RowSink<'_> {
         Ok(())
     }
 
-    /// Counts a row that could not be read, or fails under `on_bad_row = "fail"`.
-    pub fn reject(&mut self, line: u64, reason: &'static str, detail: String) -> Result<(), EngineError> {
-        *self.counts.rejected.entry(reason).or_insert(0) += 1;
-        match self.policy {
-            BadRowPolicy::Skip => Ok(()),
-            BadRowPolicy::Fail => Err(EngineError::BadRow {
-                source_name: self.source.name.clone(),
-                path: self.source.path.clone(),
-                row: line,
-                reason,
-                detail,
-            }),
-        }
+    /// Counts a row already counted as read that is rejected, or fails under
+    /// `on_bad_row = "fail"`.
+    fn reject(&mut self, line: u64, reason: &'static str, detail: String) -> Result<(), EngineError> {
+        reject_row(self.counts, self.policy, self.source, line, reason, detail)
+    }
+}
+
+/// A sink that counts rows a reader could not split into fields.
+pub trait UnreadableRows {
+    /// The sink's counts, bad-row policy and source.
+    fn accounting(&mut self) -> (&mut SourceCounts, BadRowPolicy, &Source);
+
+    /// Counts a row the reader could not split into fields (read and rejected at once), or fails
+    /// under `on_bad_row = "fail"`.
+    fn reject_unreadable(
+        &mut self,
+        line: u64,
+        reason: &'static str,
+        detail: String,
+    ) -> Result<(), EngineError> {
+        let (counts, policy, source) = self.accounting();
+        counts.rows += 1;
+        reject_row(counts, policy, source, line, reason, detail)
+    }
+}
+
+impl UnreadableRows for RowSink<'_> {
+    fn accounting(&mut self) -> (&mut SourceCounts, BadRowPolicy, &Source) {
+        (self.counts, self.policy, self.source)
+    }
+}
+
+impl UnreadableRows for EntitySink<'_> {
+    fn accounting(&mut self) -> (&mut SourceCounts, BadRowPolicy, &Source) {
+        (&mut self.counts, self.policy, self.source)
     }
 }
 
@@ -201,6 +303,9 @@ pub struct EntitySink<'s> {
     entities: &'s mut Interner,
     columns: BTreeMap<String, ColumnBuilder>,
     seen: FxHashSet<u32>,
+    counts: SourceCounts,
+    policy: BadRowPolicy,
+    source: &'s Source,
 }
 
 impl EntitySink<'_> {
@@ -211,45 +316,75 @@ impl EntitySink<'_> {
         }
     }
 
-    /// Adds one entity; a repeated id keeps its first row.
-    pub fn push(&mut self, entity: &str, values: &[(usize, Option<&str>)], names: &[String]) {
-        let entity = entity.trim();
-        if entity.is_empty() {
-            return;
-        }
+    /// Adds one entity row. A row without an id is rejected; a repeated id keeps its first row
+    /// and counts the repeat as a duplicate.
+    pub fn push(
+        &mut self,
+        line: u64,
+        entity: Option<&str>,
+        values: &[(usize, Option<&str>)],
+        names: &[String],
+    ) -> Result<(), EngineError> {
+        self.counts.rows += 1;
+        let entity = match entity.map(str::trim) {
+            Some(entity) if !entity.is_empty() => entity,
+            _ => {
+                let detail = "the entity id is empty".to_string();
+                return reject_row(
+                    &mut self.counts,
+                    self.policy,
+                    self.source,
+                    line,
+                    "missing_entity",
+                    detail,
+                );
+            }
+        };
         let code = self.entities.intern(entity);
         if !self.seen.insert(code) {
-            return;
+            self.counts.duplicates += 1;
+            return Ok(());
         }
         for (index, value) in values {
             if let Some(column) = self.columns.get_mut(&names[*index]) {
                 column.set(code as usize, *value);
             }
         }
+        Ok(())
     }
 }
 
-/// Loads every source of the plan; property columns are those in `props`.
-pub fn load(plan: &Plan, props: &BTreeSet<String>) -> Result<(EventStore, LoadCounts), EngineError> {
+/// Loads every source of the plan; property columns are those in `props`, of which `amounts`
+/// are used as amounts and must hold numbers.
+pub fn load(
+    plan: &Plan,
+    props: &BTreeSet<String>,
+    amounts: &BTreeSet<String>,
+) -> Result<(EventStore, LoadCounts), EngineError> {
     let mut store = EventStore::default();
     let mut counts = LoadCounts::default();
-    for reason in REJECTION_REASONS {
-        counts.rejected.insert(reason, 0);
-    }
     let prop_names: Vec<String> = props.iter().cloned().collect();
     let mut builders: Vec<ColumnBuilder> = prop_names.iter().map(|_| ColumnBuilder::default()).collect();
     let mut seen = plan.quality.dedupe.then(FxHashSet::default);
     let mut columns_by_source: Vec<(&Source, BTreeSet<String>)> = Vec::new();
     for source in &plan.event_sources {
         let reader = reader_for(source)?;
+        let mut source_counts = SourceCounts::new(&source.name, "events");
+        let first_row = store.len();
         let mut sink = RowSink {
             store: &mut store,
             props: std::mem::take(&mut builders),
             prop_slots: (0..prop_names.len()).collect(),
+            amount_slots: prop_names
+                .iter()
+                .enumerate()
+                .filter(|(_, name)| amounts.contains(*name))
+                .map(|(slot, name)| (slot, name.clone()))
+                .collect(),
             clock: Clock::new(plan.project.timezone),
             time_format: source.time_format,
             seen: seen.take(),
-            counts: &mut counts,
+            counts: &mut source_counts,
             policy: plan.quality.on_bad_row,
             source,
             columns: BTreeSet::new(),
@@ -260,6 +395,8 @@ pub fn load(plan: &Plan, props: &BTreeSet<String>) -> Result<(EventStore, LoadCo
         columns_by_source.push((source, std::mem::take(&mut sink.columns)));
         result?;
         let rows = store.len();
+        source_counts.stored = first_row..rows;
+        counts.sources.push(source_counts);
         builders.iter_mut().for_each(|b| b.pad_to(rows));
     }
     // A property no event source has is a typo, not a column of nulls.
@@ -288,8 +425,12 @@ pub fn load(plan: &Plan, props: &BTreeSet<String>) -> Result<(EventStore, LoadCo
             entities: &mut store.entities,
             columns: BTreeMap::new(),
             seen: FxHashSet::default(),
+            counts: SourceCounts::new(&source.name, "entities"),
+            policy: plan.quality.on_bad_row,
+            source,
         };
         reader.read_entities(source, &mut sink)?;
+        counts.sources.push(sink.counts);
         let columns = sink.columns;
         let entity_count = store.entities.len();
         store.attrs = columns
@@ -328,12 +469,23 @@ pub(crate) fn column_index(source: &Source, columns: &[String], name: &str) -> R
 /// The name in `candidates` closest to `name`, for "did you mean" in missing-column errors.
 pub(crate) fn closest_column(name: &str, candidates: &[String]) -> Option<String> {
     let lowered = name.to_lowercase();
-    candidates
+    let by_spelling = candidates
         .iter()
         .map(|c| (edit_distance(&lowered, &c.to_lowercase()), c))
         .filter(|(d, _)| *d <= (name.len() / 3).max(1))
         .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c.clone())
+        .map(|(_, c)| c.clone());
+    // Otherwise a column that extends the name or is part of it (`user` → `user_id`).
+    by_spelling.or_else(|| {
+        candidates
+            .iter()
+            .filter(|c| {
+                let c = c.to_lowercase();
+                lowered.len() >= 3 && c.len() >= 3 && (c.contains(&lowered) || lowered.contains(&c))
+            })
+            .min_by_key(|c| c.len().abs_diff(name.len()))
+            .cloned()
+    })
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

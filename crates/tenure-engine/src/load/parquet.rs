@@ -308,23 +308,23 @@ impl SourceReader for ParquetReader {
             .build()
             .map_err(|e| read_error(source, e))?;
         let mut scratch: Vec<String> = vec![String::new(); names.len()];
+        let mut line = 0u64;
         for batch in reader {
             let batch = batch.map_err(|e| read_error(source, e))?;
             let views: Vec<ColumnView> = batch.columns().iter().cloned().map(ColumnView::new).collect();
             for row in 0..batch.num_rows() {
+                line += 1;
                 let present: Vec<bool> = views
                     .iter()
                     .zip(scratch.iter_mut())
                     .map(|(v, s)| v.write(row, s))
                     .collect();
-                if !present[entity] {
-                    continue;
-                }
                 let values: Vec<(usize, Option<&str>)> = (0..names.len())
                     .filter(|i| *i != entity)
                     .map(|i| (i, present[i].then(|| scratch[i].as_str())))
                     .collect();
-                sink.push(&scratch[entity], &values, &names);
+                let id = present[entity].then(|| scratch[entity].as_str());
+                sink.push(line, id, &values, &names)?;
             }
         }
         Ok(())
