@@ -89,7 +89,7 @@ fn rows_strategy() -> impl Strategy<Value = Vec<Row>> {
     prop::collection::vec((0u8..8, 0u16..70, 0u32..86_400, 0u8..3), 1..60)
 }
 
-fn shuffled(rows: &[Row], seed: u64) -> Vec<Row> {
+fn shuffled<T: Clone>(rows: &[T], seed: u64) -> Vec<T> {
     let mut rows = rows.to_vec();
     let mut state = seed | 1;
     for i in (1..rows.len()).rev() {
@@ -211,5 +211,114 @@ proptest! {
             pool.install(|| fixture.run(&config))
         };
         prop_assert_eq!(in_pool(1), in_pool(2));
+    }
+}
+
+/// A payment: (entity, day 0–240, amount in cents from −50.00 (a refund) to 500.00).
+type Payment = (u8, u16, i32);
+
+fn payments_csv(payments: &[Payment]) -> String {
+    let mut text = String::from("id,ts,event,amount\n");
+    for (entity, day, cents) in payments {
+        let time = chrono::DateTime::from_timestamp(1_735_689_600 + i64::from(*day) * 86_400 + 3_600, 0)
+            .expect("in range")
+            .format("%Y-%m-%dT%H:%M:%SZ");
+        text.push_str(&format!(
+            "e{entity},{time},pay,{}.{:02}\n",
+            cents / 100,
+            (cents % 100).abs()
+        ));
+    }
+    text
+}
+
+fn payments_strategy() -> impl Strategy<Value = Vec<Payment>> {
+    prop::collection::vec((0u8..10, 0u16..240, -5_000i32..50_000), 1..80)
+}
+
+const REVENUE: &str = r#"
+[project]
+as_of = "2025-08-31"
+[sources.events]
+path = "events.csv"
+entity = "id"
+time = "ts"
+event = "event"
+[events.pay]
+where = "event == 'pay'"
+amount = "props.amount"
+[metrics.month]
+type = "revenue"
+amount = "pay"
+[metrics.week]
+type = "revenue"
+amount = "pay"
+grain = "week"
+reactivation_within = "3w"
+[metrics.spread]
+type = "revenue"
+amount = "pay"
+spread = "2"
+"#;
+
+/// Checks every revenue period of `report`: the movements identity, start = previous end, and
+/// retention rates where they are defined.
+fn check_revenue(report: &Value) -> Result<(), TestCaseError> {
+    for metric in ["month", "week", "spread"] {
+        let mut previous_end: Option<i128> = None;
+        for p in report["metrics"][metric]["periods"].as_array().unwrap() {
+            let micros = |k: &str| (p[k].as_f64().unwrap() * 1e6).round() as i128;
+            let moved = micros("start") - micros("churned") - micros("contraction")
+                + micros("expansion")
+                + micros("new")
+                + micros("reactivation");
+            prop_assert_eq!(micros("end"), moved, "{} {}", metric, p["period"]);
+            if let Some(end) = previous_end {
+                prop_assert_eq!(micros("start"), end, "{} {}", metric, p["period"]);
+            }
+            previous_end = Some(micros("end"));
+            for movement in ["new", "expansion", "contraction", "churned", "reactivation"] {
+                prop_assert!(micros(movement) >= 0, "{} {} {}", metric, p["period"], movement);
+            }
+            for rate in ["grr", "customer_churn_rate", "revenue_churn_rate"] {
+                if let Some(rate) = p[rate].as_f64() {
+                    prop_assert!(
+                        (0.0..=1.0).contains(&rate),
+                        "{} {} {} = {}",
+                        metric,
+                        p["period"],
+                        rate,
+                        rate
+                    );
+                }
+            }
+            if let (Some(nrr), Some(grr)) = (p["nrr"].as_f64(), p["grr"].as_f64()) {
+                prop_assert!(
+                    nrr >= grr,
+                    "{} {}: nrr {} < grr {}",
+                    metric,
+                    p["period"],
+                    nrr,
+                    grr
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: case_count(), ..ProptestConfig::default() })]
+
+    /// end = start − churned − contraction + expansion + new + reactivation, with refunds in the
+    /// data, and the same figures for any row order.
+    #[test]
+    fn revenue_movements_add_up_for_any_payments(payments in payments_strategy(), seed in any::<u64>()) {
+        let fixture = Fixture::new();
+        fixture.file("events.csv", &payments_csv(&payments));
+        let report = fixture.run(REVENUE);
+        check_revenue(&report)?;
+        fixture.file("events.csv", &payments_csv(&shuffled(&payments, seed)));
+        prop_assert_eq!(fixture.run(REVENUE), report);
     }
 }

@@ -7,12 +7,15 @@ export INSTA_UPDATE=no      # a changed snapshot fails instead of being written
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+rustfmt --edition 2024 --check fuzz/fuzz_targets/*.rs
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo build (the plugins, which tests load dynamically)"
 cargo build --workspace
 echo "== cargo test"
 cargo test --workspace
+echo "== the fuzz targets still compile (running them: docs/reliability.md)"
+cargo check --locked --manifest-path fuzz/Cargo.toml --target-dir target/fuzz-check --bins
 echo "== differential test against DuckDB"
 bash tests/differential/run.sh
 echo "== benchmark harness at a small size (agreement of the engines, not speed)"

@@ -173,10 +173,17 @@ impl Diagnostic {
                 let _ = writeln!(out, "{pad}--> {file_name}:{line_no}:{col}");
                 let _ = writeln!(out, "{pad} |");
                 let _ = writeln!(out, "{line_no} | {line}");
-                let line_start = span.start - (col_byte_offset(text, span.start));
+                // The caret stays within the shown line (which lost any trailing `\r`), on
+                // character boundaries, whatever the span.
+                let start = floor_char_boundary(text, span.start.min(text.len()));
+                let line_start = start - col_byte_offset(text, start);
                 let line_end = line_start + line.len();
-                let caret_end = span.end.clamp(span.start, line_end);
-                let width = text[span.start..caret_end].chars().count().max(1);
+                let caret_start = start.min(line_end);
+                let caret_end = floor_char_boundary(text, span.end.clamp(caret_start, line_end));
+                let width = text[caret_start..caret_end.max(caret_start)]
+                    .chars()
+                    .count()
+                    .max(1);
                 let lead = " ".repeat(col - 1);
                 let carets = "^".repeat(width);
                 if self.label.is_empty() {
