@@ -12,6 +12,8 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new() -> Fixture {
+        // Split even these tiny CSV files into parts read in parallel, as large files are.
+        tenure::engine::load::set_min_part_bytes(16);
         Fixture {
             dir: tempfile::tempdir().expect("a temporary folder"),
         }

@@ -119,6 +119,34 @@ impl ColumnBuilder {
         self.codes.resize(len, NULL_CODE);
     }
 
+    /// Appends the rows of `other` for which `keep` is true (all rows without `keep`).
+    pub fn append(&mut self, other: ColumnBuilder, keep: Option<&[bool]>) {
+        let codes: Vec<u32> = other
+            .interner
+            .values()
+            .iter()
+            .map(|v| self.interner.intern(v))
+            .collect();
+        let translate = |code: u32| {
+            if code == NULL_CODE {
+                NULL_CODE
+            } else {
+                codes[code as usize]
+            }
+        };
+        match keep {
+            None => self.codes.extend(other.codes.iter().map(|c| translate(*c))),
+            Some(keep) => self.codes.extend(
+                other
+                    .codes
+                    .iter()
+                    .zip(keep)
+                    .filter(|(_, k)| **k)
+                    .map(|(c, _)| translate(*c)),
+            ),
+        }
+    }
+
     /// Places a value at `row`, growing the column with missing values as needed.
     pub fn set(&mut self, row: usize, value: Option<&str>) {
         if self.codes.len() <= row {
@@ -223,6 +251,15 @@ impl EventStore {
     /// Whether there are no event rows.
     pub fn is_empty(&self) -> bool {
         self.entity.is_empty()
+    }
+
+    /// Makes room for `rows` more rows.
+    pub fn reserve(&mut self, rows: usize) {
+        self.entity.reserve(rows);
+        self.time.reserve(rows);
+        self.day.reserve(rows);
+        self.event.reserve(rows);
+        self.tiebreak.reserve(rows);
     }
 
     /// Keeps the rows at `rows` (ascending), dropping the others.

@@ -1,10 +1,15 @@
 //! CSV sources (header row required).
 
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
 use tenure_plan::Source;
 
 use super::{
-    EntitySink, Fingerprint, RawEvent, RowSink, SourceReader, TimeValue, UnreadableRows, column_index,
-    read_error,
+    EntitySink, Fingerprint, Partial, RawEvent, RowSink, SinkTemplate, SourceReader, TimeValue,
+    UnreadableRows, column_index, read_error,
 };
 use crate::error::EngineError;
 
@@ -40,9 +45,9 @@ fn headers(source: &Source, reader: &mut csv::Reader<std::fs::File>) -> Result<V
 /// Reads the next record with as many fields as the header into `record`; rows that cannot be
 /// read, or have another field count, are counted as `malformed_row` and skipped. Returns the
 /// record's line, or `None` at the end of the file.
-fn next_record(
+fn next_record<R: Read>(
     source: &Source,
-    reader: &mut csv::Reader<std::fs::File>,
+    reader: &mut csv::Reader<R>,
     record: &mut csv::ByteRecord,
     fields: usize,
     sink: &mut impl UnreadableRows,
@@ -69,66 +74,208 @@ fn next_record(
     }
 }
 
+/// Where the columns a run needs sit in each record.
+struct Layout {
+    headers: Vec<String>,
+    entity: usize,
+    time: usize,
+    event: usize,
+    prop_columns: Vec<Option<usize>>,
+    /// Column positions sorted by name: fingerprints visit columns in this order, so equal rows
+    /// hash alike across files whatever their column order.
+    by_name: Vec<usize>,
+}
+
+impl Layout {
+    fn new(source: &Source, headers: Vec<String>, props: &[String]) -> Result<Layout, EngineError> {
+        let mut by_name: Vec<usize> = (0..headers.len()).collect();
+        by_name.sort_by(|a, b| headers[*a].cmp(&headers[*b]));
+        Ok(Layout {
+            entity: column_index(source, &headers, &source.entity_column)?,
+            time: column_index(source, &headers, &source.time_column)?,
+            event: column_index(source, &headers, &source.event_column)?,
+            prop_columns: props
+                .iter()
+                .map(|p| headers.iter().position(|h| h == p))
+                .collect(),
+            by_name,
+            headers,
+        })
+    }
+}
+
+/// A CSV file is read in parts of at least this many bytes, one per rayon task (set lower by
+/// tests, so that small files are split too).
+static MIN_PART_BYTES: AtomicU64 = AtomicU64::new(8 << 20);
+
+/// Sets the smallest part a CSV file is split into for parallel reading (tests use a few bytes
+/// to exercise the split on small files).
+pub fn set_min_part_bytes(bytes: u64) {
+    MIN_PART_BYTES.store(bytes.max(1), Ordering::Relaxed);
+}
+
+/// Reads every record of `reader` into `sink`.
+fn read_records<R: Read>(
+    source: &Source,
+    reader: &mut csv::Reader<R>,
+    layout: &Layout,
+    sink: &mut RowSink<'_>,
+) -> Result<(), EngineError> {
+    let mut record = csv::ByteRecord::new();
+    // Buffers reused across rows: emptied and re-borrowed each row, never reallocated.
+    let mut fields_buffer: Vec<&str> = Vec::with_capacity(layout.headers.len());
+    let mut values_buffer: Vec<Option<&str>> = Vec::with_capacity(layout.prop_columns.len());
+    while let Some(line) = next_record(source, reader, &mut record, layout.headers.len(), sink)? {
+        let mut fields = recycle(std::mem::take(&mut fields_buffer));
+        let mut values = recycle(std::mem::take(&mut values_buffer));
+        let mut utf8 = true;
+        for field in record.iter() {
+            match std::str::from_utf8(field) {
+                Ok(text) => fields.push(text),
+                Err(_) => {
+                    utf8 = false;
+                    break;
+                }
+            }
+        }
+        if !utf8 {
+            fields_buffer = recycle(fields);
+            values_buffer = recycle(values);
+            sink.reject_unreadable(line, "bad_encoding", "a field is not valid UTF-8".into())?;
+            continue;
+        }
+        let mut fingerprint = Fingerprint::new();
+        for index in &layout.by_name {
+            fingerprint.add(&layout.headers[*index], fields[*index]);
+        }
+        values.extend(layout.prop_columns.iter().map(|c| c.map(|i| fields[i])));
+        sink.push(RawEvent {
+            entity: Some(fields[layout.entity]),
+            time: TimeValue::text(Some(fields[layout.time])),
+            event: Some(fields[layout.event]),
+            props: &values,
+            fingerprint: fingerprint.finish(),
+            line,
+        })?;
+        fields_buffer = recycle(fields);
+        values_buffer = recycle(values);
+    }
+    Ok(())
+}
+
+/// A reader that counts the quote characters passing through it.
+struct QuoteCounter<R> {
+    inner: R,
+    quotes: u64,
+}
+
+impl<R: Read> Read for QuoteCounter<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        self.quotes += buffer[..read].iter().filter(|b| **b == b'"').count() as u64;
+        Ok(read)
+    }
+}
+
+/// Splits the data bytes `start..end` of a file into about `parts` ranges, each ending just
+/// after a newline.
+fn split(source: &Source, start: u64, end: u64, parts: u64) -> Result<Vec<Range<u64>>, EngineError> {
+    let mut file = std::fs::File::open(&source.path).map_err(|e| read_error(source, e))?;
+    let mut bounds = vec![start];
+    let mut buffer = vec![0u8; 64 << 10];
+    for part in 1..parts {
+        let mut at = (start + (end - start) * part / parts).max(*bounds.last().unwrap_or(&start));
+        file.seek(SeekFrom::Start(at))
+            .map_err(|e| read_error(source, e))?;
+        loop {
+            let read = file.read(&mut buffer).map_err(|e| read_error(source, e))?;
+            if read == 0 {
+                at = end;
+                break;
+            }
+            if let Some(newline) = buffer[..read].iter().position(|b| *b == b'\n') {
+                at += newline as u64 + 1;
+                break;
+            }
+            at += read as u64;
+        }
+        if at < end && at > *bounds.last().unwrap_or(&start) {
+            bounds.push(at);
+        }
+    }
+    bounds.push(end);
+    Ok(bounds.windows(2).map(|w| w[0]..w[1]).collect())
+}
+
+/// Reads the records in bytes `range` of the file; also returns how many quote characters the
+/// range holds.
+fn read_range(
+    source: &Source,
+    layout: &Layout,
+    template: &SinkTemplate<'_>,
+    range: Range<u64>,
+) -> Result<(Partial, u64), EngineError> {
+    let mut file = std::fs::File::open(&source.path).map_err(|e| read_error(source, e))?;
+    file.seek(SeekFrom::Start(range.start))
+        .map_err(|e| read_error(source, e))?;
+    let counter = QuoteCounter {
+        inner: file.take(range.end - range.start),
+        quotes: 0,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .buffer_capacity(1 << 20)
+        .from_reader(counter);
+    let mut sink = template.sink();
+    layout.headers.iter().for_each(|h| sink.saw_column(h));
+    read_records(source, &mut reader, layout, &mut sink)?;
+    Ok((sink.finish(), reader.get_ref().quotes))
+}
+
 impl SourceReader for CsvReader {
+    /// Reads a file in byte ranges on the rayon pool when it is large enough and bad rows do
+    /// not stop the run (which must report the first one in file order). A range boundary is a
+    /// record boundary when the quotes before it are balanced; if one is not (a quoted field
+    /// with a newline across it), the file is read again in one pass.
     fn read_events(
         &self,
         source: &Source,
         props: &[String],
-        sink: &mut RowSink<'_>,
-    ) -> Result<(), EngineError> {
+        template: &SinkTemplate<'_>,
+    ) -> Result<Vec<Partial>, EngineError> {
         let mut reader = open(source)?;
         let headers = headers(source, &mut reader)?;
-        let entity = column_index(source, &headers, &source.entity_column)?;
-        let time = column_index(source, &headers, &source.time_column)?;
-        let event = column_index(source, &headers, &source.event_column)?;
-        headers.iter().for_each(|h| sink.saw_column(h));
-        let prop_columns: Vec<Option<usize>> = props
-            .iter()
-            .map(|p| headers.iter().position(|h| h == p))
-            .collect();
-        // Fingerprints visit columns sorted by name, so equal rows hash alike across files.
-        let mut by_name: Vec<usize> = (0..headers.len()).collect();
-        by_name.sort_by(|a, b| headers[*a].cmp(&headers[*b]));
-        let mut record = csv::ByteRecord::new();
-        // Buffers reused across rows: emptied and re-borrowed each row, never reallocated.
-        let mut fields_buffer: Vec<&str> = Vec::with_capacity(headers.len());
-        let mut values_buffer: Vec<Option<&str>> = Vec::with_capacity(props.len());
-        while let Some(line) = next_record(source, &mut reader, &mut record, headers.len(), sink)? {
-            let mut fields = recycle(std::mem::take(&mut fields_buffer));
-            let mut values = recycle(std::mem::take(&mut values_buffer));
-            let mut utf8 = true;
-            for field in record.iter() {
-                match std::str::from_utf8(field) {
-                    Ok(text) => fields.push(text),
-                    Err(_) => {
-                        utf8 = false;
-                        break;
-                    }
-                }
+        let layout = Layout::new(source, headers, props)?;
+        let data_start = reader.position().byte();
+        let file_len = std::fs::metadata(&source.path)
+            .map_err(|e| read_error(source, e))?
+            .len();
+        let threads = rayon::current_num_threads() as u64;
+        let min_part = MIN_PART_BYTES.load(Ordering::Relaxed);
+        let parts = (threads * 4).min(file_len.saturating_sub(data_start) / min_part);
+        if threads > 1 && parts > 1 && !template.fails_on_bad_rows() {
+            let ranges = split(source, data_start, file_len, parts)?;
+            let read: Vec<(Partial, u64)> = ranges
+                .into_par_iter()
+                .map(|range| read_range(source, &layout, template, range))
+                .collect::<Result<_, _>>()?;
+            let mut quotes = 0u64;
+            let mut aligned = true;
+            for (_, part_quotes) in &read {
+                aligned &= quotes % 2 == 0;
+                quotes += part_quotes;
             }
-            if !utf8 {
-                fields_buffer = recycle(fields);
-                values_buffer = recycle(values);
-                sink.reject_unreadable(line, "bad_encoding", "a field is not valid UTF-8".into())?;
-                continue;
+            if aligned {
+                return Ok(read.into_iter().map(|(part, _)| part).collect());
             }
-            let mut fingerprint = Fingerprint::new();
-            for index in &by_name {
-                fingerprint.add(&headers[*index], fields[*index]);
-            }
-            values.extend(prop_columns.iter().map(|c| c.map(|i| fields[i])));
-            sink.push(RawEvent {
-                entity: Some(fields[entity]),
-                time: TimeValue::text(Some(fields[time])),
-                event: Some(fields[event]),
-                props: &values,
-                fingerprint: fingerprint.finish(),
-                line,
-            })?;
-            fields_buffer = recycle(fields);
-            values_buffer = recycle(values);
         }
-        Ok(())
+        let mut reader = open(source)?;
+        reader.headers().map_err(|e| read_error(source, e))?;
+        let mut sink = template.sink();
+        layout.headers.iter().for_each(|h| sink.saw_column(h));
+        read_records(source, &mut reader, &layout, &mut sink)?;
+        Ok(vec![sink.finish()])
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {
@@ -184,4 +331,68 @@ impl<'b> Rebind<'b> for &str {
 
 impl<'b> Rebind<'b> for Option<&str> {
     type Rebound = Option<&'b str>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tenure_plan::{BadRowPolicy, Format, SourceKind, TimeFormat};
+
+    fn source(path: &std::path::Path) -> Source {
+        Source {
+            name: "events".into(),
+            kind: SourceKind::Events,
+            path: path.to_path_buf(),
+            format: Format::Csv,
+            entity_column: "id".into(),
+            time_column: "ts".into(),
+            event_column: "event".into(),
+            time_format: TimeFormat::Auto,
+        }
+    }
+
+    /// Reads `text` on a 2-thread pool with tiny parts; returns (parts, rows per part).
+    fn read(text: &str) -> Vec<u64> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.csv");
+        std::fs::write(&path, text).unwrap();
+        let source = source(&path);
+        let template = SinkTemplate {
+            source: &source,
+            timezone: chrono_tz::UTC,
+            policy: BadRowPolicy::Skip,
+            prop_count: 1,
+            amount_slots: Vec::new(),
+            dedupe: false,
+        };
+        set_min_part_bytes(16);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let parts = pool
+            .install(|| CsvReader.read_events(&source, &["note".to_string()], &template))
+            .unwrap();
+        parts.iter().map(|p| p.counts.rows).collect()
+    }
+
+    #[test]
+    fn large_files_are_read_in_parts_that_cover_every_row_once() {
+        let mut text = String::from("id,ts,event,note\n");
+        for i in 0..200 {
+            text.push_str(&format!("e{i},2025-01-01T00:00:00Z,login,\"a, b\"\n"));
+        }
+        let parts = read(&text);
+        assert_eq!(parts.len(), 8, "{parts:?}");
+        assert_eq!(parts.iter().sum::<u64>(), 200);
+    }
+
+    #[test]
+    fn a_quoted_newline_across_a_part_boundary_falls_back_to_one_pass() {
+        let mut text = String::from("id,ts,event,note\n");
+        for i in 0..200 {
+            text.push_str(&format!(
+                "e{i},2025-01-01T00:00:00Z,login,\"line one\nline two\"\n"
+            ));
+        }
+        let parts = read(&text);
+        assert_eq!(parts, vec![200]);
+    }
 }

@@ -6,7 +6,8 @@ use serde_json::Value;
 use tenure_plan::Source;
 
 use super::{
-    EntitySink, Fingerprint, RawEvent, RowSink, SourceReader, TimeValue, UnreadableRows, read_error,
+    EntitySink, Fingerprint, Partial, RawEvent, SinkTemplate, SourceReader, TimeValue, UnreadableRows,
+    read_error,
 };
 use crate::error::EngineError;
 
@@ -38,8 +39,10 @@ impl SourceReader for JsonLinesReader {
         &self,
         source: &Source,
         props: &[String],
-        sink: &mut RowSink<'_>,
-    ) -> Result<(), EngineError> {
+        template: &SinkTemplate<'_>,
+    ) -> Result<Vec<Partial>, EngineError> {
+        let mut owned = template.sink();
+        let sink = &mut owned;
         let reader = open(source)?;
         for (index, line) in reader.split(b'\n').enumerate() {
             let line_no = index as u64 + 1;
@@ -89,7 +92,7 @@ impl SourceReader for JsonLinesReader {
                 line: line_no,
             })?;
         }
-        Ok(())
+        Ok(vec![owned.finish()])
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {

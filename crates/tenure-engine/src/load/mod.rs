@@ -8,6 +8,8 @@ mod csv;
 mod jsonl;
 mod parquet;
 
+pub use csv::set_min_part_bytes;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::FxHashSet;
@@ -76,13 +78,14 @@ impl<'a> TimeValue<'a> {
 
 /// A reader of one file format.
 pub trait SourceReader {
-    /// Reads every event row of `source`, asking for the property columns `props`.
+    /// Reads every event row of `source`, asking for the property columns `props`, into one or
+    /// more parts (in file order) made by sinks of `template`.
     fn read_events(
         &self,
         source: &Source,
         props: &[String],
-        sink: &mut RowSink<'_>,
-    ) -> Result<(), EngineError>;
+        template: &SinkTemplate<'_>,
+    ) -> Result<Vec<Partial>, EngineError>;
 
     /// Reads every row of an entity-attribute source: the id and all other columns.
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError>;
@@ -97,7 +100,7 @@ fn reader_for(source: &Source) -> Result<Box<dyn SourceReader>, EngineError> {
 }
 
 /// Row accounting of one source while loading.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SourceCounts {
     /// The source's name.
     pub name: String,
@@ -161,34 +164,99 @@ fn reject_row(
     }
 }
 
+/// Event rows read from one part of a source (a whole file, a byte range of a CSV file or a row
+/// group), with codes local to the part. Parts are read in parallel and merged in file order.
+#[derive(Debug, Default)]
+pub struct Partial {
+    entities: Interner,
+    event_names: Interner,
+    entity: Vec<u32>,
+    event: Vec<u32>,
+    time: Vec<i64>,
+    day: Vec<i32>,
+    /// The 128-bit fingerprint of each row, kept only for exact de-duplication.
+    fingerprints: Vec<u128>,
+    tiebreak: Vec<u64>,
+    props: Vec<ColumnBuilder>,
+    /// Rows read and rejected (duplicates are found at the merge).
+    counts: SourceCounts,
+    /// Every column name seen (for missing-column errors).
+    columns: BTreeSet<String>,
+}
+
+/// What every sink of one source shares: how to read and check its rows.
+pub struct SinkTemplate<'s> {
+    source: &'s Source,
+    timezone: chrono_tz::Tz,
+    policy: BadRowPolicy,
+    prop_count: usize,
+    amount_slots: Vec<(usize, String)>,
+    dedupe: bool,
+}
+
+impl<'s> SinkTemplate<'s> {
+    /// A new, empty sink.
+    pub fn sink(&self) -> RowSink<'s> {
+        RowSink {
+            partial: Partial {
+                props: (0..self.prop_count).map(|_| ColumnBuilder::default()).collect(),
+                counts: SourceCounts::new(&self.source.name, "events"),
+                ..Partial::default()
+            },
+            amount_slots: self.amount_slots.clone(),
+            clock: Clock::new(self.timezone),
+            time_format: self.source.time_format,
+            dedupe: self.dedupe,
+            policy: self.policy,
+            source: self.source,
+        }
+    }
+
+    /// Whether rows are compared whole for exact de-duplication.
+    pub fn dedupe(&self) -> bool {
+        self.dedupe
+    }
+
+    /// Whether a bad row stops the run (readers then read in file order, so the first bad row
+    /// is the one reported).
+    pub fn fails_on_bad_rows(&self) -> bool {
+        self.policy == BadRowPolicy::Fail
+    }
+}
+
 /// Receives event rows from a reader.
 pub struct RowSink<'s> {
-    store: &'s mut EventStore,
-    props: Vec<ColumnBuilder>,
-    prop_slots: Vec<usize>,
+    partial: Partial,
     /// Property slots used as amounts, with their names: their values must be numbers.
     amount_slots: Vec<(usize, String)>,
     clock: Clock,
     time_format: TimeFormat,
-    seen: Option<FxHashSet<u128>>,
-    counts: &'s mut SourceCounts,
+    dedupe: bool,
     policy: BadRowPolicy,
     source: &'s Source,
-    /// Every column name seen in this source (for missing-column errors).
-    pub columns: BTreeSet<String>,
 }
 
 impl RowSink<'_> {
     /// Records a column name the source has.
     pub fn saw_column(&mut self, name: &str) {
-        if !self.columns.contains(name) {
-            self.columns.insert(name.to_string());
+        if !self.partial.columns.contains(name) {
+            self.partial.columns.insert(name.to_string());
         }
+    }
+
+    /// Whether rows are compared whole for exact de-duplication.
+    pub fn dedupe(&self) -> bool {
+        self.dedupe
+    }
+
+    /// The rows received.
+    pub fn finish(self) -> Partial {
+        self.partial
     }
 
     /// Validates and appends one row; returns an error only under `on_bad_row = "fail"`.
     pub fn push(&mut self, row: RawEvent<'_>) -> Result<(), EngineError> {
-        self.counts.rows += 1;
+        self.partial.counts.rows += 1;
         let entity = match row.entity.map(str::trim) {
             Some(entity) if !entity.is_empty() => entity,
             _ => return self.reject(row.line, "missing_entity", "the entity id is empty".into()),
@@ -242,20 +310,17 @@ impl RowSink<'_> {
                 return self.reject(row.line, "bad_amount", detail);
             }
         }
-        if let Some(seen) = &mut self.seen
-            && !seen.insert(row.fingerprint)
-        {
-            self.counts.duplicates += 1;
-            return Ok(());
+        let partial = &mut self.partial;
+        partial.entity.push(partial.entities.intern(entity));
+        partial.event.push(partial.event_names.intern(event));
+        partial.time.push(time);
+        partial.day.push(self.clock.local_day(time));
+        partial.tiebreak.push(row.fingerprint as u64);
+        if self.dedupe {
+            partial.fingerprints.push(row.fingerprint);
         }
-        let store = &mut *self.store;
-        store.entity.push(store.entities.intern(entity));
-        store.event.push(store.event_names.intern(event));
-        store.time.push(time);
-        store.day.push(self.clock.local_day(time));
-        store.tiebreak.push(row.fingerprint as u64);
-        for (slot, value) in self.prop_slots.iter().zip(row.props) {
-            self.props[*slot].push(*value);
+        for (builder, value) in partial.props.iter_mut().zip(row.props) {
+            builder.push(*value);
         }
         Ok(())
     }
@@ -263,7 +328,14 @@ impl RowSink<'_> {
     /// Counts a row already counted as read that is rejected, or fails under
     /// `on_bad_row = "fail"`.
     fn reject(&mut self, line: u64, reason: &'static str, detail: String) -> Result<(), EngineError> {
-        reject_row(self.counts, self.policy, self.source, line, reason, detail)
+        reject_row(
+            &mut self.partial.counts,
+            self.policy,
+            self.source,
+            line,
+            reason,
+            detail,
+        )
     }
 }
 
@@ -288,7 +360,7 @@ pub trait UnreadableRows {
 
 impl UnreadableRows for RowSink<'_> {
     fn accounting(&mut self) -> (&mut SourceCounts, BadRowPolicy, &Source) {
-        (self.counts, self.policy, self.source)
+        (&mut self.partial.counts, self.policy, self.source)
     }
 }
 
@@ -367,37 +439,39 @@ pub fn load(
     let mut builders: Vec<ColumnBuilder> = prop_names.iter().map(|_| ColumnBuilder::default()).collect();
     let mut seen = plan.quality.dedupe.then(FxHashSet::default);
     let mut columns_by_source: Vec<(&Source, BTreeSet<String>)> = Vec::new();
+    let amount_slots: Vec<(usize, String)> = prop_names
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| amounts.contains(*name))
+        .map(|(slot, name)| (slot, name.clone()))
+        .collect();
     for source in &plan.event_sources {
         let reader = reader_for(source)?;
-        let mut source_counts = SourceCounts::new(&source.name, "events");
-        let first_row = store.len();
-        let mut sink = RowSink {
-            store: &mut store,
-            props: std::mem::take(&mut builders),
-            prop_slots: (0..prop_names.len()).collect(),
-            amount_slots: prop_names
-                .iter()
-                .enumerate()
-                .filter(|(_, name)| amounts.contains(*name))
-                .map(|(slot, name)| (slot, name.clone()))
-                .collect(),
-            clock: Clock::new(plan.project.timezone),
-            time_format: source.time_format,
-            seen: seen.take(),
-            counts: &mut source_counts,
-            policy: plan.quality.on_bad_row,
+        let template = SinkTemplate {
             source,
-            columns: BTreeSet::new(),
+            timezone: plan.project.timezone,
+            policy: plan.quality.on_bad_row,
+            prop_count: prop_names.len(),
+            amount_slots: amount_slots.clone(),
+            dedupe: plan.quality.dedupe,
         };
-        let result = reader.read_events(source, &prop_names, &mut sink);
-        builders = std::mem::take(&mut sink.props);
-        seen = sink.seen.take();
-        columns_by_source.push((source, std::mem::take(&mut sink.columns)));
-        result?;
-        let rows = store.len();
-        source_counts.stored = first_row..rows;
+        let parts = reader.read_events(source, &prop_names, &template)?;
+        let mut source_counts = SourceCounts::new(&source.name, "events");
+        let mut columns = BTreeSet::new();
+        let first_row = store.len();
+        let rows: usize = parts.iter().map(|p| p.entity.len()).sum();
+        store.reserve(rows);
+        for part in parts {
+            source_counts.rows += part.counts.rows;
+            for (reason, n) in &part.counts.rejected {
+                *source_counts.rejected.entry(reason).or_insert(0) += n;
+            }
+            columns.extend(part.columns.iter().cloned());
+            source_counts.duplicates += merge(&mut store, &mut builders, seen.as_mut(), part);
+        }
+        source_counts.stored = first_row..store.len();
         counts.sources.push(source_counts);
-        builders.iter_mut().for_each(|b| b.pad_to(rows));
+        columns_by_source.push((source, columns));
     }
     // A property no event source has is a typo, not a column of nulls.
     for name in &prop_names {
@@ -442,6 +516,51 @@ pub fn load(
             .collect();
     }
     Ok((store, counts))
+}
+
+/// Appends a part's rows to the store in order, translating its local codes, and dropping rows
+/// `seen` already has (exact de-duplication); returns how many were dropped.
+fn merge(
+    store: &mut EventStore,
+    builders: &mut [ColumnBuilder],
+    seen: Option<&mut FxHashSet<u128>>,
+    part: Partial,
+) -> u64 {
+    let keep: Option<Vec<bool>> =
+        seen.map(|seen| part.fingerprints.iter().map(|f| seen.insert(*f)).collect());
+    let kept = |row: &usize| keep.as_ref().is_none_or(|keep| keep[*row]);
+    let entity_codes: Vec<u32> = part
+        .entities
+        .values()
+        .iter()
+        .map(|v| store.entities.intern(v))
+        .collect();
+    let event_codes: Vec<u32> = part
+        .event_names
+        .values()
+        .iter()
+        .map(|v| store.event_names.intern(v))
+        .collect();
+    let rows = 0..part.entity.len();
+    store.entity.extend(
+        rows.clone()
+            .filter(kept)
+            .map(|r| entity_codes[part.entity[r] as usize]),
+    );
+    store.event.extend(
+        rows.clone()
+            .filter(kept)
+            .map(|r| event_codes[part.event[r] as usize]),
+    );
+    store.time.extend(rows.clone().filter(kept).map(|r| part.time[r]));
+    store.day.extend(rows.clone().filter(kept).map(|r| part.day[r]));
+    store
+        .tiebreak
+        .extend(rows.clone().filter(kept).map(|r| part.tiebreak[r]));
+    for (builder, column) in builders.iter_mut().zip(part.props) {
+        builder.append(column, keep.as_deref());
+    }
+    keep.map_or(0, |keep| keep.iter().filter(|k| !**k).count() as u64)
 }
 
 /// An error reading `source`.

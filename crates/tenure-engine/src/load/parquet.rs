@@ -15,7 +15,10 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tenure_plan::Source;
 
-use super::{EntitySink, Fingerprint, RawEvent, RowSink, SourceReader, TimeValue, column_index, read_error};
+use super::{
+    EntitySink, Fingerprint, Partial, RawEvent, SinkTemplate, SourceReader, TimeValue, column_index,
+    read_error,
+};
 use crate::calendar::MICROS_PER_DAY;
 use crate::error::EngineError;
 
@@ -208,8 +211,10 @@ impl SourceReader for ParquetReader {
         &self,
         source: &Source,
         props: &[String],
-        sink: &mut RowSink<'_>,
-    ) -> Result<(), EngineError> {
+        template: &SinkTemplate<'_>,
+    ) -> Result<Vec<Partial>, EngineError> {
+        let mut owned = template.sink();
+        let sink = &mut owned;
         let builder = open(source)?;
         let schema = builder.schema().clone();
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
@@ -220,7 +225,7 @@ impl SourceReader for ParquetReader {
         let prop_columns: Vec<Option<usize>> =
             props.iter().map(|p| names.iter().position(|n| n == p)).collect();
         // Exact de-duplication compares whole rows, so it needs every column.
-        let mut wanted: Vec<usize> = if sink.seen.is_some() {
+        let mut wanted: Vec<usize> = if sink.dedupe() {
             (0..names.len()).collect()
         } else {
             let mut columns = vec![entity, time, event];
@@ -231,8 +236,7 @@ impl SourceReader for ParquetReader {
         wanted.dedup();
         for &index in &wanted {
             let data_type = schema.field(index).data_type();
-            if !supported(data_type)
-                && (index == entity || index == event || index == time || sink.seen.is_none())
+            if !supported(data_type) && (index == entity || index == event || index == time || !sink.dedupe())
             {
                 return Err(unsupported(source, &names[index], data_type));
             }
@@ -265,7 +269,7 @@ impl SourceReader for ParquetReader {
                         .map(|p| scratch[p].as_str())
                 };
                 let mut fingerprint = Fingerprint::new();
-                if sink.seen.is_some() {
+                if sink.dedupe() {
                     for &slot in &by_name {
                         if present[slot] {
                             fingerprint.add(&names[wanted[slot]], &scratch[slot]);
@@ -284,7 +288,7 @@ impl SourceReader for ParquetReader {
                 })?;
             }
         }
-        Ok(())
+        Ok(vec![owned.finish()])
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {
