@@ -201,3 +201,66 @@ fn an_unreadable_column_type_is_named() {
     let error = fixture.run_err(&config("UTC", "odd.parquet"));
     assert!(error.contains("column `id` has type List"), "{error}");
 }
+
+/// A file of many row groups (read in parallel) gives the report its CSV twin gives, with
+/// duplicates across row groups dropped once.
+#[test]
+fn many_row_groups_read_in_parallel_match_the_csv() {
+    let fixture = Fixture::new();
+    let mut ids = Vec::new();
+    let mut times = Vec::new();
+    let mut events = Vec::new();
+    let mut amounts = Vec::new();
+    let mut csv = String::from("id,ts,event,amount\n");
+    for i in 0..1_000u32 {
+        // Every 7th row repeats the row 500 before it: a duplicate in another row group.
+        let source = if i >= 500 && i % 7 == 0 { i - 500 } else { i };
+        let id = format!("e{}", source % 37);
+        let ts = format!("2025-01-{:02}T{:02}:00:00Z", 1 + source % 28, source % 24);
+        let event = ["report", "pay", "login"][(source % 3) as usize];
+        let amount = (event == "pay").then(|| format!("{}", source % 50 + 1));
+        csv.push_str(&format!(
+            "{id},{ts},{event},{}\n",
+            amount.clone().unwrap_or_default()
+        ));
+        ids.push(id);
+        times.push(ts);
+        events.push(event.to_string());
+        amounts.push(amount);
+    }
+    fixture.file("events.csv", &csv);
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("id", Arc::new(StringArray::from(ids))),
+        ("ts", Arc::new(StringArray::from(times))),
+        ("event", Arc::new(StringArray::from(events))),
+        ("amount", Arc::new(StringArray::from(amounts))),
+    ];
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    let file = std::fs::File::create(fixture.path().join("events.parquet")).unwrap();
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(64))
+        .build();
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let metadata = parquet::file::reader::FileReader::metadata(
+        &parquet::file::serialized_reader::SerializedFileReader::new(
+            std::fs::File::open(fixture.path().join("events.parquet")).unwrap(),
+        )
+        .unwrap(),
+    )
+    .num_row_groups();
+    assert_eq!(metadata, 16);
+    let dedupe = |source: &str| {
+        config("UTC", source).replace(
+            "[events.report]",
+            "[quality]\ndedupe = \"exact\"\n[events.report]",
+        )
+    };
+    let from_csv = fixture.run(&dedupe("events.csv"));
+    let from_parquet = fixture.run(&dedupe("events.parquet"));
+    // 1 000 rows; rows 500.. at multiples of 7 copy an earlier row: ⌈(1000 − 504) / 7⌉ = 71.
+    assert_eq!(from_parquet["input"]["duplicates"], 71);
+    assert_eq!(from_parquet["metrics"], from_csv["metrics"]);
+    assert_eq!(from_parquet["input"]["kept"], from_csv["input"]["kept"]);
+}

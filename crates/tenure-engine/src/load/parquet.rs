@@ -13,10 +13,11 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rayon::prelude::*;
 use tenure_plan::Source;
 
 use super::{
-    EntitySink, Fingerprint, Partial, RawEvent, SinkTemplate, SourceReader, TimeValue, column_index,
+    EntitySink, Fingerprint, Partial, RawEvent, RowSink, SinkTemplate, SourceReader, TimeValue, column_index,
     read_error,
 };
 use crate::calendar::MICROS_PER_DAY;
@@ -206,26 +207,108 @@ fn supported(data_type: &DataType) -> bool {
     }
 }
 
+/// Which file columns a run decodes, and where the ones it needs sit among them.
+struct Layout {
+    names: Vec<String>,
+    entity: usize,
+    time: usize,
+    event: usize,
+    prop_columns: Vec<Option<usize>>,
+    /// File column indices decoded, ascending.
+    wanted: Vec<usize>,
+}
+
+impl Layout {
+    /// The position of file column `index` in a decoded batch.
+    fn position(&self, index: usize) -> Option<usize> {
+        self.wanted.binary_search(&index).ok()
+    }
+}
+
+/// Reads row groups `row_groups` (all when `None`) of the file into `sink`.
+fn read_row_groups(
+    source: &Source,
+    layout: &Layout,
+    row_groups: Option<Vec<usize>>,
+    sink: &mut RowSink<'_>,
+) -> Result<(), EngineError> {
+    let mut builder = open(source)?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), layout.wanted.iter().copied());
+    if let Some(row_groups) = row_groups {
+        builder = builder.with_row_groups(row_groups);
+    }
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| read_error(source, e))?;
+    let names = &layout.names;
+    let wanted = &layout.wanted;
+    layout.names.iter().for_each(|n| sink.saw_column(n));
+    let mut by_name: Vec<usize> = (0..wanted.len()).collect();
+    by_name.sort_by(|a, b| names[wanted[*a]].cmp(&names[wanted[*b]]));
+    let mut scratch: Vec<String> = vec![String::new(); wanted.len()];
+    let mut present = vec![false; wanted.len()];
+    let mut row_number = 0u64;
+    for batch in reader {
+        let batch: RecordBatch = batch.map_err(|e| read_error(source, e))?;
+        let views: Vec<ColumnView> = batch.columns().iter().cloned().map(ColumnView::new).collect();
+        let time_view = &views[layout.position(layout.time).unwrap_or(0)];
+        for row in 0..batch.num_rows() {
+            row_number += 1;
+            for (slot, view) in views.iter().enumerate() {
+                present[slot] = view.write(row, &mut scratch[slot]);
+            }
+            let text = |index: usize| {
+                layout
+                    .position(index)
+                    .filter(|p| present[*p])
+                    .map(|p| scratch[p].as_str())
+            };
+            let mut fingerprint = Fingerprint::new();
+            if sink.dedupe() {
+                for &slot in &by_name {
+                    if present[slot] {
+                        fingerprint.add(&names[wanted[slot]], &scratch[slot]);
+                    }
+                }
+            }
+            let values: Vec<Option<&str>> = layout.prop_columns.iter().map(|c| c.and_then(text)).collect();
+            let time_value = time_view
+                .time(row)
+                .unwrap_or_else(|| TimeValue::text(text(layout.time)));
+            sink.push(RawEvent {
+                entity: text(layout.entity),
+                time: time_value,
+                event: text(layout.event),
+                props: &values,
+                fingerprint: fingerprint.finish(),
+                line: row_number,
+            })?;
+        }
+    }
+    Ok(())
+}
+
 impl SourceReader for ParquetReader {
+    /// Reads row groups in parallel on the rayon pool (in one pass in file order when bad rows
+    /// stop the run, so that the first one is reported).
     fn read_events(
         &self,
         source: &Source,
         props: &[String],
         template: &SinkTemplate<'_>,
     ) -> Result<Vec<Partial>, EngineError> {
-        let mut owned = template.sink();
-        let sink = &mut owned;
         let builder = open(source)?;
         let schema = builder.schema().clone();
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        names.iter().for_each(|n| sink.saw_column(n));
         let entity = column_index(source, &names, &source.entity_column)?;
         let time = column_index(source, &names, &source.time_column)?;
         let event = column_index(source, &names, &source.event_column)?;
         let prop_columns: Vec<Option<usize>> =
             props.iter().map(|p| names.iter().position(|n| n == p)).collect();
         // Exact de-duplication compares whole rows, so it needs every column.
-        let mut wanted: Vec<usize> = if sink.dedupe() {
+        let mut wanted: Vec<usize> = if template.dedupe() {
             (0..names.len()).collect()
         } else {
             let mut columns = vec![entity, time, event];
@@ -236,59 +319,35 @@ impl SourceReader for ParquetReader {
         wanted.dedup();
         for &index in &wanted {
             let data_type = schema.field(index).data_type();
-            if !supported(data_type) && (index == entity || index == event || index == time || !sink.dedupe())
+            if !supported(data_type)
+                && (index == entity || index == event || index == time || !template.dedupe())
             {
                 return Err(unsupported(source, &names[index], data_type));
             }
         }
-        let mask = ProjectionMask::roots(builder.parquet_schema(), wanted.iter().copied());
-        let reader = builder
-            .with_projection(mask)
-            .with_batch_size(BATCH_ROWS)
-            .build()
-            .map_err(|e| read_error(source, e))?;
-        // Position of each wanted column in the projected batch, and of each by name order.
-        let position = |index: usize| wanted.binary_search(&index).ok();
-        let mut by_name: Vec<usize> = (0..wanted.len()).collect();
-        by_name.sort_by(|a, b| names[wanted[*a]].cmp(&names[wanted[*b]]));
-        let mut scratch: Vec<String> = vec![String::new(); wanted.len()];
-        let mut present = vec![false; wanted.len()];
-        let mut row_number = 0u64;
-        for batch in reader {
-            let batch: RecordBatch = batch.map_err(|e| read_error(source, e))?;
-            let views: Vec<ColumnView> = batch.columns().iter().cloned().map(ColumnView::new).collect();
-            let time_view = &views[position(time).unwrap_or(0)];
-            for row in 0..batch.num_rows() {
-                row_number += 1;
-                for (slot, view) in views.iter().enumerate() {
-                    present[slot] = view.write(row, &mut scratch[slot]);
-                }
-                let text = |index: usize| {
-                    position(index)
-                        .filter(|p| present[*p])
-                        .map(|p| scratch[p].as_str())
-                };
-                let mut fingerprint = Fingerprint::new();
-                if sink.dedupe() {
-                    for &slot in &by_name {
-                        if present[slot] {
-                            fingerprint.add(&names[wanted[slot]], &scratch[slot]);
-                        }
-                    }
-                }
-                let values: Vec<Option<&str>> = prop_columns.iter().map(|c| c.and_then(text)).collect();
-                let time_value = time_view.time(row).unwrap_or_else(|| TimeValue::text(text(time)));
-                sink.push(RawEvent {
-                    entity: text(entity),
-                    time: time_value,
-                    event: text(event),
-                    props: &values,
-                    fingerprint: fingerprint.finish(),
-                    line: row_number,
-                })?;
-            }
+        let row_groups = builder.metadata().num_row_groups();
+        drop(builder);
+        let layout = Layout {
+            names,
+            entity,
+            time,
+            event,
+            prop_columns,
+            wanted,
+        };
+        if rayon::current_num_threads() > 1 && row_groups > 1 && !template.fails_on_bad_rows() {
+            return (0..row_groups)
+                .into_par_iter()
+                .map(|group| {
+                    let mut sink = template.sink();
+                    read_row_groups(source, &layout, Some(vec![group]), &mut sink)?;
+                    Ok(sink.finish())
+                })
+                .collect();
         }
-        Ok(vec![owned.finish()])
+        let mut sink = template.sink();
+        read_row_groups(source, &layout, None, &mut sink)?;
+        Ok(vec![sink.finish()])
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {
