@@ -84,11 +84,13 @@ fn non_utf8_bytes_reject_the_row_as_bad_encoding() {
     let mut bytes = b"id,ts,event\na,2025-01-06T10:00:00Z,report\n".to_vec();
     bytes.extend_from_slice(b"b\xff\xfe,2025-01-06T10:00:00Z,report\n");
     bytes.extend_from_slice(b"a,2025-01-07T10:00:00Z,login\n");
+    // Invalid in each field, though the two halves of `é` joined across the comma are valid.
+    bytes.extend_from_slice(b"c\xc3,\xa92025-01-06T10:00:00Z,report\n");
     std::fs::write(fixture.path().join("events.csv"), &bytes).unwrap();
     let report = fixture.run(&config("as_of = \"2025-01-31\"", RETENTION));
-    // Three rows: b's id is not UTF-8, so only a remains, retained on day 1.
-    assert_eq!(report["input"]["rows"], 3);
-    assert_eq!(report["input"]["rejected"], rejected(&[("bad_encoding", 1)]));
+    // Four rows: b's and c's are not UTF-8, so only a remains, retained on day 1.
+    assert_eq!(report["input"]["rows"], 4);
+    assert_eq!(report["input"]["rejected"], rejected(&[("bad_encoding", 2)]));
     assert_eq!(
         cohorts(&report, "m"),
         vec![("2025-01-06".into(), 1, vec![1, 1], vec![1, 1])]

@@ -128,16 +128,20 @@ fn read_records<R: Read>(
     while let Some(line) = next_record(source, reader, &mut record, layout.headers.len(), sink)? {
         let mut fields = recycle(std::mem::take(&mut fields_buffer));
         let mut values = recycle(std::mem::take(&mut values_buffer));
-        let mut utf8 = true;
-        for field in record.iter() {
-            match std::str::from_utf8(field) {
-                Ok(text) => fields.push(text),
-                Err(_) => {
-                    utf8 = false;
-                    break;
-                }
+        // One UTF-8 check for the whole record, then each field is a checked slice of it (a
+        // field boundary inside a character, from bytes invalid on their own, fails the slice).
+        let utf8 = match std::str::from_utf8(record.as_slice()) {
+            Ok(whole) => {
+                (0..record.len()).all(|i| match record.range(i).and_then(|range| whole.get(range)) {
+                    Some(field) => {
+                        fields.push(field);
+                        true
+                    }
+                    None => false,
+                })
             }
-        }
+            Err(_) => false,
+        };
         if !utf8 {
             fields_buffer = recycle(fields);
             values_buffer = recycle(values);
