@@ -237,17 +237,22 @@ fn read_range(
     Ok((sink.finish(), reader.get_ref().quotes))
 }
 
+/// The size a CSV file's parts aim at: small enough that a few per thread fit in memory at once.
+const TARGET_PART_BYTES: u64 = 64 << 20;
+
 impl SourceReader for CsvReader {
-    /// Reads a file in byte ranges on the rayon pool when it is large enough and bad rows do
-    /// not stop the run (which must report the first one in file order). A range boundary is a
-    /// record boundary when the quotes before it are balanced; if one is not (a quoted field
-    /// with a newline across it), the file is read again in one pass.
+    /// Reads a file in byte ranges on the rayon pool, a few per thread at a time, when it is
+    /// large enough and bad rows do not stop the run (which must report the first one in file
+    /// order). A range ends on a record boundary when the quotes up to its end are balanced; at
+    /// the first range that does not (a quoted field with a newline across its end), the rest
+    /// of the file is read in one pass from that range's start.
     fn read_events(
         &self,
         source: &Source,
         props: &[String],
         template: &SinkTemplate<'_>,
-    ) -> Result<Vec<Partial>, EngineError> {
+        consume: &mut dyn FnMut(Partial),
+    ) -> Result<(), EngineError> {
         let mut reader = open(source)?;
         let headers = headers(source, &mut reader)?;
         let layout = Layout::new(source, headers, props)?;
@@ -256,30 +261,35 @@ impl SourceReader for CsvReader {
             .map_err(|e| read_error(source, e))?
             .len();
         let threads = rayon::current_num_threads() as u64;
-        let min_part = MIN_PART_BYTES.load(Ordering::Relaxed);
-        let parts = (threads * 4).min(file_len.saturating_sub(data_start) / min_part);
+        let data_len = file_len.saturating_sub(data_start);
+        let parts = (data_len / TARGET_PART_BYTES)
+            .max(threads * 2)
+            .min(data_len / MIN_PART_BYTES.load(Ordering::Relaxed));
         if threads > 1 && parts > 1 && !template.fails_on_bad_rows() {
             let ranges = split(source, data_start, file_len, parts)?;
-            let read: Vec<(Partial, u64)> = ranges
-                .into_par_iter()
-                .map(|range| read_range(source, &layout, template, range))
-                .collect::<Result<_, _>>()?;
             let mut quotes = 0u64;
-            let mut aligned = true;
-            for (_, part_quotes) in &read {
-                aligned &= quotes % 2 == 0;
-                quotes += part_quotes;
+            for window in ranges.chunks(threads as usize * 2) {
+                let read: Vec<(Partial, u64)> = window
+                    .par_iter()
+                    .map(|range| read_range(source, &layout, template, range.clone()))
+                    .collect::<Result<_, _>>()?;
+                for ((part, part_quotes), range) in read.into_iter().zip(window) {
+                    quotes += part_quotes;
+                    if quotes % 2 == 1 && range.end < file_len {
+                        let (rest, _) = read_range(source, &layout, template, range.start..file_len)?;
+                        consume(rest);
+                        return Ok(());
+                    }
+                    consume(part);
+                }
             }
-            if aligned {
-                return Ok(read.into_iter().map(|(part, _)| part).collect());
-            }
+            return Ok(());
         }
-        let mut reader = open(source)?;
-        reader.headers().map_err(|e| read_error(source, e))?;
         let mut sink = template.sink();
         layout.headers.iter().for_each(|h| sink.saw_column(h));
         read_records(source, &mut reader, &layout, &mut sink)?;
-        Ok(vec![sink.finish()])
+        consume(sink.finish());
+        Ok(())
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {
@@ -355,8 +365,9 @@ mod tests {
         }
     }
 
-    /// Reads `text` on a 2-thread pool with tiny parts; returns (parts, rows per part).
-    fn read(text: &str) -> Vec<u64> {
+    /// Reads `text` on a 2-thread pool with tiny parts; returns the rows and rejected rows of
+    /// each part.
+    fn read(text: &str) -> Vec<(u64, u64)> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.csv");
         std::fs::write(&path, text).unwrap();
@@ -371,10 +382,14 @@ mod tests {
         };
         set_min_part_bytes(16);
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-        let parts = pool
-            .install(|| CsvReader.read_events(&source, &["note".to_string()], &template))
-            .unwrap();
-        parts.iter().map(|p| p.counts.rows).collect()
+        let mut parts = Vec::new();
+        pool.install(|| {
+            CsvReader.read_events(&source, &["note".to_string()], &template, &mut |part| {
+                parts.push((part.counts.rows, part.counts.rejected_total()))
+            })
+        })
+        .unwrap();
+        parts
     }
 
     #[test]
@@ -384,8 +399,9 @@ mod tests {
             text.push_str(&format!("e{i},2025-01-01T00:00:00Z,login,\"a, b\"\n"));
         }
         let parts = read(&text);
-        assert_eq!(parts.len(), 8, "{parts:?}");
-        assert_eq!(parts.iter().sum::<u64>(), 200);
+        assert_eq!(parts.len(), 4, "{parts:?}");
+        assert_eq!(parts.iter().map(|p| p.0).sum::<u64>(), 200);
+        assert!(parts.iter().all(|p| p.1 == 0), "{parts:?}");
     }
 
     #[test]
@@ -397,6 +413,10 @@ mod tests {
             ));
         }
         let parts = read(&text);
-        assert_eq!(parts, vec![200]);
+        // A range boundary falls inside a quoted field: the parts before it are kept, and the
+        // rest of the file is read in one pass; every row is read once, none is malformed.
+        assert!(parts.len() < 4, "{parts:?}");
+        assert_eq!(parts.iter().map(|p| p.0).sum::<u64>(), 200);
+        assert!(parts.iter().all(|p| p.1 == 0), "{parts:?}");
     }
 }

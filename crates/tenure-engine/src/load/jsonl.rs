@@ -40,7 +40,8 @@ impl SourceReader for JsonLinesReader {
         source: &Source,
         props: &[String],
         template: &SinkTemplate<'_>,
-    ) -> Result<Vec<Partial>, EngineError> {
+        consume: &mut dyn FnMut(Partial),
+    ) -> Result<(), EngineError> {
         let mut owned = template.sink();
         let sink = &mut owned;
         let reader = open(source)?;
@@ -92,7 +93,8 @@ impl SourceReader for JsonLinesReader {
                 line: line_no,
             })?;
         }
-        Ok(vec![owned.finish()])
+        consume(owned.finish());
+        Ok(())
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {

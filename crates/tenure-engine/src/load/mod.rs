@@ -78,14 +78,16 @@ impl<'a> TimeValue<'a> {
 
 /// A reader of one file format.
 pub trait SourceReader {
-    /// Reads every event row of `source`, asking for the property columns `props`, into one or
-    /// more parts (in file order) made by sinks of `template`.
+    /// Reads every event row of `source`, asking for the property columns `props`, into parts
+    /// made by sinks of `template`, handed to `consume` in file order as they are read (so that
+    /// only a few parts are in memory at once).
     fn read_events(
         &self,
         source: &Source,
         props: &[String],
         template: &SinkTemplate<'_>,
-    ) -> Result<Vec<Partial>, EngineError>;
+        consume: &mut dyn FnMut(Partial),
+    ) -> Result<(), EngineError>;
 
     /// Reads every row of an entity-attribute source: the id and all other columns.
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError>;
@@ -455,20 +457,18 @@ pub fn load(
             amount_slots: amount_slots.clone(),
             dedupe: plan.quality.dedupe,
         };
-        let parts = reader.read_events(source, &prop_names, &template)?;
         let mut source_counts = SourceCounts::new(&source.name, "events");
         let mut columns = BTreeSet::new();
         let first_row = store.len();
-        let rows: usize = parts.iter().map(|p| p.entity.len()).sum();
-        store.reserve(rows);
-        for part in parts {
+        let mut consume = |part: Partial| {
             source_counts.rows += part.counts.rows;
             for (reason, n) in &part.counts.rejected {
                 *source_counts.rejected.entry(reason).or_insert(0) += n;
             }
             columns.extend(part.columns.iter().cloned());
             source_counts.duplicates += merge(&mut store, &mut builders, seen.as_mut(), part);
-        }
+        };
+        reader.read_events(source, &prop_names, &template, &mut consume)?;
         source_counts.stored = first_row..store.len();
         counts.sources.push(source_counts);
         columns_by_source.push((source, columns));

@@ -298,7 +298,8 @@ impl SourceReader for ParquetReader {
         source: &Source,
         props: &[String],
         template: &SinkTemplate<'_>,
-    ) -> Result<Vec<Partial>, EngineError> {
+        consume: &mut dyn FnMut(Partial),
+    ) -> Result<(), EngineError> {
         let builder = open(source)?;
         let schema = builder.schema().clone();
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
@@ -335,19 +336,27 @@ impl SourceReader for ParquetReader {
             prop_columns,
             wanted,
         };
-        if rayon::current_num_threads() > 1 && row_groups > 1 && !template.fails_on_bad_rows() {
-            return (0..row_groups)
-                .into_par_iter()
-                .map(|group| {
-                    let mut sink = template.sink();
-                    read_row_groups(source, &layout, Some(vec![group]), &mut sink)?;
-                    Ok(sink.finish())
-                })
-                .collect();
+        let threads = rayon::current_num_threads();
+        if threads > 1 && row_groups > 1 && !template.fails_on_bad_rows() {
+            let groups: Vec<usize> = (0..row_groups).collect();
+            // A few row groups per thread at a time: parallel, with bounded memory.
+            for window in groups.chunks(threads * 2) {
+                let parts: Vec<Partial> = window
+                    .par_iter()
+                    .map(|group| {
+                        let mut sink = template.sink();
+                        read_row_groups(source, &layout, Some(vec![*group]), &mut sink)?;
+                        Ok(sink.finish())
+                    })
+                    .collect::<Result<_, EngineError>>()?;
+                parts.into_iter().for_each(&mut *consume);
+            }
+            return Ok(());
         }
         let mut sink = template.sink();
         read_row_groups(source, &layout, None, &mut sink)?;
-        Ok(vec![sink.finish()])
+        consume(sink.finish());
+        Ok(())
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {
