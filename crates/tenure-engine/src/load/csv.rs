@@ -4,12 +4,11 @@ use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rayon::prelude::*;
 use tenure_plan::Source;
 
 use super::{
-    EntitySink, Fingerprint, Partial, RawEvent, RowSink, SinkTemplate, SourceReader, TimeValue,
-    UnreadableRows, column_index, read_error,
+    Consumer, EntitySink, Fingerprint, Partial, RawEvent, RowSink, SinkTemplate, SourceReader, TimeValue,
+    UnreadableRows, column_index, read_error, read_pipelined,
 };
 use crate::error::EngineError;
 
@@ -251,7 +250,7 @@ impl SourceReader for CsvReader {
         source: &Source,
         props: &[String],
         template: &SinkTemplate<'_>,
-        consume: &mut dyn FnMut(Partial),
+        consume: &mut Consumer<'_>,
     ) -> Result<(), EngineError> {
         let mut reader = open(source)?;
         let headers = headers(source, &mut reader)?;
@@ -268,21 +267,20 @@ impl SourceReader for CsvReader {
         if threads > 1 && parts > 1 && !template.fails_on_bad_rows() {
             let ranges = split(source, data_start, file_len, parts)?;
             let mut quotes = 0u64;
-            for window in ranges.chunks(threads as usize * 2) {
-                let read: Vec<(Partial, u64)> = window
-                    .par_iter()
-                    .map(|range| read_range(source, &layout, template, range.clone()))
-                    .collect::<Result<_, _>>()?;
-                for ((part, part_quotes), range) in read.into_iter().zip(window) {
-                    quotes += part_quotes;
-                    if quotes % 2 == 1 && range.end < file_len {
-                        let (rest, _) = read_range(source, &layout, template, range.start..file_len)?;
-                        consume(rest);
-                        return Ok(());
-                    }
-                    consume(part);
+            let read = |range: &Range<u64>| {
+                read_range(source, &layout, template, range.clone())
+                    .map(|(part, quotes)| (part, quotes, range.clone()))
+            };
+            read_pipelined(&ranges, read, &mut |(part, part_quotes, range)| {
+                quotes += part_quotes;
+                if quotes % 2 == 1 && range.end < file_len {
+                    let (rest, _) = read_range(source, &layout, template, range.start..file_len)?;
+                    consume(rest);
+                    return Ok(false);
                 }
-            }
+                consume(part);
+                Ok(true)
+            })?;
             return Ok(());
         }
         let mut sink = template.sink();

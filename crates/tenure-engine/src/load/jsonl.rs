@@ -6,7 +6,7 @@ use serde_json::Value;
 use tenure_plan::Source;
 
 use super::{
-    EntitySink, Fingerprint, Partial, RawEvent, SinkTemplate, SourceReader, TimeValue, UnreadableRows,
+    Consumer, EntitySink, Fingerprint, RawEvent, SinkTemplate, SourceReader, TimeValue, UnreadableRows,
     read_error,
 };
 use crate::error::EngineError;
@@ -40,7 +40,7 @@ impl SourceReader for JsonLinesReader {
         source: &Source,
         props: &[String],
         template: &SinkTemplate<'_>,
-        consume: &mut dyn FnMut(Partial),
+        consume: &mut Consumer<'_>,
     ) -> Result<(), EngineError> {
         let mut owned = template.sink();
         let sink = &mut owned;

@@ -12,6 +12,7 @@ pub use csv::set_min_part_bytes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use tenure_plan::{BadRowPolicy, Format, Plan, Source, TimeFormat};
 
@@ -76,6 +77,53 @@ impl<'a> TimeValue<'a> {
     }
 }
 
+/// Where readers hand their parts, in file order.
+pub type Consumer<'c> = dyn FnMut(Partial) + Send + 'c;
+
+/// Reads `tasks` on the rayon pool a window of a few per thread at a time, and hands each
+/// window's results, in order, to `handle` while the next window is read — so merging overlaps
+/// reading and only two windows are in memory. `handle` returns false to stop early.
+pub(crate) fn read_pipelined<T: Sync, R: Send>(
+    tasks: &[T],
+    read: impl Fn(&T) -> Result<R, EngineError> + Sync,
+    handle: &mut (dyn FnMut(R) -> Result<bool, EngineError> + Send),
+) -> Result<(), EngineError> {
+    let window = rayon::current_num_threads().max(1) * 2;
+    let mut pending: Vec<R> = Vec::new();
+    let mut go_on = true;
+    for chunk in tasks.chunks(window) {
+        let (read, handled) = rayon::join(
+            || {
+                chunk
+                    .par_iter()
+                    .map(&read)
+                    .collect::<Result<Vec<R>, EngineError>>()
+            },
+            || -> Result<bool, EngineError> {
+                for result in pending.drain(..) {
+                    if !handle(result)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            },
+        );
+        go_on = handled?;
+        if !go_on {
+            return Ok(());
+        }
+        pending = read?;
+    }
+    if go_on {
+        for result in pending {
+            if !handle(result)? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A reader of one file format.
 pub trait SourceReader {
     /// Reads every event row of `source`, asking for the property columns `props`, into parts
@@ -86,7 +134,7 @@ pub trait SourceReader {
         source: &Source,
         props: &[String],
         template: &SinkTemplate<'_>,
-        consume: &mut dyn FnMut(Partial),
+        consume: &mut Consumer<'_>,
     ) -> Result<(), EngineError>;
 
     /// Reads every row of an entity-attribute source: the id and all other columns.
@@ -439,7 +487,7 @@ pub fn load(
     let mut counts = LoadCounts::default();
     let prop_names: Vec<String> = props.iter().cloned().collect();
     let mut builders: Vec<ColumnBuilder> = prop_names.iter().map(|_| ColumnBuilder::default()).collect();
-    let mut seen = plan.quality.dedupe.then(FxHashSet::default);
+    let mut seen = plan.quality.dedupe.then(SeenRows::new);
     let mut columns_by_source: Vec<(&Source, BTreeSet<String>)> = Vec::new();
     let amount_slots: Vec<(usize, String)> = prop_names
         .iter()
@@ -518,16 +566,63 @@ pub fn load(
     Ok((store, counts))
 }
 
+/// The fingerprints of every row kept so far, for exact de-duplication: split into shards by
+/// the fingerprint's top bits, so that shards are filled in parallel.
+struct SeenRows {
+    shards: Vec<FxHashSet<u128>>,
+}
+
+impl SeenRows {
+    fn new() -> SeenRows {
+        let shards = (rayon::current_num_threads() * 4).next_power_of_two();
+        SeenRows {
+            shards: (0..shards).map(|_| FxHashSet::default()).collect(),
+        }
+    }
+
+    /// For each fingerprint in order: true when no earlier row (in this call or before) had it.
+    fn first_occurrences(&mut self, fingerprints: &[u128]) -> Vec<bool> {
+        let shift = 128 - self.shards.len().trailing_zeros();
+        let shard_of = |fingerprint: u128| {
+            if shift == 128 {
+                0
+            } else {
+                (fingerprint >> shift) as usize
+            }
+        };
+        // Each shard scans every fingerprint in order and records the new ones of its own, so
+        // "first" means first in file order whatever the thread count.
+        let firsts: Vec<Vec<u32>> = self
+            .shards
+            .par_iter_mut()
+            .enumerate()
+            .map(|(shard, seen)| {
+                let mut firsts = Vec::new();
+                for (row, fingerprint) in fingerprints.iter().enumerate() {
+                    if shard_of(*fingerprint) == shard && seen.insert(*fingerprint) {
+                        firsts.push(row as u32);
+                    }
+                }
+                firsts
+            })
+            .collect();
+        let mut keep = vec![false; fingerprints.len()];
+        for row in firsts.into_iter().flatten() {
+            keep[row as usize] = true;
+        }
+        keep
+    }
+}
+
 /// Appends a part's rows to the store in order, translating its local codes, and dropping rows
 /// `seen` already has (exact de-duplication); returns how many were dropped.
 fn merge(
     store: &mut EventStore,
     builders: &mut [ColumnBuilder],
-    seen: Option<&mut FxHashSet<u128>>,
+    seen: Option<&mut SeenRows>,
     part: Partial,
 ) -> u64 {
-    let keep: Option<Vec<bool>> =
-        seen.map(|seen| part.fingerprints.iter().map(|f| seen.insert(*f)).collect());
+    let keep: Option<Vec<bool>> = seen.map(|seen| seen.first_occurrences(&part.fingerprints));
     let kept = |row: &usize| keep.as_ref().is_none_or(|keep| keep[*row]);
     let entity_codes: Vec<u32> = part
         .entities

@@ -13,12 +13,11 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use rayon::prelude::*;
 use tenure_plan::Source;
 
 use super::{
-    EntitySink, Fingerprint, Partial, RawEvent, RowSink, SinkTemplate, SourceReader, TimeValue, column_index,
-    read_error,
+    Consumer, EntitySink, Fingerprint, RawEvent, RowSink, SinkTemplate, SourceReader, TimeValue,
+    column_index, read_error, read_pipelined,
 };
 use crate::calendar::MICROS_PER_DAY;
 use crate::error::EngineError;
@@ -298,7 +297,7 @@ impl SourceReader for ParquetReader {
         source: &Source,
         props: &[String],
         template: &SinkTemplate<'_>,
-        consume: &mut dyn FnMut(Partial),
+        consume: &mut Consumer<'_>,
     ) -> Result<(), EngineError> {
         let builder = open(source)?;
         let schema = builder.schema().clone();
@@ -339,18 +338,15 @@ impl SourceReader for ParquetReader {
         let threads = rayon::current_num_threads();
         if threads > 1 && row_groups > 1 && !template.fails_on_bad_rows() {
             let groups: Vec<usize> = (0..row_groups).collect();
-            // A few row groups per thread at a time: parallel, with bounded memory.
-            for window in groups.chunks(threads * 2) {
-                let parts: Vec<Partial> = window
-                    .par_iter()
-                    .map(|group| {
-                        let mut sink = template.sink();
-                        read_row_groups(source, &layout, Some(vec![*group]), &mut sink)?;
-                        Ok(sink.finish())
-                    })
-                    .collect::<Result<_, EngineError>>()?;
-                parts.into_iter().for_each(&mut *consume);
-            }
+            let read = |group: &usize| {
+                let mut sink = template.sink();
+                read_row_groups(source, &layout, Some(vec![*group]), &mut sink)?;
+                Ok(sink.finish())
+            };
+            read_pipelined(&groups, read, &mut |part| {
+                consume(part);
+                Ok(true)
+            })?;
             return Ok(());
         }
         let mut sink = template.sink();
