@@ -65,6 +65,14 @@ impl Project {
         engine::Dataset::load(&self.plan).map_err(Error::Engine)
     }
 
+    /// [`Project::load`], reporting how far reading has got (the CLI draws a progress bar).
+    pub fn load_with_progress(
+        &self,
+        progress: &dyn engine::progress::ReadProgress,
+    ) -> Result<engine::Dataset, Error> {
+        engine::Dataset::load_with_progress(&self.plan, progress).map_err(Error::Engine)
+    }
+
     /// Loads the data and computes every metric with the in-process engine.
     pub fn run(&self) -> Result<Report, Error> {
         self.run_on(&engine::InProcess, &[]).map_err(Error::Engine)

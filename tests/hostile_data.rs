@@ -5,8 +5,8 @@ mod common;
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
-use common::{Fixture, cohorts, config};
+use arrow_array::{ArrayRef, Float64Array, StringArray};
+use common::{Fixture, cohorts, config, parquet_bytes};
 use serde_json::{Value, json};
 
 const RETENTION: &str = "[cohorts.weekly]\nstart = \"report\"\ngrain = \"week\"\n\
@@ -281,11 +281,11 @@ fn a_parquet_nan_amount_is_bad_amount() {
         ("event", Arc::new(StringArray::from(vec!["invoice", "invoice"]))),
         ("amount", Arc::new(Float64Array::from(vec![50.0, f64::NAN]))),
     ];
-    let batch = RecordBatch::try_from_iter(columns).unwrap();
-    let file = std::fs::File::create(fixture.path().join("events.parquet")).unwrap();
-    let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    std::fs::write(
+        fixture.path().join("events.parquet"),
+        parquet_bytes(columns, None),
+    )
+    .unwrap();
     let report = fixture.run(&revenue_config().replace("events.csv", "events.parquet"));
     assert_eq!(report["input"]["rejected"], rejected(&[("bad_amount", 1)]));
     assert_eq!(report["input"]["kept"], 1);
@@ -351,11 +351,7 @@ fn a_truncated_parquet_file_is_an_error_naming_it() {
         ),
         ("event", Arc::new(StringArray::from(vec!["report"; 1000]))),
     ];
-    let batch = RecordBatch::try_from_iter(columns).unwrap();
-    let mut bytes = Vec::new();
-    let mut writer = parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    let bytes = parquet_bytes(columns, None);
     // Cut the footer off, as a copy interrupted mid-way would.
     std::fs::write(fixture.path().join("events.parquet"), &bytes[..bytes.len() / 2]).unwrap();
     let error =

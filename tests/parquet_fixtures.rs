@@ -9,7 +9,7 @@ use arrow_array::{
     TimestampMillisecondArray, types::Int32Type,
 };
 use arrow_schema::{Field, Schema};
-use common::{Fixture, cohorts};
+use common::{Fixture, cohorts, parquet_bytes};
 use parquet::arrow::ArrowWriter;
 
 fn write(fixture: &Fixture, name: &str, columns: Vec<(&str, ArrayRef)>) {
@@ -235,14 +235,11 @@ fn many_row_groups_read_in_parallel_match_the_csv() {
         ("event", Arc::new(StringArray::from(events))),
         ("amount", Arc::new(StringArray::from(amounts))),
     ];
-    let batch = RecordBatch::try_from_iter(columns).unwrap();
-    let file = std::fs::File::create(fixture.path().join("events.parquet")).unwrap();
-    let properties = parquet::file::properties::WriterProperties::builder()
-        .set_max_row_group_row_count(Some(64))
-        .build();
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    std::fs::write(
+        fixture.path().join("events.parquet"),
+        parquet_bytes(columns, Some(64)),
+    )
+    .unwrap();
     let metadata = parquet::file::reader::FileReader::metadata(
         &parquet::file::serialized_reader::SerializedFileReader::new(
             std::fs::File::open(fixture.path().join("events.parquet")).unwrap(),

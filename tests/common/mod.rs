@@ -146,3 +146,19 @@ c,2025-06-02T10:00:00Z,invoice,60
 d,2025-03-15T10:00:00Z,invoice,40
 a,2025-03-06T10:00:00Z,login,
 ";
+
+/// A Parquet file's bytes holding `columns`, in row groups of at most `row_group_rows` rows.
+pub fn parquet_bytes(columns: Vec<(&str, arrow_array::ArrayRef)>, row_group_rows: Option<usize>) -> Vec<u8> {
+    let batch = arrow_array::RecordBatch::try_from_iter(columns).expect("columns of equal length");
+    let properties = row_group_rows.map(|rows| {
+        parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(rows))
+            .build()
+    });
+    let mut bytes = Vec::new();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), properties).expect("a writer");
+    writer.write(&batch).expect("written");
+    writer.close().expect("closed");
+    bytes
+}

@@ -2,8 +2,9 @@
 
 mod explain;
 mod output;
+mod progress;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,7 +34,7 @@ enum Command {
         /// Compute only this metric (repeatable).
         #[arg(long = "metric")]
         metrics: Vec<String>,
-        /// No summary on standard error.
+        /// No progress bar and no row accounting on standard error.
         #[arg(long, short)]
         quiet: bool,
         /// Stop at the first row that cannot be read (as `on_bad_row = "fail"`).
@@ -253,7 +254,13 @@ fn run(
     if let Some(code) = unknown_metric(&project, metrics) {
         return code;
     }
-    let dataset = match project.load() {
+    // A bar only on a terminal, and never with --quiet: piped or logged runs stay clean.
+    let loaded = if !quiet && std::io::stderr().is_terminal() {
+        project.load_with_progress(&progress::TerminalProgress::default())
+    } else {
+        project.load()
+    };
+    let dataset = match loaded {
         Ok(dataset) => dataset,
         Err(error) => {
             eprintln!("error: {error}");

@@ -10,6 +10,7 @@ pub mod error;
 pub mod eval;
 pub mod load;
 pub mod metrics;
+pub mod progress;
 pub mod segments;
 pub mod store;
 
@@ -80,8 +81,16 @@ pub struct Dataset {
 impl Dataset {
     /// Reads every source of `plan` and applies its quality rules.
     pub fn load(plan: &Plan) -> Result<Dataset, EngineError> {
+        Dataset::load_with_progress(plan, &progress::NoProgress)
+    }
+
+    /// [`Dataset::load`], reporting how far reading has got to `progress`.
+    pub fn load_with_progress(
+        plan: &Plan,
+        progress: &dyn progress::ReadProgress,
+    ) -> Result<Dataset, EngineError> {
         let props = property_columns(plan);
-        let (mut store, counts) = load::load(plan, &props, &amount_columns(plan))?;
+        let (mut store, counts) = load::load(plan, &props, &amount_columns(plan), progress)?;
         let mut excluded_by_source = vec![0u64; counts.sources.len()];
         if let Some(exclude) = &plan.quality.exclude {
             let drop = eval::row_mask(exclude, &store);

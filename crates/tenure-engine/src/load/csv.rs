@@ -11,23 +11,24 @@ use super::{
     UnreadableRows, column_index, read_error, read_pipelined,
 };
 use crate::error::EngineError;
+use crate::progress::{NoProgress, ProgressReader, ReadProgress};
 
 /// Reads CSV files with the `csv` crate, one reused record buffer per file.
 pub struct CsvReader;
 
-fn open(source: &Source) -> Result<csv::Reader<std::fs::File>, EngineError> {
-    let file = std::fs::File::open(&source.path).map_err(|e| EngineError::Read {
-        source_name: source.name.clone(),
-        path: source.path.clone(),
-        error: e.to_string(),
-    })?;
+/// A CSV reader of the whole file (header included) that reports its progress.
+fn open<'p>(
+    source: &Source,
+    progress: &'p dyn ReadProgress,
+) -> Result<csv::Reader<ProgressReader<'p, std::fs::File>>, EngineError> {
+    let file = std::fs::File::open(&source.path).map_err(|e| read_error(source, e))?;
     Ok(csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(file))
+        .from_reader(ProgressReader::new(file, progress)))
 }
 
-fn headers(source: &Source, reader: &mut csv::Reader<std::fs::File>) -> Result<Vec<String>, EngineError> {
+fn headers<R: Read>(source: &Source, reader: &mut csv::Reader<R>) -> Result<Vec<String>, EngineError> {
     let headers = reader.headers().map_err(|e| read_error(source, e))?;
     if headers.is_empty() {
         return Err(read_error(
@@ -222,7 +223,7 @@ fn read_range(
     file.seek(SeekFrom::Start(range.start))
         .map_err(|e| read_error(source, e))?;
     let counter = QuoteCounter {
-        inner: file.take(range.end - range.start),
+        inner: ProgressReader::new(file.take(range.end - range.start), template.progress()),
         quotes: 0,
     };
     let mut reader = csv::ReaderBuilder::new()
@@ -252,19 +253,22 @@ impl SourceReader for CsvReader {
         template: &SinkTemplate<'_>,
         consume: &mut Consumer<'_>,
     ) -> Result<(), EngineError> {
-        let mut reader = open(source)?;
-        let headers = headers(source, &mut reader)?;
-        let layout = Layout::new(source, headers, props)?;
-        let data_start = reader.position().byte();
         let file_len = std::fs::metadata(&source.path)
             .map_err(|e| read_error(source, e))?
             .len();
+        template.progress().start(&source.name, file_len);
+        let mut reader = open(source, &NoProgress)?;
+        let headers = headers(source, &mut reader)?;
+        let layout = Layout::new(source, headers, props)?;
+        let data_start = reader.position().byte();
+        drop(reader);
         let threads = rayon::current_num_threads() as u64;
         let data_len = file_len.saturating_sub(data_start);
         let parts = (data_len / TARGET_PART_BYTES)
             .max(threads * 2)
             .min(data_len / MIN_PART_BYTES.load(Ordering::Relaxed));
         if threads > 1 && parts > 1 && !template.fails_on_bad_rows() {
+            template.progress().advance(data_start);
             let ranges = split(source, data_start, file_len, parts)?;
             let mut quotes = 0u64;
             let read = |range: &Range<u64>| {
@@ -283,15 +287,18 @@ impl SourceReader for CsvReader {
             })?;
             return Ok(());
         }
+        let mut reader = open(source, template.progress())?;
+        reader.headers().map_err(|e| read_error(source, e))?;
         let mut sink = template.sink();
         layout.headers.iter().for_each(|h| sink.saw_column(h));
         read_records(source, &mut reader, &layout, &mut sink)?;
+        drop(reader);
         consume(sink.finish());
         Ok(())
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {
-        let mut reader = open(source)?;
+        let mut reader = open(source, &NoProgress)?;
         let headers = headers(source, &mut reader)?;
         let entity = column_index(source, &headers, &source.entity_column)?;
         let names: Vec<String> = headers.clone();
@@ -377,6 +384,7 @@ mod tests {
             prop_count: 1,
             amount_slots: Vec::new(),
             dedupe: false,
+            progress: &NoProgress,
         };
         set_min_part_bytes(16);
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();

@@ -10,6 +10,7 @@ use super::{
     read_error,
 };
 use crate::error::EngineError;
+use crate::progress::ProgressReader;
 
 /// Reads JSON Lines with `serde_json`; scalars become text, typed again per column later.
 pub struct JsonLinesReader;
@@ -44,7 +45,9 @@ impl SourceReader for JsonLinesReader {
     ) -> Result<(), EngineError> {
         let mut owned = template.sink();
         let sink = &mut owned;
-        let reader = open(source)?;
+        let total = std::fs::metadata(&source.path).map_or(0, |m| m.len());
+        template.progress().start(&source.name, total);
+        let reader = ProgressReader::new(open(source)?, template.progress());
         for (index, line) in reader.split(b'\n').enumerate() {
             let line_no = index as u64 + 1;
             let bytes = line.map_err(|e| EngineError::Read {

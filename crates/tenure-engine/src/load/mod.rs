@@ -18,6 +18,7 @@ use tenure_plan::{BadRowPolicy, Format, Plan, Source, TimeFormat};
 
 use crate::calendar::{Clock, parse_time};
 use crate::error::EngineError;
+use crate::progress::ReadProgress;
 use crate::store::{ColumnBuilder, EventStore, Interner};
 
 /// Every rejection reason, as keys of `input.rejected`.
@@ -242,9 +243,15 @@ pub struct SinkTemplate<'s> {
     prop_count: usize,
     amount_slots: Vec<(usize, String)>,
     dedupe: bool,
+    progress: &'s dyn ReadProgress,
 }
 
 impl<'s> SinkTemplate<'s> {
+    /// Where to report how far reading has got.
+    pub fn progress(&self) -> &'s dyn ReadProgress {
+        self.progress
+    }
+
     /// A new, empty sink.
     pub fn sink(&self) -> RowSink<'s> {
         RowSink {
@@ -259,6 +266,7 @@ impl<'s> SinkTemplate<'s> {
             dedupe: self.dedupe,
             policy: self.policy,
             source: self.source,
+            progress: self.progress,
         }
     }
 
@@ -284,6 +292,7 @@ pub struct RowSink<'s> {
     dedupe: bool,
     policy: BadRowPolicy,
     source: &'s Source,
+    progress: &'s dyn ReadProgress,
 }
 
 impl RowSink<'_> {
@@ -297,6 +306,11 @@ impl RowSink<'_> {
     /// Whether rows are compared whole for exact de-duplication.
     pub fn dedupe(&self) -> bool {
         self.dedupe
+    }
+
+    /// Reports `bytes` more read (for readers that know sizes in advance, such as row groups).
+    pub fn progress_advance(&self, bytes: u64) {
+        self.progress.advance(bytes);
     }
 
     /// The rows received.
@@ -482,6 +496,7 @@ pub fn load(
     plan: &Plan,
     props: &BTreeSet<String>,
     amounts: &BTreeSet<String>,
+    progress: &dyn ReadProgress,
 ) -> Result<(EventStore, LoadCounts), EngineError> {
     let mut store = EventStore::default();
     let mut counts = LoadCounts::default();
@@ -504,6 +519,7 @@ pub fn load(
             prop_count: prop_names.len(),
             amount_slots: amount_slots.clone(),
             dedupe: plan.quality.dedupe,
+            progress,
         };
         let mut source_counts = SourceCounts::new(&source.name, "events");
         let mut columns = BTreeSet::new();
@@ -516,7 +532,9 @@ pub fn load(
             columns.extend(part.columns.iter().cloned());
             source_counts.duplicates += merge(&mut store, &mut builders, seen.as_mut(), part);
         };
-        reader.read_events(source, &prop_names, &template, &mut consume)?;
+        let read = reader.read_events(source, &prop_names, &template, &mut consume);
+        progress.finish();
+        read?;
         source_counts.stored = first_row..store.len();
         counts.sources.push(source_counts);
         columns_by_source.push((source, columns));

@@ -224,19 +224,20 @@ impl Layout {
     }
 }
 
-/// Reads row groups `row_groups` (all when `None`) of the file into `sink`.
-fn read_row_groups(
+/// Reads row group `group` of the file into `sink`, numbering its rows from `first_row` + 1;
+/// returns the number of rows read.
+fn read_row_group(
     source: &Source,
     layout: &Layout,
-    row_groups: Option<Vec<usize>>,
+    group: usize,
+    first_row: u64,
     sink: &mut RowSink<'_>,
-) -> Result<(), EngineError> {
-    let mut builder = open(source)?;
+) -> Result<u64, EngineError> {
+    let builder = open(source)?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), layout.wanted.iter().copied());
-    if let Some(row_groups) = row_groups {
-        builder = builder.with_row_groups(row_groups);
-    }
+    let bytes = builder.metadata().row_group(group).compressed_size().max(0) as u64;
     let reader = builder
+        .with_row_groups(vec![group])
         .with_projection(mask)
         .with_batch_size(BATCH_ROWS)
         .build()
@@ -248,7 +249,7 @@ fn read_row_groups(
     by_name.sort_by(|a, b| names[wanted[*a]].cmp(&names[wanted[*b]]));
     let mut scratch: Vec<String> = vec![String::new(); wanted.len()];
     let mut present = vec![false; wanted.len()];
-    let mut row_number = 0u64;
+    let mut row_number = first_row;
     for batch in reader {
         let batch: RecordBatch = batch.map_err(|e| read_error(source, e))?;
         let views: Vec<ColumnView> = batch.columns().iter().cloned().map(ColumnView::new).collect();
@@ -286,7 +287,8 @@ fn read_row_groups(
             })?;
         }
     }
-    Ok(())
+    sink.progress_advance(bytes);
+    Ok(row_number - first_row)
 }
 
 impl SourceReader for ParquetReader {
@@ -326,6 +328,13 @@ impl SourceReader for ParquetReader {
             }
         }
         let row_groups = builder.metadata().num_row_groups();
+        let total: i64 = builder
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.compressed_size())
+            .sum();
+        template.progress().start(&source.name, total.max(0) as u64);
         drop(builder);
         let layout = Layout {
             names,
@@ -340,7 +349,7 @@ impl SourceReader for ParquetReader {
             let groups: Vec<usize> = (0..row_groups).collect();
             let read = |group: &usize| {
                 let mut sink = template.sink();
-                read_row_groups(source, &layout, Some(vec![*group]), &mut sink)?;
+                read_row_group(source, &layout, *group, 0, &mut sink)?;
                 Ok(sink.finish())
             };
             read_pipelined(&groups, read, &mut |part| {
@@ -350,7 +359,10 @@ impl SourceReader for ParquetReader {
             return Ok(());
         }
         let mut sink = template.sink();
-        read_row_groups(source, &layout, None, &mut sink)?;
+        let mut rows = 0;
+        for group in 0..row_groups {
+            rows += read_row_group(source, &layout, group, rows, &mut sink)?;
+        }
         consume(sink.finish());
         Ok(())
     }
