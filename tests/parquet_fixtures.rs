@@ -261,3 +261,57 @@ fn many_row_groups_read_in_parallel_match_the_csv() {
     assert_eq!(from_parquet["metrics"], from_csv["metrics"]);
     assert_eq!(from_parquet["input"]["kept"], from_csv["input"]["kept"]);
 }
+
+/// The same events as an Arrow IPC file of several record batches (read in parallel), with a
+/// dictionary-encoded event column, give the report of the CSV.
+#[test]
+fn arrow_ipc_files_match_the_csv() {
+    let fixture = Fixture::new();
+    let csv = "id,ts,event,amount\na,2025-01-06T10:00:00Z,report,\na,2025-01-07T10:00:00Z,report,\n\
+               b,2025-01-06T12:00:00Z,report,\nb,2025-01-10T09:00:00Z,pay,30\na,2025-02-03T10:00:00Z,pay,12.5\n\
+               c,2025-01-14T08:00:00Z,report,\nc,2025-01-21T08:00:00Z,report,\n";
+    fixture.file("events.csv", csv);
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let column = |i: usize| -> Vec<Option<&str>> {
+        rows.iter()
+            .map(|r| Some(r[i]).filter(|v| !v.is_empty()))
+            .collect()
+    };
+    let events: DictionaryArray<Int32Type> = column(2).into_iter().collect();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", arrow_schema::DataType::Utf8, true),
+        Field::new("ts", arrow_schema::DataType::Utf8, true),
+        Field::new("event", arrow_array::Array::data_type(&events).clone(), true),
+        Field::new("amount", arrow_schema::DataType::Utf8, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(column(0))),
+            Arc::new(StringArray::from(column(1))),
+            Arc::new(events),
+            Arc::new(StringArray::from(column(3))),
+        ],
+    )
+    .unwrap();
+    let file = std::fs::File::create(fixture.path().join("events.arrow")).unwrap();
+    let mut writer = arrow_ipc::writer::FileWriter::try_new(file, &schema).unwrap();
+    // Three record batches: rows 0–2, 3–4, 5–6.
+    for (offset, length) in [(0, 3), (3, 2), (5, 2)] {
+        writer.write(&batch.slice(offset, length)).unwrap();
+    }
+    writer.finish().unwrap();
+    let from_csv = fixture.run(&config("UTC", "events.csv"));
+    let from_ipc = fixture.run(&config("UTC", "events.arrow"));
+    assert_eq!(from_ipc["metrics"], from_csv["metrics"]);
+    assert_eq!(from_ipc["input"]["rows"], 7);
+    // a and b start in the week of 2025-01-06 (a returns on day 1), c in the week of 01-13
+    // (returning on day 7).
+    assert_eq!(
+        cohorts(&from_ipc, "m"),
+        vec![
+            ("2025-01-06".into(), 2, vec![2, 1, 0], vec![2, 2, 2]),
+            ("2025-01-13".into(), 1, vec![1, 0, 1], vec![1, 1, 1]),
+        ]
+    );
+}

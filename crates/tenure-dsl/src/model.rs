@@ -159,6 +159,9 @@ pub enum FormatConfig {
     Jsonl,
     /// Apache Parquet.
     Parquet,
+    /// Apache Arrow IPC file format (Feather v2).
+    #[serde(alias = "feather", alias = "ipc")]
+    Arrow,
 }
 
 /// Time value formats.

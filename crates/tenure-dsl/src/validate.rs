@@ -527,6 +527,7 @@ impl<'t> Validator<'t> {
                 Some(FormatConfig::Csv) => Some(plan::Format::Csv),
                 Some(FormatConfig::Jsonl) => Some(plan::Format::JsonLines),
                 Some(FormatConfig::Parquet) => Some(plan::Format::Parquet),
+                Some(FormatConfig::Arrow) => Some(plan::Format::ArrowIpc),
                 None => {
                     let lower = config.path.value.to_ascii_lowercase();
                     let inferred = if lower.ends_with(".csv") {
@@ -535,6 +536,8 @@ impl<'t> Validator<'t> {
                         Some(plan::Format::JsonLines)
                     } else if lower.ends_with(".parquet") {
                         Some(plan::Format::Parquet)
+                    } else if [".arrow", ".feather", ".ipc"].iter().any(|e| lower.ends_with(e)) {
+                        Some(plan::Format::ArrowIpc)
                     } else {
                         None
                     };
@@ -545,8 +548,8 @@ impl<'t> Validator<'t> {
                                 "cannot tell the file format from its extension",
                                 config.path.span.clone(),
                             )
-                            .with_label("expected .csv, .jsonl, .ndjson or .parquet")
-                            .with_help("set `format = \"csv\"`, `\"jsonl\"` or `\"parquet\"`"),
+                            .with_label("expected .csv, .jsonl, .ndjson, .parquet, .arrow or .feather")
+                            .with_help("set `format = \"csv\"`, `\"jsonl\"`, `\"parquet\"` or `\"arrow\"`"),
                         );
                     }
                     inferred

@@ -85,6 +85,8 @@ pub enum Format {
     JsonLines,
     /// Apache Parquet.
     Parquet,
+    /// Apache Arrow IPC file format (Feather v2).
+    ArrowIpc,
 }
 
 impl Format {
@@ -94,6 +96,7 @@ impl Format {
             Format::Csv => "csv",
             Format::JsonLines => "jsonl",
             Format::Parquet => "parquet",
+            Format::ArrowIpc => "arrow",
         }
     }
 }

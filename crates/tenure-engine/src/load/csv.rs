@@ -302,13 +302,7 @@ impl SourceReader for CsvReader {
         let headers = headers(source, &mut reader)?;
         let entity = column_index(source, &headers, &source.entity_column)?;
         let names: Vec<String> = headers.clone();
-        let attributes: Vec<String> = names
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != entity)
-            .map(|(_, n)| n.clone())
-            .collect();
-        sink.set_columns(&attributes);
+        sink.set_attribute_columns(&names, entity);
         let mut record = csv::ByteRecord::new();
         while let Some(line) = next_record(source, &mut reader, &mut record, names.len(), sink)? {
             let Ok(fields) = record

@@ -4,7 +4,9 @@
 //! every row to a [`RowSink`], which validates it, applies exact de-duplication and appends it
 //! to the store. A columnar format (Parquet) implements the same trait.
 
+mod batches;
 mod csv;
+mod ipc;
 mod jsonl;
 mod parquet;
 
@@ -125,6 +127,18 @@ pub(crate) fn read_pipelined<T: Sync, R: Send>(
     Ok(())
 }
 
+/// [`read_pipelined`] for readers whose tasks each give one part, all kept.
+pub(crate) fn read_parts<T: Sync>(
+    tasks: &[T],
+    read: impl Fn(&T) -> Result<Partial, EngineError> + Sync,
+    consume: &mut Consumer<'_>,
+) -> Result<(), EngineError> {
+    read_pipelined(tasks, read, &mut |part| {
+        consume(part);
+        Ok(true)
+    })
+}
+
 /// A reader of one file format.
 pub trait SourceReader {
     /// Reads every event row of `source`, asking for the property columns `props`, into parts
@@ -147,6 +161,7 @@ fn reader_for(source: &Source) -> Result<Box<dyn SourceReader>, EngineError> {
         Format::Csv => Ok(Box::new(csv::CsvReader)),
         Format::JsonLines => Ok(Box::new(jsonl::JsonLinesReader)),
         Format::Parquet => Ok(Box::new(parquet::ParquetReader)),
+        Format::ArrowIpc => Ok(Box::new(ipc::ArrowIpcReader)),
     }
 }
 
@@ -449,6 +464,16 @@ impl EntitySink<'_> {
     pub fn set_columns(&mut self, names: &[String]) {
         for name in names {
             self.columns.entry(name.clone()).or_default();
+        }
+    }
+
+    /// Declares every column of a file with a fixed header but the entity column `entity` as
+    /// attributes.
+    pub fn set_attribute_columns(&mut self, names: &[String], entity: usize) {
+        for (index, name) in names.iter().enumerate() {
+            if index != entity {
+                self.columns.entry(name.clone()).or_default();
+            }
         }
     }
 

@@ -1,25 +1,16 @@
-//! Parquet sources, read with the `parquet` crate's Arrow reader.
+//! Parquet sources, read with the `parquet` crate's Arrow reader, row group by row group.
 //!
 //! Only the columns the config reads are decoded (all of them under exact de-duplication, which
-//! compares whole rows). Timestamps and dates arrive as instants, without parsing text; other
-//! values are written into reused per-column buffers, so no row allocates.
+//! compares whole rows); batches become rows in [`super::batches`].
 
-use std::fmt::Write as _;
 use std::fs::File;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::*;
-use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tenure_plan::Source;
 
-use super::{
-    Consumer, EntitySink, Fingerprint, RawEvent, RowSink, SinkTemplate, SourceReader, TimeValue,
-    column_index, read_error, read_pipelined,
-};
-use crate::calendar::MICROS_PER_DAY;
+use super::batches::{Layout, read_batches, read_entity_batches};
+use super::{Consumer, EntitySink, RowSink, SinkTemplate, SourceReader, read_error, read_parts};
 use crate::error::EngineError;
 
 /// Reads Parquet files batch by batch.
@@ -31,197 +22,6 @@ const BATCH_ROWS: usize = 65_536;
 fn open(source: &Source) -> Result<ParquetRecordBatchReaderBuilder<File>, EngineError> {
     let file = File::open(&source.path).map_err(|e| read_error(source, e))?;
     ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| read_error(source, e))
-}
-
-/// A batch column prepared for row access: dictionaries resolved to their keys once per batch.
-struct ColumnView {
-    array: ArrayRef,
-    /// For dictionary columns: the value index of each row.
-    keys: Option<Vec<usize>>,
-}
-
-impl ColumnView {
-    fn new(array: ArrayRef) -> ColumnView {
-        let keys = match array.data_type() {
-            DataType::Dictionary(_, _) => Some(array.as_any_dictionary().normalized_keys()),
-            _ => None,
-        };
-        ColumnView { array, keys }
-    }
-
-    /// Writes row `row` as text into `out`; false when the value is null.
-    fn write(&self, row: usize, out: &mut String) -> bool {
-        out.clear();
-        if self.array.is_null(row) {
-            return false;
-        }
-        match &self.keys {
-            Some(keys) => write_value(self.array.as_any_dictionary().values().as_ref(), keys[row], out),
-            None => write_value(self.array.as_ref(), row, out),
-        }
-    }
-
-    /// The instant of row `row`, for time columns of a temporal type.
-    fn time(&self, row: usize) -> Option<TimeValue<'static>> {
-        if self.array.is_null(row) {
-            return Some(TimeValue::Missing);
-        }
-        let array = self.array.as_ref();
-        let instant = |micros: i64, zoned: bool| {
-            if zoned {
-                TimeValue::Micros(micros)
-            } else {
-                TimeValue::LocalMicros(micros)
-            }
-        };
-        Some(match array.data_type() {
-            DataType::Timestamp(unit, zone) => {
-                let zoned = zone.is_some();
-                let micros = match unit {
-                    TimeUnit::Second => array
-                        .as_primitive::<TimestampSecondType>()
-                        .value(row)
-                        .saturating_mul(1_000_000),
-                    TimeUnit::Millisecond => array
-                        .as_primitive::<TimestampMillisecondType>()
-                        .value(row)
-                        .saturating_mul(1_000),
-                    TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row),
-                    TimeUnit::Nanosecond => array
-                        .as_primitive::<TimestampNanosecondType>()
-                        .value(row)
-                        .div_euclid(1_000),
-                };
-                instant(micros, zoned)
-            }
-            DataType::Date32 => TimeValue::LocalMicros(
-                i64::from(array.as_primitive::<Date32Type>().value(row)) * MICROS_PER_DAY,
-            ),
-            DataType::Date64 => TimeValue::LocalMicros(
-                array
-                    .as_primitive::<Date64Type>()
-                    .value(row)
-                    .saturating_mul(1_000),
-            ),
-            _ => return None,
-        })
-    }
-}
-
-/// Writes a scalar as text; false for null or an unsupported type.
-fn write_value(array: &dyn Array, row: usize, out: &mut String) -> bool {
-    if array.is_null(row) {
-        return false;
-    }
-    macro_rules! number {
-        ($t:ty) => {{
-            let _ = write!(out, "{}", array.as_primitive::<$t>().value(row));
-            true
-        }};
-    }
-    match array.data_type() {
-        DataType::Utf8 => out.push_str(array.as_string::<i32>().value(row)),
-        DataType::LargeUtf8 => out.push_str(array.as_string::<i64>().value(row)),
-        DataType::Utf8View => out.push_str(array.as_string_view().value(row)),
-        DataType::Boolean => out.push_str(if array.as_boolean().value(row) {
-            "true"
-        } else {
-            "false"
-        }),
-        DataType::Int8 => return number!(Int8Type),
-        DataType::Int16 => return number!(Int16Type),
-        DataType::Int32 => return number!(Int32Type),
-        DataType::Int64 => return number!(Int64Type),
-        DataType::UInt8 => return number!(UInt8Type),
-        DataType::UInt16 => return number!(UInt16Type),
-        DataType::UInt32 => return number!(UInt32Type),
-        DataType::UInt64 => return number!(UInt64Type),
-        DataType::Float32 => return number!(Float32Type),
-        DataType::Float64 => return number!(Float64Type),
-        DataType::Decimal128(_, scale) => {
-            let value = array.as_primitive::<Decimal128Type>().value(row);
-            let scale = u32::try_from(*scale).unwrap_or(0);
-            let divisor = 10i128.pow(scale.min(38));
-            let sign = if value < 0 { "-" } else { "" };
-            let (whole, fraction) = (
-                value.unsigned_abs() / divisor as u128,
-                value.unsigned_abs() % divisor as u128,
-            );
-            let _ = if scale == 0 {
-                write!(out, "{sign}{whole}")
-            } else {
-                write!(out, "{sign}{whole}.{fraction:0width$}", width = scale as usize)
-            };
-        }
-        DataType::Date32 => {
-            let day = array.as_primitive::<Date32Type>().value(row);
-            out.push_str(&crate::calendar::day_label(day));
-        }
-        DataType::Date64 => return number!(Date64Type),
-        // Instants as their raw count of the column's unit: exact, and all that de-duplication
-        // needs (the time itself is read as an instant, not from this text).
-        DataType::Timestamp(TimeUnit::Second, _) => return number!(TimestampSecondType),
-        DataType::Timestamp(TimeUnit::Millisecond, _) => return number!(TimestampMillisecondType),
-        DataType::Timestamp(TimeUnit::Microsecond, _) => return number!(TimestampMicrosecondType),
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => return number!(TimestampNanosecondType),
-        DataType::Dictionary(_, _) => {
-            let dictionary = array.as_any_dictionary();
-            let keys = dictionary.normalized_keys();
-            return write_value(dictionary.values().as_ref(), keys[row], out);
-        }
-        _ => return false,
-    }
-    true
-}
-
-fn unsupported(source: &Source, name: &str, data_type: &DataType) -> EngineError {
-    read_error(
-        source,
-        format!("column `{name}` has type {data_type}, which tenure cannot read"),
-    )
-}
-
-fn supported(data_type: &DataType) -> bool {
-    match data_type {
-        DataType::Dictionary(_, values) => supported(values),
-        DataType::Utf8
-        | DataType::LargeUtf8
-        | DataType::Utf8View
-        | DataType::Boolean
-        | DataType::Int8
-        | DataType::Int16
-        | DataType::Int32
-        | DataType::Int64
-        | DataType::UInt8
-        | DataType::UInt16
-        | DataType::UInt32
-        | DataType::UInt64
-        | DataType::Float32
-        | DataType::Float64
-        | DataType::Decimal128(_, _)
-        | DataType::Date32
-        | DataType::Date64
-        | DataType::Timestamp(_, _) => true,
-        _ => false,
-    }
-}
-
-/// Which file columns a run decodes, and where the ones it needs sit among them.
-struct Layout {
-    names: Vec<String>,
-    entity: usize,
-    time: usize,
-    event: usize,
-    prop_columns: Vec<Option<usize>>,
-    /// File column indices decoded, ascending.
-    wanted: Vec<usize>,
-}
-
-impl Layout {
-    /// The position of file column `index` in a decoded batch.
-    fn position(&self, index: usize) -> Option<usize> {
-        self.wanted.binary_search(&index).ok()
-    }
 }
 
 /// Reads row group `group` of the file into `sink`, numbering its rows from `first_row` + 1;
@@ -242,53 +42,9 @@ fn read_row_group(
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| read_error(source, e))?;
-    let names = &layout.names;
-    let wanted = &layout.wanted;
-    layout.names.iter().for_each(|n| sink.saw_column(n));
-    let mut by_name: Vec<usize> = (0..wanted.len()).collect();
-    by_name.sort_by(|a, b| names[wanted[*a]].cmp(&names[wanted[*b]]));
-    let mut scratch: Vec<String> = vec![String::new(); wanted.len()];
-    let mut present = vec![false; wanted.len()];
-    let mut row_number = first_row;
-    for batch in reader {
-        let batch: RecordBatch = batch.map_err(|e| read_error(source, e))?;
-        let views: Vec<ColumnView> = batch.columns().iter().cloned().map(ColumnView::new).collect();
-        let time_view = &views[layout.position(layout.time).unwrap_or(0)];
-        for row in 0..batch.num_rows() {
-            row_number += 1;
-            for (slot, view) in views.iter().enumerate() {
-                present[slot] = view.write(row, &mut scratch[slot]);
-            }
-            let text = |index: usize| {
-                layout
-                    .position(index)
-                    .filter(|p| present[*p])
-                    .map(|p| scratch[p].as_str())
-            };
-            let mut fingerprint = Fingerprint::new();
-            if sink.dedupe() {
-                for &slot in &by_name {
-                    if present[slot] {
-                        fingerprint.add(&names[wanted[slot]], &scratch[slot]);
-                    }
-                }
-            }
-            let values: Vec<Option<&str>> = layout.prop_columns.iter().map(|c| c.and_then(text)).collect();
-            let time_value = time_view
-                .time(row)
-                .unwrap_or_else(|| TimeValue::text(text(layout.time)));
-            sink.push(RawEvent {
-                entity: text(layout.entity),
-                time: time_value,
-                event: text(layout.event),
-                props: &values,
-                fingerprint: fingerprint.finish(),
-                line: row_number,
-            })?;
-        }
-    }
+    let rows = read_batches(source, layout, reader, first_row, sink)?;
     sink.progress_advance(bytes);
-    Ok(row_number - first_row)
+    Ok(rows)
 }
 
 impl SourceReader for ParquetReader {
@@ -302,31 +58,7 @@ impl SourceReader for ParquetReader {
         consume: &mut Consumer<'_>,
     ) -> Result<(), EngineError> {
         let builder = open(source)?;
-        let schema = builder.schema().clone();
-        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        let entity = column_index(source, &names, &source.entity_column)?;
-        let time = column_index(source, &names, &source.time_column)?;
-        let event = column_index(source, &names, &source.event_column)?;
-        let prop_columns: Vec<Option<usize>> =
-            props.iter().map(|p| names.iter().position(|n| n == p)).collect();
-        // Exact de-duplication compares whole rows, so it needs every column.
-        let mut wanted: Vec<usize> = if template.dedupe() {
-            (0..names.len()).collect()
-        } else {
-            let mut columns = vec![entity, time, event];
-            columns.extend(prop_columns.iter().flatten());
-            columns
-        };
-        wanted.sort_unstable();
-        wanted.dedup();
-        for &index in &wanted {
-            let data_type = schema.field(index).data_type();
-            if !supported(data_type)
-                && (index == entity || index == event || index == time || !template.dedupe())
-            {
-                return Err(unsupported(source, &names[index], data_type));
-            }
-        }
+        let layout = Layout::new(source, &builder.schema().clone(), props, template.dedupe())?;
         let row_groups = builder.metadata().num_row_groups();
         let total: i64 = builder
             .metadata()
@@ -336,14 +68,6 @@ impl SourceReader for ParquetReader {
             .sum();
         template.progress().start(&source.name, total.max(0) as u64);
         drop(builder);
-        let layout = Layout {
-            names,
-            entity,
-            time,
-            event,
-            prop_columns,
-            wanted,
-        };
         let threads = rayon::current_num_threads();
         if threads > 1 && row_groups > 1 && !template.fails_on_bad_rows() {
             let groups: Vec<usize> = (0..row_groups).collect();
@@ -352,10 +76,7 @@ impl SourceReader for ParquetReader {
                 read_row_group(source, &layout, *group, 0, &mut sink)?;
                 Ok(sink.finish())
             };
-            read_pipelined(&groups, read, &mut |part| {
-                consume(part);
-                Ok(true)
-            })?;
+            read_parts(&groups, read, consume)?;
             return Ok(());
         }
         let mut sink = template.sink();
@@ -375,38 +96,10 @@ impl SourceReader for ParquetReader {
             .iter()
             .map(|f| f.name().clone())
             .collect();
-        let entity = column_index(source, &names, &source.entity_column)?;
-        let attributes: Vec<String> = names
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != entity)
-            .map(|(_, n)| n.clone())
-            .collect();
-        sink.set_columns(&attributes);
         let reader = builder
             .with_batch_size(BATCH_ROWS)
             .build()
             .map_err(|e| read_error(source, e))?;
-        let mut scratch: Vec<String> = vec![String::new(); names.len()];
-        let mut line = 0u64;
-        for batch in reader {
-            let batch = batch.map_err(|e| read_error(source, e))?;
-            let views: Vec<ColumnView> = batch.columns().iter().cloned().map(ColumnView::new).collect();
-            for row in 0..batch.num_rows() {
-                line += 1;
-                let present: Vec<bool> = views
-                    .iter()
-                    .zip(scratch.iter_mut())
-                    .map(|(v, s)| v.write(row, s))
-                    .collect();
-                let values: Vec<(usize, Option<&str>)> = (0..names.len())
-                    .filter(|i| *i != entity)
-                    .map(|i| (i, present[i].then(|| scratch[i].as_str())))
-                    .collect();
-                let id = present[entity].then(|| scratch[entity].as_str());
-                sink.push(line, id, &values, &names)?;
-            }
-        }
-        Ok(())
+        read_entity_batches(source, &names, reader, sink)
     }
 }
