@@ -70,6 +70,19 @@ pub enum Compiled {
 }
 
 impl Compiled {
+    /// Compiles each breakdown field (`by = […]`) against the store, keyed by its spelling.
+    pub fn fields(fields: &[Field], store: &EventStore) -> Vec<(String, Compiled)> {
+        fields
+            .iter()
+            .map(|field| {
+                (
+                    field.to_string(),
+                    Compiled::new(&Expr::Field(field.clone()), store),
+                )
+            })
+            .collect()
+    }
+
     /// Compiles `expr` against the store's columns.
     pub fn new(expr: &Expr, store: &EventStore) -> Compiled {
         match expr {

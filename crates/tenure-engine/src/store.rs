@@ -253,15 +253,6 @@ impl EventStore {
         self.entity.is_empty()
     }
 
-    /// Makes room for `rows` more rows.
-    pub fn reserve(&mut self, rows: usize) {
-        self.entity.reserve(rows);
-        self.time.reserve(rows);
-        self.day.reserve(rows);
-        self.event.reserve(rows);
-        self.tiebreak.reserve(rows);
-    }
-
     /// Keeps the rows at `rows` (ascending), dropping the others.
     pub fn retain_rows(&mut self, rows: &[u32]) {
         fn gather<T: Copy>(values: &[T], rows: &[u32]) -> Vec<T> {

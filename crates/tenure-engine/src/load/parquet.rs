@@ -6,7 +6,7 @@
 use std::fs::File;
 
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use tenure_plan::Source;
 
 use super::batches::{Layout, read_batches, read_entity_batches};
@@ -28,12 +28,15 @@ fn open(source: &Source) -> Result<ParquetRecordBatchReaderBuilder<File>, Engine
 /// returns the number of rows read.
 fn read_row_group(
     source: &Source,
+    metadata: &ArrowReaderMetadata,
     layout: &Layout,
     group: usize,
     first_row: u64,
     sink: &mut RowSink<'_>,
 ) -> Result<u64, EngineError> {
-    let builder = open(source)?;
+    // The footer was parsed once for the file; each row group only opens the file again.
+    let file = File::open(&source.path).map_err(|e| read_error(source, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone());
     let mask = ProjectionMask::roots(builder.parquet_schema(), layout.wanted.iter().copied());
     let bytes = builder.metadata().row_group(group).compressed_size().max(0) as u64;
     let reader = builder
@@ -57,23 +60,20 @@ impl SourceReader for ParquetReader {
         template: &SinkTemplate<'_>,
         consume: &mut Consumer<'_>,
     ) -> Result<(), EngineError> {
-        let builder = open(source)?;
-        let layout = Layout::new(source, &builder.schema().clone(), props, template.dedupe())?;
-        let row_groups = builder.metadata().num_row_groups();
-        let total: i64 = builder
-            .metadata()
-            .row_groups()
-            .iter()
-            .map(|g| g.compressed_size())
-            .sum();
+        let file = File::open(&source.path).map_err(|e| read_error(source, e))?;
+        let metadata =
+            ArrowReaderMetadata::load(&file, Default::default()).map_err(|e| read_error(source, e))?;
+        let layout = Layout::new(source, metadata.schema(), props, template.dedupe())?;
+        let row_groups = metadata.metadata().row_groups();
+        let total: i64 = row_groups.iter().map(|g| g.compressed_size()).sum();
         template.progress().start(&source.name, total.max(0) as u64);
-        drop(builder);
+        let row_groups = row_groups.len();
         let threads = rayon::current_num_threads();
         if threads > 1 && row_groups > 1 && !template.fails_on_bad_rows() {
             let groups: Vec<usize> = (0..row_groups).collect();
             let read = |group: &usize| {
                 let mut sink = template.sink();
-                read_row_group(source, &layout, *group, 0, &mut sink)?;
+                read_row_group(source, &metadata, &layout, *group, 0, &mut sink)?;
                 Ok(sink.finish())
             };
             read_parts(&groups, read, consume)?;
@@ -82,7 +82,7 @@ impl SourceReader for ParquetReader {
         let mut sink = template.sink();
         let mut rows = 0;
         for group in 0..row_groups {
-            rows += read_row_group(source, &layout, group, rows, &mut sink)?;
+            rows += read_row_group(source, &metadata, &layout, group, rows, &mut sink)?;
         }
         consume(sink.finish());
         Ok(())

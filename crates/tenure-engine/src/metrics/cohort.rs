@@ -68,16 +68,7 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
         },
     );
     let filter = cohort.filter.as_ref().map(|f| Compiled::new(f, store));
-    let by: Vec<(String, Compiled)> = cohort
-        .by
-        .iter()
-        .map(|field| {
-            (
-                field.to_string(),
-                Compiled::new(&tenure_plan::Expr::Field(field.clone()), store),
-            )
-        })
-        .collect();
+    let by = Compiled::fields(&cohort.by, store);
     let mut keys: Vec<(i32, Option<Segment>)> = Vec::new();
     let mut per_entity_key: Vec<Option<usize>> = vec![None; entities];
     let mut t0 = vec![0i64; entities];

@@ -133,16 +133,7 @@ fn by_segment(
     last: i32,
 ) -> Vec<RevenueSegment> {
     let store = &data.store;
-    let keys: Vec<(String, Compiled)> = metric
-        .by
-        .iter()
-        .map(|field| {
-            (
-                field.to_string(),
-                Compiled::new(&tenure_plan::Expr::Field(field.clone()), store),
-            )
-        })
-        .collect();
+    let keys = Compiled::fields(&metric.by, store);
     let mut groups: Vec<(Segment, Vec<Cell>)> = Vec::new();
     for entity_cells in cells.chunk_by(|a, b| a.entity == b.entity) {
         let entity = EntityFields {
