@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod error;
 pub mod eval;
 pub mod load;
+pub mod memory;
 pub mod metrics;
 pub mod progress;
 pub mod segments;
@@ -90,15 +91,41 @@ impl Dataset {
         progress: &dyn progress::ReadProgress,
     ) -> Result<Dataset, EngineError> {
         let props = property_columns(plan);
-        let (mut store, counts) = load::load(plan, &props, &amount_columns(plan), progress)?;
+        let load::Loaded {
+            mut store,
+            counts,
+            duplicates,
+        } = load::load(plan, &props, &amount_columns(plan), progress)?;
+        // Duplicates go first, then the exclude rule over the rows left: one gather of the store.
         let mut excluded_by_source = vec![0u64; counts.sources.len()];
-        if let Some(exclude) = &plan.quality.exclude {
-            let drop = eval::row_mask(exclude, &store);
-            for (source, excluded) in counts.sources.iter().zip(&mut excluded_by_source) {
-                *excluded = drop[source.stored.clone()].iter().filter(|d| **d).count() as u64;
+        let excluded = plan
+            .quality
+            .exclude
+            .as_ref()
+            .map(|exclude| eval::row_mask(exclude, &store));
+        let dropped: Option<Vec<bool>> = match (duplicates, excluded) {
+            (None, None) => None,
+            (Some(duplicates), None) => Some(duplicates),
+            (duplicates, Some(excluded)) => {
+                for (source, count) in counts.sources.iter().zip(&mut excluded_by_source) {
+                    *count = source
+                        .stored
+                        .clone()
+                        .filter(|row| excluded[*row] && !duplicates.as_ref().is_some_and(|d| d[*row]))
+                        .count() as u64;
+                }
+                let mut dropped = excluded;
+                if let Some(duplicates) = duplicates {
+                    dropped
+                        .iter_mut()
+                        .zip(duplicates)
+                        .for_each(|(drop, duplicate)| *drop |= duplicate);
+                }
+                Some(dropped)
             }
-            let keep: Vec<u32> = (0..store.len() as u32).filter(|r| !drop[*r as usize]).collect();
-            store.retain_rows(&keep);
+        };
+        if let Some(dropped) = dropped {
+            store.drop_rows(&dropped);
         }
         let first_day = store.day.par_iter().copied().min().unwrap_or(0);
         let last_day = store.day.par_iter().copied().max().unwrap_or(0);

@@ -46,6 +46,12 @@ impl Interner {
         self.values.is_empty()
     }
 
+    /// Forgets every string, keeping the memory for the next ones.
+    pub fn clear(&mut self) {
+        self.codes.clear();
+        self.values.clear();
+    }
+
     /// All strings in code order.
     pub fn values(&self) -> &[Box<str>] {
         &self.values
@@ -83,100 +89,257 @@ impl Column {
         self.len() == 0
     }
 
-    /// Keeps the rows at `rows`, in that order.
-    pub fn gather(&self, rows: &[u32]) -> Column {
+    /// Drops the rows where `drop` is true, in place.
+    pub fn compact(&mut self, drop: &[bool]) {
         match self {
-            Column::Text { codes, dict } => Column::Text {
-                codes: rows.iter().map(|r| codes[*r as usize]).collect(),
-                dict: dict.clone(),
-            },
-            Column::Number(values) => Column::Number(rows.iter().map(|r| values[*r as usize]).collect()),
-            Column::Bool(values) => Column::Bool(rows.iter().map(|r| values[*r as usize]).collect()),
+            Column::Text { codes, .. } => compact(codes, drop),
+            Column::Number(values) => compact(values, drop),
+            Column::Bool(values) => compact(values, drop),
         }
     }
 }
 
-/// Builds a column from text values; the type is chosen in [`ColumnBuilder::finish`].
-#[derive(Debug, Default, Clone)]
-pub struct ColumnBuilder {
-    codes: Vec<u32>,
-    interner: Interner,
+/// Drops the values where `drop` is true, moving the others down in place (no new memory).
+pub fn compact<T: Copy>(values: &mut Vec<T>, drop: &[bool]) {
+    let mut kept = 0;
+    for row in 0..values.len() {
+        if !drop[row] {
+            values[kept] = values[row];
+            kept += 1;
+        }
+    }
+    values.truncate(kept);
+}
+
+/// Builds one column from parts read in parallel. Text is interned (its type is inferred in
+/// [`ColumnBuilder::finish`]); values of typed columns (Parquet, Arrow) stay numbers or booleans.
+/// A column fed both text and typed values becomes text, typed values written as text.
+#[derive(Debug, Clone)]
+pub enum ColumnBuilder {
+    /// Interned text; [`NULL_CODE`] marks a missing value.
+    Text {
+        /// One code per row.
+        codes: Vec<u32>,
+        /// The distinct values.
+        interner: Interner,
+    },
+    /// Numbers from a typed column.
+    Number(Vec<Option<f64>>),
+    /// Booleans from a typed column.
+    Bool(Vec<Option<bool>>),
+}
+
+impl Default for ColumnBuilder {
+    fn default() -> Self {
+        ColumnBuilder::Text {
+            codes: Vec::new(),
+            interner: Interner::default(),
+        }
+    }
 }
 
 impl ColumnBuilder {
-    /// Appends a value (`None` or empty text is missing).
+    /// Appends a text value (`None` or empty text is missing).
     #[inline]
     pub fn push(&mut self, value: Option<&str>) {
         let code = match value {
-            Some(text) if !text.is_empty() => self.interner.intern(text),
+            Some(text) if !text.is_empty() => self.intern(text),
             _ => NULL_CODE,
         };
-        self.codes.push(code);
+        self.push_code(code);
+    }
+
+    /// The code of a text value, for [`ColumnBuilder::push_code`]; turns a typed column into text.
+    #[inline]
+    pub fn intern(&mut self, value: &str) -> u32 {
+        match self {
+            ColumnBuilder::Text { interner, .. } => interner.intern(value),
+            _ => {
+                self.make_text();
+                self.intern(value)
+            }
+        }
+    }
+
+    /// Appends a text value by the code [`ColumnBuilder::intern`] gave it (or [`NULL_CODE`]).
+    #[inline]
+    pub fn push_code(&mut self, code: u32) {
+        match self {
+            ColumnBuilder::Text { codes, .. } => codes.push(code),
+            _ => {
+                self.make_text();
+                self.push_code(code);
+            }
+        }
+    }
+
+    /// Appends a number of a typed column.
+    #[inline]
+    pub fn push_number(&mut self, value: Option<f64>) {
+        match self {
+            ColumnBuilder::Number(values) => values.push(value),
+            ColumnBuilder::Text { codes, interner } if codes.is_empty() && interner.is_empty() => {
+                *self = ColumnBuilder::Number(vec![value]);
+            }
+            _ => match value {
+                Some(number) => {
+                    let code = self.intern(&number.to_string());
+                    self.push_code(code);
+                }
+                None => self.push_missing(),
+            },
+        }
+    }
+
+    /// Appends a boolean of a typed column.
+    #[inline]
+    pub fn push_bool(&mut self, value: Option<bool>) {
+        match self {
+            ColumnBuilder::Bool(values) => values.push(value),
+            ColumnBuilder::Text { codes, interner } if codes.is_empty() && interner.is_empty() => {
+                *self = ColumnBuilder::Bool(vec![value]);
+            }
+            _ => match value {
+                Some(flag) => {
+                    let code = self.intern(if flag { "true" } else { "false" });
+                    self.push_code(code);
+                }
+                None => self.push_missing(),
+            },
+        }
+    }
+
+    /// Appends a missing value.
+    pub fn push_missing(&mut self) {
+        match self {
+            ColumnBuilder::Text { codes, .. } => codes.push(NULL_CODE),
+            ColumnBuilder::Number(values) => values.push(None),
+            ColumnBuilder::Bool(values) => values.push(None),
+        }
+    }
+
+    /// Rewrites a typed column as text.
+    fn make_text(&mut self) {
+        let mut interner = Interner::default();
+        let codes = match self {
+            ColumnBuilder::Text { .. } => return,
+            ColumnBuilder::Number(values) => values
+                .iter()
+                .map(|v| v.map_or(NULL_CODE, |n| interner.intern(&n.to_string())))
+                .collect(),
+            ColumnBuilder::Bool(values) => values
+                .iter()
+                .map(|v| v.map_or(NULL_CODE, |b| interner.intern(if b { "true" } else { "false" })))
+                .collect(),
+        };
+        *self = ColumnBuilder::Text { codes, interner };
     }
 
     /// Appends missing values until the column has `len` rows.
     pub fn pad_to(&mut self, len: usize) {
-        self.codes.resize(len, NULL_CODE);
+        while self.len() < len {
+            self.push_missing();
+        }
     }
 
-    /// Appends the rows of `other` for which `keep` is true (all rows without `keep`).
-    pub fn append(&mut self, other: ColumnBuilder, keep: Option<&[bool]>) {
-        let codes: Vec<u32> = other
-            .interner
-            .values()
-            .iter()
-            .map(|v| self.interner.intern(v))
-            .collect();
-        let translate = |code: u32| {
-            if code == NULL_CODE {
-                NULL_CODE
-            } else {
-                codes[code as usize]
+    /// Appends every row of `other`, leaving it empty (its memory kept for reuse).
+    pub fn append(&mut self, other: &mut ColumnBuilder) {
+        match (&mut *self, &mut *other) {
+            (ColumnBuilder::Number(values), ColumnBuilder::Number(more)) => values.append(more),
+            (ColumnBuilder::Bool(values), ColumnBuilder::Bool(more)) => values.append(more),
+            (ColumnBuilder::Text { codes, interner }, other)
+                if codes.is_empty() && interner.is_empty() && !other.is_text() =>
+            {
+                *self = std::mem::take(other);
             }
-        };
-        match keep {
-            None => self.codes.extend(other.codes.iter().map(|c| translate(*c))),
-            Some(keep) => self.codes.extend(
-                other
-                    .codes
-                    .iter()
-                    .zip(keep)
-                    .filter(|(_, k)| **k)
-                    .map(|(c, _)| translate(*c)),
-            ),
+            (_, other) => {
+                self.make_text();
+                other.make_text();
+                let (
+                    ColumnBuilder::Text { codes, interner },
+                    ColumnBuilder::Text {
+                        codes: more,
+                        interner: dict,
+                    },
+                ) = (&mut *self, other)
+                else {
+                    return;
+                };
+                let translated: Vec<u32> = dict.values().iter().map(|v| interner.intern(v)).collect();
+                codes.extend(more.drain(..).map(|code| {
+                    if code == NULL_CODE {
+                        NULL_CODE
+                    } else {
+                        translated[code as usize]
+                    }
+                }));
+                dict.clear();
+            }
         }
     }
 
-    /// Places a value at `row`, growing the column with missing values as needed.
-    pub fn set(&mut self, row: usize, value: Option<&str>) {
-        if self.codes.len() <= row {
-            self.codes.resize(row + 1, NULL_CODE);
+    /// Reserves room for `additional` more rows.
+    pub fn reserve(&mut self, additional: usize) {
+        use crate::memory::prefer_huge_pages;
+        match self {
+            ColumnBuilder::Text { codes, .. } => {
+                codes.reserve(additional);
+                prefer_huge_pages(codes);
+            }
+            ColumnBuilder::Number(values) => {
+                values.reserve(additional);
+                prefer_huge_pages(values);
+            }
+            ColumnBuilder::Bool(values) => {
+                values.reserve(additional);
+                prefer_huge_pages(values);
+            }
         }
-        self.codes[row] = match value {
-            Some(text) if !text.is_empty() => self.interner.intern(text),
+    }
+
+    fn is_text(&self) -> bool {
+        matches!(self, ColumnBuilder::Text { .. })
+    }
+
+    /// Places a text value at `row`, growing the column with missing values as needed.
+    pub fn set(&mut self, row: usize, value: Option<&str>) {
+        self.pad_to(row + 1);
+        let code = match value {
+            Some(text) if !text.is_empty() => self.intern(text),
             _ => NULL_CODE,
         };
+        if let ColumnBuilder::Text { codes, .. } = self {
+            codes[row] = code;
+        }
     }
 
     /// Number of rows so far.
     pub fn len(&self) -> usize {
-        self.codes.len()
+        match self {
+            ColumnBuilder::Text { codes, .. } => codes.len(),
+            ColumnBuilder::Number(values) => values.len(),
+            ColumnBuilder::Bool(values) => values.len(),
+        }
     }
 
     /// Whether the builder has no rows.
     pub fn is_empty(&self) -> bool {
-        self.codes.is_empty()
+        self.len() == 0
     }
 
-    /// A number column if every value is a number, a boolean column if every value is
-    /// `true`/`false`, text otherwise. Each distinct value is parsed once.
+    /// The column. Text becomes a number column if every value is a number, a boolean column
+    /// if every value is `true`/`false`, and stays text otherwise; each distinct value is
+    /// parsed once.
     pub fn finish(self) -> Column {
-        let dict = self.interner.values;
+        let (codes, dict) = match self {
+            ColumnBuilder::Number(values) => return Column::Number(values),
+            ColumnBuilder::Bool(values) => return Column::Bool(values),
+            ColumnBuilder::Text { codes, interner } => (codes, interner.values),
+        };
         if !dict.is_empty() {
             let numbers: Option<Vec<f64>> = dict.iter().map(|v| parse_number(v)).collect();
             if let Some(numbers) = numbers {
-                let values = self
-                    .codes
+                let values = codes
                     .iter()
                     .map(|code| (*code != NULL_CODE).then(|| numbers[*code as usize]))
                     .collect();
@@ -191,18 +354,14 @@ impl ColumnBuilder {
                 })
                 .collect();
             if let Some(bools) = bools {
-                let values = self
-                    .codes
+                let values = codes
                     .iter()
                     .map(|code| (*code != NULL_CODE).then(|| bools[*code as usize]))
                     .collect();
                 return Column::Bool(values);
             }
         }
-        Column::Text {
-            codes: self.codes,
-            dict,
-        }
+        Column::Text { codes, dict }
     }
 }
 
@@ -253,18 +412,46 @@ impl EventStore {
         self.entity.is_empty()
     }
 
-    /// Keeps the rows at `rows` (ascending), dropping the others.
-    pub fn retain_rows(&mut self, rows: &[u32]) {
-        fn gather<T: Copy>(values: &[T], rows: &[u32]) -> Vec<T> {
-            rows.iter().map(|r| values[*r as usize]).collect()
-        }
-        self.entity = gather(&self.entity, rows);
-        self.time = gather(&self.time, rows);
-        self.day = gather(&self.day, rows);
-        self.event = gather(&self.event, rows);
-        self.tiebreak = gather(&self.tiebreak, rows);
-        for (_, column) in &mut self.props {
-            *column = column.gather(rows);
-        }
+    /// Reserves room for `additional` more rows in the row columns.
+    pub fn reserve(&mut self, additional: usize) {
+        self.entity.reserve(additional);
+        self.time.reserve(additional);
+        self.day.reserve(additional);
+        self.event.reserve(additional);
+        self.tiebreak.reserve(additional);
+        self.prefer_huge_pages();
+    }
+
+    /// Asks for the row columns to be backed by huge pages (see [`crate::memory`]).
+    pub fn prefer_huge_pages(&self) {
+        use crate::memory::prefer_huge_pages;
+        prefer_huge_pages(&self.entity);
+        prefer_huge_pages(&self.time);
+        prefer_huge_pages(&self.day);
+        prefer_huge_pages(&self.event);
+        prefer_huge_pages(&self.tiebreak);
+    }
+
+    /// Drops the rows where `drop` is true, in place; columns are compacted in parallel.
+    pub fn drop_rows(&mut self, drop: &[bool]) {
+        let EventStore {
+            entity,
+            time,
+            day,
+            event,
+            tiebreak,
+            props,
+            ..
+        } = self;
+        rayon::scope(|scope| {
+            scope.spawn(|_| compact(entity, drop));
+            scope.spawn(|_| compact(time, drop));
+            scope.spawn(|_| compact(day, drop));
+            scope.spawn(|_| compact(event, drop));
+            scope.spawn(|_| compact(tiebreak, drop));
+            for (_, column) in props.iter_mut() {
+                scope.spawn(|_| column.compact(drop));
+            }
+        });
     }
 }

@@ -11,8 +11,9 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema, TimeUnit};
 use tenure_plan::Source;
 
-use super::{EntitySink, Fingerprint, RawEvent, RowSink, TimeValue, column_index, read_error};
-use crate::calendar::MICROS_PER_DAY;
+use super::columnar::BatchMemos;
+use super::dedupe::column_seed;
+use super::{EntitySink, RowSink, column_index, read_error};
 use crate::error::EngineError;
 
 /// A batch column prepared for row access: dictionaries resolved to their keys once per batch.
@@ -42,56 +43,10 @@ impl ColumnView {
             None => write_value(self.array.as_ref(), row, out),
         }
     }
-
-    /// The instant of row `row`, for time columns of a temporal type.
-    fn time(&self, row: usize) -> Option<TimeValue<'static>> {
-        if self.array.is_null(row) {
-            return Some(TimeValue::Missing);
-        }
-        let array = self.array.as_ref();
-        let instant = |micros: i64, zoned: bool| {
-            if zoned {
-                TimeValue::Micros(micros)
-            } else {
-                TimeValue::LocalMicros(micros)
-            }
-        };
-        Some(match array.data_type() {
-            DataType::Timestamp(unit, zone) => {
-                let zoned = zone.is_some();
-                let micros = match unit {
-                    TimeUnit::Second => array
-                        .as_primitive::<TimestampSecondType>()
-                        .value(row)
-                        .saturating_mul(1_000_000),
-                    TimeUnit::Millisecond => array
-                        .as_primitive::<TimestampMillisecondType>()
-                        .value(row)
-                        .saturating_mul(1_000),
-                    TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row),
-                    TimeUnit::Nanosecond => array
-                        .as_primitive::<TimestampNanosecondType>()
-                        .value(row)
-                        .div_euclid(1_000),
-                };
-                instant(micros, zoned)
-            }
-            DataType::Date32 => TimeValue::LocalMicros(
-                i64::from(array.as_primitive::<Date32Type>().value(row)) * MICROS_PER_DAY,
-            ),
-            DataType::Date64 => TimeValue::LocalMicros(
-                array
-                    .as_primitive::<Date64Type>()
-                    .value(row)
-                    .saturating_mul(1_000),
-            ),
-            _ => return None,
-        })
-    }
 }
 
 /// Writes a scalar as text; false for null or an unsupported type.
-fn write_value(array: &dyn Array, row: usize, out: &mut String) -> bool {
+pub(super) fn write_value(array: &dyn Array, row: usize, out: &mut String) -> bool {
     if array.is_null(row) {
         return false;
     }
@@ -191,12 +146,15 @@ pub(super) fn supported(data_type: &DataType) -> bool {
 /// Which file columns a run decodes, and where the ones it needs sit among them.
 pub(super) struct Layout {
     names: Vec<String>,
-    entity: usize,
-    time: usize,
-    event: usize,
-    prop_columns: Vec<Option<usize>>,
+    pub(super) entity: usize,
+    pub(super) time: usize,
+    pub(super) event: usize,
+    /// The file column of each requested property, if the file has it.
+    pub(super) prop_columns: Vec<Option<usize>>,
     /// File column indices decoded, ascending.
     pub(super) wanted: Vec<usize>,
+    /// The fingerprint seed of each decoded column, in decoded order.
+    pub(super) seeds: Vec<u64>,
 }
 
 impl Layout {
@@ -236,7 +194,9 @@ impl Layout {
                 return Err(unsupported(source, &names[index], data_type));
             }
         }
+        let seeds = wanted.iter().map(|i| column_seed(&names[*i])).collect();
         Ok(Layout {
+            seeds,
             names,
             entity,
             time,
@@ -247,8 +207,8 @@ impl Layout {
     }
 }
 
-/// Pushes every row of `batches` (holding the layout's decoded columns) into `sink`, numbering
-/// rows from `first_row` + 1; returns the number of rows.
+/// Checks and appends every row of `batches` (holding the layout's decoded columns) to `sink`,
+/// column by column, numbering rows from `first_row` + 1; returns the number of rows.
 pub(super) fn read_batches<E: std::fmt::Display>(
     source: &Source,
     layout: &Layout,
@@ -256,52 +216,15 @@ pub(super) fn read_batches<E: std::fmt::Display>(
     first_row: u64,
     sink: &mut RowSink<'_>,
 ) -> Result<u64, EngineError> {
-    let names = &layout.names;
-    let wanted = &layout.wanted;
     layout.names.iter().for_each(|n| sink.saw_column(n));
-    let mut by_name: Vec<usize> = (0..wanted.len()).collect();
-    by_name.sort_by(|a, b| names[wanted[*a]].cmp(&names[wanted[*b]]));
-    let mut scratch: Vec<String> = vec![String::new(); wanted.len()];
-    let mut present = vec![false; wanted.len()];
-    let mut row_number = first_row;
+    let mut memos = BatchMemos::new(layout);
+    let mut row = first_row;
     for batch in batches {
         let batch: RecordBatch = batch.map_err(|e| read_error(source, e))?;
-        let views: Vec<ColumnView> = batch.columns().iter().cloned().map(ColumnView::new).collect();
-        let time_view = &views[layout.position(layout.time).unwrap_or(0)];
-        for row in 0..batch.num_rows() {
-            row_number += 1;
-            for (slot, view) in views.iter().enumerate() {
-                present[slot] = view.write(row, &mut scratch[slot]);
-            }
-            let text = |index: usize| {
-                layout
-                    .position(index)
-                    .filter(|p| present[*p])
-                    .map(|p| scratch[p].as_str())
-            };
-            let mut fingerprint = Fingerprint::new();
-            if sink.dedupe() {
-                for &slot in &by_name {
-                    if present[slot] {
-                        fingerprint.add(&names[wanted[slot]], &scratch[slot]);
-                    }
-                }
-            }
-            let values: Vec<Option<&str>> = layout.prop_columns.iter().map(|c| c.and_then(text)).collect();
-            let time_value = time_view
-                .time(row)
-                .unwrap_or_else(|| TimeValue::text(text(layout.time)));
-            sink.push(RawEvent {
-                entity: text(layout.entity),
-                time: time_value,
-                event: text(layout.event),
-                props: &values,
-                fingerprint: fingerprint.finish(),
-                line: row_number,
-            })?;
-        }
+        sink.push_batch(&batch, layout, &mut memos, row)?;
+        row += batch.num_rows() as u64;
     }
-    Ok(row_number - first_row)
+    Ok(row - first_row)
 }
 
 /// Hands every row of `batches` (all columns of the file) to the entity sink.

@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tenure_plan::Source;
 
+use super::dedupe::{column_seed, text_hash};
 use super::{
-    Consumer, EntitySink, Fingerprint, Partial, RawEvent, RowSink, SinkTemplate, SourceReader, TimeValue,
-    UnreadableRows, column_index, read_error, read_pipelined,
+    Consumer, EntitySink, Partial, RawEvent, RowSink, SinkTemplate, SourceReader, TimeValue, UnreadableRows,
+    column_index, read_error, read_pipelined,
 };
 use crate::error::EngineError;
 use crate::progress::{NoProgress, ProgressReader, ReadProgress};
@@ -81,15 +82,12 @@ struct Layout {
     time: usize,
     event: usize,
     prop_columns: Vec<Option<usize>>,
-    /// Column positions sorted by name: fingerprints visit columns in this order, so equal rows
-    /// hash alike across files whatever their column order.
-    by_name: Vec<usize>,
+    /// The fingerprint seed of each column.
+    seeds: Vec<u64>,
 }
 
 impl Layout {
     fn new(source: &Source, headers: Vec<String>, props: &[String]) -> Result<Layout, EngineError> {
-        let mut by_name: Vec<usize> = (0..headers.len()).collect();
-        by_name.sort_by(|a, b| headers[*a].cmp(&headers[*b]));
         Ok(Layout {
             entity: column_index(source, &headers, &source.entity_column)?,
             time: column_index(source, &headers, &source.time_column)?,
@@ -98,7 +96,7 @@ impl Layout {
                 .iter()
                 .map(|p| headers.iter().position(|h| h == p))
                 .collect(),
-            by_name,
+            seeds: headers.iter().map(|h| column_seed(h)).collect(),
             headers,
         })
     }
@@ -148,17 +146,19 @@ fn read_records<R: Read>(
             sink.reject_unreadable(line, "bad_encoding", "a field is not valid UTF-8".into())?;
             continue;
         }
-        let mut fingerprint = Fingerprint::new();
-        for index in &layout.by_name {
-            fingerprint.add(&layout.headers[*index], fields[*index]);
-        }
+        let fingerprint = fields
+            .iter()
+            .zip(&layout.seeds)
+            .fold(0u128, |sum, (field, seed)| {
+                sum.wrapping_add(text_hash(*seed, field))
+            });
         values.extend(layout.prop_columns.iter().map(|c| c.map(|i| fields[i])));
         sink.push(RawEvent {
             entity: Some(fields[layout.entity]),
             time: TimeValue::text(Some(fields[layout.time])),
             event: Some(fields[layout.event]),
             props: &values,
-            fingerprint: fingerprint.finish(),
+            fingerprint,
             line,
         })?;
         fields_buffer = recycle(fields);
@@ -379,6 +379,8 @@ mod tests {
             amount_slots: Vec::new(),
             dedupe: false,
             progress: &NoProgress,
+            spare: Default::default(),
+            expected_rows: Default::default(),
         };
         set_min_part_bytes(16);
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();

@@ -5,9 +5,9 @@ use std::io::BufRead;
 use serde_json::Value;
 use tenure_plan::Source;
 
+use super::dedupe::{column_seed, text_hash};
 use super::{
-    Consumer, EntitySink, Fingerprint, RawEvent, SinkTemplate, SourceReader, TimeValue, UnreadableRows,
-    read_error,
+    Consumer, EntitySink, RawEvent, SinkTemplate, SourceReader, TimeValue, UnreadableRows, read_error,
 };
 use crate::error::EngineError;
 use crate::progress::ProgressReader;
@@ -70,16 +70,12 @@ impl SourceReader for JsonLinesReader {
                 }
             };
             object.keys().for_each(|key| sink.saw_column(key));
-            let mut keys: Vec<&String> = object.keys().collect();
-            keys.sort();
-            let mut fingerprint = Fingerprint::new();
             let texts: Vec<(&String, Option<std::borrow::Cow<'_, str>>)> =
-                keys.iter().map(|k| (*k, scalar_text(&object[*k]))).collect();
-            for (key, value) in &texts {
-                if let Some(value) = value {
-                    fingerprint.add(key, value);
-                }
-            }
+                object.iter().map(|(k, v)| (k, scalar_text(v))).collect();
+            let fingerprint = texts.iter().fold(0u128, |sum, (key, value)| match value {
+                Some(value) => sum.wrapping_add(text_hash(column_seed(key), value)),
+                None => sum,
+            });
             let get = |name: &str| -> Option<&str> {
                 texts
                     .iter()
@@ -92,7 +88,7 @@ impl SourceReader for JsonLinesReader {
                 time: TimeValue::text(get(&source.time_column)),
                 event: get(&source.event_column),
                 props: &values,
-                fingerprint: fingerprint.finish(),
+                fingerprint,
                 line: line_no,
             })?;
         }

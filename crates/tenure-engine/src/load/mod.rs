@@ -5,7 +5,9 @@
 //! to the store. A columnar format (Parquet) implements the same trait.
 
 mod batches;
+mod columnar;
 mod csv;
+mod dedupe;
 mod ipc;
 mod jsonl;
 mod parquet;
@@ -51,7 +53,7 @@ pub struct RawEvent<'a> {
     pub event: Option<&'a str>,
     /// Values of the requested property columns, in request order.
     pub props: &'a [Option<&'a str>],
-    /// A 128-bit hash of the row's column names and values (for exact de-duplication).
+    /// The row's fingerprint (see [`dedupe`]), for exact de-duplication.
     pub fingerprint: u128,
     /// 1-based line of the row in its file, for error messages.
     pub line: u64,
@@ -178,7 +180,8 @@ pub struct SourceCounts {
     pub rejected: BTreeMap<&'static str, u64>,
     /// Rows dropped as duplicates (exact duplicate events, or repeated entity ids).
     pub duplicates: u64,
-    /// Where this source's rows sit in the store (event sources), before the exclude rule.
+    /// Where this source's rows sit in the store (event sources), before de-duplication and the
+    /// exclude rule.
     pub stored: std::ops::Range<usize>,
 }
 
@@ -240,14 +243,33 @@ pub struct Partial {
     event: Vec<u32>,
     time: Vec<i64>,
     day: Vec<i32>,
-    /// The 128-bit fingerprint of each row, kept only for exact de-duplication.
+    /// The fingerprint of each row, kept only for exact de-duplication until the part is done.
     fingerprints: Vec<u128>,
+    /// The fingerprints grouped for de-duplication, once the part is done.
+    partitioned: Option<dedupe::PartitionedRows>,
     tiebreak: Vec<u64>,
     props: Vec<ColumnBuilder>,
     /// Rows read and rejected (duplicates are found at the merge).
     counts: SourceCounts,
     /// Every column name seen (for missing-column errors).
     columns: BTreeSet<String>,
+}
+
+impl Partial {
+    /// Empties the part, keeping its memory.
+    fn clear(&mut self) {
+        self.entities.clear();
+        self.event_names.clear();
+        self.entity.clear();
+        self.event.clear();
+        self.time.clear();
+        self.day.clear();
+        self.fingerprints.clear();
+        self.partitioned = None;
+        self.tiebreak.clear();
+        self.counts = SourceCounts::new(&self.counts.name, self.counts.kind);
+        self.columns.clear();
+    }
 }
 
 /// What every sink of one source shares: how to read and check its rows.
@@ -259,9 +281,27 @@ pub struct SinkTemplate<'s> {
     amount_slots: Vec<(usize, String)>,
     dedupe: bool,
     progress: &'s dyn ReadProgress,
+    /// Parts already merged, emptied, whose memory the next sinks reuse.
+    spare: std::sync::Mutex<Vec<Partial>>,
+    /// How many rows the source holds, when its reader knows in advance.
+    expected_rows: std::sync::atomic::AtomicU64,
 }
 
 impl<'s> SinkTemplate<'s> {
+    /// Tells the loader how many rows the source holds (so the store is sized once).
+    pub fn expect_rows(&self, rows: u64) {
+        self.expected_rows
+            .store(rows, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Hands back a merged part for its memory to be reused.
+    fn recycle(&self, mut part: Partial) {
+        part.clear();
+        if let Ok(mut spare) = self.spare.lock() {
+            spare.push(part);
+        }
+    }
+
     /// Where to report how far reading has got.
     pub fn progress(&self) -> &'s dyn ReadProgress {
         self.progress
@@ -269,12 +309,13 @@ impl<'s> SinkTemplate<'s> {
 
     /// A new, empty sink.
     pub fn sink(&self) -> RowSink<'s> {
+        let spare = self.spare.lock().ok().and_then(|mut spare| spare.pop());
         RowSink {
-            partial: Partial {
+            partial: spare.unwrap_or_else(|| Partial {
                 props: (0..self.prop_count).map(|_| ColumnBuilder::default()).collect(),
                 counts: SourceCounts::new(&self.source.name, "events"),
                 ..Partial::default()
-            },
+            }),
             amount_slots: self.amount_slots.clone(),
             clock: Clock::new(self.timezone),
             time_format: self.source.time_format,
@@ -294,6 +335,29 @@ impl<'s> SinkTemplate<'s> {
     /// is the one reported).
     pub fn fails_on_bad_rows(&self) -> bool {
         self.policy == BadRowPolicy::Fail
+    }
+}
+
+/// Why a time could not be read, with a hint for epoch numbers read as dates.
+fn bad_time_detail(text: &str, format: TimeFormat) -> String {
+    let hint = match format {
+        TimeFormat::Auto if text.bytes().all(|b| b.is_ascii_digit()) => {
+            " (epoch numbers need time_format = \"epoch_s\" or \"epoch_ms\")"
+        }
+        _ => "",
+    };
+    format!("cannot read time `{text}`{hint}")
+}
+
+/// The time, if within the supported range (1900-01-01 to 2199-12-31), or why not.
+fn check_time_range(time: i64) -> Result<i64, String> {
+    if (EARLIEST_TIME..TIME_LIMIT).contains(&time) {
+        Ok(time)
+    } else {
+        Err(format!(
+            "time {} is outside the supported range 1900-01-01 to 2199-12-31",
+            crate::calendar::day_label(time.div_euclid(86_400_000_000) as i32)
+        ))
     }
 }
 
@@ -330,7 +394,12 @@ impl RowSink<'_> {
 
     /// The rows received.
     pub fn finish(self) -> Partial {
-        self.partial
+        let mut partial = self.partial;
+        if self.dedupe {
+            partial.partitioned = Some(dedupe::PartitionedRows::new(&partial.fingerprints));
+            partial.fingerprints.clear();
+        }
+        partial
     }
 
     /// Validates and appends one row; returns an error only under `on_bad_row = "fail"`.
@@ -362,22 +431,13 @@ impl RowSink<'_> {
                 match parse_time(text, self.time_format, &mut self.clock) {
                     Ok(micros) => micros,
                     Err(_) => {
-                        let hint = match self.time_format {
-                            TimeFormat::Auto if text.bytes().all(|b| b.is_ascii_digit()) => {
-                                " (epoch numbers need time_format = \"epoch_s\" or \"epoch_ms\")"
-                            }
-                            _ => "",
-                        };
-                        return self.reject(row.line, "bad_time", format!("cannot read time `{text}`{hint}"));
+                        let detail = bad_time_detail(text, self.time_format);
+                        return self.reject(row.line, "bad_time", detail);
                     }
                 }
             }
         };
-        if !(EARLIEST_TIME..TIME_LIMIT).contains(&time) {
-            let detail = format!(
-                "time {} is outside the supported range 1900-01-01 to 2199-12-31",
-                crate::calendar::day_label(time.div_euclid(86_400_000_000) as i32)
-            );
+        if let Err(detail) = check_time_range(time) {
             return self.reject(row.line, "bad_time", detail);
         }
         for (slot, column) in &self.amount_slots {
@@ -522,12 +582,12 @@ pub fn load(
     props: &BTreeSet<String>,
     amounts: &BTreeSet<String>,
     progress: &dyn ReadProgress,
-) -> Result<(EventStore, LoadCounts), EngineError> {
+) -> Result<Loaded, EngineError> {
     let mut store = EventStore::default();
     let mut counts = LoadCounts::default();
     let prop_names: Vec<String> = props.iter().cloned().collect();
     let mut builders: Vec<ColumnBuilder> = prop_names.iter().map(|_| ColumnBuilder::default()).collect();
-    let mut seen = plan.quality.dedupe.then(SeenRows::new);
+    let mut partitioned: Vec<(usize, dedupe::PartitionedRows)> = Vec::new();
     let mut columns_by_source: Vec<(&Source, BTreeSet<String>)> = Vec::new();
     let amount_slots: Vec<(usize, String)> = prop_names
         .iter()
@@ -545,17 +605,32 @@ pub fn load(
             amount_slots: amount_slots.clone(),
             dedupe: plan.quality.dedupe,
             progress,
+            spare: std::sync::Mutex::new(Vec::new()),
+            expected_rows: std::sync::atomic::AtomicU64::new(0),
         };
         let mut source_counts = SourceCounts::new(&source.name, "events");
         let mut columns = BTreeSet::new();
         let first_row = store.len();
-        let mut consume = |part: Partial| {
+        let first_source_row = store.len();
+        let mut consume = |mut part: Partial| {
             source_counts.rows += part.counts.rows;
             for (reason, n) in &part.counts.rejected {
                 *source_counts.rejected.entry(reason).or_insert(0) += n;
             }
             columns.extend(part.columns.iter().cloned());
-            source_counts.duplicates += merge(&mut store, &mut builders, seen.as_mut(), part);
+            let first_row = store.len();
+            let expected = template
+                .expected_rows
+                .swap(0, std::sync::atomic::Ordering::Relaxed) as usize;
+            store.reserve(expected.saturating_sub(store.len() - first_source_row));
+            if let Some(rows) = merge(&mut store, &mut builders, &mut part) {
+                partitioned.push((first_row, rows));
+            }
+            if expected > 0 {
+                let remaining = expected.saturating_sub(store.len() - first_source_row);
+                builders.iter_mut().for_each(|b| b.reserve(remaining));
+            }
+            template.recycle(part);
         };
         let read = reader.read_events(source, &prop_names, &template, &mut consume);
         progress.finish();
@@ -584,6 +659,14 @@ pub fn load(
         .into_iter()
         .zip(builders.into_iter().map(ColumnBuilder::finish))
         .collect();
+    let duplicates = plan.quality.dedupe.then(|| {
+        let mask = dedupe::duplicate_mask(&partitioned, store.len());
+        for source in &mut counts.sources {
+            source.duplicates = mask[source.stored.clone()].iter().filter(|d| **d).count() as u64;
+        }
+        mask
+    });
+    drop(partitioned);
     if let Some(source) = &plan.entity_source {
         let reader = reader_for(source)?;
         let mut sink = EntitySink {
@@ -606,67 +689,30 @@ pub fn load(
             })
             .collect();
     }
-    Ok((store, counts))
+    Ok(Loaded {
+        store,
+        counts,
+        duplicates,
+    })
 }
 
-/// The fingerprints of every row kept so far, for exact de-duplication: split into shards by
-/// the fingerprint's top bits, so that shards are filled in parallel.
-struct SeenRows {
-    shards: Vec<FxHashSet<u128>>,
+/// What [`load`] read: every valid event row (duplicates included, marked), and the counts.
+pub struct Loaded {
+    /// Every valid event row of every event source, in source and file order.
+    pub store: EventStore,
+    /// Row accounting; `duplicates` per source is final.
+    pub counts: LoadCounts,
+    /// Under exact de-duplication, true for each store row an earlier row repeats.
+    pub duplicates: Option<Vec<bool>>,
 }
 
-impl SeenRows {
-    fn new() -> SeenRows {
-        let shards = (rayon::current_num_threads() * 4).next_power_of_two();
-        SeenRows {
-            shards: (0..shards).map(|_| FxHashSet::default()).collect(),
-        }
-    }
-
-    /// For each fingerprint in order: true when no earlier row (in this call or before) had it.
-    fn first_occurrences(&mut self, fingerprints: &[u128]) -> Vec<bool> {
-        let shift = 128 - self.shards.len().trailing_zeros();
-        let shard_of = |fingerprint: u128| {
-            if shift == 128 {
-                0
-            } else {
-                (fingerprint >> shift) as usize
-            }
-        };
-        // Each shard scans every fingerprint in order and records the new ones of its own, so
-        // "first" means first in file order whatever the thread count.
-        let firsts: Vec<Vec<u32>> = self
-            .shards
-            .par_iter_mut()
-            .enumerate()
-            .map(|(shard, seen)| {
-                let mut firsts = Vec::new();
-                for (row, fingerprint) in fingerprints.iter().enumerate() {
-                    if shard_of(*fingerprint) == shard && seen.insert(*fingerprint) {
-                        firsts.push(row as u32);
-                    }
-                }
-                firsts
-            })
-            .collect();
-        let mut keep = vec![false; fingerprints.len()];
-        for row in firsts.into_iter().flatten() {
-            keep[row as usize] = true;
-        }
-        keep
-    }
-}
-
-/// Appends a part's rows to the store in order, translating its local codes, and dropping rows
-/// `seen` already has (exact de-duplication); returns how many were dropped.
+/// Appends a part's rows to the store in order, translating its local codes; returns its
+/// fingerprints grouped for de-duplication, if kept.
 fn merge(
     store: &mut EventStore,
     builders: &mut [ColumnBuilder],
-    seen: Option<&mut SeenRows>,
-    part: Partial,
-) -> u64 {
-    let keep: Option<Vec<bool>> = seen.map(|seen| seen.first_occurrences(&part.fingerprints));
-    let kept = |row: &usize| keep.as_ref().is_none_or(|keep| keep[*row]);
+    part: &mut Partial,
+) -> Option<dedupe::PartitionedRows> {
     let entity_codes: Vec<u32> = part
         .entities
         .values()
@@ -679,26 +725,23 @@ fn merge(
         .iter()
         .map(|v| store.event_names.intern(v))
         .collect();
-    let rows = 0..part.entity.len();
-    store.entity.extend(
-        rows.clone()
-            .filter(kept)
-            .map(|r| entity_codes[part.entity[r] as usize]),
-    );
-    store.event.extend(
-        rows.clone()
-            .filter(kept)
-            .map(|r| event_codes[part.event[r] as usize]),
-    );
-    store.time.extend(rows.clone().filter(kept).map(|r| part.time[r]));
-    store.day.extend(rows.clone().filter(kept).map(|r| part.day[r]));
-    store
-        .tiebreak
-        .extend(rows.clone().filter(kept).map(|r| part.tiebreak[r]));
-    for (builder, column) in builders.iter_mut().zip(part.props) {
-        builder.append(column, keep.as_deref());
+    if store.entity.capacity() - store.entity.len() < part.entity.len() {
+        // Grown ahead of the copy, so that the new room can take huge pages.
+        store.reserve(part.entity.len());
     }
-    keep.map_or(0, |keep| keep.iter().filter(|k| !**k).count() as u64)
+    store
+        .entity
+        .extend(part.entity.iter().map(|c| entity_codes[*c as usize]));
+    store
+        .event
+        .extend(part.event.iter().map(|c| event_codes[*c as usize]));
+    store.time.extend_from_slice(&part.time);
+    store.day.extend_from_slice(&part.day);
+    store.tiebreak.extend_from_slice(&part.tiebreak);
+    for (builder, column) in builders.iter_mut().zip(&mut part.props) {
+        builder.append(column);
+    }
+    part.partitioned.take()
 }
 
 /// An error reading `source`.
@@ -760,29 +803,4 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
-}
-
-/// A streaming 128-bit fingerprint of `name = value` pairs, independent of column order when the
-/// caller feeds columns sorted by name.
-pub(crate) struct Fingerprint(xxhash_rust::xxh3::Xxh3);
-
-impl Fingerprint {
-    pub(crate) fn new() -> Self {
-        Fingerprint(xxhash_rust::xxh3::Xxh3::new())
-    }
-
-    #[inline]
-    pub(crate) fn add(&mut self, name: &str, value: &str) {
-        if value.is_empty() {
-            return;
-        }
-        self.0.update(name.as_bytes());
-        self.0.update(&[0]);
-        self.0.update(value.as_bytes());
-        self.0.update(&[0]);
-    }
-
-    pub(crate) fn finish(&self) -> u128 {
-        self.0.digest128()
-    }
 }

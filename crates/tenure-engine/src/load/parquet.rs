@@ -6,7 +6,12 @@
 use std::fs::File;
 
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use tenure_plan::Source;
 
 use super::batches::{Layout, read_batches, read_entity_batches};
@@ -17,7 +22,7 @@ use crate::error::EngineError;
 pub struct ParquetReader;
 
 /// Rows per decoded batch.
-const BATCH_ROWS: usize = 65_536;
+const BATCH_ROWS: usize = 8_192;
 
 fn open(source: &Source) -> Result<ParquetRecordBatchReaderBuilder<File>, EngineError> {
     let file = File::open(&source.path).map_err(|e| read_error(source, e))?;
@@ -50,6 +55,26 @@ fn read_row_group(
     Ok(rows)
 }
 
+/// Asks the reader for text columns as dictionaries: Parquet stores text dictionary-encoded
+/// (until a column chunk's dictionary grows too big), and keeping the dictionary lets the
+/// reader intern and hash each distinct value once instead of once per row.
+fn with_dictionary_text(metadata: ArrowReaderMetadata) -> ArrowReaderMetadata {
+    let fields: Vec<Field> = metadata
+        .schema()
+        .fields()
+        .iter()
+        .map(|field| match field.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 => field.as_ref().clone().with_data_type(
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(field.data_type().clone())),
+            ),
+            _ => field.as_ref().clone(),
+        })
+        .collect();
+    let options = ArrowReaderOptions::new().with_schema(Arc::new(Schema::new(fields)));
+    // A file whose schema cannot take the hint is read as it is.
+    ArrowReaderMetadata::try_new(metadata.metadata().clone(), options).unwrap_or(metadata)
+}
+
 impl SourceReader for ParquetReader {
     /// Reads row groups in parallel on the rayon pool (in one pass in file order when bad rows
     /// stop the run, so that the first one is reported).
@@ -63,10 +88,12 @@ impl SourceReader for ParquetReader {
         let file = File::open(&source.path).map_err(|e| read_error(source, e))?;
         let metadata =
             ArrowReaderMetadata::load(&file, Default::default()).map_err(|e| read_error(source, e))?;
+        let metadata = with_dictionary_text(metadata);
         let layout = Layout::new(source, metadata.schema(), props, template.dedupe())?;
         let row_groups = metadata.metadata().row_groups();
         let total: i64 = row_groups.iter().map(|g| g.compressed_size()).sum();
         template.progress().start(&source.name, total.max(0) as u64);
+        template.expect_rows(metadata.metadata().file_metadata().num_rows().max(0) as u64);
         let row_groups = row_groups.len();
         let threads = rayon::current_num_threads();
         if threads > 1 && row_groups > 1 && !template.fails_on_bad_rows() {

@@ -13,6 +13,42 @@ use rayon::prelude::*;
 
 use crate::eval::CHUNK_ROWS;
 
+/// Splits `rows` into a few contiguous pieces (two per thread), folds each into its own state
+/// of `size` slots with `fold`, and merges the states slot by slot with `merge`, in parallel over
+/// slot ranges.
+fn fold_pieces<T, F, M>(rows: usize, size: usize, empty: T, fold: F, merge: M) -> Vec<T>
+where
+    T: Copy + Send + Sync,
+    F: Fn(&mut [T], usize) + Sync,
+    M: Fn(&mut T, T) + Sync,
+{
+    let pieces = (rayon::current_num_threads() * 2).clamp(1, rows.div_ceil(CHUNK_ROWS).max(1));
+    let piece_rows = rows.div_ceil(pieces).max(1);
+    let mut states: Vec<Vec<T>> = (0..pieces)
+        .into_par_iter()
+        .map(|piece| {
+            let mut state = vec![empty; size];
+            for row in piece * piece_rows..((piece + 1) * piece_rows).min(rows) {
+                fold(&mut state, row);
+            }
+            state
+        })
+        .collect();
+    let mut merged = states.swap_remove(0);
+    merged
+        .par_chunks_mut(CHUNK_ROWS)
+        .enumerate()
+        .for_each(|(chunk, slots)| {
+            let range = chunk * CHUNK_ROWS..chunk * CHUNK_ROWS + slots.len();
+            for state in &states {
+                for (slot, other) in slots.iter_mut().zip(&state[range.clone()]) {
+                    merge(slot, *other);
+                }
+            }
+        });
+    merged
+}
+
 /// Folds rows into one value per entity, in parallel, merging with `merge`.
 ///
 /// `merge` must be associative and commutative (min, max, or): the result is then the same for
@@ -23,26 +59,14 @@ where
     F: Fn(&mut [T], usize) + Sync,
     M: Fn(&mut T, T) + Sync,
 {
-    let chunks = rows.div_ceil(CHUNK_ROWS);
-    (0..chunks)
-        .into_par_iter()
-        .fold(
-            || vec![empty; entities],
-            |mut state, chunk| {
-                let end = ((chunk + 1) * CHUNK_ROWS).min(rows);
-                for row in chunk * CHUNK_ROWS..end {
-                    fold(&mut state, row);
-                }
-                state
-            },
-        )
-        .reduce(
-            || vec![empty; entities],
-            |mut left, right| {
-                for (l, r) in left.iter_mut().zip(right) {
-                    merge(l, r);
-                }
-                left
-            },
-        )
+    fold_pieces(rows, entities, empty, fold, merge)
+}
+
+/// Folds rows into `words` 64-bit words of flags per entity (entity `e` owns words
+/// `e * words .. (e + 1) * words`), in parallel, merged by bitwise or.
+pub fn per_entity_bits<F>(rows: usize, entities: usize, words: usize, fold: F) -> Vec<u64>
+where
+    F: Fn(&mut [u64], usize) + Sync,
+{
+    fold_pieces(rows, entities * words, 0u64, fold, |left, right| *left |= right)
 }

@@ -6,7 +6,7 @@ use tenure_plan::{
 
 use super::amount::{AmountReader, from_micros};
 use super::cohort::{Assignment, NO_GROUP};
-use super::per_entity;
+use super::{per_entity, per_entity_bits};
 use crate::Dataset;
 use crate::calendar::{MonthTable, month_last_day};
 
@@ -47,13 +47,6 @@ impl Offsets<'_> {
     }
 }
 
-/// Per-entity return state: one bit per cell for n-day/bracket, the largest offset otherwise.
-#[derive(Clone, Copy)]
-struct ReturnState {
-    cells: u64,
-    max_offset: i32,
-}
-
 /// Computes one retention table.
 pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
     let cohort = &data.plan.cohorts[metric.cohort];
@@ -67,75 +60,74 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         months: MonthTable::new(data.first_day, data.as_of_day),
     };
     let cells = metric.mode.cell_count();
-    // Which cells a return at offset o fills, for o up to the largest offset any cell needs.
+    // Which cells a return at offset o fills (`words` words of one bit per cell), for o up to
+    // the largest offset any cell needs.
     let max_needed = (0..cells).map(|i| metric.mode.last_period(i)).max().unwrap_or(0) as usize;
-    let mut cells_at = vec![0u64; max_needed + 1];
+    let words = cells.div_ceil(64).max(1);
+    let mut cells_at = vec![0u64; (max_needed + 1) * words];
+    let mut mark = |offset: usize, cell: usize| cells_at[offset * words + cell / 64] |= 1 << (cell % 64);
     match &metric.mode {
         RetentionMode::NDay(periods) => {
-            for (index, k) in periods.iter().enumerate() {
-                cells_at[*k as usize] |= 1 << (index % 64);
+            for (cell, k) in periods.iter().enumerate() {
+                mark(*k as usize, cell);
             }
         }
         RetentionMode::Bracket(brackets) => {
-            for (index, (a, b)) in brackets.iter().enumerate() {
-                for slot in &mut cells_at[*a as usize..=*b as usize] {
-                    *slot |= 1 << (index % 64);
+            for (cell, (a, b)) in brackets.iter().enumerate() {
+                for offset in *a..=*b {
+                    mark(offset as usize, cell);
                 }
             }
         }
         RetentionMode::Unbounded(_) => {}
     }
-    let wide = cells > 64;
-    let state = per_entity(
-        store.len(),
-        store.entities.len(),
-        ReturnState {
-            cells: 0,
-            max_offset: -1,
-        },
-        |state, row| {
-            if !returns[row] || store.day[row] > data.as_of_day {
-                return;
-            }
-            let entity = store.entity[row] as usize;
-            if assignment.group_of[entity] == NO_GROUP {
-                return;
-            }
-            let offset = offsets.offset(assignment.d0[entity], store.day[row]);
-            if offset < 0 {
-                return;
-            }
-            let slot = &mut state[entity];
-            slot.max_offset = slot.max_offset.max(offset);
-            if !wide && let Some(mask) = cells_at.get(offset as usize) {
-                slot.cells |= mask;
-            }
-        },
-        |left, right| {
-            left.cells |= right.cells;
-            left.max_offset = left.max_offset.max(right.max_offset);
-        },
-    );
-    let exact = if wide {
-        Some(exact_offsets(data, &assignment, &returns, &offsets, max_needed))
-    } else {
-        None
+    // The offset of each row that is a return of a member, when within the table.
+    let offset_of = |row: usize| -> Option<i32> {
+        if !returns[row] || store.day[row] > data.as_of_day {
+            return None;
+        }
+        let entity = store.entity[row] as usize;
+        if assignment.group_of[entity] == NO_GROUP {
+            return None;
+        }
+        let offset = offsets.offset(assignment.d0[entity], store.day[row]);
+        (offset >= 0).then_some(offset)
     };
-    let retained = |entity: usize, cell: usize| -> bool {
-        match &metric.mode {
-            RetentionMode::Unbounded(periods) => state[entity].max_offset >= periods[cell] as i32,
-            RetentionMode::NDay(periods) => match &exact {
-                Some(sets) => sets[entity].contains(&(periods[cell] as i32)),
-                None => state[entity].cells & (1 << cell) != 0,
-            },
-            RetentionMode::Bracket(brackets) => match &exact {
-                Some(sets) => sets[entity]
-                    .iter()
-                    .any(|o| (brackets[cell].0 as i32..=brackets[cell].1 as i32).contains(o)),
-                None => state[entity].cells & (1 << cell) != 0,
-            },
+    let retained_cells: Box<dyn Fn(usize, usize) -> bool + Sync> = match &metric.mode {
+        RetentionMode::Unbounded(periods) => {
+            let latest = per_entity(
+                store.len(),
+                store.entities.len(),
+                -1i32,
+                |latest, row| {
+                    if let Some(offset) = offset_of(row) {
+                        let slot = &mut latest[store.entity[row] as usize];
+                        *slot = (*slot).max(offset);
+                    }
+                },
+                |left, right| *left = (*left).max(right),
+            );
+            Box::new(move |entity, cell| latest[entity] >= periods[cell] as i32)
+        }
+        RetentionMode::NDay(_) | RetentionMode::Bracket(_) => {
+            let bits = per_entity_bits(store.len(), store.entities.len(), words, |bits, row| {
+                if let Some(offset) = offset_of(row)
+                    && offset as usize <= max_needed
+                {
+                    let entity = store.entity[row] as usize;
+                    let at = offset as usize * words;
+                    for (word, mask) in bits[entity * words..(entity + 1) * words]
+                        .iter_mut()
+                        .zip(&cells_at[at..at + words])
+                    {
+                        *word |= mask;
+                    }
+                }
+            });
+            Box::new(move |entity, cell| bits[entity * words + cell / 64] & (1 << (cell % 64)) != 0)
         }
     };
+    let retained = |entity: usize, cell: usize| retained_cells(entity, cell);
     let groups = assignment.groups.len();
     let mut sizes = vec![0u64; groups];
     let mut kept = vec![vec![0u64; cells]; groups];
@@ -222,32 +214,6 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         cohorts: rows,
         total,
     }
-}
-
-/// For tables with more than 64 columns: every distinct offset up to `max_needed` per entity.
-fn exact_offsets(
-    data: &Dataset,
-    assignment: &Assignment,
-    returns: &[bool],
-    offsets: &Offsets<'_>,
-    max_needed: usize,
-) -> Vec<Vec<i32>> {
-    let store = &data.store;
-    let mut sets: Vec<Vec<i32>> = vec![Vec::new(); store.entities.len()];
-    for (row, _) in returns.iter().enumerate().filter(|(_, is_return)| **is_return) {
-        if store.day[row] > data.as_of_day {
-            continue;
-        }
-        let entity = store.entity[row] as usize;
-        if assignment.group_of[entity] == NO_GROUP {
-            continue;
-        }
-        let offset = offsets.offset(assignment.d0[entity], store.day[row]);
-        if (0..=max_needed as i32).contains(&offset) && !sets[entity].contains(&offset) {
-            sets[entity].push(offset);
-        }
-    }
-    sets
 }
 
 /// Revenue of a cohort's members by retention column, in micro-units.
