@@ -209,6 +209,21 @@ impl ColumnBuilder {
         }
     }
 
+    /// The values of a number column, for appending many at once; an empty column becomes a
+    /// number column. `None` when the column holds text or booleans.
+    pub fn numbers_mut(&mut self) -> Option<&mut Vec<Option<f64>>> {
+        if let ColumnBuilder::Text { codes, interner } = self
+            && codes.is_empty()
+            && interner.is_empty()
+        {
+            *self = ColumnBuilder::Number(Vec::new());
+        }
+        match self {
+            ColumnBuilder::Number(values) => Some(values),
+            _ => None,
+        }
+    }
+
     /// Appends a missing value.
     pub fn push_missing(&mut self) {
         match self {

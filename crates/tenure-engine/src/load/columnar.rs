@@ -314,6 +314,9 @@ struct TimeColumn<'a> {
     array: &'a dyn Array,
     /// For dictionary columns: the dictionary's values, each row's key and the nulls.
     dictionary: Option<(&'a dyn Array, Keys<'a>, Option<arrow_buffer::NullBuffer>)>,
+    /// For timestamps with a zone (instants): the raw values, microseconds per unit (0 for
+    /// nanoseconds) and the nulls, read without per-row type checks.
+    instants: Option<(&'a [i64], i64, Option<&'a arrow_buffer::NullBuffer>)>,
 }
 
 impl<'a> TimeColumn<'a> {
@@ -329,14 +332,56 @@ impl<'a> TimeColumn<'a> {
             }
             _ => None,
         };
+        let instants = match array.data_type() {
+            DataType::Timestamp(unit, Some(_)) => {
+                let (values, nulls) = match unit {
+                    TimeUnit::Second => {
+                        let a = array.as_primitive::<TimestampSecondType>();
+                        (a.values().as_ref(), a.nulls())
+                    }
+                    TimeUnit::Millisecond => {
+                        let a = array.as_primitive::<TimestampMillisecondType>();
+                        (a.values().as_ref(), a.nulls())
+                    }
+                    TimeUnit::Microsecond => {
+                        let a = array.as_primitive::<TimestampMicrosecondType>();
+                        (a.values().as_ref(), a.nulls())
+                    }
+                    TimeUnit::Nanosecond => {
+                        let a = array.as_primitive::<TimestampNanosecondType>();
+                        (a.values().as_ref(), a.nulls())
+                    }
+                };
+                let scale = match unit {
+                    TimeUnit::Second => 1_000_000,
+                    TimeUnit::Millisecond => 1_000,
+                    TimeUnit::Microsecond => 1,
+                    TimeUnit::Nanosecond => 0,
+                };
+                Some((values, scale, nulls))
+            }
+            _ => None,
+        };
         TimeColumn {
             array: array.as_ref(),
             dictionary,
+            instants,
         }
     }
 
     /// The time of row `row`.
     fn raw<'s>(&'s self, row: usize, scratch: &'s mut String) -> RawTime<'s> {
+        if let Some((values, scale, nulls)) = self.instants {
+            if nulls.is_some_and(|n| n.is_null(row)) {
+                return RawTime::Missing;
+            }
+            let value = values[row];
+            return RawTime::Instant(match scale {
+                0 => value.div_euclid(1_000),
+                1 => value,
+                scale => value.saturating_mul(scale),
+            });
+        }
         match &self.dictionary {
             Some((values, keys, nulls)) => {
                 if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
@@ -614,11 +659,15 @@ fn append_values(
     macro_rules! numbers {
         ($t:ty) => {{
             let values = array.as_primitive::<$t>();
-            for row in rows.filter(kept) {
-                let value = (!values.is_null(row))
+            let nulls = values.nulls();
+            let value = |row: usize| {
+                (!nulls.is_some_and(|n| n.is_null(row)))
                     .then(|| values.value(row) as f64)
-                    .filter(|v| v.is_finite());
-                builder.push_number(value);
+                    .filter(|v| v.is_finite())
+            };
+            match builder.numbers_mut() {
+                Some(column) => column.extend(rows.filter(kept).map(value)),
+                None => rows.filter(kept).for_each(|row| builder.push_number(value(row))),
             }
         }};
     }

@@ -93,7 +93,7 @@ pub(crate) fn read_pipelined<T: Sync, R: Send>(
     read: impl Fn(&T) -> Result<R, EngineError> + Sync,
     handle: &mut (dyn FnMut(R) -> Result<bool, EngineError> + Send),
 ) -> Result<(), EngineError> {
-    let window = rayon::current_num_threads().max(1) * 2;
+    let window = rayon::current_num_threads().max(1);
     let mut pending: Vec<R> = Vec::new();
     let mut go_on = true;
     for chunk in tasks.chunks(window) {
@@ -713,34 +713,46 @@ fn merge(
     builders: &mut [ColumnBuilder],
     part: &mut Partial,
 ) -> Option<dedupe::PartitionedRows> {
-    let entity_codes: Vec<u32> = part
-        .entities
-        .values()
-        .iter()
-        .map(|v| store.entities.intern(v))
-        .collect();
-    let event_codes: Vec<u32> = part
-        .event_names
-        .values()
-        .iter()
-        .map(|v| store.event_names.intern(v))
-        .collect();
     if store.entity.capacity() - store.entity.len() < part.entity.len() {
         // Grown ahead of the copy, so that the new room can take huge pages.
         store.reserve(part.entity.len());
     }
-    store
-        .entity
-        .extend(part.entity.iter().map(|c| entity_codes[*c as usize]));
-    store
-        .event
-        .extend(part.event.iter().map(|c| event_codes[*c as usize]));
-    store.time.extend_from_slice(&part.time);
-    store.day.extend_from_slice(&part.day);
-    store.tiebreak.extend_from_slice(&part.tiebreak);
-    for (builder, column) in builders.iter_mut().zip(&mut part.props) {
-        builder.append(column);
-    }
+    // Each column is appended by its own task.
+    let EventStore {
+        entity,
+        time,
+        day,
+        event,
+        tiebreak,
+        entities,
+        event_names,
+        ..
+    } = store;
+    let Partial {
+        entities: part_entities,
+        event_names: part_event_names,
+        entity: part_entity,
+        event: part_event,
+        time: part_time,
+        day: part_day,
+        tiebreak: part_tiebreak,
+        props,
+        ..
+    } = part;
+    let append_codes = |interner: &mut Interner, local: &Interner, codes: &mut Vec<u32>, rows: &[u32]| {
+        let global: Vec<u32> = local.values().iter().map(|v| interner.intern(v)).collect();
+        codes.extend(rows.iter().map(|c| global[*c as usize]));
+    };
+    rayon::scope(|scope| {
+        scope.spawn(|_| append_codes(entities, part_entities, entity, part_entity));
+        scope.spawn(|_| append_codes(event_names, part_event_names, event, part_event));
+        scope.spawn(|_| time.extend_from_slice(part_time));
+        scope.spawn(|_| day.extend_from_slice(part_day));
+        scope.spawn(|_| tiebreak.extend_from_slice(part_tiebreak));
+        for (builder, column) in builders.iter_mut().zip(props.iter_mut()) {
+            scope.spawn(|_| builder.append(column));
+        }
+    });
     part.partitioned.take()
 }
 
