@@ -526,3 +526,84 @@ periods = [0, 1]
         vec![("2025-01-06".into(), 3, vec![3, 1], vec![3, 3])]
     );
 }
+
+#[test]
+fn bad_parquet_rows_are_counted_by_reason_and_strict_mode_names_the_first() {
+    use arrow_array::TimestampMicrosecondArray;
+    let fixture = Fixture::new();
+    let micros = |text: &str| {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .timestamp_micros()
+    };
+    let good = Some(micros("2025-01-06T10:00:00Z"));
+    // Row by row (1-based): 1 kept; 2 null id and 3 blank id → missing_entity; 4 empty event →
+    // missing_event; 5 null time → missing_time; 6 in 2300 → bad_time; 7 NaN amount of a
+    // payment → bad_amount; 8 repeats row 1 → duplicate; 9 kept.
+    let ids = vec![
+        Some("a"),
+        None,
+        Some("  "),
+        Some("b"),
+        Some("b"),
+        Some("b"),
+        Some("b"),
+        Some("a"),
+        Some("b"),
+    ];
+    let times = vec![
+        good,
+        good,
+        good,
+        good,
+        None,
+        Some(micros("2300-01-01T00:00:00Z")),
+        good,
+        good,
+        good,
+    ];
+    let events = [
+        "report", "report", "report", "", "report", "report", "invoice", "report", "report",
+    ];
+    let amounts = vec![None, None, None, None, None, None, Some(f64::NAN), None, None];
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("id", Arc::new(StringArray::from(ids))),
+        (
+            "ts",
+            Arc::new(TimestampMicrosecondArray::from(times).with_timezone("UTC")),
+        ),
+        ("event", Arc::new(StringArray::from(events.to_vec()))),
+        ("amount", Arc::new(Float64Array::from(amounts))),
+    ];
+    // Row groups of 2 rows: the file is read in parallel parts, and row 8 repeats a row of
+    // another part.
+    std::fs::write(
+        fixture.path().join("events.parquet"),
+        parquet_bytes(columns, Some(2)),
+    )
+    .unwrap();
+    let config = revenue_config().replace("events.csv", "events.parquet");
+    let report = fixture.run(&format!("[quality]\ndedupe = \"exact\"\n{config}"));
+    assert_eq!(
+        report["input"]["rejected"],
+        rejected(&[
+            ("missing_entity", 2),
+            ("missing_event", 1),
+            ("missing_time", 1),
+            ("bad_time", 1),
+            ("bad_amount", 1),
+        ])
+    );
+    assert_eq!(report["input"]["rows"], 9);
+    assert_eq!(report["input"]["duplicates"], 1);
+    assert_eq!(report["input"]["kept"], 2);
+    let error = fixture.run_err(&format!("{STRICT}{config}"));
+    let path = fixture.path().join("events.parquet");
+    assert_eq!(
+        error,
+        format!(
+            "{}:2: missing_entity: the entity id is empty (source `events`, on_bad_row = \"fail\")",
+            path.display()
+        )
+    );
+}

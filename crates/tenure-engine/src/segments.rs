@@ -178,7 +178,10 @@ fn attribute_columns(data: &Dataset) -> AttributeColumns<'_> {
                 columns.present.push(Vec::new());
                 continue;
             }
-            Column::Number(values) => (KIND_NUMBER, values.clone()),
+            Column::Number(values) => (
+                KIND_NUMBER,
+                values.iter().map(|v| (!v.is_nan()).then_some(*v)).collect(),
+            ),
             Column::Bool(flags) => (
                 KIND_BOOL,
                 flags.iter().map(|b| b.map(|b| f64::from(u8::from(b)))).collect(),

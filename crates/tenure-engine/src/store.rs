@@ -68,8 +68,8 @@ pub enum Column {
         /// Distinct values in code order.
         dict: Vec<Box<str>>,
     },
-    /// Numbers; `None` is missing.
-    Number(Vec<Option<f64>>),
+    /// Numbers, all finite; NaN marks a missing value (half the size of `Option<f64>`).
+    Number(Vec<f64>),
     /// Booleans; `None` is missing.
     Bool(Vec<Option<bool>>),
 }
@@ -123,8 +123,8 @@ pub enum ColumnBuilder {
         /// The distinct values.
         interner: Interner,
     },
-    /// Numbers from a typed column.
-    Number(Vec<Option<f64>>),
+    /// Numbers from a typed column; NaN marks a missing value.
+    Number(Vec<f64>),
     /// Booleans from a typed column.
     Bool(Vec<Option<bool>>),
 }
@@ -173,13 +173,14 @@ impl ColumnBuilder {
         }
     }
 
-    /// Appends a number of a typed column.
+    /// Appends a number of a typed column (`None`, or a value that is not finite, is missing).
     #[inline]
     pub fn push_number(&mut self, value: Option<f64>) {
+        let value = value.filter(|v| v.is_finite());
         match self {
-            ColumnBuilder::Number(values) => values.push(value),
+            ColumnBuilder::Number(values) => values.push(value.unwrap_or(f64::NAN)),
             ColumnBuilder::Text { codes, interner } if codes.is_empty() && interner.is_empty() => {
-                *self = ColumnBuilder::Number(vec![value]);
+                *self = ColumnBuilder::Number(vec![value.unwrap_or(f64::NAN)]);
             }
             _ => match value {
                 Some(number) => {
@@ -209,9 +210,9 @@ impl ColumnBuilder {
         }
     }
 
-    /// The values of a number column, for appending many at once; an empty column becomes a
-    /// number column. `None` when the column holds text or booleans.
-    pub fn numbers_mut(&mut self) -> Option<&mut Vec<Option<f64>>> {
+    /// The values of a number column, for appending many at once (NaN for missing); an empty
+    /// column becomes a number column. `None` when the column holds text or booleans.
+    pub fn numbers_mut(&mut self) -> Option<&mut Vec<f64>> {
         if let ColumnBuilder::Text { codes, interner } = self
             && codes.is_empty()
             && interner.is_empty()
@@ -228,7 +229,7 @@ impl ColumnBuilder {
     pub fn push_missing(&mut self) {
         match self {
             ColumnBuilder::Text { codes, .. } => codes.push(NULL_CODE),
-            ColumnBuilder::Number(values) => values.push(None),
+            ColumnBuilder::Number(values) => values.push(f64::NAN),
             ColumnBuilder::Bool(values) => values.push(None),
         }
     }
@@ -240,7 +241,13 @@ impl ColumnBuilder {
             ColumnBuilder::Text { .. } => return,
             ColumnBuilder::Number(values) => values
                 .iter()
-                .map(|v| v.map_or(NULL_CODE, |n| interner.intern(&n.to_string())))
+                .map(|v| {
+                    if v.is_nan() {
+                        NULL_CODE
+                    } else {
+                        interner.intern(&v.to_string())
+                    }
+                })
                 .collect(),
             ColumnBuilder::Bool(values) => values
                 .iter()
@@ -356,7 +363,13 @@ impl ColumnBuilder {
             if let Some(numbers) = numbers {
                 let values = codes
                     .iter()
-                    .map(|code| (*code != NULL_CODE).then(|| numbers[*code as usize]))
+                    .map(|code| {
+                        if *code == NULL_CODE {
+                            f64::NAN
+                        } else {
+                            numbers[*code as usize]
+                        }
+                    })
                     .collect();
                 return Column::Number(values);
             }
@@ -468,5 +481,73 @@ impl EventStore {
                 scope.spawn(|_| column.compact(drop));
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbers(values: &[Option<f64>]) -> ColumnBuilder {
+        let mut builder = ColumnBuilder::default();
+        values.iter().for_each(|v| builder.push_number(*v));
+        builder
+    }
+
+    fn numbers_of(column: Column) -> Vec<Option<f64>> {
+        match column {
+            Column::Number(values) => values.iter().map(|v| (!v.is_nan()).then_some(*v)).collect(),
+            other => panic!("expected numbers, got {other:?}"),
+        }
+    }
+
+    fn texts(values: &[Option<&str>]) -> ColumnBuilder {
+        let mut builder = ColumnBuilder::default();
+        values.iter().for_each(|v| builder.push(*v));
+        builder
+    }
+
+    #[test]
+    fn typed_parts_stay_typed_and_text_parts_are_inferred() {
+        // Two number parts append as numbers; the column is a number column.
+        let mut column = ColumnBuilder::default();
+        column.append(&mut numbers(&[Some(1.5), None]));
+        column.append(&mut numbers(&[Some(2.0)]));
+        assert_eq!(numbers_of(column.finish()), vec![Some(1.5), None, Some(2.0)]);
+        // Numbers then numeric text (a CSV source after a Parquet one): text "3", "1.5"... all
+        // parse, so the column is still numbers.
+        let mut column = ColumnBuilder::default();
+        column.append(&mut numbers(&[Some(1.5), Some(3.0)]));
+        column.append(&mut texts(&[Some("4"), None]));
+        assert_eq!(
+            numbers_of(column.finish()),
+            vec![Some(1.5), Some(3.0), Some(4.0), None]
+        );
+    }
+
+    #[test]
+    fn mixing_numbers_with_words_gives_text_with_numbers_written_out() {
+        let mut column = ColumnBuilder::default();
+        column.append(&mut texts(&[Some("n/a")]));
+        column.append(&mut numbers(&[Some(2.5), None, Some(3.0)]));
+        let Column::Text { codes, dict } = column.finish() else {
+            panic!("expected text");
+        };
+        let values: Vec<Option<&str>> = codes
+            .iter()
+            .map(|c| (*c != NULL_CODE).then(|| &*dict[*c as usize]))
+            .collect();
+        assert_eq!(values, vec![Some("n/a"), Some("2.5"), None, Some("3")]);
+    }
+
+    #[test]
+    fn appending_empties_the_part_and_compact_drops_rows_in_place() {
+        let mut part = numbers(&[Some(1.0), Some(2.0), Some(3.0)]);
+        let mut column = ColumnBuilder::default();
+        column.append(&mut part);
+        assert!(part.is_empty());
+        let mut finished = column.finish();
+        finished.compact(&[false, true, false]);
+        assert_eq!(numbers_of(finished), vec![Some(1.0), Some(3.0)]);
     }
 }

@@ -666,7 +666,7 @@ fn append_values(
                     .filter(|v| v.is_finite())
             };
             match builder.numbers_mut() {
-                Some(column) => column.extend(rows.filter(kept).map(value)),
+                Some(column) => column.extend(rows.filter(kept).map(|row| value(row).unwrap_or(f64::NAN))),
                 None => rows.filter(kept).for_each(|row| builder.push_number(value(row))),
             }
         }};

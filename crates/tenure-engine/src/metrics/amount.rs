@@ -14,7 +14,7 @@ pub const MICROS: f64 = 1_000_000.0;
 /// A compiled numeric expression with a fast path for a plain numeric column.
 pub struct AmountReader<'a> {
     data: &'a Dataset,
-    column: Option<&'a [Option<f64>]>,
+    column: Option<&'a [f64]>,
     compiled: Compiled,
 }
 
@@ -45,7 +45,7 @@ impl<'a> AmountReader<'a> {
     #[inline]
     pub fn number(&self, row: usize) -> Option<f64> {
         if let Some(values) = self.column {
-            return values[row].filter(|v| v.is_finite());
+            return Some(values[row]).filter(|v| v.is_finite());
         }
         match eval(
             &self.compiled,
