@@ -1,33 +1,86 @@
 //! The columnar in-memory store: interned ids, typed property columns, one row per kept event.
 
-use rustc_hash::FxHashMap;
-
 /// The code of a missing value in a text column.
 pub const NULL_CODE: u32 = u32::MAX;
 
+/// Bytes of a string kept in its table slot, so that most lookups compare without following a
+/// pointer (ids are usually this short).
+const INLINE: usize = 11;
+
+/// A table slot of 16 bytes: the string's code, length and first bytes.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    code: u32,
+    len: u8,
+    head: [u8; INLINE],
+}
+
+impl Slot {
+    fn new(code: u32, value: &str) -> Slot {
+        let mut head = [0u8; INLINE];
+        let shown = value.len().min(INLINE);
+        head[..shown].copy_from_slice(&value.as_bytes()[..shown]);
+        Slot {
+            code,
+            len: value.len().min(usize::from(u8::MAX)) as u8,
+            head,
+        }
+    }
+}
+
+fn text_hash(value: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(value)
+}
+
 /// Assigns dense `u32` codes to distinct strings.
+///
+/// Strings are hashed with xxh3 (ids tend to share long prefixes, on which multiply-rotate
+/// hashes cluster) and looked up in a table of 16-byte slots holding the first 11 bytes, so a
+/// lookup of a short id costs one probe and no pointer chasing; each string is stored once.
 #[derive(Debug, Default, Clone)]
 pub struct Interner {
-    codes: FxHashMap<Box<str>, u32>,
+    table: hashbrown::HashTable<Slot>,
     values: Vec<Box<str>>,
 }
 
 impl Interner {
+    #[inline]
+    fn find(&self, hash: u64, value: &str) -> Option<u32> {
+        let bytes = value.as_bytes();
+        let shown = bytes.len().min(INLINE);
+        let len = bytes.len().min(usize::from(u8::MAX)) as u8;
+        self.table
+            .find(hash, |slot| {
+                slot.len == len
+                    && slot.head[..shown] == bytes[..shown]
+                    && (bytes.len() <= INLINE || *self.values[slot.code as usize] == *value)
+            })
+            .map(|slot| slot.code)
+    }
+
     /// The code of `value`, assigning the next one if it is new.
     #[inline]
     pub fn intern(&mut self, value: &str) -> u32 {
-        if let Some(code) = self.codes.get(value) {
-            return *code;
+        let hash = text_hash(value.as_bytes());
+        if let Some(code) = self.find(hash, value) {
+            return code;
         }
         let code = self.values.len() as u32;
+        let values = &self.values;
+        self.table.insert_unique(hash, Slot::new(code, value), |slot| {
+            if usize::from(slot.len) <= INLINE {
+                text_hash(&slot.head[..usize::from(slot.len)])
+            } else {
+                text_hash(values[slot.code as usize].as_bytes())
+            }
+        });
         self.values.push(value.into());
-        self.codes.insert(value.into(), code);
         code
     }
 
     /// The code of `value`, if it has one.
     pub fn lookup(&self, value: &str) -> Option<u32> {
-        self.codes.get(value).copied()
+        self.find(text_hash(value.as_bytes()), value)
     }
 
     /// The string of a code.
@@ -46,9 +99,9 @@ impl Interner {
         self.values.is_empty()
     }
 
-    /// Forgets every string, keeping the memory for the next ones.
+    /// Forgets every string, keeping the table's memory for the next ones.
     pub fn clear(&mut self) {
-        self.codes.clear();
+        self.table.clear();
         self.values.clear();
     }
 
