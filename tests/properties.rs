@@ -202,6 +202,38 @@ proptest! {
     }
 
     #[test]
+    fn parquet_and_csv_of_the_same_rows_give_the_same_report(rows in rows_strategy(), copies in prop::collection::vec(any::<prop::sample::Index>(), 0..10), group in 1usize..8) {
+        // The same rows (some repeated) as CSV text and as Parquet with a typed timestamp column
+        // in row groups of `group` rows: the columnar reader and the text reader must agree on
+        // every figure, duplicates included.
+        let repeated: Vec<Row> = copies.iter().map(|i| rows[i.index(rows.len())]).collect();
+        let rows = [rows, repeated].concat();
+        let fixture = Fixture::new();
+        fixture.file("events.csv", &csv(&rows));
+        let seconds = |(_, day, second, _): &Row| 1_735_689_600 + i64::from(*day) * 86_400 + i64::from(*second);
+        let columns: Vec<(&str, arrow_array::ArrayRef)> = vec![
+            ("id", std::sync::Arc::new(arrow_array::StringArray::from(
+                rows.iter().map(|r| format!("e{}", r.0)).collect::<Vec<_>>(),
+            ))),
+            ("ts", std::sync::Arc::new(
+                arrow_array::TimestampMicrosecondArray::from(
+                    rows.iter().map(|r| seconds(r) * 1_000_000).collect::<Vec<_>>(),
+                )
+                .with_timezone("UTC"),
+            )),
+            ("event", std::sync::Arc::new(arrow_array::StringArray::from(
+                rows.iter().map(|r| KINDS[r.3 as usize]).collect::<Vec<_>>(),
+            ))),
+        ];
+        std::fs::write(fixture.path().join("events.parquet"), common::parquet_bytes(columns, Some(group))).unwrap();
+        let config = config(&["events"], true, "America/Chicago");
+        let from_csv = fixture.run(&config);
+        let from_parquet = fixture.run(&config.replace("events.csv", "events.parquet"));
+        prop_assert_eq!(&from_csv["metrics"], &from_parquet["metrics"]);
+        prop_assert_eq!(&from_csv["input"], &from_parquet["input"]);
+    }
+
+    #[test]
     fn thread_count_does_not_matter(rows in rows_strategy()) {
         let fixture = Fixture::new();
         fixture.file("events.csv", &csv(&rows));
