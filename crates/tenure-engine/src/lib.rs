@@ -96,7 +96,8 @@ impl Dataset {
             counts,
             duplicates,
         } = load::load(plan, &props, &amount_columns(plan), progress)?;
-        // Duplicates go first, then the exclude rule over the rows left: one gather of the store.
+        // Duplicates go first, then the exclude rule over the rows left; both are dropped from
+        // the store in one pass.
         let mut excluded_by_source = vec![0u64; counts.sources.len()];
         let excluded = plan
             .quality
@@ -106,22 +107,24 @@ impl Dataset {
         let dropped: Option<Vec<bool>> = match (duplicates, excluded) {
             (None, None) => None,
             (Some(duplicates), None) => Some(duplicates),
-            (duplicates, Some(excluded)) => {
-                for (source, count) in counts.sources.iter().zip(&mut excluded_by_source) {
-                    *count = source
-                        .stored
-                        .clone()
-                        .filter(|row| excluded[*row] && !duplicates.as_ref().is_some_and(|d| d[*row]))
-                        .count() as u64;
+            (duplicates, Some(mut excluded)) => {
+                // A duplicate is counted as such, not as excluded too.
+                if let Some(duplicates) = &duplicates {
+                    excluded
+                        .par_iter_mut()
+                        .zip(duplicates)
+                        .for_each(|(excluded, duplicate)| *excluded &= !duplicate);
                 }
-                let mut dropped = excluded;
+                for (source, count) in counts.sources.iter().zip(&mut excluded_by_source) {
+                    *count = excluded[source.stored.clone()].par_iter().filter(|e| **e).count() as u64;
+                }
                 if let Some(duplicates) = duplicates {
-                    dropped
-                        .iter_mut()
+                    excluded
+                        .par_iter_mut()
                         .zip(duplicates)
                         .for_each(|(drop, duplicate)| *drop |= duplicate);
                 }
-                Some(dropped)
+                Some(excluded)
             }
         };
         if let Some(dropped) = dropped {
@@ -133,10 +136,13 @@ impl Dataset {
             .project
             .as_of
             .map_or(last_day, tenure_plan::time::days_from_date);
-        let mut has_entity = vec![false; store.entities.len()];
-        for entity in &store.entity {
-            has_entity[*entity as usize] = true;
-        }
+        let mut has_entity = metrics::per_entity(
+            store.len(),
+            store.entities.len(),
+            false,
+            |seen, row| seen[store.entity[row] as usize] = true,
+            |left, right| *left |= right,
+        );
         if plan.entity_source.is_some() {
             // Entities from the attribute source exist even without events.
             has_entity.iter_mut().for_each(|e| *e = true);

@@ -230,50 +230,48 @@ impl ColumnBuilder {
     #[inline]
     pub fn push_number(&mut self, value: Option<f64>) {
         let value = value.filter(|v| v.is_finite());
-        match self {
-            ColumnBuilder::Number(values) => values.push(value.unwrap_or(f64::NAN)),
-            ColumnBuilder::Text { codes, interner } if codes.is_empty() && interner.is_empty() => {
-                *self = ColumnBuilder::Number(vec![value.unwrap_or(f64::NAN)]);
-            }
-            _ => match value {
-                Some(number) => {
-                    let code = self.intern(&number.to_string());
-                    self.push_code(code);
-                }
-                None => self.push_missing(),
-            },
+        match (self.numbers_mut(), value) {
+            (Some(values), _) => values.push(value.unwrap_or(f64::NAN)),
+            (None, Some(number)) => self.push(Some(&number.to_string())),
+            (None, None) => self.push_missing(),
         }
     }
 
     /// Appends a boolean of a typed column.
     #[inline]
     pub fn push_bool(&mut self, value: Option<bool>) {
-        match self {
-            ColumnBuilder::Bool(values) => values.push(value),
-            ColumnBuilder::Text { codes, interner } if codes.is_empty() && interner.is_empty() => {
-                *self = ColumnBuilder::Bool(vec![value]);
-            }
-            _ => match value {
-                Some(flag) => {
-                    let code = self.intern(if flag { "true" } else { "false" });
-                    self.push_code(code);
-                }
-                None => self.push_missing(),
-            },
+        match (self.bools_mut(), value) {
+            (Some(values), _) => values.push(value),
+            (None, Some(flag)) => self.push(Some(if flag { "true" } else { "false" })),
+            (None, None) => self.push_missing(),
         }
     }
 
-    /// The values of a number column, for appending many at once (NaN for missing); an empty
-    /// column becomes a number column. `None` when the column holds text or booleans.
+    /// Whether nothing, not even a type, has been given to the builder yet.
+    fn is_blank(&self) -> bool {
+        matches!(self, ColumnBuilder::Text { codes, interner } if codes.is_empty() && interner.is_empty())
+    }
+
+    /// The values of a number column, for appending many at once (NaN for missing); a blank
+    /// builder becomes a number column. `None` when the column holds text or booleans.
     pub fn numbers_mut(&mut self) -> Option<&mut Vec<f64>> {
-        if let ColumnBuilder::Text { codes, interner } = self
-            && codes.is_empty()
-            && interner.is_empty()
-        {
+        if self.is_blank() {
             *self = ColumnBuilder::Number(Vec::new());
         }
         match self {
             ColumnBuilder::Number(values) => Some(values),
+            _ => None,
+        }
+    }
+
+    /// The values of a boolean column; a blank builder becomes a boolean column. `None` when
+    /// the column holds text or numbers.
+    fn bools_mut(&mut self) -> Option<&mut Vec<Option<bool>>> {
+        if self.is_blank() {
+            *self = ColumnBuilder::Bool(Vec::new());
+        }
+        match self {
+            ColumnBuilder::Bool(values) => Some(values),
             _ => None,
         }
     }
@@ -322,9 +320,7 @@ impl ColumnBuilder {
         match (&mut *self, &mut *other) {
             (ColumnBuilder::Number(values), ColumnBuilder::Number(more)) => values.append(more),
             (ColumnBuilder::Bool(values), ColumnBuilder::Bool(more)) => values.append(more),
-            (ColumnBuilder::Text { codes, interner }, other)
-                if codes.is_empty() && interner.is_empty() && !other.is_text() =>
-            {
+            (this, other) if this.is_blank() && !other.is_text() => {
                 *self = std::mem::take(other);
             }
             (_, other) => {

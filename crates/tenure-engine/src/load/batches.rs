@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_buffer::ArrowNativeType;
 use arrow_schema::{DataType, Schema, TimeUnit};
 use tenure_plan::Source;
 
@@ -102,13 +103,27 @@ pub(super) fn write_value(array: &dyn Array, row: usize, out: &mut String) -> bo
         DataType::Timestamp(TimeUnit::Microsecond, _) => return number!(TimestampMicrosecondType),
         DataType::Timestamp(TimeUnit::Nanosecond, _) => return number!(TimestampNanosecondType),
         DataType::Dictionary(_, _) => {
-            let dictionary = array.as_any_dictionary();
-            let keys = dictionary.normalized_keys();
-            return write_value(dictionary.values().as_ref(), keys[row], out);
+            let values = array.as_any_dictionary().values();
+            return write_value(values.as_ref(), dictionary_key(array, row), out);
         }
         _ => return false,
     }
     true
+}
+
+/// The key of row `row` (not null) of a dictionary array, read without decoding the other keys.
+pub(super) fn dictionary_key(array: &dyn Array, row: usize) -> usize {
+    macro_rules! key_of {
+        ($($t:ty),*) => {
+            $(if let Some(dictionary) = array.as_dictionary_opt::<$t>() {
+                return dictionary.keys().value(row).as_usize();
+            })*
+        };
+    }
+    key_of!(
+        Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type
+    );
+    array.as_any_dictionary().normalized_keys()[row]
 }
 
 pub(super) fn unsupported(source: &Source, name: &str, data_type: &DataType) -> EngineError {

@@ -11,7 +11,7 @@ use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 
-use super::batches::{Layout, write_value};
+use super::batches::{Layout, dictionary_key, write_value};
 use super::dedupe::{TypedKind, text_hash, typed_hash};
 use super::{AMOUNT_LIMIT, RowSink, bad_time_detail, check_time_range};
 use crate::calendar::{MICROS_PER_DAY, parse_time};
@@ -109,7 +109,7 @@ impl Keys<'_> {
     }
 }
 
-/// Why a row is rejected; `None` for a good row. Checked in this order, as for text rows.
+/// Why a row is rejected (`Keep` for a good row). Checked in this order, as for text rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
     Keep,
@@ -143,6 +143,10 @@ fn text_at<'a>(array: &'a dyn Array, row: usize, scratch: &'a mut String) -> Opt
         DataType::Utf8 => Some(array.as_string::<i32>().value(row)),
         DataType::LargeUtf8 => Some(array.as_string::<i64>().value(row)),
         DataType::Utf8View => Some(array.as_string_view().value(row)),
+        DataType::Dictionary(_, _) => {
+            let values = array.as_any_dictionary().values();
+            text_at(values.as_ref(), dictionary_key(array, row), scratch)
+        }
         _ => {
             scratch.clear();
             write_value(array, row, scratch).then_some(scratch.as_str())
@@ -309,14 +313,40 @@ enum RawTime<'a> {
     Text(&'a str),
 }
 
+/// Microseconds of a raw timestamp value in `unit` (saturating; nanoseconds rounded down).
+fn micros_of(value: i64, unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Second => value.saturating_mul(1_000_000),
+        TimeUnit::Millisecond => value.saturating_mul(1_000),
+        TimeUnit::Microsecond => value,
+        TimeUnit::Nanosecond => value.div_euclid(1_000),
+    }
+}
+
+/// The raw values and nulls of a timestamp array of unit `unit`.
+fn timestamp_values(array: &dyn Array, unit: TimeUnit) -> (&[i64], Option<&arrow_buffer::NullBuffer>) {
+    macro_rules! values {
+        ($t:ty) => {{
+            let array = array.as_primitive::<$t>();
+            (array.values().as_ref(), array.nulls())
+        }};
+    }
+    match unit {
+        TimeUnit::Second => values!(TimestampSecondType),
+        TimeUnit::Millisecond => values!(TimestampMillisecondType),
+        TimeUnit::Microsecond => values!(TimestampMicrosecondType),
+        TimeUnit::Nanosecond => values!(TimestampNanosecondType),
+    }
+}
+
 /// A time column prepared for row access: dictionary keys resolved once per batch.
 struct TimeColumn<'a> {
     array: &'a dyn Array,
     /// For dictionary columns: the dictionary's values, each row's key and the nulls.
     dictionary: Option<(&'a dyn Array, Keys<'a>, Option<arrow_buffer::NullBuffer>)>,
-    /// For timestamps with a zone (instants): the raw values, microseconds per unit (0 for
-    /// nanoseconds) and the nulls, read without per-row type checks.
-    instants: Option<(&'a [i64], i64, Option<&'a arrow_buffer::NullBuffer>)>,
+    /// For timestamps with a zone (instants): the raw values, their unit and the nulls, read
+    /// without per-row type checks.
+    instants: Option<(&'a [i64], TimeUnit, Option<&'a arrow_buffer::NullBuffer>)>,
 }
 
 impl<'a> TimeColumn<'a> {
@@ -334,31 +364,8 @@ impl<'a> TimeColumn<'a> {
         };
         let instants = match array.data_type() {
             DataType::Timestamp(unit, Some(_)) => {
-                let (values, nulls) = match unit {
-                    TimeUnit::Second => {
-                        let a = array.as_primitive::<TimestampSecondType>();
-                        (a.values().as_ref(), a.nulls())
-                    }
-                    TimeUnit::Millisecond => {
-                        let a = array.as_primitive::<TimestampMillisecondType>();
-                        (a.values().as_ref(), a.nulls())
-                    }
-                    TimeUnit::Microsecond => {
-                        let a = array.as_primitive::<TimestampMicrosecondType>();
-                        (a.values().as_ref(), a.nulls())
-                    }
-                    TimeUnit::Nanosecond => {
-                        let a = array.as_primitive::<TimestampNanosecondType>();
-                        (a.values().as_ref(), a.nulls())
-                    }
-                };
-                let scale = match unit {
-                    TimeUnit::Second => 1_000_000,
-                    TimeUnit::Millisecond => 1_000,
-                    TimeUnit::Microsecond => 1,
-                    TimeUnit::Nanosecond => 0,
-                };
-                Some((values, scale, nulls))
+                let (values, nulls) = timestamp_values(array.as_ref(), *unit);
+                Some((values, *unit, nulls))
             }
             _ => None,
         };
@@ -371,16 +378,11 @@ impl<'a> TimeColumn<'a> {
 
     /// The time of row `row`.
     fn raw<'s>(&'s self, row: usize, scratch: &'s mut String) -> RawTime<'s> {
-        if let Some((values, scale, nulls)) = self.instants {
+        if let Some((values, unit, nulls)) = self.instants {
             if nulls.is_some_and(|n| n.is_null(row)) {
                 return RawTime::Missing;
             }
-            let value = values[row];
-            return RawTime::Instant(match scale {
-                0 => value.div_euclid(1_000),
-                1 => value,
-                scale => value.saturating_mul(scale),
-            });
+            return RawTime::Instant(micros_of(values[row], unit));
         }
         match &self.dictionary {
             Some((values, keys, nulls)) => {
@@ -400,32 +402,14 @@ fn raw_time<'a>(array: &'a dyn Array, row: usize, scratch: &'a mut String) -> Ra
     if array.is_null(row) {
         return RawTime::Missing;
     }
-    let zoned_or_local = |micros: i64, zoned: bool| {
-        if zoned {
-            RawTime::Instant(micros)
-        } else {
-            RawTime::Local(micros)
-        }
-    };
     match array.data_type() {
         DataType::Timestamp(unit, zone) => {
-            let zoned = zone.is_some();
-            let micros = match unit {
-                TimeUnit::Second => array
-                    .as_primitive::<TimestampSecondType>()
-                    .value(row)
-                    .saturating_mul(1_000_000),
-                TimeUnit::Millisecond => array
-                    .as_primitive::<TimestampMillisecondType>()
-                    .value(row)
-                    .saturating_mul(1_000),
-                TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(row),
-                TimeUnit::Nanosecond => array
-                    .as_primitive::<TimestampNanosecondType>()
-                    .value(row)
-                    .div_euclid(1_000),
-            };
-            zoned_or_local(micros, zoned)
+            let micros = micros_of(timestamp_values(array, *unit).0[row], *unit);
+            if zone.is_some() {
+                RawTime::Instant(micros)
+            } else {
+                RawTime::Local(micros)
+            }
         }
         DataType::Date32 => {
             RawTime::Local(i64::from(array.as_primitive::<Date32Type>().value(row)) * MICROS_PER_DAY)
@@ -558,16 +542,17 @@ impl RowSink<'_> {
                 continue;
             };
             let mut scratch = String::new();
+            let floats = array.as_primitive_opt::<Float64Type>();
             for (row, verdict) in verdicts.iter_mut().enumerate() {
                 if *verdict != Verdict::Keep || array.is_null(row) {
                     continue;
                 }
-                let bad = match array.data_type() {
-                    DataType::Float64 => {
-                        let value = array.as_primitive::<Float64Type>().value(row);
+                let bad = match floats {
+                    Some(floats) => {
+                        let value = floats.value(row);
                         (!(value.is_finite() && value.abs() <= AMOUNT_LIMIT)).then(|| value.to_string())
                     }
-                    _ => match text_at(array.as_ref(), row, &mut scratch).map(str::trim) {
+                    None => match text_at(array.as_ref(), row, &mut scratch).map(str::trim) {
                         Some(text)
                             if !text.is_empty()
                                 && !parse_number(text).is_some_and(|v| v.abs() <= AMOUNT_LIMIT) =>

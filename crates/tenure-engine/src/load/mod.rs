@@ -1,8 +1,9 @@
 //! Reading sources into the [`EventStore`](crate::store::EventStore), with row accounting.
 //!
 //! Each format implements [`SourceReader`]: it finds the columns it was asked for and hands
-//! every row to a [`RowSink`], which validates it, applies exact de-duplication and appends it
-//! to the store. A columnar format (Parquet) implements the same trait.
+//! rows to [`RowSink`]s — one row at a time for text formats, a column at a time for Arrow
+//! batches (`columnar`) — which validate them and collect them into parts. Parts are merged into
+//! the store in file order; exact duplicates are found once every source is read (`dedupe`).
 
 mod batches;
 mod columnar;
@@ -59,15 +60,11 @@ pub struct RawEvent<'a> {
     pub line: u64,
 }
 
-/// A time as a reader found it.
+/// A time as a text reader found it (typed Arrow times are read in `columnar`).
 #[derive(Debug, Clone, Copy)]
 pub enum TimeValue<'a> {
     /// Text (or a number as text) to parse per the source's `time_format`.
     Text(&'a str),
-    /// An instant in microseconds since the epoch (UTC), from a typed column.
-    Micros(i64),
-    /// A wall-clock time in microseconds since the epoch, local to the project's zone.
-    LocalMicros(i64),
     /// No value.
     Missing,
 }
@@ -85,7 +82,7 @@ impl<'a> TimeValue<'a> {
 /// Where readers hand their parts, in file order.
 pub type Consumer<'c> = dyn FnMut(Partial) + Send + 'c;
 
-/// Reads `tasks` on the rayon pool a window of a few per thread at a time, and hands each
+/// Reads `tasks` on the rayon pool a window of one per thread at a time, and hands each
 /// window's results, in order, to `handle` while the next window is read — so merging overlaps
 /// reading and only two windows are in memory. `handle` returns false to stop early.
 pub(crate) fn read_pipelined<T: Sync, R: Send>(
@@ -249,7 +246,7 @@ pub struct Partial {
     partitioned: Option<dedupe::PartitionedRows>,
     tiebreak: Vec<u64>,
     props: Vec<ColumnBuilder>,
-    /// Rows read and rejected (duplicates are found at the merge).
+    /// Rows read and rejected (duplicates are found once every source is read).
     counts: SourceCounts,
     /// Every column name seen (for missing-column errors).
     columns: BTreeSet<String>,
@@ -356,7 +353,7 @@ fn check_time_range(time: i64) -> Result<i64, String> {
     } else {
         Err(format!(
             "time {} is outside the supported range 1900-01-01 to 2199-12-31",
-            crate::calendar::day_label(time.div_euclid(86_400_000_000) as i32)
+            crate::calendar::day_label(time.div_euclid(crate::calendar::MICROS_PER_DAY) as i32)
         ))
     }
 }
@@ -415,17 +412,6 @@ impl RowSink<'_> {
         };
         let time = match row.time {
             TimeValue::Missing => return self.reject(row.line, "missing_time", "the time is empty".into()),
-            TimeValue::Micros(micros) => micros,
-            TimeValue::LocalMicros(local) => match self.clock.local_to_utc(local) {
-                Some(micros) => micros,
-                None => {
-                    return self.reject(
-                        row.line,
-                        "bad_time",
-                        format!("local time {local} µs is out of range"),
-                    );
-                }
-            },
             TimeValue::Text(text) => {
                 let text = text.trim();
                 match parse_time(text, self.time_format, &mut self.clock) {
@@ -611,23 +597,26 @@ pub fn load(
         let mut source_counts = SourceCounts::new(&source.name, "events");
         let mut columns = BTreeSet::new();
         let first_row = store.len();
-        let first_source_row = store.len();
         let mut consume = |mut part: Partial| {
             source_counts.rows += part.counts.rows;
             for (reason, n) in &part.counts.rejected {
                 *source_counts.rejected.entry(reason).or_insert(0) += n;
             }
             columns.extend(part.columns.iter().cloned());
-            let first_row = store.len();
+            // A reader that knows its row count tells it before its first part arrives.
             let expected = template
                 .expected_rows
                 .swap(0, std::sync::atomic::Ordering::Relaxed) as usize;
-            store.reserve(expected.saturating_sub(store.len() - first_source_row));
+            if expected > 0 {
+                store.reserve(expected);
+            }
+            let part_first_row = store.len();
             if let Some(rows) = merge(&mut store, &mut builders, &mut part) {
-                partitioned.push((first_row, rows));
+                partitioned.push((part_first_row, rows));
             }
             if expected > 0 {
-                let remaining = expected.saturating_sub(store.len() - first_source_row);
+                // After the first append, which fixes each column's type.
+                let remaining = expected.saturating_sub(store.len() - first_row);
                 builders.iter_mut().for_each(|b| b.reserve(remaining));
             }
             template.recycle(part);

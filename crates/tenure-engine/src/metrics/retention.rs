@@ -47,6 +47,25 @@ impl Offsets<'_> {
     }
 }
 
+/// What each entity's returns amount to.
+enum Returned<'a> {
+    /// Unbounded mode: the largest offset of a return (−1 for none), against the periods.
+    Latest { latest: Vec<i32>, periods: &'a [u32] },
+    /// N-day and bracket modes: `words` words of one bit per cell, per entity.
+    Cells { bits: Vec<u64>, words: usize },
+}
+
+impl Returned<'_> {
+    /// Whether `entity` counts as retained in cell `cell`.
+    #[inline]
+    fn retained(&self, entity: usize, cell: usize) -> bool {
+        match self {
+            Returned::Latest { latest, periods } => latest[entity] >= periods[cell] as i32,
+            Returned::Cells { bits, words } => bits[entity * words + cell / 64] & (1 << (cell % 64)) != 0,
+        }
+    }
+}
+
 /// Computes one retention table.
 pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
     let cohort = &data.plan.cohorts[metric.cohort];
@@ -93,9 +112,9 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         let offset = offsets.offset(assignment.d0[entity], store.day[row]);
         (offset >= 0).then_some(offset)
     };
-    let retained_cells: Box<dyn Fn(usize, usize) -> bool + Sync> = match &metric.mode {
-        RetentionMode::Unbounded(periods) => {
-            let latest = per_entity(
+    let returned = match &metric.mode {
+        RetentionMode::Unbounded(periods) => Returned::Latest {
+            latest: per_entity(
                 store.len(),
                 store.entities.len(),
                 -1i32,
@@ -106,11 +125,11 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
                     }
                 },
                 |left, right| *left = (*left).max(right),
-            );
-            Box::new(move |entity, cell| latest[entity] >= periods[cell] as i32)
-        }
-        RetentionMode::NDay(_) | RetentionMode::Bracket(_) => {
-            let bits = per_entity_bits(store.len(), store.entities.len(), words, |bits, row| {
+            ),
+            periods,
+        },
+        RetentionMode::NDay(_) | RetentionMode::Bracket(_) => Returned::Cells {
+            bits: per_entity_bits(store.len(), store.entities.len(), words, |bits, row| {
                 if let Some(offset) = offset_of(row)
                     && offset as usize <= max_needed
                 {
@@ -123,11 +142,11 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
                         *word |= mask;
                     }
                 }
-            });
-            Box::new(move |entity, cell| bits[entity * words + cell / 64] & (1 << (cell % 64)) != 0)
-        }
+            }),
+            words,
+        },
     };
-    let retained = |entity: usize, cell: usize| retained_cells(entity, cell);
+    let retained = |entity: usize, cell: usize| returned.retained(entity, cell);
     let groups = assignment.groups.len();
     let mut sizes = vec![0u64; groups];
     let mut kept = vec![vec![0u64; cells]; groups];
