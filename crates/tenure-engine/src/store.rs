@@ -5,82 +5,125 @@ pub const NULL_CODE: u32 = u32::MAX;
 
 /// Bytes of a string kept in its table slot, so that most lookups compare without following a
 /// pointer (ids are usually this short).
-const INLINE: usize = 11;
+pub(crate) const INLINE: usize = 11;
 
-/// A table slot of 16 bytes: the string's code, length and first bytes.
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    code: u32,
+/// What a table slot holds of a string: its length (saturated at 255) and its first bytes,
+/// zero-padded — compared as a fixed-size value, without a call to `memcmp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IdKey {
     len: u8,
     head: [u8; INLINE],
 }
 
-impl Slot {
-    fn new(code: u32, value: &str) -> Slot {
+impl IdKey {
+    /// The key of `value`.
+    #[inline]
+    pub(crate) fn of(value: &[u8]) -> IdKey {
         let mut head = [0u8; INLINE];
         let shown = value.len().min(INLINE);
-        head[..shown].copy_from_slice(&value.as_bytes()[..shown]);
-        Slot {
-            code,
+        head[..shown].copy_from_slice(&value[..shown]);
+        IdKey {
             len: value.len().min(usize::from(u8::MAX)) as u8,
             head,
         }
     }
+
+    /// Whether the key holds the whole string (so equal keys mean equal strings).
+    #[inline]
+    pub(crate) fn is_whole(&self) -> bool {
+        usize::from(self.len) <= INLINE
+    }
+
+    /// The string, when the key holds all of it.
+    pub(crate) fn whole(&self) -> Option<&[u8]> {
+        self.is_whole().then(|| &self.head[..usize::from(self.len)])
+    }
 }
 
-fn text_hash(value: &[u8]) -> u64 {
+/// A table slot of 16 bytes: the string's code and key.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    code: u32,
+    key: IdKey,
+}
+
+/// The hash by which strings are found in a [`CodeTable`].
+#[inline]
+pub(crate) fn text_hash(value: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(value)
 }
 
-/// Assigns dense `u32` codes to distinct strings.
+/// A hash table from strings to dense codes; the strings themselves are kept by its owner,
+/// which hands them in as `stored` (code → bytes) for strings longer than their key.
 ///
 /// Strings are hashed with xxh3 (ids tend to share long prefixes, on which multiply-rotate
-/// hashes cluster) and looked up in a table of 16-byte slots holding the first 11 bytes, so a
-/// lookup of a short id costs one probe and no pointer chasing; each string is stored once.
+/// hashes cluster) and found in 16-byte slots holding the first 11 bytes, so a lookup of a
+/// short id costs one probe and no pointer chasing.
 #[derive(Debug, Default, Clone)]
-pub struct Interner {
+pub(crate) struct CodeTable {
     table: hashbrown::HashTable<Slot>,
-    values: Vec<Box<str>>,
 }
 
-impl Interner {
+impl CodeTable {
+    /// The code of the string with `hash` and `key`, if it has one; `same(code)` tells whether
+    /// a candidate's stored string is the one sought (asked only of strings longer than a key).
     #[inline]
-    fn find(&self, hash: u64, value: &str) -> Option<u32> {
-        let bytes = value.as_bytes();
-        let shown = bytes.len().min(INLINE);
-        let len = bytes.len().min(usize::from(u8::MAX)) as u8;
+    pub(crate) fn find(&self, hash: u64, key: &IdKey, same: impl Fn(u32) -> bool) -> Option<u32> {
         self.table
             .find(hash, |slot| {
-                slot.len == len
-                    && slot.head[..shown] == bytes[..shown]
-                    && (bytes.len() <= INLINE || *self.values[slot.code as usize] == *value)
+                slot.key == *key && (key.is_whole() || same(slot.code))
             })
             .map(|slot| slot.code)
     }
 
+    /// Records `code` for the string with `hash` and `key` (not in the table yet); `stored`
+    /// gives the strings of codes whose key is not the whole string, to rehash on growth.
+    #[inline]
+    pub(crate) fn insert<'s>(&mut self, hash: u64, key: IdKey, code: u32, stored: impl Fn(u32) -> &'s [u8]) {
+        self.table
+            .insert_unique(hash, Slot { code, key }, |slot| match slot.key.whole() {
+                Some(whole) => text_hash(whole),
+                None => text_hash(stored(slot.code)),
+            });
+    }
+
+    /// Forgets every code, keeping the memory.
+    pub(crate) fn clear(&mut self) {
+        self.table.clear();
+    }
+}
+
+/// Assigns dense `u32` codes to distinct strings, each stored once (see [`CodeTable`]).
+#[derive(Debug, Default, Clone)]
+pub struct Interner {
+    table: CodeTable,
+    values: Vec<Box<str>>,
+}
+
+impl Interner {
     /// The code of `value`, assigning the next one if it is new.
     #[inline]
     pub fn intern(&mut self, value: &str) -> u32 {
         let hash = text_hash(value.as_bytes());
-        if let Some(code) = self.find(hash, value) {
+        let key = IdKey::of(value.as_bytes());
+        let values = &self.values;
+        if let Some(code) = self.table.find(hash, &key, |c| *values[c as usize] == *value) {
             return code;
         }
         let code = self.values.len() as u32;
-        let values = &self.values;
-        self.table.insert_unique(hash, Slot::new(code, value), |slot| {
-            if usize::from(slot.len) <= INLINE {
-                text_hash(&slot.head[..usize::from(slot.len)])
-            } else {
-                text_hash(values[slot.code as usize].as_bytes())
-            }
-        });
+        self.table
+            .insert(hash, key, code, |c| values[c as usize].as_bytes());
         self.values.push(value.into());
         code
     }
 
     /// The code of `value`, if it has one.
     pub fn lookup(&self, value: &str) -> Option<u32> {
-        self.find(text_hash(value.as_bytes()), value)
+        let values = &self.values;
+        let key = IdKey::of(value.as_bytes());
+        self.table.find(text_hash(value.as_bytes()), &key, |c| {
+            *values[c as usize] == *value
+        })
     }
 
     /// The string of a code.

@@ -16,7 +16,7 @@ use super::dedupe::{TypedKind, text_hash, typed_hash};
 use super::{AMOUNT_LIMIT, RowSink, bad_time_detail, check_time_range};
 use crate::calendar::{MICROS_PER_DAY, parse_time};
 use crate::error::EngineError;
-use crate::store::{ColumnBuilder, Interner, NULL_CODE, parse_number};
+use crate::store::{ColumnBuilder, NULL_CODE, parse_number};
 
 /// A dictionary code not worked out yet.
 const UNSEEN: u32 = NULL_CODE - 1;
@@ -41,6 +41,11 @@ impl<T: Clone> DictionaryMemo<T> {
             self.values = Some(values.clone());
         }
         &mut self.derived
+    }
+
+    /// Forgets the dictionary, so that the next batch derives its values again.
+    fn forget(&mut self) {
+        self.values = None;
     }
 }
 
@@ -439,6 +444,11 @@ impl RowSink<'_> {
     ) -> Result<(), EngineError> {
         let rows = batch.num_rows();
         let column = |index: usize| layout.position(index).map(|p| batch.column(p));
+        if self.partial.pending_ids.len() >= self.resolve_at {
+            // The dictionary's pending indices are gone with the pending ids.
+            self.resolve_ids();
+            memos.entity.forget();
+        }
         self.partial.counts.rows += rows as u64;
         let fail = self.policy == tenure_plan::BadRowPolicy::Fail;
         let RowBuffers {
@@ -460,31 +470,33 @@ impl RowSink<'_> {
             add_hashes(array, *seed, memo, fingerprints);
         }
 
-        // Entity and event codes (trimmed; blank is missing).
+        // Entity ids (noted, interned later) and event codes (trimmed; blank is missing).
         let partial = &mut self.partial;
         let scratch = &mut memos.scratch;
-        let mut intern_into = |interner: &mut Interner,
-                               array: Option<&ArrayRef>,
-                               memo: &mut DictionaryMemo<u32>,
-                               out: &mut Vec<u32>| {
+        let mut codes_into = |array: Option<&ArrayRef>,
+                              memo: &mut DictionaryMemo<u32>,
+                              code: &mut dyn FnMut(&str) -> u32,
+                              out: &mut Vec<u32>| {
             match array {
-                Some(array) => text_codes(array, memo, scratch, true, |text| interner.intern(text), out),
+                Some(array) => text_codes(array, memo, scratch, true, code, out),
                 None => {
                     out.clear();
                     out.resize(rows, NULL_CODE);
                 }
             }
         };
-        intern_into(
-            &mut partial.entities,
+        let pending_ids = &mut partial.pending_ids;
+        codes_into(
             column(layout.entity),
             &mut memos.entity,
+            &mut |id| pending_ids.push(id),
             entities,
         );
-        intern_into(
-            &mut partial.event_names,
+        let event_names = &mut partial.event_names;
+        codes_into(
             column(layout.event),
             &mut memos.event,
+            &mut |name| event_names.intern(name),
             events,
         );
         for row in 0..rows {

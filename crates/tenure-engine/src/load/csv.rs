@@ -371,6 +371,7 @@ mod tests {
         let path = dir.path().join("events.csv");
         std::fs::write(&path, text).unwrap();
         let source = source(&path);
+        let ids = crate::load::ids::SharedIds::default();
         let template = SinkTemplate {
             source: &source,
             timezone: chrono_tz::UTC,
@@ -381,6 +382,7 @@ mod tests {
             progress: &NoProgress,
             spare: Default::default(),
             expected_rows: Default::default(),
+            ids: &ids,
         };
         set_min_part_bytes(16);
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();

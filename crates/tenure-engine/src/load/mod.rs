@@ -9,11 +9,13 @@ mod batches;
 mod columnar;
 mod csv;
 mod dedupe;
+mod ids;
 mod ipc;
 mod jsonl;
 mod parquet;
 
 pub use csv::set_min_part_bytes;
+pub use ids::set_resolve_batch;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -231,10 +233,16 @@ fn reject_row(
 }
 
 /// Event rows read from one part of a source (a whole file, a byte range of a CSV file or a row
-/// group), with codes local to the part. Parts are read in parallel and merged in file order.
+/// group), with event-name codes local to the part and provisional entity codes shared by all
+/// parts (see [`ids`]). Parts are read in parallel and merged in file order.
 #[derive(Debug, Default)]
 pub struct Partial {
-    entities: Interner,
+    /// Entity ids not interned yet; `entity` holds their pending indices from row
+    /// `resolved_rows` on, and shared provisional codes before it.
+    pending_ids: ids::PendingIds,
+    resolved_rows: usize,
+    /// Scratch: the provisional code of each pending id.
+    provisional: Vec<u32>,
     event_names: Interner,
     entity: Vec<u32>,
     event: Vec<u32>,
@@ -255,7 +263,8 @@ pub struct Partial {
 impl Partial {
     /// Empties the part, keeping its memory.
     fn clear(&mut self) {
-        self.entities.clear();
+        self.pending_ids.clear();
+        self.resolved_rows = 0;
         self.event_names.clear();
         self.entity.clear();
         self.event.clear();
@@ -282,6 +291,8 @@ pub struct SinkTemplate<'s> {
     spare: std::sync::Mutex<Vec<Partial>>,
     /// How many rows the source holds, when its reader knows in advance.
     expected_rows: std::sync::atomic::AtomicU64,
+    /// Entity ids of every event source, shared by all parts.
+    ids: &'s ids::SharedIds,
 }
 
 impl<'s> SinkTemplate<'s> {
@@ -320,6 +331,8 @@ impl<'s> SinkTemplate<'s> {
             policy: self.policy,
             source: self.source,
             progress: self.progress,
+            ids: self.ids,
+            resolve_at: ids::resolve_batch(),
         }
     }
 
@@ -369,6 +382,9 @@ pub struct RowSink<'s> {
     policy: BadRowPolicy,
     source: &'s Source,
     progress: &'s dyn ReadProgress,
+    ids: &'s ids::SharedIds,
+    /// How many pending entity ids are resolved at once.
+    resolve_at: usize,
 }
 
 impl RowSink<'_> {
@@ -389,8 +405,24 @@ impl RowSink<'_> {
         self.progress.advance(bytes);
     }
 
+    /// Interns the pending entity ids into the shared table, turning the rows' pending indices
+    /// into provisional codes.
+    fn resolve_ids(&mut self) {
+        let partial = &mut self.partial;
+        if partial.pending_ids.len() == 0 {
+            return;
+        }
+        self.ids.resolve(&partial.pending_ids, &mut partial.provisional);
+        for code in &mut partial.entity[partial.resolved_rows..] {
+            *code = partial.provisional[*code as usize];
+        }
+        partial.resolved_rows = partial.entity.len();
+        partial.pending_ids.clear();
+    }
+
     /// The rows received.
-    pub fn finish(self) -> Partial {
+    pub fn finish(mut self) -> Partial {
+        self.resolve_ids();
         let mut partial = self.partial;
         if self.dedupe {
             partial.partitioned = Some(dedupe::PartitionedRows::new(&partial.fingerprints));
@@ -436,7 +468,7 @@ impl RowSink<'_> {
             }
         }
         let partial = &mut self.partial;
-        partial.entity.push(partial.entities.intern(entity));
+        partial.entity.push(partial.pending_ids.push(entity));
         partial.event.push(partial.event_names.intern(event));
         partial.time.push(time);
         partial.day.push(self.clock.local_day(time));
@@ -446,6 +478,9 @@ impl RowSink<'_> {
         }
         for (builder, value) in partial.props.iter_mut().zip(row.props) {
             builder.push(*value);
+        }
+        if partial.pending_ids.len() >= self.resolve_at {
+            self.resolve_ids();
         }
         Ok(())
     }
@@ -574,6 +609,8 @@ pub fn load(
     let prop_names: Vec<String> = props.iter().cloned().collect();
     let mut builders: Vec<ColumnBuilder> = prop_names.iter().map(|_| ColumnBuilder::default()).collect();
     let mut partitioned: Vec<(usize, dedupe::PartitionedRows)> = Vec::new();
+    let shared_ids = ids::SharedIds::default();
+    let mut id_order = ids::IdOrder::default();
     let mut columns_by_source: Vec<(&Source, BTreeSet<String>)> = Vec::new();
     let amount_slots: Vec<(usize, String)> = prop_names
         .iter()
@@ -593,6 +630,7 @@ pub fn load(
             progress,
             spare: std::sync::Mutex::new(Vec::new()),
             expected_rows: std::sync::atomic::AtomicU64::new(0),
+            ids: &shared_ids,
         };
         let mut source_counts = SourceCounts::new(&source.name, "events");
         let mut columns = BTreeSet::new();
@@ -611,7 +649,7 @@ pub fn load(
                 store.reserve(expected);
             }
             let part_first_row = store.len();
-            if let Some(rows) = merge(&mut store, &mut builders, &mut part) {
+            if let Some(rows) = merge(&mut store, &mut builders, &mut id_order, &mut part) {
                 partitioned.push((part_first_row, rows));
             }
             if expected > 0 {
@@ -628,6 +666,8 @@ pub fn load(
         counts.sources.push(source_counts);
         columns_by_source.push((source, columns));
     }
+    store.entities = id_order.into_interner(&shared_ids);
+    drop(shared_ids);
     // A property no event source has is a typo, not a column of nulls.
     for name in &prop_names {
         if !columns_by_source
@@ -695,11 +735,12 @@ pub struct Loaded {
     pub duplicates: Option<Vec<bool>>,
 }
 
-/// Appends a part's rows to the store in order, translating its local codes; returns its
-/// fingerprints grouped for de-duplication, if kept.
+/// Appends a part's rows to the store in order, translating its event-name codes and giving
+/// entities their final codes; returns its fingerprints grouped for de-duplication, if kept.
 fn merge(
     store: &mut EventStore,
     builders: &mut [ColumnBuilder],
+    id_order: &mut ids::IdOrder,
     part: &mut Partial,
 ) -> Option<dedupe::PartitionedRows> {
     if store.entity.capacity() - store.entity.len() < part.entity.len() {
@@ -713,12 +754,10 @@ fn merge(
         day,
         event,
         tiebreak,
-        entities,
         event_names,
         ..
     } = store;
     let Partial {
-        entities: part_entities,
         event_names: part_event_names,
         entity: part_entity,
         event: part_event,
@@ -733,7 +772,7 @@ fn merge(
         codes.extend(rows.iter().map(|c| global[*c as usize]));
     };
     rayon::scope(|scope| {
-        scope.spawn(|_| append_codes(entities, part_entities, entity, part_entity));
+        scope.spawn(|_| id_order.renumber(part_entity, entity));
         scope.spawn(|_| append_codes(event_names, part_event_names, event, part_event));
         scope.spawn(|_| time.extend_from_slice(part_time));
         scope.spawn(|_| day.extend_from_slice(part_day));

@@ -1,0 +1,333 @@
+//! Entity ids, interned across parts without a cache miss per row.
+//!
+//! Logs of many customers hold hundreds of thousands of distinct ids, and a hash table of them
+//! does not fit in a core's cache: interning ids one row at a time, each part into its own
+//! table and then into the store's, costs a cache miss or two per row. Instead a part notes its
+//! ids with their hashes, already grouped by [`SHARDS`] ranges of hash ([`PendingIds`]); about
+//! a million at a time, each group is interned into its shard of one table shared by every part
+//! ([`SharedIds`]), and a shard is small enough to stay in cache while its group is resolved.
+//! Codes handed out that way depend on which part got there first, so [`IdOrder`] renumbers
+//! them in file order as parts are merged: the first row of an id gives it the next code,
+//! exactly as interning row by row would.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+use crate::store::{CodeTable, IdKey, Interner, text_hash};
+
+/// How many shards the shared table has (a power of two).
+const SHARDS: usize = 256;
+
+/// Pending ids a part resolves at once: enough for each shard's group to reuse its cache lines
+/// many times, few enough to keep the pending memory (32 bytes an id) small.
+static RESOLVE_BATCH: AtomicUsize = AtomicUsize::new(1 << 20);
+
+/// Sets how many pending entity ids a part resolves at once (tests use a few, so that small
+/// files are resolved in several rounds, as large ones are).
+pub fn set_resolve_batch(ids: usize) {
+    RESOLVE_BATCH.store(ids.max(1), Ordering::Relaxed);
+}
+
+/// How many pending entity ids a part resolves at once.
+pub(super) fn resolve_batch() -> usize {
+    RESOLVE_BATCH.load(Ordering::Relaxed)
+}
+
+/// A code not assigned yet.
+const UNASSIGNED: u32 = u32::MAX;
+
+/// The shard of a hash: bits the table's own probing does not use (it takes the top seven
+/// bits as tags and the low bits as positions).
+#[inline]
+fn shard_of(hash: u64) -> usize {
+    (hash >> 32) as usize & (SHARDS - 1)
+}
+
+/// String `index` of strings stored end to end in `bytes`, the end of each in `ends`.
+#[inline]
+fn stored_at<'a>(bytes: &'a [u8], ends: &[usize], index: usize) -> &'a [u8] {
+    let start = if index == 0 { 0 } else { ends[index - 1] };
+    &bytes[start..ends[index]]
+}
+
+/// One noted id: 32 bytes, the id itself inline when it is short.
+#[derive(Debug, Clone, Copy)]
+struct PendingId {
+    hash: u64,
+    /// Its index among the part's pending ids.
+    index: u32,
+    /// For an id longer than its key: its index among the long ids.
+    long: u32,
+    key: IdKey,
+}
+
+/// Ids a part has seen and not resolved yet, already grouped by the shard they belong to.
+#[derive(Debug)]
+pub(super) struct PendingIds {
+    by_shard: Vec<Vec<PendingId>>,
+    count: u32,
+    /// Ids longer than a key, stored end to end.
+    long_bytes: Vec<u8>,
+    long_ends: Vec<usize>,
+}
+
+impl Default for PendingIds {
+    fn default() -> Self {
+        PendingIds {
+            by_shard: (0..SHARDS).map(|_| Vec::new()).collect(),
+            count: 0,
+            long_bytes: Vec::new(),
+            long_ends: Vec::new(),
+        }
+    }
+}
+
+impl PendingIds {
+    /// Notes `id`; returns its index among the pending ids.
+    #[inline]
+    pub(super) fn push(&mut self, id: &str) -> u32 {
+        let bytes = id.as_bytes();
+        let hash = text_hash(bytes);
+        let key = IdKey::of(bytes);
+        let long = if key.is_whole() {
+            0
+        } else {
+            self.long_bytes.extend_from_slice(bytes);
+            self.long_ends.push(self.long_bytes.len());
+            (self.long_ends.len() - 1) as u32
+        };
+        let index = self.count;
+        self.by_shard[shard_of(hash)].push(PendingId {
+            hash,
+            index,
+            long,
+            key,
+        });
+        self.count += 1;
+        index
+    }
+
+    /// How many ids are pending.
+    pub(super) fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// The bytes of a pending id.
+    fn bytes_of<'a>(&'a self, id: &'a PendingId) -> &'a [u8] {
+        match id.key.whole() {
+            Some(whole) => whole,
+            None => stored_at(&self.long_bytes, &self.long_ends, id.long as usize),
+        }
+    }
+
+    /// Forgets the pending ids, keeping the memory.
+    pub(super) fn clear(&mut self) {
+        self.by_shard.iter_mut().for_each(Vec::clear);
+        self.count = 0;
+        self.long_bytes.clear();
+        self.long_ends.clear();
+    }
+}
+
+/// One shard of [`SharedIds`]: its ids, stored end to end, and the code of each.
+#[derive(Debug, Default)]
+struct Shard {
+    table: CodeTable,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    codes: Vec<u32>,
+}
+
+impl Shard {
+    fn get(&self, index: usize) -> &[u8] {
+        stored_at(&self.bytes, &self.ends, index)
+    }
+
+    /// The code of pending id `id` of `pending`, taking the next one from `next` if it is new.
+    #[inline]
+    fn intern(&mut self, id: &PendingId, pending: &PendingIds, next: &AtomicU32) -> u32 {
+        let Shard {
+            table,
+            bytes,
+            ends,
+            codes,
+        } = self;
+        let same = |index: u32| stored_at(bytes, ends, index as usize) == pending.bytes_of(id);
+        if let Some(index) = table.find(id.hash, &id.key, same) {
+            return codes[index as usize];
+        }
+        let index = ends.len() as u32;
+        bytes.extend_from_slice(pending.bytes_of(id));
+        ends.push(bytes.len());
+        table.insert(id.hash, id.key, index, |index| {
+            stored_at(bytes, ends, index as usize)
+        });
+        let code = next.fetch_add(1, Ordering::Relaxed);
+        codes.push(code);
+        code
+    }
+}
+
+/// Entity ids of every event source, interned by parts reading in parallel. Its codes are
+/// provisional (in the order parts happened to resolve their ids); see [`IdOrder`].
+#[derive(Debug)]
+pub(super) struct SharedIds {
+    shards: Vec<Mutex<Shard>>,
+    next: AtomicU32,
+}
+
+impl Default for SharedIds {
+    fn default() -> Self {
+        SharedIds {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            next: AtomicU32::new(0),
+        }
+    }
+}
+
+impl SharedIds {
+    /// Interns every pending id, shard by shard; `codes` receives the provisional code of each
+    /// pending index. The pending ids are left in place (the caller clears them).
+    pub(super) fn resolve(&self, pending: &PendingIds, codes: &mut Vec<u32>) {
+        codes.clear();
+        codes.resize(pending.len(), UNASSIGNED);
+        for (shard, group) in pending.by_shard.iter().enumerate() {
+            if group.is_empty() {
+                continue;
+            }
+            // A panic elsewhere cannot leave a shard half-written: interning one id is the only
+            // thing done under the lock, and it does not unwind midway.
+            let mut table = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
+            for id in group {
+                codes[id.index as usize] = table.intern(id, pending, &self.next);
+            }
+        }
+    }
+
+    /// The id of each provisional code, in code order.
+    fn ids_by_code(&self) -> Vec<(usize, usize)> {
+        let mut by_code = vec![(0, 0); self.next.load(Ordering::Relaxed) as usize];
+        for (shard_index, shard) in self.shards.iter().enumerate() {
+            let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            for (index, code) in shard.codes.iter().enumerate() {
+                by_code[*code as usize] = (shard_index, index);
+            }
+        }
+        by_code
+    }
+}
+
+/// Final entity codes: each provisional code gets the next final code at the first row that
+/// carries it, rows taken in store order.
+#[derive(Debug, Default)]
+pub(super) struct IdOrder {
+    final_code: Vec<u32>,
+    /// Provisional codes in final-code order.
+    order: Vec<u32>,
+}
+
+impl IdOrder {
+    /// Appends to `out` the final code of each row's provisional code in `rows`.
+    pub(super) fn renumber(&mut self, rows: &[u32], out: &mut Vec<u32>) {
+        out.extend(rows.iter().map(|&provisional| {
+            let slot = provisional as usize;
+            if slot >= self.final_code.len() {
+                self.final_code.resize(slot + 1, UNASSIGNED);
+            }
+            if self.final_code[slot] == UNASSIGNED {
+                self.final_code[slot] = self.order.len() as u32;
+                self.order.push(provisional);
+            }
+            self.final_code[slot]
+        }));
+    }
+
+    /// The ids of every final code, in code order.
+    pub(super) fn into_interner(self, ids: &SharedIds) -> Interner {
+        let by_code = ids.ids_by_code();
+        let shards: Vec<_> = ids
+            .shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
+            .collect();
+        let mut interner = Interner::default();
+        for provisional in self.order {
+            let (shard, index) = by_code[provisional as usize];
+            // Ids come from `&str`s, so the bytes are valid UTF-8.
+            let id = std::str::from_utf8(shards[shard].get(index)).unwrap_or_default();
+            interner.intern(id);
+        }
+        interner
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(ids: &SharedIds, values: &[&str]) -> Vec<u32> {
+        let mut pending = PendingIds::default();
+        let noted: Vec<u32> = values.iter().map(|v| pending.push(v)).collect();
+        assert_eq!(noted, (0..values.len() as u32).collect::<Vec<_>>());
+        let mut codes = Vec::new();
+        ids.resolve(&pending, &mut codes);
+        codes
+    }
+
+    #[test]
+    fn the_same_id_gets_the_same_code_across_parts_and_final_codes_follow_rows() {
+        let ids = SharedIds::default();
+        // The second part resolves first: provisional codes follow that order.
+        let second = resolve(
+            &ids,
+            &["carol", "a-long-identifier-of-40-bytes-or-so-xxxxxx", "bob"],
+        );
+        let first = resolve(
+            &ids,
+            &[
+                "bob",
+                "alice",
+                "bob",
+                "a-long-identifier-of-40-bytes-or-so-xxxxxx",
+            ],
+        );
+        assert_eq!(first[0], first[2]);
+        assert_eq!(first[0], second[2]);
+        assert_eq!(first[3], second[1]);
+        assert_eq!(ids.next.load(Ordering::Relaxed), 4);
+        // Merged in file order: first part, then second.
+        let mut order = IdOrder::default();
+        let mut rows = Vec::new();
+        order.renumber(&first, &mut rows);
+        order.renumber(&second, &mut rows);
+        // bob 0, alice 1, long 2, carol 3 — first appearance in file order.
+        assert_eq!(rows, vec![0, 1, 0, 2, 3, 2, 0]);
+        let interner = order.into_interner(&ids);
+        let names: Vec<&str> = interner.values().iter().map(|v| &**v).collect();
+        assert_eq!(
+            names,
+            [
+                "bob",
+                "alice",
+                "a-long-identifier-of-40-bytes-or-so-xxxxxx",
+                "carol"
+            ]
+        );
+    }
+
+    #[test]
+    fn many_ids_spread_over_shards_keep_distinct_codes() {
+        let ids = SharedIds::default();
+        let values: Vec<String> = (0..20_000).map(|i| format!("acc_{i:06}")).collect();
+        let refs: Vec<&str> = values.iter().map(|v| v.as_str()).collect();
+        let codes = resolve(&ids, &refs);
+        let again = resolve(&ids, &refs);
+        assert_eq!(codes, again);
+        let distinct: std::collections::HashSet<u32> = codes.iter().copied().collect();
+        assert_eq!(distinct.len(), 20_000);
+        // Ids with a shared 11-byte head are told apart by the whole string.
+        let long = resolve(&ids, &["prefix-abcd-1", "prefix-abcd-2", "prefix-abcd-1"]);
+        assert_ne!(long[0], long[1]);
+        assert_eq!(long[0], long[2]);
+    }
+}
