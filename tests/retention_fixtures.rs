@@ -357,6 +357,42 @@ fn cohort_where_on_attributes_and_start_props() {
 }
 
 #[test]
+fn start_events_at_the_same_instant_break_the_tie_by_content_not_by_order() {
+    // a starts twice at 10:00 on Mon 2025-01-06, once on web and once on mobile; b once on web.
+    // The tie goes to the row whose content orders first (same event name; channel "mobile" <
+    // "web"), whichever comes first in the file: a is in the mobile row, b in the web row.
+    let rest = "[cohorts.by_channel]\nstart = \"report\"\ngrain = \"week\"\nby = [\"props.channel\"]\n\
+        [metrics.c]\ntype = \"retention\"\ncohort = \"by_channel\"\nreturn = \"report\"\nperiods = [0]";
+    let rows = [
+        "a,2025-01-06T10:00:00Z,report,web",
+        "a,2025-01-06T10:00:00Z,report,mobile",
+        "b,2025-01-06T11:00:00Z,report,web",
+    ];
+    for order in [[0, 1, 2], [1, 0, 2], [2, 1, 0]] {
+        let fixture = Fixture::new();
+        let lines: Vec<&str> = order.iter().map(|i| rows[*i]).collect();
+        fixture.file(
+            "events.csv",
+            &format!("id,ts,event,channel\n{}\n", lines.join("\n")),
+        );
+        let report = fixture.run(&config("as_of = \"2025-01-31\"", rest));
+        let cohorts = &report["metrics"]["c"]["cohorts"];
+        assert_eq!(
+            cohorts[0]["segment"],
+            serde_json::json!({"props.channel": "mobile"}),
+            "{order:?}"
+        );
+        assert_eq!(cohorts[0]["size"], 1, "{order:?}");
+        assert_eq!(
+            cohorts[1]["segment"],
+            serde_json::json!({"props.channel": "web"}),
+            "{order:?}"
+        );
+        assert_eq!(cohorts[1]["size"], 1, "{order:?}");
+    }
+}
+
+#[test]
 fn several_sources_are_concatenated() {
     let fixture = Fixture::new();
     // The web events and the mobile events of the same accounts, in two formats.

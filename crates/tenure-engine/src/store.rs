@@ -101,6 +101,16 @@ pub struct Interner {
 }
 
 impl Interner {
+    /// An empty interner with room for `strings` strings.
+    pub fn with_capacity(strings: usize) -> Interner {
+        Interner {
+            table: CodeTable {
+                table: hashbrown::HashTable::with_capacity(strings),
+            },
+            values: Vec::with_capacity(strings),
+        }
+    }
+
     /// The code of `value`, assigning the next one if it is new.
     #[inline]
     pub fn intern(&mut self, value: &str) -> u32 {
@@ -171,6 +181,25 @@ pub enum Column {
 }
 
 impl Column {
+    /// Orders the values of rows `a` and `b`: missing first, numbers by value, text by its
+    /// characters, false before true.
+    pub fn compare_rows(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        match self {
+            Column::Text { codes, dict } => {
+                let text = |row: usize| (codes[row] != NULL_CODE).then(|| &*dict[codes[row] as usize]);
+                text(a).cmp(&text(b))
+            }
+            Column::Number(values) => {
+                let number = |row: usize| (!values[row].is_nan()).then_some(values[row]);
+                match (number(a), number(b)) {
+                    (Some(x), Some(y)) => x.total_cmp(&y),
+                    (x, y) => x.is_some().cmp(&y.is_some()),
+                }
+            }
+            Column::Bool(values) => values[a].cmp(&values[b]),
+        }
+    }
+
     /// How many rows.
     pub fn len(&self) -> usize {
         match self {
@@ -506,9 +535,6 @@ pub struct EventStore {
     pub day: Vec<i32>,
     /// Event-name code per row.
     pub event: Vec<u32>,
-    /// A content hash per row: equal rows have equal values, so ties break the same way
-    /// whatever the input order.
-    pub tiebreak: Vec<u64>,
     /// Entity ids by code.
     pub entities: Interner,
     /// Event names by code.
@@ -538,7 +564,6 @@ impl EventStore {
         self.time.reserve(additional);
         self.day.reserve(additional);
         self.event.reserve(additional);
-        self.tiebreak.reserve(additional);
         self.prefer_huge_pages();
     }
 
@@ -549,7 +574,20 @@ impl EventStore {
         prefer_huge_pages(&self.time);
         prefer_huge_pages(&self.day);
         prefer_huge_pages(&self.event);
-        prefer_huge_pages(&self.tiebreak);
+    }
+
+    /// Orders rows `a` and `b` by what they hold — event name, then each property in order
+    /// (missing first, numbers by value, text by its characters) — never by where they sit, so
+    /// that ties on time break the same way whatever the input order. Rows equal here differ in
+    /// nothing any metric reads.
+    pub fn compare_content(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        let names = self
+            .event_names
+            .get(self.event[a])
+            .cmp(self.event_names.get(self.event[b]));
+        self.props.iter().fold(names, |order, (_, column)| {
+            order.then_with(|| column.compare_rows(a, b))
+        })
     }
 
     /// Drops the rows where `drop` is true, in place; columns are compacted in parallel.
@@ -559,7 +597,6 @@ impl EventStore {
             time,
             day,
             event,
-            tiebreak,
             props,
             ..
         } = self;
@@ -568,7 +605,6 @@ impl EventStore {
             scope.spawn(|_| compact(time, drop));
             scope.spawn(|_| compact(day, drop));
             scope.spawn(|_| compact(event, drop));
-            scope.spawn(|_| compact(tiebreak, drop));
             for (_, column) in props.iter_mut() {
                 scope.spawn(|_| column.compact(drop));
             }

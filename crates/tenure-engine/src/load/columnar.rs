@@ -463,11 +463,13 @@ impl RowSink<'_> {
         verdicts.resize(rows, Verdict::Keep);
         let mut details: Vec<(usize, String)> = Vec::new();
 
-        // Fingerprints: every decoded column, column by column.
+        // Fingerprints, for exact de-duplication: every decoded column, column by column.
         fingerprints.clear();
-        fingerprints.resize(rows, 0);
-        for ((array, seed), memo) in batch.columns().iter().zip(&layout.seeds).zip(&mut memos.hashes) {
-            add_hashes(array, *seed, memo, fingerprints);
+        if self.dedupe {
+            fingerprints.resize(rows, 0);
+            for ((array, seed), memo) in batch.columns().iter().zip(&layout.seeds).zip(&mut memos.hashes) {
+                add_hashes(array, *seed, memo, fingerprints);
+            }
         }
 
         // Entity ids (noted, interned later) and event codes (trimmed; blank is missing).
@@ -613,13 +615,11 @@ impl RowSink<'_> {
         partial.event.reserve(kept);
         partial.time.reserve(kept);
         partial.day.reserve(kept);
-        partial.tiebreak.reserve(kept);
         for row in (0..rows).filter(keep) {
             partial.entity.push(entities[row]);
             partial.event.push(events[row]);
             partial.time.push(times[row]);
             partial.day.push(clock.local_day(times[row]));
-            partial.tiebreak.push(fingerprints[row] as u64);
         }
         if self.dedupe {
             partial

@@ -123,6 +123,7 @@ fn read_records<R: Read>(
     // Buffers reused across rows: emptied and re-borrowed each row, never reallocated.
     let mut fields_buffer: Vec<&str> = Vec::with_capacity(layout.headers.len());
     let mut values_buffer: Vec<Option<&str>> = Vec::with_capacity(layout.prop_columns.len());
+    let dedupe = sink.dedupe();
     while let Some(line) = next_record(source, reader, &mut record, layout.headers.len(), sink)? {
         let mut fields = recycle(std::mem::take(&mut fields_buffer));
         let mut values = recycle(std::mem::take(&mut values_buffer));
@@ -146,12 +147,16 @@ fn read_records<R: Read>(
             sink.reject_unreadable(line, "bad_encoding", "a field is not valid UTF-8".into())?;
             continue;
         }
-        let fingerprint = fields
-            .iter()
-            .zip(&layout.seeds)
-            .fold(0u128, |sum, (field, seed)| {
-                sum.wrapping_add(text_hash(*seed, field))
-            });
+        let fingerprint = if dedupe {
+            fields
+                .iter()
+                .zip(&layout.seeds)
+                .fold(0u128, |sum, (field, seed)| {
+                    sum.wrapping_add(text_hash(*seed, field))
+                })
+        } else {
+            0
+        };
         values.extend(layout.prop_columns.iter().map(|c| c.map(|i| fields[i])));
         sink.push(RawEvent {
             entity: Some(fields[layout.entity]),

@@ -250,7 +250,7 @@ impl IdOrder {
             .iter()
             .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
             .collect();
-        let mut interner = Interner::default();
+        let mut interner = Interner::with_capacity(self.order.len());
         for provisional in self.order {
             let (shard, index) = by_code[provisional as usize];
             // Ids come from `&str`s, so the bytes are valid UTF-8.

@@ -72,10 +72,14 @@ impl SourceReader for JsonLinesReader {
             object.keys().for_each(|key| sink.saw_column(key));
             let texts: Vec<(&String, Option<std::borrow::Cow<'_, str>>)> =
                 object.iter().map(|(k, v)| (k, scalar_text(v))).collect();
-            let fingerprint = texts.iter().fold(0u128, |sum, (key, value)| match value {
-                Some(value) => sum.wrapping_add(text_hash(column_seed(key), value)),
-                None => sum,
-            });
+            let fingerprint = if sink.dedupe() {
+                texts.iter().fold(0u128, |sum, (key, value)| match value {
+                    Some(value) => sum.wrapping_add(text_hash(column_seed(key), value)),
+                    None => sum,
+                })
+            } else {
+                0
+            };
             let get = |name: &str| -> Option<&str> {
                 texts
                     .iter()

@@ -56,7 +56,8 @@ pub struct RawEvent<'a> {
     pub event: Option<&'a str>,
     /// Values of the requested property columns, in request order.
     pub props: &'a [Option<&'a str>],
-    /// The row's fingerprint (see [`dedupe`]), for exact de-duplication.
+    /// The row's fingerprint (see [`dedupe`]), for exact de-duplication (readers may leave it 0
+    /// when the sink does not de-duplicate).
     pub fingerprint: u128,
     /// 1-based line of the row in its file, for error messages.
     pub line: u64,
@@ -252,7 +253,6 @@ pub struct Partial {
     fingerprints: Vec<u128>,
     /// The fingerprints grouped for de-duplication, once the part is done.
     partitioned: Option<dedupe::PartitionedRows>,
-    tiebreak: Vec<u64>,
     props: Vec<ColumnBuilder>,
     /// Rows read and rejected (duplicates are found once every source is read).
     counts: SourceCounts,
@@ -272,7 +272,6 @@ impl Partial {
         self.day.clear();
         self.fingerprints.clear();
         self.partitioned = None;
-        self.tiebreak.clear();
         self.counts = SourceCounts::new(&self.counts.name, self.counts.kind);
         self.columns.clear();
     }
@@ -472,7 +471,6 @@ impl RowSink<'_> {
         partial.event.push(partial.event_names.intern(event));
         partial.time.push(time);
         partial.day.push(self.clock.local_day(time));
-        partial.tiebreak.push(row.fingerprint as u64);
         if self.dedupe {
             partial.fingerprints.push(row.fingerprint);
         }
@@ -753,7 +751,6 @@ fn merge(
         time,
         day,
         event,
-        tiebreak,
         event_names,
         ..
     } = store;
@@ -763,7 +760,6 @@ fn merge(
         event: part_event,
         time: part_time,
         day: part_day,
-        tiebreak: part_tiebreak,
         props,
         ..
     } = part;
@@ -776,7 +772,6 @@ fn merge(
         scope.spawn(|_| append_codes(event_names, part_event_names, event, part_event));
         scope.spawn(|_| time.extend_from_slice(part_time));
         scope.spawn(|_| day.extend_from_slice(part_day));
-        scope.spawn(|_| tiebreak.extend_from_slice(part_tiebreak));
         for (builder, column) in builders.iter_mut().zip(props.iter_mut()) {
             scope.spawn(|_| builder.append(column));
         }

@@ -47,22 +47,33 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
     let store = &data.store;
     let starts = data.event_mask(cohort.start);
     let entities = store.entities.len();
-    // The first start event: earliest time, ties broken by row content, never by row order.
+    // The first start event: earliest time, ties broken by row content, never by row order
+    // (rows of equal content differ in nothing a metric reads, so either may be taken).
+    const NONE: (i64, u32) = (i64::MAX, u32::MAX);
+    let earlier = |candidate: (i64, u32), current: (i64, u32)| {
+        current == NONE
+            || candidate.0 < current.0
+            || (candidate.0 == current.0
+                && store
+                    .compare_content(candidate.1 as usize, current.1 as usize)
+                    .then(candidate.1.cmp(&current.1))
+                    .is_lt())
+    };
     let first = per_entity(
         store.len(),
         entities,
-        (i64::MAX, u64::MAX, u32::MAX),
+        NONE,
         |state, row| {
             if starts[row] && store.day[row] <= data.as_of_day {
                 let entity = store.entity[row] as usize;
-                let candidate = (store.time[row], store.tiebreak[row], row as u32);
-                if candidate < state[entity] {
+                let candidate = (store.time[row], row as u32);
+                if earlier(candidate, state[entity]) {
                     state[entity] = candidate;
                 }
             }
         },
         |left, right| {
-            if right < *left {
+            if right != NONE && earlier(right, *left) {
                 *left = right
             }
         },
@@ -73,7 +84,7 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
     let mut per_entity_key: Vec<Option<usize>> = vec![None; entities];
     let mut t0 = vec![0i64; entities];
     let mut d0 = vec![0i32; entities];
-    for (entity, (time, _, row)) in first.iter().enumerate() {
+    for (entity, (time, row)) in first.iter().enumerate() {
         if *row == u32::MAX {
             continue;
         }
