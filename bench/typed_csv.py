@@ -4,8 +4,8 @@
 usage: typed_csv.py SCRIPT EVENTS_FILE [args...]
 
 The reference scripts let DuckDB and Polars infer CSV column types from the first rows. In an
-event log ordered by time, the first tens of thousands of rows of a large file can all precede
-the first payment, so `amount` is empty there, is inferred as text, and `sum(amount)` fails. A
+event log ordered by time, every row they sample in a large file can precede the first payment,
+so `amount` is empty there, is inferred as text, and `sum(amount)` fails. A
 user would declare the type; this wrapper does exactly that and nothing else: DuckDB's
 `read_csv(..., types={'ts': ...})` gains `'amount': 'DOUBLE'`, Polars' `scan_csv` gains a
 Float64 override for `amount`. Every query runs as the script wrote it, and the timing still
