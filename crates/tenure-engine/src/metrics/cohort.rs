@@ -9,6 +9,9 @@ use crate::eval::{Compiled, FieldSource, StoreRow, Val, eval};
 /// No cohort.
 pub const NO_GROUP: u32 = u32::MAX;
 
+/// The start day of an entity in no cohort.
+pub const NO_DAY: i32 = i32::MIN;
+
 /// The cohort row an entity belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupKey {
@@ -27,7 +30,8 @@ pub struct Assignment {
     pub group_of: Vec<u32>,
     /// `t0` per entity (microseconds UTC); meaningful where `group_of` is set.
     pub t0: Vec<i64>,
-    /// Local day of `t0` per entity.
+    /// Local day of `t0` per entity; [`NO_DAY`] when the entity is in no cohort, so that a
+    /// per-row pass can tell membership and start day from one read.
     pub d0: Vec<i32>,
 }
 
@@ -83,7 +87,7 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
     let mut keys: Vec<(i32, Option<Segment>)> = Vec::new();
     let mut per_entity_key: Vec<Option<usize>> = vec![None; entities];
     let mut t0 = vec![0i64; entities];
-    let mut d0 = vec![0i32; entities];
+    let mut d0 = vec![NO_DAY; entities];
     for (entity, (time, row)) in first.iter().enumerate() {
         if *row == u32::MAX {
             continue;

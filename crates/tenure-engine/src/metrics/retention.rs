@@ -5,7 +5,7 @@ use tenure_plan::{
 };
 
 use super::amount::{AmountReader, from_micros};
-use super::cohort::{Assignment, NO_GROUP};
+use super::cohort::{Assignment, NO_DAY, NO_GROUP};
 use super::{per_entity, per_entity_bits};
 use crate::Dataset;
 use crate::calendar::{MonthTable, month_last_day};
@@ -105,11 +105,11 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         if !returns[row] || store.day[row] > data.as_of_day {
             return None;
         }
-        let entity = store.entity[row] as usize;
-        if assignment.group_of[entity] == NO_GROUP {
+        let d0 = assignment.d0[store.entity[row] as usize];
+        if d0 == NO_DAY {
             return None;
         }
-        let offset = offsets.offset(assignment.d0[entity], store.day[row]);
+        let offset = offsets.offset(d0, store.day[row]);
         (offset >= 0).then_some(offset)
     };
     let returned = match &metric.mode {
