@@ -23,12 +23,9 @@ class _TypedCsvConnection:
 
     def __init__(self, inner):
         self._inner = inner
-        self.rewritten = 0
 
     def execute(self, sql, *args, **kwargs):
-        if DUCKDB_TYPES in sql:
-            sql = sql.replace(DUCKDB_TYPES, DUCKDB_TYPES_WITH_AMOUNT)
-            self.rewritten += 1
+        sql = sql.replace(DUCKDB_TYPES, DUCKDB_TYPES_WITH_AMOUNT)
         return self._inner.execute(sql, *args, **kwargs)
 
     def __getattr__(self, name):

@@ -65,6 +65,13 @@ pub(crate) struct CodeTable {
 }
 
 impl CodeTable {
+    /// An empty table with room for `codes` codes.
+    pub(crate) fn with_capacity(codes: usize) -> CodeTable {
+        CodeTable {
+            table: hashbrown::HashTable::with_capacity(codes),
+        }
+    }
+
     /// The code of the string with `hash` and `key`, if it has one; `same(code)` tells whether
     /// a candidate's stored string is the one sought (asked only of strings longer than a key).
     #[inline]
@@ -104,9 +111,7 @@ impl Interner {
     /// An empty interner with room for `strings` strings.
     pub fn with_capacity(strings: usize) -> Interner {
         Interner {
-            table: CodeTable {
-                table: hashbrown::HashTable::with_capacity(strings),
-            },
+            table: CodeTable::with_capacity(strings),
             values: Vec::with_capacity(strings),
         }
     }

@@ -196,6 +196,25 @@ fn text_codes(
     out.extend((0..rows).map(|row| code_of(text_at(array.as_ref(), row, scratch))));
 }
 
+/// [`text_codes`] of a key column (entity or event: trimmed, blank is missing), or
+/// [`NULL_CODE`] for all `rows` when the file has no such column.
+fn key_codes(
+    array: Option<&ArrayRef>,
+    rows: usize,
+    memo: &mut DictionaryMemo<u32>,
+    scratch: &mut String,
+    code: impl FnMut(&str) -> u32,
+    out: &mut Vec<u32>,
+) {
+    match array {
+        Some(array) => text_codes(array, memo, scratch, true, code, out),
+        None => {
+            out.clear();
+            out.resize(rows, NULL_CODE);
+        }
+    }
+}
+
 /// Adds each row's contribution from `array` (a column with hash seed `seed`) to `fingerprints`.
 fn add_hashes(array: &ArrayRef, seed: u64, memo: &mut DictionaryMemo<u128>, fingerprints: &mut [u128]) {
     macro_rules! typed {
@@ -475,30 +494,22 @@ impl RowSink<'_> {
         // Entity ids (noted, interned later) and event codes (trimmed; blank is missing).
         let partial = &mut self.partial;
         let scratch = &mut memos.scratch;
-        let mut codes_into = |array: Option<&ArrayRef>,
-                              memo: &mut DictionaryMemo<u32>,
-                              code: &mut dyn FnMut(&str) -> u32,
-                              out: &mut Vec<u32>| {
-            match array {
-                Some(array) => text_codes(array, memo, scratch, true, code, out),
-                None => {
-                    out.clear();
-                    out.resize(rows, NULL_CODE);
-                }
-            }
-        };
         let pending_ids = &mut partial.pending_ids;
-        codes_into(
+        key_codes(
             column(layout.entity),
+            rows,
             &mut memos.entity,
-            &mut |id| pending_ids.push(id),
+            scratch,
+            |id| pending_ids.push(id),
             entities,
         );
         let event_names = &mut partial.event_names;
-        codes_into(
+        key_codes(
             column(layout.event),
+            rows,
             &mut memos.event,
-            &mut |name| event_names.intern(name),
+            scratch,
+            |name| event_names.intern(name),
             events,
         );
         for row in 0..rows {

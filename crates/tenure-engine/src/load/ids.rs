@@ -203,18 +203,6 @@ impl SharedIds {
             }
         }
     }
-
-    /// The id of each provisional code, in code order.
-    fn ids_by_code(&self) -> Vec<(usize, usize)> {
-        let mut by_code = vec![(0, 0); self.next.load(Ordering::Relaxed) as usize];
-        for (shard_index, shard) in self.shards.iter().enumerate() {
-            let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
-            for (index, code) in shard.codes.iter().enumerate() {
-                by_code[*code as usize] = (shard_index, index);
-            }
-        }
-        by_code
-    }
 }
 
 /// Final entity codes: each provisional code gets the next final code at the first row that
@@ -243,16 +231,22 @@ impl IdOrder {
     }
 
     /// The ids of every final code, in code order.
-    pub(super) fn into_interner(self, ids: &SharedIds) -> Interner {
-        let by_code = ids.ids_by_code();
-        let shards: Vec<_> = ids
+    pub(super) fn into_interner(self, ids: SharedIds) -> Interner {
+        let shards: Vec<Shard> = ids
             .shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
+            .into_iter()
+            .map(|shard| shard.into_inner().unwrap_or_else(|e| e.into_inner()))
             .collect();
+        // Where each provisional code's id is stored: (shard, index in the shard).
+        let mut stored = vec![(0, 0); ids.next.into_inner() as usize];
+        for (shard_index, shard) in shards.iter().enumerate() {
+            for (index, code) in shard.codes.iter().enumerate() {
+                stored[*code as usize] = (shard_index, index);
+            }
+        }
         let mut interner = Interner::with_capacity(self.order.len());
         for provisional in self.order {
-            let (shard, index) = by_code[provisional as usize];
+            let (shard, index) = stored[provisional as usize];
             // Ids come from `&str`s, so the bytes are valid UTF-8.
             let id = std::str::from_utf8(shards[shard].get(index)).unwrap_or_default();
             interner.intern(id);
@@ -302,7 +296,7 @@ mod tests {
         order.renumber(&second, &mut rows);
         // bob 0, alice 1, long 2, carol 3 — first appearance in file order.
         assert_eq!(rows, vec![0, 1, 0, 2, 3, 2, 0]);
-        let interner = order.into_interner(&ids);
+        let interner = order.into_interner(ids);
         let names: Vec<&str> = interner.values().iter().map(|v| &**v).collect();
         assert_eq!(
             names,

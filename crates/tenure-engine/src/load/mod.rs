@@ -664,8 +664,7 @@ pub fn load(
         counts.sources.push(source_counts);
         columns_by_source.push((source, columns));
     }
-    store.entities = id_order.into_interner(&shared_ids);
-    drop(shared_ids);
+    store.entities = id_order.into_interner(shared_ids);
     // A property no event source has is a typo, not a column of nulls.
     for name in &prop_names {
         if !columns_by_source

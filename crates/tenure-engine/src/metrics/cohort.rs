@@ -88,20 +88,20 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
     let mut per_entity_key: Vec<Option<usize>> = vec![None; entities];
     let mut t0 = vec![0i64; entities];
     let mut d0 = vec![NO_DAY; entities];
-    for (entity, (time, row)) in first.iter().enumerate() {
-        if *row == u32::MAX {
+    for (entity, &(time, row)) in first.iter().enumerate() {
+        if (time, row) == NONE {
             continue;
         }
         let source = StoreRow {
             store,
-            row: *row as usize,
+            row: row as usize,
         };
         if let Some(filter) = &filter
             && eval(filter, &source) != Val::Bool(true)
         {
             continue;
         }
-        let day = source.local_day(*time);
+        let day = source.local_day(time);
         let period = data.calendar.period_index(cohort.grain, day);
         let segment = (!by.is_empty()).then(|| {
             Segment(
@@ -110,7 +110,7 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
                     .collect(),
             )
         });
-        t0[entity] = *time;
+        t0[entity] = time;
         d0[entity] = day;
         per_entity_key[entity] = Some(keys.len());
         keys.push((period, segment));

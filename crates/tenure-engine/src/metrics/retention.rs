@@ -146,7 +146,6 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
             words,
         },
     };
-    let retained = |entity: usize, cell: usize| returned.retained(entity, cell);
     let groups = assignment.groups.len();
     let mut sizes = vec![0u64; groups];
     let mut kept = vec![vec![0u64; cells]; groups];
@@ -157,7 +156,7 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         let group = assignment.group_of[entity] as usize;
         sizes[group] += 1;
         for cell in 0..cells {
-            let is_retained = retained(entity, cell);
+            let is_retained = returned.retained(entity, cell);
             let end = offsets.period_end(assignment.d0[entity], metric.mode.last_period(cell));
             let is_eligible = end <= i64::from(data.as_of_day);
             kept[group][cell] += u64::from(is_retained);
