@@ -664,7 +664,6 @@ pub fn load(
         counts.sources.push(source_counts);
         columns_by_source.push((source, columns));
     }
-    store.entities = id_order.into_interner(shared_ids);
     // A property no event source has is a typo, not a column of nulls.
     for name in &prop_names {
         if !columns_by_source
@@ -681,18 +680,37 @@ pub fn load(
             });
         }
     }
-    store.props = prop_names
-        .into_iter()
-        .zip(builders.into_iter().map(ColumnBuilder::finish))
-        .collect();
-    let duplicates = plan.quality.dedupe.then(|| {
-        let mask = dedupe::duplicate_mask(&partitioned, store.len());
+    // The entity ids in final order (one thread), the duplicate rows and the property columns
+    // are independent of each other: finished side by side.
+    let rows = store.len();
+    let ((entities, props), duplicates) = rayon::join(
+        || {
+            rayon::join(
+                || id_order.into_interner(shared_ids),
+                || {
+                    prop_names
+                        .into_iter()
+                        .zip(builders.into_iter().map(ColumnBuilder::finish))
+                        .collect()
+                },
+            )
+        },
+        || {
+            let duplicates = plan
+                .quality
+                .dedupe
+                .then(|| dedupe::duplicate_mask(&partitioned, rows));
+            drop(partitioned);
+            duplicates
+        },
+    );
+    store.entities = entities;
+    store.props = props;
+    if let Some(mask) = &duplicates {
         for source in &mut counts.sources {
-            source.duplicates = mask[source.stored.clone()].iter().filter(|d| **d).count() as u64;
+            source.duplicates = mask[source.stored.clone()].par_iter().filter(|d| **d).count() as u64;
         }
-        mask
-    });
-    drop(partitioned);
+    }
     if let Some(source) = &plan.entity_source {
         let reader = reader_for(source)?;
         let mut sink = EntitySink {
