@@ -13,6 +13,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
+use crate::memory::{PREFETCH_ROWS, prefetch};
 use crate::store::{CodeTable, IdKey, Interner, text_hash};
 
 /// How many shards the shared table has (a power of two). Fewer shards make noting an id
@@ -220,7 +221,10 @@ pub(super) struct IdOrder {
 impl IdOrder {
     /// Appends to `out` the final code of each row's provisional code in `rows`.
     pub(super) fn renumber(&mut self, rows: &[u32], out: &mut Vec<u32>) {
-        out.extend(rows.iter().map(|&provisional| {
+        out.extend(rows.iter().enumerate().map(|(row, &provisional)| {
+            if let Some(ahead) = rows.get(row + PREFETCH_ROWS) {
+                prefetch(&self.final_code, *ahead as usize);
+            }
             let slot = provisional as usize;
             if slot >= self.final_code.len() {
                 self.final_code.resize(slot + 1, UNASSIGNED);

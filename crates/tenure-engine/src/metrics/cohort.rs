@@ -5,6 +5,7 @@ use tenure_plan::{Cohort, ScalarValue, Segment};
 use super::per_entity;
 use crate::Dataset;
 use crate::eval::{Compiled, FieldSource, StoreRow, Val, eval};
+use crate::memory::{PREFETCH_ROWS, prefetch};
 
 /// No cohort.
 pub const NO_GROUP: u32 = u32::MAX;
@@ -68,6 +69,10 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
         entities,
         NONE,
         |state, row| {
+            let ahead = row + PREFETCH_ROWS;
+            if starts.get(ahead).is_some_and(|start| *start) {
+                prefetch(state, store.entity[ahead] as usize);
+            }
             if starts[row] && store.day[row] <= data.as_of_day {
                 let entity = store.entity[row] as usize;
                 let candidate = (store.time[row], row as u32);

@@ -9,6 +9,7 @@ use super::cohort::{Assignment, NO_DAY, NO_GROUP};
 use super::{per_entity, per_entity_bits};
 use crate::Dataset;
 use crate::calendar::{MonthTable, month_last_day};
+use crate::memory::{PREFETCH_ROWS, prefetch};
 
 /// How offsets are measured for one metric.
 struct Offsets<'a> {
@@ -130,6 +131,10 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         },
         RetentionMode::NDay(_) | RetentionMode::Bracket(_) => Returned::Cells {
             bits: per_entity_bits(store.len(), store.entities.len(), words, |bits, row| {
+                if let Some(ahead) = store.entity.get(row + PREFETCH_ROWS) {
+                    prefetch(&assignment.d0, *ahead as usize);
+                    prefetch(bits, *ahead as usize * words);
+                }
                 if let Some(offset) = offset_of(row)
                     && offset as usize <= max_needed
                 {
