@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tenure against DuckDB and Polars on the same files, in one run.
 
-usage: bench.py [--events N ...] [--formats parquet,csv] [--threads 2] [--check]
+usage: bench.py [--events N ...] [--formats parquet,csv] [--threads 2] [--check] [--scaling]
 
 For each size: generates data with `tenure gen` (cached under target/bench/), runs tenure on the
 W1 + W2 config, then the anchor scripts of ../shared/anchors (DuckDB, Polars) on the same file;
@@ -9,10 +9,16 @@ checks that every engine agrees on every figure of W1 and W2, and that tenure wi
 gives identical output; prints wall time, CPU time, peak RSS and tenure's ratios. With --check
 the timings are printed but only agreement decides the exit code. On CSV the anchor scripts run
 through typed_csv.py, which declares `amount` a number and changes nothing else.
+
+With --scaling only tenure runs, at every size in turn, round after round (--repeat rounds,
+default 5), so that the machine's drift falls on every size alike; each measured run follows an
+unmeasured one of the same size. It prints each size's median wall time and its ratio to the
+smallest size's.
 """
 import argparse
 import json
 import os
+import statistics
 import tempfile
 import subprocess
 import sys
@@ -96,6 +102,50 @@ def compare(name, reference, other):
     return problems
 
 
+def config_for(events, fmt):
+    """The W1 + W2 config for the generated file of `events` events in format `fmt`."""
+    data = generate(events, fmt)
+    config = data.parent / f"w1w2-{fmt}.toml"
+    template = (Path(__file__).parent / "w1w2.toml.in").read_text()
+    config.write_text(template.replace("EVENTS_FILE", str(data)).replace(
+        "PERIODS", ", ".join(str(k) for k in range(91))))
+    return data, config
+
+
+def scaling(args):
+    """tenure alone at every size, one run per size per round; medians and growth."""
+    env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads))
+    sizes = sorted(args.events)
+    failures = 0
+    for fmt in args.formats.split(","):
+        configs = [config_for(events, fmt)[1] for events in sizes]
+        walls = [[] for _ in sizes]
+        outputs = [None for _ in sizes]
+        for _ in range(args.repeat or 5):
+            for index, config in enumerate(configs):
+                command = [str(TENURE), "run", str(config), "--format", "json", "--quiet"]
+                # A run straight after a larger one is slower (the kernel has just taken back
+                # gigabytes); an unmeasured run of the same size first puts every size in the
+                # state repeated runs see.
+                measure(command, env)
+                code, out, wall, _, _ = measure(command, env)
+                if code != 0:
+                    print(f"tenure failed on {config}")
+                    return 1
+                if outputs[index] not in (None, out):
+                    print(f"MISMATCH tenure: two runs on {config} gave different output")
+                    failures += 1
+                outputs[index] = out
+                walls[index].append(wall)
+        print(f"\n{'events':>9} {'format':>8} {'median s':>9} {'÷ smallest':>11}  runs")
+        smallest = statistics.median(walls[0])
+        for events, runs in zip(sizes, walls):
+            median = statistics.median(runs)
+            spread = " ".join(f"{w:.2f}" for w in runs)
+            print(f"{events / 1e6:>7.1f} M {fmt:>8} {median:>9.2f} {median / smallest:>11.2f}  {spread}")
+    return 1 if failures else 0
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=float, nargs="+", default=[20e6])
@@ -104,7 +154,11 @@ def main():
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--repeat", type=int, default=None,
                         help="runs per engine, the median reported (default 3, 1 with --check)")
+    parser.add_argument("--scaling", action="store_true",
+                        help="tenure alone, sizes interleaved round by round; growth over the smallest")
     args = parser.parse_args()
+    if args.scaling:
+        return scaling(args)
     repeat = args.repeat or (1 if args.check else 3)
     python = sys.executable
     for script in ("duckdb_workload.py", "polars_workload.py"):
@@ -116,11 +170,7 @@ def main():
     rows = []
     for events in args.events:
         for fmt in args.formats.split(","):
-            data = generate(events, fmt)
-            config = data.parent / f"w1w2-{fmt}.toml"
-            template = (Path(__file__).parent / "w1w2.toml.in").read_text()
-            config.write_text(template.replace("EVENTS_FILE", str(data)).replace(
-                "PERIODS", ", ".join(str(k) for k in range(91))))
+            data, config = config_for(events, fmt)
             env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads))
             runs = {}
             command = [str(TENURE), "run", str(config), "--format", "json", "--quiet"]
