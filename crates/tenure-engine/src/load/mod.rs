@@ -13,9 +13,11 @@ mod ids;
 mod ipc;
 mod jsonl;
 mod parquet;
+mod pipeline;
 
 pub use csv::set_min_part_bytes;
 pub use ids::set_resolve_batch;
+pub(crate) use pipeline::read_pipelined;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -84,50 +86,6 @@ impl<'a> TimeValue<'a> {
 
 /// Where readers hand their parts, in file order.
 pub type Consumer<'c> = dyn FnMut(Partial) + Send + 'c;
-
-/// Reads `tasks` on the rayon pool a window of one per thread at a time, and hands each
-/// window's results, in order, to `handle` while the next window is read — so merging overlaps
-/// reading and only two windows are in memory. `handle` returns false to stop early.
-pub(crate) fn read_pipelined<T: Sync, R: Send>(
-    tasks: &[T],
-    read: impl Fn(&T) -> Result<R, EngineError> + Sync,
-    handle: &mut (dyn FnMut(R) -> Result<bool, EngineError> + Send),
-) -> Result<(), EngineError> {
-    let window = rayon::current_num_threads().max(1);
-    let mut pending: Vec<R> = Vec::new();
-    let mut go_on = true;
-    for chunk in tasks.chunks(window) {
-        let (read, handled) = rayon::join(
-            || {
-                chunk
-                    .par_iter()
-                    .map(&read)
-                    .collect::<Result<Vec<R>, EngineError>>()
-            },
-            || -> Result<bool, EngineError> {
-                for result in pending.drain(..) {
-                    if !handle(result)? {
-                        return Ok(false);
-                    }
-                }
-                Ok(true)
-            },
-        );
-        go_on = handled?;
-        if !go_on {
-            return Ok(());
-        }
-        pending = read?;
-    }
-    if go_on {
-        for result in pending {
-            if !handle(result)? {
-                break;
-            }
-        }
-    }
-    Ok(())
-}
 
 /// [`read_pipelined`] for readers whose tasks each give one part, all kept.
 pub(crate) fn read_parts<T: Sync>(

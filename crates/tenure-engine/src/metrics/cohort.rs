@@ -89,8 +89,9 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
     );
     let filter = cohort.filter.as_ref().map(|f| Compiled::new(f, store));
     let by = Compiled::fields(&cohort.by, store);
-    let mut keys: Vec<(i32, Option<Segment>)> = Vec::new();
-    let mut per_entity_key: Vec<Option<usize>> = vec![None; entities];
+    // Distinct cohort rows as they are met, found again by period and then segment.
+    let mut keys = CohortKeys::default();
+    let mut key_of: Vec<u32> = vec![NO_GROUP; entities];
     let mut t0 = vec![0i64; entities];
     let mut d0 = vec![NO_DAY; entities];
     for (entity, &(time, row)) in first.iter().enumerate() {
@@ -117,36 +118,14 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
         });
         t0[entity] = time;
         d0[entity] = day;
-        per_entity_key[entity] = Some(keys.len());
-        keys.push((period, segment));
+        key_of[entity] = keys.index_of(period, segment);
     }
-    let mut groups: Vec<GroupKey> = keys
+    let (groups, group_of_key) = keys.into_sorted();
+    let group_of = key_of
         .iter()
-        .map(|(period, segment)| GroupKey {
-            period: *period,
-            segment: segment.clone(),
-        })
-        .collect();
-    groups.sort_by(|a, b| {
-        a.period
-            .cmp(&b.period)
-            .then_with(|| compare_segments(&a.segment, &b.segment))
-    });
-    groups.dedup();
-    let group_of = per_entity_key
-        .iter()
-        .map(|key| match key {
-            None => super::cohort::NO_GROUP,
-            Some(index) => {
-                let (period, segment) = &keys[*index];
-                groups
-                    .binary_search_by(|g| {
-                        g.period
-                            .cmp(period)
-                            .then_with(|| compare_segments(&g.segment, segment))
-                    })
-                    .map_or(NO_GROUP, |i| i as u32)
-            }
+        .map(|key| match *key {
+            NO_GROUP => NO_GROUP,
+            key => group_of_key[key as usize],
         })
         .collect();
     Assignment {
@@ -154,6 +133,42 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
         group_of,
         t0,
         d0,
+    }
+}
+
+/// The distinct cohort rows met so far, each with the index it was given when first met.
+#[derive(Default)]
+struct CohortKeys {
+    /// Per period: its segments, sorted, with their indices.
+    by_period: std::collections::BTreeMap<i32, Vec<(Option<Segment>, u32)>>,
+    count: u32,
+}
+
+impl CohortKeys {
+    /// The index of cohort row (`period`, `segment`), a new one if it was not met before.
+    fn index_of(&mut self, period: i32, segment: Option<Segment>) -> u32 {
+        let segments = self.by_period.entry(period).or_default();
+        match segments.binary_search_by(|(known, _)| compare_segments(known, &segment)) {
+            Ok(at) => segments[at].1,
+            Err(at) => {
+                segments.insert(at, (segment, self.count));
+                self.count += 1;
+                self.count - 1
+            }
+        }
+    }
+
+    /// The cohort rows sorted by period then segment, and the position there of each index.
+    fn into_sorted(self) -> (Vec<GroupKey>, Vec<u32>) {
+        let mut position = vec![0u32; self.count as usize];
+        let mut groups = Vec::with_capacity(self.count as usize);
+        for (period, segments) in self.by_period {
+            for (segment, index) in segments {
+                position[index as usize] = groups.len() as u32;
+                groups.push(GroupKey { period, segment });
+            }
+        }
+        (groups, position)
     }
 }
 
@@ -174,5 +189,36 @@ pub fn scalar(value: Val<'_>) -> ScalarValue {
         Val::Num(number) => ScalarValue::Number(number),
         Val::Str(text) => ScalarValue::String(text.into_owned()),
         Val::Date(day) | Val::Time(_, day) => ScalarValue::String(crate::calendar::day_label(day)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(name: &str) -> Option<Segment> {
+        Some(Segment(vec![(
+            "plan".to_string(),
+            ScalarValue::String(name.to_string()),
+        )]))
+    }
+
+    #[test]
+    fn cohort_rows_are_found_again_and_sorted_by_period_then_segment() {
+        let mut keys = CohortKeys::default();
+        // Met in this order: (5, pro), (3, basic), (5, basic), (5, pro) again, (3, basic) again.
+        let met = [
+            keys.index_of(5, plan("pro")),
+            keys.index_of(3, plan("basic")),
+            keys.index_of(5, plan("basic")),
+            keys.index_of(5, plan("pro")),
+            keys.index_of(3, plan("basic")),
+        ];
+        assert_eq!(met, [0, 1, 2, 0, 1]);
+        let (groups, position) = keys.into_sorted();
+        let order: Vec<(i32, Option<Segment>)> = groups.into_iter().map(|g| (g.period, g.segment)).collect();
+        assert_eq!(order, [(3, plan("basic")), (5, plan("basic")), (5, plan("pro"))]);
+        // Index 0 (5, pro) is row 2, index 1 (3, basic) row 0, index 2 (5, basic) row 1.
+        assert_eq!(position, [2, 0, 1]);
     }
 }

@@ -4,6 +4,8 @@ use tenure_plan::{
     Align, Periods, Retention, RetentionMode, RetentionResult, RetentionRow, RetentionTotal, Unit,
 };
 
+use rayon::prelude::*;
+
 use super::amount::{AmountReader, from_micros};
 use super::cohort::{Assignment, NO_DAY, NO_GROUP};
 use super::{per_entity, per_entity_bits};
@@ -64,6 +66,65 @@ impl Returned<'_> {
             Returned::Latest { latest, periods } => latest[entity] >= periods[cell] as i32,
             Returned::Cells { bits, words } => bits[entity * words + cell / 64] & (1 << (cell % 64)) != 0,
         }
+    }
+}
+
+/// Entities one task of the per-cohort count handles at least.
+const ENTITIES_PER_TALLY: usize = 1 << 14;
+
+/// Members, retained and eligible counts per cohort row and cell, and totals over rows.
+struct Tally {
+    cells: usize,
+    sizes: Vec<u64>,
+    /// Per row and cell (`row * cells + cell`).
+    kept: Vec<u64>,
+    eligible: Vec<u64>,
+    /// Per cell: retained members who are eligible, and eligible members.
+    total_retained: Vec<u64>,
+    total_eligible: Vec<u64>,
+}
+
+impl Tally {
+    fn new(groups: usize, cells: usize) -> Tally {
+        Tally {
+            cells,
+            sizes: vec![0; groups],
+            kept: vec![0; groups * cells],
+            eligible: vec![0; groups * cells],
+            total_retained: vec![0; cells],
+            total_eligible: vec![0; cells],
+        }
+    }
+
+    /// Counts a member of row `group`; `cell` says whether it is retained and eligible there.
+    #[inline]
+    fn add(&mut self, group: usize, cell: impl Fn(usize) -> (bool, bool)) {
+        self.sizes[group] += 1;
+        let row = group * self.cells..(group + 1) * self.cells;
+        let kept = &mut self.kept[row.clone()];
+        let eligible = &mut self.eligible[row];
+        for index in 0..self.cells {
+            let (is_retained, is_eligible) = cell(index);
+            kept[index] += u64::from(is_retained);
+            eligible[index] += u64::from(is_eligible);
+            self.total_retained[index] += u64::from(is_retained && is_eligible);
+            self.total_eligible[index] += u64::from(is_eligible);
+        }
+    }
+
+    /// The counts of both (sums, so the split of entities does not matter).
+    fn merged(mut self, other: Tally) -> Tally {
+        let pairs = [
+            (&mut self.sizes, &other.sizes),
+            (&mut self.kept, &other.kept),
+            (&mut self.eligible, &other.eligible),
+            (&mut self.total_retained, &other.total_retained),
+            (&mut self.total_eligible, &other.total_eligible),
+        ];
+        for (mine, theirs) in pairs {
+            mine.iter_mut().zip(theirs).for_each(|(m, t)| *m += t);
+        }
+        self
     }
 }
 
@@ -152,24 +213,34 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         },
     };
     let groups = assignment.groups.len();
-    let mut sizes = vec![0u64; groups];
-    let mut kept = vec![vec![0u64; cells]; groups];
-    let mut eligible = vec![vec![0u64; cells]; groups];
-    let mut total_retained = vec![0u64; cells];
-    let mut total_eligible = vec![0u64; cells];
-    for entity in assignment.members() {
-        let group = assignment.group_of[entity] as usize;
-        sizes[group] += 1;
-        for cell in 0..cells {
-            let is_retained = returned.retained(entity, cell);
-            let end = offsets.period_end(assignment.d0[entity], metric.mode.last_period(cell));
-            let is_eligible = end <= i64::from(data.as_of_day);
-            kept[group][cell] += u64::from(is_retained);
-            eligible[group][cell] += u64::from(is_eligible);
-            total_retained[cell] += u64::from(is_retained && is_eligible);
-            total_eligible[cell] += u64::from(is_eligible);
-        }
-    }
+    let ends: Vec<u32> = (0..cells).map(|cell| metric.mode.last_period(cell)).collect();
+    let tally = (0..store.entities.len())
+        .into_par_iter()
+        .with_min_len(ENTITIES_PER_TALLY)
+        .fold(
+            || Tally::new(groups, cells),
+            |mut tally, entity| {
+                let group = assignment.group_of[entity];
+                if group != NO_GROUP {
+                    let d0 = assignment.d0[entity];
+                    tally.add(group as usize, |cell| {
+                        let end = offsets.period_end(d0, ends[cell]);
+                        (returned.retained(entity, cell), end <= i64::from(data.as_of_day))
+                    });
+                }
+                tally
+            },
+        )
+        .reduce(|| Tally::new(groups, cells), Tally::merged);
+    let Tally {
+        sizes,
+        kept,
+        eligible,
+        total_retained,
+        total_eligible,
+        ..
+    } = tally;
+    let row_of = |counts: &[u64], group: usize| counts[group * cells..(group + 1) * cells].to_vec();
     let money = metric
         .value
         .map(|event| cohort_revenue(data, &assignment, &offsets, metric, event));
@@ -182,12 +253,12 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
             cohort: data.calendar.period_label(cohort_grain, key.period),
             segment: key.segment.clone(),
             size: sizes[group],
-            rate: kept[group]
+            rate: row_of(&kept, group)
                 .iter()
                 .map(|r| *r as f64 / sizes[group] as f64)
                 .collect(),
-            retained: kept[group].clone(),
-            eligible: eligible[group].clone(),
+            retained: row_of(&kept, group),
+            eligible: row_of(&eligible, group),
             revenue: money
                 .as_ref()
                 .map(|m| m.revenue[group].iter().map(|v| from_micros(*v)).collect()),
