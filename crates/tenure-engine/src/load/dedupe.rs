@@ -64,14 +64,30 @@ fn partition_of(fingerprint: u128) -> usize {
     (fingerprint >> (128 - PARTITION_BITS)) as usize
 }
 
+/// Bits of an entry that hold the row; the fingerprint bits below its partition bits and above
+/// these are the ones compared (96 of them, 108 with the partition: two distinct rows among a
+/// billion share them with a probability of about 2·10⁻¹⁵).
+const ROW_BITS: u32 = 32;
+
+/// A part row's entry: its fingerprint without the partition bits, its row in the low bits.
+#[inline]
+fn entry(fingerprint: u128, row: u32) -> u128 {
+    ((fingerprint << PARTITION_BITS) >> ROW_BITS << ROW_BITS) | u128::from(row)
+}
+
+/// The compared part of an entry.
+#[inline]
+fn key_of(entry: u128) -> u128 {
+    entry >> ROW_BITS
+}
+
 /// The fingerprints of one part's rows, grouped by partition (rows in order within each).
 #[derive(Debug, Default)]
 pub(crate) struct PartitionedRows {
-    /// Where each partition starts in `fingerprints`/`rows`; `PARTITIONS + 1` entries.
+    /// Where each partition starts in `entries`; `PARTITIONS + 1` entries.
     offsets: Vec<u32>,
-    fingerprints: Vec<u128>,
-    /// The row of each fingerprint, counted from the part's first row.
-    rows: Vec<u32>,
+    /// [`entry`] of each row (counted from the part's first row), by partition.
+    entries: Vec<u128>,
 }
 
 impl PartitionedRows {
@@ -85,29 +101,22 @@ impl PartitionedRows {
             offsets[p + 1] += offsets[p];
         }
         let mut next = offsets.clone();
-        let mut sorted = vec![0u128; fingerprints.len()];
-        let mut rows = vec![0u32; fingerprints.len()];
-        crate::memory::prefer_huge_pages(&sorted);
-        crate::memory::prefer_huge_pages(&rows);
+        let mut entries = vec![0u128; fingerprints.len()];
+        crate::memory::prefer_huge_pages(&entries);
         for (row, fingerprint) in fingerprints.iter().enumerate() {
             let slot = &mut next[partition_of(*fingerprint)];
-            sorted[*slot as usize] = *fingerprint;
-            rows[*slot as usize] = row as u32;
+            entries[*slot as usize] = entry(*fingerprint, row as u32);
             *slot += 1;
         }
-        PartitionedRows {
-            offsets,
-            fingerprints: sorted,
-            rows,
-        }
+        PartitionedRows { offsets, entries }
     }
 
+    /// The compared fingerprint bits and the row of each row in partition `p`.
     fn partition(&self, p: usize) -> impl Iterator<Item = (u128, u32)> + '_ {
         let range = self.offsets[p] as usize..self.offsets[p + 1] as usize;
-        self.fingerprints[range.clone()]
+        self.entries[range]
             .iter()
-            .copied()
-            .zip(self.rows[range].iter().copied())
+            .map(|entry| (key_of(*entry), *entry as u32))
     }
 
     fn partition_len(&self, p: usize) -> usize {
@@ -115,7 +124,7 @@ impl PartitionedRows {
     }
 }
 
-/// Fingerprints are already uniform hashes: their low 64 bits serve as the table hash as is.
+/// Fingerprints are already uniform hashes: the low 64 bits of a key serve as the table hash.
 #[derive(Default)]
 struct FingerprintHasher(u64);
 
@@ -176,6 +185,23 @@ mod tests {
             (3, PartitionedRows::new(&[b, c])),
         ];
         assert_eq!(duplicate_mask(&parts, 5), vec![false, false, true, true, false]);
+    }
+
+    #[test]
+    fn entries_keep_their_row_and_the_fingerprint_bits_above_it() {
+        let fingerprint = text_hash(7, "row");
+        let partitioned = PartitionedRows::new(&[fingerprint, 0, fingerprint ^ (1 << 40)]);
+        let p = partition_of(fingerprint);
+        let rows: Vec<(u128, u32)> = partitioned.partition(p).collect();
+        // Rows 0 and 2 share the partition (the bits that differ are below it) and differ in
+        // a compared bit; row 1 is elsewhere unless its partition happens to be the same.
+        let keys: Vec<u32> = rows.iter().map(|(_, row)| *row).filter(|r| *r != 1).collect();
+        assert_eq!(keys, vec![0, 2]);
+        let key = |row: u32| rows.iter().find(|(_, r)| *r == row).map(|(k, _)| *k);
+        assert_ne!(key(0), key(2));
+        // Bits below the row bits are not compared: a difference there alone is not seen.
+        assert_eq!(key_of(entry(fingerprint ^ 1, 5)), key_of(entry(fingerprint, 9)));
+        assert_eq!(entry(fingerprint, 9) as u32, 9);
     }
 
     #[test]
