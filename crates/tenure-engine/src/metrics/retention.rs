@@ -79,9 +79,8 @@ struct Tally {
     /// Per row and cell (`row * cells + cell`).
     kept: Vec<u64>,
     eligible: Vec<u64>,
-    /// Per cell: retained members who are eligible, and eligible members.
+    /// Per cell: retained members who are eligible (eligible members are the sum of `eligible`).
     total_retained: Vec<u64>,
-    total_eligible: Vec<u64>,
 }
 
 impl Tally {
@@ -92,7 +91,6 @@ impl Tally {
             kept: vec![0; groups * cells],
             eligible: vec![0; groups * cells],
             total_retained: vec![0; cells],
-            total_eligible: vec![0; cells],
         }
     }
 
@@ -108,7 +106,6 @@ impl Tally {
             kept[index] += u64::from(is_retained);
             eligible[index] += u64::from(is_eligible);
             self.total_retained[index] += u64::from(is_retained && is_eligible);
-            self.total_eligible[index] += u64::from(is_eligible);
         }
     }
 
@@ -119,7 +116,6 @@ impl Tally {
             (&mut self.kept, &other.kept),
             (&mut self.eligible, &other.eligible),
             (&mut self.total_retained, &other.total_retained),
-            (&mut self.total_eligible, &other.total_eligible),
         ];
         for (mine, theirs) in pairs {
             mine.iter_mut().zip(theirs).for_each(|(m, t)| *m += t);
@@ -237,10 +233,18 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         kept,
         eligible,
         total_retained,
-        total_eligible,
         ..
     } = tally;
-    let row_of = |counts: &[u64], group: usize| counts[group * cells..(group + 1) * cells].to_vec();
+    fn row_of(counts: &[u64], cells: usize, group: usize) -> &[u64] {
+        &counts[group * cells..(group + 1) * cells]
+    }
+    let total_eligible: Vec<u64> = (0..cells)
+        .map(|cell| {
+            (0..groups)
+                .map(|group| row_of(&eligible, cells, group)[cell])
+                .sum()
+        })
+        .collect();
     let money = metric
         .value
         .map(|event| cohort_revenue(data, &assignment, &offsets, metric, event));
@@ -253,12 +257,12 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
             cohort: data.calendar.period_label(cohort_grain, key.period),
             segment: key.segment.clone(),
             size: sizes[group],
-            rate: row_of(&kept, group)
+            rate: row_of(&kept, cells, group)
                 .iter()
                 .map(|r| *r as f64 / sizes[group] as f64)
                 .collect(),
-            retained: row_of(&kept, group),
-            eligible: row_of(&eligible, group),
+            retained: row_of(&kept, cells, group).to_vec(),
+            eligible: row_of(&eligible, cells, group).to_vec(),
             revenue: money
                 .as_ref()
                 .map(|m| m.revenue[group].iter().map(|v| from_micros(*v)).collect()),
