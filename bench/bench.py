@@ -168,6 +168,7 @@ def main():
     failures = 0
     passes = 0
     rows = []
+    growth = {}
     for events in args.events:
         for fmt in args.formats.split(","):
             data, config = config_for(events, fmt)
@@ -212,14 +213,30 @@ def main():
                 rows.append((f"{rows_read / 1e6:.2f} M", fmt, engine, wall, cpu, peak,
                              base[0] / wall if engine != "tenure" else None,
                              base[2] / peak if engine != "tenure" else None))
+                growth.setdefault((fmt, engine), []).append((rows_read, wall))
     print(f"\n{'events':>9} {'format':>8} {'engine':>7} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} "
           f"{'tenure/x wall':>14} {'tenure/x RSS':>13}")
     for size, fmt, engine, wall, cpu, peak, wall_ratio, rss_ratio in rows:
         ratio = f"{wall_ratio:.2f}" if wall_ratio else ""
         rss = f"{rss_ratio:.2f}" if rss_ratio else ""
         print(f"{size:>9} {fmt:>8} {engine:>7} {wall:>8.2f} {cpu:>8.2f} {peak:>9.0f} {ratio:>14} {rss:>13}")
+    print()
+    print_growth(growth)
     print(f"\nbench: {passes} passed, {failures} failed")
     return 1 if failures else 0
+
+
+def print_growth(growth):
+    """Each engine's wall time at the largest size over its time at the smallest, per format."""
+    for fmt in dict.fromkeys(fmt for fmt, _ in growth):
+        engines = [(engine, sorted(sizes)) for (f, engine), sizes in growth.items() if f == fmt]
+        engines = [(engine, sizes) for engine, sizes in engines if len(sizes) > 1]
+        if not engines:
+            continue
+        (small, _), (large, _) = engines[0][1][0], engines[0][1][-1]
+        spread = ", ".join(f"{engine} {sizes[-1][1] / sizes[0][1]:.1f}×" for engine, sizes in engines)
+        print(f"growth {fmt}, {small / 1e6:.1f} M → {large / 1e6:.1f} M events "
+              f"({large / small:.1f}× the rows), wall time: {spread}")
 
 
 if __name__ == "__main__":
