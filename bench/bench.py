@@ -234,6 +234,9 @@ def print_growth(growth):
         if not engines:
             continue
         (small, _), (large, _) = engines[0][1][0], engines[0][1][-1]
+        # An engine that failed at the smallest or largest size has no growth over this range.
+        engines = [(engine, sizes) for engine, sizes in engines
+                   if sizes[0][0] == small and sizes[-1][0] == large]
         spread = ", ".join(f"{engine} {sizes[-1][1] / sizes[0][1]:.1f}×" for engine, sizes in engines)
         print(f"growth {fmt}, {small / 1e6:.1f} M → {large / 1e6:.1f} M events "
               f"({large / small:.1f}× the rows), wall time: {spread}")
