@@ -188,10 +188,7 @@ pub fn column_value(column: &Column, index: usize) -> Val<'_> {
             Some(code) if *code != NULL_CODE => Val::Str(Cow::Borrowed(&dict[*code as usize])),
             _ => Val::Null,
         },
-        Column::Number(values) => match values.get(index) {
-            Some(value) if !value.is_nan() => Val::Num(*value),
-            _ => Val::Null,
-        },
+        Column::Number(_) | Column::Sparse(_) => column.number(index).map_or(Val::Null, Val::Num),
         Column::Bool(values) => values.get(index).copied().flatten().map_or(Val::Null, Val::Bool),
     }
 }

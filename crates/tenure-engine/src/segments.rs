@@ -178,9 +178,9 @@ fn attribute_columns(data: &Dataset) -> AttributeColumns<'_> {
                 columns.present.push(Vec::new());
                 continue;
             }
-            Column::Number(values) => (
+            Column::Number(_) | Column::Sparse(_) => (
                 KIND_NUMBER,
-                values.iter().map(|v| (!v.is_nan()).then_some(*v)).collect(),
+                (0..column.len()).map(|row| column.number(row)).collect(),
             ),
             Column::Bool(flags) => (
                 KIND_BOOL,

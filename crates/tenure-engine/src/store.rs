@@ -181,9 +181,105 @@ pub enum Column {
     },
     /// Numbers, all finite; NaN marks a missing value (half the size of `Option<f64>`).
     Number(Vec<f64>),
+    /// Numbers of a column that is mostly empty, such as the amount of the few events that
+    /// carry one.
+    Sparse(SparseNumbers),
     /// Booleans; `None` is missing.
     Bool(Vec<Option<bool>>),
 }
+
+/// The numbers of a mostly empty column: a bit per row tells whether the row has a value, and
+/// only the values are kept — about 8 bytes per value instead of 8 per row.
+#[derive(Debug, Clone, Default)]
+pub struct SparseNumbers {
+    len: usize,
+    /// Bit `row % 64` of word `row / 64` is set when the row has a value.
+    present: Vec<u64>,
+    /// How many values the rows before each word hold (filled by [`SparseNumbers::seal`]).
+    before: Vec<u64>,
+    values: Vec<f64>,
+}
+
+impl SparseNumbers {
+    /// Appends a row: a value, or NaN for none.
+    #[inline]
+    fn push(&mut self, value: f64) {
+        let word = self.len / 64;
+        if word == self.present.len() {
+            self.present.push(0);
+        }
+        if !value.is_nan() {
+            self.present[word] |= 1 << (self.len % 64);
+            self.values.push(value);
+        }
+        self.len += 1;
+    }
+
+    /// Counts the values before each word, so that [`SparseNumbers::get`] finds a row's value.
+    fn seal(&mut self) {
+        let mut total = 0u64;
+        self.before.clear();
+        self.before.extend(self.present.iter().map(|word| {
+            let before = total;
+            total += u64::from(word.count_ones());
+            before
+        }));
+    }
+
+    /// The value of row `row`, if it has one (once sealed).
+    #[inline]
+    pub fn get(&self, row: usize) -> Option<f64> {
+        let word = *self.present.get(row / 64)?;
+        let bit = 1u64 << (row % 64);
+        if word & bit == 0 {
+            return None;
+        }
+        let index = self.before.get(row / 64)? + u64::from((word & (bit - 1)).count_ones());
+        self.values.get(index as usize).copied()
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Every row in order, NaN for the rows without a value (sealed or not).
+    fn rows(&self) -> impl Iterator<Item = f64> + '_ {
+        let mut values = self.values.iter();
+        (0..self.len).map(move |row| {
+            if self.present[row / 64] & (1 << (row % 64)) == 0 {
+                f64::NAN
+            } else {
+                values.next().copied().unwrap_or(f64::NAN)
+            }
+        })
+    }
+
+    /// Every row, NaN for the rows without a value.
+    fn to_dense(&self) -> Vec<f64> {
+        self.rows().collect()
+    }
+
+    /// Drops the rows where `drop` is true.
+    fn compact(&mut self, drop: &[bool]) {
+        let mut kept = SparseNumbers::default();
+        for (value, dropped) in self.rows().zip(drop) {
+            if !dropped {
+                kept.push(value);
+            }
+        }
+        kept.seal();
+        *self = kept;
+    }
+}
+
+/// A number column is built sparse while at most one row in `SPARSE_SHARE` has a value.
+const SPARSE_SHARE: usize = 4;
 
 impl Column {
     /// Orders the values of rows `a` and `b`: missing first, numbers by value, text by its
@@ -194,13 +290,10 @@ impl Column {
                 let text = |row: usize| (codes[row] != NULL_CODE).then(|| &*dict[codes[row] as usize]);
                 text(a).cmp(&text(b))
             }
-            Column::Number(values) => {
-                let number = |row: usize| (!values[row].is_nan()).then_some(values[row]);
-                match (number(a), number(b)) {
-                    (Some(x), Some(y)) => x.total_cmp(&y),
-                    (x, y) => x.is_some().cmp(&y.is_some()),
-                }
-            }
+            Column::Number(_) | Column::Sparse(_) => match (self.number(a), self.number(b)) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (x, y) => x.is_some().cmp(&y.is_some()),
+            },
             Column::Bool(values) => values[a].cmp(&values[b]),
         }
     }
@@ -210,7 +303,18 @@ impl Column {
         match self {
             Column::Text { codes, .. } => codes.len(),
             Column::Number(values) => values.len(),
+            Column::Sparse(numbers) => numbers.len(),
             Column::Bool(values) => values.len(),
+        }
+    }
+
+    /// The number of row `row` of a number column (`None` when missing or not a number column).
+    #[inline]
+    pub fn number(&self, row: usize) -> Option<f64> {
+        match self {
+            Column::Number(values) => values.get(row).copied().filter(|v| !v.is_nan()),
+            Column::Sparse(numbers) => numbers.get(row),
+            _ => None,
         }
     }
 
@@ -224,6 +328,7 @@ impl Column {
         match self {
             Column::Text { codes, .. } => compact(codes, drop),
             Column::Number(values) => compact(values, drop),
+            Column::Sparse(numbers) => numbers.compact(drop),
             Column::Bool(values) => compact(values, drop),
         }
     }
@@ -255,6 +360,8 @@ pub enum ColumnBuilder {
     },
     /// Numbers from a typed column; NaN marks a missing value.
     Number(Vec<f64>),
+    /// Numbers from a typed column that has values on few rows, appended part by part.
+    Sparse(SparseNumbers),
     /// Booleans from a typed column.
     Bool(Vec<Option<bool>>),
 }
@@ -335,6 +442,9 @@ impl ColumnBuilder {
         if self.is_blank() {
             *self = ColumnBuilder::Number(Vec::new());
         }
+        if let ColumnBuilder::Sparse(numbers) = self {
+            *self = ColumnBuilder::Number(numbers.to_dense());
+        }
         match self {
             ColumnBuilder::Number(values) => Some(values),
             _ => None,
@@ -358,15 +468,19 @@ impl ColumnBuilder {
         match self {
             ColumnBuilder::Text { codes, .. } => codes.push(NULL_CODE),
             ColumnBuilder::Number(values) => values.push(f64::NAN),
+            ColumnBuilder::Sparse(numbers) => numbers.push(f64::NAN),
             ColumnBuilder::Bool(values) => values.push(None),
         }
     }
 
     /// Rewrites a typed column as text.
     fn make_text(&mut self) {
+        if let ColumnBuilder::Sparse(numbers) = self {
+            *self = ColumnBuilder::Number(numbers.to_dense());
+        }
         let mut interner = Interner::default();
         let codes = match self {
-            ColumnBuilder::Text { .. } => return,
+            ColumnBuilder::Text { .. } | ColumnBuilder::Sparse(_) => return,
             ColumnBuilder::Number(values) => values
                 .iter()
                 .map(|v| {
@@ -392,10 +506,28 @@ impl ColumnBuilder {
         }
     }
 
-    /// Appends every row of `other`, leaving it empty (its memory kept for reuse).
+    /// Appends every row of `other`, leaving it empty (its memory kept for reuse). A number
+    /// column whose first part has a value on at most one row in four is kept sparse until it
+    /// has values on more than one row in two.
     pub fn append(&mut self, other: &mut ColumnBuilder) {
         match (&mut *self, &mut *other) {
             (ColumnBuilder::Number(values), ColumnBuilder::Number(more)) => values.append(more),
+            (this, ColumnBuilder::Number(more)) if this.is_blank() => {
+                let present = more.iter().filter(|v| !v.is_nan()).count();
+                if present * SPARSE_SHARE <= more.len() {
+                    let mut numbers = SparseNumbers::default();
+                    more.drain(..).for_each(|value| numbers.push(value));
+                    *self = ColumnBuilder::Sparse(numbers);
+                } else {
+                    *self = ColumnBuilder::Number(std::mem::take(more));
+                }
+            }
+            (ColumnBuilder::Sparse(numbers), ColumnBuilder::Number(more)) => {
+                more.drain(..).for_each(|value| numbers.push(value));
+                if numbers.values.len() * 2 > numbers.len {
+                    *self = ColumnBuilder::Number(numbers.to_dense());
+                }
+            }
             (ColumnBuilder::Bool(values), ColumnBuilder::Bool(more)) => values.append(more),
             (this, other) if this.is_blank() && !other.is_text() => {
                 *self = std::mem::take(other);
@@ -438,6 +570,8 @@ impl ColumnBuilder {
                 values.reserve(additional);
                 prefer_huge_pages(values);
             }
+            // The room a sparse column needs is not known in advance.
+            ColumnBuilder::Sparse(_) => {}
             ColumnBuilder::Bool(values) => {
                 values.reserve(additional);
                 prefer_huge_pages(values);
@@ -466,6 +600,7 @@ impl ColumnBuilder {
         match self {
             ColumnBuilder::Text { codes, .. } => codes.len(),
             ColumnBuilder::Number(values) => values.len(),
+            ColumnBuilder::Sparse(numbers) => numbers.len(),
             ColumnBuilder::Bool(values) => values.len(),
         }
     }
@@ -481,21 +616,29 @@ impl ColumnBuilder {
     pub fn finish(self) -> Column {
         let (codes, dict) = match self {
             ColumnBuilder::Number(values) => return Column::Number(values),
+            ColumnBuilder::Sparse(mut numbers) => {
+                numbers.seal();
+                return Column::Sparse(numbers);
+            }
             ColumnBuilder::Bool(values) => return Column::Bool(values),
             ColumnBuilder::Text { codes, interner } => (codes, interner.values),
         };
         if !dict.is_empty() {
             let numbers: Option<Vec<f64>> = dict.iter().map(|v| parse_number(v)).collect();
             if let Some(numbers) = numbers {
+                let number = |code: u32| (code != NULL_CODE).then(|| numbers[code as usize]);
+                let present = codes.iter().filter(|code| **code != NULL_CODE).count();
+                if present * SPARSE_SHARE <= codes.len() {
+                    let mut sparse = SparseNumbers::default();
+                    codes
+                        .iter()
+                        .for_each(|code| sparse.push(number(*code).unwrap_or(f64::NAN)));
+                    sparse.seal();
+                    return Column::Sparse(sparse);
+                }
                 let values = codes
                     .iter()
-                    .map(|code| {
-                        if *code == NULL_CODE {
-                            f64::NAN
-                        } else {
-                            numbers[*code as usize]
-                        }
-                    })
+                    .map(|code| number(*code).unwrap_or(f64::NAN))
                     .collect();
                 return Column::Number(values);
             }
@@ -630,6 +773,7 @@ mod tests {
     fn numbers_of(column: Column) -> Vec<Option<f64>> {
         match column {
             Column::Number(values) => values.iter().map(|v| (!v.is_nan()).then_some(*v)).collect(),
+            Column::Sparse(numbers) => (0..numbers.len()).map(|row| numbers.get(row)).collect(),
             other => panic!("expected numbers, got {other:?}"),
         }
     }
@@ -671,6 +815,69 @@ mod tests {
             .map(|c| (*c != NULL_CODE).then(|| &*dict[*c as usize]))
             .collect();
         assert_eq!(values, vec![Some("n/a"), Some("2.5"), None, Some("3")]);
+    }
+
+    #[test]
+    fn mostly_empty_number_columns_are_kept_sparse_until_half_full() {
+        // 1 value in 8 rows: sparse. Rows 0..8 then 8..16.
+        let sparse_part = |at: usize| {
+            let values: Vec<Option<f64>> = (0..8).map(|i| (i == at).then_some(i as f64 + 0.5)).collect();
+            numbers(&values)
+        };
+        let mut column = ColumnBuilder::default();
+        column.append(&mut sparse_part(3));
+        column.append(&mut sparse_part(7));
+        assert!(matches!(column, ColumnBuilder::Sparse(_)));
+        let mut finished = column.clone().finish();
+        let Column::Sparse(_) = &finished else {
+            panic!("expected a sparse column, got {finished:?}");
+        };
+        // Values at rows 3 (3.5) and 15 (7.5); row 16 is past the end.
+        assert_eq!(finished.number(3), Some(3.5));
+        assert_eq!(finished.number(15), Some(7.5));
+        assert_eq!(finished.number(4), None);
+        assert_eq!(finished.number(16), None);
+        assert_eq!(finished.len(), 16);
+        // Dropping rows 0..4 moves 3.5 out and 7.5 to row 11.
+        let mut drop = vec![false; 16];
+        drop[..4].iter_mut().for_each(|d| *d = true);
+        finished.compact(&drop);
+        let mut expected = vec![None; 12];
+        expected[11] = Some(7.5);
+        assert_eq!(numbers_of(finished), expected);
+        // A full part of 16 rows makes 18 values in 32 rows, more than half: dense again.
+        column.append(&mut numbers(&[Some(1.0); 16]));
+        assert!(matches!(column, ColumnBuilder::Number(_)));
+        let dense = numbers_of(column.finish());
+        assert_eq!(
+            (dense[3], dense[4], dense[15], dense[31]),
+            (Some(3.5), None, Some(7.5), Some(1.0))
+        );
+    }
+
+    #[test]
+    fn sparse_numbers_cross_words_and_turn_into_text() {
+        // Values on every 50th of 200 rows span four 64-row words: 0, 50, 100, 150.
+        let values: Vec<Option<f64>> = (0..200).map(|i| (i % 50 == 0).then_some(i as f64)).collect();
+        let mut column = ColumnBuilder::default();
+        column.append(&mut numbers(&values));
+        assert_eq!(numbers_of(column.clone().finish()), values);
+        // Words after numbers (a CSV part after a Parquet one) make the column text.
+        column.append(&mut texts(&[Some("n/a")]));
+        let Column::Text { codes, dict } = column.finish() else {
+            panic!("expected text");
+        };
+        assert_eq!(codes.len(), 201);
+        assert_eq!(&*dict[codes[150] as usize], "150");
+        assert_eq!(codes[1], NULL_CODE);
+    }
+
+    #[test]
+    fn mostly_empty_numeric_text_becomes_a_sparse_column() {
+        // 1 number in 5 rows of text (a CSV amount column): sparse, values kept.
+        let column = texts(&[None, Some("2.5"), None, None, None]).finish();
+        assert!(matches!(column, Column::Sparse(_)));
+        assert_eq!(numbers_of(column), vec![None, Some(2.5), None, None, None]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub const MICROS: f64 = 1_000_000.0;
 /// A compiled numeric expression with a fast path for a plain numeric column.
 pub struct AmountReader<'a> {
     data: &'a Dataset,
-    column: Option<&'a [f64]>,
+    column: Option<&'a Column>,
     compiled: Compiled,
 }
 
@@ -22,16 +22,13 @@ impl<'a> AmountReader<'a> {
     /// Compiles `expr` against the dataset.
     pub fn new(data: &'a Dataset, expr: &Expr) -> AmountReader<'a> {
         let column = match expr {
-            Expr::Field(Field::Prop(name)) => {
-                data.store
-                    .props
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .and_then(|(_, c)| match c {
-                        Column::Number(values) => Some(values.as_slice()),
-                        _ => None,
-                    })
-            }
+            Expr::Field(Field::Prop(name)) => data
+                .store
+                .props
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, column)| column)
+                .filter(|column| matches!(column, Column::Number(_) | Column::Sparse(_))),
             _ => None,
         };
         AmountReader {
@@ -44,8 +41,8 @@ impl<'a> AmountReader<'a> {
     /// The value at `row`, if it is a finite number.
     #[inline]
     pub fn number(&self, row: usize) -> Option<f64> {
-        if let Some(values) = self.column {
-            return Some(values[row]).filter(|v| v.is_finite());
+        if let Some(column) = self.column {
+            return column.number(row).filter(|v| v.is_finite());
         }
         match eval(
             &self.compiled,
