@@ -215,6 +215,19 @@ impl SparseNumbers {
         self.len += 1;
     }
 
+    /// Appends rows: values, or NaN for none.
+    fn extend(&mut self, rows: impl IntoIterator<Item = f64>) {
+        rows.into_iter().for_each(|value| self.push(value));
+    }
+
+    /// A sealed column of `rows` (NaN for none).
+    fn sealed(rows: impl IntoIterator<Item = f64>) -> SparseNumbers {
+        let mut numbers = SparseNumbers::default();
+        numbers.extend(rows);
+        numbers.seal();
+        numbers
+    }
+
     /// Counts the values before each word, so that [`SparseNumbers::get`] finds a row's value.
     fn seal(&mut self) {
         let mut total = 0u64;
@@ -267,14 +280,8 @@ impl SparseNumbers {
 
     /// Drops the rows where `drop` is true.
     fn compact(&mut self, drop: &[bool]) {
-        let mut kept = SparseNumbers::default();
-        for (value, dropped) in self.rows().zip(drop) {
-            if !dropped {
-                kept.push(value);
-            }
-        }
-        kept.seal();
-        *self = kept;
+        let kept = self.rows().zip(drop).filter(|(_, dropped)| !**dropped);
+        *self = SparseNumbers::sealed(kept.map(|(value, _)| value));
     }
 }
 
@@ -475,22 +482,18 @@ impl ColumnBuilder {
 
     /// Rewrites a typed column as text.
     fn make_text(&mut self) {
-        if let ColumnBuilder::Sparse(numbers) = self {
-            *self = ColumnBuilder::Number(numbers.to_dense());
-        }
         let mut interner = Interner::default();
+        let mut code_of = |value: f64| {
+            if value.is_nan() {
+                NULL_CODE
+            } else {
+                interner.intern(&value.to_string())
+            }
+        };
         let codes = match self {
-            ColumnBuilder::Text { .. } | ColumnBuilder::Sparse(_) => return,
-            ColumnBuilder::Number(values) => values
-                .iter()
-                .map(|v| {
-                    if v.is_nan() {
-                        NULL_CODE
-                    } else {
-                        interner.intern(&v.to_string())
-                    }
-                })
-                .collect(),
+            ColumnBuilder::Text { .. } => return,
+            ColumnBuilder::Number(values) => values.iter().map(|v| code_of(*v)).collect(),
+            ColumnBuilder::Sparse(numbers) => numbers.rows().map(code_of).collect(),
             ColumnBuilder::Bool(values) => values
                 .iter()
                 .map(|v| v.map_or(NULL_CODE, |b| interner.intern(if b { "true" } else { "false" })))
@@ -516,14 +519,14 @@ impl ColumnBuilder {
                 let present = more.iter().filter(|v| !v.is_nan()).count();
                 if present * SPARSE_SHARE <= more.len() {
                     let mut numbers = SparseNumbers::default();
-                    more.drain(..).for_each(|value| numbers.push(value));
+                    numbers.extend(more.drain(..));
                     *self = ColumnBuilder::Sparse(numbers);
                 } else {
                     *self = ColumnBuilder::Number(std::mem::take(more));
                 }
             }
             (ColumnBuilder::Sparse(numbers), ColumnBuilder::Number(more)) => {
-                more.drain(..).for_each(|value| numbers.push(value));
+                numbers.extend(more.drain(..));
                 if numbers.values.len() * 2 > numbers.len {
                     *self = ColumnBuilder::Number(numbers.to_dense());
                 }
@@ -629,12 +632,8 @@ impl ColumnBuilder {
                 let number = |code: u32| (code != NULL_CODE).then(|| numbers[code as usize]);
                 let present = codes.iter().filter(|code| **code != NULL_CODE).count();
                 if present * SPARSE_SHARE <= codes.len() {
-                    let mut sparse = SparseNumbers::default();
-                    codes
-                        .iter()
-                        .for_each(|code| sparse.push(number(*code).unwrap_or(f64::NAN)));
-                    sparse.seal();
-                    return Column::Sparse(sparse);
+                    let rows = codes.iter().map(|code| number(*code).unwrap_or(f64::NAN));
+                    return Column::Sparse(SparseNumbers::sealed(rows));
                 }
                 let values = codes
                     .iter()
