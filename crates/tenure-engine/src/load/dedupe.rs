@@ -60,75 +60,93 @@ pub(crate) fn typed_hash(seed: u64, kind: TypedKind, bits: u128) -> u128 {
 const PARTITION_BITS: u32 = 12;
 const PARTITIONS: usize = 1 << PARTITION_BITS;
 
-fn partition_of(fingerprint: u128) -> usize {
-    (fingerprint >> (128 - PARTITION_BITS)) as usize
+fn partition_of(fingerprint: u128) -> u16 {
+    (fingerprint >> (128 - PARTITION_BITS)) as u16
 }
 
-/// Bits of an entry that hold the row; the fingerprint bits below its partition bits and above
-/// these are the ones compared (96 of them, 108 with the partition: two distinct rows among a
-/// billion share them with a probability of about 2·10⁻¹⁵).
-const ROW_BITS: u32 = 32;
-
-/// A part row's entry: its fingerprint without the partition bits, its row in the low bits.
+/// The compared bits of a fingerprint: the 64 below its partition bits. With the partition,
+/// 76 bits tell rows apart: two distinct rows among a billion share them with a probability of
+/// about 7·10⁻⁶, among a hundred million of about 7·10⁻⁸.
 #[inline]
-fn entry(fingerprint: u128, row: u32) -> u128 {
-    ((fingerprint << PARTITION_BITS) >> ROW_BITS << ROW_BITS) | u128::from(row)
-}
-
-/// The compared part of an entry.
-#[inline]
-fn key_of(entry: u128) -> u128 {
-    entry >> ROW_BITS
+fn key_of(fingerprint: u128) -> u64 {
+    (fingerprint << PARTITION_BITS >> 64) as u64
 }
 
 /// The fingerprints of one part's rows, grouped by partition (rows in order within each).
+///
+/// A row's place is not stored with its key: the partition of each row, in row order, is
+/// enough to find the row of the `k`-th key of a partition again (10 bytes a row in all).
 #[derive(Debug, Default)]
 pub(crate) struct PartitionedRows {
-    /// Where each partition starts in `entries`; `PARTITIONS + 1` entries.
+    /// Where each partition starts in `keys`; `PARTITIONS + 1` entries.
     offsets: Vec<u32>,
-    /// [`entry`] of each row (counted from the part's first row), by partition.
-    entries: Vec<u128>,
+    /// [`key_of`] each row's fingerprint, by partition.
+    keys: Vec<u64>,
+    /// The partition of each row, in row order.
+    partitions: Vec<u16>,
 }
 
 impl PartitionedRows {
     /// Groups `fingerprints` (one per row, in row order) by partition.
     pub(crate) fn new(fingerprints: &[u128]) -> PartitionedRows {
+        let partitions: Vec<u16> = fingerprints.iter().map(|f| partition_of(*f)).collect();
         let mut offsets = vec![0u32; PARTITIONS + 1];
-        for fingerprint in fingerprints {
-            offsets[partition_of(*fingerprint) + 1] += 1;
+        for partition in &partitions {
+            offsets[usize::from(*partition) + 1] += 1;
         }
         for p in 0..PARTITIONS {
             offsets[p + 1] += offsets[p];
         }
         let mut next = offsets.clone();
-        let mut entries = vec![0u128; fingerprints.len()];
-        crate::memory::prefer_huge_pages(&entries);
-        for (row, fingerprint) in fingerprints.iter().enumerate() {
-            let slot = &mut next[partition_of(*fingerprint)];
-            entries[*slot as usize] = entry(*fingerprint, row as u32);
+        let mut keys = vec![0u64; fingerprints.len()];
+        crate::memory::prefer_huge_pages(&keys);
+        for (fingerprint, partition) in fingerprints.iter().zip(&partitions) {
+            let slot = &mut next[usize::from(*partition)];
+            keys[*slot as usize] = key_of(*fingerprint);
             *slot += 1;
         }
-        PartitionedRows { offsets, entries }
+        PartitionedRows {
+            offsets,
+            keys,
+            partitions,
+        }
     }
 
-    /// The compared fingerprint bits and the row of each row in partition `p`.
-    fn partition(&self, p: usize) -> impl Iterator<Item = (u128, u32)> + '_ {
-        let range = self.offsets[p] as usize..self.offsets[p + 1] as usize;
-        self.entries[range]
-            .iter()
-            .map(|entry| (key_of(*entry), *entry as u32))
+    /// The keys of partition `p`, its rows in order.
+    fn partition(&self, p: usize) -> &[u64] {
+        &self.keys[self.offsets[p] as usize..self.offsets[p + 1] as usize]
     }
 
-    fn partition_len(&self, p: usize) -> usize {
-        (self.offsets[p + 1] - self.offsets[p]) as usize
+    /// Sets `mask[row]` for each row that is the `k`-th of partition `p`, for every `(p, k)` of
+    /// `places` (sorted).
+    fn mark_rows(&self, places: &[(u16, u32)], mask: &mut [bool]) {
+        // Per partition, where its marked places start in `places`.
+        let mut cursor = vec![u32::MAX; PARTITIONS];
+        for (i, (p, _)) in places.iter().enumerate().rev() {
+            cursor[usize::from(*p)] = i as u32;
+        }
+        let mut seen = vec![0u32; PARTITIONS];
+        for (row, partition) in self.partitions.iter().enumerate() {
+            let p = usize::from(*partition);
+            let k = seen[p];
+            seen[p] += 1;
+            let next = cursor[p] as usize;
+            if let Some((marked_p, marked_k)) = places.get(next)
+                && usize::from(*marked_p) == p
+                && *marked_k == k
+            {
+                mask[row] = true;
+                cursor[p] += 1;
+            }
+        }
     }
 }
 
-/// Fingerprints are already uniform hashes: the low 64 bits of a key serve as the table hash.
+/// Fingerprint keys are already uniform hashes: a key serves as its own table hash.
 #[derive(Default)]
-struct FingerprintHasher(u64);
+struct KeyHasher(u64);
 
-impl Hasher for FingerprintHasher {
+impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
         self.0
     }
@@ -139,36 +157,57 @@ impl Hasher for FingerprintHasher {
         }
     }
 
-    fn write_u128(&mut self, value: u128) {
-        self.0 = value as u64;
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
     }
 }
 
-type FingerprintSet = std::collections::HashSet<u128, BuildHasherDefault<FingerprintHasher>>;
+type KeySet = std::collections::HashSet<u64, BuildHasherDefault<KeyHasher>>;
 
 /// Marks every row whose fingerprint an earlier row has. `parts` are the parts in file order,
 /// each with the store row of its first row; the mask covers `rows` store rows.
 pub(crate) fn duplicate_mask(parts: &[(usize, PartitionedRows)], rows: usize) -> Vec<bool> {
-    let duplicates: Vec<Vec<u32>> = (0..PARTITIONS)
+    // Per partition, the (part, place in the part's partition) of each repeated key.
+    let repeats: Vec<Vec<(u32, u32)>> = (0..PARTITIONS)
         .into_par_iter()
-        .map_init(FingerprintSet::default, |seen, p| {
+        .map_init(KeySet::default, |seen, p| {
             seen.clear();
-            seen.reserve(parts.iter().map(|(_, part)| part.partition_len(p)).sum());
-            let mut duplicates = Vec::new();
-            for (first_row, part) in parts {
-                for (fingerprint, row) in part.partition(p) {
-                    if !seen.insert(fingerprint) {
-                        duplicates.push((first_row + row as usize) as u32);
+            seen.reserve(parts.iter().map(|(_, part)| part.partition(p).len()).sum());
+            let mut repeats = Vec::new();
+            for (index, (_, part)) in parts.iter().enumerate() {
+                for (k, key) in part.partition(p).iter().enumerate() {
+                    if !seen.insert(*key) {
+                        repeats.push((index as u32, k as u32));
                     }
                 }
             }
-            duplicates
+            repeats
         })
         .collect();
-    let mut mask = vec![false; rows];
-    for row in duplicates.into_iter().flatten() {
-        mask[row as usize] = true;
+    // Per part, its repeated places sorted by partition, then by place.
+    let mut places: Vec<Vec<(u16, u32)>> = vec![Vec::new(); parts.len()];
+    for (p, repeats) in repeats.into_iter().enumerate() {
+        for (index, k) in repeats {
+            places[index as usize].push((p as u16, k));
+        }
     }
+    let mut mask = vec![false; rows];
+    // Each part's rows of the mask, split off in turn (parts are in store order).
+    let mut rest: &mut [bool] = &mut mask;
+    let mut rest_start = 0;
+    let mut pieces = Vec::with_capacity(parts.len());
+    for (first_row, part) in parts {
+        let (_, from_part) = std::mem::take(&mut rest).split_at_mut(first_row - rest_start);
+        let (piece, after) = from_part.split_at_mut(part.partitions.len());
+        rest = after;
+        rest_start = first_row + part.partitions.len();
+        pieces.push((part, piece));
+    }
+    pieces
+        .into_par_iter()
+        .zip(places)
+        .filter(|(_, places)| !places.is_empty())
+        .for_each(|((part, piece), places)| part.mark_rows(&places, piece));
     mask
 }
 
@@ -188,20 +227,29 @@ mod tests {
     }
 
     #[test]
-    fn entries_keep_their_row_and_the_fingerprint_bits_above_it() {
+    fn keys_are_the_64_bits_below_the_partition() {
         let fingerprint = text_hash(7, "row");
-        let partitioned = PartitionedRows::new(&[fingerprint, 0, fingerprint ^ (1 << 40)]);
-        let p = partition_of(fingerprint);
-        let rows: Vec<(u128, u32)> = partitioned.partition(p).collect();
-        // Rows 0 and 2 share the partition (the bits that differ are below it) and differ in
-        // a compared bit; row 1 is elsewhere unless its partition happens to be the same.
-        let keys: Vec<u32> = rows.iter().map(|(_, row)| *row).filter(|r| *r != 1).collect();
-        assert_eq!(keys, vec![0, 2]);
-        let key = |row: u32| rows.iter().find(|(_, r)| *r == row).map(|(k, _)| *k);
-        assert_ne!(key(0), key(2));
-        // Bits below the row bits are not compared: a difference there alone is not seen.
-        assert_eq!(key_of(entry(fingerprint ^ 1, 5)), key_of(entry(fingerprint, 9)));
-        assert_eq!(entry(fingerprint, 9) as u32, 9);
+        // Bits 127..116 choose the partition, 115..52 are compared, the 52 below are not.
+        assert_eq!(key_of(fingerprint ^ 1), key_of(fingerprint));
+        assert_eq!(key_of(fingerprint ^ (1 << 51)), key_of(fingerprint));
+        assert_ne!(key_of(fingerprint ^ (1 << 52)), key_of(fingerprint));
+        assert_ne!(key_of(fingerprint ^ (1 << 115)), key_of(fingerprint));
+        assert_eq!(key_of(fingerprint ^ (1 << 116)), key_of(fingerprint));
+        assert_ne!(partition_of(fingerprint ^ (1 << 116)), partition_of(fingerprint));
+    }
+
+    #[test]
+    fn repeated_rows_are_found_back_among_many_parts_and_partitions() {
+        // Three parts of 5 000 rows, values cycling over 7 001: row i repeats row i - 7 001.
+        let fingerprint = |i: usize| text_hash(1, &format!("v{}", i % 7_001));
+        let parts: Vec<(usize, PartitionedRows)> = (0..3)
+            .map(|part| {
+                let rows: Vec<u128> = (part * 5_000..(part + 1) * 5_000).map(fingerprint).collect();
+                (part * 5_000, PartitionedRows::new(&rows))
+            })
+            .collect();
+        let expected: Vec<bool> = (0..15_000).map(|i| i >= 7_001).collect();
+        assert_eq!(duplicate_mask(&parts, 15_000), expected);
     }
 
     #[test]
