@@ -185,7 +185,7 @@ pub struct StoreRow<'a> {
 pub fn column_value(column: &Column, index: usize) -> Val<'_> {
     match column {
         Column::Text { codes, dict } => match codes.get(index) {
-            Some(code) if *code != NULL_CODE => Val::Str(Cow::Borrowed(&dict[*code as usize])),
+            Some(code) if code != NULL_CODE => Val::Str(Cow::Borrowed(&dict[code as usize])),
             _ => Val::Null,
         },
         Column::Number(_) | Column::Sparse(_) => column.number(index).map_or(Val::Null, Val::Num),
@@ -197,7 +197,9 @@ impl<'a> FieldSource<'a> for StoreRow<'a> {
     fn get(&self, slot: Slot) -> Val<'a> {
         let store = self.store;
         match slot {
-            Slot::Event => Val::Str(Cow::Borrowed(store.event_names.get(store.event[self.row]))),
+            Slot::Event => store.event.get(self.row).map_or(Val::Null, |code| {
+                Val::Str(Cow::Borrowed(store.event_names.get(code)))
+            }),
             Slot::Entity => Val::Str(Cow::Borrowed(store.entities.get(store.entity[self.row]))),
             Slot::Time => Val::Time(store.time[self.row], store.day[self.row]),
             Slot::Prop(index) => column_value(&store.props[index].1, self.row),
@@ -492,10 +494,7 @@ pub fn row_mask(expr: &Expr, store: &EventStore) -> Vec<bool> {
                 .collect();
             store
                 .event
-                .par_iter()
-                .with_min_len(CHUNK_ROWS)
-                .map(|code| table[*code as usize])
-                .collect()
+                .par_map(|code| table.get(code as usize).copied().unwrap_or(false))
         }
         [Slot::Prop(index)] if matches!(store.props[*index].1, Column::Text { .. }) => {
             let Column::Text { codes, dict } = &store.props[*index].1 else {
@@ -521,17 +520,13 @@ pub fn row_mask(expr: &Expr, store: &EventStore) -> Vec<bool> {
                     value: Val::Null,
                 },
             ));
-            codes
-                .par_iter()
-                .with_min_len(CHUNK_ROWS)
-                .map(|code| {
-                    if *code == NULL_CODE {
-                        null
-                    } else {
-                        table[*code as usize]
-                    }
-                })
-                .collect()
+            codes.par_map(|code| {
+                if code == NULL_CODE {
+                    null
+                } else {
+                    table[code as usize]
+                }
+            })
         }
         _ => (0..store.len())
             .into_par_iter()

@@ -6,6 +6,7 @@
 //! order-free operations (min, max, or), and ties are broken by row content.
 
 pub mod calendar;
+pub mod codes;
 pub mod error;
 pub mod eval;
 pub mod load;

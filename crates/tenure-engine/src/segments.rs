@@ -167,7 +167,7 @@ fn attribute_columns(data: &Dataset) -> AttributeColumns<'_> {
             Column::Text { codes, dict } => {
                 let text = (0..count)
                     .map(|e| match codes.get(e) {
-                        Some(code) if *code != NULL_CODE => Some(&*dict[*code as usize]),
+                        Some(code) if code != NULL_CODE => Some(&*dict[code as usize]),
                         _ => None,
                     })
                     .collect();
@@ -357,9 +357,12 @@ pub fn compute(data: &Dataset, segment: &SegmentDef) -> Result<Column, String> {
         .unwrap_or_else(|p| p.into_inner())
         .values()
         .to_vec();
-    let codes = codes
+    let codes: Vec<u32> = codes
         .into_iter()
         .map(|c| if c == NO_LABEL { NULL_CODE } else { c })
         .collect();
-    Ok(Column::Text { codes, dict })
+    Ok(Column::Text {
+        codes: codes.into(),
+        dict,
+    })
 }

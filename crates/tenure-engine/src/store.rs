@@ -1,5 +1,7 @@
 //! The columnar in-memory store: interned ids, typed property columns, one row per kept event.
 
+pub use crate::codes::Codes;
+
 /// The code of a missing value in a text column.
 pub const NULL_CODE: u32 = u32::MAX;
 
@@ -175,7 +177,7 @@ pub enum Column {
     /// Dictionary-encoded text; [`NULL_CODE`] marks a missing value.
     Text {
         /// One code per row.
-        codes: Vec<u32>,
+        codes: Codes,
         /// Distinct values in code order.
         dict: Vec<Box<str>>,
     },
@@ -294,7 +296,10 @@ impl Column {
     pub fn compare_rows(&self, a: usize, b: usize) -> std::cmp::Ordering {
         match self {
             Column::Text { codes, dict } => {
-                let text = |row: usize| (codes[row] != NULL_CODE).then(|| &*dict[codes[row] as usize]);
+                let text = |row: usize| {
+                    let code = codes.get(row).unwrap_or(NULL_CODE);
+                    (code != NULL_CODE).then(|| &*dict[code as usize])
+                };
                 text(a).cmp(&text(b))
             }
             Column::Number(_) | Column::Sparse(_) => match (self.number(a), self.number(b)) {
@@ -333,7 +338,7 @@ impl Column {
     /// Drops the rows where `drop` is true, in place.
     pub fn compact(&mut self, drop: &[bool]) {
         match self {
-            Column::Text { codes, .. } => compact(codes, drop),
+            Column::Text { codes, .. } => codes.compact(drop),
             Column::Number(values) => compact(values, drop),
             Column::Sparse(numbers) => numbers.compact(drop),
             Column::Bool(values) => compact(values, drop),
@@ -361,7 +366,7 @@ pub enum ColumnBuilder {
     /// Interned text; [`NULL_CODE`] marks a missing value.
     Text {
         /// One code per row.
-        codes: Vec<u32>,
+        codes: Codes,
         /// The distinct values.
         interner: Interner,
     },
@@ -376,7 +381,7 @@ pub enum ColumnBuilder {
 impl Default for ColumnBuilder {
     fn default() -> Self {
         ColumnBuilder::Text {
-            codes: Vec::new(),
+            codes: Codes::default(),
             interner: Interner::default(),
         }
     }
@@ -490,7 +495,7 @@ impl ColumnBuilder {
                 interner.intern(&value.to_string())
             }
         };
-        let codes = match self {
+        let codes: Vec<u32> = match self {
             ColumnBuilder::Text { .. } => return,
             ColumnBuilder::Number(values) => values.iter().map(|v| code_of(*v)).collect(),
             ColumnBuilder::Sparse(numbers) => numbers.rows().map(code_of).collect(),
@@ -499,7 +504,10 @@ impl ColumnBuilder {
                 .map(|v| v.map_or(NULL_CODE, |b| interner.intern(if b { "true" } else { "false" })))
                 .collect(),
         };
-        *self = ColumnBuilder::Text { codes, interner };
+        *self = ColumnBuilder::Text {
+            codes: Codes::from(codes),
+            interner,
+        };
     }
 
     /// Appends missing values until the column has `len` rows.
@@ -549,13 +557,8 @@ impl ColumnBuilder {
                     return;
                 };
                 let translated: Vec<u32> = dict.values().iter().map(|v| interner.intern(v)).collect();
-                codes.extend(more.drain(..).map(|code| {
-                    if code == NULL_CODE {
-                        NULL_CODE
-                    } else {
-                        translated[code as usize]
-                    }
-                }));
+                codes.extend_translated(more, &translated);
+                more.clear();
                 dict.clear();
             }
         }
@@ -565,10 +568,7 @@ impl ColumnBuilder {
     pub fn reserve(&mut self, additional: usize) {
         use crate::memory::prefer_huge_pages;
         match self {
-            ColumnBuilder::Text { codes, .. } => {
-                codes.reserve(additional);
-                prefer_huge_pages(codes);
-            }
+            ColumnBuilder::Text { codes, .. } => codes.reserve(additional),
             ColumnBuilder::Number(values) => {
                 values.reserve(additional);
                 prefer_huge_pages(values);
@@ -594,7 +594,7 @@ impl ColumnBuilder {
             _ => NULL_CODE,
         };
         if let ColumnBuilder::Text { codes, .. } = self {
-            codes[row] = code;
+            codes.set(row, code);
         }
     }
 
@@ -630,14 +630,14 @@ impl ColumnBuilder {
             let numbers: Option<Vec<f64>> = dict.iter().map(|v| parse_number(v)).collect();
             if let Some(numbers) = numbers {
                 let number = |code: u32| (code != NULL_CODE).then(|| numbers[code as usize]);
-                let present = codes.iter().filter(|code| **code != NULL_CODE).count();
+                let present = codes.iter().filter(|code| *code != NULL_CODE).count();
                 if present * SPARSE_SHARE <= codes.len() {
-                    let rows = codes.iter().map(|code| number(*code).unwrap_or(f64::NAN));
+                    let rows = codes.iter().map(|code| number(code).unwrap_or(f64::NAN));
                     return Column::Sparse(SparseNumbers::sealed(rows));
                 }
                 let values = codes
                     .iter()
-                    .map(|code| number(*code).unwrap_or(f64::NAN))
+                    .map(|code| number(code).unwrap_or(f64::NAN))
                     .collect();
                 return Column::Number(values);
             }
@@ -652,7 +652,7 @@ impl ColumnBuilder {
             if let Some(bools) = bools {
                 let values = codes
                     .iter()
-                    .map(|code| (*code != NULL_CODE).then(|| bools[*code as usize]))
+                    .map(|code| (code != NULL_CODE).then(|| bools[code as usize]))
                     .collect();
                 return Column::Bool(values);
             }
@@ -681,7 +681,7 @@ pub struct EventStore {
     /// Local day per row (days since 1970-01-01 in the project zone).
     pub day: Vec<i32>,
     /// Event-name code per row.
-    pub event: Vec<u32>,
+    pub event: Codes,
     /// Entity ids by code.
     pub entities: Interner,
     /// Event names by code.
@@ -720,7 +720,7 @@ impl EventStore {
         prefer_huge_pages(&self.entity);
         prefer_huge_pages(&self.time);
         prefer_huge_pages(&self.day);
-        prefer_huge_pages(&self.event);
+        self.event.prefer_huge_pages();
     }
 
     /// Orders rows `a` and `b` by what they hold — event name, then each property in order
@@ -728,10 +728,8 @@ impl EventStore {
     /// that ties on time break the same way whatever the input order. Rows equal here differ in
     /// nothing any metric reads.
     pub fn compare_content(&self, a: usize, b: usize) -> std::cmp::Ordering {
-        let names = self
-            .event_names
-            .get(self.event[a])
-            .cmp(self.event_names.get(self.event[b]));
+        let name = |row: usize| self.event.get(row).map(|code| self.event_names.get(code));
+        let names = name(a).cmp(&name(b));
         self.props.iter().fold(names, |order, (_, column)| {
             order.then_with(|| column.compare_rows(a, b))
         })
@@ -751,7 +749,7 @@ impl EventStore {
             scope.spawn(|_| compact(entity, drop));
             scope.spawn(|_| compact(time, drop));
             scope.spawn(|_| compact(day, drop));
-            scope.spawn(|_| compact(event, drop));
+            scope.spawn(|_| event.compact(drop));
             for (_, column) in props.iter_mut() {
                 scope.spawn(|_| column.compact(drop));
             }
@@ -811,7 +809,7 @@ mod tests {
         };
         let values: Vec<Option<&str>> = codes
             .iter()
-            .map(|c| (*c != NULL_CODE).then(|| &*dict[*c as usize]))
+            .map(|c| (c != NULL_CODE).then(|| &*dict[c as usize]))
             .collect();
         assert_eq!(values, vec![Some("n/a"), Some("2.5"), None, Some("3")]);
     }
@@ -867,8 +865,8 @@ mod tests {
             panic!("expected text");
         };
         assert_eq!(codes.len(), 201);
-        assert_eq!(&*dict[codes[150] as usize], "150");
-        assert_eq!(codes[1], NULL_CODE);
+        assert_eq!(&*dict[codes.get(150).unwrap_or(NULL_CODE) as usize], "150");
+        assert_eq!(codes.get(1).unwrap_or(0), NULL_CODE);
     }
 
     #[test]

@@ -28,7 +28,7 @@ use tenure_plan::{BadRowPolicy, Format, Plan, Source, TimeFormat};
 use crate::calendar::{Clock, parse_time};
 use crate::error::EngineError;
 use crate::progress::ReadProgress;
-use crate::store::{ColumnBuilder, EventStore, Interner};
+use crate::store::{Codes, ColumnBuilder, EventStore, Interner};
 
 /// Every rejection reason, as keys of `input.rejected`.
 pub const REJECTION_REASONS: [&str; 7] = [
@@ -738,9 +738,9 @@ fn merge(
         props,
         ..
     } = part;
-    let append_codes = |interner: &mut Interner, local: &Interner, codes: &mut Vec<u32>, rows: &[u32]| {
+    let append_codes = |interner: &mut Interner, local: &Interner, codes: &mut Codes, rows: &[u32]| {
         let global: Vec<u32> = local.values().iter().map(|v| interner.intern(v)).collect();
-        codes.extend(rows.iter().map(|c| global[*c as usize]));
+        codes.extend_translated_u32(rows, &global);
     };
     rayon::scope(|scope| {
         scope.spawn(|_| id_order.renumber(part_entity, entity));
