@@ -50,6 +50,41 @@ fn every_row_is_accounted_for() {
 }
 
 #[test]
+fn rules_and_duplicates_hold_past_255_distinct_event_names_and_values() {
+    // 600 filler rows, each with an event name and an agent of its own, push both columns'
+    // codes past 255 (stored in one byte a row until then, two after): `login` is the 602nd
+    // event name and the bot's agent the 603rd value.
+    let mut data = String::from("id,ts,event,agent\na,2025-01-06T10:00:00Z,report,web\n");
+    data.push_str("b,2025-01-06T10:00:00Z,report,web\n");
+    for i in 0..600 {
+        data.push_str(&format!("f{i},2025-01-08T10:00:00Z,e{i},agent {i}\n"));
+    }
+    data.push_str("a,2025-01-07T10:00:00Z,login,agent 599\n");
+    data.push_str("a,2025-01-07T10:00:00Z,login,agent 599\n");
+    data.push_str("b,2025-01-07T10:00:00Z,login,Googlebot/2.1\n");
+    let fixture = Fixture::new();
+    fixture.file("events.csv", &data);
+    let quality = "[quality]\ndedupe = \"exact\"\nexclude = \"lower(props.agent) contains 'bot'\"\n";
+    let report = fixture.run(&config(
+        "as_of = \"2025-01-31\"",
+        &format!("{quality}{RETENTION}"),
+    ));
+    let input = &report["input"];
+    // 605 rows: a's second login is a copy, b's login a bot; 603 kept (a, b, 600 fillers).
+    assert_eq!(input["rows"], 605);
+    assert_eq!(input["duplicates"], 1);
+    assert_eq!(input["excluded"], 1);
+    assert_eq!(input["kept"], 603);
+    assert_eq!(input["entities"], 602);
+    // a and b start in the week of 2025-01-06; only a returns on day 1 (b's login was a bot);
+    // the fillers have no `report` and are in no cohort.
+    assert_eq!(
+        cohorts(&report, "m"),
+        vec![("2025-01-06".into(), 2, vec![2, 1], vec![2, 2])]
+    );
+}
+
+#[test]
 fn without_rules_nothing_is_dropped_silently() {
     let fixture = Fixture::new();
     fixture.file("events.csv", MESSY);
