@@ -2,6 +2,7 @@
 """tenure against DuckDB and Polars on the same files, in one run.
 
 usage: bench.py [--events N ...] [--formats parquet,csv] [--threads 2] [--check] [--scaling]
+                [--parquet-dictionary-kib K]
 
 For each size: generates data with `tenure gen` (cached under target/bench/), runs tenure on the
 W1 + W2 config, then the anchor scripts of ../shared/anchors (DuckDB, Polars) on the same file;
@@ -14,6 +15,11 @@ With --scaling only tenure runs, at every size in turn, round after round (--rep
 default 5), so that the machine's drift falls on every size alike; each measured run follows an
 unmeasured one of the same size. It prints each size's median wall time and its ratio to the
 smallest size's.
+
+--parquet-dictionary-kib K generates Parquet files whose writer keeps a column chunk's dictionary
+up to K KiB (1024 by default, as common writers do): past about 70 k distinct account ids in a
+row group of one million rows, the default writer falls back to plain pages for the rest of the
+chunk, so the 40 M file's account ids are encoded differently from the 5 M file's.
 """
 import argparse
 import json
@@ -29,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TENURE = Path(os.environ.get("TENURE_BIN", ROOT / "target" / "release" / "tenure"))
 ANCHORS = Path(os.environ.get("TENURE_ANCHORS", ROOT.parent / "shared" / "anchors"))
 EVENTS_PER_ACCOUNT_YEAR = 87.6  # measured on `tenure gen` output over 365 days
+DEFAULT_DICTIONARY_KIB = 1024  # `tenure gen --parquet-dictionary-kib`, the writers' usual 1 MiB
 
 
 def measure(command, env=None):
@@ -60,13 +67,17 @@ def measure_median(command, env, repeat):
     return runs[len(runs) // 2]
 
 
-def generate(events, fmt):
+def generate(events, fmt, dictionary_kib):
     accounts = max(50, int(events / EVENTS_PER_ACCOUNT_YEAR))
-    folder = ROOT / "target" / "bench" / f"{accounts}-accounts"
+    name = f"{accounts}-accounts"
+    if dictionary_kib != DEFAULT_DICTIONARY_KIB:
+        name += f"-dictionary-{dictionary_kib}k"
+    folder = ROOT / "target" / "bench" / name
     target = folder / f"events.{fmt}"
     if not target.exists():
         subprocess.run([str(TENURE), "gen", "--accounts", str(accounts), "--days", "365", "--format", fmt,
-                        "--out", str(folder)], check=True, stderr=subprocess.DEVNULL)
+                        "--parquet-dictionary-kib", str(dictionary_kib), "--out", str(folder)],
+                       check=True, stderr=subprocess.DEVNULL)
     return target
 
 
@@ -102,9 +113,9 @@ def compare(name, reference, other):
     return problems
 
 
-def config_for(events, fmt):
+def config_for(events, fmt, dictionary_kib):
     """The W1 + W2 config for the generated file of `events` events in format `fmt`."""
-    data = generate(events, fmt)
+    data = generate(events, fmt, dictionary_kib)
     config = data.parent / f"w1w2-{fmt}.toml"
     template = (Path(__file__).parent / "w1w2.toml.in").read_text()
     config.write_text(template.replace("EVENTS_FILE", str(data)).replace(
@@ -118,7 +129,7 @@ def scaling(args):
     sizes = sorted(args.events)
     failures = 0
     for fmt in args.formats.split(","):
-        configs = [config_for(events, fmt)[1] for events in sizes]
+        configs = [config_for(events, fmt, args.parquet_dictionary_kib)[1] for events in sizes]
         walls = [[] for _ in sizes]
         outputs = [None for _ in sizes]
         for _ in range(args.repeat or 5):
@@ -156,6 +167,9 @@ def main():
                         help="runs per engine, the median reported (default 3, 1 with --check)")
     parser.add_argument("--scaling", action="store_true",
                         help="tenure alone, sizes interleaved round by round; growth over the smallest")
+    parser.add_argument("--parquet-dictionary-kib", type=int, default=DEFAULT_DICTIONARY_KIB,
+                        help="Parquet files: the writer's dictionary limit per column chunk (default "
+                             "1024, the common writers' default); other values get their own files")
     args = parser.parse_args()
     if args.scaling:
         return scaling(args)
@@ -171,7 +185,7 @@ def main():
     growth = {}
     for events in args.events:
         for fmt in args.formats.split(","):
-            data, config = config_for(events, fmt)
+            data, config = config_for(events, fmt, args.parquet_dictionary_kib)
             env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads))
             runs = {}
             command = [str(TENURE), "run", str(config), "--format", "json", "--quiet"]

@@ -76,6 +76,10 @@ enum Command {
         /// The business to simulate.
         #[arg(long, value_enum, default_value_t = GenProfile::Saas)]
         profile: GenProfile,
+        /// Parquet only: the largest dictionary, in KiB, a column chunk keeps before the writer
+        /// falls back to plain pages (1024, the common writers' default).
+        #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+        parquet_dictionary_kib: u32,
         /// Output folder.
         #[arg(long, default_value = "data")]
         out: PathBuf,
@@ -149,6 +153,7 @@ fn main() -> ExitCode {
             days,
             format,
             profile,
+            parquet_dictionary_kib,
             out,
         } => {
             let options = tenure_gen::Options {
@@ -165,6 +170,7 @@ fn main() -> ExitCode {
                     GenProfile::Saas => tenure_gen::Profile::Saas,
                     GenProfile::Wholesale => tenure_gen::Profile::Wholesale,
                 },
+                parquet_dictionary_bytes: parquet_dictionary_kib as usize * 1024,
             };
             match tenure_gen::generate(&options, &out) {
                 Ok(summary) => {

@@ -25,6 +25,10 @@ pub struct Options {
     pub format: OutputFormat,
     /// Which business to simulate.
     pub profile: Profile,
+    /// Parquet only: the largest dictionary, in bytes, a column chunk keeps before the writer
+    /// falls back to plain pages for the rest of it. 1 MiB, the common writers' default, keeps
+    /// the account ids dictionary-encoded up to some tens of thousands of accounts per row group.
+    pub parquet_dictionary_bytes: usize,
 }
 
 /// The business a dataset simulates.
@@ -46,6 +50,7 @@ impl Default for Options {
             days: 365,
             format: OutputFormat::Csv,
             profile: Profile::Saas,
+            parquet_dictionary_bytes: 1 << 20,
         }
     }
 }
@@ -248,7 +253,7 @@ pub fn generate(options: &Options, dir: &Path) -> Result<Summary, GenError> {
         PLANS
     };
     if options.format == OutputFormat::Parquet {
-        write_parquet(&events_path, &rows, plans)?;
+        write_parquet(&events_path, &rows, plans, options.parquet_dictionary_bytes)?;
     } else {
         write_events(
             &events_path,
@@ -619,7 +624,12 @@ fn write_events(path: &Path, json: bool, rows: &[Row], plans: [&str; 4]) -> Resu
 
 /// The same columns as the CSV, typed: `ts` is a UTC timestamp, `amount` a double, `score` an
 /// integer; written in row groups of one million rows.
-fn write_parquet(path: &Path, rows: &[Row], plans: [&str; 4]) -> Result<(), GenError> {
+fn write_parquet(
+    path: &Path,
+    rows: &[Row],
+    plans: [&str; 4],
+    dictionary_bytes: usize,
+) -> Result<(), GenError> {
     use std::sync::Arc;
 
     use arrow_array::{
@@ -651,6 +661,7 @@ fn write_parquet(path: &Path, rows: &[Row], plans: [&str; 4]) -> Result<(), GenE
     let properties = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::SNAPPY)
         .set_max_row_group_row_count(Some(1 << 20))
+        .set_dictionary_page_size_limit(dictionary_bytes)
         .build();
     let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(properties))
         .map_err(|e| failed(&e))?;
@@ -756,6 +767,33 @@ mod tests {
             std::fs::read(a.join("events.csv")).unwrap(),
             std::fs::read(other.join("events.csv")).unwrap()
         );
+    }
+
+    #[test]
+    fn the_dictionary_limit_decides_whether_account_ids_fall_back_to_plain_pages() {
+        use parquet::basic::Encoding;
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        // Whether every data page of the account id column is dictionary-encoded.
+        let all_dictionary = |limit: usize, name: &str| {
+            let dir = tempdir(name);
+            let options = Options {
+                accounts: 2_000,
+                days: 60,
+                format: OutputFormat::Parquet,
+                parquet_dictionary_bytes: limit,
+                ..Options::default()
+            };
+            generate(&options, &dir).unwrap();
+            let file = std::fs::File::open(dir.join("events.parquet")).unwrap();
+            let reader = SerializedFileReader::new(file).unwrap();
+            let column = reader.metadata().row_group(0).column(0).clone();
+            column
+                .page_encoding_stats_mask()
+                .is_some_and(|mask| mask.is_only(Encoding::RLE_DICTIONARY))
+        };
+        // 2 000 ids of 10 bytes (and a 4-byte length each): 28 kB of dictionary.
+        assert!(all_dictionary(1 << 20, "dict-default"));
+        assert!(!all_dictionary(4 << 10, "dict-small"));
     }
 
     fn tempdir(name: &str) -> PathBuf {
