@@ -21,15 +21,20 @@ c,2025-01-07T10:00:00Z,login
 c,2025-01-08T10:00:00Z,login,web
 ";
 
-#[test]
-fn every_row_is_accounted_for() {
+/// Runs `RETENTION` on `data` (a CSV file) with exact de-duplication and the bot rule.
+fn run_with_rules(data: &str) -> serde_json::Value {
     let fixture = Fixture::new();
-    fixture.file("events.csv", MESSY);
+    fixture.file("events.csv", data);
     let quality = "[quality]\ndedupe = \"exact\"\nexclude = \"lower(props.agent) contains 'bot'\"\n";
-    let report = fixture.run(&config(
+    fixture.run(&config(
         "as_of = \"2025-01-31\"",
         &format!("{quality}{RETENTION}"),
-    ));
+    ))
+}
+
+#[test]
+fn every_row_is_accounted_for() {
+    let report = run_with_rules(MESSY);
     let input = &report["input"];
     // 10 data rows read: 1 bad time, 1 missing entity, 1 missing event, 1 with 3 fields of 4;
     // one exact copy of a's first row; one Googlebot row excluded; 4 kept.
@@ -62,13 +67,7 @@ fn rules_and_duplicates_hold_past_255_distinct_event_names_and_values() {
     data.push_str("a,2025-01-07T10:00:00Z,login,agent 599\n");
     data.push_str("a,2025-01-07T10:00:00Z,login,agent 599\n");
     data.push_str("b,2025-01-07T10:00:00Z,login,Googlebot/2.1\n");
-    let fixture = Fixture::new();
-    fixture.file("events.csv", &data);
-    let quality = "[quality]\ndedupe = \"exact\"\nexclude = \"lower(props.agent) contains 'bot'\"\n";
-    let report = fixture.run(&config(
-        "as_of = \"2025-01-31\"",
-        &format!("{quality}{RETENTION}"),
-    ));
+    let report = run_with_rules(&data);
     let input = &report["input"];
     // 605 rows: a's second login is a copy, b's login a bot; 603 kept (a, b, 600 fillers).
     assert_eq!(input["rows"], 605);

@@ -195,28 +195,22 @@ impl Codes {
 
     /// Appends `rows`, each code `c` written as `translate[c]` (missing values stay missing).
     pub fn extend_translated(&mut self, rows: &Codes, translate: &[u32]) {
-        if let Some(largest) = translate.iter().copied().max() {
-            self.widen_for(largest);
-        }
-        let target = |code: u32| {
-            if code == NULL_CODE {
-                NULL_CODE
-            } else {
-                translate.get(code as usize).copied().unwrap_or(NULL_CODE)
-            }
-        };
-        each_width!(self, values => each_width!(rows, more => {
-            extend_stored(values, more.iter().map(|c| target(c.code())))
-        }))
+        each_width!(rows, more => self.extend_mapped(more.iter().map(|c| c.code()), translate))
     }
 
     /// Appends `rows` of `u32` codes, each `c` written as `translate[c]`.
     pub fn extend_translated_u32(&mut self, rows: &[u32], translate: &[u32]) {
+        self.extend_mapped(rows.iter().copied(), translate)
+    }
+
+    /// Appends `codes`, each `c` written as `translate[c]`; a missing code, past the end of any
+    /// table, stays missing.
+    fn extend_mapped(&mut self, codes: impl Iterator<Item = u32>, translate: &[u32]) {
         if let Some(largest) = translate.iter().copied().max() {
             self.widen_for(largest);
         }
         let target = |code: u32| translate.get(code as usize).copied().unwrap_or(NULL_CODE);
-        each_width!(self, values => extend_stored(values, rows.iter().map(|c| target(*c))))
+        each_width!(self, values => extend_stored(values, codes.map(target)))
     }
 
     /// Empties the column, keeping its memory.

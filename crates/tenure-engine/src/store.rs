@@ -631,15 +631,11 @@ impl ColumnBuilder {
             if let Some(numbers) = numbers {
                 let number = |code: u32| (code != NULL_CODE).then(|| numbers[code as usize]);
                 let present = codes.iter().filter(|code| *code != NULL_CODE).count();
+                let rows = codes.iter().map(|code| number(code).unwrap_or(f64::NAN));
                 if present * SPARSE_SHARE <= codes.len() {
-                    let rows = codes.iter().map(|code| number(code).unwrap_or(f64::NAN));
                     return Column::Sparse(SparseNumbers::sealed(rows));
                 }
-                let values = codes
-                    .iter()
-                    .map(|code| number(code).unwrap_or(f64::NAN))
-                    .collect();
-                return Column::Number(values);
+                return Column::Number(rows.collect());
             }
             let bools: Option<Vec<bool>> = dict
                 .iter()
