@@ -16,6 +16,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Nothing on standard error but errors: no progress bar, no row accounting, no summary
+    /// (accepted by every command).
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -34,9 +38,6 @@ enum Command {
         /// Compute only this metric (repeatable).
         #[arg(long = "metric")]
         metrics: Vec<String>,
-        /// No progress bar and no row accounting on standard error.
-        #[arg(long, short)]
-        quiet: bool,
         /// Stop at the first row that cannot be read (as `on_bad_row = "fail"`).
         #[arg(long)]
         strict: bool,
@@ -132,9 +133,8 @@ fn main() -> ExitCode {
             format,
             out,
             metrics,
-            quiet,
             strict,
-        } => run(&config, format, out, &metrics, quiet, strict),
+        } => run(&config, format, out, &metrics, cli.quiet, strict),
         Command::Validate { config } => validate(&config),
         Command::Explain { config, metrics } => match open(&config) {
             Ok(project) => match unknown_metric(&project, &metrics) {
@@ -173,6 +173,7 @@ fn main() -> ExitCode {
                 parquet_dictionary_bytes: parquet_dictionary_kib as usize * 1024,
             };
             match tenure_gen::generate(&options, &out) {
+                Ok(_) if cli.quiet => ExitCode::SUCCESS,
                 Ok(summary) => {
                     eprintln!(
                         "wrote {} events to {} and {} accounts to {}",

@@ -179,6 +179,27 @@ fn gen_is_deterministic() {
 }
 
 #[test]
+fn quiet_is_accepted_by_every_command_and_silences_summaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let generate = ["gen", "--accounts", "5", "--days", "30", "--out", "d"];
+    let (code, _, stderr) = run_in(dir.path(), &generate, &[]);
+    assert_eq!(code, 0);
+    assert!(stderr.starts_with("wrote "), "gen says what it wrote: {stderr}");
+    let (code, stdout, stderr) = run_in(dir.path(), &[&generate[..], &["--quiet"]].concat(), &[]);
+    assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", ""));
+    // Before the command too, and on commands that print nothing on standard error anyway.
+    let (code, stdout, stderr) = run_in(&repo_root(), &["-q", "validate"], &[]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert!(stdout.contains(": ok"), "{stdout}");
+    let (code, _, stderr) = run_in(&repo_root(), &["explain", "--metric", "vrr", "--quiet"], &[]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    // Errors are still reported.
+    let (code, _, stderr) = run_in(&repo_root(), &["explain", "--metric", "nope", "-q"], &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no metric named `nope`"), "{stderr}");
+}
+
+#[test]
 fn the_wholesale_example_runs() {
     let (code, stdout, stderr) = run_in(
         &repo_root(),
