@@ -315,3 +315,113 @@ fn arrow_ipc_files_match_the_csv() {
         ]
     );
 }
+
+/// Text columns in dictionary pages, in plain pages, or in dictionary pages that fill up and
+/// fall back to plain ones (as writers do on many distinct values) give the report of the
+/// CSV, over row groups of several read batches, with short and long ids and duplicates.
+#[test]
+fn text_in_dictionary_plain_or_mixed_pages_matches_the_csv() {
+    use common::TextEncoding;
+    use parquet::basic::Encoding;
+    let fixture = Fixture::new();
+    let mut csv = String::from("id,ts,event,amount\n");
+    let mut ids: Vec<String> = Vec::new();
+    let mut times: Vec<String> = Vec::new();
+    let mut events: Vec<String> = Vec::new();
+    let mut amounts: Vec<Option<String>> = Vec::new();
+    let mut state = 7u64;
+    for row in 0..20_000u32 {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let draw = (state >> 33) as u32;
+        // Every 50th row repeats the row before it: 400 duplicates, within a batch or across one.
+        let (id, ts, event, amount) = if row % 50 == 49 {
+            let last = ids.len() - 1;
+            (
+                ids[last].clone(),
+                times[last].clone(),
+                events[last].clone(),
+                amounts[last].clone(),
+            )
+        } else {
+            let customer = draw % 3_000;
+            // Ids of 8 bytes for even customers, of 21 (longer than a table slot's key) for odd ones.
+            let id = if customer % 2 == 0 {
+                format!("c{customer:07}")
+            } else {
+                format!("customer-long-{customer:07}")
+            };
+            let day = 1 + row / 700;
+            // One row a minute: only the repeated rows are duplicates.
+            let minute = row % 700;
+            let ts = format!(
+                "2025-{:02}-{:02}T{:02}:{:02}:00Z",
+                1 + (day - 1) / 28,
+                1 + (day - 1) % 28,
+                minute / 60,
+                minute % 60
+            );
+            let event = ["report", "pay", "login"][(draw / 3_000 % 3) as usize].to_string();
+            let amount = (event == "pay").then(|| format!("{}", draw % 90 + 10));
+            (id, ts, event, amount)
+        };
+        csv.push_str(&format!(
+            "{id},{ts},{event},{}\n",
+            amount.clone().unwrap_or_default()
+        ));
+        ids.push(id);
+        times.push(ts);
+        events.push(event);
+        amounts.push(amount);
+    }
+    fixture.file("events.csv", &csv);
+    let dedupe = |source: &str| {
+        config("UTC", source).replace(
+            "[events.report]",
+            "[quality]\ndedupe = \"exact\"\n[events.report]",
+        )
+    };
+    let from_csv = fixture.run(&dedupe("events.csv"));
+    assert_eq!(from_csv["input"]["duplicates"], 400, "{}", from_csv["input"]);
+    for (encoding, data_pages) in [
+        (TextEncoding::Dictionary, vec![Encoding::RLE_DICTIONARY]),
+        (
+            TextEncoding::FallingBackToPlain,
+            vec![Encoding::RLE_DICTIONARY, Encoding::PLAIN],
+        ),
+        (TextEncoding::Plain, vec![Encoding::PLAIN]),
+    ] {
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            ("id", Arc::new(StringArray::from(ids.clone()))),
+            ("ts", Arc::new(StringArray::from(times.clone()))),
+            ("event", Arc::new(StringArray::from(events.clone()))),
+            ("amount", Arc::new(StringArray::from(amounts.clone()))),
+        ];
+        let name = format!("events-{encoding:?}.parquet");
+        // Row groups of 12 000 rows: the first is read in two batches.
+        let bytes = common::parquet_bytes_encoded(columns, Some(12_000), encoding);
+        std::fs::write(fixture.path().join(&name), bytes).unwrap();
+        let reader = parquet::file::serialized_reader::SerializedFileReader::new(
+            std::fs::File::open(fixture.path().join(&name)).unwrap(),
+        )
+        .unwrap();
+        let metadata = parquet::file::reader::FileReader::metadata(&reader);
+        assert_eq!(metadata.num_row_groups(), 2);
+        let mask = metadata
+            .row_group(0)
+            .column(0)
+            .page_encoding_stats_mask()
+            .unwrap();
+        for kind in [Encoding::RLE_DICTIONARY, Encoding::PLAIN] {
+            assert_eq!(
+                mask.is_set(kind),
+                data_pages.contains(&kind),
+                "{encoding:?}: {kind}"
+            );
+        }
+        let from_parquet = fixture.run(&dedupe(&name));
+        assert_eq!(from_parquet["metrics"], from_csv["metrics"], "{encoding:?}");
+        assert_eq!(from_parquet["input"], from_csv["input"], "{encoding:?}");
+    }
+}

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Fixture;
+use common::{Fixture, TextEncoding};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -202,10 +202,11 @@ proptest! {
     }
 
     #[test]
-    fn parquet_and_csv_of_the_same_rows_give_the_same_report(rows in rows_strategy(), copies in prop::collection::vec(any::<prop::sample::Index>(), 0..10), group in 1usize..8) {
+    fn parquet_and_csv_of_the_same_rows_give_the_same_report(rows in rows_strategy(), copies in prop::collection::vec(any::<prop::sample::Index>(), 0..10), group in 1usize..8, encoding in 0usize..3) {
         // The same rows (some repeated) as CSV text and as Parquet with a typed timestamp column
-        // in row groups of `group` rows: the columnar reader and the text reader must agree on
-        // every figure, duplicates included.
+        // in row groups of `group` rows, text in dictionary pages, plain pages or both: the
+        // columnar reader and the text reader must agree on every figure, duplicates included.
+        let encoding = [TextEncoding::Dictionary, TextEncoding::FallingBackToPlain, TextEncoding::Plain][encoding];
         let repeated: Vec<Row> = copies.iter().map(|i| rows[i.index(rows.len())]).collect();
         let rows = [rows, repeated].concat();
         let fixture = Fixture::new();
@@ -225,7 +226,7 @@ proptest! {
                 rows.iter().map(|r| KINDS[r.3 as usize]).collect::<Vec<_>>(),
             ))),
         ];
-        std::fs::write(fixture.path().join("events.parquet"), common::parquet_bytes(columns, Some(group))).unwrap();
+        std::fs::write(fixture.path().join("events.parquet"), common::parquet_bytes_encoded(columns, Some(group), encoding)).unwrap();
         let config = config(&["events"], true, "America/Chicago");
         let from_csv = fixture.run(&config);
         let from_parquet = fixture.run(&config.replace("events.csv", "events.parquet"));

@@ -151,15 +151,45 @@ a,2025-03-06T10:00:00Z,login,
 
 /// A Parquet file's bytes holding `columns`, in row groups of at most `row_group_rows` rows.
 pub fn parquet_bytes(columns: Vec<(&str, arrow_array::ArrayRef)>, row_group_rows: Option<usize>) -> Vec<u8> {
+    parquet_bytes_encoded(columns, row_group_rows, TextEncoding::Dictionary)
+}
+
+/// How a test Parquet file stores its text columns.
+#[derive(Debug, Clone, Copy)]
+pub enum TextEncoding {
+    /// Dictionary pages, the writers' default while a chunk's values are few.
+    Dictionary,
+    /// A dictionary that fills up after a few bytes: a chunk's first pages are
+    /// dictionary-encoded and the rest plain, as writers fall back on many distinct values;
+    /// pages of two rows, so that one read batch spans both kinds.
+    FallingBackToPlain,
+    /// Plain pages only.
+    Plain,
+}
+
+/// [`parquet_bytes`] with text columns stored as `encoding` says.
+pub fn parquet_bytes_encoded(
+    columns: Vec<(&str, arrow_array::ArrayRef)>,
+    row_group_rows: Option<usize>,
+    encoding: TextEncoding,
+) -> Vec<u8> {
     let batch = arrow_array::RecordBatch::try_from_iter(columns).expect("columns of equal length");
-    let properties = row_group_rows.map(|rows| {
-        parquet::file::properties::WriterProperties::builder()
-            .set_max_row_group_row_count(Some(rows))
-            .build()
-    });
+    let mut properties = parquet::file::properties::WriterProperties::builder();
+    if let Some(rows) = row_group_rows {
+        properties = properties.set_max_row_group_row_count(Some(rows));
+    }
+    properties = match encoding {
+        TextEncoding::Dictionary => properties,
+        TextEncoding::FallingBackToPlain => properties
+            .set_dictionary_page_size_limit(16)
+            .set_data_page_row_count_limit(2)
+            .set_write_batch_size(2),
+        TextEncoding::Plain => properties.set_dictionary_enabled(false),
+    };
     let mut bytes = Vec::new();
     let mut writer =
-        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), properties).expect("a writer");
+        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), Some(properties.build()))
+            .expect("a writer");
     writer.write(&batch).expect("written");
     writer.close().expect("closed");
     bytes
