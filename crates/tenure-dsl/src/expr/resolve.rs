@@ -53,7 +53,8 @@ pub enum Type {
 }
 
 impl Type {
-    fn name(self) -> &'static str {
+    /// The type in words, for diagnostics ("a number", "text" …).
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Type::Bool => "a boolean",
             Type::Number => "a number",

@@ -1,0 +1,643 @@
+//! The configuration's sections before its metrics: project, constants, sources, quality, value
+//! events, plugins, segments and cohorts.
+
+use super::*;
+
+impl Validator<'_> {
+    pub(super) fn project(&mut self, entry: Option<Entry<'_>>) -> Option<plan::Project> {
+        let config: ProjectConfig = match &entry {
+            Some(entry) => self.decode(entry, "project")?,
+            None => ProjectConfig::default(),
+        };
+        let timezone = match &config.timezone {
+            None => Some(chrono_tz::UTC),
+            Some(zone) => match zone.value.parse::<chrono_tz::Tz>() {
+                Ok(tz) => Some(tz),
+                Err(_) => {
+                    let suggestion = closest(&zone.value, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()));
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidTimeZone,
+                            format!("unknown time zone `{}`", zone.value),
+                            zone.span.clone(),
+                        )
+                        .with_label("expected an IANA time zone such as `Europe/Berlin`")
+                        .with_suggestion(suggestion),
+                    );
+                    None
+                }
+            },
+        };
+        let as_of = match &config.as_of {
+            None => Some(None),
+            Some(text) => match chrono::NaiveDate::parse_from_str(&text.value, "%Y-%m-%d") {
+                Ok(date) => Some(Some(date)),
+                Err(_) => {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidDate,
+                            format!("`{}` is not a date", text.value),
+                            text.span.clone(),
+                        )
+                        .with_label("expected YYYY-MM-DD"),
+                    );
+                    None
+                }
+            },
+        };
+        Some(plan::Project {
+            name: config
+                .name
+                .map_or_else(|| "tenure project".to_string(), |n| n.value),
+            timezone: timezone?,
+            week_start: match config.week_start.map(|w| w.value) {
+                Some(WeekStartConfig::Sunday) => plan::WeekStart::Sunday,
+                _ => plan::WeekStart::Monday,
+            },
+            as_of: as_of?,
+        })
+    }
+
+    pub(super) fn constants(&mut self, entry: Option<Entry<'_>>) -> BTreeMap<String, f64> {
+        let mut constants = BTreeMap::new();
+        for entry in self.entries(entry) {
+            if !self.check_name(&entry, "constants") {
+                continue;
+            }
+            let table = format!("constants.{}", entry.name);
+            if let Some(value) = self.decode::<f64>(&entry, &table) {
+                if value.is_finite() {
+                    constants.insert(entry.name, value);
+                } else {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!("constant `{}` is not finite", entry.name),
+                            entry.value.span(),
+                        )
+                        .with_label("expected a finite number"),
+                    );
+                }
+            }
+        }
+        constants
+    }
+
+    pub(super) fn sources(
+        &mut self,
+        entry: Option<Entry<'_>>,
+        base_dir: &Path,
+    ) -> (Vec<plan::Source>, Option<plan::Source>) {
+        let mut events = Vec::new();
+        let mut entities: Option<plan::Source> = None;
+        for entry in self.entries(entry) {
+            let table = format!("sources.{}", entry.name);
+            let Some(config) = self.decode::<SourceConfig>(&entry, &table) else {
+                continue;
+            };
+            let kind = match config.kind.as_ref().map(|k| k.value) {
+                Some(SourceKindConfig::Entities) => plan::SourceKind::Entities,
+                _ => plan::SourceKind::Events,
+            };
+            let format = match config.format.as_ref().map(|f| f.value) {
+                Some(FormatConfig::Csv) => Some(plan::Format::Csv),
+                Some(FormatConfig::Jsonl) => Some(plan::Format::JsonLines),
+                Some(FormatConfig::Parquet) => Some(plan::Format::Parquet),
+                Some(FormatConfig::Arrow) => Some(plan::Format::ArrowIpc),
+                None => {
+                    let lower = config.path.value.to_ascii_lowercase();
+                    let inferred = if lower.ends_with(".csv") {
+                        Some(plan::Format::Csv)
+                    } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+                        Some(plan::Format::JsonLines)
+                    } else if lower.ends_with(".parquet") {
+                        Some(plan::Format::Parquet)
+                    } else if [".arrow", ".feather", ".ipc"].iter().any(|e| lower.ends_with(e)) {
+                        Some(plan::Format::ArrowIpc)
+                    } else {
+                        None
+                    };
+                    if inferred.is_none() {
+                        self.push(
+                            Diagnostic::new(
+                                Code::InvalidValue,
+                                "cannot tell the file format from its extension",
+                                config.path.span.clone(),
+                            )
+                            .with_label("expected .csv, .jsonl, .ndjson, .parquet, .arrow or .feather")
+                            .with_help("set `format = \"csv\"`, `\"jsonl\"`, `\"parquet\"` or `\"arrow\"`"),
+                        );
+                    }
+                    inferred
+                }
+            };
+            let column = |key: &str, value: &Option<Spanned<String>>, this: &mut Self| -> String {
+                match value {
+                    Some(value) => value.value.clone(),
+                    None => {
+                        if kind == plan::SourceKind::Events && !this.was_dropped(&table, key) {
+                            this.push(
+                                Diagnostic::new(
+                                    Code::MissingKey,
+                                    format!("[{table}] is missing the required key `{key}`"),
+                                    entry.name_span.clone(),
+                                )
+                                .with_label(format!(
+                                    "an event source names its {key} column: `{key} = \"…\"`"
+                                )),
+                            );
+                        }
+                        String::new()
+                    }
+                }
+            };
+            let time_column = column("time", &config.time, self);
+            let event_column = column("event", &config.event, self);
+            let Some(format) = format else { continue };
+            let source = plan::Source {
+                name: entry.name.clone(),
+                kind,
+                path: base_dir.join(&config.path.value),
+                format,
+                entity_column: config.entity.value.clone(),
+                time_column,
+                event_column,
+                time_format: match config.time_format.map(|t| t.value) {
+                    Some(TimeFormatConfig::EpochS) => plan::TimeFormat::EpochSeconds,
+                    Some(TimeFormatConfig::EpochMs) => plan::TimeFormat::EpochMillis,
+                    _ => plan::TimeFormat::Auto,
+                },
+            };
+            match kind {
+                plan::SourceKind::Events => events.push(source),
+                plan::SourceKind::Entities if entities.is_some() => self.push(
+                    Diagnostic::new(
+                        Code::ConflictingKeys,
+                        "only one entity-attribute source is allowed",
+                        entry.name_span.clone(),
+                    )
+                    .with_label("a second `kind = \"entities\"` source"),
+                ),
+                plan::SourceKind::Entities => entities = Some(source),
+            }
+        }
+        (events, entities)
+    }
+
+    pub(super) fn quality(
+        &mut self,
+        entry: Option<Entry<'_>>,
+        constants: &BTreeMap<String, f64>,
+    ) -> plan::Quality {
+        let config: QualityConfig = match &entry {
+            Some(entry) => self.decode(entry, "quality").unwrap_or_default(),
+            None => QualityConfig::default(),
+        };
+        let scope = Scope {
+            context: Context::Row,
+            constants,
+            events: None,
+            segments: &[],
+            formula: None,
+        };
+        let exclude = config
+            .exclude
+            .as_ref()
+            .and_then(|text| self.expression(text, &scope, Type::Bool));
+        plan::Quality {
+            dedupe: matches!(config.dedupe.map(|d| d.value), Some(DedupeConfig::Exact)),
+            exclude,
+            on_bad_row: match config.on_bad_row.map(|b| b.value) {
+                Some(BadRowConfig::Fail) => plan::BadRowPolicy::Fail,
+                _ => plan::BadRowPolicy::Skip,
+            },
+        }
+    }
+
+    pub(super) fn events(
+        &mut self,
+        entry: Option<Entry<'_>>,
+        constants: &BTreeMap<String, f64>,
+    ) -> Vec<plan::ValueEvent> {
+        let mut configs: BTreeMap<String, EventConfig> = BTreeMap::new();
+        for entry in self.entries(entry) {
+            if !self.check_name(&entry, "events") {
+                continue;
+            }
+            let table = format!("events.{}", entry.name);
+            if let Some(config) = self.decode::<EventConfig>(&entry, &table) {
+                configs.insert(entry.name, config);
+            }
+        }
+        // Value events may name each other in `where`; resolve them in dependency order.
+        let mut dependencies: BTreeMap<String, Vec<(String, Range<usize>)>> = BTreeMap::new();
+        for (name, config) in &configs {
+            let mut names = Vec::new();
+            if let Ok(node) = crate::expr::parse(&config.filter.value) {
+                resolve::bare_names(&node, &mut names);
+            }
+            let mapping = StringMapping::new(self.text, &config.filter);
+            let deps = names
+                .into_iter()
+                .filter(|(n, _)| configs.contains_key(n))
+                .map(|(n, span)| (n, mapping.map(span)))
+                .collect();
+            dependencies.insert(name.clone(), deps);
+        }
+        let order = self.dependency_order(&dependencies, "value events");
+        let mut resolved: BTreeMap<String, Expr> = BTreeMap::new();
+        let mut amounts: BTreeMap<String, Option<Expr>> = BTreeMap::new();
+        let mut failed = false;
+        for name in order {
+            let config = &configs[&name];
+            if dependencies[&name]
+                .iter()
+                .any(|(dep, _)| !resolved.contains_key(dep))
+            {
+                // A dependency failed or closes a loop; that is reported already.
+                failed = true;
+                continue;
+            }
+            let scope = Scope {
+                context: Context::Row,
+                constants,
+                events: Some(&resolved),
+                segments: &[],
+                formula: None,
+            };
+            let filter = self.expression(&config.filter, &scope, Type::Bool);
+            let amount_scope = Scope {
+                context: Context::Row,
+                constants,
+                events: None,
+                segments: &[],
+                formula: None,
+            };
+            let amount = config
+                .amount
+                .as_ref()
+                .map(|text| self.expression(text, &amount_scope, Type::Number));
+            match (filter, amount) {
+                (Some(filter), Some(None)) => {
+                    failed = true;
+                    resolved.insert(name.clone(), filter);
+                }
+                (Some(filter), amount) => {
+                    resolved.insert(name.clone(), filter);
+                    amounts.insert(name.clone(), amount.flatten());
+                }
+                (None, _) => failed = true,
+            }
+        }
+        if failed {
+            return configs.keys().map(|name| placeholder_event(name)).collect();
+        }
+        configs
+            .keys()
+            .map(|name| match resolved.remove(name) {
+                Some(filter) => plan::ValueEvent {
+                    name: name.clone(),
+                    filter,
+                    amount: amounts.remove(name).flatten(),
+                },
+                None => placeholder_event(name),
+            })
+            .collect()
+    }
+
+    /// Topological order of named items (value events, metrics); reports each cycle once.
+    pub(super) fn dependency_order(
+        &mut self,
+        dependencies: &BTreeMap<String, Vec<(String, Range<usize>)>>,
+        what: &str,
+    ) -> Vec<String> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            New,
+            Open,
+            Done,
+        }
+        let mut marks: BTreeMap<&str, Mark> = dependencies.keys().map(|k| (k.as_str(), Mark::New)).collect();
+        let mut order = Vec::new();
+        let mut cycles: Vec<(Vec<String>, Range<usize>)> = Vec::new();
+        fn visit<'a>(
+            name: &'a str,
+            dependencies: &'a BTreeMap<String, Vec<(String, Range<usize>)>>,
+            marks: &mut BTreeMap<&'a str, Mark>,
+            path: &mut Vec<(&'a str, Range<usize>)>,
+            order: &mut Vec<String>,
+            cycles: &mut Vec<(Vec<String>, Range<usize>)>,
+        ) {
+            marks.insert(name, Mark::Open);
+            for (dep, span) in &dependencies[name] {
+                match marks[dep.as_str()] {
+                    Mark::Done => {}
+                    Mark::Open => {
+                        let start = path.iter().position(|(n, _)| *n == dep.as_str()).unwrap_or(0);
+                        let mut names: Vec<String> =
+                            path[start..].iter().map(|(n, _)| n.to_string()).collect();
+                        names.push(name.to_string());
+                        names.push(dep.clone());
+                        cycles.push((names, span.clone()));
+                    }
+                    Mark::New => {
+                        path.push((name, span.clone()));
+                        visit(dep, dependencies, marks, path, order, cycles);
+                        path.pop();
+                    }
+                }
+            }
+            marks.insert(name, Mark::Done);
+            order.push(name.to_string());
+        }
+        for name in dependencies.keys() {
+            if marks[name.as_str()] == Mark::New {
+                visit(
+                    name,
+                    dependencies,
+                    &mut marks,
+                    &mut Vec::new(),
+                    &mut order,
+                    &mut cycles,
+                );
+            }
+        }
+        for (names, span) in cycles {
+            let chain: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            self.push(
+                Diagnostic::new(
+                    Code::Cycle,
+                    format!("{what} refer to each other in a loop: {}", chain.join(" → ")),
+                    span,
+                )
+                .with_label("this reference closes the loop"),
+            );
+        }
+        order
+    }
+
+    pub(super) fn plugins(
+        &mut self,
+        entry: Option<Entry<'_>>,
+        base_dir: &Path,
+    ) -> BTreeMap<String, Option<plan::PluginDef>> {
+        let mut plugins = BTreeMap::new();
+        for entry in self.entries(entry) {
+            let table = format!("plugins.{}", entry.name);
+            let Some(config) = self.decode::<PluginConfig>(&entry, &table) else {
+                plugins.insert(entry.name.clone(), None);
+                continue;
+            };
+            let path = self.plugin_path(&config.path, base_dir);
+            let sha256 = match &config.sha256 {
+                Some(pin) => {
+                    let hex = pin.value.trim().to_ascii_lowercase();
+                    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        Some(hex)
+                    } else {
+                        self.push(
+                            Diagnostic::new(
+                                Code::InvalidValue,
+                                "`sha256` must be 64 hexadecimal digits",
+                                pin.span.clone(),
+                            )
+                            .with_label("the output of `sha256sum <library>`"),
+                        );
+                        None
+                    }
+                }
+                None => None,
+            };
+            let def = path.map(|path| plan::PluginDef {
+                name: entry.name.clone(),
+                path,
+                sha256,
+            });
+            plugins.insert(entry.name.clone(), def);
+        }
+        plugins
+    }
+
+    /// The plugin library for a configured path: as written, or with the platform's library
+    /// prefix and suffix (`lib….so`, `lib….dylib`, `….dll`). It must exist and look like a
+    /// shared library; it is not loaded here.
+    pub(super) fn plugin_path(
+        &mut self,
+        path: &Spanned<String>,
+        base_dir: &Path,
+    ) -> Option<std::path::PathBuf> {
+        let written = base_dir.join(&path.value);
+        let mut candidates = vec![written.clone()];
+        if let Some(file) = written.file_name().and_then(|f| f.to_str()) {
+            let suffix = std::env::consts::DLL_SUFFIX;
+            let prefix = std::env::consts::DLL_PREFIX;
+            if !file.ends_with(suffix) {
+                candidates.push(written.with_file_name(format!("{file}{suffix}")));
+                if !file.starts_with(prefix) {
+                    candidates.push(written.with_file_name(format!("{prefix}{file}{suffix}")));
+                }
+            }
+        }
+        let Some(found) = candidates.iter().find(|c| c.is_file()) else {
+            let tried: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
+            self.push(
+                Diagnostic::new(
+                    Code::PluginFile,
+                    format!("plugin library `{}` not found", path.value),
+                    path.span.clone(),
+                )
+                .with_label("no such file")
+                .with_help(format!(
+                    "tried {}; build plugins with `cargo build --workspace`",
+                    tried.join(", ")
+                )),
+            );
+            return None;
+        };
+        let mut header = [0u8; 4];
+        let readable =
+            std::fs::File::open(found).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+        let is_library = readable.is_ok()
+            && (header == *b"\x7fELF"
+                || header[..2] == *b"MZ"
+                || matches!(
+                    u32::from_be_bytes(header),
+                    0xfeedface | 0xfeedfacf | 0xcefaedfe | 0xcffaedfe | 0xcafebabe
+                ));
+        if !is_library {
+            self.push(
+                Diagnostic::new(
+                    Code::PluginFile,
+                    format!("`{}` is not a shared library", found.display()),
+                    path.span.clone(),
+                )
+                .with_label("expected an ELF, Mach-O or PE library built as a `cdylib`"),
+            );
+            return None;
+        }
+        if let Some(refusal) = plan::plugin_file::unsafe_permissions(found) {
+            self.push(
+                Diagnostic::new(Code::PluginFile, refusal, path.span.clone())
+                    .with_label("anyone could replace this library")
+                    .with_help("make the library and its folder writable only by their owner"),
+            );
+            return None;
+        }
+        Some(found.clone())
+    }
+
+    pub(super) fn segments(
+        &mut self,
+        entry: Option<Entry<'_>>,
+        plugins: &BTreeMap<String, Option<plan::PluginDef>>,
+        event_names: &[String],
+    ) -> (Vec<plan::SegmentDef>, Vec<String>) {
+        let mut segments = Vec::new();
+        let mut declared = Vec::new();
+        for entry in self.entries(entry) {
+            if !self.check_name(&entry, "segments") {
+                continue;
+            }
+            declared.push(entry.name.clone());
+            let table = format!("segments.{}", entry.name);
+            let Some(config) = self.decode::<SegmentConfig>(&entry, &table) else {
+                continue;
+            };
+            let event = match &config.event {
+                Some(name) => self
+                    .reference(name, event_names, Code::UnknownEvent, "event")
+                    .map(Some),
+                None => Some(None),
+            };
+            let plugin = match plugins.get(&config.plugin.value) {
+                Some(Some(def)) => Some(def.clone()),
+                Some(None) => None,
+                None => {
+                    let suggestion = closest(&config.plugin.value, plugins.keys().map(String::as_str));
+                    self.push(
+                        Diagnostic::new(
+                            Code::UnknownPlugin,
+                            format!("unknown plugin `{}`", config.plugin.value),
+                            config.plugin.span.clone(),
+                        )
+                        .with_label("no [plugins] entry has this name")
+                        .with_suggestion(suggestion),
+                    );
+                    None
+                }
+            };
+            let params = config
+                .params
+                .as_ref()
+                .map_or_else(|| "{}".to_string(), |p| p.to_string());
+            if let (Some(plugin), Some(event)) = (plugin, event) {
+                segments.push(plan::SegmentDef {
+                    name: entry.name.clone(),
+                    plugin,
+                    params,
+                    event,
+                });
+            }
+        }
+        (segments, declared)
+    }
+
+    /// A `by` key: `<root>.<name>` with an allowed root, and a declared segment for `segment.*`.
+    pub(super) fn breakdown_key(
+        &mut self,
+        key: &Spanned<String>,
+        segment_names: &[String],
+        roots: &[&str],
+    ) -> Option<Field> {
+        let field = breakdown_field(&key.value);
+        let root = key.value.split('.').next().unwrap_or("");
+        match field {
+            Some(Field::Segment(name)) if !segment_names.contains(&name) => {
+                let suggestion = closest(&name, segment_names.iter().map(String::as_str));
+                self.push(
+                    Diagnostic::new(
+                        Code::UnknownName,
+                        format!("unknown segment `{name}`"),
+                        key.span.clone(),
+                    )
+                    .with_label("no [segments] entry has this name")
+                    .with_suggestion(suggestion),
+                );
+                None
+            }
+            Some(field) if roots.contains(&root) => Some(field),
+            _ => {
+                let expected: Vec<String> = roots.iter().map(|r| format!("`{r}.<name>`")).collect();
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!("`{}` cannot split this table", key.value),
+                        key.span.clone(),
+                    )
+                    .with_label(format!("expected {}", expected.join(", "))),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn cohorts(
+        &mut self,
+        entry: Option<Entry<'_>>,
+        constants: &BTreeMap<String, f64>,
+        event_names: &[String],
+        segment_names: &[String],
+    ) -> (Vec<plan::Cohort>, Vec<String>) {
+        let mut cohorts = Vec::new();
+        let mut declared = Vec::new();
+        for entry in self.entries(entry) {
+            if !self.check_name(&entry, "cohorts") {
+                continue;
+            }
+            declared.push(entry.name.clone());
+            let table = format!("cohorts.{}", entry.name);
+            let Some(config) = self.decode::<CohortConfig>(&entry, &table) else {
+                continue;
+            };
+            let start = self.reference(&config.start, event_names, Code::UnknownEvent, "event");
+            let scope = Scope {
+                context: Context::Cohort,
+                constants,
+                events: None,
+                segments: segment_names,
+                formula: None,
+            };
+            let filter = config
+                .filter
+                .as_ref()
+                .map(|text| self.expression(text, &scope, Type::Bool));
+            let mut by = Vec::new();
+            let mut by_ok = true;
+            for key in config.by.iter().flatten() {
+                match self.breakdown_key(key, segment_names, &["attr", "props", "segment"]) {
+                    Some(field) => by.push(field),
+                    None => by_ok = false,
+                }
+            }
+            let grain = match config.grain.value {
+                GrainConfig::Day => plan::Grain::Day,
+                GrainConfig::Week => plan::Grain::Week,
+                GrainConfig::Month => plan::Grain::Month,
+                GrainConfig::Quarter => plan::Grain::Quarter,
+            };
+            if let (Some(start), true) = (start, by_ok) {
+                match filter {
+                    Some(None) => {}
+                    filter => cohorts.push(plan::Cohort {
+                        name: entry.name.clone(),
+                        start,
+                        grain,
+                        filter: filter.flatten(),
+                        by,
+                    }),
+                }
+            }
+        }
+        (cohorts, declared)
+    }
+}
