@@ -1,0 +1,173 @@
+//! Strings to dense codes: the keys and hash table shared by every interning path, and the
+//! `Interner` that keeps the strings in code order.
+
+/// Bytes of a string kept in its table slot, so that most lookups compare without following a
+/// pointer (ids are usually this short).
+const INLINE: usize = 11;
+
+/// What a table slot holds of a string: its length (saturated at 255) and its first bytes,
+/// zero-padded — compared as a fixed-size value, without a call to `memcmp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IdKey {
+    len: u8,
+    head: [u8; INLINE],
+}
+
+impl IdKey {
+    /// The key of `value`.
+    #[inline]
+    pub(crate) fn of(value: &[u8]) -> IdKey {
+        let mut head = [0u8; INLINE];
+        let shown = value.len().min(INLINE);
+        head[..shown].copy_from_slice(&value[..shown]);
+        IdKey {
+            len: value.len().min(usize::from(u8::MAX)) as u8,
+            head,
+        }
+    }
+
+    /// Whether the key holds the whole string (so equal keys mean equal strings).
+    #[inline]
+    pub(crate) fn is_whole(&self) -> bool {
+        usize::from(self.len) <= INLINE
+    }
+
+    /// The string, when the key holds all of it.
+    pub(crate) fn whole(&self) -> Option<&[u8]> {
+        self.is_whole().then(|| &self.head[..usize::from(self.len)])
+    }
+}
+
+/// A table slot of 16 bytes: the string's code and key.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    code: u32,
+    key: IdKey,
+}
+
+/// The hash by which strings are found in a [`CodeTable`].
+#[inline]
+pub(crate) fn text_hash(value: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(value)
+}
+
+/// A hash table from strings to dense codes; the strings themselves are kept by its owner,
+/// which hands them in as `stored` (code → bytes) for strings longer than their key.
+///
+/// Strings are hashed with xxh3 (ids tend to share long prefixes, on which multiply-rotate
+/// hashes cluster) and found in 16-byte slots holding the first 11 bytes, so a lookup of a
+/// short id costs one probe and no pointer chasing.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct CodeTable {
+    table: hashbrown::HashTable<Slot>,
+}
+
+impl CodeTable {
+    /// An empty table with room for `codes` codes.
+    pub(crate) fn with_capacity(codes: usize) -> CodeTable {
+        CodeTable {
+            table: hashbrown::HashTable::with_capacity(codes),
+        }
+    }
+
+    /// The code of the string with `hash` and `key`, if it has one; `same(code)` tells whether
+    /// a candidate's stored string is the one sought (asked only of strings longer than a key).
+    #[inline]
+    pub(crate) fn find(&self, hash: u64, key: &IdKey, same: impl Fn(u32) -> bool) -> Option<u32> {
+        self.table
+            .find(hash, |slot| {
+                slot.key == *key && (key.is_whole() || same(slot.code))
+            })
+            .map(|slot| slot.code)
+    }
+
+    /// Records `code` for the string with `hash` and `key` (not in the table yet); `stored`
+    /// gives the strings of codes whose key is not the whole string, to rehash on growth.
+    #[inline]
+    pub(crate) fn insert<'s>(&mut self, hash: u64, key: IdKey, code: u32, stored: impl Fn(u32) -> &'s [u8]) {
+        self.table
+            .insert_unique(hash, Slot { code, key }, |slot| match slot.key.whole() {
+                Some(whole) => text_hash(whole),
+                None => text_hash(stored(slot.code)),
+            });
+    }
+
+    /// Forgets every code, keeping the memory.
+    pub(crate) fn clear(&mut self) {
+        self.table.clear();
+    }
+}
+
+/// Assigns dense `u32` codes to distinct strings, each stored once (see [`CodeTable`]).
+#[derive(Debug, Default, Clone)]
+pub struct Interner {
+    table: CodeTable,
+    values: Vec<Box<str>>,
+}
+
+impl Interner {
+    /// An empty interner with room for `strings` strings.
+    pub fn with_capacity(strings: usize) -> Interner {
+        Interner {
+            table: CodeTable::with_capacity(strings),
+            values: Vec::with_capacity(strings),
+        }
+    }
+
+    /// The code of `value`, assigning the next one if it is new.
+    #[inline]
+    pub fn intern(&mut self, value: &str) -> u32 {
+        let hash = text_hash(value.as_bytes());
+        let key = IdKey::of(value.as_bytes());
+        let values = &self.values;
+        if let Some(code) = self.table.find(hash, &key, |c| *values[c as usize] == *value) {
+            return code;
+        }
+        let code = self.values.len() as u32;
+        self.table
+            .insert(hash, key, code, |c| values[c as usize].as_bytes());
+        self.values.push(value.into());
+        code
+    }
+
+    /// The code of `value`, if it has one.
+    pub fn lookup(&self, value: &str) -> Option<u32> {
+        let values = &self.values;
+        let key = IdKey::of(value.as_bytes());
+        self.table.find(text_hash(value.as_bytes()), &key, |c| {
+            *values[c as usize] == *value
+        })
+    }
+
+    /// The string of a code.
+    #[inline]
+    pub fn get(&self, code: u32) -> &str {
+        &self.values[code as usize]
+    }
+
+    /// How many distinct strings.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether nothing was interned.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Forgets every string, keeping the table's memory for the next ones.
+    pub fn clear(&mut self) {
+        self.table.clear();
+        self.values.clear();
+    }
+
+    /// All strings in code order.
+    pub fn values(&self) -> &[Box<str>] {
+        &self.values
+    }
+
+    /// All strings in code order, taking them.
+    pub fn into_values(self) -> Vec<Box<str>> {
+        self.values
+    }
+}
