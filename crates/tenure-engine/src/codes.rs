@@ -172,7 +172,6 @@ impl Codes {
             Codes::Wide(Vec::with_capacity(capacity))
         };
         each_width!(&mut wider, values => extend_stored(values, self.iter()));
-        wider.prefer_huge_pages();
         *self = wider;
     }
 
@@ -218,17 +217,9 @@ impl Codes {
         each_width!(self, values => values.clear())
     }
 
-    /// Reserves room for `additional` more rows, in huge pages where the system has them.
+    /// Reserves room for `additional` more rows.
     pub fn reserve(&mut self, additional: usize) {
-        each_width!(self, values => {
-            values.reserve(additional);
-            crate::memory::prefer_huge_pages(values);
-        })
-    }
-
-    /// Asks for the column to be backed by huge pages (see [`crate::memory`]).
-    pub fn prefer_huge_pages(&self) {
-        each_width!(self, values => crate::memory::prefer_huge_pages(values))
+        each_width!(self, values => values.reserve(additional))
     }
 
     /// Drops the rows where `drop` is true, in place.

@@ -99,7 +99,6 @@ impl PartitionedRows {
         }
         let mut next = offsets.clone();
         let mut keys = vec![0u64; fingerprints.len()];
-        crate::memory::prefer_huge_pages(&keys);
         for (fingerprint, partition) in fingerprints.iter().zip(&partitions) {
             let slot = &mut next[usize::from(*partition)];
             keys[*slot as usize] = key_of(*fingerprint);

@@ -301,7 +301,7 @@ fn merge(
     part: &mut Partial,
 ) -> Option<dedupe::PartitionedRows> {
     if store.entity.capacity() - store.entity.len() < part.entity.len() {
-        // Grown ahead of the copy, so that the new room can take huge pages.
+        // Grown ahead of the copy, all columns at once.
         store.reserve(part.entity.len());
     }
     // Each column is appended by its own task.

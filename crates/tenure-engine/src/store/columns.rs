@@ -398,19 +398,12 @@ impl ColumnBuilder {
 
     /// Reserves room for `additional` more rows.
     pub fn reserve(&mut self, additional: usize) {
-        use crate::memory::prefer_huge_pages;
         match self {
             ColumnBuilder::Text { codes, .. } => codes.reserve(additional),
-            ColumnBuilder::Number(values) => {
-                values.reserve(additional);
-                prefer_huge_pages(values);
-            }
+            ColumnBuilder::Number(values) => values.reserve(additional),
             // The room a sparse column needs is not known in advance.
             ColumnBuilder::Sparse(_) => {}
-            ColumnBuilder::Bool(values) => {
-                values.reserve(additional);
-                prefer_huge_pages(values);
-            }
+            ColumnBuilder::Bool(values) => values.reserve(additional),
         }
     }
 

@@ -52,16 +52,6 @@ impl EventStore {
         self.time.reserve(additional);
         self.day.reserve(additional);
         self.event.reserve(additional);
-        self.prefer_huge_pages();
-    }
-
-    /// Asks for the row columns to be backed by huge pages (see [`crate::memory`]).
-    pub fn prefer_huge_pages(&self) {
-        use crate::memory::prefer_huge_pages;
-        prefer_huge_pages(&self.entity);
-        prefer_huge_pages(&self.time);
-        prefer_huge_pages(&self.day);
-        self.event.prefer_huge_pages();
     }
 
     /// Orders rows `a` and `b` by what they hold — event name, then each property in order
