@@ -27,6 +27,21 @@ fn write(fixture: &Fixture, name: &str, columns: Vec<(&str, ArrayRef)>) {
     writer.close().unwrap();
 }
 
+/// [`config`] with exact de-duplication.
+fn with_dedupe(source: &str) -> String {
+    config("UTC", source).replace(
+        "[events.report]",
+        "[quality]\ndedupe = \"exact\"\n[events.report]",
+    )
+}
+
+/// The footer of the Parquet file at `path`.
+fn footer(path: &std::path::Path) -> parquet::file::metadata::ParquetMetaData {
+    let file = std::fs::File::open(path).unwrap();
+    let reader = parquet::file::serialized_reader::SerializedFileReader::new(file).unwrap();
+    parquet::file::reader::FileReader::metadata(&reader).clone()
+}
+
 fn config(timezone: &str, source: &str) -> String {
     format!(
         r#"
@@ -240,22 +255,10 @@ fn many_row_groups_read_in_parallel_match_the_csv() {
         parquet_bytes(columns, Some(64)),
     )
     .unwrap();
-    let metadata = parquet::file::reader::FileReader::metadata(
-        &parquet::file::serialized_reader::SerializedFileReader::new(
-            std::fs::File::open(fixture.path().join("events.parquet")).unwrap(),
-        )
-        .unwrap(),
-    )
-    .num_row_groups();
+    let metadata = footer(&fixture.path().join("events.parquet")).num_row_groups();
     assert_eq!(metadata, 16);
-    let dedupe = |source: &str| {
-        config("UTC", source).replace(
-            "[events.report]",
-            "[quality]\ndedupe = \"exact\"\n[events.report]",
-        )
-    };
-    let from_csv = fixture.run(&dedupe("events.csv"));
-    let from_parquet = fixture.run(&dedupe("events.parquet"));
+    let from_csv = fixture.run(&with_dedupe("events.csv"));
+    let from_parquet = fixture.run(&with_dedupe("events.parquet"));
     // 1 000 rows; rows 500.. at multiples of 7 copy an earlier row: ⌈(1000 − 504) / 7⌉ = 71.
     assert_eq!(from_parquet["input"]["duplicates"], 71);
     assert_eq!(from_parquet["metrics"], from_csv["metrics"]);
@@ -376,13 +379,7 @@ fn text_in_dictionary_plain_or_mixed_pages_matches_the_csv() {
         amounts.push(amount);
     }
     fixture.file("events.csv", &csv);
-    let dedupe = |source: &str| {
-        config("UTC", source).replace(
-            "[events.report]",
-            "[quality]\ndedupe = \"exact\"\n[events.report]",
-        )
-    };
-    let from_csv = fixture.run(&dedupe("events.csv"));
+    let from_csv = fixture.run(&with_dedupe("events.csv"));
     assert_eq!(from_csv["input"]["duplicates"], 400, "{}", from_csv["input"]);
     for (encoding, data_pages) in [
         (TextEncoding::Dictionary, vec![Encoding::RLE_DICTIONARY]),
@@ -402,11 +399,7 @@ fn text_in_dictionary_plain_or_mixed_pages_matches_the_csv() {
         // Row groups of 12 000 rows: the first is read in two batches.
         let bytes = common::parquet_bytes_encoded(columns, Some(12_000), encoding);
         std::fs::write(fixture.path().join(&name), bytes).unwrap();
-        let reader = parquet::file::serialized_reader::SerializedFileReader::new(
-            std::fs::File::open(fixture.path().join(&name)).unwrap(),
-        )
-        .unwrap();
-        let metadata = parquet::file::reader::FileReader::metadata(&reader);
+        let metadata = footer(&fixture.path().join(&name));
         assert_eq!(metadata.num_row_groups(), 2);
         let mask = metadata
             .row_group(0)
@@ -420,7 +413,7 @@ fn text_in_dictionary_plain_or_mixed_pages_matches_the_csv() {
                 "{encoding:?}: {kind}"
             );
         }
-        let from_parquet = fixture.run(&dedupe(&name));
+        let from_parquet = fixture.run(&with_dedupe(&name));
         assert_eq!(from_parquet["metrics"], from_csv["metrics"], "{encoding:?}");
         assert_eq!(from_parquet["input"], from_csv["input"], "{encoding:?}");
     }
