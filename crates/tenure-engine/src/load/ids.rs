@@ -11,10 +11,10 @@
 //! exactly as interning row by row would.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::memory::{PREFETCH_ROWS, prefetch};
-use crate::store::{CodeTable, IdKey, Interner, text_hash};
+use crate::store::{IdKey, Interner, text_hash};
 
 /// How many shards the shared table has (a power of two). Fewer shards make noting an id
 /// cheaper (a part writes its pending ids to fewer places at once); more keep each shard small
@@ -133,13 +133,34 @@ impl PendingIds {
     }
 }
 
-/// One shard of [`SharedIds`]: its ids, stored end to end, and the code of each.
+/// A provisional code not given yet (a free slot).
+const FREE: u32 = u32::MAX;
+
+/// Bits of a provisional code that name its shard: a code is its id's index in the shard,
+/// shifted left, with the shard below, so that the code tells where the id is stored.
+const SHARD_BITS: u32 = SHARDS.trailing_zeros();
+
+/// A slot of a shard's table, 16 bytes: an id's key and its provisional code.
+#[derive(Debug, Clone, Copy)]
+struct IdSlot {
+    key: IdKey,
+    code: u32,
+}
+
+const FREE_SLOT: IdSlot = IdSlot {
+    key: IdKey::EMPTY,
+    code: FREE,
+};
+
+/// One shard of [`SharedIds`]: an open-addressing table (slots found by the hash's low bits,
+/// probed linearly, at most half full), and its ids stored end to end. The slot of an id holds
+/// its code, so a lookup of a short id reads one slot and nothing else, and its place is known
+/// from the hash alone, so it can be asked for ahead of time ([`Shard::prefetch`]).
 #[derive(Debug, Default)]
 struct Shard {
-    table: CodeTable,
+    slots: Vec<IdSlot>,
     bytes: Vec<u8>,
     ends: Vec<usize>,
-    codes: Vec<u32>,
 }
 
 impl Shard {
@@ -147,44 +168,74 @@ impl Shard {
         stored_at(&self.bytes, &self.ends, index)
     }
 
-    /// The code of pending id `id` of `pending`, taking the next one from `next` if it is new.
+    /// Asks for the cache line where an id with `hash` would be found.
     #[inline]
-    fn intern(&mut self, id: &PendingId, pending: &PendingIds, next: &AtomicU32) -> u32 {
-        let Shard {
-            table,
-            bytes,
-            ends,
-            codes,
-        } = self;
-        let same = |index: u32| stored_at(bytes, ends, index as usize) == pending.bytes_of(id);
-        if let Some(index) = table.find(id.hash, &id.key, same) {
-            return codes[index as usize];
+    fn prefetch(&self, hash: u64) {
+        if !self.slots.is_empty() {
+            prefetch(&self.slots, hash as usize & (self.slots.len() - 1));
         }
-        let index = ends.len() as u32;
-        bytes.extend_from_slice(pending.bytes_of(id));
-        ends.push(bytes.len());
-        table.insert(id.hash, id.key, index, |index| {
-            stored_at(bytes, ends, index as usize)
-        });
-        let code = next.fetch_add(1, Ordering::Relaxed);
-        codes.push(code);
+    }
+
+    /// Doubles the table (or makes its first one), placing every id again.
+    #[cold]
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(64);
+        let old = std::mem::replace(&mut self.slots, vec![FREE_SLOT; size]);
+        let mask = size - 1;
+        for slot in old.into_iter().filter(|slot| slot.code != FREE) {
+            let hash = match slot.key.whole() {
+                Some(whole) => text_hash(whole),
+                None => text_hash(self.get((slot.code >> SHARD_BITS) as usize)),
+            };
+            let mut at = hash as usize & mask;
+            while self.slots[at].code != FREE {
+                at = (at + 1) & mask;
+            }
+            self.slots[at] = slot;
+        }
+    }
+
+    /// The code of pending id `id` of `pending`, given the next one of the shard (numbered
+    /// `shard`) if it is new.
+    #[inline]
+    fn intern(&mut self, id: &PendingId, pending: &PendingIds, shard: usize) -> u32 {
+        if self.ends.len() * 2 >= self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut at = id.hash as usize & mask;
+        loop {
+            let slot = self.slots[at];
+            if slot.code == FREE {
+                break;
+            }
+            if slot.key == id.key
+                && (id.key.is_whole() || self.get((slot.code >> SHARD_BITS) as usize) == pending.bytes_of(id))
+            {
+                return slot.code;
+            }
+            at = (at + 1) & mask;
+        }
+        let code = ((self.ends.len() as u32) << SHARD_BITS) | shard as u32;
+        self.bytes.extend_from_slice(pending.bytes_of(id));
+        self.ends.push(self.bytes.len());
+        self.slots[at] = IdSlot { key: id.key, code };
         code
     }
 }
 
 /// Entity ids of every event source, interned by parts reading in parallel. Its codes are
-/// provisional (in the order parts happened to resolve their ids); see [`IdOrder`].
+/// provisional: an id's place in its shard (see [`SHARD_BITS`]), which depends on the order in
+/// which parts happened to resolve their ids; see [`IdOrder`].
 #[derive(Debug)]
 pub(super) struct SharedIds {
     shards: Vec<Mutex<Shard>>,
-    next: AtomicU32,
 }
 
 impl Default for SharedIds {
     fn default() -> Self {
         SharedIds {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
-            next: AtomicU32::new(0),
         }
     }
 }
@@ -195,17 +246,29 @@ impl SharedIds {
     pub(super) fn resolve(&self, pending: &PendingIds, codes: &mut Vec<u32>) {
         codes.clear();
         codes.resize(pending.len(), UNASSIGNED);
-        for (shard, group) in pending.by_shard.iter().enumerate() {
+        for (shard_index, group) in pending.by_shard.iter().enumerate() {
             if group.is_empty() {
                 continue;
             }
             // A panic elsewhere cannot leave a shard half-written: interning one id is the only
             // thing done under the lock, and it does not unwind midway.
-            let mut table = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
-            for id in group {
-                codes[id.index as usize] = table.intern(id, pending, &self.next);
+            let mut shard = self.shards[shard_index].lock().unwrap_or_else(|e| e.into_inner());
+            for (at, id) in group.iter().enumerate() {
+                if let Some(ahead) = group.get(at + PREFETCH_ROWS) {
+                    shard.prefetch(ahead.hash);
+                }
+                codes[id.index as usize] = shard.intern(id, pending, shard_index);
             }
         }
+    }
+
+    /// How many distinct ids the table holds.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| shard.lock().map(|s| s.ends.len()).unwrap_or(0))
+            .sum()
     }
 }
 
@@ -244,18 +307,12 @@ impl IdOrder {
             .into_iter()
             .map(|shard| shard.into_inner().unwrap_or_else(|e| e.into_inner()))
             .collect();
-        // Where each provisional code's id is stored: (shard, index in the shard).
-        let mut stored = vec![(0, 0); ids.next.into_inner() as usize];
-        for (shard_index, shard) in shards.iter().enumerate() {
-            for (index, code) in shard.codes.iter().enumerate() {
-                stored[*code as usize] = (shard_index, index);
-            }
-        }
         let mut interner = Interner::with_capacity(self.order.len());
         for provisional in self.order {
-            let (shard, index) = stored[provisional as usize];
+            let shard = &shards[provisional as usize & (SHARDS - 1)];
+            let index = (provisional >> SHARD_BITS) as usize;
             // Ids come from `&str`s, so the bytes are valid UTF-8.
-            let id = std::str::from_utf8(shards[shard].get(index)).unwrap_or_default();
+            let id = std::str::from_utf8(shard.get(index)).unwrap_or_default();
             interner.intern(id);
         }
         interner
@@ -295,7 +352,7 @@ mod tests {
         assert_eq!(first[0], first[2]);
         assert_eq!(first[0], second[2]);
         assert_eq!(first[3], second[1]);
-        assert_eq!(ids.next.load(Ordering::Relaxed), 4);
+        assert_eq!(ids.len(), 4);
         // Merged in file order: first part, then second.
         let mut order = IdOrder::default();
         let mut rows = Vec::new();

@@ -14,12 +14,18 @@ pub(crate) struct IdKey {
 }
 
 impl IdKey {
+    /// The key of the empty string.
+    pub(crate) const EMPTY: IdKey = IdKey {
+        len: 0,
+        head: [0; INLINE],
+    };
+
     /// The key of `value`.
     #[inline]
     pub(crate) fn of(value: &[u8]) -> IdKey {
+        let bytes = inline_prefix(value).to_le_bytes();
         let mut head = [0u8; INLINE];
-        let shown = value.len().min(INLINE);
-        head[..shown].copy_from_slice(&value[..shown]);
+        head.copy_from_slice(&bytes[..INLINE]);
         IdKey {
             len: value.len().min(usize::from(u8::MAX)) as u8,
             head,
@@ -35,6 +41,31 @@ impl IdKey {
     /// The string, when the key holds all of it.
     pub(crate) fn whole(&self) -> Option<&[u8]> {
         self.is_whole().then(|| &self.head[..usize::from(self.len)])
+    }
+}
+
+/// The first [`INLINE`] bytes of `value` (fewer if it is shorter) as a little-endian number,
+/// zero above them: read with a few loads that may overlap, not byte by byte, so that building
+/// a key calls no `memcpy` and its bytes are not stored piecemeal and then read back whole.
+#[inline]
+fn inline_prefix(value: &[u8]) -> u128 {
+    let n = value.len().min(INLINE);
+    let byte = |at: usize| u128::from(value[at]) << (8 * at);
+    match n {
+        0 => 0,
+        1..=3 => byte(0) | byte(n / 2) | byte(n - 1),
+        4..=7 => {
+            let low = u32::from_le_bytes([value[0], value[1], value[2], value[3]]);
+            let high = u32::from_le_bytes([value[n - 4], value[n - 3], value[n - 2], value[n - 1]]);
+            u128::from(low) | (u128::from(high) << (8 * (n - 4)))
+        }
+        _ => {
+            let mut low = [0u8; 8];
+            low.copy_from_slice(&value[..8]);
+            let mut high = [0u8; 8];
+            high.copy_from_slice(&value[n - 8..n]);
+            u128::from(u64::from_le_bytes(low)) | (u128::from(u64::from_le_bytes(high)) << (8 * (n - 8)))
+        }
     }
 }
 
@@ -169,5 +200,27 @@ impl Interner {
     /// All strings in code order, taking them.
     pub fn into_values(self) -> Vec<Box<str>> {
         self.values
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_holds_the_first_bytes_of_every_length_zero_padded() {
+        let text = b"abcdefghijklmnopqrstu";
+        for len in 0..=text.len() {
+            let value = &text[..len];
+            let shown = len.min(INLINE);
+            let mut head = [0u8; INLINE];
+            head[..shown].copy_from_slice(&value[..shown]);
+            let key = IdKey::of(value);
+            assert_eq!(key.head, head, "length {len}");
+            assert_eq!(usize::from(key.len), len);
+            assert_eq!(key.whole(), (len <= INLINE).then_some(value));
+        }
+        assert_eq!(IdKey::of(&[7u8; 300]).len, u8::MAX);
+        assert_eq!(IdKey::of(b""), IdKey::EMPTY);
     }
 }
