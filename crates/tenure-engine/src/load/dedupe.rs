@@ -10,10 +10,10 @@
 //! their top bits as it is read; at the end each partition goes through its own small hash set,
 //! in parallel, visiting parts in file order so that the first occurrence is the one kept.
 
-use std::hash::{BuildHasherDefault, Hasher};
-
 use rayon::prelude::*;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_128_with_seed};
+
+use crate::memory::{PREFETCH_ROWS, prefetch};
 
 /// The hash seed of a column, from its name.
 pub(crate) fn column_seed(name: &str) -> u64 {
@@ -141,27 +141,65 @@ impl PartitionedRows {
     }
 }
 
-/// Fingerprint keys are already uniform hashes: a key serves as its own table hash.
+/// The keys of one partition seen so far. Keys are already uniform hashes, so a key's low bits
+/// are its place: an open-addressing table probed linearly and at most half full, whose slot
+/// for a key can be asked for ahead of time ([`KeySet::prefetch`]). Zero marks a free slot (a
+/// zero key is remembered apart), and only the slots used are cleared for the next partition.
 #[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*byte)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
-    }
+struct KeySet {
+    slots: Vec<u64>,
+    /// The table's size in use, less one (a power of two less one).
+    mask: usize,
+    used: Vec<u32>,
+    has_zero: bool,
 }
 
-type KeySet = std::collections::HashSet<u64, BuildHasherDefault<KeyHasher>>;
+impl KeySet {
+    /// Empties the set and makes room for `keys` keys; no more than that may be inserted
+    /// before the next reset (the table would fill up).
+    fn reset(&mut self, keys: usize) {
+        for at in self.used.drain(..) {
+            self.slots[at as usize] = 0;
+        }
+        self.has_zero = false;
+        let size = (keys * 2).next_power_of_two().max(16);
+        if size > self.slots.len() {
+            self.slots = vec![0; size];
+        }
+        self.mask = size - 1;
+    }
+
+    /// Asks for the slot where `key` would be found.
+    #[inline]
+    fn prefetch(&self, key: u64) {
+        prefetch(&self.slots, key as usize & self.mask);
+    }
+
+    /// Adds `key`; whether it was new.
+    #[inline]
+    fn insert(&mut self, key: u64) -> bool {
+        if key == 0 {
+            return !std::mem::replace(&mut self.has_zero, true);
+        }
+        debug_assert!(
+            self.used.len() <= self.mask / 2,
+            "more keys than the set was reset for"
+        );
+        let mut at = key as usize & self.mask;
+        loop {
+            let slot = self.slots[at];
+            if slot == key {
+                return false;
+            }
+            if slot == 0 {
+                self.slots[at] = key;
+                self.used.push(at as u32);
+                return true;
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+}
 
 /// Marks every row whose fingerprint an earlier row has. `parts` are the parts in file order,
 /// each with the store row of its first row; the mask covers `rows` store rows.
@@ -170,11 +208,14 @@ pub(crate) fn duplicate_mask(parts: &[(usize, PartitionedRows)], rows: usize) ->
     let repeats: Vec<Vec<(u32, u32)>> = (0..PARTITIONS)
         .into_par_iter()
         .map_init(KeySet::default, |seen, p| {
-            seen.clear();
-            seen.reserve(parts.iter().map(|(_, part)| part.partition(p).len()).sum());
+            seen.reset(parts.iter().map(|(_, part)| part.partition(p).len()).sum());
             let mut repeats = Vec::new();
             for (index, (_, part)) in parts.iter().enumerate() {
-                for (k, key) in part.partition(p).iter().enumerate() {
+                let keys = part.partition(p);
+                for (k, key) in keys.iter().enumerate() {
+                    if let Some(ahead) = keys.get(k + PREFETCH_ROWS) {
+                        seen.prefetch(*ahead);
+                    }
                     if !seen.insert(*key) {
                         repeats.push((index as u32, k as u32));
                     }
@@ -213,6 +254,26 @@ pub(crate) fn duplicate_mask(parts: &[(usize, PartitionedRows)], rows: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_set_finds_repeats_and_forgets_them_when_reset() {
+        let mut set = KeySet::default();
+        set.reset(1_000);
+        // Keys that share their low bits probe past each other; zero is a key like any other.
+        let keys = [0u64, 1, 1 << 40, 2 << 40, 3 << 40 | 1, 7, 0, 1 << 40, 7];
+        let new: Vec<bool> = keys.iter().map(|k| set.insert(*k)).collect();
+        assert_eq!(new, [true, true, true, true, true, true, false, false, false]);
+        // A smaller table next: nothing of the previous partition is left in it.
+        set.reset(3);
+        assert!(set.insert(1 << 40));
+        assert!(set.insert(0));
+        assert!(!set.insert(1 << 40));
+        // Room is made for as many keys as a partition holds, never fewer.
+        set.reset(5_000);
+        let many: Vec<bool> = (0..5_000u64).map(|k| set.insert(k * 0x9e37_79b9)).collect();
+        assert!(many.iter().all(|n| *n));
+        assert!(!set.insert(4_999 * 0x9e37_79b9));
+    }
 
     #[test]
     fn the_first_occurrence_is_kept_across_parts_and_partitions() {
