@@ -159,6 +159,19 @@ fn text_at<'a>(array: &'a dyn Array, row: usize, scratch: &'a mut String) -> Opt
     }
 }
 
+/// `text` without leading and trailing whitespace; text that starts and ends with a visible
+/// ASCII character (ids and names almost always do) is returned as it is without a scan.
+#[inline]
+fn trimmed(text: &str) -> &str {
+    let visible = |byte: Option<&u8>| byte.is_some_and(|b| (0x21..0x80).contains(b));
+    let bytes = text.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        text
+    } else {
+        text.trim()
+    }
+}
+
 /// Writes into `out` the code of every row of a text column: each distinct value goes through
 /// `intern` once per dictionary (for dictionary arrays) or once per row; [`NULL_CODE`] for null
 /// or, when `trim`, blank values (empty values are always missing).
@@ -170,7 +183,7 @@ fn text_codes(
     mut intern: impl FnMut(&str) -> u32,
     out: &mut Vec<u32>,
 ) {
-    let mut code_of = |text: Option<&str>| match text.map(|t| if trim { t.trim() } else { t }) {
+    let mut code_of = |text: Option<&str>| match text.map(|t| if trim { trimmed(t) } else { t }) {
         Some(text) if !text.is_empty() => intern(text),
         _ => NULL_CODE,
     };
@@ -181,13 +194,17 @@ fn text_codes(
         let codes = memo.for_values(values, |values| vec![UNSEEN; values.len()]);
         let keys = Keys::of(array.as_ref());
         let nulls = array.logical_nulls();
+        let strings = values.as_string_opt::<i32>();
         out.extend((0..rows).map(|row| {
             if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
                 return NULL_CODE;
             }
             let key = keys.get(row);
             if codes[key] == UNSEEN {
-                codes[key] = code_of(text_at(values.as_ref(), key, scratch));
+                codes[key] = match strings {
+                    Some(strings) => code_of(strings.is_valid(key).then(|| strings.value(key))),
+                    None => code_of(text_at(values.as_ref(), key, scratch)),
+                };
             }
             codes[key]
         }));
@@ -265,14 +282,9 @@ fn add_hashes(array: &ArrayRef, seed: u64, memo: &mut DictionaryMemo<u128>, fing
                 }
             }
         }
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
-            let mut scratch = String::new();
-            for (row, sum) in fingerprints.iter_mut().enumerate() {
-                if let Some(text) = text_at(array.as_ref(), row, &mut scratch) {
-                    *sum = sum.wrapping_add(text_hash(seed, text));
-                }
-            }
-        }
+        DataType::Utf8 => add_text_hashes(array.as_string::<i32>().iter(), seed, fingerprints),
+        DataType::LargeUtf8 => add_text_hashes(array.as_string::<i64>().iter(), seed, fingerprints),
+        DataType::Utf8View => add_text_hashes(array.as_string_view().iter(), seed, fingerprints),
         DataType::Boolean => {
             let values = array.as_boolean();
             for (row, sum) in fingerprints.iter_mut().enumerate() {
@@ -324,6 +336,15 @@ fn add_hashes(array: &ArrayRef, seed: u64, memo: &mut DictionaryMemo<u128>, fing
         }
         // Types tenure cannot read take no part in comparing rows.
         _ => {}
+    }
+}
+
+/// Adds each row's contribution from a text column (its values in row order, `None` for null).
+fn add_text_hashes<'a>(values: impl Iterator<Item = Option<&'a str>>, seed: u64, fingerprints: &mut [u128]) {
+    for (sum, value) in fingerprints.iter_mut().zip(values) {
+        if let Some(text) = value {
+            *sum = sum.wrapping_add(text_hash(seed, text));
+        }
     }
 }
 
@@ -701,6 +722,34 @@ fn append_values(
             for row in rows.filter(kept) {
                 builder.push_code(codes[row]);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trimming_keeps_what_str_trim_keeps() {
+        let cases = [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\tacc_1\n",
+            "acc_1",
+            "~x~",
+            "\u{a0}acc\u{3000}",
+            "é",
+            " é ",
+            "x\u{85}",
+            "\u{7f}",
+            "\u{1f}acc",
+        ];
+        for text in cases {
+            assert_eq!(trimmed(text), text.trim(), "{text:?}");
         }
     }
 }
