@@ -13,13 +13,65 @@ use tenure_plan::{Grain, TimeFormat, WeekStart};
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;
 const MICROS_PER_HOUR: i64 = 3_600_000_000;
 
-/// Converts between instants and local calendar days, caching zone offsets by the hour.
+/// Converts between instants and local calendar days, caching the span of time over which the
+/// zone's offset last looked up holds.
 #[derive(Debug, Clone)]
 pub struct Clock {
     tz: Tz,
     is_utc: bool,
-    utc_cache: Option<(i64, i64)>,
-    local_cache: Option<(i64, i64)>,
+    /// The last span of instants (µs since the epoch, UTC) looked up.
+    utc_span: Option<OffsetSpan>,
+    /// The last span of wall-clock times (µs since the epoch, local) looked up.
+    local_span: Option<OffsetSpan>,
+}
+
+/// Times `[start, end)` (µs) over which a zone's offset is `offset` (µs).
+#[derive(Debug, Clone, Copy)]
+struct OffsetSpan {
+    start: i64,
+    end: i64,
+    offset: i64,
+}
+
+const MICROS_PER_SECOND: i64 = 1_000_000;
+const SECONDS_PER_HOUR: i64 = 3_600;
+
+/// The span of constant offset around `micros`, within its hour (whole hours counted from the
+/// epoch), from `offset_at_second` (the offset in µs at a whole second, `None` out of range).
+///
+/// Zone transitions fall on whole seconds, but not always on whole hours (St. John's moved its
+/// clocks at 00:01 local time until 2011, Lord Howe Island shifts by half an hour), so an hour
+/// whose first and last seconds differ is searched for the second where the offset changes.
+/// Nowhere does the offset change twice within an hour.
+fn span_around(micros: i64, offset_at_second: impl Fn(i64) -> Option<i64>) -> Option<OffsetSpan> {
+    let second = micros.div_euclid(MICROS_PER_SECOND);
+    let hour_start = second.div_euclid(SECONDS_PER_HOUR) * SECONDS_PER_HOUR;
+    let hour_end = hour_start + SECONDS_PER_HOUR;
+    let span = |from: i64, to: i64, offset: i64| OffsetSpan {
+        start: from.saturating_mul(MICROS_PER_SECOND),
+        end: to.saturating_mul(MICROS_PER_SECOND),
+        offset,
+    };
+    let first = offset_at_second(hour_start)?;
+    let last = offset_at_second(hour_end - 1)?;
+    if first == last {
+        return Some(span(hour_start, hour_end, first));
+    }
+    // The first second with the new offset lies in (low, high].
+    let (mut low, mut high) = (hour_start, hour_end - 1);
+    while high - low > 1 {
+        let middle = low + (high - low) / 2;
+        if offset_at_second(middle)? == first {
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+    Some(if second < high {
+        span(hour_start, high, first)
+    } else {
+        span(high, hour_end, last)
+    })
 }
 
 impl Clock {
@@ -28,34 +80,52 @@ impl Clock {
         Clock {
             tz,
             is_utc: tz == chrono_tz::UTC,
-            utc_cache: None,
-            local_cache: None,
+            utc_span: None,
+            local_span: None,
         }
     }
 
-    /// The zone's offset from UTC at an instant, in microseconds.
+    /// The zone's offset (µs) at the instant `second` (seconds since the epoch, UTC).
+    fn utc_offset(&self, second: i64) -> Option<i64> {
+        let utc = chrono::DateTime::from_timestamp(second, 0)?;
+        let offset = self.tz.offset_from_utc_datetime(&utc.naive_utc());
+        Some(i64::from(offset.fix().local_minus_utc()) * MICROS_PER_SECOND)
+    }
+
+    /// The offset (µs) by which the wall-clock time `second` (seconds since the epoch, local)
+    /// is read: a time repeated by a backward shift takes its earlier instant; a time skipped
+    /// by a forward shift is read with the offset in force just before the gap.
+    fn local_offset(&self, second: i64) -> Option<i64> {
+        let naive = chrono::DateTime::from_timestamp(second, 0)?.naive_utc();
+        let offset = match self.tz.offset_from_local_datetime(&naive) {
+            chrono::LocalResult::Single(offset) => offset.fix().local_minus_utc(),
+            chrono::LocalResult::Ambiguous(earliest, _) => earliest.fix().local_minus_utc(),
+            chrono::LocalResult::None => {
+                let before = naive - chrono::Duration::hours(3);
+                self.tz.offset_from_utc_datetime(&before).fix().local_minus_utc()
+            }
+        };
+        Some(i64::from(offset) * MICROS_PER_SECOND)
+    }
+
+    /// The zone's offset from UTC at an instant, in microseconds (0 out of the calendar's range).
     pub fn offset_at(&mut self, micros: i64) -> i64 {
         if self.is_utc {
             return 0;
         }
-        let hour = micros.div_euclid(MICROS_PER_HOUR);
-        if let Some((cached_hour, offset)) = self.utc_cache
-            && cached_hour == hour
+        if let Some(span) = self.utc_span
+            && span.start <= micros
+            && micros < span.end
         {
-            return offset;
+            return span.offset;
         }
-        let offset = chrono::DateTime::from_timestamp_micros(micros)
-            .map(|utc| {
-                self.tz
-                    .offset_from_utc_datetime(&utc.naive_utc())
-                    .fix()
-                    .local_minus_utc() as i64
-                    * 1_000_000
-            })
-            .unwrap_or(0);
-        // Zone transitions since 1970 fall on whole UTC hours, so one offset serves an hour.
-        self.utc_cache = Some((hour, offset));
-        offset
+        match span_around(micros, |second| self.utc_offset(second)) {
+            Some(span) => {
+                self.utc_span = Some(span);
+                span.offset
+            }
+            None => 0,
+        }
     }
 
     /// The local day of an instant.
@@ -72,23 +142,15 @@ impl Clock {
         if self.is_utc {
             return Some(local_micros);
         }
-        let hour = local_micros.div_euclid(MICROS_PER_HOUR);
-        if let Some((cached_hour, offset)) = self.local_cache
-            && cached_hour == hour
+        if let Some(span) = self.local_span
+            && span.start <= local_micros
+            && local_micros < span.end
         {
-            return Some(local_micros - offset);
+            return Some(local_micros - span.offset);
         }
-        let naive = chrono::DateTime::from_timestamp_micros(local_micros)?.naive_utc();
-        let offset = match self.tz.offset_from_local_datetime(&naive) {
-            chrono::LocalResult::Single(offset) => offset.fix().local_minus_utc() as i64,
-            chrono::LocalResult::Ambiguous(earliest, _) => earliest.fix().local_minus_utc() as i64,
-            chrono::LocalResult::None => {
-                let before = naive - chrono::Duration::hours(3);
-                self.tz.offset_from_utc_datetime(&before).fix().local_minus_utc() as i64
-            }
-        } * 1_000_000;
-        self.local_cache = Some((hour, offset));
-        Some(local_micros - offset)
+        let span = span_around(local_micros, |second| self.local_offset(second))?;
+        self.local_span = Some(span);
+        Some(local_micros - span.offset)
     }
 }
 
@@ -445,5 +507,80 @@ mod tests {
             "2025-Q1"
         );
         assert_eq!(day_label(month_last_day(month_index(day) + 1)), "2025-02-28");
+    }
+
+    /// Microseconds of a UTC time written `YYYY-MM-DDTHH:MM:SSZ`.
+    fn at(text: &str) -> i64 {
+        parse_time(text, TimeFormat::Auto, &mut utc()).unwrap()
+    }
+
+    #[test]
+    fn a_transition_off_the_hour_changes_the_day_at_its_second_in_any_row_order() {
+        // St. John's sprang forward at 00:01 NST on 2010-03-14, 03:31 UTC: at 03:20 UTC it was
+        // 23:50 on the 13th (−3:30), at 03:40 UTC 01:10 on the 14th (−2:30).
+        let (before, after) = (at("2010-03-14T03:20:00Z"), at("2010-03-14T03:40:00Z"));
+        for order in [[before, after], [after, before]] {
+            let mut clock = Clock::new(chrono_tz::America::St_Johns);
+            for time in order {
+                let (offset, day) = (clock.offset_at(time), clock.local_day(time));
+                if time == before {
+                    assert_eq!((offset, day_label(day).as_str()), (-12_600_000_000, "2010-03-13"));
+                } else {
+                    assert_eq!((offset, day_label(day).as_str()), (-9_000_000_000, "2010-03-14"));
+                }
+            }
+        }
+        // Wall-clock times on either side of the skipped minutes 00:01–01:01, and one inside
+        // them (read with the offset before the gap).
+        let mut clock = Clock::new(chrono_tz::America::St_Johns);
+        let local = |text: &str| at(text);
+        assert_eq!(
+            clock.local_to_utc(local("2010-03-14T01:30:00Z")),
+            Some(at("2010-03-14T04:00:00Z"))
+        );
+        assert_eq!(
+            clock.local_to_utc(local("2010-03-14T00:00:30Z")),
+            Some(at("2010-03-14T03:30:30Z"))
+        );
+        assert_eq!(
+            clock.local_to_utc(local("2010-03-14T00:30:00Z")),
+            Some(at("2010-03-14T04:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn cached_offsets_match_lookups_at_every_instant_of_a_year() {
+        // Zones with transitions on and off the hour, and half-hour shifts; instants every
+        // 7 minutes of 2010, forwards and backwards, so the cache meets each transition from
+        // both sides.
+        let zones = [
+            chrono_tz::America::St_Johns,
+            chrono_tz::Australia::Lord_Howe,
+            chrono_tz::Europe::Berlin,
+            chrono_tz::America::New_York,
+            chrono_tz::Asia::Tehran,
+        ];
+        let start = at("2010-01-01T00:00:00Z");
+        let step = 7 * 60 * 1_000_000;
+        let count: i64 = 365 * 24 * 60 / 7;
+        let forwards = (0..count).collect::<Vec<_>>();
+        let backwards = forwards.iter().rev().copied().collect::<Vec<_>>();
+        for (tz, order) in zones
+            .into_iter()
+            .flat_map(|tz| [(tz, &forwards), (tz, &backwards)])
+        {
+            let mut clock = Clock::new(tz);
+            let reference = Clock::new(tz);
+            for &i in order {
+                let time = start + i * step + 13_000_000;
+                let expected = reference.utc_offset(time.div_euclid(MICROS_PER_SECOND)).unwrap();
+                assert_eq!(clock.offset_at(time), expected, "{tz} at {time}");
+                let expected_utc = time
+                    - reference
+                        .local_offset(time.div_euclid(MICROS_PER_SECOND))
+                        .unwrap();
+                assert_eq!(clock.local_to_utc(time), Some(expected_utc), "{tz} local {time}");
+            }
+        }
     }
 }
