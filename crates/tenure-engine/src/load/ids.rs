@@ -216,6 +216,7 @@ impl Shard {
             }
             at = (at + 1) & mask;
         }
+        // Codes run out at 2²⁷ ids in a shard, 4 billion in all, far more than fit in memory.
         let code = ((self.ends.len() as u32) << SHARD_BITS) | shard as u32;
         self.bytes.extend_from_slice(pending.bytes_of(id));
         self.ends.push(self.bytes.len());
