@@ -14,12 +14,15 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$tenure" gen --accounts 800 --days 240 --seed 11 --out "$work/data"
 
-# Pass 1: UTC, Monday weeks. Pass 2: a zone west of UTC, Sunday weeks.
+# Pass 1: UTC, Monday weeks. Pass 2: a zone west of UTC, Sunday weeks. Pass 3: a zone whose
+# offset is not whole hours and whose clocks change at half past a UTC hour.
 plugins="$PWD/target/debug"
 sed -e "s|PLUGIN_DIR|$plugins|" tests/differential/metrics.toml > "$work/utc.toml"
 sed -e "s|PLUGIN_DIR|$plugins|" -e 's|timezone = "UTC"|timezone = "America/Los_Angeles"|' \
   -e 's|week_start = "monday"|week_start = "sunday"|' tests/differential/metrics.toml > "$work/la.toml"
-for config in utc la; do
+sed -e "s|PLUGIN_DIR|$plugins|" -e 's|timezone = "UTC"|timezone = "America/St_Johns"|' \
+  tests/differential/metrics.toml > "$work/stjohns.toml"
+for config in utc la stjohns; do
   "$tenure" run "$work/$config.toml" --format json --quiet > "$work/$config.json"
   "$tenure" segment "$work/$config.toml" --name rfm > "$work/$config.rfm.csv"
   "$venv/bin/python" tests/differential/check.py "$work/$config.toml" "$work/$config.json" "$work/$config.rfm.csv"
