@@ -109,6 +109,7 @@ impl Clock {
     }
 
     /// The zone's offset from UTC at an instant, in microseconds (0 out of the calendar's range).
+    #[inline]
     pub fn offset_at(&mut self, micros: i64) -> i64 {
         if self.is_utc {
             return 0;
@@ -119,6 +120,12 @@ impl Clock {
         {
             return span.offset;
         }
+        self.look_up_offset(micros)
+    }
+
+    /// [`Clock::offset_at`] outside the cached span: looks the span up and caches it.
+    #[cold]
+    fn look_up_offset(&mut self, micros: i64) -> i64 {
         match span_around(micros, |second| self.utc_offset(second)) {
             Some(span) => {
                 self.utc_span = Some(span);
@@ -129,6 +136,7 @@ impl Clock {
     }
 
     /// The local day of an instant.
+    #[inline]
     pub fn local_day(&mut self, micros: i64) -> i32 {
         let offset = self.offset_at(micros);
         (micros + offset).div_euclid(MICROS_PER_DAY) as i32

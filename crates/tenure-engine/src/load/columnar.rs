@@ -643,20 +643,33 @@ impl RowSink<'_> {
         let partial = &mut self.partial;
         let clock = &mut self.clock;
         let kept = verdicts.iter().filter(|v| **v == Verdict::Keep).count();
-        partial.entity.reserve(kept);
-        partial.event.reserve(kept);
-        partial.time.reserve(kept);
-        partial.day.reserve(kept);
-        for row in (0..rows).filter(keep) {
-            partial.entity.push(entities[row]);
-            partial.event.push(events[row]);
-            partial.time.push(times[row]);
-            partial.day.push(clock.local_day(times[row]));
-        }
-        if self.dedupe {
+        if kept == rows {
+            // Usually every row is kept: whole columns are copied.
+            partial.entity.extend_from_slice(entities);
+            partial.event.extend_from_slice(events);
+            partial.time.extend_from_slice(times);
             partial
-                .fingerprints
-                .extend((0..rows).filter(keep).map(|row| fingerprints[row]));
+                .day
+                .extend(times.iter().map(|time| clock.local_day(*time)));
+            if self.dedupe {
+                partial.fingerprints.extend_from_slice(fingerprints);
+            }
+        } else {
+            partial.entity.reserve(kept);
+            partial.event.reserve(kept);
+            partial.time.reserve(kept);
+            partial.day.reserve(kept);
+            for row in (0..rows).filter(keep) {
+                partial.entity.push(entities[row]);
+                partial.event.push(events[row]);
+                partial.time.push(times[row]);
+                partial.day.push(clock.local_day(times[row]));
+            }
+            if self.dedupe {
+                partial
+                    .fingerprints
+                    .extend((0..rows).filter(keep).map(|row| fingerprints[row]));
+            }
         }
         for ((builder, file_column), memo) in partial
             .props
