@@ -33,6 +33,15 @@ struct OffsetSpan {
     offset: i64,
 }
 
+impl OffsetSpan {
+    /// The offset of `span` if there is one and `at` falls in it.
+    #[inline]
+    fn offset_in(span: Option<OffsetSpan>, at: i64) -> Option<i64> {
+        span.filter(|span| span.start <= at && at < span.end)
+            .map(|span| span.offset)
+    }
+}
+
 const MICROS_PER_SECOND: i64 = 1_000_000;
 const SECONDS_PER_HOUR: i64 = 3_600;
 
@@ -114,11 +123,8 @@ impl Clock {
         if self.is_utc {
             return 0;
         }
-        if let Some(span) = self.utc_span
-            && span.start <= micros
-            && micros < span.end
-        {
-            return span.offset;
+        if let Some(offset) = OffsetSpan::offset_in(self.utc_span, micros) {
+            return offset;
         }
         self.look_up_offset(micros)
     }
@@ -150,11 +156,8 @@ impl Clock {
         if self.is_utc {
             return Some(local_micros);
         }
-        if let Some(span) = self.local_span
-            && span.start <= local_micros
-            && local_micros < span.end
-        {
-            return Some(local_micros - span.offset);
+        if let Some(offset) = OffsetSpan::offset_in(self.local_span, local_micros) {
+            return Some(local_micros - offset);
         }
         let span = span_around(local_micros, |second| self.local_offset(second))?;
         self.local_span = Some(span);
