@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::memory::{PREFETCH_ROWS, prefetch};
-use crate::store::{IdKey, Interner, text_hash};
+use crate::store::{CodeTable, IdKey, Interner, text_hash};
 
 /// How many shards the shared table has (a power of two). Fewer shards make noting an id
 /// cheaper (a part writes its pending ids to fewer places at once); more keep each shard small
@@ -133,32 +133,15 @@ impl PendingIds {
     }
 }
 
-/// A provisional code not given yet (a free slot).
-const FREE: u32 = u32::MAX;
-
 /// Bits of a provisional code that name its shard: a code is its id's index in the shard,
 /// shifted left, with the shard below, so that the code tells where the id is stored.
 const SHARD_BITS: u32 = SHARDS.trailing_zeros();
 
-/// A slot of a shard's table, 16 bytes: an id's key and its provisional code.
-#[derive(Debug, Clone, Copy)]
-struct IdSlot {
-    key: IdKey,
-    code: u32,
-}
-
-const FREE_SLOT: IdSlot = IdSlot {
-    key: IdKey::EMPTY,
-    code: FREE,
-};
-
-/// One shard of [`SharedIds`]: an open-addressing table (slots found by the hash's low bits,
-/// probed linearly, at most half full), and its ids stored end to end. The slot of an id holds
-/// its code, so a lookup of a short id reads one slot and nothing else, and its place is known
-/// from the hash alone, so it can be asked for ahead of time ([`Shard::prefetch`]).
+/// One shard of [`SharedIds`]: its ids, stored end to end, and a table of their provisional
+/// codes.
 #[derive(Debug, Default)]
 struct Shard {
-    slots: Vec<IdSlot>,
+    table: CodeTable,
     bytes: Vec<u8>,
     ends: Vec<usize>,
 }
@@ -168,59 +151,22 @@ impl Shard {
         stored_at(&self.bytes, &self.ends, index)
     }
 
-    /// Asks for the cache line where an id with `hash` would be found.
-    #[inline]
-    fn prefetch(&self, hash: u64) {
-        if !self.slots.is_empty() {
-            prefetch(&self.slots, hash as usize & (self.slots.len() - 1));
-        }
-    }
-
-    /// Doubles the table (or makes its first one), placing every id again.
-    #[cold]
-    fn grow(&mut self) {
-        let size = (self.slots.len() * 2).max(64);
-        let old = std::mem::replace(&mut self.slots, vec![FREE_SLOT; size]);
-        let mask = size - 1;
-        for slot in old.into_iter().filter(|slot| slot.code != FREE) {
-            let hash = match slot.key.whole() {
-                Some(whole) => text_hash(whole),
-                None => text_hash(self.get((slot.code >> SHARD_BITS) as usize)),
-            };
-            let mut at = hash as usize & mask;
-            while self.slots[at].code != FREE {
-                at = (at + 1) & mask;
-            }
-            self.slots[at] = slot;
-        }
-    }
-
     /// The code of pending id `id` of `pending`, given the next one of the shard (numbered
     /// `shard`) if it is new.
     #[inline]
     fn intern(&mut self, id: &PendingId, pending: &PendingIds, shard: usize) -> u32 {
-        if self.ends.len() * 2 >= self.slots.len() {
-            self.grow();
-        }
-        let mask = self.slots.len() - 1;
-        let mut at = id.hash as usize & mask;
-        loop {
-            let slot = self.slots[at];
-            if slot.code == FREE {
-                break;
-            }
-            if slot.key == id.key
-                && (id.key.is_whole() || self.get((slot.code >> SHARD_BITS) as usize) == pending.bytes_of(id))
-            {
-                return slot.code;
-            }
-            at = (at + 1) & mask;
+        let Shard { table, bytes, ends } = self;
+        let stored = |code: u32| stored_at(bytes, ends, (code >> SHARD_BITS) as usize);
+        if let Some(code) = table.find(id.hash, &id.key, |code| stored(code) == pending.bytes_of(id)) {
+            return code;
         }
         // Codes run out at 2²⁷ ids in a shard, 4 billion in all, far more than fit in memory.
-        let code = ((self.ends.len() as u32) << SHARD_BITS) | shard as u32;
-        self.bytes.extend_from_slice(pending.bytes_of(id));
-        self.ends.push(self.bytes.len());
-        self.slots[at] = IdSlot { key: id.key, code };
+        let code = ((ends.len() as u32) << SHARD_BITS) | shard as u32;
+        bytes.extend_from_slice(pending.bytes_of(id));
+        ends.push(bytes.len());
+        table.insert(id.hash, id.key, code, |code| {
+            stored_at(bytes, ends, (code >> SHARD_BITS) as usize)
+        });
         code
     }
 }
@@ -256,7 +202,7 @@ impl SharedIds {
             let mut shard = self.shards[shard_index].lock().unwrap_or_else(|e| e.into_inner());
             for (at, id) in group.iter().enumerate() {
                 if let Some(ahead) = group.get(at + PREFETCH_ROWS) {
-                    shard.prefetch(ahead.hash);
+                    shard.table.prefetch(ahead.hash);
                 }
                 codes[id.index as usize] = shard.intern(id, pending, shard_index);
             }

@@ -76,28 +76,53 @@ struct Slot {
     key: IdKey,
 }
 
+/// The code of a free slot (no string gets it).
+const FREE: u32 = u32::MAX;
+
+const FREE_SLOT: Slot = Slot {
+    code: FREE,
+    key: IdKey::EMPTY,
+};
+
 /// The hash by which strings are found in a [`CodeTable`].
 #[inline]
 pub(crate) fn text_hash(value: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(value)
 }
 
-/// A hash table from strings to dense codes; the strings themselves are kept by its owner,
-/// which hands them in as `stored` (code → bytes) for strings longer than their key.
+/// A hash table from strings to codes; the strings themselves are kept by its owner, which
+/// hands them in as `stored` (code → bytes) for strings longer than their key.
 ///
 /// Strings are hashed with xxh3 (ids tend to share long prefixes, on which multiply-rotate
-/// hashes cluster) and found in 16-byte slots holding the first 11 bytes, so a lookup of a
-/// short id costs one probe and no pointer chasing.
+/// hashes cluster) and found in 16-byte slots holding the code and the first 11 bytes, so a
+/// lookup of a short id reads one slot and follows no pointer. Slots are found by the hash's
+/// low bits and probed linearly (the table is at most half full), so the slot of a string can
+/// be asked for before it is needed ([`CodeTable::prefetch`]).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct CodeTable {
-    table: hashbrown::HashTable<Slot>,
+    slots: Vec<Slot>,
+    len: usize,
 }
 
 impl CodeTable {
     /// An empty table with room for `codes` codes.
     pub(crate) fn with_capacity(codes: usize) -> CodeTable {
+        let size = if codes == 0 {
+            0
+        } else {
+            (codes * 2).next_power_of_two()
+        };
         CodeTable {
-            table: hashbrown::HashTable::with_capacity(codes),
+            slots: vec![FREE_SLOT; size],
+            len: 0,
+        }
+    }
+
+    /// Asks for the cache line where the string with `hash` would be found.
+    #[inline]
+    pub(crate) fn prefetch(&self, hash: u64) {
+        if !self.slots.is_empty() {
+            crate::memory::prefetch(&self.slots, hash as usize & (self.slots.len() - 1));
         }
     }
 
@@ -105,27 +130,63 @@ impl CodeTable {
     /// a candidate's stored string is the one sought (asked only of strings longer than a key).
     #[inline]
     pub(crate) fn find(&self, hash: u64, key: &IdKey, same: impl Fn(u32) -> bool) -> Option<u32> {
-        self.table
-            .find(hash, |slot| {
-                slot.key == *key && (key.is_whole() || same(slot.code))
-            })
-            .map(|slot| slot.code)
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut at = hash as usize & mask;
+        loop {
+            let slot = &self.slots[at];
+            if slot.code == FREE {
+                return None;
+            }
+            if slot.key == *key && (key.is_whole() || same(slot.code)) {
+                return Some(slot.code);
+            }
+            at = (at + 1) & mask;
+        }
     }
 
     /// Records `code` for the string with `hash` and `key` (not in the table yet); `stored`
     /// gives the strings of codes whose key is not the whole string, to rehash on growth.
     #[inline]
     pub(crate) fn insert<'s>(&mut self, hash: u64, key: IdKey, code: u32, stored: impl Fn(u32) -> &'s [u8]) {
-        self.table
-            .insert_unique(hash, Slot { code, key }, |slot| match slot.key.whole() {
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow(stored);
+        }
+        self.place(hash, Slot { code, key });
+        self.len += 1;
+    }
+
+    /// Puts `slot` in the first free slot from its hash's place.
+    #[inline]
+    fn place(&mut self, hash: u64, slot: Slot) {
+        let mask = self.slots.len() - 1;
+        let mut at = hash as usize & mask;
+        while self.slots[at].code != FREE {
+            at = (at + 1) & mask;
+        }
+        self.slots[at] = slot;
+    }
+
+    /// Doubles the table (or makes its first one), placing every string again.
+    #[cold]
+    fn grow<'s>(&mut self, stored: impl Fn(u32) -> &'s [u8]) {
+        let size = (self.slots.len() * 2).max(64);
+        let old = std::mem::replace(&mut self.slots, vec![FREE_SLOT; size]);
+        for slot in old.into_iter().filter(|slot| slot.code != FREE) {
+            let hash = match slot.key.whole() {
                 Some(whole) => text_hash(whole),
                 None => text_hash(stored(slot.code)),
-            });
+            };
+            self.place(hash, slot);
+        }
     }
 
     /// Forgets every code, keeping the memory.
     pub(crate) fn clear(&mut self) {
-        self.table.clear();
+        self.slots.fill(FREE_SLOT);
+        self.len = 0;
     }
 }
 

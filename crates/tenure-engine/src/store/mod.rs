@@ -10,7 +10,7 @@ mod interner;
 
 pub use columns::{Column, ColumnBuilder, SparseNumbers, compact, parse_number};
 pub use interner::Interner;
-pub(crate) use interner::{IdKey, text_hash};
+pub(crate) use interner::{CodeTable, IdKey, text_hash};
 
 /// Every kept event row, column by column, plus the entities and their attributes.
 #[derive(Debug, Default)]
