@@ -18,11 +18,35 @@ pub struct JsonLinesReader;
 fn open(source: &Source) -> Result<std::io::BufReader<std::fs::File>, EngineError> {
     std::fs::File::open(&source.path)
         .map(std::io::BufReader::new)
-        .map_err(|e| EngineError::Read {
-            source_name: source.name.clone(),
-            path: source.path.clone(),
-            error: e.to_string(),
-        })
+        .map_err(|e| read_error(source, e))
+}
+
+/// Hands `each` every line of `reader` that holds a JSON object, with its line number. Blank
+/// lines are skipped; a line that is not UTF-8 or not an object is counted as unreadable.
+fn for_each_object<S: UnreadableRows>(
+    source: &Source,
+    reader: impl BufRead,
+    sink: &mut S,
+    mut each: impl FnMut(&mut S, u64, serde_json::Map<String, Value>) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
+    for (index, line) in reader.split(b'\n').enumerate() {
+        let line_no = index as u64 + 1;
+        let bytes = line.map_err(|e| read_error(source, e))?;
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            sink.reject_unreadable(line_no, "bad_encoding", "the line is not valid UTF-8".into())?;
+            continue;
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<serde_json::Map<String, Value>>(text) {
+            Ok(object) => each(sink, line_no, object)?,
+            Err(error) => {
+                sink.reject_unreadable(line_no, "malformed_row", format!("not a JSON object: {error}"))?
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The text of a scalar JSON value; objects and arrays keep their JSON text.
@@ -44,31 +68,10 @@ impl SourceReader for JsonLinesReader {
         consume: &mut Consumer<'_>,
     ) -> Result<(), EngineError> {
         let mut owned = template.sink();
-        let sink = &mut owned;
         let total = std::fs::metadata(&source.path).map_or(0, |m| m.len());
         template.progress().start(&source.name, total);
         let reader = ProgressReader::new(open(source)?, template.progress());
-        for (index, line) in reader.split(b'\n').enumerate() {
-            let line_no = index as u64 + 1;
-            let bytes = line.map_err(|e| EngineError::Read {
-                source_name: source.name.clone(),
-                path: source.path.clone(),
-                error: e.to_string(),
-            })?;
-            let Ok(text) = std::str::from_utf8(&bytes) else {
-                sink.reject_unreadable(line_no, "bad_encoding", "the line is not valid UTF-8".into())?;
-                continue;
-            };
-            if text.trim().is_empty() {
-                continue;
-            }
-            let object = match serde_json::from_str::<serde_json::Map<String, Value>>(text) {
-                Ok(object) => object,
-                Err(error) => {
-                    sink.reject_unreadable(line_no, "malformed_row", format!("not a JSON object: {error}"))?;
-                    continue;
-                }
-            };
+        for_each_object(source, reader, &mut owned, |sink, line_no, object| {
             object.keys().for_each(|key| sink.saw_column(key));
             let texts: Vec<(&String, Option<std::borrow::Cow<'_, str>>)> =
                 object.iter().map(|(k, v)| (k, scalar_text(v))).collect();
@@ -94,8 +97,8 @@ impl SourceReader for JsonLinesReader {
                 props: &values,
                 fingerprint,
                 line: line_no,
-            })?;
-        }
+            })
+        })?;
         consume(owned.finish());
         Ok(())
     }
@@ -103,23 +106,7 @@ impl SourceReader for JsonLinesReader {
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {
         let reader = open(source)?;
         let mut names: Vec<String> = Vec::new();
-        for (index, line) in reader.split(b'\n').enumerate() {
-            let line_no = index as u64 + 1;
-            let bytes = line.map_err(|e| read_error(source, e))?;
-            let Ok(text) = std::str::from_utf8(&bytes) else {
-                sink.reject_unreadable(line_no, "bad_encoding", "the line is not valid UTF-8".into())?;
-                continue;
-            };
-            if text.trim().is_empty() {
-                continue;
-            }
-            let object = match serde_json::from_str::<serde_json::Map<String, Value>>(text) {
-                Ok(object) => object,
-                Err(error) => {
-                    sink.reject_unreadable(line_no, "malformed_row", format!("not a JSON object: {error}"))?;
-                    continue;
-                }
-            };
+        for_each_object(source, reader, sink, |sink, line_no, object| {
             for key in object.keys() {
                 if *key != source.entity_column && !names.contains(key) {
                     names.push(key.clone());
@@ -133,8 +120,7 @@ impl SourceReader for JsonLinesReader {
                 .collect();
             let values: Vec<(usize, Option<&str>)> = texts.iter().map(|(i, v)| (*i, v.as_deref())).collect();
             let id = object.get(&source.entity_column).and_then(scalar_text);
-            sink.push(line_no, id.as_deref(), &values, &names)?;
-        }
-        Ok(())
+            sink.push(line_no, id.as_deref(), &values, &names)
+        })
     }
 }
