@@ -123,6 +123,31 @@ fn segment_text(segment: &Option<tenure::plan::Segment>) -> String {
     }
 }
 
+/// The segment column of a cohort table: there when some row has a segment, as wide as the
+/// widest segment and its heading.
+struct SegmentColumn {
+    width: Option<usize>,
+}
+
+impl SegmentColumn {
+    fn of<'a>(segments: impl Iterator<Item = &'a Option<tenure::plan::Segment>>) -> SegmentColumn {
+        let widths: Vec<usize> = segments
+            .filter(|segment| segment.is_some())
+            .map(|segment| segment_text(segment).chars().count())
+            .collect();
+        SegmentColumn {
+            width: widths.into_iter().max().map(|widest| widest.max(7)),
+        }
+    }
+
+    /// Writes `text` as the row's segment cell; nothing when the table has no segments.
+    fn cell(&self, out: &mut String, text: &str) {
+        if let Some(width) = self.width {
+            let _ = write!(out, "  {text:<width$}");
+        }
+    }
+}
+
 fn percent(rate: f64) -> String {
     format!("{:.1}%", rate * 100.0)
 }
@@ -130,20 +155,11 @@ fn percent(rate: f64) -> String {
 fn retention(out: &mut String, heading: &str, table: &RetentionResult, as_of: &str) {
     let letter = table.unit.chars().next().unwrap_or('d');
     let labels = table.periods.labels(letter, table.mode == "unbounded");
-    let segmented = table.cohorts.iter().any(|c| c.segment.is_some());
-    let segment_width = table
-        .cohorts
-        .iter()
-        .map(|c| segment_text(&c.segment).chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(7);
+    let segments = SegmentColumn::of(table.cohorts.iter().map(|c| &c.segment));
     let width = labels.iter().map(|l| l.len()).max().unwrap_or(0).max(7) + 1;
     let _ = writeln!(out, "{heading}");
     let _ = write!(out, "{:<10}", "cohort");
-    if segmented {
-        let _ = write!(out, "  {:<segment_width$}", "segment");
-    }
+    segments.cell(out, "segment");
     let _ = write!(out, "{:>8}", "size");
     for label in &labels {
         let _ = write!(out, "{label:>width$}");
@@ -152,9 +168,7 @@ fn retention(out: &mut String, heading: &str, table: &RetentionResult, as_of: &s
     let mut incomplete = false;
     for row in &table.cohorts {
         let _ = write!(out, "{:<10}", row.cohort);
-        if segmented {
-            let _ = write!(out, "  {:<segment_width$}", segment_text(&row.segment));
-        }
+        segments.cell(out, &segment_text(&row.segment));
         let _ = write!(out, "{:>8}", row.size);
         for index in 0..labels.len() {
             let cell = if row.eligible[index] == 0 {
@@ -171,9 +185,7 @@ fn retention(out: &mut String, heading: &str, table: &RetentionResult, as_of: &s
         out.push('\n');
     }
     let _ = write!(out, "{:<10}", "total");
-    if segmented {
-        let _ = write!(out, "  {:<segment_width$}", "");
-    }
+    segments.cell(out, "");
     let _ = write!(out, "{:>8}", table.total.size);
     for rate in &table.total.rate {
         let cell = rate.map_or("·".to_string(), |r| format!("{} ", percent(r)));
@@ -193,9 +205,7 @@ fn retention(out: &mut String, heading: &str, table: &RetentionResult, as_of: &s
         );
         for row in &table.cohorts {
             let _ = write!(out, "{:<10}", row.cohort);
-            if segmented {
-                let _ = write!(out, "  {:<segment_width$}", segment_text(&row.segment));
-            }
+            segments.cell(out, &segment_text(&row.segment));
             let _ = write!(out, "{:>8}", row.size);
             for value in row.ltv.iter().flatten() {
                 let _ = write!(out, "{:>width$}", format!("{value:.2} "));
@@ -203,9 +213,7 @@ fn retention(out: &mut String, heading: &str, table: &RetentionResult, as_of: &s
             out.push('\n');
         }
         let _ = write!(out, "{:<10}", "total");
-        if segmented {
-            let _ = write!(out, "  {:<segment_width$}", "");
-        }
+        segments.cell(out, "");
         let _ = write!(out, "{:>8}", table.total.size);
         for value in table.total.ltv.iter().flatten() {
             let _ = write!(
@@ -220,19 +228,10 @@ fn retention(out: &mut String, heading: &str, table: &RetentionResult, as_of: &s
 }
 
 fn activation(out: &mut String, heading: &str, table: &ActivationResult) {
-    let segmented = table.cohorts.iter().any(|c| c.segment.is_some());
-    let segment_width = table
-        .cohorts
-        .iter()
-        .map(|c| segment_text(&c.segment).chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(7);
+    let segments = SegmentColumn::of(table.cohorts.iter().map(|c| &c.segment));
     let _ = writeln!(out, "{heading}");
     let _ = write!(out, "{:<10}", "cohort");
-    if segmented {
-        let _ = write!(out, "  {:<segment_width$}", "segment");
-    }
+    segments.cell(out, "segment");
     let _ = writeln!(
         out,
         "{:>8}{:>11}{:>9}{:>13}",
@@ -241,9 +240,7 @@ fn activation(out: &mut String, heading: &str, table: &ActivationResult) {
     let mut incomplete = false;
     for row in &table.cohorts {
         let _ = write!(out, "{:<10}", row.cohort);
-        if segmented {
-            let _ = write!(out, "  {:<segment_width$}", segment_text(&row.segment));
-        }
+        segments.cell(out, &segment_text(&row.segment));
         let marker = if row.eligible < row.size {
             incomplete = true;
             "*"
@@ -261,9 +258,7 @@ fn activation(out: &mut String, heading: &str, table: &ActivationResult) {
     }
     let total = &table.total;
     let _ = write!(out, "{:<10}", "total");
-    if segmented {
-        let _ = write!(out, "  {:<segment_width$}", "");
-    }
+    segments.cell(out, "");
     let rate = total.rate.map_or("·".to_string(), percent);
     let median = total.median_days.map_or("–".to_string(), |d| format!("{d:.1}"));
     let _ = writeln!(
