@@ -6,6 +6,7 @@ use super::per_entity;
 use crate::Dataset;
 use crate::eval::{Compiled, FieldSource, StoreRow, Val, eval};
 use crate::memory::{PREFETCH_ROWS, prefetch};
+use rayon::prelude::*;
 
 /// No cohort.
 pub const NO_GROUP: u32 = u32::MAX;
@@ -89,14 +90,13 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
     );
     let filter = cohort.filter.as_ref().map(|f| Compiled::new(f, store));
     let by = Compiled::fields(&cohort.by, store);
-    // Distinct cohort rows as they are met, found again by period and then segment.
-    let mut keys = CohortKeys::default();
-    let mut key_of: Vec<u32> = vec![NO_GROUP; entities];
-    let mut t0 = vec![0i64; entities];
-    let mut d0 = vec![NO_DAY; entities];
-    for (entity, &(time, row)) in first.iter().enumerate() {
+    // Each piece of entities places its own: the filter, the start day and the breakdown values
+    // read the store at each entity's first start row, at random. Cohort rows are numbered as a
+    // piece meets them and renumbered into one set afterwards; the final order is sorted.
+    let place = |entity: usize| -> Option<(i64, i32, i32, Option<Segment>)> {
+        let (time, row) = first[entity];
         if (time, row) == NONE {
-            continue;
+            return None;
         }
         let source = StoreRow {
             store,
@@ -105,7 +105,7 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
         if let Some(filter) = &filter
             && eval(filter, &source) != Val::Bool(true)
         {
-            continue;
+            return None;
         }
         let day = source.local_day(time);
         let period = data.calendar.period_index(cohort.grain, day);
@@ -116,10 +116,29 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
                     .collect(),
             )
         });
-        t0[entity] = time;
-        d0[entity] = day;
-        key_of[entity] = keys.index_of(period, segment);
-    }
+        Some((time, day, period, segment))
+    };
+    let pieces: Vec<PlacedPiece> = (0..entities.div_ceil(ENTITIES_PER_PIECE))
+        .into_par_iter()
+        .map(|piece| {
+            let range = piece * ENTITIES_PER_PIECE..((piece + 1) * ENTITIES_PER_PIECE).min(entities);
+            let mut placed = PlacedPiece {
+                keys: CohortKeys::default(),
+                key_of: vec![NO_GROUP; range.len()],
+                t0: vec![0i64; range.len()],
+                d0: vec![NO_DAY; range.len()],
+            };
+            for (at, entity) in range.enumerate() {
+                if let Some((time, day, period, segment)) = place(entity) {
+                    placed.t0[at] = time;
+                    placed.d0[at] = day;
+                    placed.key_of[at] = placed.keys.index_of(period, segment);
+                }
+            }
+            placed
+        })
+        .collect();
+    let PlacedPiece { keys, key_of, t0, d0 } = PlacedPiece::merge(pieces);
     let (groups, group_of_key) = keys.into_sorted();
     let group_of = key_of
         .iter()
@@ -133,6 +152,46 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
         group_of,
         t0,
         d0,
+    }
+}
+
+/// Entities placed per parallel piece of [`assign`].
+const ENTITIES_PER_PIECE: usize = 1 << 14;
+
+/// What one piece of entities placed: cohort rows numbered as the piece met them, and per
+/// entity of the piece its row, `t0` and start day.
+struct PlacedPiece {
+    keys: CohortKeys,
+    key_of: Vec<u32>,
+    t0: Vec<i64>,
+    d0: Vec<i32>,
+}
+
+impl PlacedPiece {
+    /// The pieces one after another, their cohort rows renumbered into one set.
+    fn merge(pieces: Vec<PlacedPiece>) -> PlacedPiece {
+        let entities = pieces.iter().map(|piece| piece.key_of.len()).sum();
+        let mut merged = PlacedPiece {
+            keys: CohortKeys::default(),
+            key_of: Vec::with_capacity(entities),
+            t0: Vec::with_capacity(entities),
+            d0: Vec::with_capacity(entities),
+        };
+        for piece in pieces {
+            let mut renumbered = vec![0u32; piece.keys.count as usize];
+            for (period, segments) in piece.keys.by_period {
+                for (segment, index) in segments {
+                    renumbered[index as usize] = merged.keys.index_of(period, segment);
+                }
+            }
+            merged.key_of.extend(piece.key_of.iter().map(|key| match *key {
+                NO_GROUP => NO_GROUP,
+                key => renumbered[key as usize],
+            }));
+            merged.t0.extend(piece.t0);
+            merged.d0.extend(piece.d0);
+        }
+        merged
     }
 }
 
@@ -220,5 +279,46 @@ mod tests {
         assert_eq!(order, [(3, plan("basic")), (5, plan("basic")), (5, plan("pro"))]);
         // Index 0 (5, pro) is row 2, index 1 (3, basic) row 0, index 2 (5, basic) row 1.
         assert_eq!(position, [2, 0, 1]);
+    }
+
+    #[test]
+    fn pieces_placed_apart_merge_into_one_numbering() {
+        // Piece one: entity 0 in (5, pro), entity 1 in none, entity 2 in (3, basic).
+        let mut one = PlacedPiece {
+            keys: CohortKeys::default(),
+            key_of: vec![0; 3],
+            t0: vec![50, 0, 30],
+            d0: vec![5, NO_DAY, 3],
+        };
+        one.key_of = vec![
+            one.keys.index_of(5, plan("pro")),
+            NO_GROUP,
+            one.keys.index_of(3, plan("basic")),
+        ];
+        // Piece two meets (3, basic) first, then a row of its own, (7, pro).
+        let mut two = PlacedPiece {
+            keys: CohortKeys::default(),
+            key_of: vec![0; 2],
+            t0: vec![31, 70],
+            d0: vec![3, 7],
+        };
+        two.key_of = vec![
+            two.keys.index_of(3, plan("basic")),
+            two.keys.index_of(7, plan("pro")),
+        ];
+        assert_eq!(two.key_of, [0, 1]);
+        let merged = PlacedPiece::merge(vec![one, two]);
+        let (groups, position) = merged.keys.into_sorted();
+        let rows: Vec<(i32, Option<Segment>)> = groups.into_iter().map(|g| (g.period, g.segment)).collect();
+        assert_eq!(rows, [(3, plan("basic")), (5, plan("pro")), (7, plan("pro"))]);
+        let row_of: Vec<Option<u32>> = merged
+            .key_of
+            .iter()
+            .map(|key| (*key != NO_GROUP).then(|| position[*key as usize]))
+            .collect();
+        // Entities 2 and 3 share (3, basic) although each piece numbered it apart.
+        assert_eq!(row_of, [Some(1), None, Some(0), Some(0), Some(2)]);
+        assert_eq!(merged.t0, [50, 0, 30, 31, 70]);
+        assert_eq!(merged.d0, [5, NO_DAY, 3, 3, 7]);
     }
 }
