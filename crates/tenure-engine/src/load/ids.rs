@@ -40,8 +40,8 @@ pub(super) fn resolve_batch() -> usize {
 /// A code not assigned yet.
 const UNASSIGNED: u32 = u32::MAX;
 
-/// The shard of a hash: bits the table's own probing does not use (it takes the top seven
-/// bits as tags and the low bits as positions).
+/// The shard of a hash: bits a shard's table does not place ids by (it takes the low bits,
+/// and no shard grows to 2³² slots).
 #[inline]
 fn shard_of(hash: u64) -> usize {
     (hash >> 32) as usize & (SHARDS - 1)
@@ -52,6 +52,12 @@ fn shard_of(hash: u64) -> usize {
 fn stored_at<'a>(bytes: &'a [u8], ends: &[usize], index: usize) -> &'a [u8] {
     let start = if index == 0 { 0 } else { ends[index - 1] };
     &bytes[start..ends[index]]
+}
+
+/// The id stored in a shard (its `bytes` and `ends`) under provisional code `code`.
+#[inline]
+fn stored_under<'a>(bytes: &'a [u8], ends: &[usize], code: u32) -> &'a [u8] {
+    stored_at(bytes, ends, (code >> SHARD_BITS) as usize)
 }
 
 /// One noted id: 32 bytes, the id itself inline when it is short.
@@ -156,17 +162,16 @@ impl Shard {
     #[inline]
     fn intern(&mut self, id: &PendingId, pending: &PendingIds, shard: usize) -> u32 {
         let Shard { table, bytes, ends } = self;
-        let stored = |code: u32| stored_at(bytes, ends, (code >> SHARD_BITS) as usize);
-        if let Some(code) = table.find(id.hash, &id.key, |code| stored(code) == pending.bytes_of(id)) {
+        if let Some(code) = table.find(id.hash, &id.key, |code| {
+            stored_under(bytes, ends, code) == pending.bytes_of(id)
+        }) {
             return code;
         }
         // Codes run out at 2²⁷ ids in a shard, 4 billion in all, far more than fit in memory.
         let code = ((ends.len() as u32) << SHARD_BITS) | shard as u32;
         bytes.extend_from_slice(pending.bytes_of(id));
         ends.push(bytes.len());
-        table.insert(id.hash, id.key, code, |code| {
-            stored_at(bytes, ends, (code >> SHARD_BITS) as usize)
-        });
+        table.insert(id.hash, id.key, code, |code| stored_under(bytes, ends, code));
         code
     }
 }
