@@ -11,6 +11,7 @@ use arrow_array::{
 use arrow_schema::{Field, Schema};
 use common::{Fixture, cohorts, parquet_bytes};
 use parquet::arrow::ArrowWriter;
+use parquet::basic::PageType;
 
 fn write(fixture: &Fixture, name: &str, columns: Vec<(&str, ArrayRef)>) {
     let schema = Schema::new(
@@ -33,6 +34,26 @@ fn with_dedupe(source: &str) -> String {
         "[events.report]",
         "[quality]\ndedupe = \"exact\"\n[events.report]",
     )
+}
+
+/// The kinds of the data pages of the first column of the first row group of the file at `path`.
+fn data_page_kinds(path: &std::path::Path) -> Vec<PageType> {
+    use parquet::file::reader::FileReader;
+    let reader =
+        parquet::file::serialized_reader::SerializedFileReader::new(std::fs::File::open(path).unwrap())
+            .unwrap();
+    let mut pages = reader
+        .get_row_group(0)
+        .unwrap()
+        .get_column_page_reader(0)
+        .unwrap();
+    let mut kinds = Vec::new();
+    while let Some(page) = pages.get_next_page().unwrap() {
+        if page.page_type() != PageType::DICTIONARY_PAGE {
+            kinds.push(page.page_type());
+        }
+    }
+    kinds
 }
 
 /// The footer of the Parquet file at `path`.
@@ -387,6 +408,10 @@ fn text_in_dictionary_plain_or_mixed_pages_matches_the_csv() {
             TextEncoding::FallingBackToPlain,
             vec![Encoding::RLE_DICTIONARY, Encoding::PLAIN],
         ),
+        (
+            TextEncoding::FallingBackToPlainV2,
+            vec![Encoding::RLE_DICTIONARY, Encoding::PLAIN],
+        ),
         (TextEncoding::Plain, vec![Encoding::PLAIN]),
     ] {
         let columns: Vec<(&str, ArrayRef)> = vec![
@@ -413,8 +438,118 @@ fn text_in_dictionary_plain_or_mixed_pages_matches_the_csv() {
                 "{encoding:?}: {kind}"
             );
         }
+        let v2 = matches!(encoding, TextEncoding::FallingBackToPlainV2);
+        assert_eq!(
+            data_page_kinds(&fixture.path().join(&name)).contains(&PageType::DATA_PAGE_V2),
+            v2
+        );
         let from_parquet = fixture.run(&with_dedupe(&name));
         assert_eq!(from_parquet["metrics"], from_csv["metrics"], "{encoding:?}");
         assert_eq!(from_parquet["input"], from_csv["input"], "{encoding:?}");
     }
+}
+
+/// Ids for [`plain_page_fixture`]'s 3 000 rows: every seventh missing, some longer than a
+/// table slot's key, 400 accounts.
+fn ids_with_gaps() -> Vec<Option<String>> {
+    (0..3_000u32)
+        .map(|row| {
+            (row % 7 != 3).then(|| match row % 400 {
+                account if account % 3 == 0 => format!("an-account-with-a-long-id-{account:04}"),
+                account => format!("a{account:04}"),
+            })
+        })
+        .collect()
+}
+
+/// Writes `events.csv` and returns the columns of the same rows for Parquet: `ids`, a report or
+/// a payment a day apart per account.
+fn plain_page_fixture(fixture: &Fixture, ids: &[Option<String>]) -> Vec<(&'static str, ArrayRef)> {
+    let mut csv = String::from("id,ts,event,amount\n");
+    let (mut times, mut events, mut amounts) = (Vec::new(), Vec::new(), Vec::new());
+    for (row, id) in ids.iter().enumerate() {
+        let ts = format!("2025-{:02}-{:02}T10:00:00Z", 1 + row / 1_400, 1 + row / 50 % 28);
+        let (event, amount) = if row % 5 == 0 {
+            ("pay", Some("25"))
+        } else {
+            ("report", None)
+        };
+        csv.push_str(&format!(
+            "{},{ts},{event},{}\n",
+            id.as_deref().unwrap_or_default(),
+            amount.unwrap_or_default()
+        ));
+        times.push(ts);
+        events.push(event);
+        amounts.push(amount);
+    }
+    fixture.file("events.csv", &csv);
+    vec![
+        ("id", Arc::new(StringArray::from(ids.to_vec()))),
+        ("ts", Arc::new(StringArray::from(times))),
+        ("event", Arc::new(StringArray::from(events))),
+        ("amount", Arc::new(StringArray::from(amounts))),
+    ]
+}
+
+/// Rows without an id in an entity column of plain pages (decoded whole, apart from the other
+/// columns) are rejected as missing their entity, as the same empty ids are in the CSV.
+#[test]
+fn missing_ids_in_plain_pages_are_rejected_like_the_csv() {
+    use common::TextEncoding;
+    let fixture = Fixture::new();
+    let ids = ids_with_gaps();
+    let columns = plain_page_fixture(&fixture, &ids);
+    let from_csv = fixture.run(&config("UTC", "events.csv"));
+    // 3 000 rows, every seventh (rows 3, 10, …, 2 996) without an id: 429.
+    assert_eq!(
+        from_csv["input"]["rejected"]["missing_entity"], 429,
+        "{}",
+        from_csv["input"]
+    );
+    for encoding in [
+        TextEncoding::FallingBackToPlain,
+        TextEncoding::FallingBackToPlainV2,
+        TextEncoding::Plain,
+    ] {
+        let name = format!("events-{encoding:?}.parquet");
+        let bytes = common::parquet_bytes_encoded(columns.clone(), Some(1_000), encoding);
+        std::fs::write(fixture.path().join(&name), bytes).unwrap();
+        let from_parquet = fixture.run(&config("UTC", &name));
+        assert_eq!(from_parquet["input"], from_csv["input"], "{encoding:?}");
+        assert_eq!(from_parquet["metrics"], from_csv["metrics"], "{encoding:?}");
+    }
+}
+
+/// Damaged bytes in an entity column of plain pages, decoded apart from the other columns, give
+/// a report or an error naming the file, never a panic.
+#[test]
+fn damaged_plain_entity_pages_are_an_error_or_a_report_not_a_panic() {
+    let fixture = Fixture::new();
+    let columns = plain_page_fixture(&fixture, &ids_with_gaps());
+    let bytes = common::parquet_bytes_encoded(columns, None, common::TextEncoding::Plain);
+    let path = fixture.path().join("events.parquet");
+    std::fs::write(&path, &bytes).unwrap();
+    let chunk = footer(&path).row_group(0).column(0).clone();
+    let (start, length) = chunk.byte_range();
+    let mut errors = 0;
+    // Each of 64 places spread over the chunk's pages (headers, lengths, values) set to 0xff.
+    for step in 0..64u64 {
+        let mut damaged = bytes.clone();
+        damaged[(start + length * step / 64) as usize] = 0xff;
+        std::fs::write(&path, &damaged).unwrap();
+        let config = config("UTC", "events.parquet");
+        let outcome = std::panic::catch_unwind(|| {
+            tenure::Project::from_str(&config, fixture.path()).and_then(|project| project.run())
+        });
+        match outcome.expect("no panic") {
+            Ok(_) => {}
+            Err(error) => {
+                let error = error.to_string();
+                assert!(error.starts_with("cannot read source `events`"), "{error}");
+                errors += 1;
+            }
+        }
+    }
+    assert!(errors > 0, "some damage is noticed");
 }

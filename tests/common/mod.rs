@@ -163,6 +163,9 @@ pub enum TextEncoding {
     /// dictionary-encoded and the rest plain, as writers fall back on many distinct values;
     /// pages of two rows, so that one read batch spans both kinds.
     FallingBackToPlain,
+    /// [`TextEncoding::FallingBackToPlain`] in data pages of format v2, whose levels sit
+    /// uncompressed before the values.
+    FallingBackToPlainV2,
     /// Plain pages only.
     Plain,
 }
@@ -184,6 +187,13 @@ pub fn parquet_bytes_encoded(
             .set_dictionary_page_size_limit(16)
             .set_data_page_row_count_limit(2)
             .set_write_batch_size(2),
+        TextEncoding::FallingBackToPlainV2 => properties
+            .set_dictionary_page_size_limit(16)
+            .set_data_page_row_count_limit(2)
+            .set_write_batch_size(2)
+            .set_writer_version(parquet::file::properties::WriterVersion::PARQUET_2_0)
+            // Version 2 writers fall back to delta encodings unless told otherwise.
+            .set_encoding(parquet::basic::Encoding::PLAIN),
         TextEncoding::Plain => properties.set_dictionary_enabled(false),
     };
     let mut bytes = Vec::new();

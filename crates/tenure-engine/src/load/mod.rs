@@ -13,6 +13,7 @@ mod ids;
 mod ipc;
 mod jsonl;
 mod parquet;
+mod parquet_text;
 mod pipeline;
 mod sink;
 

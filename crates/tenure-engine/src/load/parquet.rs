@@ -4,17 +4,20 @@
 //! compares whole rows); batches become rows in [`super::batches`].
 
 use std::fs::File;
-
-use parquet::arrow::ProjectionMask;
 use std::sync::Arc;
 
-use arrow_schema::{DataType, Field, Schema};
+use arrow_array::RecordBatch;
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
+use parquet::basic::{Encoding, PageType};
+use parquet::file::metadata::ColumnChunkMetaData;
 use tenure_plan::Source;
 
 use super::batches::{Layout, read_batches, read_entity_batches};
+use super::parquet_text::{self, TextChunk};
 use super::{Consumer, EntitySink, RowSink, SinkTemplate, SourceReader, read_error, read_parts};
 use crate::error::EngineError;
 
@@ -42,17 +45,93 @@ fn read_row_group(
     // The footer was parsed once for the file; each row group only opens the file again.
     let file = File::open(&source.path).map_err(|e| read_error(source, e))?;
     let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone());
-    let mask = ProjectionMask::roots(builder.parquet_schema(), layout.wanted.iter().copied());
-    let bytes = builder.metadata().row_group(group).compressed_size().max(0) as u64;
+    let row_group = builder.metadata().row_group(group);
+    let bytes = row_group.compressed_size().max(0) as u64;
+    let entity_chunk = match plain_entity_chunk(metadata, layout, group) {
+        Some(column) => {
+            let file = File::open(&source.path).map_err(|e| read_error(source, e))?;
+            let rows = row_group.num_rows().max(0) as usize;
+            Some(TextChunk::decode(file, column, rows).map_err(|e| read_error(source, e))?)
+        }
+        None => None,
+    };
+    // The Arrow reader decodes every wanted column but an entity column decoded above.
+    let decoded = layout
+        .wanted
+        .iter()
+        .copied()
+        .filter(|column| entity_chunk.is_none() || *column != layout.entity);
+    let mask = ProjectionMask::roots(builder.parquet_schema(), decoded);
     let reader = builder
         .with_row_groups(vec![group])
         .with_projection(mask)
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| read_error(source, e))?;
-    let rows = read_batches(source, layout, reader, first_row, sink)?;
+    let rows = match entity_chunk {
+        None => read_batches(source, layout, reader, first_row, sink)?,
+        Some(chunk) => {
+            let schema = metadata
+                .schema()
+                .project(&layout.wanted)
+                .map_err(|e| read_error(source, e))?;
+            let batches = with_entity_column(reader, Arc::new(schema), layout, chunk);
+            read_batches(source, layout, batches, first_row, sink)?
+        }
+    };
     sink.progress_advance(bytes);
     Ok(rows)
+}
+
+/// The reader's batches with the entity column, decoded whole as `chunk`, put back in its place.
+fn with_entity_column(
+    reader: impl Iterator<Item = Result<RecordBatch, ArrowError>>,
+    schema: SchemaRef,
+    layout: &Layout,
+    chunk: TextChunk,
+) -> impl Iterator<Item = Result<RecordBatch, String>> {
+    let at = layout.position(layout.entity).unwrap_or_default();
+    let mut offset = 0;
+    reader.map(move |batch| {
+        let batch = batch.map_err(|e| e.to_string())?;
+        let mut columns = batch.columns().to_vec();
+        columns.insert(at, chunk.slice(offset, batch.num_rows())?);
+        offset += batch.num_rows();
+        RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())
+    })
+}
+
+/// The entity column's chunk in row group `group`, when [`TextChunk`] should decode it: text
+/// read as a dictionary, in a flat file, with plain data pages (where the Arrow reader would
+/// build a dictionary per batch), in encodings the decoder knows.
+fn plain_entity_chunk<'m>(
+    metadata: &'m ArrowReaderMetadata,
+    layout: &Layout,
+    group: usize,
+) -> Option<&'m ColumnChunkMetaData> {
+    let flat =
+        metadata.metadata().file_metadata().schema_descr().num_columns() == metadata.schema().fields().len();
+    let dictionary_text = matches!(
+        metadata.schema().field(layout.entity).data_type(),
+        DataType::Dictionary(key, value) if **key == DataType::Int32 && **value == DataType::Utf8
+    );
+    let column = metadata.metadata().row_group(group).column(layout.entity);
+    (flat && dictionary_text && has_plain_data_pages(column) && parquet_text::decodable(column))
+        .then_some(column)
+}
+
+/// Whether some data page of `column` is plain, from its page encoding statistics (`false`
+/// when the file has none).
+fn has_plain_data_pages(column: &ColumnChunkMetaData) -> bool {
+    if let Some(mask) = column.page_encoding_stats_mask() {
+        return mask.is_set(Encoding::PLAIN);
+    }
+    column.page_encoding_stats().is_some_and(|stats| {
+        stats.iter().any(|page| {
+            page.encoding == Encoding::PLAIN
+                && matches!(page.page_type, PageType::DATA_PAGE | PageType::DATA_PAGE_V2)
+        })
+    })
 }
 
 /// Asks the reader for text columns as dictionaries: Parquet stores text dictionary-encoded
