@@ -119,7 +119,7 @@ impl TextChunk {
         while let Some(page) = pages.get_next_page().map_err(|e| e.to_string())? {
             decoder.page(&page)?;
         }
-        decoder.finish(rows)
+        decoder.finish()
     }
 
     /// Rows `offset .. offset + rows` as a dictionary array whose values are the chunk's; an
@@ -140,6 +140,8 @@ impl TextChunk {
 struct ChunkDecoder {
     /// Whether the column is optional (its pages have definition levels).
     optional: bool,
+    /// The rows of the chunk, from the row group's metadata.
+    rows: usize,
     values: ChunkValues,
     /// The index in `values` of each value of the dictionary page.
     dictionary: Vec<i32>,
@@ -157,6 +159,7 @@ impl ChunkDecoder {
     fn new(optional: bool, rows: usize) -> ChunkDecoder {
         ChunkDecoder {
             optional,
+            rows,
             values: ChunkValues::with_capacity(1 << 14),
             dictionary: Vec::new(),
             keys: Vec::with_capacity(rows),
@@ -178,7 +181,7 @@ impl ChunkDecoder {
                 def_level_encoding,
                 ..
             } => {
-                let rows = *num_values as usize;
+                let rows = self.page_rows(*num_values)?;
                 let mut values_at = 0;
                 if self.optional {
                     if *def_level_encoding != Encoding::RLE {
@@ -198,7 +201,7 @@ impl ChunkDecoder {
                 rep_levels_byte_len,
                 ..
             } => {
-                let rows = *num_values as usize;
+                let rows = self.page_rows(*num_values)?;
                 let levels_at = *rep_levels_byte_len as usize;
                 let values_at = levels_at + *def_levels_byte_len as usize;
                 if self.optional {
@@ -219,6 +222,16 @@ impl ChunkDecoder {
             self.spread_over_rows(first);
         }
         Ok(())
+    }
+
+    /// A data page's row count, checked against the rows the chunk has left (a damaged header
+    /// must not make the decoder ask for memory it will not fill).
+    fn page_rows(&self, num_values: u32) -> Result<usize, DecodeError> {
+        let left = self.rows.saturating_sub(self.keys.len());
+        usize::try_from(num_values)
+            .ok()
+            .filter(|rows| *rows <= left)
+            .ok_or_else(|| format!("a page of {num_values} rows where the chunk has {left} left"))
     }
 
     /// Takes in the dictionary page's `count` values.
@@ -298,8 +311,9 @@ impl ChunkDecoder {
         self.valid.extend_from_slice(&self.defined);
     }
 
-    /// The decoded chunk, checked to hold `rows` rows.
-    fn finish(self, rows: usize) -> Result<TextChunk, DecodeError> {
+    /// The decoded chunk, checked to hold all of its rows.
+    fn finish(self) -> Result<TextChunk, DecodeError> {
+        let rows = self.rows;
         if self.keys.len() != rows {
             return Err(format!(
                 "the column chunk holds {} of its {rows} rows",
@@ -339,6 +353,11 @@ fn read_u32(data: &[u8], at: usize) -> Result<u32, DecodeError> {
 
 /// Where each of `count` plain byte arrays (a 4-byte length, then the bytes) lies in `data`.
 fn plain_spans(data: &[u8], count: usize) -> Result<Vec<(u32, u32)>, DecodeError> {
+    // Each value takes at least its 4-byte length: a larger count is damage, not a reason to
+    // ask for memory.
+    if count > data.len() / 4 {
+        return Err(format!("{count} values in {} bytes", data.len()));
+    }
     let mut spans = Vec::with_capacity(count);
     let mut at = 0usize;
     for _ in 0..count {
@@ -447,6 +466,16 @@ mod tests {
         assert!(read_hybrid(&[2, 0], 33, 1, &mut out).is_err());
         assert!(plain_spans(&[5, 0, 0, 0, b'a'], 1).is_err());
         assert!(plain_spans(&[1, 0], 1).is_err());
+        // A count no page could hold is refused before anything is allocated for it.
+        assert!(plain_spans(&[0; 8], usize::MAX / 2).is_err());
+    }
+
+    #[test]
+    fn a_page_may_not_hold_more_rows_than_its_chunk_has_left() {
+        let decoder = ChunkDecoder::new(false, 10);
+        assert_eq!(decoder.page_rows(10), Ok(10));
+        assert!(decoder.page_rows(11).is_err());
+        assert!(decoder.page_rows(u32::MAX).is_err());
     }
 
     #[test]
