@@ -48,7 +48,6 @@ pub(super) fn decodable(column: &ColumnChunkMetaData) -> bool {
 pub(super) type DecodeError = String;
 
 /// The distinct values of a chunk, each once, with a table to find them by.
-#[derive(Default)]
 struct ChunkValues {
     bytes: Vec<u8>,
     offsets: Vec<i32>,
@@ -76,9 +75,10 @@ impl ChunkValues {
     fn index_of(&mut self, value: &[u8], hash: u64) -> Result<i32, DecodeError> {
         let key = IdKey::of(value);
         let (bytes, offsets) = (&self.bytes, &self.offsets);
-        let stored =
-            |index: u32| &bytes[offsets[index as usize] as usize..offsets[index as usize + 1] as usize];
-        if let Some(index) = self.table.find(hash, &key, |index| stored(index) == value) {
+        if let Some(index) = self
+            .table
+            .find(hash, &key, |index| value_at(bytes, offsets, index) == value)
+        {
             return Ok(index as i32);
         }
         let index = offsets.len() - 1;
@@ -87,9 +87,8 @@ impl ChunkValues {
             .map_err(|_| "a row group holds over 2 GiB of text".to_string())?;
         self.offsets.push(end);
         let (bytes, offsets) = (&self.bytes, &self.offsets);
-        let stored =
-            |index: u32| &bytes[offsets[index as usize] as usize..offsets[index as usize + 1] as usize];
-        self.table.insert(hash, key, index as u32, stored);
+        self.table
+            .insert(hash, key, index as u32, |index| value_at(bytes, offsets, index));
         Ok(index as i32)
     }
 
@@ -99,6 +98,12 @@ impl ChunkValues {
         StringArray::try_new(offsets, Buffer::from_vec(self.bytes), None)
             .map_err(|e| format!("a text value is not UTF-8: {e}"))
     }
+}
+
+/// Value `index` of values stored end to end in `bytes`, delimited by Arrow-style `offsets`.
+fn value_at<'a>(bytes: &'a [u8], offsets: &[i32], index: u32) -> &'a [u8] {
+    let index = index as usize;
+    &bytes[offsets[index] as usize..offsets[index + 1] as usize]
 }
 
 /// A decoded column chunk: per row, the index of its value in the chunk's dictionary.
