@@ -27,6 +27,9 @@ pub struct FormulaScope<'a> {
     pub events_with_amount: &'a [String],
     /// Every metric and the scalars it exposes.
     pub metrics: &'a BTreeMap<String, Vec<String>>,
+    /// Metrics declared but not valid themselves: what they expose is unknown, so a formula's
+    /// reference to them is not checked (their own diagnostic says what is wrong).
+    pub failed_metrics: &'a std::collections::BTreeSet<String>,
 }
 
 /// The static type of an expression, as far as it can be known before data is read.
@@ -81,6 +84,8 @@ pub struct Scope<'a> {
     pub constants: &'a BTreeMap<String, f64>,
     /// Value events already resolved, usable by bare name inside a row `where`.
     pub events: Option<&'a BTreeMap<String, Expr>>,
+    /// Every declared value event, resolved or not, for "did you mean" in a row `where`.
+    pub event_names: &'a [String],
     /// Segment names that `segment.<name>` may use.
     pub segments: &'a [String],
     /// Names for formulas (with `Context::Formula`).
@@ -89,12 +94,20 @@ pub struct Scope<'a> {
 
 /// Resolves `node`; problems are appended to `errors` with spans relative to the expression.
 pub fn resolve(node: &Node, scope: &Scope<'_>, errors: &mut Vec<Diagnostic>) -> Option<(Expr, Type)> {
-    Resolver { scope, errors }.node(node)
+    Resolver {
+        scope,
+        errors,
+        comparing: false,
+    }
+    .node(node)
 }
 
 struct Resolver<'s, 'e> {
     scope: &'s Scope<'s>,
     errors: &'e mut Vec<Diagnostic>,
+    /// Inside an operand of a comparison or `in`, where a bare word is most likely text whose
+    /// quotes were forgotten.
+    comparing: bool,
 }
 
 const RESERVED_ROOTS: [&str; 6] = ["event", "entity", "time", "props", "attr", "segment"];
@@ -225,18 +238,22 @@ impl Resolver<'_, '_> {
                 }
                 let mut candidates: Vec<&str> = vec!["event", "entity", "time"];
                 candidates.extend(self.scope.constants.keys().map(String::as_str));
-                if let Some(events) = self.scope.events {
-                    candidates.extend(events.keys().map(String::as_str));
+                if self.scope.events.is_some() {
+                    candidates.extend(self.scope.event_names.iter().map(String::as_str));
                 }
                 let suggestion = closest(root, candidates);
-                self.error(
-                    Diagnostic::new(Code::UnknownName, format!("unknown name `{root}`"), span)
-                        .with_label("not a field, constant or value event")
-                        .with_suggestion(suggestion)
-                        .with_help_if_none(
-                            "columns are read as `props.<column>`, attributes as `attr.<column>`",
-                        ),
-                )
+                let diagnostic = Diagnostic::new(Code::UnknownName, format!("unknown name `{root}`"), span)
+                    .with_label("not a field, constant or value event");
+                // A close name is the likelier mistake; failing that, a compared bare word
+                // is text whose quotes were forgotten.
+                let diagnostic = if self.comparing && suggestion.is_none() {
+                    diagnostic.with_help(quote_hint(root))
+                } else {
+                    diagnostic.with_suggestion(suggestion).with_help_if_none(
+                        "columns are read as `props.<column>`, attributes as `attr.<column>`",
+                    )
+                };
+                self.error(diagnostic)
             }
             _ => {
                 let suggestion = closest(root, RESERVED_ROOTS);
@@ -270,6 +287,10 @@ impl Resolver<'_, '_> {
                 .with_label("formulas read aggregates, constants and other metrics' scalars")
                 .with_help("aggregate a value event instead: count(e), entities(e), sum(e.amount)"),
             );
+        }
+        if parts.len() <= 2 && formula.failed_metrics.contains(root) {
+            // The metric's own diagnostic says what is wrong; its scalars are unknown.
+            return Some((Expr::Literal(Literal::Null), Type::Number));
         }
         if parts.len() == 1 {
             if let Some(value) = self.scope.constants.get(root) {
@@ -472,8 +493,11 @@ impl Resolver<'_, '_> {
     }
 
     fn binary(&mut self, op: BinaryOp, left: &Node, right: &Node) -> Option<(Expr, Type)> {
+        let comparison = compares(op);
+        let outer = std::mem::replace(&mut self.comparing, comparison);
         let resolved_left = self.node(left);
         let resolved_right = self.node(right);
+        self.comparing = outer;
         let ((l, lt), (r, rt)) = (resolved_left?, resolved_right?);
         let result = match op {
             BinaryOp::Or | BinaryOp::And => {
@@ -669,17 +693,52 @@ impl Diagnostic {
     }
 }
 
-/// The bare names a syntax tree uses (for dependency analysis between value events).
-pub fn bare_names(node: &Node, out: &mut Vec<(String, std::ops::Range<usize>)>) {
+/// Whether `op` compares its operands (where a bare word is more likely forgotten quotes).
+fn compares(op: BinaryOp) -> bool {
+    use BinaryOp::*;
+    matches!(op, Eq | Ne | Lt | Le | Gt | Ge | In)
+}
+
+/// The help for a bare word compared with something: text needs quotes.
+pub(crate) fn quote_hint(word: &str) -> String {
+    format!("text is written in quotes: `'{word}'`")
+}
+
+/// A bare name in a syntax tree (for dependency analysis between value events).
+pub struct BareName {
+    /// The name.
+    pub name: String,
+    /// Where it is, relative to the expression.
+    pub span: std::ops::Range<usize>,
+    /// Whether it is an operand of a comparison or `in`, where text is expected more often
+    /// than another value event.
+    pub compared: bool,
+}
+
+/// The bare names a syntax tree uses.
+pub fn bare_names(node: &Node, out: &mut Vec<BareName>) {
+    collect_bare_names(node, false, out)
+}
+
+fn collect_bare_names(node: &Node, compared: bool, out: &mut Vec<BareName>) {
     match &node.kind {
-        NodeKind::Name(parts) if parts.len() == 1 => out.push((parts[0].clone(), node.span.clone())),
-        NodeKind::List(items) => items.iter().for_each(|item| bare_names(item, out)),
-        NodeKind::Unary(_, inner) => bare_names(inner, out),
-        NodeKind::Binary(_, left, right) => {
-            bare_names(left, out);
-            bare_names(right, out);
+        NodeKind::Name(parts) if parts.len() == 1 => out.push(BareName {
+            name: parts[0].clone(),
+            span: node.span.clone(),
+            compared,
+        }),
+        NodeKind::List(items) => items
+            .iter()
+            .for_each(|item| collect_bare_names(item, compared, out)),
+        NodeKind::Unary(_, inner) => collect_bare_names(inner, false, out),
+        NodeKind::Binary(op, left, right) => {
+            let comparison = compares(*op);
+            collect_bare_names(left, comparison, out);
+            collect_bare_names(right, comparison, out);
         }
-        NodeKind::Call { args, .. } => args.iter().for_each(|arg| bare_names(&arg.value, out)),
+        NodeKind::Call { args, .. } => args
+            .iter()
+            .for_each(|arg| collect_bare_names(&arg.value, false, out)),
         _ => {}
     }
 }

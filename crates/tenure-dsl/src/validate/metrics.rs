@@ -16,19 +16,30 @@ impl Validator<'_> {
         let mut derived: Vec<(Entry<'_>, String, String)> = Vec::new();
         let mut scalars: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut types: BTreeMap<String, String> = BTreeMap::new();
-        for entry in self.entries(entry) {
+        // Metrics keep the order they are written in: that is the order people read them in.
+        let mut entries = self.entries(entry);
+        entries.sort_by_key(|entry| entry.name_span.start);
+        let position: BTreeMap<String, usize> = entries
+            .iter()
+            .enumerate()
+            .map(|(index, entry)| (entry.name.clone(), index))
+            .collect();
+        for entry in entries {
             if !self.check_name(&entry, "metrics") {
                 continue;
             }
             let table = format!("metrics.{}", entry.name);
             let Some(kind) = self.metric_type(&entry, &table) else {
+                self.failed_metrics.insert(entry.name.clone());
                 continue;
             };
             types.insert(entry.name.clone(), kind.clone());
             let metric = match kind.as_str() {
                 "retention" => self
                     .decode::<RetentionConfig>(&entry, &table)
-                    .and_then(|config| self.retention(config, event_names, cohort_names, &table))
+                    .and_then(|config| {
+                        self.retention(config, event_names, cohort_names, &table, &entry.name_span)
+                    })
                     .map(|(kind, description)| (plan::MetricKind::Retention(kind), description)),
                 "revenue" => self
                     .decode::<RevenueConfig>(&entry, &table)
@@ -55,13 +66,18 @@ impl Validator<'_> {
                     continue;
                 }
             };
-            if let Some((kind, description)) = metric {
-                scalars.insert(entry.name.clone(), kind.scalars());
-                metrics.push(plan::Metric {
-                    name: entry.name.clone(),
-                    description,
-                    kind,
-                });
+            match metric {
+                Some((kind, description)) => {
+                    scalars.insert(entry.name.clone(), kind.scalars());
+                    metrics.push(plan::Metric {
+                        name: entry.name.clone(),
+                        description,
+                        kind,
+                    });
+                }
+                None => {
+                    self.failed_metrics.insert(entry.name.clone());
+                }
             }
         }
         let mut references: BTreeMap<String, Vec<(String, Range<usize>)>> = BTreeMap::new();
@@ -89,12 +105,12 @@ impl Validator<'_> {
                 });
             }
         }
-        metrics.sort_by(|a, b| a.name.cmp(&b.name));
+        metrics.sort_by_key(|metric| position.get(&metric.name).copied());
         // Formulas that read each other in a loop cannot be evaluated.
         for name in scalars.keys() {
             references.entry(name.clone()).or_default();
         }
-        self.dependency_order(&references, "metrics");
+        self.dependency_order(&references, "metrics", &[]);
         metrics
     }
 
@@ -128,6 +144,8 @@ impl Validator<'_> {
     ) -> Option<String> {
         match types.get(&name.value).map(String::as_str) {
             Some("revenue") => Some(name.value.clone()),
+            // Declared with a bad or missing type: reported already.
+            None if self.failed_metrics.contains(&name.value) => None,
             Some(other) => {
                 self.push(
                     Diagnostic::new(
@@ -185,15 +203,18 @@ impl Validator<'_> {
         };
         let constants = self.constants.clone();
         let events_with_amount = self.events_with_amount.clone();
+        let failed_metrics = self.failed_metrics.clone();
         let scope = Scope {
             context: Context::Formula,
             constants: &constants,
             events: None,
+            event_names: &[],
             segments: &[],
             formula: Some(resolve::FormulaScope {
                 events: event_names,
                 events_with_amount: &events_with_amount,
                 metrics: scalars,
+                failed_metrics: &failed_metrics,
             }),
         };
         let expr = self.expression(&config.formula, &scope, Type::Number)?;
@@ -347,6 +368,7 @@ impl Validator<'_> {
         event_names: &[String],
         cohort_names: &[String],
         table: &str,
+        header: &Range<usize>,
     ) -> Option<(plan::Retention, Option<String>)> {
         let cohort = self.reference(&config.cohort, cohort_names, Code::UnknownCohort, "cohort");
         let return_event = self.reference(&config.return_event, event_names, Code::UnknownEvent, "event");
@@ -355,7 +377,9 @@ impl Validator<'_> {
             .as_ref()
             .map(|name| self.amount_event(name, event_names));
         let mode = config.mode.as_ref().map_or(ModeConfig::NDay, |m| m.value);
-        let mode_span = config.mode.as_ref().map(|m| m.span.clone());
+        // A missing `periods` or `brackets` is reported at `mode`, or at the table's header
+        // when the mode is the default.
+        let mode_span = Some(config.mode.as_ref().map_or(header.clone(), |m| m.span.clone()));
         let mode = match mode {
             ModeConfig::NDay | ModeConfig::Unbounded => {
                 if let Some(brackets) = &config.brackets {
@@ -503,7 +527,8 @@ impl Validator<'_> {
                     format!("`{}` is not a duration", text.value),
                     text.span.clone(),
                 )
-                .with_label("expected a count up to 100000 and a unit: `48h`, `7d`, `2w` or `1mo`"),
+                .with_label("expected a count up to 100000 and a unit: `48h`, `7d`, `2w` or `1mo`")
+                .with_suggestion(short_duration(&text.value).as_deref()),
             );
         }
         parsed
@@ -587,6 +612,7 @@ impl Validator<'_> {
                     context: Context::Row,
                     constants: &constants,
                     events: None,
+                    event_names: &[],
                     segments: &[],
                     formula: None,
                 };
@@ -641,4 +667,21 @@ impl Validator<'_> {
             config.description,
         ))
     }
+}
+
+/// The short form of a duration written out in words: `14 days` → `14d`, `3 months` → `3mo`.
+fn short_duration(text: &str) -> Option<String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (count, unit) = text.split_at(split);
+    let unit = unit.trim().to_ascii_lowercase();
+    let letter = match unit.trim_end_matches('s') {
+        "h" | "hr" | "hour" => "h",
+        "d" | "day" => "d",
+        "w" | "wk" | "week" => "w",
+        "m" | "mon" | "month" => "mo",
+        _ => return None,
+    };
+    let short = format!("{count}{letter}");
+    (!count.is_empty() && crate::expr::parse::parse_duration(&short).is_some()).then_some(short)
 }

@@ -4,7 +4,7 @@
 //! table, checking a name, resolving an expression or a reference); [`tables`] checks the
 //! sections metrics build on, [`metrics`] the metrics themselves.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 use std::path::Path;
 
@@ -46,6 +46,7 @@ pub(crate) fn validate(text: &str, base_dir: &Path) -> Result<plan::Plan, Vec<Di
         dropped: Vec::new(),
         events_with_amount: Vec::new(),
         constants: BTreeMap::new(),
+        failed_metrics: BTreeSet::new(),
     };
     let plan = validator.run(base_dir);
     let mut diagnostics = validator.diagnostics;
@@ -69,8 +70,11 @@ struct Validator<'t> {
     /// `(table, key)` pairs dropped from a table after reporting them, so that a later check
     /// does not report the same key again as missing.
     dropped: Vec<(String, String)>,
-    /// Value events that define `amount`.
+    /// Value events that declare `amount` (whether or not it resolved).
     events_with_amount: Vec<String>,
+    /// Metrics that are declared but invalid themselves (an unknown type, a bad key): they
+    /// stay known by name, and references to them are not checked further.
+    failed_metrics: BTreeSet<String>,
     /// `[constants]`, for expressions inside metrics.
     constants: BTreeMap<String, f64>,
 }
@@ -136,11 +140,6 @@ impl<'t> Validator<'t> {
         let quality = self.quality(sections.remove("quality"), &constants);
         let events = self.events(sections.remove("events"), &constants);
         let event_names: Vec<String> = events.iter().map(|e| e.name.clone()).collect();
-        self.events_with_amount = events
-            .iter()
-            .filter(|e| e.amount.is_some())
-            .map(|e| e.name.clone())
-            .collect();
         self.constants = constants.clone();
         let plugins = self.plugins(sections.remove("plugins"), base_dir);
         let (segments, segment_names) = self.segments(sections.remove("segments"), &plugins, &event_names);

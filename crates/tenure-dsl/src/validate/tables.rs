@@ -197,6 +197,7 @@ impl Validator<'_> {
             context: Context::Row,
             constants,
             events: None,
+            event_names: &[],
             segments: &[],
             formula: None,
         };
@@ -229,39 +230,52 @@ impl Validator<'_> {
                 configs.insert(entry.name, config);
             }
         }
+        // What a value event is known by even when its own expressions fail: its name and
+        // whether it declares `amount`. Checks that use it then report nothing more.
+        let event_names: Vec<String> = configs.keys().cloned().collect();
+        self.events_with_amount = configs
+            .iter()
+            .filter(|(_, config)| config.amount.is_some())
+            .map(|(name, _)| name.clone())
+            .collect();
         // Value events may name each other in `where`; resolve them in dependency order.
         let mut dependencies: BTreeMap<String, Vec<(String, Range<usize>)>> = BTreeMap::new();
+        let mut compared: Vec<Range<usize>> = Vec::new();
         for (name, config) in &configs {
             let mut names = Vec::new();
             if let Ok(node) = crate::expr::parse(&config.filter.value) {
                 resolve::bare_names(&node, &mut names);
             }
             let mapping = StringMapping::new(self.text, &config.filter);
-            let deps = names
-                .into_iter()
-                .filter(|(n, _)| configs.contains_key(n))
-                .map(|(n, span)| (n, mapping.map(span)))
-                .collect();
+            let mut deps = Vec::new();
+            for bare in names.into_iter().filter(|b| configs.contains_key(&b.name)) {
+                let span = mapping.map(bare.span);
+                if bare.compared {
+                    compared.push(span.clone());
+                }
+                deps.push((bare.name, span));
+            }
             dependencies.insert(name.clone(), deps);
         }
-        let order = self.dependency_order(&dependencies, "value events");
+        let order = self.dependency_order(&dependencies, "value events", &compared);
         let mut resolved: BTreeMap<String, Expr> = BTreeMap::new();
         let mut amounts: BTreeMap<String, Option<Expr>> = BTreeMap::new();
         let mut failed = false;
         for name in order {
             let config = &configs[&name];
-            if dependencies[&name]
-                .iter()
-                .any(|(dep, _)| !resolved.contains_key(dep))
-            {
-                // A dependency failed or closes a loop; that is reported already.
-                failed = true;
-                continue;
+            for (dep, _) in &dependencies[&name] {
+                if !resolved.contains_key(dep) {
+                    // It closes a loop, reported already. It stands in as an event that matches
+                    // nothing, so that the rest of this expression is still checked.
+                    failed = true;
+                    resolved.insert(dep.clone(), placeholder_event(dep).filter);
+                }
             }
             let scope = Scope {
                 context: Context::Row,
                 constants,
                 events: Some(&resolved),
+                event_names: &event_names,
                 segments: &[],
                 formula: None,
             };
@@ -270,6 +284,7 @@ impl Validator<'_> {
                 context: Context::Row,
                 constants,
                 events: None,
+                event_names: &[],
                 segments: &[],
                 formula: None,
             };
@@ -286,7 +301,11 @@ impl Validator<'_> {
                     resolved.insert(name.clone(), filter);
                     amounts.insert(name.clone(), amount.flatten());
                 }
-                (None, _) => failed = true,
+                (None, _) => {
+                    // Reported; events that use it are still checked, against a stand-in.
+                    failed = true;
+                    resolved.insert(name.clone(), placeholder_event(&name).filter);
+                }
             }
         }
         if failed {
@@ -306,10 +325,13 @@ impl Validator<'_> {
     }
 
     /// Topological order of named items (value events, metrics); reports each cycle once.
+    /// A cycle closed by a reference in `compared` (a bare word compared with something, as in
+    /// `event == signup`) gets the hint that text needs quotes.
     pub(super) fn dependency_order(
         &mut self,
         dependencies: &BTreeMap<String, Vec<(String, Range<usize>)>>,
         what: &str,
+        compared: &[Range<usize>],
     ) -> Vec<String> {
         #[derive(Clone, Copy, PartialEq)]
         enum Mark {
@@ -364,14 +386,18 @@ impl Validator<'_> {
         }
         for (names, span) in cycles {
             let chain: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-            self.push(
-                Diagnostic::new(
-                    Code::Cycle,
-                    format!("{what} refer to each other in a loop: {}", chain.join(" → ")),
-                    span,
-                )
-                .with_label("this reference closes the loop"),
-            );
+            let mut diagnostic = Diagnostic::new(
+                Code::Cycle,
+                format!("{what} refer to each other in a loop: {}", chain.join(" → ")),
+                span.clone(),
+            )
+            .with_label("this reference closes the loop");
+            if compared.contains(&span)
+                && let Some(word) = names.last()
+            {
+                diagnostic = diagnostic.with_help(resolve::quote_hint(word));
+            }
+            self.push(diagnostic);
         }
         order
     }
@@ -604,6 +630,7 @@ impl Validator<'_> {
                 context: Context::Cohort,
                 constants,
                 events: None,
+                event_names: &[],
                 segments: segment_names,
                 formula: None,
             };
