@@ -23,6 +23,9 @@ use std::path::Path;
 pub enum Error {
     /// The config could not be read or is invalid (render it with `ConfigError::render`).
     Config(dsl::LoadError),
+    /// The sources do not have what the config names: a missing file, column or attribute
+    /// (render it with `ConfigError::render`: each mistake is placed at its config line).
+    Data(dsl::ConfigError),
     /// The data could not be loaded.
     Engine(engine::EngineError),
 }
@@ -32,6 +35,7 @@ impl std::fmt::Display for Error {
         match self {
             Error::Config(dsl::LoadError::Invalid(error)) => f.write_str(&error.render()),
             Error::Config(error) => write!(f, "{error}"),
+            Error::Data(error) => f.write_str(&error.render()),
             Error::Engine(error) => write!(f, "{error}"),
         }
     }
@@ -44,25 +48,41 @@ impl std::error::Error for Error {}
 pub struct Project {
     /// The validated plan.
     pub plan: Plan,
+    /// The config as written, to place mistakes about the data at its lines.
+    config: dsl::Config,
 }
 
 impl Project {
     /// Reads and validates a config file.
     pub fn open(path: impl AsRef<Path>) -> Result<Project, Error> {
-        let plan = dsl::load_file(path.as_ref()).map_err(Error::Config)?;
-        Ok(Project { plan })
+        let config = dsl::open_file(path.as_ref()).map_err(Error::Config)?;
+        Ok(Project {
+            plan: config.plan.clone(),
+            config,
+        })
     }
 
     /// Validates config text; relative source paths resolve against `base_dir`.
     pub fn from_str(text: &str, base_dir: impl AsRef<Path>) -> Result<Project, Error> {
-        let plan = dsl::load_str(text, "metrics.toml", base_dir.as_ref())
+        let config = dsl::open_str(text, "metrics.toml", base_dir.as_ref())
             .map_err(|e| Error::Config(dsl::LoadError::Invalid(e)))?;
-        Ok(Project { plan })
+        Ok(Project {
+            plan: config.plan.clone(),
+            config,
+        })
     }
 
-    /// Loads the data once, for evaluating several metrics.
+    /// Checks that every source can be opened and has the columns the config names, reading
+    /// headers, footers and schemas but no rows (JSON Lines, which has no header: the keys of
+    /// every line). Each mistake is a diagnostic at the config line that names the column.
+    pub fn check_data(&self) -> Result<(), Error> {
+        let schemas = engine::load::inspect_sources(&self.plan);
+        self.config.check_data(&schemas).map_err(Error::Data)
+    }
+
+    /// Loads the data once, for evaluating several metrics (after [`Project::check_data`]).
     pub fn load(&self) -> Result<engine::Dataset, Error> {
-        engine::Dataset::load(&self.plan).map_err(Error::Engine)
+        self.load_with_progress(&engine::progress::NoProgress)
     }
 
     /// [`Project::load`], reporting how far reading has got (the CLI draws a progress bar).
@@ -70,12 +90,13 @@ impl Project {
         &self,
         progress: &dyn engine::progress::ReadProgress,
     ) -> Result<engine::Dataset, Error> {
+        self.check_data()?;
         engine::Dataset::load_with_progress(&self.plan, progress).map_err(Error::Engine)
     }
 
     /// Loads the data and computes every metric with the in-process engine.
     pub fn run(&self) -> Result<Report, Error> {
-        self.run_on(&engine::InProcess, &[]).map_err(Error::Engine)
+        Ok(self.load()?.evaluate(&[]))
     }
 
     /// Computes the named metrics (all when `metrics` is empty) on any backend.

@@ -48,13 +48,15 @@ fn an_empty_csv_file_is_an_error_naming_the_file() {
     let fixture = Fixture::new();
     fixture.file("events.csv", "");
     let error = fixture.run_err(&config("as_of = \"2025-01-31\"", RETENTION));
-    let path = fixture.path().join("events.csv");
-    assert_eq!(
-        error,
-        format!(
-            "cannot read source `events` ({}): the file is empty; a CSV source needs a header row",
-            path.display()
-        )
+    // Found before any row is read, and placed at the source's `path`.
+    assert!(
+        error.starts_with("error[E0301]: cannot read source `events`\n"),
+        "{error}"
+    );
+    assert!(
+        error.contains("path = \"events.csv\"\n")
+            && error.contains("the file is empty; a CSV source needs a header row"),
+        "{error}"
     );
 }
 
@@ -308,14 +310,15 @@ fn an_absent_column_is_named_with_a_suggestion() {
     let error = fixture.run_err(
         &config("as_of = \"2025-01-31\"", RETENTION).replace("entity = \"id\"", "entity = \"user\""),
     );
-    let path = fixture.path().join("events.csv");
-    assert_eq!(
-        error,
-        format!(
-            "source `events` ({}) has no column `user`; did you mean `user_id`?",
-            path.display()
-        )
+    assert!(
+        error.starts_with("error[E0302]: source `events` has no column `user`\n"),
+        "{error}"
     );
+    assert!(
+        error.contains("entity = \"user\"\n"),
+        "placed at the key: {error}"
+    );
+    assert!(error.contains("help: did you mean `user_id`?"), "{error}");
 }
 
 #[test]
@@ -329,13 +332,17 @@ fn a_file_gone_before_reading_or_a_folder_in_its_place_is_an_error_naming_it() {
     let path = fixture.path().join("events.csv");
     let error = project.run().expect_err("the run fails").to_string();
     assert!(
-        error.starts_with(&format!("cannot read source `events` ({}): ", path.display())),
+        error.starts_with("error[E0301]: cannot read source `events`\n"),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!("no such file: {}", path.display())),
         "{error}"
     );
     std::fs::create_dir(&path).unwrap();
     let error = project.run().expect_err("the run fails").to_string();
     assert!(
-        error.starts_with(&format!("cannot read source `events` ({}): ", path.display())),
+        error.contains(&format!("{} is a folder, not a file", path.display())),
         "{error}"
     );
 }
@@ -356,11 +363,11 @@ fn a_truncated_parquet_file_is_an_error_naming_it() {
     std::fs::write(fixture.path().join("events.parquet"), &bytes[..bytes.len() / 2]).unwrap();
     let error =
         fixture.run_err(&config("as_of = \"2025-01-31\"", RETENTION).replace("events.csv", "events.parquet"));
-    let path = fixture.path().join("events.parquet");
     assert!(
-        error.starts_with(&format!("cannot read source `events` ({}): ", path.display())),
+        error.starts_with("error[E0301]: cannot read source `events`\n"),
         "{error}"
     );
+    assert!(error.contains("path = \"events.parquet\""), "{error}");
 }
 
 /// Every kind of bad row at once, over two event sources and an entity source: each source's
@@ -605,5 +612,66 @@ fn bad_parquet_rows_are_counted_by_reason_and_strict_mode_names_the_first() {
             "{}:2: missing_entity: the entity id is empty (source `events`, on_bad_row = \"fail\")",
             path.display()
         )
+    );
+}
+
+/// JSON Lines has no header: the check reads every line's keys, so a key that only later lines
+/// have counts, and a time column named wrongly is found with the keys that hold times.
+#[test]
+fn a_json_lines_source_is_checked_by_the_keys_of_all_its_lines() {
+    let fixture = Fixture::new();
+    fixture.file(
+        "events.jsonl",
+        "{\"id\": \"a\", \"when\": \"2025-01-06T10:00:00Z\", \"event\": \"report\"}\n\
+         {\"id\": \"b\", \"when\": \"2025-01-07T10:00:00Z\", \"event\": \"report\", \"plan\": \"pro\"}\n",
+    );
+    let jsonl = config("as_of = \"2025-01-31\"", RETENTION).replace("events.csv", "events.jsonl");
+    let error = fixture.run_err(&jsonl);
+    assert!(
+        error.starts_with("error[E0302]: source `events` has no column `ts`\n"),
+        "{error}"
+    );
+    assert!(
+        error.contains("help: the columns that hold times: `when`"),
+        "{error}"
+    );
+    // `plan` is only on the second line, and is found.
+    let fixed = jsonl.replace("time = \"ts\"", "time = \"when\"").replace(
+        "[cohorts.weekly]\n",
+        "[quality]\nexclude = \"props.plan == 'free'\"\n[cohorts.weekly]\n",
+    );
+    fixture.run(&fixed);
+    let error = fixture.run_err(&fixed.replace("props.plan", "props.plam"));
+    assert!(error.contains("did you mean `props.plan`?"), "{error}");
+}
+
+/// A Parquet footer tells the columns' types: a timestamp column is offered for a wrong `time`.
+#[test]
+fn a_parquet_source_is_checked_by_its_footer() {
+    let fixture = Fixture::new();
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("id", Arc::new(StringArray::from(vec!["a"]))),
+        (
+            "happened_at",
+            Arc::new(
+                arrow_array::TimestampMillisecondArray::from(vec![1_736_157_600_000]).with_timezone("UTC"),
+            ),
+        ),
+        ("event", Arc::new(StringArray::from(vec!["report"]))),
+    ];
+    std::fs::write(
+        fixture.path().join("events.parquet"),
+        parquet_bytes(columns, None),
+    )
+    .unwrap();
+    let error =
+        fixture.run_err(&config("as_of = \"2025-01-31\"", RETENTION).replace("events.csv", "events.parquet"));
+    assert!(
+        error.starts_with("error[E0302]: source `events` has no column `ts`\n"),
+        "{error}"
+    );
+    assert!(
+        error.contains("help: the columns that hold times: `happened_at`"),
+        "{error}"
     );
 }

@@ -235,7 +235,10 @@ fn an_unreadable_column_type_is_named() {
         ],
     );
     let error = fixture.run_err(&config("UTC", "odd.parquet"));
-    assert!(error.contains("column `id` has type List"), "{error}");
+    assert!(
+        error.starts_with("error[E0303]: column `id` of source `events` has type List"),
+        "{error}"
+    );
 }
 
 /// A file of many row groups (read in parallel) gives the report its CSV twin gives, with

@@ -148,12 +148,9 @@ fn a_property_no_source_has_is_an_error_with_a_suggestion() {
         "as_of = \"2025-01-31\"",
         &format!("{quality}{RETENTION}"),
     ));
-    let path = fixture.path().join("events.csv");
-    assert_eq!(
-        error,
-        format!(
-            "source `events` ({}) has no column `props.agnt`; did you mean `props.agent`?",
-            path.display()
-        )
+    assert!(
+        error.starts_with("error[E0302]: no event source has a column `agnt`\n"),
+        "{error}"
     );
+    assert!(error.contains("help: did you mean `props.agent`?"), "{error}");
 }

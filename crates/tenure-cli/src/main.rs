@@ -214,6 +214,15 @@ fn open(config: &std::path::Path) -> Result<tenure::Project, ExitCode> {
     })
 }
 
+/// Reports an error found while checking or loading the data; exit code 1.
+fn data_error(error: &tenure::Error) -> ExitCode {
+    match error {
+        tenure::Error::Data(mistakes) => eprint!("{}", mistakes.render()),
+        other => eprintln!("error: {other}"),
+    }
+    ExitCode::from(1)
+}
+
 fn unknown_metric(project: &tenure::Project, requested: &[String]) -> Option<ExitCode> {
     let names: Vec<&str> = project.plan.metrics.iter().map(|m| m.name.as_str()).collect();
     for name in requested {
@@ -228,9 +237,12 @@ fn unknown_metric(project: &tenure::Project, requested: &[String]) -> Option<Exi
     None
 }
 
-fn validate(config: &std::path::Path, _no_data: bool) -> ExitCode {
+fn validate(config: &std::path::Path, no_data: bool) -> ExitCode {
     match open(config) {
         Ok(project) => {
+            if !no_data && let Err(error) = project.check_data() {
+                return data_error(&error);
+            }
             let plan = &project.plan;
             println!(
                 "{}: ok — {} source(s), {} value event(s), {} cohort(s), {} metric(s)",
@@ -272,10 +284,7 @@ fn run(
     };
     let dataset = match loaded {
         Ok(dataset) => dataset,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(1);
-        }
+        Err(error) => return data_error(&error),
     };
     let report = dataset.evaluate(metrics);
     if !quiet {
@@ -315,10 +324,7 @@ fn segment(config: &std::path::Path, name: &str) -> ExitCode {
     }
     let dataset = match project.load() {
         Ok(dataset) => dataset,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(1);
-        }
+        Err(error) => return data_error(&error),
     };
     if let Some(error) = dataset.segment_errors.get(name) {
         eprintln!("error: {error}");

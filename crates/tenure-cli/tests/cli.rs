@@ -118,7 +118,7 @@ fn missing_data_is_an_evaluation_error() {
     let (code, _, stderr) = run_in(dir.path(), &["run"], &[]);
     assert_eq!(code, 1);
     assert!(
-        stderr.starts_with("error: cannot read source `events`"),
+        stderr.starts_with("error[E0301]: cannot read source `events`"),
         "{stderr}"
     );
 }

@@ -288,3 +288,71 @@ fn a_value_event_compared_with_itself_is_a_loop_with_a_quote_hint() {
         "{stderr}"
     );
 }
+
+/// Mistakes that only the data reveals: `validate` reads the sources' headers to find them.
+const DATA_MISTAKES: &[Mistake] = &[
+    mistake(
+        "path = \"examples/saas/events.csv\"\nentity = \"account_id\"",
+        "path = \"examples/saas/events.csv\"\nentity = \"acount_id\"",
+        "E0302",
+        "acount_id",
+    ),
+    mistake("time = \"ts\"", "time = \"timestamp\"", "E0302", "timestamp"),
+    mistake(
+        "amount = \"props.amount\"",
+        "amount = \"props.amout\"",
+        "E0302",
+        "props.amout",
+    ),
+    mistake(
+        "by = [\"attr.plan\"]",
+        "by = [\"attr.plna\"]",
+        "E0302",
+        "attr.plna",
+    ),
+];
+
+#[test]
+fn validate_finds_every_data_shape_mistake_that_run_would_hit_at_its_line() {
+    let dir = project_with(&broken_example(DATA_MISTAKES));
+    let (code, stderr) = validate(dir.path(), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_one_per_mistake(&stderr, DATA_MISTAKES);
+    for hint in [
+        "did you mean `account_id`?",
+        "the columns that hold times: `ts`",
+        "did you mean `props.amount`?",
+        "did you mean `attr.plan`?",
+    ] {
+        assert!(stderr.contains(hint), "expected `{hint}` in\n{stderr}");
+    }
+    insta::assert_snapshot!(stderr);
+    // `run` stops at the same diagnostics before reading a row; `--no-data` skips them.
+    let run = Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .current_dir(dir.path())
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&run.stderr), stderr);
+    let (code, _) = validate(dir.path(), &["--no-data"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_missing_source_file_is_placed_at_its_path() {
+    let mistakes = [mistake(
+        "path = \"examples/saas/accounts.csv\"",
+        "path = \"examples/saas/acounts.csv\"",
+        "E0301",
+        "acounts.csv",
+    )];
+    let dir = project_with(&broken_example(&mistakes));
+    let (code, stderr) = validate(dir.path(), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_one_per_mistake(&stderr, &mistakes);
+    assert!(
+        stderr.contains("no such file: examples/saas/acounts.csv"),
+        "{stderr}"
+    );
+}

@@ -65,6 +65,12 @@ pub enum Code {
     UnknownPlugin,
     /// A plugin path that does not exist or is not a shared library.
     PluginFile,
+    /// A source that cannot be opened or whose header cannot be read.
+    SourceUnreadable,
+    /// A column the config names that the source does not have.
+    MissingColumn,
+    /// A column the config uses whose type tenure cannot read.
+    UnreadableColumn,
 }
 
 impl Code {
@@ -99,6 +105,9 @@ impl Code {
             Code::UnknownMetric => "E0212",
             Code::UnknownPlugin => "E0213",
             Code::PluginFile => "E0214",
+            Code::SourceUnreadable => "E0301",
+            Code::MissingColumn => "E0302",
+            Code::UnreadableColumn => "E0303",
         }
     }
 }

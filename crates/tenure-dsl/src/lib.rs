@@ -4,6 +4,7 @@
 //! [`tenure_plan::Plan`] or a [`ConfigError`] holding every problem found. Nothing here reads
 //! event data or computes a metric.
 
+mod data;
 pub mod diagnostic;
 pub mod expr;
 pub mod model;
@@ -31,23 +32,70 @@ pub enum LoadError {
     Invalid(#[from] ConfigError),
 }
 
+/// A validated config: its plan, and where the config names what the plan reads from the data,
+/// so that a mismatch with the data can be reported at the config line.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The validated plan.
+    pub plan: Plan,
+    references: data::DataReferences,
+    file_name: String,
+    text: String,
+}
+
+impl Config {
+    /// Compares what the config names with the sources' shapes (as a backend describes them):
+    /// every unreadable source and every missing or unreadable column is one diagnostic, at the
+    /// place in the config that names it.
+    pub fn check_data(&self, schemas: &[tenure_plan::schema::SourceSchema]) -> Result<(), ConfigError> {
+        let mut diagnostics = self.references.check(schemas);
+        diagnostics.dedup();
+        if diagnostics.is_empty() {
+            return Ok(());
+        }
+        Err(ConfigError {
+            file_name: self.file_name.clone(),
+            text: self.text.clone(),
+            diagnostics,
+        })
+    }
+}
+
 /// Reads and validates a config file; relative source paths resolve against its folder.
-pub fn load_file(path: &Path) -> Result<Plan, LoadError> {
+pub fn open_file(path: &Path) -> Result<Config, LoadError> {
     let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
         path: path.display().to_string(),
         source,
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
-    Ok(load_str(&text, &path.display().to_string(), base)?)
+    Ok(open_str(&text, &path.display().to_string(), base)?)
 }
 
 /// Validates config text; `file_name` is used in diagnostics, `base_dir` to resolve paths.
+pub fn open_str(text: &str, file_name: &str, base_dir: &Path) -> Result<Config, ConfigError> {
+    match validate::validate(text, base_dir) {
+        Ok((plan, references)) => Ok(Config {
+            plan,
+            references,
+            file_name: file_name.to_string(),
+            text: text.to_string(),
+        }),
+        Err(diagnostics) => Err(ConfigError {
+            file_name: file_name.to_string(),
+            text: text.to_string(),
+            diagnostics,
+        }),
+    }
+}
+
+/// [`open_file`], keeping only the plan.
+pub fn load_file(path: &Path) -> Result<Plan, LoadError> {
+    open_file(path).map(|config| config.plan)
+}
+
+/// [`open_str`], keeping only the plan.
 pub fn load_str(text: &str, file_name: &str, base_dir: &Path) -> Result<Plan, ConfigError> {
-    validate::validate(text, base_dir).map_err(|diagnostics| ConfigError {
-        file_name: file_name.to_string(),
-        text: text.to_string(),
-        diagnostics,
-    })
+    open_str(text, file_name, base_dir).map(|config| config.plan)
 }
 
 /// The JSON Schema of `metrics.toml`, for editors and TOML language servers.

@@ -11,6 +11,7 @@ pub mod expr;
 pub mod plan;
 pub mod plugin_file;
 pub mod report;
+pub mod schema;
 pub mod time;
 
 pub use backend::Backend;

@@ -13,6 +13,7 @@ use tenure_plan as plan;
 use tenure_plan::{Expr, Field};
 use toml::de::{DeTable, DeValue};
 
+use crate::data::{DataReferences, SourceReference};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::expr::resolve::{self, Context, Scope, Type};
 use crate::model::*;
@@ -39,9 +40,10 @@ const RESERVED: [&str; 15] = [
     "contains", "matches",
 ];
 
-pub(crate) fn validate(text: &str, base_dir: &Path) -> Result<plan::Plan, Vec<Diagnostic>> {
+pub(crate) fn validate(text: &str, base_dir: &Path) -> Result<(plan::Plan, DataReferences), Vec<Diagnostic>> {
     let mut validator = Validator {
         text,
+        references: DataReferences::default(),
         diagnostics: Vec::new(),
         dropped: Vec::new(),
         events_with_amount: Vec::new(),
@@ -52,7 +54,7 @@ pub(crate) fn validate(text: &str, base_dir: &Path) -> Result<plan::Plan, Vec<Di
     let mut diagnostics = validator.diagnostics;
     if diagnostics.is_empty() {
         if let Some(plan) = plan {
-            return Ok(plan);
+            return Ok((plan, validator.references));
         }
         diagnostics.push(Diagnostic::global(
             Code::MissingKey,
@@ -66,6 +68,8 @@ pub(crate) fn validate(text: &str, base_dir: &Path) -> Result<plan::Plan, Vec<Di
 
 struct Validator<'t> {
     text: &'t str,
+    /// Where the config names sources' columns, properties and attributes.
+    references: DataReferences,
     diagnostics: Vec<Diagnostic>,
     /// `(table, key)` pairs dropped from a table after reporting them, so that a later check
     /// does not report the same key again as missing.
@@ -384,6 +388,7 @@ impl<'t> Validator<'t> {
             self.push(error);
         }
         let (expr, ty) = resolved?;
+        self.note_columns(&node, &mapping);
         let fits = ty == wanted || matches!(ty, Type::Any | Type::Null);
         if !fits {
             let what = if wanted == Type::Bool {
@@ -402,6 +407,29 @@ impl<'t> Validator<'t> {
             return None;
         }
         Some(expr)
+    }
+
+    /// Notes the `props.*` and `attr.*` an expression reads, for the check against the data.
+    fn note_columns(&mut self, node: &crate::expr::Node, mapping: &StringMapping) {
+        use crate::expr::NodeKind;
+        match &node.kind {
+            NodeKind::Name(parts) if parts.len() == 2 => {
+                let place = (parts[1].clone(), mapping.map(node.span.clone()));
+                match parts[0].as_str() {
+                    "props" => self.references.props.push(place),
+                    "attr" => self.references.attrs.push(place),
+                    _ => {}
+                }
+            }
+            NodeKind::List(items) => items.iter().for_each(|i| self.note_columns(i, mapping)),
+            NodeKind::Unary(_, inner) => self.note_columns(inner, mapping),
+            NodeKind::Binary(_, left, right) => {
+                self.note_columns(left, mapping);
+                self.note_columns(right, mapping);
+            }
+            NodeKind::Call { args, .. } => args.iter().for_each(|a| self.note_columns(&a.value, mapping)),
+            _ => {}
+        }
     }
 
     fn reference(

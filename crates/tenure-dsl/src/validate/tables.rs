@@ -154,6 +154,21 @@ impl Validator<'_> {
             let time_column = column("time", &config.time, self);
             let event_column = column("event", &config.event, self);
             let Some(format) = format else { continue };
+            let events_source = kind == plan::SourceKind::Events;
+            let place = |value: &Option<Spanned<String>>| {
+                value
+                    .as_ref()
+                    .filter(|_| events_source)
+                    .map(|v| (v.value.clone(), v.span.clone()))
+            };
+            self.references.sources.push(SourceReference {
+                name: entry.name.clone(),
+                events: events_source,
+                path: config.path.span.clone(),
+                entity: (config.entity.value.clone(), config.entity.span.clone()),
+                time: place(&config.time),
+                event: place(&config.event),
+            });
             let source = plan::Source {
                 name: entry.name.clone(),
                 kind,
@@ -591,7 +606,15 @@ impl Validator<'_> {
                 );
                 None
             }
-            Some(field) if roots.contains(&root) => Some(field),
+            Some(field) if roots.contains(&root) => {
+                let place = |column: &String| (column.clone(), key.span.clone());
+                match &field {
+                    Field::Prop(column) => self.references.props.push(place(column)),
+                    Field::Attr(column) => self.references.attrs.push(place(column)),
+                    _ => {}
+                }
+                Some(field)
+            }
             _ => {
                 let expected: Vec<String> = roots.iter().map(|r| format!("`{r}.<name>`")).collect();
                 self.push(

@@ -10,6 +10,7 @@ mod columnar;
 mod csv;
 mod dedupe;
 mod ids;
+mod inspect;
 mod ipc;
 mod jsonl;
 mod parquet;
@@ -19,6 +20,7 @@ mod sink;
 
 pub use csv::set_min_part_bytes;
 pub use ids::set_resolve_batch;
+pub use inspect::inspect_sources;
 pub(crate) use pipeline::read_pipelined;
 pub use sink::{EntitySink, Partial, RawEvent, RowSink, SinkTemplate, TimeValue, UnreadableRows};
 use sink::{bad_time_detail, check_time_range};

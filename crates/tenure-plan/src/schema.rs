@@ -1,0 +1,34 @@
+//! The shape of a source as a backend sees it before reading rows: its columns and what they
+//! hold. Backends describe their sources this way (file headers and footers, a warehouse's
+//! catalogue), and the config check compares it with what the config names.
+
+/// What a column holds, as far as can be told without reading its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Times or dates: a typed timestamp or date, or text whose first value reads as a time.
+    Time,
+    /// Numbers: a typed number, or text whose first value is a number.
+    Number,
+    /// Anything else tenure reads: text, booleans.
+    Other,
+    /// A type tenure cannot read (lists, structs, …), with the type's name.
+    Unreadable(String),
+}
+
+/// One column of a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// The column's name.
+    pub name: String,
+    /// What it holds.
+    pub kind: ColumnKind,
+}
+
+/// The shape of one source, by its `[sources.<name>]` name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceSchema {
+    /// The `[sources.<name>]` name.
+    pub source: String,
+    /// Its columns, or why the source could not be opened.
+    pub columns: Result<Vec<Column>, String>,
+}
