@@ -41,6 +41,9 @@ enum Command {
         /// Stop at the first row that cannot be read (as `on_bad_row = "fail"`).
         #[arg(long)]
         strict: bool,
+        /// What cohort cells of the table show: rates, retained/eligible counts, or both.
+        #[arg(long, value_enum, default_value_t = output::table::Show::Rates)]
+        show: output::table::Show,
     },
     /// Check a config, and that its sources have the columns it names (no rows are read).
     Validate {
@@ -137,7 +140,8 @@ fn main() -> ExitCode {
             out,
             metrics,
             strict,
-        } => run(&config, format, out, &metrics, cli.quiet, strict),
+            show,
+        } => run(&config, format, out, &metrics, cli.quiet, strict, show),
         Command::Validate { config, no_data } => validate(&config, no_data),
         Command::Explain { config, metrics } => match open(&config) {
             Ok(project) => match unknown_metric(&project, &metrics) {
@@ -265,6 +269,7 @@ fn run(
     metrics: &[String],
     quiet: bool,
     strict: bool,
+    show: output::table::Show,
 ) -> ExitCode {
     let mut project = match open(config) {
         Ok(project) => project,
@@ -291,7 +296,13 @@ fn run(
         eprintln!("{}", output::summary(&report, &project.plan));
     }
     let text = match format {
-        Format::Table => output::table::render(&report, &project.plan),
+        Format::Table => {
+            let style = output::table::Style {
+                show,
+                width: output::page_width(),
+            };
+            output::table::render(&report, &project.plan, style)
+        }
         Format::Json => output::json(&report),
         Format::Csv => output::csv::render(&report),
     };

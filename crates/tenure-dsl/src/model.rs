@@ -306,6 +306,20 @@ pub struct FormulaConfig {
     pub grain: Option<Spanned<GrainConfig>>,
     /// Evaluate once per cohort row; aggregates see only its members' rows.
     pub cohort: Option<Spanned<String>>,
+    /// How the value reads: `number` (default), `percent` (a ratio, 0.25 → 25.0%) or `money`.
+    pub format: Option<Spanned<ValueFormatConfig>>,
+}
+
+/// How a formula's value is shown.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueFormatConfig {
+    /// A plain number, up to four decimals.
+    Number,
+    /// A ratio shown as a percentage.
+    Percent,
+    /// An amount, two decimals.
+    Money,
 }
 
 /// The two standard LTV formulas.

@@ -296,6 +296,31 @@ pub struct Formula {
     pub grain: Option<Grain>,
     /// Evaluate once per cohort row, aggregates seeing only its members' rows.
     pub cohort: Option<CohortId>,
+    /// How the value reads to people.
+    pub format: ValueFormat,
+}
+
+/// How a formula's value is shown: the figure is the same, the reading differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValueFormat {
+    /// A plain number, up to four decimals.
+    #[default]
+    Number,
+    /// A ratio shown as a percentage (0.25 → 25.0%).
+    Percent,
+    /// An amount of money, two decimals.
+    Money,
+}
+
+impl ValueFormat {
+    /// The name used in the config and the JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueFormat::Number => "number",
+            ValueFormat::Percent => "percent",
+            ValueFormat::Money => "money",
+        }
+    }
 }
 
 /// A `type = "ltv"` metric.

@@ -431,6 +431,8 @@ pub struct FormulaResult {
     /// The grain of `rows`, for a per-period formula.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grain: Option<&'static str>,
+    /// How the value reads: `number`, `percent` or `money` (the figure itself is unscaled).
+    pub format: &'static str,
     /// The value of an ungrouped formula; `null` on division by zero or missing data.
     #[serde(skip_serializing_if = "FormulaValue::is_grouped")]
     pub value: FormulaValue,
@@ -470,6 +472,9 @@ pub struct FormulaRow {
     /// Period label, for a per-period formula.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub period: Option<String>,
+    /// For a per-period formula: whether the period has ended by `as_of`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complete: Option<bool>,
     /// Cohort label, for a per-cohort formula.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cohort: Option<String>,

@@ -200,6 +200,9 @@ pub fn render(report: &Report) -> String {
                         let cohort = row.cohort.as_deref().unwrap_or("");
                         let period = row.period.as_deref().unwrap_or("");
                         w.row(cohort, &segment(&row.segment), period, "value", number(row.value));
+                        if let Some(complete) = row.complete {
+                            w.row(cohort, "", period, "complete", complete.to_string());
+                        }
                     }
                 }
             },

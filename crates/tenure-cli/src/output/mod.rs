@@ -1,6 +1,7 @@
 //! Rendering a report: tables for people, JSON and CSV for programs.
 
 pub mod csv;
+pub mod grid;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,15 @@ pub fn json(report: &Report) -> String {
     let mut text = serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
+}
+
+/// The width tables fold to: `COLUMNS` when it is set (and at least 40), else 120.
+pub fn page_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|width| *width >= 40)
+        .unwrap_or(120)
 }
 
 /// Row accounting for standard error: one line of totals over the event sources, then, when

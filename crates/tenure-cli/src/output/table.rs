@@ -1,22 +1,48 @@
-//! Terminal tables: a cohort triangle per retention metric, a table per activation metric.
+//! Terminal tables: one per metric, in the order the config lists them.
 
 use std::fmt::Write;
 
 use tenure::plan::{
-    ActivationResult, CrrResult, MetricKind, MetricResult, Plan, Report, RetentionResult, RevenueResult,
+    ActivationResult, CrrResult, FormulaResult, FormulaValue, MetricKind, MetricResult, Plan, Report,
+    RetentionResult, RevenueResult, Segment,
 };
 
-/// Renders every metric of the report for a terminal.
-pub fn render(report: &Report, plan: &Plan) -> String {
+use super::grid::{Grid, GridColumn};
+
+/// What a cohort cell shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Show {
+    /// The retained (activated) share.
+    Rates,
+    /// Retained of eligible members, as `retained/eligible`.
+    Counts,
+    /// Both.
+    Both,
+}
+
+/// How tables are drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// What cohort cells show.
+    pub show: Show,
+    /// The page width tables fold to.
+    pub width: usize,
+}
+
+/// Renders every metric of the report for a terminal, in the config's order.
+pub fn render(report: &Report, plan: &Plan, style: Style) -> String {
     let mut out = String::new();
-    for (name, result) in &report.metrics {
-        let heading = heading(name, plan);
+    for metric in &plan.metrics {
+        let Some(result) = report.metrics.get(&metric.name) else {
+            continue;
+        };
+        let _ = writeln!(out, "{}", heading(&metric.name, plan));
         match result {
-            MetricResult::Retention(table) => retention(&mut out, &heading, table, &report.as_of),
-            MetricResult::Activation(table) => activation(&mut out, &heading, table),
-            MetricResult::Revenue(table) => revenue(&mut out, &heading, table),
-            MetricResult::Crr(table) => crr(&mut out, &heading, table),
-            MetricResult::Formula(result) => formula(&mut out, &heading, result),
+            MetricResult::Retention(table) => retention(&mut out, table, &report.as_of, style),
+            MetricResult::Activation(table) => activation(&mut out, table, style),
+            MetricResult::Revenue(table) => revenue(&mut out, table, style),
+            MetricResult::Crr(table) => crr(&mut out, table, style),
+            MetricResult::Formula(result) => formula(&mut out, result, style),
             MetricResult::Ltv(result) => {
                 let inputs = match result.form {
                     "orders" => format!(
@@ -35,12 +61,12 @@ pub fn render(report: &Report, plan: &Plan) -> String {
                         optional_percent(result.churn_rate)
                     ),
                 };
-                let _ = writeln!(out, "{heading}\n  LTV {}  = {inputs}\n", money(result.value));
+                let _ = writeln!(out, "  LTV {}  = {inputs}", money(result.value));
             }
             MetricResult::Payback(result) => {
                 let _ = writeln!(
                     out,
-                    "{heading}\n  payback {} {}s  = CAC {} ÷ (ARPA {} × margin {})\n",
+                    "  payback {} {}s  = CAC {} ÷ (ARPA {} × margin {})",
                     result.value.map_or("–".to_string(), |v| format!("{v:.1}")),
                     result.unit,
                     money(Some(result.cac)),
@@ -49,13 +75,15 @@ pub fn render(report: &Report, plan: &Plan) -> String {
                 );
             }
             MetricResult::Failed(failed) => {
-                let _ = writeln!(out, "{heading}\n  failed: {}\n", failed.error);
+                let _ = writeln!(out, "  failed: {}", failed.error);
             }
         }
+        out.push('\n');
     }
     out
 }
 
+/// The metric's name with its description, then what the table shows, on a second line.
 fn heading(name: &str, plan: &Plan) -> String {
     let Some(metric) = plan.metrics.iter().find(|m| m.name == name) else {
         return name.to_string();
@@ -71,11 +99,6 @@ fn heading(name: &str, plan: &Plan) -> String {
                 plan.events[cohort.start].name
             )
         }
-        MetricKind::Revenue(_)
-        | MetricKind::Crr(_)
-        | MetricKind::Formula(_)
-        | MetricKind::Ltv(_)
-        | MetricKind::Payback(_) => String::new(),
         MetricKind::Activation(a) => {
             let cohort = &plan.cohorts[a.cohort];
             format!(
@@ -86,8 +109,6 @@ fn heading(name: &str, plan: &Plan) -> String {
                 cohort.grain.as_str()
             )
         }
-    };
-    let detail = match &metric.kind {
         MetricKind::Revenue(r) => format!(
             "revenue movements of `{}` by {}{}",
             plan.events[r.event].name,
@@ -103,15 +124,20 @@ fn heading(name: &str, plan: &Plan) -> String {
             plan.events[c.active].name,
             c.grain.as_str()
         ),
-        _ => detail,
+        MetricKind::Formula(_) | MetricKind::Ltv(_) | MetricKind::Payback(_) => String::new(),
     };
-    match &metric.description {
-        Some(description) => format!("{name} — {description}\n{detail}"),
-        None => format!("{name} — {detail}"),
+    let mut text = match &metric.description {
+        Some(description) => format!("{name} — {description}"),
+        None => name.to_string(),
+    };
+    if !detail.is_empty() {
+        text.push('\n');
+        text.push_str(&detail);
     }
+    text
 }
 
-fn segment_text(segment: &Option<tenure::plan::Segment>) -> String {
+fn segment_text(segment: &Option<Segment>) -> String {
     match segment {
         None => String::new(),
         Some(segment) => segment
@@ -123,28 +149,32 @@ fn segment_text(segment: &Option<tenure::plan::Segment>) -> String {
     }
 }
 
-/// The segment column of a cohort table: there when some row has a segment, as wide as the
-/// widest segment and its heading.
-struct SegmentColumn {
-    width: Option<usize>,
+/// The key columns of a cohort table: the cohort, and its segment when some row has one.
+struct CohortKeys {
+    segmented: bool,
 }
 
-impl SegmentColumn {
-    fn of<'a>(segments: impl Iterator<Item = &'a Option<tenure::plan::Segment>>) -> SegmentColumn {
-        let widths: Vec<usize> = segments
-            .filter(|segment| segment.is_some())
-            .map(|segment| segment_text(segment).chars().count())
-            .collect();
-        SegmentColumn {
-            width: widths.into_iter().max().map(|widest| widest.max(7)),
+impl CohortKeys {
+    fn of<'a>(mut segments: impl Iterator<Item = &'a Option<Segment>>) -> CohortKeys {
+        CohortKeys {
+            segmented: segments.any(|s| s.is_some()),
         }
     }
 
-    /// Writes `text` as the row's segment cell; nothing when the table has no segments.
-    fn cell(&self, out: &mut String, text: &str) {
-        if let Some(width) = self.width {
-            let _ = write!(out, "  {text:<width$}");
+    fn columns(&self) -> Vec<GridColumn> {
+        let mut columns = vec![GridColumn::key("cohort")];
+        if self.segmented {
+            columns.push(GridColumn::key("segment"));
         }
+        columns
+    }
+
+    fn cells(&self, cohort: &str, segment: &Option<Segment>) -> Vec<String> {
+        let mut cells = vec![cohort.to_string()];
+        if self.segmented {
+            cells.push(segment_text(segment));
+        }
+        cells
     }
 }
 
@@ -152,135 +182,202 @@ fn percent(rate: f64) -> String {
     format!("{:.1}%", rate * 100.0)
 }
 
-fn retention(out: &mut String, heading: &str, table: &RetentionResult, as_of: &str) {
-    let letter = table.unit.chars().next().unwrap_or('d');
-    let labels = table.periods.labels(letter, table.mode == "unbounded");
-    let segments = SegmentColumn::of(table.cohorts.iter().map(|c| &c.segment));
-    let width = labels.iter().map(|l| l.len()).max().unwrap_or(0).max(7) + 1;
-    let _ = writeln!(out, "{heading}");
-    let _ = write!(out, "{:<10}", "cohort");
-    segments.cell(out, "segment");
-    let _ = write!(out, "{:>8}", "size");
-    for label in &labels {
-        let _ = write!(out, "{label:>width$}");
-    }
-    out.push('\n');
-    let mut incomplete = false;
-    for row in &table.cohorts {
-        let _ = write!(out, "{:<10}", row.cohort);
-        segments.cell(out, &segment_text(&row.segment));
-        let _ = write!(out, "{:>8}", row.size);
-        for index in 0..labels.len() {
-            let cell = if row.eligible[index] == 0 {
-                incomplete = true;
-                "·".to_string()
-            } else if row.eligible[index] < row.size {
-                incomplete = true;
-                format!("{}*", percent(row.rate[index]))
-            } else {
-                format!("{} ", percent(row.rate[index]))
-            };
-            let _ = write!(out, "{cell:>width$}");
-        }
-        out.push('\n');
-    }
-    let _ = write!(out, "{:<10}", "total");
-    segments.cell(out, "");
-    let _ = write!(out, "{:>8}", table.total.size);
-    for rate in &table.total.rate {
-        let cell = rate.map_or("·".to_string(), |r| format!("{} ", percent(r)));
-        let _ = write!(out, "{cell:>width$}");
-    }
-    out.push('\n');
-    if incomplete {
-        let _ = writeln!(
-            out,
-            "* period not yet over for every member by {as_of}   · not yet observable   total: eligible members only"
-        );
-    }
-    if table.cohorts.iter().any(|c| c.ltv.is_some()) {
-        let _ = writeln!(
-            out,
-            "realised revenue per member, cumulative through each column:"
-        );
-        for row in &table.cohorts {
-            let _ = write!(out, "{:<10}", row.cohort);
-            segments.cell(out, &segment_text(&row.segment));
-            let _ = write!(out, "{:>8}", row.size);
-            for value in row.ltv.iter().flatten() {
-                let _ = write!(out, "{:>width$}", format!("{value:.2} "));
-            }
-            out.push('\n');
-        }
-        let _ = write!(out, "{:<10}", "total");
-        segments.cell(out, "");
-        let _ = write!(out, "{:>8}", table.total.size);
-        for value in table.total.ltv.iter().flatten() {
-            let _ = write!(
-                out,
-                "{:>width$}",
-                value.map_or("· ".to_string(), |v| format!("{v:.2} "))
-            );
-        }
-        out.push('\n');
-    }
-    out.push('\n');
-}
-
-fn activation(out: &mut String, heading: &str, table: &ActivationResult) {
-    let segments = SegmentColumn::of(table.cohorts.iter().map(|c| &c.segment));
-    let _ = writeln!(out, "{heading}");
-    let _ = write!(out, "{:<10}", "cohort");
-    segments.cell(out, "segment");
-    let _ = writeln!(
-        out,
-        "{:>8}{:>11}{:>9}{:>13}",
-        "size", "activated", "rate", "median days"
-    );
-    let mut incomplete = false;
-    for row in &table.cohorts {
-        let _ = write!(out, "{:<10}", row.cohort);
-        segments.cell(out, &segment_text(&row.segment));
-        let marker = if row.eligible < row.size {
-            incomplete = true;
-            "*"
-        } else {
-            " "
-        };
-        let median = row.median_days.map_or("–".to_string(), |d| format!("{d:.1}"));
-        let _ = writeln!(
-            out,
-            "{:>8}{:>11}{:>8}{marker}{median:>13}",
-            row.size,
-            row.activated,
-            percent(row.rate)
-        );
-    }
-    let total = &table.total;
-    let _ = write!(out, "{:<10}", "total");
-    segments.cell(out, "");
-    let rate = total.rate.map_or("·".to_string(), percent);
-    let median = total.median_days.map_or("–".to_string(), |d| format!("{d:.1}"));
-    let _ = writeln!(
-        out,
-        "{:>8}{:>11}{rate:>8} {median:>13}",
-        total.size, total.activated
-    );
-    if incomplete {
-        let _ = writeln!(
-            out,
-            "* window not yet over for every member   total: eligible members only"
-        );
-    }
-    out.push('\n');
-}
-
 fn optional_percent(rate: Option<f64>) -> String {
     rate.map_or("–".to_string(), percent)
 }
 
-fn revenue(out: &mut String, heading: &str, table: &RevenueResult) {
-    revenue_table(out, heading, table);
+fn money(value: Option<f64>) -> String {
+    value.map_or("–".to_string(), |v| format!("{v:.2}"))
+}
+
+/// A cell's marker: `*` when the period is not over for every member.
+fn marker(incomplete: bool) -> char {
+    if incomplete { '*' } else { ' ' }
+}
+
+/// A cohort cell: the rate, the count it is the share of (`retained/base`), or both, as
+/// `style.show` asks. The base is a row's size, and the total row's eligible members.
+fn share_cell(rate: Option<f64>, retained: u64, base: u64, show: Show) -> String {
+    match show {
+        Show::Rates => optional_percent(rate),
+        Show::Counts => format!("{retained}/{base}"),
+        Show::Both => format!("{} {retained}/{base}", optional_percent(rate)),
+    }
+}
+
+const INCOMPLETE_NOTE: &str = "* period not yet over for every member by";
+
+/// Writes notes under a table, three spaces apart, starting a new line before a note that would
+/// cross the page width.
+fn notes(out: &mut String, notes: &[String], width: usize) {
+    let mut line = String::new();
+    for note in notes.iter().filter(|n| !n.is_empty()) {
+        if !line.is_empty() && line.chars().count() + 3 + note.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push_str("   ");
+        }
+        line.push_str(note);
+    }
+    if !line.is_empty() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+}
+
+fn retention(out: &mut String, table: &RetentionResult, as_of: &str, style: Style) {
+    let letter = table.unit.chars().next().unwrap_or('d');
+    let labels = table.periods.labels(letter, table.mode == "unbounded");
+    let keys = CohortKeys::of(table.cohorts.iter().map(|c| &c.segment));
+    let columns = || {
+        let mut columns = keys.columns();
+        columns.push(GridColumn::figure("size"));
+        columns.extend(labels.iter().map(GridColumn::marked));
+        columns
+    };
+    let mut grid = Grid::new(columns());
+    let mut incomplete = false;
+    for row in &table.cohorts {
+        let mut cells = keys.cells(&row.cohort, &row.segment);
+        cells.push(row.size.to_string());
+        for index in 0..labels.len() {
+            let eligible = row.eligible[index];
+            incomplete |= eligible < row.size;
+            cells.push(if eligible == 0 {
+                "· ".to_string()
+            } else {
+                let cell = share_cell(Some(row.rate[index]), row.retained[index], row.size, style.show);
+                format!("{cell}{}", marker(eligible < row.size))
+            });
+        }
+        grid.row(cells);
+    }
+    let total = &table.total;
+    let mut cells = keys.cells("total", &None);
+    cells.push(total.size.to_string());
+    for (index, rate) in total.rate.iter().enumerate() {
+        cells.push(match rate {
+            None => "· ".to_string(),
+            Some(_) => format!(
+                "{} ",
+                share_cell(*rate, total.retained[index], total.eligible[index], style.show)
+            ),
+        });
+    }
+    grid.row(cells);
+    out.push_str(&grid.render(style.width));
+    let mut footer = Vec::new();
+    if incomplete {
+        footer.push(format!("{INCOMPLETE_NOTE} {as_of}"));
+        footer.push("· not yet observable".to_string());
+        footer.push("total: eligible members only".to_string());
+    }
+    if style.show != Show::Rates {
+        footer.push("n/m: retained of members (total: of eligible members)".to_string());
+    }
+    notes(out, &footer, style.width);
+    if table.cohorts.iter().any(|c| c.ltv.is_some()) {
+        let _ = writeln!(
+            out,
+            "\nrealised revenue per member, cumulative from the start through each column (the LTV curve)"
+        );
+        let mut grid = Grid::new(columns());
+        let mut marked = false;
+        for row in &table.cohorts {
+            let mut cells = keys.cells(&row.cohort, &row.segment);
+            cells.push(row.size.to_string());
+            for (index, value) in row.ltv.iter().flatten().enumerate() {
+                let eligible = row.eligible[index];
+                marked |= eligible > 0 && eligible < row.size;
+                cells.push(if eligible == 0 {
+                    "· ".to_string()
+                } else {
+                    format!("{value:.2}{}", marker(eligible < row.size))
+                });
+            }
+            grid.row(cells);
+        }
+        let mut cells = keys.cells("total", &None);
+        cells.push(total.size.to_string());
+        for value in total.ltv.iter().flatten() {
+            cells.push(value.map_or("· ".to_string(), |v| format!("{v:.2} ")));
+        }
+        grid.row(cells);
+        out.push_str(&grid.render(style.width));
+        let mut footer = Vec::new();
+        if marked {
+            footer.push(format!("{INCOMPLETE_NOTE} {as_of}"));
+        }
+        footer.push("· not yet observable".to_string());
+        footer.push("total: per eligible member".to_string());
+        notes(out, &footer, style.width);
+    }
+}
+
+fn activation(out: &mut String, table: &ActivationResult, style: Style) {
+    let keys = CohortKeys::of(table.cohorts.iter().map(|c| &c.segment));
+    let counts = style.show != Show::Rates;
+    let mut columns = keys.columns();
+    columns.push(GridColumn::figure("size"));
+    if counts {
+        columns.push(GridColumn::figure("eligible"));
+    }
+    columns.push(GridColumn::figure("activated"));
+    if style.show != Show::Counts {
+        columns.push(GridColumn::marked("rate"));
+    }
+    columns.push(GridColumn::figure("median days"));
+    let mut grid = Grid::new(columns);
+    let median = |days: Option<f64>| days.map_or("–".to_string(), |d| format!("{d:.1}"));
+    let mut incomplete = false;
+    let add = |cells: &mut Vec<String>, eligible: u64, activated: u64, rate: Option<f64>, mark: bool| {
+        if counts {
+            cells.push(eligible.to_string());
+        }
+        cells.push(activated.to_string());
+        if style.show != Show::Counts {
+            cells.push(format!(
+                "{}{}",
+                rate.map_or("·".to_string(), percent),
+                marker(mark)
+            ));
+        }
+    };
+    for row in &table.cohorts {
+        let mut cells = keys.cells(&row.cohort, &row.segment);
+        cells.push(row.size.to_string());
+        let mark = row.eligible < row.size;
+        incomplete |= mark;
+        add(&mut cells, row.eligible, row.activated, Some(row.rate), mark);
+        cells.push(median(row.median_days));
+        grid.row(cells);
+    }
+    let total = &table.total;
+    let mut cells = keys.cells("total", &None);
+    cells.push(total.size.to_string());
+    add(&mut cells, total.eligible, total.activated, total.rate, false);
+    cells.push(median(total.median_days));
+    grid.row(cells);
+    out.push_str(&grid.render(style.width));
+    if incomplete {
+        let footer = [
+            "* window not yet over for every member".to_string(),
+            "total: eligible members only".to_string(),
+        ];
+        notes(out, &footer, style.width);
+    }
+}
+
+/// A period label, marked `*` when the period is not over by `as_of`.
+fn period_cell(period: &str, complete: bool) -> String {
+    format!("{period}{}", if complete { "" } else { "*" })
+}
+
+fn revenue(out: &mut String, table: &RevenueResult, style: Style) {
+    revenue_table(out, table, style);
     for segment in table.segments.iter().flatten() {
         let name = segment
             .segment
@@ -299,120 +396,148 @@ fn revenue(out: &mut String, heading: &str, table: &RevenueResult) {
             segments: None,
             ..table.clone()
         };
-        revenue_table(out, &format!("  {name}:"), &part);
+        let _ = writeln!(out, "\n{name}:");
+        revenue_table(out, &part, style);
     }
 }
 
-fn revenue_table(out: &mut String, heading: &str, table: &RevenueResult) {
-    let _ = writeln!(out, "{heading}");
-    let _ = writeln!(
-        out,
-        "{:<10}{:>12}{:>11}{:>11}{:>12}{:>11}{:>13}{:>12}{:>8}{:>8}{:>12}",
-        "period",
-        "start",
-        "new",
-        "expansion",
-        "contraction",
-        "churned",
-        "reactivation",
-        "end",
-        "GRR",
-        "NRR",
-        "logo churn"
+fn revenue_table(out: &mut String, table: &RevenueResult, style: Style) {
+    let mut columns = vec![GridColumn::key("period")];
+    columns.extend(
+        [
+            "start",
+            "new",
+            "expansion",
+            "contraction",
+            "churned",
+            "reactivation",
+            "end",
+            "GRR",
+            "NRR",
+            "logo churn",
+        ]
+        .map(GridColumn::figure),
     );
+    let mut grid = Grid::new(columns);
     for p in &table.periods {
-        let marker = if p.complete { " " } else { "*" };
-        let _ = writeln!(
-            out,
-            "{:<10}{:>12.2}{:>11.2}{:>11.2}{:>12.2}{:>11.2}{:>13.2}{:>12.2}{:>8}{:>8}{:>12}{marker}",
-            p.period,
-            p.start,
-            p.new,
-            p.expansion,
-            p.contraction,
-            p.churned,
-            p.reactivation,
-            p.end,
-            optional_percent(p.grr),
-            optional_percent(p.nrr),
-            optional_percent(p.customer_churn_rate),
+        let mut cells = vec![period_cell(&p.period, p.complete)];
+        cells.extend(
+            [
+                p.start,
+                p.new,
+                p.expansion,
+                p.contraction,
+                p.churned,
+                p.reactivation,
+                p.end,
+            ]
+            .map(|amount| format!("{amount:.2}")),
         );
+        cells.extend([p.grr, p.nrr, p.customer_churn_rate].map(optional_percent));
+        grid.row(cells);
     }
-    let mut summary = format!(
-        "NRR {} · GRR {} over complete periods; last complete period: NRR {} · GRR {}",
-        optional_percent(table.nrr),
-        optional_percent(table.grr),
-        optional_percent(table.nrr_last),
-        optional_percent(table.grr_last)
-    );
+    out.push_str(&grid.render(style.width));
+    let mut summary = vec![
+        format!(
+            "NRR {} · GRR {} over complete periods;",
+            optional_percent(table.nrr),
+            optional_percent(table.grr)
+        ),
+        format!(
+            "last complete period: NRR {} · GRR {}",
+            optional_percent(table.nrr_last),
+            optional_percent(table.grr_last)
+        ),
+    ];
     if let Some(window) = table.nrr_window {
-        let _ = write!(summary, " · trailing-window NRR {}", percent(window));
+        summary.push(format!("· trailing-window NRR {}", percent(window)));
     }
-    let _ = writeln!(out, "{summary}");
     if table.periods.iter().any(|p| !p.complete) {
-        let _ = writeln!(out, "* period not over by as_of");
+        summary.push("* period not over by as_of".to_string());
     }
-    out.push('\n');
+    notes(out, &summary, style.width);
 }
 
-fn crr(out: &mut String, heading: &str, table: &CrrResult) {
-    let _ = writeln!(out, "{heading}");
-    let _ = writeln!(
-        out,
-        "{:<10}{:>10}{:>10}{:>10}{:>9}",
-        "period", "start S", "end E", "new N", "CRR"
-    );
+fn crr(out: &mut String, table: &CrrResult, style: Style) {
+    let mut grid = Grid::new(vec![
+        GridColumn::key("period"),
+        GridColumn::figure("start S"),
+        GridColumn::figure("end E"),
+        GridColumn::figure("new N"),
+        GridColumn::figure("CRR"),
+    ]);
     for p in &table.periods {
-        let marker = if p.complete { " " } else { "*" };
-        let _ = writeln!(
-            out,
-            "{:<10}{:>10}{:>10}{:>10}{:>9}{marker}",
-            p.period,
-            p.start,
-            p.end,
-            p.new,
-            optional_percent(p.crr)
-        );
+        grid.row(vec![
+            period_cell(&p.period, p.complete),
+            p.start.to_string(),
+            p.end.to_string(),
+            p.new.to_string(),
+            optional_percent(p.crr),
+        ]);
     }
-    let _ = writeln!(
-        out,
-        "CRR {} over complete periods; last complete period {}",
-        optional_percent(table.crr),
-        optional_percent(table.crr_last)
-    );
-    out.push('\n');
+    out.push_str(&grid.render(style.width));
+    let mut summary = vec![
+        format!("CRR {} over complete periods;", optional_percent(table.crr)),
+        format!("last complete period {}", optional_percent(table.crr_last)),
+    ];
+    if table.periods.iter().any(|p| !p.complete) {
+        summary.push("* period not over by as_of".to_string());
+    }
+    notes(out, &summary, style.width);
 }
 
-fn money(value: Option<f64>) -> String {
-    value.map_or("–".to_string(), |v| format!("{v:.2}"))
-}
-
-fn formula(out: &mut String, heading: &str, result: &tenure::plan::FormulaResult) {
-    let _ = writeln!(out, "{heading}");
-    match &result.rows {
-        None => {
-            let value = match result.value {
-                tenure::plan::FormulaValue::Single(value) => value,
-                tenure::plan::FormulaValue::Grouped => None,
-            };
-            let _ = writeln!(
-                out,
-                "  value {}",
-                value.map_or("null".to_string(), |v| format!("{v}"))
-            );
-        }
-        Some(rows) => {
-            for row in rows {
-                let label = row
-                    .period
-                    .clone()
-                    .or_else(|| row.cohort.clone())
-                    .unwrap_or_default();
-                let segment = segment_text(&row.segment);
-                let value = row.value.map_or("null".to_string(), |v| format!("{v:.4}"));
-                let _ = writeln!(out, "  {label:<10} {segment:<12} {value:>14}");
+/// A formula value as its `format` says: `number` (up to four decimals), `percent`, `money`.
+fn formula_value(value: Option<f64>, format: &str) -> String {
+    let Some(value) = value else {
+        return "–".to_string();
+    };
+    match format {
+        "percent" => percent(value),
+        "money" => format!("{value:.2}"),
+        _ => {
+            let text = format!("{value:.4}");
+            let text = text.trim_end_matches('0').trim_end_matches('.');
+            if text == "-0" {
+                "0".to_string()
+            } else {
+                text.to_string()
             }
         }
     }
-    out.push('\n');
+}
+
+fn formula(out: &mut String, result: &FormulaResult, style: Style) {
+    let Some(rows) = &result.rows else {
+        let value = match result.value {
+            FormulaValue::Single(value) => value,
+            FormulaValue::Grouped => None,
+        };
+        let _ = writeln!(out, "  {}", formula_value(value, result.format));
+        return;
+    };
+    let by_period = rows.iter().any(|r| r.period.is_some());
+    let segmented = rows.iter().any(|r| r.segment.is_some());
+    let mut columns = vec![GridColumn::key(if by_period { "period" } else { "cohort" })];
+    if segmented {
+        columns.push(GridColumn::key("segment"));
+    }
+    columns.push(GridColumn::figure("value"));
+    let mut grid = Grid::new(columns);
+    for row in rows {
+        let label = match (&row.period, &row.cohort) {
+            (Some(period), _) => period_cell(period, row.complete.unwrap_or(true)),
+            (None, Some(cohort)) => cohort.clone(),
+            (None, None) => String::new(),
+        };
+        let mut cells = vec![label];
+        if segmented {
+            cells.push(segment_text(&row.segment));
+        }
+        cells.push(formula_value(row.value, result.format));
+        grid.row(cells);
+    }
+    out.push_str(&grid.render(style.width));
+    if rows.iter().any(|r| r.complete == Some(false)) {
+        let _ = writeln!(out, "* period not over by as_of");
+    }
 }

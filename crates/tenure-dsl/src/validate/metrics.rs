@@ -229,7 +229,16 @@ impl Validator<'_> {
             .collect();
         let grain = config.grain.as_ref().map(|g| grain_of(Some(g)));
         Some((
-            plan::MetricKind::Formula(plan::Formula { expr, grain, cohort }),
+            plan::MetricKind::Formula(plan::Formula {
+                expr,
+                grain,
+                cohort,
+                format: match config.format.map(|f| f.value) {
+                    Some(ValueFormatConfig::Percent) => plan::ValueFormat::Percent,
+                    Some(ValueFormatConfig::Money) => plan::ValueFormat::Money,
+                    _ => plan::ValueFormat::Number,
+                },
+            }),
             config.description,
             references,
         ))

@@ -59,6 +59,7 @@ pub fn evaluate(
                 let rows = (first..=last)
                     .map(|p| FormulaRow {
                         period: Some(data.calendar.period_label(grain, p)),
+                        complete: Some(data.calendar.period_last_day(grain, p) <= data.as_of_day),
                         cohort: None,
                         segment: None,
                         value: None,
@@ -85,6 +86,7 @@ pub fn evaluate(
                     .iter()
                     .map(|g| FormulaRow {
                         period: None,
+                        complete: None,
                         cohort: Some(data.calendar.period_label(grain, g.period)),
                         segment: g.segment.clone(),
                         value: None,
@@ -121,6 +123,7 @@ pub fn evaluate(
         return FormulaResult {
             kind: "formula",
             grain: None,
+            format: formula.format.as_str(),
             value: FormulaValue::Single(value_in(0)),
             rows: None,
         };
@@ -136,6 +139,7 @@ pub fn evaluate(
     FormulaResult {
         kind: "formula",
         grain: formula.grain.map(|g| g.as_str()),
+        format: formula.format.as_str(),
         value: FormulaValue::Grouped,
         rows: Some(rows),
     }

@@ -26,6 +26,7 @@ pub fn ltv(data: &Dataset, metric: &Ltv, results: &BTreeMap<String, MetricResult
                     expr,
                     grain: None,
                     cohort: None,
+                    format: tenure_plan::ValueFormat::Number,
                 };
                 match super::formula::evaluate(data, &formula, results).value {
                     tenure_plan::FormulaValue::Single(value) => value,
