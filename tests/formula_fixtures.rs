@@ -98,10 +98,14 @@ fn per_period_formula() {
     // Jan a 100 + c 50 · Feb 100 + 200 + 50 · Mar 150 + 200 + 50 + 40 · Apr 120 + 50 · May 60 · Jun 80 + 60.
     assert_eq!(
         report["metrics"]["f"],
-        json!({"type": "formula", "grain": "month", "rows": [
-            {"period": "2025-01", "value": 150.0}, {"period": "2025-02", "value": 350.0},
-            {"period": "2025-03", "value": 440.0}, {"period": "2025-04", "value": 170.0},
-            {"period": "2025-05", "value": 60.0}, {"period": "2025-06", "value": 140.0}]})
+        // as_of is the last day of June: every month is complete.
+        json!({"type": "formula", "grain": "month", "format": "number", "rows": [
+            {"period": "2025-01", "complete": true, "value": 150.0},
+            {"period": "2025-02", "complete": true, "value": 350.0},
+            {"period": "2025-03", "complete": true, "value": 440.0},
+            {"period": "2025-04", "complete": true, "value": 170.0},
+            {"period": "2025-05", "complete": true, "value": 60.0},
+            {"period": "2025-06", "complete": true, "value": 140.0}]})
     );
 }
 
