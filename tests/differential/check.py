@@ -184,7 +184,7 @@ def check_revenue(name, metric):
                 print(f"MISMATCH {name} {row['period']} {figure}: duckdb {value}, tenure {row[figure]}")
                 return 1, cells
             cells += 1
-    print(f"ok {name}: {len(got)} periods, every figure of SPEC §3.4 (revenue by {grain})")
+    print(f"ok {name}: {len(got)} periods, every revenue figure of docs/config.md (by {grain})")
     return 0, cells
 
 

@@ -82,6 +82,13 @@ pub fn explain(plan: &Plan, names: &[String]) -> String {
                         let _ = writeln!(out, "  a comeback after any gap counts as reactivation");
                     }
                 }
+                if !r.by.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "  split by {}: besides the overall table, one table per combination of values, over the same periods",
+                        join(r.by.iter())
+                    );
+                }
                 if let Some(window) = r.window {
                     let _ = writeln!(
                         out,

@@ -99,6 +99,14 @@ fn explain_says_what_a_metric_computes() {
 }
 
 #[test]
+fn explain_names_a_revenue_breakdown() {
+    let (code, stdout, _) = run_in(&repo_root(), &["explain", "--metric", "nrr_by_rfm"], &[]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("  split by segment.rfm: "), "{stdout}");
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
 fn unknown_metric_is_a_usage_error() {
     let (code, _, stderr) = run_in(&repo_root(), &["run", "--metric", "vrrr"], &[]);
     assert_eq!(code, 2);

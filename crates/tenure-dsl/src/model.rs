@@ -1,4 +1,4 @@
-//! The serde model of `metrics.toml` (SPEC §2), with spans kept for diagnostics.
+//! The serde model of `metrics.toml` (docs/config.md), with spans kept for diagnostics.
 //!
 //! Each table is deserialised on its own, so one bad metric does not hide the errors of the next.
 //! The same types generate the JSON Schema printed by `tenure schema`.

@@ -169,7 +169,7 @@ impl Clock {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BadTime;
 
-/// Parses a time value per SPEC §1 into microseconds since the epoch (UTC).
+/// Parses a time value (docs/config.md, "Time values") into microseconds since the epoch (UTC).
 pub fn parse_time(text: &str, format: TimeFormat, clock: &mut Clock) -> Result<i64, BadTime> {
     let text = text.trim();
     match format {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-/// The whole result of a run (SPEC §6).
+/// The whole result of a run: the JSON contract of docs/config.md, "Output".
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Report {
     /// The tenure version that produced it.
@@ -306,7 +306,7 @@ pub struct ActivationTotal {
     pub median_days: Option<f64>,
 }
 
-/// A `revenue` metric's table (SPEC §3.4).
+/// A `revenue` metric's table (docs/config.md, `type = "revenue"`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RevenueResult {
     /// Always `"revenue"`.
@@ -389,7 +389,7 @@ pub struct RevenuePeriod {
     pub nrr_window: Option<f64>,
 }
 
-/// A `crr` metric's table (SPEC §3.5).
+/// A `crr` metric's table (docs/config.md, `type = "crr"`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CrrResult {
     /// Always `"crr"`.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use tenure::plan::{Plan, Report};
 
-/// The stable JSON contract (SPEC §6), pretty-printed, with a final newline.
+/// The stable JSON contract (docs/config.md, "Output"), pretty-printed, with a final newline.
 pub fn json(report: &Report) -> String {
     let mut text = serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');

@@ -1,4 +1,4 @@
-//! `type = "activation"`: value activation rate and time to value (SPEC §3.3).
+//! `type = "activation"`: value activation rate and time to value (docs/config.md, `type = "activation"`).
 
 use tenure_plan::{Activation, ActivationResult, ActivationRow, ActivationTotal};
 

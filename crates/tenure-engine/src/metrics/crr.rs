@@ -1,4 +1,4 @@
-//! `type = "crr"`: classic customer retention rate (E − N) / S (SPEC §3.5).
+//! `type = "crr"`: classic customer retention rate (E − N) / S (docs/config.md, `type = "crr"`).
 
 use rayon::prelude::*;
 use tenure_plan::{Crr, CrrPeriod, CrrResult};

@@ -1,4 +1,4 @@
-//! `type = "retention"`: n-day, unbounded and bracket retention (SPEC §3.2).
+//! `type = "retention"`: n-day, unbounded and bracket retention (docs/config.md, `type = "retention"`).
 
 use tenure_plan::{
     Align, Periods, Retention, RetentionMode, RetentionResult, RetentionRow, RetentionTotal, Unit,

@@ -1,4 +1,4 @@
-//! `type = "revenue"`: MRR movements, NRR, GRR, revenue and customer churn (SPEC §3.4).
+//! `type = "revenue"`: MRR movements, NRR, GRR, revenue and customer churn (docs/config.md, `type = "revenue"`).
 
 use rayon::prelude::*;
 use tenure_plan::{Grain, Revenue, RevenuePeriod, RevenueResult, RevenueSegment, Segment};
