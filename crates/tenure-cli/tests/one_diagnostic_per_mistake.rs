@@ -356,3 +356,24 @@ fn a_missing_source_file_is_placed_at_its_path() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_failed_metric_is_still_known_to_the_formulas_that_read_it() {
+    // `var` fails on its window, `revenue` on its type; `var.rate` and the LTV and payback over
+    // `revenue` report nothing more.
+    let mistakes = [
+        mistake("within = \"7d\"", "within = \"14 days\"", "E0204", "14 days"),
+        mistake(
+            "type = \"revenue\"\ndescription = \"MRR movements, NRR and GRR by month\"",
+            "type = \"revenu\"\ndescription = \"MRR movements, NRR and GRR by month\"",
+            "E0203",
+            "revenu",
+        ),
+    ];
+    let config = broken_example(&mistakes)
+        + "\n[metrics.activation_pct]\ntype = \"formula\"\nformula = \"var.rate * 100\"\n";
+    let dir = project_with(&config);
+    let (code, stderr) = validate(dir.path(), &["--no-data"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_one_per_mistake(&stderr, &mistakes);
+}
