@@ -37,7 +37,7 @@ pub enum EngineError {
         /// 1-based line number of the row (the header is line 1 in CSV).
         row: u64,
         /// The rejection reason, as counted in `input.rejected`.
-        reason: &'static str,
+        reason: tenure_plan::RejectReason,
         /// What was found.
         detail: String,
     },

@@ -16,7 +16,7 @@ pub mod progress;
 pub mod segments;
 pub mod store;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
@@ -30,10 +30,7 @@ use store::EventStore;
 /// The row accounting of a run: per source, and totals over the event sources.
 fn input_summary(counts: &load::LoadCounts, excluded_by_source: &[u64]) -> InputSummary {
     let mut input = InputSummary {
-        rejected: load::REJECTION_REASONS
-            .iter()
-            .map(|r| (r.to_string(), 0))
-            .collect(),
+        rejected: tenure_plan::RejectReason::zero_counts(),
         ..InputSummary::default()
     };
     for (source, excluded) in counts.sources.iter().zip(excluded_by_source) {
@@ -41,7 +38,7 @@ fn input_summary(counts: &load::LoadCounts, excluded_by_source: &[u64]) -> Input
         let summary = SourceSummary {
             kind: source.kind,
             rows: source.rows,
-            rejected: source.rejected.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            rejected: source.rejected.clone(),
             duplicates: source.duplicates,
             excluded: *excluded,
             kept,
@@ -49,7 +46,7 @@ fn input_summary(counts: &load::LoadCounts, excluded_by_source: &[u64]) -> Input
         if source.kind == "events" {
             input.rows += summary.rows;
             for (reason, n) in &summary.rejected {
-                *input.rejected.entry(reason.clone()).or_insert(0) += n;
+                *input.rejected.entry(*reason).or_insert(0) += n;
             }
             input.duplicates += summary.duplicates;
             input.excluded += summary.excluded;
@@ -91,12 +88,11 @@ impl Dataset {
         plan: &Plan,
         progress: &dyn progress::ReadProgress,
     ) -> Result<Dataset, EngineError> {
-        let props = property_columns(plan);
         let load::Loaded {
             mut store,
             counts,
             duplicates,
-        } = load::load(plan, &props, &amount_columns(plan), progress)?;
+        } = load::load(plan, &plan.property_columns(), &plan.amount_columns(), progress)?;
         // Duplicates go first, then the exclude rule over the rows left; both are dropped from
         // the store in one pass.
         let mut excluded_by_source = vec![0u64; counts.sources.len()];
@@ -222,7 +218,7 @@ impl Dataset {
     /// Metrics that formulas read are computed first, even when not asked for.
     pub fn evaluate(&self, only: &[String]) -> Report {
         let mut results: BTreeMap<String, MetricResult> = BTreeMap::new();
-        for index in self.evaluation_order(only) {
+        for index in self.plan.evaluation_order(only) {
             let metric = &self.plan.metrics[index];
             if let Some(error) = self.failed_segment(&metric.kind) {
                 let failed = tenure_plan::FailedMetric {
@@ -280,80 +276,6 @@ impl Dataset {
             _ => None,
         })
     }
-
-    /// Indexes of the metrics to compute, each after the metrics it reads.
-    fn evaluation_order(&self, only: &[String]) -> Vec<usize> {
-        let metrics = &self.plan.metrics;
-        let mut order = Vec::new();
-        let mut visiting = vec![false; metrics.len()];
-        fn visit(
-            index: usize,
-            metrics: &[tenure_plan::Metric],
-            order: &mut Vec<usize>,
-            visiting: &mut [bool],
-        ) {
-            if order.contains(&index) || visiting[index] {
-                return;
-            }
-            visiting[index] = true;
-            for dependency in metrics[index].kind.dependencies() {
-                if let Some(d) = metrics.iter().position(|m| m.name == dependency) {
-                    visit(d, metrics, order, visiting);
-                }
-            }
-            order.push(index);
-        }
-        for (index, metric) in metrics.iter().enumerate() {
-            if only.is_empty() || only.contains(&metric.name) {
-                visit(index, metrics, &mut order, &mut visiting);
-            }
-        }
-        order
-    }
-}
-
-/// Property columns used directly as the amount of a value event: they must hold numbers.
-pub fn amount_columns(plan: &Plan) -> BTreeSet<String> {
-    plan.events
-        .iter()
-        .filter_map(|event| match &event.amount {
-            Some(tenure_plan::Expr::Field(Field::Prop(name))) => Some(name.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The property columns any expression of the plan reads.
-pub fn property_columns(plan: &Plan) -> BTreeSet<String> {
-    let mut columns = BTreeSet::new();
-    let mut visit = |field: &Field| {
-        if let Field::Prop(name) = field {
-            columns.insert(name.clone());
-        }
-    };
-    if let Some(exclude) = &plan.quality.exclude {
-        exclude.for_each_field(&mut visit);
-    }
-    for event in &plan.events {
-        event.filter.for_each_field(&mut visit);
-        if let Some(amount) = &event.amount {
-            amount.for_each_field(&mut visit);
-        }
-    }
-    for cohort in &plan.cohorts {
-        if let Some(filter) = &cohort.filter {
-            filter.for_each_field(&mut visit);
-        }
-        cohort.by.iter().for_each(&mut visit);
-    }
-    for metric in &plan.metrics {
-        if let MetricKind::Revenue(revenue) = &metric.kind
-            && let Some(spread) = &revenue.spread
-        {
-            spread.for_each_field(&mut visit);
-        }
-    }
-    columns
 }
 
 /// The in-process backend: loads the plan's files into memory and evaluates with rayon.

@@ -6,7 +6,9 @@
 //! [`report::Report`]. Keeping both ends of that seam in this small crate is what lets a backend
 //! be added without touching the parser, and the parser be changed without touching a backend.
 
+mod analysis;
 pub mod backend;
+pub mod derive;
 pub mod expr;
 pub mod plan;
 pub mod plugin_file;

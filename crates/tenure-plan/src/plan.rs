@@ -19,7 +19,7 @@ pub struct Plan {
     pub events: Vec<ValueEvent>,
     /// `[cohorts.*]`, in name order; referenced by index ([`CohortId`]).
     pub cohorts: Vec<Cohort>,
-    /// `[metrics.*]`, in name order.
+    /// `[metrics.*]`, in the order the config lists them.
     pub metrics: Vec<Metric>,
     /// `[segments.*]`, in name order: labels from plugins, read as `segment.<name>`.
     pub segments: Vec<SegmentDef>,

@@ -17,13 +17,76 @@ pub struct Report {
     pub metrics: BTreeMap<String, MetricResult>,
 }
 
+/// Why a row could not be read (docs/config.md, `[quality]`). Variants are in the order of their
+/// names, which is the order of the keys of `input.rejected`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RejectReason {
+    /// An amount that is not a finite number within ±10¹⁵.
+    BadAmount,
+    /// Bytes that are not UTF-8.
+    BadEncoding,
+    /// A time that cannot be read, or outside 1900–2199.
+    BadTime,
+    /// Another number of CSV fields than the header's, or a JSON line that is not an object.
+    MalformedRow,
+    /// An empty entity id.
+    MissingEntity,
+    /// An empty event name.
+    MissingEvent,
+    /// An empty time.
+    MissingTime,
+}
+
+impl RejectReason {
+    /// Every reason, in the order of their names.
+    pub const ALL: [RejectReason; 7] = [
+        RejectReason::BadAmount,
+        RejectReason::BadEncoding,
+        RejectReason::BadTime,
+        RejectReason::MalformedRow,
+        RejectReason::MissingEntity,
+        RejectReason::MissingEvent,
+        RejectReason::MissingTime,
+    ];
+
+    /// The reason's name in the JSON contract.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::BadAmount => "bad_amount",
+            RejectReason::BadEncoding => "bad_encoding",
+            RejectReason::BadTime => "bad_time",
+            RejectReason::MalformedRow => "malformed_row",
+            RejectReason::MissingEntity => "missing_entity",
+            RejectReason::MissingEvent => "missing_event",
+            RejectReason::MissingTime => "missing_time",
+        }
+    }
+
+    /// A count of zero for every reason.
+    pub fn zero_counts() -> BTreeMap<RejectReason, u64> {
+        RejectReason::ALL.iter().map(|r| (*r, 0)).collect()
+    }
+}
+
+impl std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RejectReason {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// Row accounting of a run.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct InputSummary {
     /// Event rows read from every event source.
     pub rows: u64,
     /// Rows that could not be read, by reason.
-    pub rejected: BTreeMap<String, u64>,
+    pub rejected: BTreeMap<RejectReason, u64>,
     /// Rows dropped as exact duplicates of an earlier row.
     pub duplicates: u64,
     /// Rows dropped by the `exclude` rule.
@@ -45,7 +108,7 @@ pub struct SourceSummary {
     /// Rows read from the file (excluding a CSV header line).
     pub rows: u64,
     /// Rows that could not be read, by reason.
-    pub rejected: BTreeMap<String, u64>,
+    pub rejected: BTreeMap<RejectReason, u64>,
     /// Rows dropped as duplicates: exact duplicates of an earlier event row (in this source or an
     /// earlier one), or a repeated entity id in the entity source (its first row is kept).
     pub duplicates: u64,

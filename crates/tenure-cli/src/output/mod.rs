@@ -6,7 +6,7 @@ pub mod table;
 
 use std::collections::BTreeMap;
 
-use tenure::plan::{Plan, Report};
+use tenure::plan::{Plan, RejectReason, Report};
 
 /// The stable JSON contract (docs/config.md, "Output"), pretty-printed, with a final newline.
 pub fn json(report: &Report) -> String {
@@ -52,7 +52,7 @@ pub fn summary(report: &Report, plan: &Plan) -> String {
 }
 
 /// "K kept, D duplicates, X excluded, R rejected (n reason, …)".
-fn accounting(kept: u64, duplicates: u64, excluded: u64, rejected: &BTreeMap<String, u64>) -> String {
+fn accounting(kept: u64, duplicates: u64, excluded: u64, rejected: &BTreeMap<RejectReason, u64>) -> String {
     let total: u64 = rejected.values().sum();
     let reasons: Vec<String> = rejected
         .iter()

@@ -10,6 +10,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
+use tenure_plan::RejectReason;
 
 use super::batches::{Layout, dictionary_key, write_value};
 use super::dedupe::{TypedKind, text_hash, typed_hash};
@@ -126,14 +127,15 @@ enum Verdict {
 }
 
 impl Verdict {
-    fn reason(self) -> &'static str {
+    /// The reason counted for a rejected row; `None` for a kept one.
+    fn reason(self) -> Option<RejectReason> {
         match self {
-            Verdict::Keep => "",
-            Verdict::MissingEntity => "missing_entity",
-            Verdict::MissingEvent => "missing_event",
-            Verdict::MissingTime => "missing_time",
-            Verdict::BadTime => "bad_time",
-            Verdict::BadAmount => "bad_amount",
+            Verdict::Keep => None,
+            Verdict::MissingEntity => Some(RejectReason::MissingEntity),
+            Verdict::MissingEvent => Some(RejectReason::MissingEvent),
+            Verdict::MissingTime => Some(RejectReason::MissingTime),
+            Verdict::BadTime => Some(RejectReason::BadTime),
+            Verdict::BadAmount => Some(RejectReason::BadAmount),
         }
     }
 }
@@ -624,9 +626,9 @@ impl RowSink<'_> {
         details.sort_by_key(|(row, _)| *row);
         let mut details = details.into_iter().peekable();
         for (row, verdict) in verdicts.iter().enumerate() {
-            if *verdict == Verdict::Keep {
+            let Some(reason) = verdict.reason() else {
                 continue;
-            }
+            };
             let detail = match verdict {
                 Verdict::MissingEntity => "the entity id is empty".to_string(),
                 Verdict::MissingEvent => "the event name is empty".to_string(),
@@ -635,7 +637,7 @@ impl RowSink<'_> {
                     _ => String::new(),
                 },
             };
-            self.reject(first_line + row as u64 + 1, verdict.reason(), detail)?;
+            self.reject(first_line + row as u64 + 1, reason, detail)?;
         }
 
         // Append the kept rows.

@@ -4,7 +4,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tenure_plan::Source;
+use tenure_plan::{RejectReason, Source};
 
 use super::dedupe::{column_seed, text_hash};
 use super::{
@@ -62,7 +62,7 @@ fn next_record<R: Read>(
             }
             Err(error) => {
                 let line = error.position().map_or(0, |p| p.line());
-                sink.reject_unreadable(line, "malformed_row", error.to_string())?;
+                sink.reject_unreadable(line, RejectReason::MalformedRow, error.to_string())?;
                 continue;
             }
         }
@@ -71,7 +71,7 @@ fn next_record<R: Read>(
             return Ok(Some(line));
         }
         let detail = format!("{} fields where the header has {}", record.len(), fields);
-        sink.reject_unreadable(line, "malformed_row", detail)?;
+        sink.reject_unreadable(line, RejectReason::MalformedRow, detail)?;
     }
 }
 
@@ -144,7 +144,11 @@ fn read_records<R: Read>(
         if !utf8 {
             fields_buffer = recycle(fields);
             values_buffer = recycle(values);
-            sink.reject_unreadable(line, "bad_encoding", "a field is not valid UTF-8".into())?;
+            sink.reject_unreadable(
+                line,
+                RejectReason::BadEncoding,
+                "a field is not valid UTF-8".into(),
+            )?;
             continue;
         }
         let fingerprint = if dedupe {
@@ -315,7 +319,11 @@ impl SourceReader for CsvReader {
                 .map(std::str::from_utf8)
                 .collect::<Result<Vec<&str>, _>>()
             else {
-                sink.reject_unreadable(line, "bad_encoding", "a field is not valid UTF-8".into())?;
+                sink.reject_unreadable(
+                    line,
+                    RejectReason::BadEncoding,
+                    "a field is not valid UTF-8".into(),
+                )?;
                 continue;
             };
             let values: Vec<(usize, Option<&str>)> = (0..names.len())

@@ -3,7 +3,7 @@
 use std::io::BufRead;
 
 use serde_json::Value;
-use tenure_plan::Source;
+use tenure_plan::{RejectReason, Source};
 
 use super::dedupe::{column_seed, text_hash};
 use super::{
@@ -33,7 +33,11 @@ fn for_each_object<S: UnreadableRows>(
         let line_no = index as u64 + 1;
         let bytes = line.map_err(|e| read_error(source, e))?;
         let Ok(text) = std::str::from_utf8(&bytes) else {
-            sink.reject_unreadable(line_no, "bad_encoding", "the line is not valid UTF-8".into())?;
+            sink.reject_unreadable(
+                line_no,
+                RejectReason::BadEncoding,
+                "the line is not valid UTF-8".into(),
+            )?;
             continue;
         };
         if text.trim().is_empty() {
@@ -41,9 +45,11 @@ fn for_each_object<S: UnreadableRows>(
         }
         match serde_json::from_str::<serde_json::Map<String, Value>>(text) {
             Ok(object) => each(sink, line_no, object)?,
-            Err(error) => {
-                sink.reject_unreadable(line_no, "malformed_row", format!("not a JSON object: {error}"))?
-            }
+            Err(error) => sink.reject_unreadable(
+                line_no,
+                RejectReason::MalformedRow,
+                format!("not a JSON object: {error}"),
+            )?,
         }
     }
     Ok(())

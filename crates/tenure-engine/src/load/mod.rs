@@ -29,23 +29,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
-use tenure_plan::{BadRowPolicy, Format, Plan, Source, TimeFormat};
+use tenure_plan::{BadRowPolicy, Format, Plan, RejectReason, Source, TimeFormat};
 
 use crate::calendar::{Clock, parse_time};
 use crate::error::EngineError;
 use crate::progress::ReadProgress;
 use crate::store::{Codes, ColumnBuilder, EventStore, Interner};
-
-/// Every rejection reason, as keys of `input.rejected`.
-pub const REJECTION_REASONS: [&str; 7] = [
-    "bad_amount",
-    "bad_encoding",
-    "bad_time",
-    "malformed_row",
-    "missing_entity",
-    "missing_event",
-    "missing_time",
-];
 
 /// The earliest time an event may have: 1900-01-01T00:00:00Z, in µs since the epoch.
 pub const EARLIEST_TIME: i64 = -2_208_988_800_000_000;
@@ -105,7 +94,7 @@ pub struct SourceCounts {
     /// Rows read.
     pub rows: u64,
     /// Rejected rows by reason (every reason present, zero or not).
-    pub rejected: BTreeMap<&'static str, u64>,
+    pub rejected: BTreeMap<RejectReason, u64>,
     /// Rows dropped as duplicates (exact duplicate events, or repeated entity ids).
     pub duplicates: u64,
     /// Where this source's rows sit in the store (event sources), before de-duplication and the
@@ -119,7 +108,7 @@ impl SourceCounts {
             name: name.to_string(),
             kind,
             rows: 0,
-            rejected: REJECTION_REASONS.iter().map(|r| (*r, 0)).collect(),
+            rejected: RejectReason::zero_counts(),
             duplicates: 0,
             stored: 0..0,
         }
@@ -181,7 +170,7 @@ pub fn load(
         let mut consume = |mut part: Partial| {
             source_counts.rows += part.counts.rows;
             for (reason, n) in &part.counts.rejected {
-                *source_counts.rejected.entry(reason).or_insert(0) += n;
+                *source_counts.rejected.entry(*reason).or_insert(0) += n;
             }
             columns.extend(part.columns.iter().cloned());
             // A reader that knows its row count tells it before its first part arrives.

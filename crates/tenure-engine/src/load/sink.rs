@@ -46,7 +46,7 @@ fn reject_row(
     policy: BadRowPolicy,
     source: &Source,
     line: u64,
-    reason: &'static str,
+    reason: RejectReason,
     detail: String,
 ) -> Result<(), EngineError> {
     *counts.rejected.entry(reason).or_insert(0) += 1;
@@ -264,27 +264,41 @@ impl RowSink<'_> {
         self.partial.counts.rows += 1;
         let entity = match row.entity.map(str::trim) {
             Some(entity) if !entity.is_empty() => entity,
-            _ => return self.reject(row.line, "missing_entity", "the entity id is empty".into()),
+            _ => {
+                return self.reject(
+                    row.line,
+                    RejectReason::MissingEntity,
+                    "the entity id is empty".into(),
+                );
+            }
         };
         let event = match row.event.map(str::trim) {
             Some(event) if !event.is_empty() => event,
-            _ => return self.reject(row.line, "missing_event", "the event name is empty".into()),
+            _ => {
+                return self.reject(
+                    row.line,
+                    RejectReason::MissingEvent,
+                    "the event name is empty".into(),
+                );
+            }
         };
         let time = match row.time {
-            TimeValue::Missing => return self.reject(row.line, "missing_time", "the time is empty".into()),
+            TimeValue::Missing => {
+                return self.reject(row.line, RejectReason::MissingTime, "the time is empty".into());
+            }
             TimeValue::Text(text) => {
                 let text = text.trim();
                 match parse_time(text, self.time_format, &mut self.clock) {
                     Ok(micros) => micros,
                     Err(_) => {
                         let detail = bad_time_detail(text, self.time_format);
-                        return self.reject(row.line, "bad_time", detail);
+                        return self.reject(row.line, RejectReason::BadTime, detail);
                     }
                 }
             }
         };
         if let Err(detail) = check_time_range(time) {
-            return self.reject(row.line, "bad_time", detail);
+            return self.reject(row.line, RejectReason::BadTime, detail);
         }
         for (slot, column) in &self.amount_slots {
             if let Some(text) = row.props[*slot].map(str::trim).filter(|t| !t.is_empty())
@@ -292,7 +306,7 @@ impl RowSink<'_> {
             {
                 let detail =
                     format!("amount column `{column}` holds `{text}`, not a finite number within ±10¹⁵");
-                return self.reject(row.line, "bad_amount", detail);
+                return self.reject(row.line, RejectReason::BadAmount, detail);
             }
         }
         let partial = &mut self.partial;
@@ -317,7 +331,7 @@ impl RowSink<'_> {
     pub(super) fn reject(
         &mut self,
         line: u64,
-        reason: &'static str,
+        reason: RejectReason,
         detail: String,
     ) -> Result<(), EngineError> {
         reject_row(
@@ -341,7 +355,7 @@ pub trait UnreadableRows {
     fn reject_unreadable(
         &mut self,
         line: u64,
-        reason: &'static str,
+        reason: RejectReason,
         detail: String,
     ) -> Result<(), EngineError> {
         let (counts, policy, source) = self.accounting();
@@ -409,7 +423,7 @@ impl EntitySink<'_> {
                     self.policy,
                     self.source,
                     line,
-                    "missing_entity",
+                    RejectReason::MissingEntity,
                     detail,
                 );
             }

@@ -1,0 +1,95 @@
+//! What every backend needs to know about a plan before it evaluates it: which columns the plan
+//! reads, and in which order its metrics are computed.
+
+use std::collections::BTreeSet;
+
+use crate::{Expr, Field, MetricKind, Plan};
+
+impl Plan {
+    /// Every field any expression of the plan reads, and every `by` key (which are fields too).
+    fn for_each_field(&self, visit: &mut impl FnMut(&Field)) {
+        if let Some(exclude) = &self.quality.exclude {
+            exclude.for_each_field(visit);
+        }
+        for event in &self.events {
+            event.filter.for_each_field(visit);
+            if let Some(amount) = &event.amount {
+                amount.for_each_field(visit);
+            }
+        }
+        for cohort in &self.cohorts {
+            if let Some(filter) = &cohort.filter {
+                filter.for_each_field(visit);
+            }
+            cohort.by.iter().for_each(&mut *visit);
+        }
+        for metric in &self.metrics {
+            if let MetricKind::Revenue(revenue) = &metric.kind {
+                if let Some(spread) = &revenue.spread {
+                    spread.for_each_field(visit);
+                }
+                revenue.by.iter().for_each(&mut *visit);
+            }
+        }
+    }
+
+    /// The event sources' property columns (`props.*`) the plan reads.
+    pub fn property_columns(&self) -> BTreeSet<String> {
+        let mut columns = BTreeSet::new();
+        self.for_each_field(&mut |field| {
+            if let Field::Prop(name) = field {
+                columns.insert(name.clone());
+            }
+        });
+        columns
+    }
+
+    /// The entity source's attribute columns (`attr.*`) the plan reads.
+    pub fn attribute_columns(&self) -> BTreeSet<String> {
+        let mut columns = BTreeSet::new();
+        self.for_each_field(&mut |field| {
+            if let Field::Attr(name) = field {
+                columns.insert(name.clone());
+            }
+        });
+        columns
+    }
+
+    /// Property columns used directly as a value event's amount: their values must be numbers
+    /// (a value that is not counts as a `bad_amount` row).
+    pub fn amount_columns(&self) -> BTreeSet<String> {
+        self.events
+            .iter()
+            .filter_map(|event| match &event.amount {
+                Some(Expr::Field(Field::Prop(name))) => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Indexes into [`Plan::metrics`] of the metrics to compute for `only` (every metric when
+    /// empty), each after the metrics whose scalars it reads.
+    pub fn evaluation_order(&self, only: &[String]) -> Vec<usize> {
+        let metrics = &self.metrics;
+        let mut order = Vec::new();
+        let mut visiting = vec![false; metrics.len()];
+        fn visit(index: usize, metrics: &[crate::Metric], order: &mut Vec<usize>, visiting: &mut [bool]) {
+            if order.contains(&index) || visiting[index] {
+                return;
+            }
+            visiting[index] = true;
+            for dependency in metrics[index].kind.dependencies() {
+                if let Some(d) = metrics.iter().position(|m| m.name == dependency) {
+                    visit(d, metrics, order, visiting);
+                }
+            }
+            order.push(index);
+        }
+        for (index, metric) in metrics.iter().enumerate() {
+            if only.is_empty() || only.contains(&metric.name) {
+                visit(index, metrics, &mut order, &mut visiting);
+            }
+        }
+        order
+    }
+}
