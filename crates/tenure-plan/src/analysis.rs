@@ -33,26 +33,31 @@ impl Plan {
         }
     }
 
-    /// The event sources' property columns (`props.*`) the plan reads.
-    pub fn property_columns(&self) -> BTreeSet<String> {
+    /// The names of the fields `pick` accepts, over every field the plan reads.
+    fn columns(&self, pick: impl Fn(&Field) -> Option<&String>) -> BTreeSet<String> {
         let mut columns = BTreeSet::new();
         self.for_each_field(&mut |field| {
-            if let Field::Prop(name) = field {
+            if let Some(name) = pick(field) {
                 columns.insert(name.clone());
             }
         });
         columns
     }
 
+    /// The event sources' property columns (`props.*`) the plan reads.
+    pub fn property_columns(&self) -> BTreeSet<String> {
+        self.columns(|field| match field {
+            Field::Prop(name) => Some(name),
+            _ => None,
+        })
+    }
+
     /// The entity source's attribute columns (`attr.*`) the plan reads.
     pub fn attribute_columns(&self) -> BTreeSet<String> {
-        let mut columns = BTreeSet::new();
-        self.for_each_field(&mut |field| {
-            if let Field::Attr(name) = field {
-                columns.insert(name.clone());
-            }
-        });
-        columns
+        self.columns(|field| match field {
+            Field::Attr(name) => Some(name),
+            _ => None,
+        })
     }
 
     /// Property columns used directly as a value event's amount: their values must be numbers
