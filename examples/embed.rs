@@ -32,8 +32,8 @@ fn run(config: &std::path::Path) -> Result<(), tenure::Error> {
     let dataset = project.load()?;
     println!(
         "{} kept rows, {} entities, as of {}",
-        dataset.input.kept,
-        dataset.input.entities,
+        dataset.input().kept,
+        dataset.input().entities,
         dataset.as_of()
     );
 

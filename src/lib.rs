@@ -76,7 +76,7 @@ impl Project {
     /// headers, footers and schemas but no rows (JSON Lines, which has no header: the keys of
     /// every line). Each mistake is a diagnostic at the config line that names the column.
     pub fn check_data(&self) -> Result<(), Error> {
-        let schemas = engine::load::inspect_sources(&self.plan);
+        let schemas = engine::inspect_sources(&self.plan);
         self.config.check_data(&schemas).map_err(Error::Data)
     }
 

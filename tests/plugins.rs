@@ -106,29 +106,12 @@ fn fixture() -> Fixture {
 fn labels(fixture: &Fixture, config: &str, segment: &str) -> Vec<(String, Option<String>)> {
     let project = tenure::Project::from_str(config, fixture.path()).unwrap_or_else(|e| panic!("{e}"));
     let dataset = project.load().unwrap_or_else(|e| panic!("{e}"));
-    assert!(dataset.segment_errors.is_empty(), "{:?}", dataset.segment_errors);
-    let (_, column) = dataset
-        .store
-        .segments
-        .iter()
-        .find(|(n, _)| n == segment)
-        .expect("the segment");
-    let mut labels: Vec<(String, Option<String>)> = dataset
-        .store
-        .entities
-        .values()
-        .iter()
-        .enumerate()
-        .map(|(entity, id)| {
-            let label = match tenure::engine::eval::column_value(column, entity) {
-                tenure::engine::eval::Val::Str(text) => Some(text.into_owned()),
-                _ => None,
-            };
-            (id.to_string(), label)
-        })
-        .collect();
-    labels.sort();
-    labels
+    assert!(
+        dataset.segment_errors().is_empty(),
+        "{:?}",
+        dataset.segment_errors()
+    );
+    dataset.segment_labels(segment).expect("the segment")
 }
 
 fn expected(pairs: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {

@@ -14,8 +14,8 @@ impl Fixture {
     pub fn new() -> Fixture {
         // Split even these tiny CSV files into parts read in parallel, and resolve their entity
         // ids a few at a time, as large files are.
-        tenure::engine::load::set_min_part_bytes(16);
-        tenure::engine::load::set_resolve_batch(3);
+        tenure::engine::set_min_part_bytes(16);
+        tenure::engine::set_resolve_batch(3);
         Fixture {
             dir: tempfile::tempdir().expect("a temporary folder"),
         }

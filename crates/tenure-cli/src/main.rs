@@ -337,31 +337,16 @@ fn segment(config: &std::path::Path, name: &str) -> ExitCode {
         Ok(dataset) => dataset,
         Err(error) => return data_error(&error),
     };
-    if let Some(error) = dataset.segment_errors.get(name) {
-        eprintln!("error: {error}");
-        return ExitCode::from(1);
-    }
-    let Some((_, column)) = dataset.store.segments.iter().find(|(n, _)| n == name) else {
-        return ExitCode::from(1);
+    let labels = match dataset.segment_labels(name) {
+        Ok(labels) => labels,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
     };
-    let mut rows: Vec<(&str, String)> = dataset
-        .store
-        .entities
-        .values()
-        .iter()
-        .enumerate()
-        .map(|(entity, id)| {
-            let label = match tenure::engine::eval::column_value(column, entity) {
-                tenure::engine::eval::Val::Str(text) => text.into_owned(),
-                _ => String::new(),
-            };
-            (&**id, label)
-        })
-        .collect();
-    rows.sort();
     let mut out = String::from("entity,label\n");
-    for (entity, label) in rows {
-        out.push_str(&format!("{entity},{label}\n"));
+    for (entity, label) in labels {
+        out.push_str(&format!("{entity},{}\n", label.unwrap_or_default()));
     }
     match std::io::stdout().lock().write_all(out.as_bytes()) {
         Ok(()) => ExitCode::SUCCESS,

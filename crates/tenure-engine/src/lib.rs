@@ -1,20 +1,20 @@
 //! The in-process backend of tenure.
 //!
-//! [`Dataset::load`] reads the plan's sources into a columnar [`store::EventStore`], applying
+//! [`Dataset::load`] reads the plan's sources into a columnar store in memory, applying
 //! the quality rules and counting every row; [`Dataset::evaluate`] computes metrics over it with
 //! rayon. Results are independent of row order and thread count: per-entity states merge with
 //! order-free operations (min, max, or), and ties are broken by row content.
 
-pub mod calendar;
-pub mod codes;
+pub(crate) mod calendar;
+pub(crate) mod codes;
 pub mod error;
-pub mod eval;
-pub mod load;
-pub mod memory;
-pub mod metrics;
+pub(crate) mod eval;
+pub(crate) mod load;
+pub(crate) mod memory;
+pub(crate) mod metrics;
 pub mod progress;
-pub mod segments;
-pub mod store;
+pub(crate) mod segments;
+pub(crate) mod store;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -23,6 +23,7 @@ use rayon::prelude::*;
 use tenure_plan::{Field, InputSummary, MetricKind, MetricResult, Plan, Report, SourceSummary};
 
 pub use error::EngineError;
+pub use load::{inspect_sources, set_min_part_bytes, set_resolve_batch};
 
 use calendar::Calendar;
 use store::EventStore;
@@ -60,21 +61,21 @@ fn input_summary(counts: &load::LoadCounts, excluded_by_source: &[u64]) -> Input
 /// Loaded, cleaned event data, ready for any number of metrics.
 pub struct Dataset {
     /// The plan the data was loaded for.
-    pub plan: Plan,
+    pub(crate) plan: Plan,
     /// Kept rows.
-    pub store: EventStore,
+    pub(crate) store: EventStore,
     /// Row accounting.
-    pub input: InputSummary,
+    input: InputSummary,
     /// Observation end as a local day.
-    pub as_of_day: i32,
+    pub(crate) as_of_day: i32,
     /// The earliest local day of any kept row.
-    pub first_day: i32,
+    pub(crate) first_day: i32,
     /// The project's calendar.
-    pub calendar: Calendar,
+    pub(crate) calendar: Calendar,
     masks: Mutex<BTreeMap<usize, Arc<Vec<bool>>>>,
     assignments: Mutex<BTreeMap<usize, Arc<metrics::cohort::Assignment>>>,
     /// Why each failed segment failed, by segment name.
-    pub segment_errors: BTreeMap<String, String>,
+    segment_errors: BTreeMap<String, String>,
 }
 
 impl Dataset {
@@ -201,6 +202,43 @@ impl Dataset {
             assignments.insert(cohort, assignment.clone());
         }
         assignment
+    }
+
+    /// How the input rows were accounted for.
+    pub fn input(&self) -> &InputSummary {
+        &self.input
+    }
+
+    /// Every entity's label of segment `name`, by entity id in ascending order (`None` where
+    /// the plugin gave no label); why not, when the segment is unknown or its plugin failed.
+    pub fn segment_labels(&self, name: &str) -> Result<Vec<(String, Option<String>)>, String> {
+        if let Some(error) = self.segment_errors.get(name) {
+            return Err(error.clone());
+        }
+        let Some((_, column)) = self.store.segments.iter().find(|(n, _)| n == name) else {
+            return Err(format!("no segment named `{name}`"));
+        };
+        let mut labels: Vec<(String, Option<String>)> = self
+            .store
+            .entities
+            .values()
+            .iter()
+            .enumerate()
+            .map(|(entity, id)| {
+                let label = match eval::column_value(column, entity) {
+                    eval::Val::Str(text) => Some(text.into_owned()),
+                    _ => None,
+                };
+                (id.to_string(), label)
+            })
+            .collect();
+        labels.sort();
+        Ok(labels)
+    }
+
+    /// Why each segment whose plugin failed failed, by segment name.
+    pub fn segment_errors(&self) -> &BTreeMap<String, String> {
+        &self.segment_errors
     }
 
     /// Observation end as `YYYY-MM-DD`.

@@ -90,11 +90,6 @@ impl SparseNumbers {
         self.len
     }
 
-    /// Whether the column has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Every row in order, NaN for the rows without a value (sealed or not).
     fn rows(&self) -> impl Iterator<Item = f64> + '_ {
         let mut values = self.values.iter();
@@ -160,11 +155,6 @@ impl Column {
             Column::Sparse(numbers) => numbers.get(row),
             _ => None,
         }
-    }
-
-    /// Whether the column has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Drops the rows where `drop` is true, in place.
@@ -433,11 +423,6 @@ impl ColumnBuilder {
         }
     }
 
-    /// Whether the builder has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The column. Text becomes a number column if every value is a number, a boolean column
     /// if every value is `true`/`false`, and stays text otherwise; each distinct value is
     /// parsed once.
@@ -617,7 +602,7 @@ mod tests {
         let mut part = numbers(&[Some(1.0), Some(2.0), Some(3.0)]);
         let mut column = ColumnBuilder::default();
         column.append(&mut part);
-        assert!(part.is_empty());
+        assert_eq!(part.len(), 0);
         let mut finished = column.finish();
         finished.compact(&[false, true, false]);
         assert_eq!(numbers_of(finished), vec![Some(1.0), Some(3.0)]);

@@ -222,15 +222,6 @@ impl Interner {
         code
     }
 
-    /// The code of `value`, if it has one.
-    pub fn lookup(&self, value: &str) -> Option<u32> {
-        let values = &self.values;
-        let key = IdKey::of(value.as_bytes());
-        self.table.find(text_hash(value.as_bytes()), &key, |c| {
-            *values[c as usize] == *value
-        })
-    }
-
     /// The string of a code.
     #[inline]
     pub fn get(&self, code: u32) -> &str {

@@ -8,7 +8,7 @@ pub const NULL_CODE: u32 = u32::MAX;
 mod columns;
 mod interner;
 
-pub use columns::{Column, ColumnBuilder, SparseNumbers, compact, parse_number};
+pub use columns::{Column, ColumnBuilder, compact, parse_number};
 pub use interner::Interner;
 pub(crate) use interner::{CodeTable, IdKey, text_hash};
 
@@ -39,11 +39,6 @@ impl EventStore {
     /// Number of event rows.
     pub fn len(&self) -> usize {
         self.entity.len()
-    }
-
-    /// Whether there are no event rows.
-    pub fn is_empty(&self) -> bool {
-        self.entity.is_empty()
     }
 
     /// Reserves room for `additional` more rows in the row columns.
