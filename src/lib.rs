@@ -23,9 +23,10 @@ use std::path::Path;
 pub enum Error {
     /// The config could not be read or is invalid (render it with `ConfigError::render`).
     Config(dsl::LoadError),
-    /// The sources do not have what the config names: a missing file, column or attribute
-    /// (render it with `ConfigError::render`: each mistake is placed at its config line).
-    Data(dsl::ConfigError),
+    /// What the config names outside itself is not there: a missing file, column, attribute or
+    /// plugin library (render it with `ConfigError::render`: each mistake is placed at its
+    /// config line).
+    Inputs(dsl::ConfigError),
     /// The data could not be loaded.
     Engine(engine::EngineError),
 }
@@ -35,7 +36,7 @@ impl std::fmt::Display for Error {
         match self {
             Error::Config(dsl::LoadError::Invalid(error)) => f.write_str(&error.render()),
             Error::Config(error) => write!(f, "{error}"),
-            Error::Data(error) => f.write_str(&error.render()),
+            Error::Inputs(error) => f.write_str(&error.render()),
             Error::Engine(error) => write!(f, "{error}"),
         }
     }
@@ -72,15 +73,19 @@ impl Project {
         })
     }
 
-    /// Checks that every source can be opened and has the columns the config names, reading
-    /// headers, footers and schemas but no rows (JSON Lines, which has no header: the keys of
-    /// every line). Each mistake is a diagnostic at the config line that names the column.
-    pub fn check_data(&self) -> Result<(), Error> {
+    /// Checks what the config names outside itself: that every source can be opened and has the
+    /// columns the config names (reading headers, footers and schemas but no rows; JSON Lines,
+    /// which has no header: the keys of every line), and that every plugin library can be
+    /// loaded. Each mistake is a diagnostic at the config line that names it.
+    pub fn check_inputs(&self) -> Result<(), Error> {
         let schemas = engine::inspect_sources(&self.plan);
-        self.config.check_data(&schemas).map_err(Error::Data)
+        let plugins = engine::check_plugins(&self.plan);
+        self.config
+            .check_inputs(&schemas, &plugins)
+            .map_err(Error::Inputs)
     }
 
-    /// Loads the data once, for evaluating several metrics (after [`Project::check_data`]).
+    /// Loads the data once, for evaluating several metrics (after [`Project::check_inputs`]).
     pub fn load(&self) -> Result<engine::Dataset, Error> {
         self.load_with_progress(&engine::progress::NoProgress)
     }
@@ -90,7 +95,7 @@ impl Project {
         &self,
         progress: &dyn engine::progress::ReadProgress,
     ) -> Result<engine::Dataset, Error> {
-        self.check_data()?;
+        self.check_inputs()?;
         engine::Dataset::load_with_progress(&self.plan, progress).map_err(Error::Engine)
     }
 

@@ -372,11 +372,14 @@ fn icp_segment(path: &str) -> String {
 fn world_writable_plugins_are_refused() {
     use std::os::unix::fs::PermissionsExt;
     let fixture = fixture();
-    let invalid =
-        |path: &str| match tenure::Project::from_str(&config(&icp_segment(path), ""), fixture.path()) {
-            Ok(_) => panic!("{path} must be refused"),
+    // Refused by the check of the config's inputs (`validate`, and `run` before it reads).
+    let invalid = |path: &str| {
+        let project = tenure::Project::from_str(&config(&icp_segment(path), ""), fixture.path()).unwrap();
+        match project.check_inputs() {
+            Ok(()) => panic!("{path} must be refused"),
             Err(error) => error.to_string(),
-        };
+        }
+    };
     // A library file anyone may write.
     let writable_file = icp_copy(&fixture.path().join("a"), 0o666, 0o755);
     let error = invalid(&writable_file);
@@ -400,13 +403,15 @@ fn world_writable_plugins_are_refused() {
         labels(&fixture, &config(&icp_segment(&sticky), ""), "icp")[0],
         ("e1".to_string(), Some("fit".to_string()))
     );
-    // Made writable after validation: the host refuses at load time, failing the metric only.
+    // Made writable after the check: the loader checks again, failing the metric only.
     let later = icp_copy(&fixture.path().join("d"), 0o755, 0o755);
     let metric =
         "[metrics.by_icp]\ntype = \"retention\"\ncohort = \"by_icp\"\nreturn = \"pay\"\nperiods = [0]";
     let project = tenure::Project::from_str(&config(&icp_segment(&later), metric), fixture.path()).unwrap();
+    project.check_inputs().unwrap();
     std::fs::set_permissions(&later, std::fs::Permissions::from_mode(0o666)).unwrap();
-    let report = serde_json::to_value(project.run().unwrap()).unwrap();
+    let dataset = tenure::engine::Dataset::load(&project.plan).unwrap();
+    let report = serde_json::to_value(dataset.evaluate(&[])).unwrap();
     assert_eq!(
         report["metrics"]["by_icp"]["error"],
         Value::String(format!(

@@ -50,7 +50,7 @@ enum Command {
         /// The config file.
         #[arg(default_value = "metrics.toml")]
         config: PathBuf,
-        /// Check the config alone, without opening any source or connection.
+        /// Check the config alone, without opening any source, plugin library or connection.
         #[arg(long)]
         no_data: bool,
     },
@@ -218,13 +218,21 @@ fn open(config: &std::path::Path) -> Result<tenure::Project, ExitCode> {
     })
 }
 
-/// Reports an error found while checking or loading the data; exit code 1.
+/// Reports an error found while checking the config's inputs or loading the data: exit code 1
+/// for the data (E03xx, unreadable rows), 2 when a plugin library named by the config is not
+/// there (E0214, a mistake of the config's, as before it runs).
 fn data_error(error: &tenure::Error) -> ExitCode {
     match error {
-        tenure::Error::Data(mistakes) => eprint!("{}", mistakes.render()),
-        other => eprintln!("error: {other}"),
+        tenure::Error::Inputs(mistakes) => {
+            eprint!("{}", mistakes.render());
+            let of_the_config = mistakes.diagnostics.iter().any(|d| d.code.as_str() < "E0300");
+            ExitCode::from(if of_the_config { 2 } else { 1 })
+        }
+        other => {
+            eprintln!("error: {other}");
+            ExitCode::from(1)
+        }
     }
-    ExitCode::from(1)
 }
 
 fn unknown_metric(project: &tenure::Project, requested: &[String]) -> Option<ExitCode> {
@@ -244,7 +252,7 @@ fn unknown_metric(project: &tenure::Project, requested: &[String]) -> Option<Exi
 fn validate(config: &std::path::Path, no_data: bool) -> ExitCode {
     match open(config) {
         Ok(project) => {
-            if !no_data && let Err(error) = project.check_data() {
+            if !no_data && let Err(error) = project.check_inputs() {
                 return data_error(&error);
             }
             let plan = &project.plan;

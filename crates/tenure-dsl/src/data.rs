@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use tenure_plan::schema::{Column, ColumnKind, SourceSchema};
+use tenure_plan::schema::{Column, ColumnKind, LibraryProblem, PluginProblem, SourceSchema};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::closest;
@@ -31,9 +31,47 @@ pub(crate) struct DataReferences {
     pub(crate) props: Vec<(String, Range<usize>)>,
     /// `attr.<column>`: read from the entity source.
     pub(crate) attrs: Vec<(String, Range<usize>)>,
+    /// `(plugin, its path as written, span of the path)` for every `[plugins.<name>]`.
+    pub(crate) plugins: Vec<(String, String, Range<usize>)>,
 }
 
 impl DataReferences {
+    /// One diagnostic per plugin library that cannot be loaded, at its `path`.
+    pub(crate) fn check_plugins(&self, problems: &[PluginProblem]) -> Vec<Diagnostic> {
+        let mut diagnostics = Vec::new();
+        for problem in problems {
+            let Some((_, written, span)) = self.plugins.iter().find(|(name, ..)| *name == problem.plugin)
+            else {
+                continue;
+            };
+            let diagnostic = match &problem.problem {
+                LibraryProblem::NotFound { tried } => Diagnostic::new(
+                    Code::PluginFile,
+                    format!("plugin library `{written}` not found"),
+                    span.clone(),
+                )
+                .with_label("no such file")
+                .with_help(format!(
+                    "tried {}; build plugins with `cargo build --workspace`",
+                    tried.join(", ")
+                )),
+                LibraryProblem::NotALibrary { path } => Diagnostic::new(
+                    Code::PluginFile,
+                    format!("`{path}` is not a shared library"),
+                    span.clone(),
+                )
+                .with_label("expected an ELF, Mach-O or PE library built as a `cdylib`"),
+                LibraryProblem::UnsafePermissions { refusal } => {
+                    Diagnostic::new(Code::PluginFile, refusal.clone(), span.clone())
+                        .with_label("anyone could replace this library")
+                        .with_help("make the library and its folder writable only by their owner")
+                }
+            };
+            diagnostics.push(diagnostic);
+        }
+        diagnostics
+    }
+
     /// One diagnostic per place where the config names what `schemas` lack.
     pub(crate) fn check(&self, schemas: &[SourceSchema]) -> Vec<Diagnostic> {
         let mut diagnostics = Vec::new();

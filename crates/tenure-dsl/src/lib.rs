@@ -44,11 +44,18 @@ pub struct Config {
 }
 
 impl Config {
-    /// Compares what the config names with the sources' shapes (as a backend describes them):
-    /// every unreadable source and every missing or unreadable column is one diagnostic, at the
-    /// place in the config that names it.
-    pub fn check_data(&self, schemas: &[tenure_plan::schema::SourceSchema]) -> Result<(), ConfigError> {
+    /// Compares what the config names with what the host found: the sources' shapes (as a
+    /// backend describes them) and the plugin libraries' problems. Every unreadable source,
+    /// missing or unreadable column and unloadable library is one diagnostic, at the place in the
+    /// config that names it.
+    pub fn check_inputs(
+        &self,
+        schemas: &[tenure_plan::schema::SourceSchema],
+        plugins: &[tenure_plan::schema::PluginProblem],
+    ) -> Result<(), ConfigError> {
         let mut diagnostics = self.references.check(schemas);
+        diagnostics.extend(self.references.check_plugins(plugins));
+        diagnostics.sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
         diagnostics.dedup();
         if diagnostics.is_empty() {
             return Ok(());

@@ -12,6 +12,7 @@ pub(crate) mod eval;
 pub(crate) mod load;
 pub(crate) mod memory;
 pub(crate) mod metrics;
+pub(crate) mod plugin_file;
 pub mod progress;
 pub(crate) mod segments;
 pub(crate) mod store;
@@ -24,6 +25,7 @@ use tenure_plan::{Field, InputSummary, MetricKind, MetricResult, Plan, Report, S
 
 pub use error::EngineError;
 pub use load::{inspect_sources, set_min_part_bytes, set_resolve_batch};
+pub use plugin_file::check_plugins;
 
 use calendar::Calendar;
 use store::EventStore;

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
+use tenure_plan::schema::LibraryProblem;
 use tenure_plan::{PluginDef, SegmentDef};
 use tenure_plugin::{
     ABI_MAJOR, FLAG_THREAD_SAFE, FLAG_WHOLE_POPULATION, KIND_BOOL, KIND_NUMBER, KIND_TEXT, NO_DAY, NO_LABEL,
@@ -41,10 +42,16 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Loads (once) and checks a plugin library; returns its vtable.
 pub fn load(plugin: &PluginDef) -> Result<&'static PluginVTable, String> {
-    // Checked again here, not only at validation: permissions can change in between.
-    if let Some(refusal) = tenure_plan::plugin_file::unsafe_permissions(&plugin.path) {
-        return Err(refusal);
-    }
+    // Checked again here, not only by `validate`: the file can change in between.
+    let path = crate::plugin_file::library_file(plugin).map_err(|problem| match problem {
+        LibraryProblem::NotFound { tried } => format!("no plugin library at {}", tried.join(", ")),
+        LibraryProblem::NotALibrary { path } => format!("{path} is not a shared library"),
+        LibraryProblem::UnsafePermissions { refusal } => refusal,
+    })?;
+    let plugin = &PluginDef {
+        path,
+        ..plugin.clone()
+    };
     // The pin is checked on every use, also of a library loaded before.
     if let Some(pin) = &plugin.sha256 {
         let bytes =

@@ -11,7 +11,6 @@ pub mod backend;
 pub mod derive;
 pub mod expr;
 pub mod plan;
-pub mod plugin_file;
 pub mod report;
 pub mod schema;
 pub mod time;

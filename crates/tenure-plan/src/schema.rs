@@ -32,3 +32,32 @@ pub struct SourceSchema {
     /// Its columns, or why the source could not be opened.
     pub columns: Result<Vec<Column>, String>,
 }
+
+/// Why a plugin library named by the config cannot be loaded, found before loading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LibraryProblem {
+    /// No file at the path, with or without the platform's prefix and suffix.
+    NotFound {
+        /// Every path tried.
+        tried: Vec<String>,
+    },
+    /// The file is not an ELF, Mach-O or PE shared library.
+    NotALibrary {
+        /// The file found.
+        path: String,
+    },
+    /// Anyone could replace the file: why it is refused.
+    UnsafePermissions {
+        /// The refusal, naming the file or folder and its mode.
+        refusal: String,
+    },
+}
+
+/// A plugin library's problem, by its `[plugins.<name>]` name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginProblem {
+    /// The `[plugins.<name>]` name.
+    pub plugin: String,
+    /// What is wrong with its library.
+    pub problem: LibraryProblem,
+}

@@ -429,7 +429,13 @@ impl Validator<'_> {
                 plugins.insert(entry.name.clone(), None);
                 continue;
             };
-            let path = self.plugin_path(&config.path, base_dir);
+            // The file itself is the host's to check (`tenure validate` does, at this line).
+            let path = Some(base_dir.join(&config.path.value));
+            self.references.plugins.push((
+                entry.name.clone(),
+                config.path.value.clone(),
+                config.path.span.clone(),
+            ));
             let sha256 = match &config.sha256 {
                 Some(pin) => {
                     let hex = pin.value.trim().to_ascii_lowercase();
@@ -457,74 +463,6 @@ impl Validator<'_> {
             plugins.insert(entry.name.clone(), def);
         }
         plugins
-    }
-
-    /// The plugin library for a configured path: as written, or with the platform's library
-    /// prefix and suffix (`lib….so`, `lib….dylib`, `….dll`). It must exist and look like a
-    /// shared library; it is not loaded here.
-    pub(super) fn plugin_path(
-        &mut self,
-        path: &Spanned<String>,
-        base_dir: &Path,
-    ) -> Option<std::path::PathBuf> {
-        let written = base_dir.join(&path.value);
-        let mut candidates = vec![written.clone()];
-        if let Some(file) = written.file_name().and_then(|f| f.to_str()) {
-            let suffix = std::env::consts::DLL_SUFFIX;
-            let prefix = std::env::consts::DLL_PREFIX;
-            if !file.ends_with(suffix) {
-                candidates.push(written.with_file_name(format!("{file}{suffix}")));
-                if !file.starts_with(prefix) {
-                    candidates.push(written.with_file_name(format!("{prefix}{file}{suffix}")));
-                }
-            }
-        }
-        let Some(found) = candidates.iter().find(|c| c.is_file()) else {
-            let tried: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
-            self.push(
-                Diagnostic::new(
-                    Code::PluginFile,
-                    format!("plugin library `{}` not found", path.value),
-                    path.span.clone(),
-                )
-                .with_label("no such file")
-                .with_help(format!(
-                    "tried {}; build plugins with `cargo build --workspace`",
-                    tried.join(", ")
-                )),
-            );
-            return None;
-        };
-        let mut header = [0u8; 4];
-        let readable =
-            std::fs::File::open(found).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
-        let is_library = readable.is_ok()
-            && (header == *b"\x7fELF"
-                || header[..2] == *b"MZ"
-                || matches!(
-                    u32::from_be_bytes(header),
-                    0xfeedface | 0xfeedfacf | 0xcefaedfe | 0xcffaedfe | 0xcafebabe
-                ));
-        if !is_library {
-            self.push(
-                Diagnostic::new(
-                    Code::PluginFile,
-                    format!("`{}` is not a shared library", found.display()),
-                    path.span.clone(),
-                )
-                .with_label("expected an ELF, Mach-O or PE library built as a `cdylib`"),
-            );
-            return None;
-        }
-        if let Some(refusal) = plan::plugin_file::unsafe_permissions(found) {
-            self.push(
-                Diagnostic::new(Code::PluginFile, refusal, path.span.clone())
-                    .with_label("anyone could replace this library")
-                    .with_help("make the library and its folder writable only by their owner"),
-            );
-            return None;
-        }
-        Some(found.clone())
     }
 
     pub(super) fn segments(
