@@ -263,3 +263,29 @@ fn strict_stops_at_the_first_bad_row_with_exit_1() {
     let stderr = stderr.replace(&dir.path().display().to_string(), "[dir]");
     insta::assert_snapshot!(stderr);
 }
+
+#[test]
+fn a_table_source_is_valid_config_that_this_version_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[connections.warehouse]\nkind = \"clickhouse\"\nurl = \"http://localhost:8123\"\n\
+                  password_env = \"TENURE_CH_PASSWORD\"\n\
+                  [sources.events]\ntable = \"analytics.events\"\nentity = \"id\"\ntime = \"ts\"\nevent = \"event\"\n\
+                  [events.any]\nwhere = \"true\"\n[cohorts.c]\nstart = \"any\"\ngrain = \"week\"\n\
+                  [metrics.m]\ntype = \"retention\"\ncohort = \"c\"\nreturn = \"any\"\nperiods = [0]\n";
+    std::fs::write(dir.path().join("metrics.toml"), config).unwrap();
+    let (code, stdout, _) = run_in(dir.path(), &["validate", "--no-data"], &[]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains(": ok"), "{stdout}");
+    for command in ["validate", "run"] {
+        let (code, _, stderr) = run_in(dir.path(), &[command], &[]);
+        assert_eq!(code, 1, "{command}: {stderr}");
+        assert!(
+            stderr.starts_with("error[E0301]: cannot read source `events`"),
+            "{command}: {stderr}"
+        );
+        assert!(
+            stderr.contains("it is a table analytics.events of connection warehouse, and this version of tenure reads files only"),
+            "{command}: {stderr}"
+        );
+    }
+}

@@ -65,6 +65,8 @@ pub enum Code {
     UnknownPlugin,
     /// A plugin path that does not exist or is not a shared library.
     PluginFile,
+    /// A reference to an undefined connection.
+    UnknownConnection,
     /// A source that cannot be opened or whose header cannot be read.
     SourceUnreadable,
     /// A column the config names that the source does not have.
@@ -105,6 +107,7 @@ impl Code {
             Code::UnknownMetric => "E0212",
             Code::UnknownPlugin => "E0213",
             Code::PluginFile => "E0214",
+            Code::UnknownConnection => "E0215",
             Code::SourceUnreadable => "E0301",
             Code::MissingColumn => "E0302",
             Code::UnreadableColumn => "E0303",

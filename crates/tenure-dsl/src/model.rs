@@ -54,8 +54,10 @@ impl<T: JsonSchema> JsonSchema for Spanned<T> {
 pub struct ConfigFile {
     /// Project-wide settings.
     pub project: Option<ProjectConfig>,
-    /// Input files: event sources and an optional entity-attribute source.
+    /// Input files or tables: event sources and an optional entity-attribute source.
     pub sources: BTreeMap<String, SourceConfig>,
+    /// Databases whose tables sources read.
+    pub connections: Option<BTreeMap<String, ConnectionConfig>>,
     /// Data-hygiene rules.
     pub quality: Option<QualityConfig>,
     /// Named numbers usable in every expression.
@@ -124,8 +126,12 @@ pub enum WeekStartConfig {
 pub struct SourceConfig {
     /// `events` (default) or `entities` (one row of attributes per entity).
     pub kind: Option<Spanned<SourceKindConfig>>,
-    /// File path, relative to the config file.
-    pub path: Spanned<String>,
+    /// File path, relative to the config file (a file source).
+    pub path: Option<Spanned<String>>,
+    /// The table (or view) to read, in the database of `connection` (a table source).
+    pub table: Option<Spanned<String>>,
+    /// The `[connections.<name>]` a `table` is in (may be left out when there is one).
+    pub connection: Option<Spanned<String>>,
     /// File format; inferred from the extension when absent.
     pub format: Option<Spanned<FormatConfig>>,
     /// Column holding the entity id.
@@ -136,6 +142,37 @@ pub struct SourceConfig {
     pub event: Option<Spanned<String>>,
     /// How to read time values (default `auto`).
     pub time_format: Option<Spanned<TimeFormatConfig>>,
+}
+
+/// `[connections.<name>]`: a database that holds tables sources name. Secrets are never written
+/// here: `password_env` names the environment variable that holds the password.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionConfig {
+    /// The database engine.
+    pub kind: Spanned<ConnectionKindConfig>,
+    /// Where it listens (`http://localhost:8123`, `postgres://db.internal:5432`, `sc://spark:15002`).
+    pub url: Option<Spanned<String>>,
+    /// The database (or catalog) that holds the tables.
+    pub database: Option<Spanned<String>>,
+    /// The user to connect as.
+    pub user: Option<Spanned<String>>,
+    /// The environment variable that holds the password.
+    pub password_env: Option<Spanned<String>>,
+}
+
+/// Database engines a connection may name.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionKindConfig {
+    /// ClickHouse.
+    Clickhouse,
+    /// PostgreSQL.
+    Postgres,
+    /// Spark SQL.
+    Spark,
+    /// DuckDB.
+    Duckdb,
 }
 
 /// What a source holds.

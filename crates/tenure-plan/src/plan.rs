@@ -9,6 +9,8 @@ use crate::{Duration, Expr, Grain, Unit, WeekStart};
 pub struct Plan {
     /// `[project]`.
     pub project: Project,
+    /// `[connections.*]`, in name order: the databases table sources are in.
+    pub connections: Vec<Connection>,
     /// Event sources, concatenated in this order.
     pub event_sources: Vec<Source>,
     /// The optional entity-attribute source.
@@ -67,6 +69,36 @@ pub struct Project {
     pub as_of: Option<chrono::NaiveDate>,
 }
 
+/// A database that holds tables (`[connections.<name>]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// The `[connections.<name>]` name.
+    pub name: String,
+    /// The database engine.
+    pub kind: ConnectionKind,
+    /// Where it listens.
+    pub url: Option<String>,
+    /// The database (or catalog) of the tables.
+    pub database: Option<String>,
+    /// The user to connect as.
+    pub user: Option<String>,
+    /// The environment variable that holds the password (never the password itself).
+    pub password_env: Option<String>,
+}
+
+/// Database engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionKind {
+    /// ClickHouse.
+    ClickHouse,
+    /// PostgreSQL.
+    Postgres,
+    /// Spark SQL.
+    Spark,
+    /// DuckDB.
+    DuckDb,
+}
+
 /// What kind of rows a source holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
@@ -112,17 +144,44 @@ pub enum TimeFormat {
     EpochMillis,
 }
 
-/// One input file and how its columns map onto the data model.
+/// Where a source's rows are: a file, or a table of a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relation {
+    /// A file read in process.
+    File {
+        /// The file, resolved against the config's folder.
+        path: PathBuf,
+        /// Its format.
+        format: Format,
+    },
+    /// A table (or view) of a `[connections.<name>]` database, read where it lives.
+    Table {
+        /// The `[connections.<name>]` name.
+        connection: String,
+        /// The table's name as the database knows it (`schema.table` where the database has
+        /// schemas).
+        table: String,
+    },
+}
+
+impl std::fmt::Display for Relation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Relation::File { path, .. } => write!(f, "{}", path.display()),
+            Relation::Table { connection, table } => write!(f, "table {table} of connection {connection}"),
+        }
+    }
+}
+
+/// One source of rows and how its columns map onto the data model.
 #[derive(Debug, Clone)]
 pub struct Source {
     /// The `[sources.<name>]` name.
     pub name: String,
     /// Events or entity attributes.
     pub kind: SourceKind,
-    /// Absolute or config-relative-resolved path.
-    pub path: PathBuf,
-    /// File format.
-    pub format: Format,
+    /// Where the rows are.
+    pub relation: Relation,
     /// Column holding the entity id.
     pub entity_column: String,
     /// Column holding the event time (event sources only).
@@ -131,6 +190,16 @@ pub struct Source {
     pub event_column: String,
     /// How time values are read.
     pub time_format: TimeFormat,
+}
+
+impl Source {
+    /// The file and its format, for a source that is a file.
+    pub fn file(&self) -> Option<(&std::path::Path, Format)> {
+        match &self.relation {
+            Relation::File { path, format } => Some((path, *format)),
+            Relation::Table { .. } => None,
+        }
+    }
 }
 
 /// What to do with a row that cannot be read.

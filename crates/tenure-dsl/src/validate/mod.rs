@@ -24,8 +24,9 @@ mod tables;
 
 type Value<'a> = toml::Spanned<DeValue<'a>>;
 
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "project",
+    "connections",
     "sources",
     "quality",
     "constants",
@@ -140,7 +141,9 @@ impl<'t> Validator<'t> {
 
         let project = self.project(sections.remove("project"));
         let constants = self.constants(sections.remove("constants"));
-        let (event_sources, entity_source) = self.sources(sections.remove("sources"), base_dir);
+        let (connections, connection_names) = self.connections(sections.remove("connections"));
+        let (event_sources, entity_source) =
+            self.sources(sections.remove("sources"), base_dir, &connection_names);
         let quality = self.quality(sections.remove("quality"), &constants);
         let events = self.events(sections.remove("events"), &constants);
         let event_names: Vec<String> = events.iter().map(|e| e.name.clone()).collect();
@@ -178,6 +181,7 @@ impl<'t> Validator<'t> {
             );
         }
         Some(plan::Plan {
+            connections,
             segments,
             project,
             event_sources,

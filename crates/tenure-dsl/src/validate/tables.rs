@@ -83,10 +83,57 @@ impl Validator<'_> {
         constants
     }
 
+    /// The valid connections, and the names of all declared ones (a connection with a mistake
+    /// stays known to the sources that name it).
+    pub(super) fn connections(&mut self, entry: Option<Entry<'_>>) -> (Vec<plan::Connection>, Vec<String>) {
+        let mut connections = Vec::new();
+        let mut declared = Vec::new();
+        for entry in self.entries(entry) {
+            if !self.check_name(&entry, "connections") {
+                continue;
+            }
+            declared.push(entry.name.clone());
+            let table = format!("connections.{}", entry.name);
+            if let DeValue::Table(fields) = entry.value.get_ref()
+                && let Some((key, _)) = fields.iter().find(|(key, _)| key.get_ref() == "password")
+            {
+                self.push(
+                    Diagnostic::new(
+                        Code::UnknownKey,
+                        format!("a password is never written in [{table}]"),
+                        key.span(),
+                    )
+                    .with_label("the config is read by everyone who reads the repository")
+                    .with_help("put the password in an environment variable and name it: `password_env = \"TENURE_DB_PASSWORD\"`"),
+                );
+                self.dropped.push((table.clone(), "password".to_string()));
+                continue;
+            }
+            let Some(config) = self.decode::<ConnectionConfig>(&entry, &table) else {
+                continue;
+            };
+            connections.push(plan::Connection {
+                name: entry.name.clone(),
+                kind: match config.kind.value {
+                    ConnectionKindConfig::Clickhouse => plan::ConnectionKind::ClickHouse,
+                    ConnectionKindConfig::Postgres => plan::ConnectionKind::Postgres,
+                    ConnectionKindConfig::Spark => plan::ConnectionKind::Spark,
+                    ConnectionKindConfig::Duckdb => plan::ConnectionKind::DuckDb,
+                },
+                url: config.url.map(|u| u.value),
+                database: config.database.map(|d| d.value),
+                user: config.user.map(|u| u.value),
+                password_env: config.password_env.map(|p| p.value),
+            });
+        }
+        (connections, declared)
+    }
+
     pub(super) fn sources(
         &mut self,
         entry: Option<Entry<'_>>,
         base_dir: &Path,
+        connections: &[String],
     ) -> (Vec<plan::Source>, Option<plan::Source>) {
         let mut events = Vec::new();
         let mut entities: Option<plan::Source> = None;
@@ -99,38 +146,7 @@ impl Validator<'_> {
                 Some(SourceKindConfig::Entities) => plan::SourceKind::Entities,
                 _ => plan::SourceKind::Events,
             };
-            let format = match config.format.as_ref().map(|f| f.value) {
-                Some(FormatConfig::Csv) => Some(plan::Format::Csv),
-                Some(FormatConfig::Jsonl) => Some(plan::Format::JsonLines),
-                Some(FormatConfig::Parquet) => Some(plan::Format::Parquet),
-                Some(FormatConfig::Arrow) => Some(plan::Format::ArrowIpc),
-                None => {
-                    let lower = config.path.value.to_ascii_lowercase();
-                    let inferred = if lower.ends_with(".csv") {
-                        Some(plan::Format::Csv)
-                    } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
-                        Some(plan::Format::JsonLines)
-                    } else if lower.ends_with(".parquet") {
-                        Some(plan::Format::Parquet)
-                    } else if [".arrow", ".feather", ".ipc"].iter().any(|e| lower.ends_with(e)) {
-                        Some(plan::Format::ArrowIpc)
-                    } else {
-                        None
-                    };
-                    if inferred.is_none() {
-                        self.push(
-                            Diagnostic::new(
-                                Code::InvalidValue,
-                                "cannot tell the file format from its extension",
-                                config.path.span.clone(),
-                            )
-                            .with_label("expected .csv, .jsonl, .ndjson, .parquet, .arrow or .feather")
-                            .with_help("set `format = \"csv\"`, `\"jsonl\"`, `\"parquet\"` or `\"arrow\"`"),
-                        );
-                    }
-                    inferred
-                }
-            };
+            let relation = self.relation(&config, &entry, &table, base_dir, connections);
             let column = |key: &str, value: &Option<Spanned<String>>, this: &mut Self| -> String {
                 match value {
                     Some(value) => value.value.clone(),
@@ -153,7 +169,9 @@ impl Validator<'_> {
             };
             let time_column = column("time", &config.time, self);
             let event_column = column("event", &config.event, self);
-            let Some(format) = format else { continue };
+            let Some((relation, place_of_relation)) = relation else {
+                continue;
+            };
             let events_source = kind == plan::SourceKind::Events;
             let place = |value: &Option<Spanned<String>>| {
                 value
@@ -164,7 +182,7 @@ impl Validator<'_> {
             self.references.sources.push(SourceReference {
                 name: entry.name.clone(),
                 events: events_source,
-                path: config.path.span.clone(),
+                path: place_of_relation,
                 entity: (config.entity.value.clone(), config.entity.span.clone()),
                 time: place(&config.time),
                 event: place(&config.event),
@@ -172,8 +190,7 @@ impl Validator<'_> {
             let source = plan::Source {
                 name: entry.name.clone(),
                 kind,
-                path: base_dir.join(&config.path.value),
-                format,
+                relation,
                 entity_column: config.entity.value.clone(),
                 time_column,
                 event_column,
@@ -197,6 +214,146 @@ impl Validator<'_> {
             }
         }
         (events, entities)
+    }
+
+    /// Where a source's rows are — a file (`path`, `format`) or a table of a connection
+    /// (`table`, `connection`) — and the span that names it.
+    fn relation(
+        &mut self,
+        config: &SourceConfig,
+        entry: &Entry<'_>,
+        table: &str,
+        base_dir: &Path,
+        connections: &[String],
+    ) -> Option<(plan::Relation, Range<usize>)> {
+        match (&config.path, &config.table) {
+            (Some(path), Some(name)) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::ConflictingKeys,
+                        format!("[{table}] names both a file and a table"),
+                        name.span.clone(),
+                    )
+                    .with_label("remove `table` or `path`")
+                    .with_help(format!("`path = \"{}\"` reads a file", path.value)),
+                );
+                None
+            }
+            (None, None) => {
+                if !self.was_dropped(table, "path") && !self.was_dropped(table, "table") {
+                    self.push(
+                        Diagnostic::new(
+                            Code::MissingKey,
+                            format!("[{table}] names no file and no table"),
+                            entry.name_span.clone(),
+                        )
+                        .with_label("add `path = \"events.csv\"`, or `table = \"events\"` with a connection"),
+                    );
+                }
+                None
+            }
+            (Some(path), None) => {
+                if let Some(connection) = &config.connection {
+                    self.push(
+                        Diagnostic::new(
+                            Code::ConflictingKeys,
+                            "`connection` belongs to a source that names a `table`",
+                            connection.span.clone(),
+                        )
+                        .with_label("a file is read where tenure runs"),
+                    );
+                    return None;
+                }
+                let format = self.file_format(config.format.as_ref(), path)?;
+                let relation = plan::Relation::File {
+                    path: base_dir.join(&path.value),
+                    format,
+                };
+                Some((relation, path.span.clone()))
+            }
+            (None, Some(name)) => {
+                if let Some(format) = &config.format {
+                    self.push(
+                        Diagnostic::new(
+                            Code::ConflictingKeys,
+                            "`format` belongs to a source that names a file",
+                            format.span.clone(),
+                        )
+                        .with_label("a table has its own column types"),
+                    );
+                    return None;
+                }
+                let connection = match &config.connection {
+                    Some(connection) => {
+                        let index =
+                            self.reference(connection, connections, Code::UnknownConnection, "connection")?;
+                        connections[index].clone()
+                    }
+                    None if connections.len() == 1 => connections[0].clone(),
+                    None => {
+                        self.push(
+                            Diagnostic::new(
+                                Code::MissingKey,
+                                format!("[{table}] names a table but not its connection"),
+                                name.span.clone(),
+                            )
+                            .with_label(if connections.is_empty() {
+                                "define a [connections.<name>] table and name it here with `connection`"
+                                    .to_string()
+                            } else {
+                                format!("add `connection = …`, one of: {}", connections.join(", "))
+                            }),
+                        );
+                        return None;
+                    }
+                };
+                let relation = plan::Relation::Table {
+                    connection,
+                    table: name.value.clone(),
+                };
+                Some((relation, name.span.clone()))
+            }
+        }
+    }
+
+    /// A file's format: as given, or from the file's extension.
+    fn file_format(
+        &mut self,
+        format: Option<&Spanned<FormatConfig>>,
+        path: &Spanned<String>,
+    ) -> Option<plan::Format> {
+        match format.map(|f| f.value) {
+            Some(FormatConfig::Csv) => Some(plan::Format::Csv),
+            Some(FormatConfig::Jsonl) => Some(plan::Format::JsonLines),
+            Some(FormatConfig::Parquet) => Some(plan::Format::Parquet),
+            Some(FormatConfig::Arrow) => Some(plan::Format::ArrowIpc),
+            None => {
+                let lower = path.value.to_ascii_lowercase();
+                let inferred = if lower.ends_with(".csv") {
+                    Some(plan::Format::Csv)
+                } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+                    Some(plan::Format::JsonLines)
+                } else if lower.ends_with(".parquet") {
+                    Some(plan::Format::Parquet)
+                } else if [".arrow", ".feather", ".ipc"].iter().any(|e| lower.ends_with(e)) {
+                    Some(plan::Format::ArrowIpc)
+                } else {
+                    None
+                };
+                if inferred.is_none() {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            "cannot tell the file format from its extension",
+                            path.span.clone(),
+                        )
+                        .with_label("expected .csv, .jsonl, .ndjson, .parquet, .arrow or .feather")
+                        .with_help("set `format = \"csv\"`, `\"jsonl\"`, `\"parquet\"` or `\"arrow\"`"),
+                    );
+                }
+                inferred
+            }
+        }
     }
 
     pub(super) fn quality(

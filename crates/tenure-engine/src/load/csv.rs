@@ -9,7 +9,7 @@ use tenure_plan::{RejectReason, Source};
 use super::dedupe::{column_seed, text_hash};
 use super::{
     Consumer, EntitySink, Partial, RawEvent, RowSink, SinkTemplate, SourceReader, TimeValue, UnreadableRows,
-    column_index, read_error, read_pipelined,
+    column_index, file_path, read_error, read_pipelined,
 };
 use crate::error::EngineError;
 use crate::progress::{NoProgress, ProgressReader, ReadProgress};
@@ -22,7 +22,7 @@ fn open<'p>(
     source: &Source,
     progress: &'p dyn ReadProgress,
 ) -> Result<csv::Reader<ProgressReader<'p, std::fs::File>>, EngineError> {
-    let file = std::fs::File::open(&source.path).map_err(|e| read_error(source, e))?;
+    let file = std::fs::File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
     Ok(csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -193,7 +193,7 @@ impl<R: Read> Read for QuoteCounter<R> {
 /// Splits the data bytes `start..end` of a file into about `parts` ranges, each ending just
 /// after a newline.
 fn split(source: &Source, start: u64, end: u64, parts: u64) -> Result<Vec<Range<u64>>, EngineError> {
-    let mut file = std::fs::File::open(&source.path).map_err(|e| read_error(source, e))?;
+    let mut file = std::fs::File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
     let mut bounds = vec![start];
     let mut buffer = vec![0u8; 64 << 10];
     for part in 1..parts {
@@ -228,7 +228,7 @@ fn read_range(
     template: &SinkTemplate<'_>,
     range: Range<u64>,
 ) -> Result<(Partial, u64), EngineError> {
-    let mut file = std::fs::File::open(&source.path).map_err(|e| read_error(source, e))?;
+    let mut file = std::fs::File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
     file.seek(SeekFrom::Start(range.start))
         .map_err(|e| read_error(source, e))?;
     let counter = QuoteCounter {
@@ -262,7 +262,7 @@ impl SourceReader for CsvReader {
         template: &SinkTemplate<'_>,
         consume: &mut Consumer<'_>,
     ) -> Result<(), EngineError> {
-        let file_len = std::fs::metadata(&source.path)
+        let file_len = std::fs::metadata(file_path(source)?)
             .map_err(|e| read_error(source, e))?
             .len();
         template.progress().start(&source.name, file_len);
@@ -368,8 +368,10 @@ mod tests {
         Source {
             name: "events".into(),
             kind: SourceKind::Events,
-            path: path.to_path_buf(),
-            format: Format::Csv,
+            relation: tenure_plan::Relation::File {
+                path: path.to_path_buf(),
+                format: Format::Csv,
+            },
             entity_column: "id".into(),
             time_column: "ts".into(),
             event_column: "event".into(),

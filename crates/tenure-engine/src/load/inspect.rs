@@ -31,18 +31,24 @@ pub fn inspect_sources(plan: &Plan) -> Vec<SourceSchema> {
 /// The columns of `source`; `None` when the file says nothing about them (a JSON Lines file
 /// without a single object, which is read as zero rows).
 fn columns_of(source: &Source, timezone: chrono_tz::Tz) -> Result<Option<Vec<Column>>, String> {
-    if source.path.is_dir() {
-        return Err(format!("{} is a folder, not a file", source.path.display()));
+    let Some((path, format)) = source.file() else {
+        return Err(format!(
+            "it is a {}, and this version of tenure reads files only",
+            source.relation
+        ));
+    };
+    if path.is_dir() {
+        return Err(format!("{} is a folder, not a file", path.display()));
     }
-    let file = File::open(&source.path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!("no such file: {}", source.path.display()),
-        _ => format!("{}: {e}", source.path.display()),
+    let file = File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("no such file: {}", path.display()),
+        _ => format!("{}: {e}", path.display()),
     })?;
     let mut sample = SampleKind {
         clock: Clock::new(timezone),
         time_format: source.time_format,
     };
-    match source.format {
+    match format {
         Format::Csv => csv_columns(file, &mut sample).map(Some),
         Format::JsonLines => json_lines_columns(file, &mut sample).map(|c| (!c.is_empty()).then_some(c)),
         Format::Parquet => parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)

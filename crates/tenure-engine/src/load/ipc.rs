@@ -7,14 +7,14 @@ use arrow_ipc::reader::FileReader;
 use tenure_plan::Source;
 
 use super::batches::{Layout, read_batches, read_entity_batches};
-use super::{Consumer, EntitySink, SinkTemplate, SourceReader, read_error, read_parts};
+use super::{Consumer, EntitySink, SinkTemplate, SourceReader, file_path, read_error, read_parts};
 use crate::error::EngineError;
 
 /// Reads Arrow IPC files.
 pub struct ArrowIpcReader;
 
 fn open(source: &Source, projection: Option<Vec<usize>>) -> Result<FileReader<File>, EngineError> {
-    let file = File::open(&source.path).map_err(|e| read_error(source, e))?;
+    let file = File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
     FileReader::try_new(file, projection).map_err(|e| read_error(source, e))
 }
 
@@ -38,7 +38,10 @@ impl SourceReader for ArrowIpcReader {
         let layout = Layout::new(source, &reader.schema(), props, template.dedupe())?;
         let batches = reader.num_batches();
         drop(reader);
-        let total = std::fs::metadata(&source.path).map_or(0, |m| m.len());
+        let total = file_path(source)
+            .ok()
+            .and_then(|path| std::fs::metadata(path).ok())
+            .map_or(0, |m| m.len());
         template.progress().start(&source.name, total);
         let projected = || open(source, Some(layout.wanted.clone()));
         if rayon::current_num_threads() > 1 && batches > 1 && !template.fails_on_bad_rows() {

@@ -7,7 +7,8 @@ use tenure_plan::{RejectReason, Source};
 
 use super::dedupe::{column_seed, text_hash};
 use super::{
-    Consumer, EntitySink, RawEvent, SinkTemplate, SourceReader, TimeValue, UnreadableRows, read_error,
+    Consumer, EntitySink, RawEvent, SinkTemplate, SourceReader, TimeValue, UnreadableRows, file_path,
+    read_error,
 };
 use crate::error::EngineError;
 use crate::progress::ProgressReader;
@@ -16,7 +17,7 @@ use crate::progress::ProgressReader;
 pub struct JsonLinesReader;
 
 fn open(source: &Source) -> Result<std::io::BufReader<std::fs::File>, EngineError> {
-    std::fs::File::open(&source.path)
+    std::fs::File::open(file_path(source)?)
         .map(std::io::BufReader::new)
         .map_err(|e| read_error(source, e))
 }
@@ -74,7 +75,10 @@ impl SourceReader for JsonLinesReader {
         consume: &mut Consumer<'_>,
     ) -> Result<(), EngineError> {
         let mut owned = template.sink();
-        let total = std::fs::metadata(&source.path).map_or(0, |m| m.len());
+        let total = file_path(source)
+            .ok()
+            .and_then(|path| std::fs::metadata(path).ok())
+            .map_or(0, |m| m.len());
         template.progress().start(&source.name, total);
         let reader = ProgressReader::new(open(source)?, template.progress());
         for_each_object(source, reader, &mut owned, |sink, line_no, object| {

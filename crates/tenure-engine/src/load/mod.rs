@@ -76,7 +76,12 @@ pub trait SourceReader {
 }
 
 fn reader_for(source: &Source) -> Result<Box<dyn SourceReader>, EngineError> {
-    match source.format {
+    let Some((_, format)) = source.file() else {
+        return Err(file_path(source)
+            .err()
+            .unwrap_or_else(|| read_error(source, "not a file")));
+    };
+    match format {
         Format::Csv => Ok(Box::new(csv::CsvReader)),
         Format::JsonLines => Ok(Box::new(jsonl::JsonLinesReader)),
         Format::Parquet => Ok(Box::new(parquet::ParquetReader)),
@@ -208,7 +213,7 @@ pub fn load(
             let candidates: Vec<String> = columns.iter().cloned().collect();
             return Err(EngineError::MissingColumn {
                 source_name: source.name.clone(),
-                path: source.path.clone(),
+                location: source.relation.to_string(),
                 column: format!("props.{name}"),
                 suggestion: closest_column(name, &candidates).map(|c| format!("props.{c}")),
             });
@@ -330,11 +335,21 @@ fn merge(
     part.partitioned.take()
 }
 
+/// The file of `source`; an error for a table, which this engine does not read.
+pub(crate) fn file_path(source: &Source) -> Result<&std::path::Path, EngineError> {
+    source.file().map(|(path, _)| path).ok_or_else(|| {
+        read_error(
+            source,
+            "this version of tenure reads files only, and this source is a table",
+        )
+    })
+}
+
 /// An error reading `source`.
 pub(crate) fn read_error(source: &Source, error: impl std::fmt::Display) -> EngineError {
     EngineError::Read {
         source_name: source.name.clone(),
-        path: source.path.clone(),
+        location: source.relation.to_string(),
         error: error.to_string(),
     }
 }
@@ -346,7 +361,7 @@ pub(crate) fn column_index(source: &Source, columns: &[String], name: &str) -> R
         .position(|c| c == name)
         .ok_or_else(|| EngineError::MissingColumn {
             source_name: source.name.clone(),
-            path: source.path.clone(),
+            location: source.relation.to_string(),
             column: name.to_string(),
             suggestion: closest_column(name, columns),
         })

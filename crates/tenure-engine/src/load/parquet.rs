@@ -18,7 +18,7 @@ use tenure_plan::Source;
 
 use super::batches::{Layout, read_batches, read_entity_batches};
 use super::parquet_text::{self, TextChunk};
-use super::{Consumer, EntitySink, RowSink, SinkTemplate, SourceReader, read_error, read_parts};
+use super::{Consumer, EntitySink, RowSink, SinkTemplate, SourceReader, file_path, read_error, read_parts};
 use crate::error::EngineError;
 
 /// Reads Parquet files batch by batch.
@@ -28,7 +28,7 @@ pub struct ParquetReader;
 const BATCH_ROWS: usize = 8_192;
 
 fn open(source: &Source) -> Result<ParquetRecordBatchReaderBuilder<File>, EngineError> {
-    let file = File::open(&source.path).map_err(|e| read_error(source, e))?;
+    let file = File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
     ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| read_error(source, e))
 }
 
@@ -43,13 +43,13 @@ fn read_row_group(
     sink: &mut RowSink<'_>,
 ) -> Result<u64, EngineError> {
     // The footer was parsed once for the file; each row group only opens the file again.
-    let file = File::open(&source.path).map_err(|e| read_error(source, e))?;
+    let file = File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
     let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone());
     let row_group = builder.metadata().row_group(group);
     let bytes = row_group.compressed_size().max(0) as u64;
     let entity_chunk = match plain_entity_chunk(metadata, layout, group) {
         Some(column) => {
-            let file = File::open(&source.path).map_err(|e| read_error(source, e))?;
+            let file = File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
             let rows = row_group.num_rows().max(0) as usize;
             Some(TextChunk::decode(file, column, rows).map_err(|e| read_error(source, e))?)
         }
@@ -164,7 +164,7 @@ impl SourceReader for ParquetReader {
         template: &SinkTemplate<'_>,
         consume: &mut Consumer<'_>,
     ) -> Result<(), EngineError> {
-        let file = File::open(&source.path).map_err(|e| read_error(source, e))?;
+        let file = File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
         let metadata =
             ArrowReaderMetadata::load(&file, Default::default()).map_err(|e| read_error(source, e))?;
         let metadata = with_dictionary_text(metadata);

@@ -205,7 +205,7 @@ mod tests {
     fn failure(task: u32) -> EngineError {
         EngineError::Read {
             source_name: "events".into(),
-            path: "events.csv".into(),
+            location: "events.csv".into(),
             error: format!("task {task}"),
         }
     }

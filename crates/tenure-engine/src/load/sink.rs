@@ -54,7 +54,7 @@ fn reject_row(
         BadRowPolicy::Skip => Ok(()),
         BadRowPolicy::Fail => Err(EngineError::BadRow {
             source_name: source.name.clone(),
-            path: source.path.clone(),
+            location: source.relation.to_string(),
             row: line,
             reason,
             detail,
