@@ -78,14 +78,19 @@ impl Project {
     /// which has no header: the keys of every line), and that every plugin library can be
     /// loaded. Each mistake is a diagnostic at the config line that names it.
     pub fn check_inputs(&self) -> Result<(), Error> {
-        let schemas = engine::inspect_sources(&self.plan);
+        self.check_inputs_with(engine::JsonLinesKeys::Scan)
+    }
+
+    fn check_inputs_with(&self, json_lines: engine::JsonLinesKeys) -> Result<(), Error> {
+        let schemas = engine::inspect_sources(&self.plan, json_lines);
         let plugins = engine::check_plugins(&self.plan);
         self.config
             .check_inputs(&schemas, &plugins)
             .map_err(Error::Inputs)
     }
 
-    /// Loads the data once, for evaluating several metrics (after [`Project::check_inputs`]).
+    /// Loads the data once, for evaluating several metrics, after the checks of
+    /// [`Project::check_inputs`] (a JSON Lines file's keys are checked as it is read).
     pub fn load(&self) -> Result<engine::Dataset, Error> {
         self.load_with_progress(&engine::progress::NoProgress)
     }
@@ -95,7 +100,9 @@ impl Project {
         &self,
         progress: &dyn engine::progress::ReadProgress,
     ) -> Result<engine::Dataset, Error> {
-        self.check_inputs()?;
+        // Loading reads a JSON Lines file's keys anyway; scanning them first would read the
+        // file twice. A property no source has is reported once it is read.
+        self.check_inputs_with(engine::JsonLinesKeys::Skip)?;
         engine::Dataset::load_with_progress(&self.plan, progress).map_err(Error::Engine)
     }
 

@@ -615,8 +615,9 @@ fn bad_parquet_rows_are_counted_by_reason_and_strict_mode_names_the_first() {
     );
 }
 
-/// JSON Lines has no header: the check reads every line's keys, so a key that only later lines
-/// have counts, and a time column named wrongly is found with the keys that hold times.
+/// JSON Lines has no header: `validate` (`check_inputs`) reads every line's keys, so a key that
+/// only later lines have counts, and a time column named wrongly is found with the keys that hold
+/// times. A run does not scan the keys before loading (it would read the file twice).
 #[test]
 fn a_json_lines_source_is_checked_by_the_keys_of_all_its_lines() {
     let fixture = Fixture::new();
@@ -625,8 +626,12 @@ fn a_json_lines_source_is_checked_by_the_keys_of_all_its_lines() {
         "{\"id\": \"a\", \"when\": \"2025-01-06T10:00:00Z\", \"event\": \"report\"}\n\
          {\"id\": \"b\", \"when\": \"2025-01-07T10:00:00Z\", \"event\": \"report\", \"plan\": \"pro\"}\n",
     );
+    let check = |config: &str| {
+        let project = tenure::Project::from_str(config, fixture.path()).unwrap();
+        project.check_inputs().map_err(|e| e.to_string())
+    };
     let jsonl = config("as_of = \"2025-01-31\"", RETENTION).replace("events.csv", "events.jsonl");
-    let error = fixture.run_err(&jsonl);
+    let error = check(&jsonl).unwrap_err();
     assert!(
         error.starts_with("error[E0302]: source `events` has no column `ts`\n"),
         "{error}"
@@ -635,13 +640,17 @@ fn a_json_lines_source_is_checked_by_the_keys_of_all_its_lines() {
         error.contains("help: the columns that hold times: `when`"),
         "{error}"
     );
+    // A run finds no `ts` in any line: every row is rejected as missing its time.
+    let report = fixture.run(&jsonl);
+    assert_eq!(report["input"]["rejected"]["missing_time"], 2);
     // `plan` is only on the second line, and is found.
     let fixed = jsonl.replace("time = \"ts\"", "time = \"when\"").replace(
         "[cohorts.weekly]\n",
         "[quality]\nexclude = \"props.plan == 'free'\"\n[cohorts.weekly]\n",
     );
+    check(&fixed).unwrap();
     fixture.run(&fixed);
-    let error = fixture.run_err(&fixed.replace("props.plan", "props.plam"));
+    let error = check(&fixed.replace("props.plan", "props.plam")).unwrap_err();
     assert!(error.contains("did you mean `props.plan`?"), "{error}");
 }
 

@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use tenure_plan::{Field, InputSummary, MetricKind, MetricResult, Plan, Report, SourceSummary};
 
 pub use error::EngineError;
-pub use load::{inspect_sources, set_min_part_bytes, set_resolve_batch};
+pub use load::{JsonLinesKeys, inspect_sources, set_min_part_bytes, set_resolve_batch};
 pub use plugin_file::check_plugins;
 
 use calendar::Calendar;

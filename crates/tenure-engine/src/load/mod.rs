@@ -20,7 +20,7 @@ mod sink;
 
 pub use csv::set_min_part_bytes;
 pub use ids::set_resolve_batch;
-pub use inspect::inspect_sources;
+pub use inspect::{JsonLinesKeys, inspect_sources};
 pub(crate) use pipeline::read_pipelined;
 pub use sink::{EntitySink, Partial, RawEvent, RowSink, SinkTemplate, TimeValue, UnreadableRows};
 use sink::{bad_time_detail, check_time_range};
