@@ -13,6 +13,7 @@
 pub use tenure_dsl as dsl;
 pub use tenure_engine as engine;
 pub use tenure_plan as plan;
+pub use tenure_sql as sql;
 
 pub use tenure_plan::{MetricResult, Plan, Report};
 

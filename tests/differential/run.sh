@@ -26,6 +26,8 @@ for config in utc la stjohns; do
   "$tenure" run "$work/$config.toml" --format json --quiet > "$work/$config.json"
   "$tenure" segment "$work/$config.toml" --name rfm > "$work/$config.rfm.csv"
   "$venv/bin/python" tests/differential/check.py "$work/$config.toml" "$work/$config.json" "$work/$config.rfm.csv"
+  # The SQL backend's statements, run in DuckDB, against the same report.
+  "$venv/bin/python" tests/differential/sql_check.py "$tenure" "$work/$config.toml" "$work/$config.json"
 done
 
 # The same data as Parquet (written by DuckDB) must give the same report as the CSV.

@@ -100,6 +100,18 @@ enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Print the SQL that computes metrics where the data lives, one statement per metric.
+    Sql {
+        /// The config file.
+        #[arg(default_value = "metrics.toml")]
+        config: PathBuf,
+        /// The SQL dialect.
+        #[arg(long, default_value = "duckdb", value_parser = tenure::sql::NAMES)]
+        dialect: String,
+        /// The metric to compile (all when absent; repeatable).
+        #[arg(long = "metric")]
+        metrics: Vec<String>,
+    },
     /// Print the JSON Schema of metrics.toml (for editors and TOML language servers).
     Schema,
 }
@@ -198,6 +210,11 @@ fn main() -> ExitCode {
             }
         }
         Command::Segment { config, name } => segment(&config, &name),
+        Command::Sql {
+            config,
+            dialect,
+            metrics,
+        } => sql(&config, &dialect, &metrics),
         Command::Schema => {
             println!("{}", tenure::dsl::json_schema());
             ExitCode::SUCCESS
@@ -325,6 +342,46 @@ fn run(
             eprintln!("error: cannot write the result: {error}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Prints each metric's SQL; a metric that is not compiled is named on standard error with the
+/// reason. Exit 1 when a metric asked for by name is not compiled.
+fn sql(config: &std::path::Path, dialect: &str, requested: &[String]) -> ExitCode {
+    let project = match open(config) {
+        Ok(project) => project,
+        Err(code) => return code,
+    };
+    if let Some(code) = unknown_metric(&project, requested) {
+        return code;
+    }
+    let Some(dialect) = tenure::sql::by_name(dialect) else {
+        return ExitCode::from(2);
+    };
+    let mut out = String::new();
+    let mut refused_request = false;
+    for metric in &project.plan.metrics {
+        if !requested.is_empty() && !requested.contains(&metric.name) {
+            continue;
+        }
+        match tenure::sql::compile(&project.plan, &metric.name, dialect) {
+            Ok(statement) => {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(&statement);
+            }
+            Err(refusal) => {
+                eprintln!("note: {refusal}");
+                refused_request |= !requested.is_empty();
+            }
+        }
+    }
+    let written = std::io::stdout().lock().write_all(out.as_bytes());
+    if written.is_err() || refused_request {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -1,0 +1,223 @@
+//! What differs between SQL engines: quoting, time zones, calendar arithmetic, number series.
+//! Everything else the compiler writes is plain SQL that the four engines read alike.
+
+use tenure_plan::Format;
+
+/// One SQL engine's spelling of what the compiler needs.
+pub trait Dialect {
+    /// The dialect's name, as `tenure sql --dialect` takes it.
+    fn name(&self) -> &'static str;
+
+    /// A quoted identifier: any name, even one holding quotes, spaces or keywords.
+    fn identifier(&self, name: &str) -> String {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+
+    /// A quoted text literal: any text, even one holding quotes, backslashes or comment markers.
+    fn string(&self, text: &str) -> String {
+        format!("'{}'", text.replace('\'', "''"))
+    }
+
+    /// The relation a file source reads, where the engine can read files itself.
+    fn file(&self, _path: &str, _format: Format) -> Option<String> {
+        None
+    }
+
+    /// An instant from a time column's value (a timestamp with zone, or text in RFC 3339).
+    fn instant(&self, value: &str) -> String;
+
+    /// The local calendar date of `instant` in the zone `zone` (a quoted literal).
+    fn local_date(&self, instant: &str, zone: &str) -> String;
+
+    /// The date after `date`.
+    fn next_day(&self, date: &str) -> String {
+        format!("({date} + 1)")
+    }
+
+    /// Days from 1970-01-01 to `date`.
+    fn days_since_epoch(&self, date: &str) -> String;
+
+    /// `year × 12 + month − 1` of `date`.
+    fn month_index(&self, date: &str) -> String {
+        format!(
+            "(CAST(EXTRACT(YEAR FROM {date}) AS BIGINT) * 12 + CAST(EXTRACT(MONTH FROM {date}) AS BIGINT) - 1)"
+        )
+    }
+
+    /// A date literal.
+    fn date(&self, text: &str) -> String {
+        format!("DATE '{text}'")
+    }
+
+    /// Whether text `haystack` contains text `needle`.
+    fn contains(&self, haystack: &str, needle: &str) -> String {
+        format!("(strpos({haystack}, {needle}) > 0)")
+    }
+
+    /// A query giving one row per whole number from `from` to `to` (inclusive), in a column
+    /// `period`, reading `from` and `to` from the one row of `relation`.
+    fn series(&self, from: &str, to: &str, relation: &str) -> String;
+}
+
+/// DuckDB, which also reads CSV, JSON Lines and Parquet files itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DuckDb;
+
+impl Dialect for DuckDb {
+    fn name(&self) -> &'static str {
+        "duckdb"
+    }
+
+    fn file(&self, path: &str, format: Format) -> Option<String> {
+        let path = self.string(path);
+        match format {
+            // As text, as the in-process engine reads CSV, so that duplicates compare alike.
+            Format::Csv => Some(format!("read_csv({path}, header = true, all_varchar = true)")),
+            Format::JsonLines => Some(format!("read_json({path}, format = 'newline_delimited')")),
+            Format::Parquet => Some(format!("read_parquet({path})")),
+            Format::ArrowIpc => None,
+        }
+    }
+
+    fn instant(&self, value: &str) -> String {
+        format!("TRY_CAST({value} AS TIMESTAMPTZ)")
+    }
+
+    fn local_date(&self, instant: &str, zone: &str) -> String {
+        format!("CAST(timezone({zone}, {instant}) AS DATE)")
+    }
+
+    fn days_since_epoch(&self, date: &str) -> String {
+        format!("CAST({date} - DATE '1970-01-01' AS BIGINT)")
+    }
+
+    fn series(&self, from: &str, to: &str, relation: &str) -> String {
+        format!("SELECT unnest(range({from}, {to} + 1)) AS period FROM {relation}")
+    }
+}
+
+/// PostgreSQL.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Postgres;
+
+impl Dialect for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn instant(&self, value: &str) -> String {
+        format!("CAST({value} AS TIMESTAMPTZ)")
+    }
+
+    fn local_date(&self, instant: &str, zone: &str) -> String {
+        format!("CAST(({instant} AT TIME ZONE {zone}) AS DATE)")
+    }
+
+    fn days_since_epoch(&self, date: &str) -> String {
+        format!("CAST({date} - DATE '1970-01-01' AS BIGINT)")
+    }
+
+    fn series(&self, from: &str, to: &str, relation: &str) -> String {
+        format!("SELECT generate_series({from}, {to}) AS period FROM {relation}")
+    }
+}
+
+/// ClickHouse.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClickHouse;
+
+impl Dialect for ClickHouse {
+    fn name(&self) -> &'static str {
+        "clickhouse"
+    }
+
+    fn string(&self, text: &str) -> String {
+        // ClickHouse reads backslash escapes inside literals.
+        format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+
+    fn instant(&self, value: &str) -> String {
+        format!("parseDateTime64BestEffortOrNull(toString({value}), 6, 'UTC')")
+    }
+
+    fn local_date(&self, instant: &str, zone: &str) -> String {
+        format!("toDate({instant}, {zone})")
+    }
+
+    fn days_since_epoch(&self, date: &str) -> String {
+        format!("toInt64(toRelativeDayNum({date}) - toRelativeDayNum(toDate('1970-01-01')))")
+    }
+
+    fn month_index(&self, date: &str) -> String {
+        format!("(toInt64(toYear({date})) * 12 + toInt64(toMonth({date})) - 1)")
+    }
+
+    fn date(&self, text: &str) -> String {
+        format!("toDate('{text}')")
+    }
+
+    fn contains(&self, haystack: &str, needle: &str) -> String {
+        format!("(position({haystack}, {needle}) > 0)")
+    }
+
+    fn series(&self, from: &str, to: &str, relation: &str) -> String {
+        format!("SELECT arrayJoin(range(toInt64({from}), toInt64({to}) + 1)) AS period FROM {relation}")
+    }
+}
+
+/// Spark SQL.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Spark;
+
+impl Dialect for Spark {
+    fn name(&self) -> &'static str {
+        "spark"
+    }
+
+    fn identifier(&self, name: &str) -> String {
+        format!("`{}`", name.replace('`', "``"))
+    }
+
+    fn string(&self, text: &str) -> String {
+        // Spark reads backslash escapes inside literals.
+        format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+
+    fn instant(&self, value: &str) -> String {
+        format!("CAST({value} AS TIMESTAMP)")
+    }
+
+    fn local_date(&self, instant: &str, zone: &str) -> String {
+        format!("to_date(from_utc_timestamp({instant}, {zone}))")
+    }
+
+    fn next_day(&self, date: &str) -> String {
+        format!("date_add({date}, 1)")
+    }
+
+    fn days_since_epoch(&self, date: &str) -> String {
+        format!("CAST(datediff({date}, DATE '1970-01-01') AS BIGINT)")
+    }
+
+    fn contains(&self, haystack: &str, needle: &str) -> String {
+        format!("(instr({haystack}, {needle}) > 0)")
+    }
+
+    fn series(&self, from: &str, to: &str, relation: &str) -> String {
+        format!("SELECT explode(sequence({from}, {to})) AS period FROM {relation} WHERE {from} <= {to}")
+    }
+}
+
+/// The dialect named `name` (`clickhouse`, `spark`, `postgres`, `duckdb`).
+pub fn by_name(name: &str) -> Option<&'static dyn Dialect> {
+    match name {
+        "duckdb" => Some(&DuckDb),
+        "postgres" | "postgresql" => Some(&Postgres),
+        "clickhouse" => Some(&ClickHouse),
+        "spark" => Some(&Spark),
+        _ => None,
+    }
+}
+
+/// The names [`by_name`] takes.
+pub const NAMES: [&str; 4] = ["clickhouse", "spark", "postgres", "duckdb"];

@@ -1,0 +1,60 @@
+//! A tenure plan compiled to SQL: one statement per metric, readable and runnable by hand, in the
+//! dialect of the engine where the data lives (ClickHouse, Spark SQL, PostgreSQL, DuckDB).
+//!
+//! Each statement is a chain of named CTEs that follow the plan's steps: the sources' rows
+//! (`source_rows`), the rows that are readable (`readable_rows`), without the excluded ones
+//! (`kept_rows`), each row's local date (`local_rows`, `dated_rows`), then the metric's own
+//! steps. What is not translated yet is refused with the reason (a [`Refusal`]), never
+//! approximated.
+
+mod crr;
+mod dialect;
+mod expr;
+mod input;
+
+pub use dialect::{ClickHouse, Dialect, DuckDb, NAMES, Postgres, Spark, by_name};
+
+use tenure_plan::{MetricKind, Plan};
+
+/// Why a metric has no SQL (yet, or by nature).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("metric `{metric}` is not compiled to {dialect} SQL: {reason}")]
+pub struct Refusal {
+    /// The metric.
+    pub metric: String,
+    /// The dialect asked for.
+    pub dialect: &'static str,
+    /// Why, in a phrase.
+    pub reason: String,
+}
+
+/// The SQL statement that computes metric `name` of `plan` in `dialect`.
+///
+/// A CRR statement returns one row per period after the first with activity, up to the period
+/// of `as_of`: `period` (the period's index: days since 1970-01-01, weeks since the week of
+/// 1970-01-01, `year × 12 + month − 1`, or `year × 4 + quarter − 1`), `complete`, `start_s`,
+/// `end_e` and `new_n`, as the `crr` table of docs/config.md.
+pub fn compile(plan: &Plan, name: &str, dialect: &dyn Dialect) -> Result<String, Refusal> {
+    let refuse = |reason: String| Refusal {
+        metric: name.to_string(),
+        dialect: dialect.name(),
+        reason,
+    };
+    let Some(metric) = plan.metrics.iter().find(|m| m.name == name) else {
+        return Err(refuse("the plan has no such metric".to_string()));
+    };
+    let statement = match &metric.kind {
+        MetricKind::Crr(crr) => crr::statement(plan, crr, dialect),
+        other => Err(format!(
+            "`type = \"{}\"` is not translated to SQL yet; the in-process engine computes it",
+            other.type_name()
+        )),
+    };
+    let body = statement.map_err(refuse)?;
+    Ok(format!(
+        "-- tenure {}: metric `{name}` ({}), {} dialect\n{body}\n",
+        env!("CARGO_PKG_VERSION"),
+        metric.kind.type_name(),
+        dialect.name()
+    ))
+}

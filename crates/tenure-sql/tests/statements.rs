@@ -1,0 +1,116 @@
+//! The SQL each dialect gets, pinned as snapshots so that a change to it is seen in review, and
+//! the quoting of names and texts that reach it from a config.
+
+use std::path::Path;
+
+use tenure_sql::{ClickHouse, Dialect, DuckDb, Postgres, Spark};
+
+/// A project whose events are a table of a connection, with a CRR by week and one by month.
+const WAREHOUSE: &str = r#"
+[project]
+timezone = "Europe/Moscow"
+week_start = "sunday"
+as_of = "2025-06-30"
+
+[connections.warehouse]
+kind = "postgres"
+
+[sources.events]
+table = "analytics.events"
+entity = "account_id"
+time = "ts"
+event = "event"
+
+[quality]
+dedupe = "exact"
+exclude = "lower(props.user_agent) contains 'bot'"
+
+[events.value]
+where = "event in ['report_created', 'export']"
+
+[metrics.crr_week]
+type = "crr"
+active = "value"
+grain = "week"
+
+[metrics.retention]
+type = "crr"
+active = "value"
+grain = "month"
+"#;
+
+fn plan(text: &str) -> tenure_plan::Plan {
+    tenure_dsl::load_str(text, "metrics.toml", Path::new(".")).unwrap_or_else(|e| panic!("{}", e.render()))
+}
+
+#[test]
+fn a_crr_metric_in_every_dialect() {
+    let plan = plan(WAREHOUSE);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::compile(&plan, "crr_week", dialect).unwrap();
+        insta::assert_snapshot!(format!("crr_week_{}", dialect.name()), sql);
+    }
+}
+
+#[test]
+fn duckdb_reads_a_file_source_itself_and_other_dialects_refuse_it() {
+    let text = WAREHOUSE.replace("table = \"analytics.events\"", "path = \"events.csv\"");
+    let plan = plan(&text);
+    let sql = tenure_sql::compile(&plan, "crr_week", &DuckDb).unwrap();
+    assert!(
+        sql.contains(
+            "FROM (SELECT DISTINCT * FROM read_csv('./events.csv', header = true, all_varchar = true))"
+        ),
+        "{sql}"
+    );
+    let refusal = tenure_sql::compile(&plan, "crr_week", &Postgres).unwrap_err();
+    assert_eq!(
+        refusal.to_string(),
+        "metric `crr_week` is not compiled to postgres SQL: the postgres dialect reads tables, not files"
+    );
+}
+
+#[test]
+fn metrics_not_translated_yet_are_refused_with_the_reason() {
+    let text = format!(
+        "{WAREHOUSE}\n[cohorts.weekly]\nstart = \"value\"\ngrain = \"week\"\n\
+         [metrics.vrr]\ntype = \"retention\"\ncohort = \"weekly\"\nreturn = \"value\"\nperiods = [0, 7]\n"
+    );
+    let refusal = tenure_sql::compile(&plan(&text), "vrr", &DuckDb).unwrap_err();
+    assert_eq!(
+        refusal.reason,
+        "`type = \"retention\"` is not translated to SQL yet; the in-process engine computes it"
+    );
+    // An expression form the compiler does not translate is refused, not approximated.
+    let text = WAREHOUSE.replace("lower(props.user_agent) contains 'bot'", "props.score > 3");
+    let refusal = tenure_sql::compile(&plan(&text), "crr_week", &DuckDb).unwrap_err();
+    assert_eq!(refusal.reason, "the operator Gt (not yet translated to SQL)");
+}
+
+#[test]
+fn names_and_texts_are_quoted_for_each_dialect() {
+    let hostile_name = "we\"ird`name";
+    let hostile_text = "it's a \\ back'slash -- /* not a comment */";
+    assert_eq!(DuckDb.identifier(hostile_name), "\"we\"\"ird`name\"");
+    assert_eq!(Postgres.identifier(hostile_name), "\"we\"\"ird`name\"");
+    assert_eq!(ClickHouse.identifier(hostile_name), "\"we\"\"ird`name\"");
+    assert_eq!(Spark.identifier(hostile_name), "`we\"ird``name`");
+    // Standard SQL doubles the quote; ClickHouse and Spark read backslash escapes.
+    assert_eq!(
+        DuckDb.string(hostile_text),
+        "'it''s a \\ back''slash -- /* not a comment */'"
+    );
+    assert_eq!(
+        Postgres.string(hostile_text),
+        "'it''s a \\ back''slash -- /* not a comment */'"
+    );
+    assert_eq!(
+        ClickHouse.string(hostile_text),
+        "'it\\'s a \\\\ back\\'slash -- /* not a comment */'"
+    );
+    assert_eq!(
+        Spark.string(hostile_text),
+        "'it\\'s a \\\\ back\\'slash -- /* not a comment */'"
+    );
+}
