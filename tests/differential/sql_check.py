@@ -50,6 +50,18 @@ for name, metric in config["metrics"].items():
         got = [{"period": label(metric.get("grain", "month"), p), "complete": c, "start": s, "end": e, "new": n}
                for p, c, s, e, n in rows]
         want = [{k: p[k] for k in ("period", "complete", "start", "end", "new")} for p in expected["periods"]]
+    elif metric["type"] == "retention":
+        grain = config["cohorts"][metric["cohort"]]["grain"]
+        columns = (len(rows[0]) - 2) // 3 if rows else 0
+        got = [{"cohort": label(grain, r[0]), "size": r[1],
+                "retained": [r[2 + 3 * i] for i in range(columns)],
+                "eligible": [r[3 + 3 * i] for i in range(columns)]} for r in rows]
+        want = [{k: c[k] for k in ("cohort", "size", "retained", "eligible")} for c in expected["cohorts"]]
+        total = {"size": sum(r[1] for r in rows),
+                 "retained": [sum(r[4 + 3 * i] for r in rows) for i in range(columns)],
+                 "eligible": [sum(r[3 + 3 * i] for r in rows) for i in range(columns)]}
+        got.append(total)
+        want.append({k: expected["total"][k] for k in ("size", "retained", "eligible")})
     else:
         raise SystemExit(f"sql_check.py does not know how to compare a `{metric['type']}` metric yet")
     if got != want:
@@ -59,9 +71,9 @@ for name, metric in config["metrics"].items():
                 print(f"MISMATCH {name}: SQL {g} vs engine {w}")
                 break
         else:
-            print(f"MISMATCH {name}: SQL has {len(got)} periods, the engine {len(want)}")
+            print(f"MISMATCH {name}: SQL has {len(got)} rows, the engine {len(want)}")
     else:
         checked += 1
-        print(f"ok {name}: {len(got)} periods, DuckDB running tenure's SQL agrees with the engine")
+        print(f"ok {name}: {len(got)} rows, DuckDB running tenure's SQL agrees with the engine")
 print(f"sql (duckdb): {checked} passed, {failed} failed; not compiled yet: {', '.join(refused) or 'none'}")
 sys.exit(1 if failed or checked == 0 else 0)

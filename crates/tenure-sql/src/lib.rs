@@ -5,12 +5,13 @@
 //! (`source_rows`), the rows that are readable (`readable_rows`), without the excluded ones
 //! (`kept_rows`), each row's local date (`local_rows`, `dated_rows`), then the metric's own
 //! steps. What is not translated yet is refused with the reason (a [`Refusal`]), never
-//! approximated.
+//! approximated. docs/backends.md lists what compiles.
 
 mod crr;
 mod dialect;
 mod expr;
 mod input;
+mod retention;
 
 pub use dialect::{ClickHouse, Dialect, DuckDb, NAMES, Postgres, Spark, by_name};
 
@@ -30,6 +31,10 @@ pub struct Refusal {
 
 /// The SQL statement that computes metric `name` of `plan` in `dialect`.
 ///
+/// A retention statement returns one row per cohort: `cohort_period` (the index of the cohort's
+/// period), `size`, and for each column `i` of the table `retained_i`, `eligible_i` and
+/// `retained_eligible_i` (members retained and eligible, what the total row adds up).
+///
 /// A CRR statement returns one row per period after the first with activity, up to the period
 /// of `as_of`: `period` (the period's index: days since 1970-01-01, weeks since the week of
 /// 1970-01-01, `year × 12 + month − 1`, or `year × 4 + quarter − 1`), `complete`, `start_s`,
@@ -45,6 +50,7 @@ pub fn compile(plan: &Plan, name: &str, dialect: &dyn Dialect) -> Result<String,
     };
     let statement = match &metric.kind {
         MetricKind::Crr(crr) => crr::statement(plan, crr, dialect),
+        MetricKind::Retention(retention) => retention::statement(plan, retention, dialect),
         other => Err(format!(
             "`type = \"{}\"` is not translated to SQL yet; the in-process engine computes it",
             other.type_name()

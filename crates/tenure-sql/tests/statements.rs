@@ -33,10 +33,23 @@ type = "crr"
 active = "value"
 grain = "week"
 
-[metrics.retention]
+[metrics.crr_month]
 type = "crr"
 active = "value"
 grain = "month"
+
+[cohorts.weekly]
+start = "value"
+grain = "week"
+
+[metrics.vrr]
+type = "retention"
+cohort = "weekly"
+return = "value"
+mode = "bracket"
+unit = "week"
+align = "calendar"
+brackets = [[0, 0], [1, 4]]
 "#;
 
 fn plan(text: &str) -> tenure_plan::Plan {
@@ -50,6 +63,16 @@ fn a_crr_metric_in_every_dialect() {
     for dialect in dialects {
         let sql = tenure_sql::compile(&plan, "crr_week", dialect).unwrap();
         insta::assert_snapshot!(format!("crr_week_{}", dialect.name()), sql);
+    }
+}
+
+#[test]
+fn a_retention_metric_in_every_dialect() {
+    let plan = plan(WAREHOUSE);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::compile(&plan, "vrr", dialect).unwrap();
+        insta::assert_snapshot!(format!("vrr_{}", dialect.name()), sql);
     }
 }
 
@@ -74,13 +97,22 @@ fn duckdb_reads_a_file_source_itself_and_other_dialects_refuse_it() {
 #[test]
 fn metrics_not_translated_yet_are_refused_with_the_reason() {
     let text = format!(
-        "{WAREHOUSE}\n[cohorts.weekly]\nstart = \"value\"\ngrain = \"week\"\n\
-         [metrics.vrr]\ntype = \"retention\"\ncohort = \"weekly\"\nreturn = \"value\"\nperiods = [0, 7]\n"
+        "{WAREHOUSE}\n[metrics.share]\ntype = \"formula\"\nformula = \"count(value) / entities(value)\"\n"
+    );
+    let refusal = tenure_sql::compile(&plan(&text), "share", &DuckDb).unwrap_err();
+    assert_eq!(
+        refusal.reason,
+        "`type = \"formula\"` is not translated to SQL yet; the in-process engine computes it"
+    );
+    // A cohort broken down by an attribute is not translated yet either.
+    let text = WAREHOUSE.replace(
+        "grain = \"week\"\n\n[metrics.vrr]",
+        "grain = \"week\"\nby = [\"props.plan\"]\n\n[metrics.vrr]",
     );
     let refusal = tenure_sql::compile(&plan(&text), "vrr", &DuckDb).unwrap_err();
     assert_eq!(
         refusal.reason,
-        "`type = \"retention\"` is not translated to SQL yet; the in-process engine computes it"
+        "a cohort with `where` or `by` is not translated to SQL yet"
     );
     // An expression form the compiler does not translate is refused, not approximated.
     let text = WAREHOUSE.replace("lower(props.user_agent) contains 'bot'", "props.score > 3");

@@ -1,0 +1,124 @@
+//! `type = "retention"`: cohort rows with size, retained and eligible members per column
+//! (docs/config.md, `type = "retention"`).
+
+use tenure_plan::{Align, Plan, Retention, RetentionMode, Unit, WeekStart};
+
+use crate::Dialect;
+use crate::crr::period_sql;
+use crate::expr::row_sql;
+use crate::input::{dated_rows, with};
+
+/// Days to add to a day number before dividing by 7 to number weeks that start on `week_start`.
+fn week_shift(week_start: WeekStart) -> i64 {
+    // 1970-01-01 was a Thursday: Monday weeks start 3 days before it, Sunday weeks 4.
+    match week_start {
+        WeekStart::Monday => 3,
+        WeekStart::Sunday => 4,
+    }
+}
+
+pub(crate) fn statement(plan: &Plan, metric: &Retention, dialect: &dyn Dialect) -> Result<String, String> {
+    let cohort = &plan.cohorts[metric.cohort];
+    if cohort.filter.is_some() || !cohort.by.is_empty() {
+        return Err("a cohort with `where` or `by` is not translated to SQL yet".to_string());
+    }
+    if metric.value.is_some() {
+        return Err("retention with `value` (revenue per cohort) is not translated to SQL yet".to_string());
+    }
+    let mut ctes = dated_rows(plan, dialect)?;
+    let start = row_sql(&plan.events[cohort.start].filter, dialect)?;
+    let returns = row_sql(&plan.events[metric.return_event].filter, dialect)?;
+    let week_start = plan.project.week_start;
+    let shift = week_shift(week_start);
+    let zone = dialect.string(plan.project.timezone.name());
+    ctes.push((
+        "starts".to_string(),
+        format!(
+            "SELECT entity, min(time) AS t0 FROM dated_rows CROSS JOIN as_of \
+             WHERE dated_rows.local_day <= as_of.as_of AND ({start}) GROUP BY entity"
+        ),
+    ));
+    ctes.push((
+        "start_days".to_string(),
+        format!(
+            "SELECT entity, {} AS d0_date FROM starts",
+            dialect.local_date("t0", &zone)
+        ),
+    ));
+    let d0 = dialect.days_since_epoch("d0_date");
+    let cohort_period = period_sql(cohort.grain, "d0_date", "d0", week_start, dialect);
+    ctes.push((
+        "members".to_string(),
+        format!("SELECT entity, d0_date, d0, {cohort_period} AS cohort_period FROM (SELECT entity, d0_date, {d0} AS d0 FROM start_days) AS days"),
+    ));
+    let offset = match (metric.unit, metric.align) {
+        (Unit::Day, _) => "(r.day - m.d0)".to_string(),
+        (Unit::Week, Align::Entity) => "CAST(floor((r.day - m.d0) / 7.0) AS BIGINT)".to_string(),
+        (Unit::Week, Align::Calendar) => format!(
+            "(CAST(floor((r.day + {shift}) / 7.0) AS BIGINT) - CAST(floor((m.d0 + {shift}) / 7.0) AS BIGINT))"
+        ),
+        (Unit::Month, _) => format!(
+            "({} - {})",
+            dialect.month_index("r.local_day"),
+            dialect.month_index("m.d0_date")
+        ),
+    };
+    ctes.push((
+        "returns".to_string(),
+        format!(
+            "SELECT DISTINCT r.entity AS entity, {offset} AS k FROM dated_rows AS r \
+             JOIN members AS m ON r.entity = m.entity CROSS JOIN as_of \
+             WHERE r.local_day <= as_of.as_of AND ({returns}) AND {offset} >= 0"
+        ),
+    ));
+    // Per member and column: retained (a return in the column's offsets) and eligible (the
+    // column's last period is over by as_of).
+    let as_of_day = dialect.days_since_epoch("as_of.as_of");
+    let months_after = dialect.month_index(&dialect.next_day("as_of.as_of"));
+    let columns: Vec<(String, u32)> = match &metric.mode {
+        RetentionMode::NDay(periods) => periods.iter().map(|k| (format!("r.k = {k}"), *k)).collect(),
+        RetentionMode::Unbounded(periods) => periods.iter().map(|k| (format!("r.k >= {k}"), *k)).collect(),
+        RetentionMode::Bracket(brackets) => brackets
+            .iter()
+            .map(|(a, b)| (format!("r.k BETWEEN {a} AND {b}"), *b))
+            .collect(),
+    };
+    let mut per_member = Vec::new();
+    for (index, (hit, last)) in columns.iter().enumerate() {
+        let over = match (metric.unit, metric.align) {
+            (Unit::Day, _) => format!("m.d0 + {last} <= {as_of_day}"),
+            (Unit::Week, Align::Entity) => format!("m.d0 + {} <= {as_of_day}", 7 * i64::from(*last) + 6),
+            (Unit::Week, Align::Calendar) => format!(
+                "(CAST(floor((m.d0 + {shift}) / 7.0) AS BIGINT) + {last}) * 7 - {shift} + 6 <= {as_of_day}"
+            ),
+            (Unit::Month, _) => format!("{} + {last} < {months_after}", dialect.month_index("m.d0_date")),
+        };
+        per_member.push(format!(
+            "max(CASE WHEN {hit} THEN 1 ELSE 0 END) AS retained_{index}"
+        ));
+        per_member.push(format!(
+            "max(CASE WHEN {over} THEN 1 ELSE 0 END) AS eligible_{index}"
+        ));
+    }
+    ctes.push((
+        "member_cells".to_string(),
+        format!(
+            "SELECT m.entity, m.cohort_period, {} FROM members AS m CROSS JOIN as_of \
+             LEFT JOIN returns AS r ON r.entity = m.entity GROUP BY m.entity, m.cohort_period",
+            per_member.join(", ")
+        ),
+    ));
+    let mut sums = vec!["count(*) AS size".to_string()];
+    for index in 0..columns.len() {
+        sums.push(format!("sum(retained_{index}) AS retained_{index}"));
+        sums.push(format!("sum(eligible_{index}) AS eligible_{index}"));
+        sums.push(format!(
+            "sum(retained_{index} * eligible_{index}) AS retained_eligible_{index}"
+        ));
+    }
+    let query = format!(
+        "SELECT cohort_period, {}\nFROM member_cells\nGROUP BY cohort_period\nORDER BY cohort_period",
+        sums.join(", ")
+    );
+    Ok(with(&ctes, &query))
+}
