@@ -4,14 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv=target/venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import duckdb" 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import duckdb, chdb, psycopg" 2>/dev/null; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "duckdb==1.5.6" "polars==2.1.0"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "duckdb==1.5.6" "polars==2.1.0" \
+    "chdb==4.4.0" "psycopg[binary]==3.3.9"
 fi
 cargo build --quiet -p tenure-cli -p tenure-rfm
 tenure=target/debug/tenure
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# A real PostgreSQL server for the SQL backend's statements, stopped on exit.
+source tests/differential/postgres.sh
+start_postgres
+trap 'stop_postgres; rm -rf "$work"' EXIT
 "$tenure" gen --accounts 800 --days 240 --seed 11 --out "$work/data"
 
 # Pass 1: UTC, Monday weeks. Pass 2: a zone west of UTC, Sunday weeks. Pass 3: a zone whose
@@ -26,8 +30,15 @@ for config in utc la stjohns; do
   "$tenure" run "$work/$config.toml" --format json --quiet > "$work/$config.json"
   "$tenure" segment "$work/$config.toml" --name rfm > "$work/$config.rfm.csv"
   "$venv/bin/python" tests/differential/check.py "$work/$config.toml" "$work/$config.json" "$work/$config.rfm.csv"
-  # The SQL backend's statements, run in DuckDB, against the same report.
-  "$venv/bin/python" tests/differential/sql_check.py "$tenure" "$work/$config.toml" "$work/$config.json"
+  # The SQL backend's statements, run on real engines, against the same report: DuckDB reading
+  # the file itself; PostgreSQL and ClickHouse (chDB) reading a table `events` of the same rows.
+  "$venv/bin/python" tests/differential/sql_check.py "$tenure" "$work/$config.toml" "$work/$config.json" duckdb
+  sed -e 's|^path = "data/events.csv"|table = "events"|' "$work/$config.toml" > "$work/$config.table.toml"
+  printf '\n[connections.warehouse]\nkind = "postgres"\n' >> "$work/$config.table.toml"
+  for engine in postgres chdb; do
+    "$venv/bin/python" tests/differential/sql_check.py "$tenure" "$work/$config.table.toml" \
+      "$work/$config.json" "$engine" "$work/data/events.csv"
+  done
 done
 
 # The same data as Parquet (written by DuckDB) must give the same report as the CSV.

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Runs the SQL `tenure sql --dialect duckdb` writes, in DuckDB, and compares its figures with
-the in-process engine's report, figure by figure.
+"""Runs the SQL `tenure sql` writes on a real engine and compares its figures with the in-process
+engine's report, figure by figure.
 
-usage: sql_check.py TENURE CONFIG.toml TENURE.json
-Every metric the SQL backend compiles is checked; metrics it refuses are listed. Exits 1 on the
-first difference, printing it.
+usage: sql_check.py TENURE CONFIG.toml TENURE.json ENGINE [EVENTS.csv]
+ENGINE is `duckdb` (the config's file source, read by DuckDB itself), `postgres` (a server at
+PGHOST/PGPORT, given in the environment) or `chdb` (ClickHouse's engine, in process). For the
+last two the config's event source must be the table `events`, which this script creates and
+fills from EVENTS.csv. Every metric the SQL backend compiles is checked; metrics it refuses are
+listed. Exits 1 on a difference, printing it.
 """
 import json
 import subprocess
@@ -12,15 +15,16 @@ import sys
 import tomllib
 from datetime import date, timedelta
 
-import duckdb
-
-tenure, config_path, report_path = sys.argv[1:4]
+tenure, config_path, report_path, engine = sys.argv[1:5]
+events_csv = sys.argv[5] if len(sys.argv) > 5 else None
 with open(config_path, "rb") as f:
     config = tomllib.load(f)
 with open(report_path) as f:
     report = json.load(f)
 week_start = config.get("project", {}).get("week_start", "monday")
 EPOCH = date(1970, 1, 1)
+# The generated events' columns, as a warehouse would type them.
+COLUMNS = ["account_id", "ts", "event", "amount", "plan", "user_agent", "score"]
 
 
 def label(grain, index):
@@ -35,45 +39,90 @@ def label(grain, index):
     return f"{index // 4:04d}-Q{index % 4 + 1}"
 
 
-con = duckdb.connect()
-con.execute("SET threads = 2")
+def duckdb_runner():
+    import duckdb
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    return lambda sql: con.execute(sql).fetchall()
+
+
+def postgres_runner():
+    import psycopg
+    con = psycopg.connect(dbname="postgres", autocommit=True)
+    con.execute("DROP TABLE IF EXISTS events")
+    types = {"ts": "timestamptz"}
+    con.execute("CREATE TABLE events (" + ", ".join(f"{c} {types.get(c, 'text')}" for c in COLUMNS) + ")")
+    with open(events_csv, "rb") as f, con.cursor().copy(
+            "COPY events FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+        copy.write(f.read())
+    return lambda sql: con.execute(sql).fetchall()
+
+
+def chdb_runner():
+    from chdb import session
+    s = session.Session()
+    types = {"ts": "Nullable(DateTime64(6, 'UTC'))"}
+    s.query("DROP TABLE IF EXISTS events")
+    s.query("CREATE TABLE events (" + ", ".join(f"{c} {types.get(c, 'Nullable(String)')}" for c in COLUMNS)
+            + ") ENGINE = MergeTree ORDER BY tuple()")
+    structure = ", ".join(c + " " + types.get(c, "Nullable(String)") for c in COLUMNS).replace("'", "\\'")
+    s.query(f"INSERT INTO events SELECT * FROM file('{events_csv}', CSVWithNames, '{structure}')")
+
+    def run(sql):
+        result = s.query(sql, "JSONCompact")
+        return [tuple(row) for row in json.loads(result.bytes())["data"]]
+    return run
+
+
+run_sql = {"duckdb": duckdb_runner, "postgres": postgres_runner, "chdb": chdb_runner}[engine]()
+dialect = {"duckdb": "duckdb", "postgres": "postgres", "chdb": "clickhouse"}[engine]
+
+
+def as_int(value):
+    """Counts come back as text from some engines' JSON (ClickHouse's 64-bit integers)."""
+    return int(value)
+
+
+def as_bool(value):
+    return value in (True, 1, "1", "true")
+
+
 checked, refused, failed = 0, [], 0
 for name, metric in config["metrics"].items():
-    run = subprocess.run([tenure, "sql", config_path, "--dialect", "duckdb", "--metric", name],
+    run = subprocess.run([tenure, "sql", config_path, "--dialect", dialect, "--metric", name],
                          capture_output=True, text=True)
     if run.returncode != 0:
+        if not run.stderr.startswith("note: "):
+            raise SystemExit(f"tenure sql failed on `{name}`:\n{run.stderr}")
         refused.append(name)
         continue
-    rows = con.execute(run.stdout).fetchall()
+    rows = run_sql(run.stdout)
     expected = report["metrics"][name]
     if metric["type"] == "crr":
-        got = [{"period": label(metric.get("grain", "month"), p), "complete": c, "start": s, "end": e, "new": n}
-               for p, c, s, e, n in rows]
+        got = [{"period": label(metric.get("grain", "month"), as_int(p)), "complete": as_bool(c),
+                "start": as_int(s), "end": as_int(e), "new": as_int(n)} for p, c, s, e, n in rows]
         want = [{k: p[k] for k in ("period", "complete", "start", "end", "new")} for p in expected["periods"]]
     elif metric["type"] == "retention":
         grain = config["cohorts"][metric["cohort"]]["grain"]
+        rows = [[as_int(v) for v in r] for r in rows]
         columns = (len(rows[0]) - 2) // 3 if rows else 0
         got = [{"cohort": label(grain, r[0]), "size": r[1],
                 "retained": [r[2 + 3 * i] for i in range(columns)],
                 "eligible": [r[3 + 3 * i] for i in range(columns)]} for r in rows]
         want = [{k: c[k] for k in ("cohort", "size", "retained", "eligible")} for c in expected["cohorts"]]
-        total = {"size": sum(r[1] for r in rows),
-                 "retained": [sum(r[4 + 3 * i] for r in rows) for i in range(columns)],
-                 "eligible": [sum(r[3 + 3 * i] for r in rows) for i in range(columns)]}
-        got.append(total)
+        got.append({"size": sum(r[1] for r in rows),
+                    "retained": [sum(r[4 + 3 * i] for r in rows) for i in range(columns)],
+                    "eligible": [sum(r[3 + 3 * i] for r in rows) for i in range(columns)]})
         want.append({k: expected["total"][k] for k in ("size", "retained", "eligible")})
     else:
         raise SystemExit(f"sql_check.py does not know how to compare a `{metric['type']}` metric yet")
     if got != want:
         failed += 1
-        for g, w in zip(got, want):
-            if g != w:
-                print(f"MISMATCH {name}: SQL {g} vs engine {w}")
-                break
-        else:
-            print(f"MISMATCH {name}: SQL has {len(got)} rows, the engine {len(want)}")
+        difference = next((f"{g} vs engine {w}" for g, w in zip(got, want) if g != w),
+                          f"{len(got)} rows vs the engine's {len(want)}")
+        print(f"MISMATCH {name} ({engine}): SQL {difference}")
     else:
         checked += 1
-        print(f"ok {name}: {len(got)} rows, DuckDB running tenure's SQL agrees with the engine")
-print(f"sql (duckdb): {checked} passed, {failed} failed; not compiled yet: {', '.join(refused) or 'none'}")
+        print(f"ok {name}: {len(got)} rows, {engine} running tenure's {dialect} SQL agrees with the engine")
+print(f"sql ({engine}): {checked} passed, {failed} failed; not compiled yet: {', '.join(refused) or 'none'}")
 sys.exit(1 if failed or checked == 0 else 0)

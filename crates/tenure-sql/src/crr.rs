@@ -58,7 +58,7 @@ pub(crate) fn statement(plan: &Plan, crr: &Crr, dialect: &dyn Dialect) -> Result
     ));
     ctes.push((
         "first_active".to_string(),
-        "SELECT entity, min(period) AS period FROM active GROUP BY entity".to_string(),
+        "SELECT entity, min(period) AS first_period FROM active GROUP BY entity".to_string(),
     ));
     ctes.push((
         "bounds".to_string(),
@@ -73,22 +73,24 @@ pub(crate) fn statement(plan: &Plan, crr: &Crr, dialect: &dyn Dialect) -> Result
     ));
     ctes.push((
         "ends".to_string(),
-        "SELECT period, count(*) AS n FROM active GROUP BY period".to_string(),
+        "SELECT period AS end_period, count(*) AS n FROM active GROUP BY period".to_string(),
     ));
     ctes.push((
         "starts".to_string(),
-        "SELECT period + 1 AS period, count(*) AS n FROM active GROUP BY period".to_string(),
+        // No output column takes the name of an input column: ClickHouse resolves an alias first.
+        "SELECT period + 1 AS start_period, count(*) AS n FROM active GROUP BY period".to_string(),
     ));
     ctes.push((
         "news".to_string(),
-        "SELECT period, count(*) AS n FROM first_active GROUP BY period".to_string(),
+        "SELECT first_period AS new_period, count(*) AS n FROM first_active GROUP BY first_period"
+            .to_string(),
     ));
     let query = "SELECT periods.period AS period, periods.period < bounds.period_after_as_of AS complete,\n  \
                  coalesce(starts.n, 0) AS start_s, coalesce(ends.n, 0) AS end_e, coalesce(news.n, 0) AS new_n\n\
                  FROM periods CROSS JOIN bounds\n\
-                 LEFT JOIN starts ON starts.period = periods.period\n\
-                 LEFT JOIN ends ON ends.period = periods.period\n\
-                 LEFT JOIN news ON news.period = periods.period\n\
+                 LEFT JOIN starts ON starts.start_period = periods.period\n\
+                 LEFT JOIN ends ON ends.end_period = periods.period\n\
+                 LEFT JOIN news ON news.new_period = periods.period\n\
                  ORDER BY periods.period";
     Ok(with(&ctes, query))
 }

@@ -93,11 +93,12 @@ pub(crate) fn statement(plan: &Plan, metric: &Retention, dialect: &dyn Dialect) 
             ),
             (Unit::Month, _) => format!("{} + {last} < {months_after}", dialect.month_index("m.d0_date")),
         };
+        // Names no output column reuses: ClickHouse resolves an alias before a column.
         per_member.push(format!(
-            "max(CASE WHEN {hit} THEN 1 ELSE 0 END) AS retained_{index}"
+            "max(CASE WHEN {hit} THEN 1 ELSE 0 END) AS member_retained_{index}"
         ));
         per_member.push(format!(
-            "max(CASE WHEN {over} THEN 1 ELSE 0 END) AS eligible_{index}"
+            "max(CASE WHEN {over} THEN 1 ELSE 0 END) AS member_eligible_{index}"
         ));
     }
     ctes.push((
@@ -110,10 +111,10 @@ pub(crate) fn statement(plan: &Plan, metric: &Retention, dialect: &dyn Dialect) 
     ));
     let mut sums = vec!["count(*) AS size".to_string()];
     for index in 0..columns.len() {
-        sums.push(format!("sum(retained_{index}) AS retained_{index}"));
-        sums.push(format!("sum(eligible_{index}) AS eligible_{index}"));
+        sums.push(format!("sum(member_retained_{index}) AS retained_{index}"));
+        sums.push(format!("sum(member_eligible_{index}) AS eligible_{index}"));
         sums.push(format!(
-            "sum(retained_{index} * eligible_{index}) AS retained_eligible_{index}"
+            "sum(member_retained_{index} * member_eligible_{index}) AS retained_eligible_{index}"
         ));
     }
     let query = format!(
