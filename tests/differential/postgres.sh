@@ -2,27 +2,26 @@
 # and a Unix socket only, and stops it when the calling script exits (also on failure).
 # Exports PGHOST and PGPORT for clients. Installs Debian's server if it is not there.
 start_postgres() {
-  local bin
-  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-  if [ -z "$bin" ]; then
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  if [ -z "$pg_bin" ]; then
     echo "installing PostgreSQL (Debian package postgresql)"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
   fi
   pg_dir=$(mktemp -d)
-  local as=()
+  pg_as=()
   if [ "$(id -u)" = 0 ]; then
     # The server refuses to run as root.
     chown postgres: "$pg_dir"
-    as=(runuser -u postgres --)
+    pg_as=(runuser -u postgres --)
   fi
   PGPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  "${as[@]}" "$bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 >/dev/null
-  "${as[@]}" "$bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
+  "${pg_as[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 >/dev/null
+  "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
     -o "-p $PGPORT -k $pg_dir -c listen_addresses='' -c fsync=off" start >/dev/null
   export PGHOST=$pg_dir PGPORT PGUSER=postgres
   stop_postgres() {
-    "${as[@]}" "$bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+    "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$pg_dir"
   }
 }

@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv=target/venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import duckdb, chdb, psycopg" 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import duckdb, chdb, psycopg, pyspark" 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "duckdb==1.5.6" "polars==2.1.0" \
-    "chdb==4.4.0" "psycopg[binary]==3.3.9"
+    "chdb==4.4.0" "psycopg[binary]==3.3.9" "pyspark==4.3.0"
 fi
 cargo build --quiet -p tenure-cli -p tenure-rfm
 tenure=target/debug/tenure
@@ -30,16 +30,26 @@ for config in utc la stjohns; do
   "$tenure" run "$work/$config.toml" --format json --quiet > "$work/$config.json"
   "$tenure" segment "$work/$config.toml" --name rfm > "$work/$config.rfm.csv"
   "$venv/bin/python" tests/differential/check.py "$work/$config.toml" "$work/$config.json" "$work/$config.rfm.csv"
-  # The SQL backend's statements, run on real engines, against the same report: DuckDB reading
-  # the file itself; PostgreSQL and ClickHouse (chDB) reading a table `events` of the same rows.
-  "$venv/bin/python" tests/differential/sql_check.py "$tenure" "$work/$config.toml" "$work/$config.json" duckdb
+  # The same config reading a table `events` of the same rows, for the SQL engines below.
   sed -e 's|^path = "data/events.csv"|table = "events"|' "$work/$config.toml" > "$work/$config.table.toml"
   printf '\n[connections.warehouse]\nkind = "postgres"\n' >> "$work/$config.table.toml"
-  for engine in postgres chdb; do
-    "$venv/bin/python" tests/differential/sql_check.py "$tenure" "$work/$config.table.toml" \
-      "$work/$config.json" "$engine" "$work/data/events.csv"
-  done
 done
+
+# The SQL backend's statements, run on real engines, against the same reports: DuckDB reading the
+# file itself; PostgreSQL, ClickHouse (chDB) and Spark (local mode, one session) reading the table.
+sql_check() {
+  local engine=$1 suffix=$2 args=()
+  for config in utc la stjohns; do args+=("$work/$config$suffix.toml" "$work/$config.json"); done
+  "$venv/bin/python" tests/differential/sql_check.py "$tenure" "$engine" "$work/data/events.csv" "${args[@]}"
+}
+if ! command -v java >/dev/null; then
+  echo "installing Java 17 for Spark (Debian package openjdk-17-jre-headless)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
+sql_check duckdb ""
+sql_check postgres .table
+sql_check chdb .table
+SPARK_LOCAL_IP=127.0.0.1 sql_check spark .table
 
 # The same data as Parquet (written by DuckDB) must give the same report as the CSV.
 "$venv/bin/python" - "$work/data" <<'PY'

@@ -2,12 +2,13 @@
 """Runs the SQL `tenure sql` writes on a real engine and compares its figures with the in-process
 engine's report, figure by figure.
 
-usage: sql_check.py TENURE CONFIG.toml TENURE.json ENGINE [EVENTS.csv]
-ENGINE is `duckdb` (the config's file source, read by DuckDB itself), `postgres` (a server at
-PGHOST/PGPORT, given in the environment) or `chdb` (ClickHouse's engine, in process). For the
-last two the config's event source must be the table `events`, which this script creates and
-fills from EVENTS.csv. Every metric the SQL backend compiles is checked; metrics it refuses are
-listed. Exits 1 on a difference, printing it.
+usage: sql_check.py TENURE ENGINE EVENTS.csv CONFIG.toml TENURE.json [CONFIG.toml TENURE.json …]
+ENGINE is `duckdb` (the config's file source, read by DuckDB itself; EVENTS.csv is then unused),
+`postgres` (a server at PGHOST/PGPORT, given in the environment), `chdb` (ClickHouse's engine, in
+process) or `spark` (Spark SQL in local mode, one session for every config). For the last three
+the config's event source must be the table `events`, which this script creates once from
+EVENTS.csv. Every metric the SQL backend compiles is checked, for each config and its report;
+metrics it refuses are listed. Exits 1 on a difference, printing it.
 """
 import json
 import subprocess
@@ -15,19 +16,14 @@ import sys
 import tomllib
 from datetime import date, timedelta
 
-tenure, config_path, report_path, engine = sys.argv[1:5]
-events_csv = sys.argv[5] if len(sys.argv) > 5 else None
-with open(config_path, "rb") as f:
-    config = tomllib.load(f)
-with open(report_path) as f:
-    report = json.load(f)
-week_start = config.get("project", {}).get("week_start", "monday")
+tenure, engine, events_csv = sys.argv[1:4]
+pairs = list(zip(sys.argv[4::2], sys.argv[5::2]))
 EPOCH = date(1970, 1, 1)
 # The generated events' columns, as a warehouse would type them.
 COLUMNS = ["account_id", "ts", "event", "amount", "plan", "user_agent", "score"]
 
 
-def label(grain, index):
+def label(grain, index, week_start):
     """The engine's label of period `index` (docs/config.md: `YYYY-MM-DD`, `YYYY-MM`, `YYYY-Qn`)."""
     if grain == "day":
         return (EPOCH + timedelta(days=index)).isoformat()
@@ -74,8 +70,22 @@ def chdb_runner():
     return run
 
 
-run_sql = {"duckdb": duckdb_runner, "postgres": postgres_runner, "chdb": chdb_runner}[engine]()
-dialect = {"duckdb": "duckdb", "postgres": "postgres", "chdb": "clickhouse"}[engine]
+def spark_runner():
+    from pyspark.sql import SparkSession
+    # Spark's timestamps are shown in the session zone; tenure's Spark SQL expects UTC.
+    spark = (SparkSession.builder.master("local[2]").appName("tenure-sql-check")
+             .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+             .config("spark.sql.shuffle.partitions", "4").config("spark.ui.showConsoleProgress", "false")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    schema = ", ".join(f"{c} {'timestamp' if c == 'ts' else 'string'}" for c in COLUMNS)
+    spark.read.csv(events_csv, header=True, schema=schema).createOrReplaceTempView("events")
+    return lambda sql: [tuple(row) for row in spark.sql(sql).collect()]
+
+
+run_sql = {"duckdb": duckdb_runner, "postgres": postgres_runner, "chdb": chdb_runner,
+           "spark": spark_runner}[engine]()
+dialect = {"duckdb": "duckdb", "postgres": "postgres", "chdb": "clickhouse", "spark": "spark"}[engine]
 
 
 def as_int(value):
@@ -87,42 +97,60 @@ def as_bool(value):
     return value in (True, 1, "1", "true")
 
 
-checked, refused, failed = 0, [], 0
-for name, metric in config["metrics"].items():
-    run = subprocess.run([tenure, "sql", config_path, "--dialect", dialect, "--metric", name],
-                         capture_output=True, text=True)
-    if run.returncode != 0:
-        if not run.stderr.startswith("note: "):
-            raise SystemExit(f"tenure sql failed on `{name}`:\n{run.stderr}")
-        refused.append(name)
-        continue
-    rows = run_sql(run.stdout)
-    expected = report["metrics"][name]
-    if metric["type"] == "crr":
-        got = [{"period": label(metric.get("grain", "month"), as_int(p)), "complete": as_bool(c),
-                "start": as_int(s), "end": as_int(e), "new": as_int(n)} for p, c, s, e, n in rows]
-        want = [{k: p[k] for k in ("period", "complete", "start", "end", "new")} for p in expected["periods"]]
-    elif metric["type"] == "retention":
-        grain = config["cohorts"][metric["cohort"]]["grain"]
-        rows = [[as_int(v) for v in r] for r in rows]
-        columns = (len(rows[0]) - 2) // 3 if rows else 0
-        got = [{"cohort": label(grain, r[0]), "size": r[1],
-                "retained": [r[2 + 3 * i] for i in range(columns)],
-                "eligible": [r[3 + 3 * i] for i in range(columns)]} for r in rows]
-        want = [{k: c[k] for k in ("cohort", "size", "retained", "eligible")} for c in expected["cohorts"]]
-        got.append({"size": sum(r[1] for r in rows),
-                    "retained": [sum(r[4 + 3 * i] for r in rows) for i in range(columns)],
-                    "eligible": [sum(r[3 + 3 * i] for r in rows) for i in range(columns)]})
-        want.append({k: expected["total"][k] for k in ("size", "retained", "eligible")})
-    else:
-        raise SystemExit(f"sql_check.py does not know how to compare a `{metric['type']}` metric yet")
-    if got != want:
-        failed += 1
-        difference = next((f"{g} vs engine {w}" for g, w in zip(got, want) if g != w),
-                          f"{len(got)} rows vs the engine's {len(want)}")
-        print(f"MISMATCH {name} ({engine}): SQL {difference}")
-    else:
-        checked += 1
-        print(f"ok {name}: {len(got)} rows, {engine} running tenure's {dialect} SQL agrees with the engine")
-print(f"sql ({engine}): {checked} passed, {failed} failed; not compiled yet: {', '.join(refused) or 'none'}")
-sys.exit(1 if failed or checked == 0 else 0)
+def check(config_path, report_path):
+    """Compares every compiled metric of one config; (passed, failed, refused names)."""
+    with open(config_path, "rb") as f:
+        config = tomllib.load(f)
+    with open(report_path) as f:
+        report = json.load(f)
+    week_start = config.get("project", {}).get("week_start", "monday")
+    checked, refused, failed = 0, [], 0
+    for name, metric in config["metrics"].items():
+        run = subprocess.run([tenure, "sql", config_path, "--dialect", dialect, "--metric", name],
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            if not run.stderr.startswith("note: "):
+                raise SystemExit(f"tenure sql failed on `{name}`:\n{run.stderr}")
+            refused.append(name)
+            continue
+        rows = run_sql(run.stdout)
+        expected = report["metrics"][name]
+        if metric["type"] == "crr":
+            grain = metric.get("grain", "month")
+            got = [{"period": label(grain, as_int(p), week_start), "complete": as_bool(c),
+                    "start": as_int(s), "end": as_int(e), "new": as_int(n)} for p, c, s, e, n in rows]
+            want = [{k: p[k] for k in ("period", "complete", "start", "end", "new")}
+                    for p in expected["periods"]]
+        elif metric["type"] == "retention":
+            grain = config["cohorts"][metric["cohort"]]["grain"]
+            rows = [[as_int(v) for v in r] for r in rows]
+            columns = (len(rows[0]) - 2) // 3 if rows else 0
+            got = [{"cohort": label(grain, r[0], week_start), "size": r[1],
+                    "retained": [r[2 + 3 * i] for i in range(columns)],
+                    "eligible": [r[3 + 3 * i] for i in range(columns)]} for r in rows]
+            want = [{k: c[k] for k in ("cohort", "size", "retained", "eligible")} for c in expected["cohorts"]]
+            got.append({"size": sum(r[1] for r in rows),
+                        "retained": [sum(r[4 + 3 * i] for r in rows) for i in range(columns)],
+                        "eligible": [sum(r[3 + 3 * i] for r in rows) for i in range(columns)]})
+            want.append({k: expected["total"][k] for k in ("size", "retained", "eligible")})
+        else:
+            raise SystemExit(f"sql_check.py does not know how to compare a `{metric['type']}` metric yet")
+        if got != want:
+            failed += 1
+            difference = next((f"{g} vs engine {w}" for g, w in zip(got, want) if g != w),
+                              f"{len(got)} rows vs the engine's {len(want)}")
+            print(f"MISMATCH {name} ({engine}, {config_path}): SQL {difference}")
+        else:
+            checked += 1
+    return checked, failed, refused
+
+
+total_checked = total_failed = 0
+for config_path, report_path in pairs:
+    checked, failed, refused = check(config_path, report_path)
+    total_checked += checked
+    total_failed += failed
+    zone = tomllib.load(open(config_path, "rb")).get("project", {}).get("timezone", "UTC")
+    print(f"sql ({engine}, {zone}): {checked} passed, {failed} failed; "
+          f"not compiled yet: {', '.join(refused) or 'none'}")
+sys.exit(1 if total_failed or total_checked == 0 else 0)
