@@ -133,6 +133,24 @@ def check(config_path, report_path):
                         "retained": [sum(r[4 + 3 * i] for r in rows) for i in range(columns)],
                         "eligible": [sum(r[3 + 3 * i] for r in rows) for i in range(columns)]})
             want.append({k: expected["total"][k] for k in ("size", "retained", "eligible")})
+        elif metric["type"] == "activation":
+            grain = config["cohorts"][metric["cohort"]]["grain"]
+
+            def median_days(micros):
+                # As the engine computes it: the median in microseconds, then days.
+                return None if micros is None else float(micros) / 86_400_000_000
+
+            def row(r, label_):
+                return {"cohort": label_, "size": as_int(r[2]), "activated": as_int(r[3]),
+                        "eligible": as_int(r[4]), "median_days": median_days(r[6])}
+            got = [row(r, label(grain, as_int(r[0]), week_start)) for r in rows if not as_int(r[1])]
+            want = [{k: c[k] for k in ("cohort", "size", "activated", "eligible", "median_days")}
+                    for c in expected["cohorts"]]
+            total = next(r for r in rows if as_int(r[1]))
+            got.append({"size": as_int(total[2]), "activated": as_int(total[5]), "eligible": as_int(total[4]),
+                        "median_days": median_days(total[6])})
+            t = expected["total"]
+            want.append({k: t[k] for k in ("size", "activated", "eligible", "median_days")})
         else:
             raise SystemExit(f"sql_check.py does not know how to compare a `{metric['type']}` metric yet")
         if got != want:

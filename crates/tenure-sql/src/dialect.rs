@@ -1,7 +1,17 @@
 //! What differs between SQL engines: quoting, time zones, calendar arithmetic, number series.
 //! Everything else the compiler writes is plain SQL that the four engines read alike.
 
-use tenure_plan::Format;
+use tenure_plan::{DurationUnit, Format};
+
+/// The interval keyword of a calendar unit, and how many of it a duration's count is.
+fn interval(count: u32, unit: DurationUnit) -> (u64, &'static str) {
+    match unit {
+        DurationUnit::Hour => (u64::from(count), "HOUR"),
+        DurationUnit::Day => (u64::from(count), "DAY"),
+        DurationUnit::Week => (u64::from(count) * 7, "DAY"),
+        DurationUnit::Month => (u64::from(count), "MONTH"),
+    }
+}
 
 /// One SQL engine's spelling of what the compiler needs.
 pub trait Dialect {
@@ -54,6 +64,16 @@ pub trait Dialect {
         format!("(strpos({haystack}, {needle}) > 0)")
     }
 
+    /// Microseconds from instant `from` to instant `to`.
+    fn micros_between(&self, from: &str, to: &str) -> String;
+
+    /// The instant `count` calendar `unit`s after `instant`: hours are elapsed time; days,
+    /// weeks and months are added to the wall-clock time in the zone `zone` (a quoted literal).
+    fn add_local(&self, instant: &str, zone: &str, count: u32, unit: DurationUnit) -> String;
+
+    /// The median of `value` over a group (the mean of the middle two for an even count).
+    fn median(&self, value: &str) -> String;
+
     /// A query giving one row per whole number from `from` to `to` (inclusive), in a column
     /// `period`, reading `from` and `to` from the one row of `relation`.
     fn series(&self, from: &str, to: &str, relation: &str) -> String;
@@ -94,6 +114,22 @@ impl Dialect for DuckDb {
     fn series(&self, from: &str, to: &str, relation: &str) -> String {
         format!("SELECT unnest(range({from}, {to} + 1)) AS period FROM {relation}")
     }
+
+    fn micros_between(&self, from: &str, to: &str) -> String {
+        format!("(epoch_us({to}) - epoch_us({from}))")
+    }
+
+    fn add_local(&self, instant: &str, zone: &str, count: u32, unit: DurationUnit) -> String {
+        let (n, keyword) = interval(count, unit);
+        match unit {
+            DurationUnit::Hour => format!("({instant} + INTERVAL {n} HOUR)"),
+            _ => format!("timezone({zone}, timezone({zone}, {instant}) + INTERVAL {n} {keyword})"),
+        }
+    }
+
+    fn median(&self, value: &str) -> String {
+        format!("median({value})")
+    }
 }
 
 /// PostgreSQL.
@@ -119,6 +155,24 @@ impl Dialect for Postgres {
 
     fn series(&self, from: &str, to: &str, relation: &str) -> String {
         format!("SELECT generate_series({from}, {to}) AS period FROM {relation}")
+    }
+
+    fn micros_between(&self, from: &str, to: &str) -> String {
+        format!("CAST(EXTRACT(EPOCH FROM ({to} - {from})) * 1000000 AS BIGINT)")
+    }
+
+    fn add_local(&self, instant: &str, zone: &str, count: u32, unit: DurationUnit) -> String {
+        let (n, keyword) = interval(count, unit);
+        match unit {
+            DurationUnit::Hour => format!("({instant} + INTERVAL '{n} {keyword}')"),
+            _ => {
+                format!("((({instant} AT TIME ZONE {zone}) + INTERVAL '{n} {keyword}') AT TIME ZONE {zone})")
+            }
+        }
+    }
+
+    fn median(&self, value: &str) -> String {
+        format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY {value})")
     }
 }
 
@@ -163,6 +217,24 @@ impl Dialect for ClickHouse {
     fn series(&self, from: &str, to: &str, relation: &str) -> String {
         format!("SELECT arrayJoin(range(toInt64({from}), toInt64({to}) + 1)) AS period FROM {relation}")
     }
+
+    fn micros_between(&self, from: &str, to: &str) -> String {
+        format!("dateDiff('microsecond', {from}, {to})")
+    }
+
+    fn add_local(&self, instant: &str, zone: &str, count: u32, unit: DurationUnit) -> String {
+        // A DateTime64 shown in the zone adds days and months in that zone's calendar.
+        let (n, _) = interval(count, unit);
+        match unit {
+            DurationUnit::Hour => format!("addHours({instant}, {n})"),
+            DurationUnit::Month => format!("addMonths(toTimeZone({instant}, {zone}), {n})"),
+            _ => format!("addDays(toTimeZone({instant}, {zone}), {n})"),
+        }
+    }
+
+    fn median(&self, value: &str) -> String {
+        format!("quantileExactInclusive(0.5)({value})")
+    }
 }
 
 /// Spark SQL.
@@ -205,6 +277,24 @@ impl Dialect for Spark {
 
     fn series(&self, from: &str, to: &str, relation: &str) -> String {
         format!("SELECT explode(sequence({from}, {to})) AS period FROM {relation} WHERE {from} <= {to}")
+    }
+
+    fn micros_between(&self, from: &str, to: &str) -> String {
+        format!("(unix_micros({to}) - unix_micros({from}))")
+    }
+
+    fn add_local(&self, instant: &str, zone: &str, count: u32, unit: DurationUnit) -> String {
+        let (n, keyword) = interval(count, unit);
+        match unit {
+            DurationUnit::Hour => format!("({instant} + INTERVAL {n} HOURS)"),
+            _ => format!(
+                "to_utc_timestamp(from_utc_timestamp({instant}, {zone}) + INTERVAL {n} {keyword}S, {zone})"
+            ),
+        }
+    }
+
+    fn median(&self, value: &str) -> String {
+        format!("percentile({value}, 0.5)")
     }
 }
 

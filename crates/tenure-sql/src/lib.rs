@@ -7,6 +7,8 @@
 //! steps. What is not translated yet is refused with the reason (a [`Refusal`]), never
 //! approximated. docs/backends.md lists what compiles.
 
+mod activation;
+mod cohort;
 mod crr;
 mod dialect;
 mod expr;
@@ -35,6 +37,11 @@ pub struct Refusal {
 /// period), `size`, and for each column `i` of the table `retained_i`, `eligible_i` and
 /// `retained_eligible_i` (members retained and eligible, what the total row adds up).
 ///
+/// An activation statement returns one row per cohort and a last row for all cohorts together
+/// (`all_cohorts` 1): `cohort_period`, `all_cohorts`, `size`, `activated`, `eligible`,
+/// `activated_eligible` and `median_delay_us`, the median time from `t0` to the first `reached`
+/// of activated members, in microseconds.
+///
 /// A CRR statement returns one row per period after the first with activity, up to the period
 /// of `as_of`: `period` (the period's index: days since 1970-01-01, weeks since the week of
 /// 1970-01-01, `year × 12 + month − 1`, or `year × 4 + quarter − 1`), `complete`, `start_s`,
@@ -51,6 +58,7 @@ pub fn compile(plan: &Plan, name: &str, dialect: &dyn Dialect) -> Result<String,
     let statement = match &metric.kind {
         MetricKind::Crr(crr) => crr::statement(plan, crr, dialect),
         MetricKind::Retention(retention) => retention::statement(plan, retention, dialect),
+        MetricKind::Activation(activation) => activation::statement(plan, activation, dialect),
         other => Err(format!(
             "`type = \"{}\"` is not translated to SQL yet; the in-process engine computes it",
             other.type_name()

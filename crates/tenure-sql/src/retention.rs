@@ -4,7 +4,7 @@
 use tenure_plan::{Align, Plan, Retention, RetentionMode, Unit, WeekStart};
 
 use crate::Dialect;
-use crate::crr::period_sql;
+use crate::cohort::member_ctes;
 use crate::expr::row_sql;
 use crate::input::{dated_rows, with};
 
@@ -19,38 +19,13 @@ fn week_shift(week_start: WeekStart) -> i64 {
 
 pub(crate) fn statement(plan: &Plan, metric: &Retention, dialect: &dyn Dialect) -> Result<String, String> {
     let cohort = &plan.cohorts[metric.cohort];
-    if cohort.filter.is_some() || !cohort.by.is_empty() {
-        return Err("a cohort with `where` or `by` is not translated to SQL yet".to_string());
-    }
     if metric.value.is_some() {
         return Err("retention with `value` (revenue per cohort) is not translated to SQL yet".to_string());
     }
     let mut ctes = dated_rows(plan, dialect)?;
-    let start = row_sql(&plan.events[cohort.start].filter, dialect)?;
+    ctes.extend(member_ctes(plan, cohort, dialect)?);
     let returns = row_sql(&plan.events[metric.return_event].filter, dialect)?;
-    let week_start = plan.project.week_start;
-    let shift = week_shift(week_start);
-    let zone = dialect.string(plan.project.timezone.name());
-    ctes.push((
-        "starts".to_string(),
-        format!(
-            "SELECT entity, min(time) AS t0 FROM dated_rows CROSS JOIN as_of \
-             WHERE dated_rows.local_day <= as_of.as_of AND ({start}) GROUP BY entity"
-        ),
-    ));
-    ctes.push((
-        "start_days".to_string(),
-        format!(
-            "SELECT entity, {} AS d0_date FROM starts",
-            dialect.local_date("t0", &zone)
-        ),
-    ));
-    let d0 = dialect.days_since_epoch("d0_date");
-    let cohort_period = period_sql(cohort.grain, "d0_date", "d0", week_start, dialect);
-    ctes.push((
-        "members".to_string(),
-        format!("SELECT entity, d0_date, d0, {cohort_period} AS cohort_period FROM (SELECT entity, d0_date, {d0} AS d0 FROM start_days) AS days"),
-    ));
+    let shift = week_shift(plan.project.week_start);
     let offset = match (metric.unit, metric.align) {
         (Unit::Day, _) => "(r.day - m.d0)".to_string(),
         (Unit::Week, Align::Entity) => "CAST(floor((r.day - m.d0) / 7.0) AS BIGINT)".to_string(),

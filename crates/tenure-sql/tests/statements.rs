@@ -42,6 +42,12 @@ grain = "month"
 start = "value"
 grain = "week"
 
+[metrics.var]
+type = "activation"
+cohort = "weekly"
+reached = "value"
+within = "1mo"
+
 [metrics.vrr]
 type = "retention"
 cohort = "weekly"
@@ -77,6 +83,16 @@ fn a_retention_metric_in_every_dialect() {
 }
 
 #[test]
+fn an_activation_metric_in_every_dialect() {
+    let plan = plan(WAREHOUSE);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::compile(&plan, "var", dialect).unwrap();
+        insta::assert_snapshot!(format!("var_{}", dialect.name()), sql);
+    }
+}
+
+#[test]
 fn duckdb_reads_a_file_source_itself_and_other_dialects_refuse_it() {
     let text = WAREHOUSE.replace("table = \"analytics.events\"", "path = \"events.csv\"");
     let plan = plan(&text);
@@ -106,8 +122,8 @@ fn metrics_not_translated_yet_are_refused_with_the_reason() {
     );
     // A cohort broken down by an attribute is not translated yet either.
     let text = WAREHOUSE.replace(
-        "grain = \"week\"\n\n[metrics.vrr]",
-        "grain = \"week\"\nby = [\"props.plan\"]\n\n[metrics.vrr]",
+        "grain = \"week\"\n\n[metrics.var]",
+        "grain = \"week\"\nby = [\"props.plan\"]\n\n[metrics.var]",
     );
     let refusal = tenure_sql::compile(&plan(&text), "vrr", &DuckDb).unwrap_err();
     assert_eq!(

@@ -1,0 +1,54 @@
+//! `type = "activation"`: per cohort, members activated within the window, eligible members and
+//! the median time to value (docs/config.md, `type = "activation"`).
+
+use tenure_plan::{Activation, Plan};
+
+use crate::Dialect;
+use crate::cohort::member_ctes;
+use crate::expr::row_sql;
+use crate::input::{dated_rows, with};
+
+pub(crate) fn statement(plan: &Plan, metric: &Activation, dialect: &dyn Dialect) -> Result<String, String> {
+    let mut ctes = dated_rows(plan, dialect)?;
+    ctes.extend(member_ctes(plan, &plan.cohorts[metric.cohort], dialect)?);
+    let reached = row_sql(&plan.events[metric.reached].filter, dialect)?;
+    let zone = dialect.string(plan.project.timezone.name());
+    let deadline = dialect.add_local("t0", &zone, metric.within.count, metric.within.unit);
+    ctes.push((
+        "windows".to_string(),
+        format!("SELECT entity, t0, cohort_period, {deadline} AS deadline FROM members"),
+    ));
+    // The first `reached` at or after t0, up to as_of.
+    ctes.push((
+        "firsts".to_string(),
+        format!(
+            "SELECT w.entity AS entity, min(r.time) AS first_reached FROM windows AS w \
+             JOIN dated_rows AS r ON r.entity = w.entity CROSS JOIN as_of \
+             WHERE r.local_day <= as_of.as_of AND ({reached}) AND r.time >= w.t0 GROUP BY w.entity"
+        ),
+    ));
+    let activated = "f.first_reached IS NOT NULL AND f.first_reached <= w.deadline";
+    ctes.push((
+        "member_flags".to_string(),
+        format!(
+            "SELECT w.cohort_period AS cohort_period, \
+             CASE WHEN {activated} THEN 1 ELSE 0 END AS member_activated, \
+             CASE WHEN {} <= as_of.as_of THEN 1 ELSE 0 END AS member_eligible, \
+             CASE WHEN {activated} THEN {} END AS delay_us \
+             FROM windows AS w CROSS JOIN as_of LEFT JOIN firsts AS f ON f.entity = w.entity",
+            dialect.local_date("w.deadline", &zone),
+            dialect.micros_between("w.t0", "f.first_reached"),
+        ),
+    ));
+    // The last row is every cohort together, told apart by GROUPING (a NULL cohort_period would
+    // not do: ClickHouse fills it with the type's default).
+    let query = format!(
+        "SELECT cohort_period, GROUPING(cohort_period) AS all_cohorts, count(*) AS size, \
+         sum(member_activated) AS activated, sum(member_eligible) AS eligible,\n  \
+         sum(member_activated * member_eligible) AS activated_eligible, {} AS median_delay_us\n\
+         FROM member_flags\nGROUP BY GROUPING SETS ((cohort_period), ())\n\
+         ORDER BY all_cohorts, cohort_period",
+        dialect.median("delay_us")
+    );
+    Ok(with(&ctes, &query))
+}
