@@ -64,6 +64,19 @@ pub trait Dialect {
         format!("(strpos({haystack}, {needle}) > 0)")
     }
 
+    /// A value as text (for checking what a column holds).
+    fn text(&self, value: &str) -> String {
+        format!("CAST({value} AS VARCHAR)")
+    }
+
+    /// Text that holds a number, as a floating-point number.
+    fn to_double(&self, text: &str) -> String {
+        format!("CAST({text} AS DOUBLE)")
+    }
+
+    /// Whether all of text `value` matches the regular expression `pattern` (a quoted literal).
+    fn full_match(&self, value: &str, pattern: &str) -> String;
+
     /// Microseconds from instant `from` to instant `to`.
     fn micros_between(&self, from: &str, to: &str) -> String;
 
@@ -119,6 +132,10 @@ impl Dialect for DuckDb {
         format!("(epoch_us({to}) - epoch_us({from}))")
     }
 
+    fn full_match(&self, value: &str, pattern: &str) -> String {
+        format!("regexp_full_match({value}, {pattern})")
+    }
+
     fn add_local(&self, instant: &str, zone: &str, count: u32, unit: DurationUnit) -> String {
         let (n, keyword) = interval(count, unit);
         match unit {
@@ -159,6 +176,18 @@ impl Dialect for Postgres {
 
     fn micros_between(&self, from: &str, to: &str) -> String {
         format!("CAST(EXTRACT(EPOCH FROM ({to} - {from})) * 1000000 AS BIGINT)")
+    }
+
+    fn text(&self, value: &str) -> String {
+        format!("CAST({value} AS TEXT)")
+    }
+
+    fn to_double(&self, text: &str) -> String {
+        format!("CAST({text} AS DOUBLE PRECISION)")
+    }
+
+    fn full_match(&self, value: &str, pattern: &str) -> String {
+        format!("({value} ~ ('^(?:' || {pattern} || ')$'))")
     }
 
     fn add_local(&self, instant: &str, zone: &str, count: u32, unit: DurationUnit) -> String {
@@ -222,6 +251,14 @@ impl Dialect for ClickHouse {
         format!("dateDiff('microsecond', {from}, {to})")
     }
 
+    fn text(&self, value: &str) -> String {
+        format!("toString({value})")
+    }
+
+    fn full_match(&self, value: &str, pattern: &str) -> String {
+        format!("match({value}, concat('^(?:', {pattern}, ')$'))")
+    }
+
     fn add_local(&self, instant: &str, zone: &str, count: u32, unit: DurationUnit) -> String {
         // A DateTime64 shown in the zone adds days and months in that zone's calendar.
         let (n, _) = interval(count, unit);
@@ -281,6 +318,14 @@ impl Dialect for Spark {
 
     fn micros_between(&self, from: &str, to: &str) -> String {
         format!("(unix_micros({to}) - unix_micros({from}))")
+    }
+
+    fn text(&self, value: &str) -> String {
+        format!("CAST({value} AS STRING)")
+    }
+
+    fn full_match(&self, value: &str, pattern: &str) -> String {
+        format!("({value} RLIKE concat('^(?:', {pattern}, ')$'))")
     }
 
     fn add_local(&self, instant: &str, zone: &str, count: u32, unit: DurationUnit) -> String {

@@ -6,6 +6,10 @@ use tenure_plan::{Plan, Relation};
 use crate::Dialect;
 use crate::expr::row_sql;
 
+/// A number as the engine reads one: an optional sign, digits with an optional fraction (or a
+/// fraction alone), an optional exponent.
+const NUMBER: &str = r"[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?";
+
 /// CTEs ending in `dated_rows` and `as_of`: every kept event row with its instant (`time`) and local date
 /// (`local_day`, and `day`, days since 1970-01-01), and `bounds`, one row holding `as_of`.
 pub(crate) fn dated_rows(plan: &Plan, dialect: &dyn Dialect) -> Result<Vec<(String, String)>, String> {
@@ -51,15 +55,28 @@ pub(crate) fn dated_rows(plan: &Plan, dialect: &dyn Dialect) -> Result<Vec<(Stri
         "source_rows".to_string(),
         format!("SELECT {} FROM {rows}", columns.join(", ")),
     ));
-    // As the engine rejects them: no entity, event or time, or a time outside 1900–2199.
+    // As the engine rejects them: no entity, event or time, a time outside 1900–2199, or in a
+    // column some value event takes as its amount, a value that is not a number within ±10¹⁵.
+    let mut readable = format!(
+        "entity IS NOT NULL AND trim(entity) <> '' AND event IS NOT NULL AND event <> '' \
+         AND time >= {} AND time < {}",
+        dialect.instant(&dialect.string("1900-01-01T00:00:00Z")),
+        dialect.instant(&dialect.string("2200-01-01T00:00:00Z"))
+    );
+    for column in plan.amount_columns() {
+        let text = format!(
+            "trim({})",
+            dialect.text(&dialect.identifier(&format!("props.{column}")))
+        );
+        let number = dialect.full_match(&text, &dialect.string(NUMBER));
+        readable.push_str(&format!(
+            " AND ({text} IS NULL OR {text} = '' OR CASE WHEN {number} THEN abs({}) <= 1e15 ELSE FALSE END)",
+            dialect.to_double(&text)
+        ));
+    }
     ctes.push((
         "readable_rows".to_string(),
-        format!(
-            "SELECT * FROM source_rows WHERE entity IS NOT NULL AND trim(entity) <> '' AND event IS NOT NULL \
-             AND event <> '' AND time >= {} AND time < {}",
-            dialect.instant(&dialect.string("1900-01-01T00:00:00Z")),
-            dialect.instant(&dialect.string("2200-01-01T00:00:00Z"))
-        ),
+        format!("SELECT * FROM source_rows WHERE {readable}"),
     ));
     let exclude = match &plan.quality.exclude {
         Some(rule) => format!(" WHERE NOT coalesce({}, FALSE)", row_sql(rule, dialect)?),
