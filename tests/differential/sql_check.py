@@ -133,6 +133,35 @@ def check(config_path, report_path):
                         "retained": [sum(r[4 + 3 * i] for r in rows) for i in range(columns)],
                         "eligible": [sum(r[3 + 3 * i] for r in rows) for i in range(columns)]})
             want.append({k: expected["total"][k] for k in ("size", "retained", "eligible")})
+        elif metric["type"] == "revenue":
+            grain = metric.get("grain", "month")
+
+            def ratio(numerator, denominator):
+                # As the engine divides: each side as a float first.
+                return None if denominator == 0 else float(numerator) / float(denominator)
+            got, totals = [], []
+            for r in rows:
+                p, complete = as_int(r[0]), as_bool(r[1])
+                start, new, expansion, contraction, churned, reactivation, end = (as_int(v) for v in r[2:9])
+                customers_start, customers_churned, customers_end = (as_int(v) for v in r[9:12])
+                retained = start - churned - contraction
+                got.append({
+                    "period": label(grain, p, week_start), "complete": complete,
+                    "start": start / 1e6, "new": new / 1e6, "expansion": expansion / 1e6,
+                    "contraction": contraction / 1e6, "churned": churned / 1e6,
+                    "reactivation": reactivation / 1e6, "end": end / 1e6, "customers_end": customers_end,
+                    "grr": ratio(retained, start), "nrr": ratio(retained + expansion, start),
+                    "customers_start": customers_start, "customers_churned": customers_churned,
+                    "customer_churn_rate": ratio(customers_churned, customers_start),
+                    "revenue_churn_rate": ratio(churned + contraction, start)})
+                if complete:
+                    totals.append((start, retained, expansion))
+            starts = sum(t[0] for t in totals)
+            retained_all = sum(t[1] for t in totals)
+            got.append({"nrr": ratio(retained_all + sum(t[2] for t in totals), starts),
+                        "grr": ratio(retained_all, starts)})
+            want = [{k: p[k] for k in got[0]} for p in expected["periods"]] if got[:-1] else []
+            want.append({"nrr": expected["nrr"], "grr": expected["grr"]})
         elif metric["type"] == "activation":
             grain = config["cohorts"][metric["cohort"]]["grain"]
 

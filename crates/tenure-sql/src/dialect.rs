@@ -77,6 +77,13 @@ pub trait Dialect {
     /// Whether all of text `value` matches the regular expression `pattern` (a quoted literal).
     fn full_match(&self, value: &str, pattern: &str) -> String;
 
+    /// `value` of the previous (`offset` −1) or next (+1) row of the window ordered by `order`
+    /// within `partition`; null where there is none.
+    fn neighbour(&self, value: &str, offset: i8, partition: &str, order: &str) -> String {
+        let function = if offset < 0 { "lag" } else { "lead" };
+        format!("{function}({value}) OVER (PARTITION BY {partition} ORDER BY {order})")
+    }
+
     /// Microseconds from instant `from` to instant `to`.
     fn micros_between(&self, from: &str, to: &str) -> String;
 
@@ -253,6 +260,16 @@ impl Dialect for ClickHouse {
 
     fn text(&self, value: &str) -> String {
         format!("toString({value})")
+    }
+
+    fn neighbour(&self, value: &str, offset: i8, partition: &str, order: &str) -> String {
+        // The frame must hold the whole partition, and the value be nullable: otherwise the
+        // missing neighbour is the type's default, not null.
+        let function = if offset < 0 { "lagInFrame" } else { "leadInFrame" };
+        format!(
+            "{function}(toNullable({value})) OVER (PARTITION BY {partition} ORDER BY {order} \
+             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+        )
     }
 
     fn full_match(&self, value: &str, pattern: &str) -> String {

@@ -8,7 +8,7 @@ use crate::expr::row_sql;
 
 /// A number as the engine reads one: an optional sign, digits with an optional fraction (or a
 /// fraction alone), an optional exponent.
-const NUMBER: &str = r"[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?";
+pub(crate) const NUMBER: &str = r"[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?";
 
 /// CTEs ending in `dated_rows` and `as_of`: every kept event row with its instant (`time`) and local date
 /// (`local_day`, and `day`, days since 1970-01-01), and `bounds`, one row holding `as_of`.

@@ -14,6 +14,7 @@ mod dialect;
 mod expr;
 mod input;
 mod retention;
+mod revenue;
 
 pub use dialect::{ClickHouse, Dialect, DuckDb, NAMES, Postgres, Spark, by_name};
 
@@ -42,6 +43,12 @@ pub struct Refusal {
 /// `activated_eligible` and `median_delay_us`, the median time from `t0` to the first `reached`
 /// of activated members, in microseconds.
 ///
+/// A revenue statement returns one row per period after the first with revenue, up to the period
+/// of `as_of`: `period`, `complete`, and in micro-units (10⁻⁶, exact integers) `start_micros`,
+/// `new_micros`, `expansion_micros`, `contraction_micros`, `churned_micros`,
+/// `reactivation_micros`, `end_micros`, then `customers_start`, `customers_churned`,
+/// `customers_end`; the ratios follow from them.
+///
 /// A CRR statement returns one row per period after the first with activity, up to the period
 /// of `as_of`: `period` (the period's index: days since 1970-01-01, weeks since the week of
 /// 1970-01-01, `year × 12 + month − 1`, or `year × 4 + quarter − 1`), `complete`, `start_s`,
@@ -59,6 +66,7 @@ pub fn compile(plan: &Plan, name: &str, dialect: &dyn Dialect) -> Result<String,
         MetricKind::Crr(crr) => crr::statement(plan, crr, dialect),
         MetricKind::Retention(retention) => retention::statement(plan, retention, dialect),
         MetricKind::Activation(activation) => activation::statement(plan, activation, dialect),
+        MetricKind::Revenue(revenue) => revenue::statement(plan, revenue, dialect),
         other => Err(format!(
             "`type = \"{}\"` is not translated to SQL yet; the in-process engine computes it",
             other.type_name()

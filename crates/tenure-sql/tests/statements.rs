@@ -42,6 +42,15 @@ grain = "month"
 start = "value"
 grain = "week"
 
+[events.payment]
+where = "event == 'invoice_paid'"
+amount = "props.amount"
+
+[metrics.mrr]
+type = "revenue"
+amount = "payment"
+grain = "quarter"
+
 [metrics.var]
 type = "activation"
 cohort = "weekly"
@@ -93,6 +102,16 @@ fn an_activation_metric_in_every_dialect() {
 }
 
 #[test]
+fn a_revenue_metric_in_every_dialect() {
+    let plan = plan(WAREHOUSE);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::compile(&plan, "mrr", dialect).unwrap();
+        insta::assert_snapshot!(format!("mrr_{}", dialect.name()), sql);
+    }
+}
+
+#[test]
 fn duckdb_reads_a_file_source_itself_and_other_dialects_refuse_it() {
     let text = WAREHOUSE.replace("table = \"analytics.events\"", "path = \"events.csv\"");
     let plan = plan(&text);
@@ -120,10 +139,19 @@ fn metrics_not_translated_yet_are_refused_with_the_reason() {
         refusal.reason,
         "`type = \"formula\"` is not translated to SQL yet; the in-process engine computes it"
     );
-    // A cohort broken down by an attribute is not translated yet either.
     let text = WAREHOUSE.replace(
-        "grain = \"week\"\n\n[metrics.var]",
-        "grain = \"week\"\nby = [\"props.plan\"]\n\n[metrics.var]",
+        "grain = \"quarter\"",
+        "grain = \"quarter\"\nreactivation_within = \"3mo\"",
+    );
+    let refusal = tenure_sql::compile(&plan(&text), "mrr", &DuckDb).unwrap_err();
+    assert_eq!(
+        refusal.reason,
+        "`spread`, `window` and `reactivation_within` are not translated to SQL yet"
+    );
+    // A cohort broken down by a property is not translated yet either.
+    let text = WAREHOUSE.replace(
+        "[cohorts.weekly]\nstart = \"value\"\ngrain = \"week\"\n",
+        "[cohorts.weekly]\nstart = \"value\"\ngrain = \"week\"\nby = [\"props.plan\"]\n",
     );
     let refusal = tenure_sql::compile(&plan(&text), "vrr", &DuckDb).unwrap_err();
     assert_eq!(
