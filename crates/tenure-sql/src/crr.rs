@@ -28,27 +28,40 @@ pub(crate) fn period_sql(
     }
 }
 
+/// CTEs `bounds` (`first_period` from `first_query`, `last_period` of `as_of` and
+/// `period_after_as_of`) and `periods`, one row per period from `first_period + 1` through
+/// `last_period`: the rows of a per-period table.
+pub(crate) fn period_rows(
+    plan: &Plan,
+    grain: Grain,
+    first_query: &str,
+    dialect: &dyn Dialect,
+) -> Vec<(String, String)> {
+    let week_start = plan.project.week_start;
+    let of = |date: &str| period_sql(grain, date, &dialect.days_since_epoch(date), week_start, dialect);
+    let next = dialect.next_day("as_of");
+    vec![
+        (
+            "bounds".to_string(),
+            format!(
+                "SELECT ({first_query}) AS first_period, {} AS last_period, {} AS period_after_as_of FROM as_of",
+                of("as_of"),
+                of(&next)
+            ),
+        ),
+        (
+            "periods".to_string(),
+            dialect.series("first_period + 1", "last_period", "bounds"),
+        ),
+    ]
+}
+
 pub(crate) fn statement(plan: &Plan, crr: &Crr, dialect: &dyn Dialect) -> Result<String, String> {
     let mut ctes = dated_rows(plan, dialect)?;
     let active_event = &plan.events[crr.active];
     let filter = row_sql(&active_event.filter, dialect)?;
     let week_start = plan.project.week_start;
     let period = period_sql(crr.grain, "local_day", "day", week_start, dialect);
-    let as_of_period = period_sql(
-        crr.grain,
-        "as_of",
-        &dialect.days_since_epoch("as_of"),
-        week_start,
-        dialect,
-    );
-    let next = dialect.next_day("as_of");
-    let after_period = period_sql(
-        crr.grain,
-        &next,
-        &dialect.days_since_epoch(&next),
-        week_start,
-        dialect,
-    );
     ctes.push((
         "active".to_string(),
         format!(
@@ -60,16 +73,11 @@ pub(crate) fn statement(plan: &Plan, crr: &Crr, dialect: &dyn Dialect) -> Result
         "first_active".to_string(),
         "SELECT entity, min(period) AS first_period FROM active GROUP BY entity".to_string(),
     ));
-    ctes.push((
-        "bounds".to_string(),
-        format!(
-            "SELECT (SELECT min(period) FROM active) AS first_period, {as_of_period} AS last_period, \
-             {after_period} AS period_after_as_of FROM as_of"
-        ),
-    ));
-    ctes.push((
-        "periods".to_string(),
-        dialect.series("first_period + 1", "last_period", "bounds"),
+    ctes.extend(period_rows(
+        plan,
+        crr.grain,
+        "SELECT min(period) FROM active",
+        dialect,
     ));
     ctes.push((
         "ends".to_string(),

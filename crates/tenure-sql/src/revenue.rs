@@ -4,7 +4,7 @@
 use tenure_plan::{Expr, Field, Plan, Revenue};
 
 use crate::Dialect;
-use crate::crr::period_sql;
+use crate::crr::{period_rows, period_sql};
 use crate::expr::row_sql;
 use crate::input::{NUMBER, dated_rows, with};
 
@@ -36,21 +36,6 @@ pub(crate) fn statement(plan: &Plan, metric: &Revenue, dialect: &dyn Dialect) ->
     let filter = row_sql(&event.filter, dialect)?;
     let week_start = plan.project.week_start;
     let period = period_sql(metric.grain, "local_day", "day", week_start, dialect);
-    let as_of_period = period_sql(
-        metric.grain,
-        "as_of",
-        &dialect.days_since_epoch("as_of"),
-        week_start,
-        dialect,
-    );
-    let next = dialect.next_day("as_of");
-    let after_period = period_sql(
-        metric.grain,
-        &next,
-        &dialect.days_since_epoch(&next),
-        week_start,
-        dialect,
-    );
     ctes.push((
         "payments".to_string(),
         format!(
@@ -77,16 +62,11 @@ pub(crate) fn statement(plan: &Plan, metric: &Revenue, dialect: &dyn Dialect) ->
             neighbour("paid_period", 1)
         ),
     ));
-    ctes.push((
-        "bounds".to_string(),
-        format!(
-            "SELECT (SELECT min(paid_period) FROM paid) AS first_period, {as_of_period} AS last_period, \
-             {after_period} AS period_after_as_of FROM as_of"
-        ),
-    ));
-    ctes.push((
-        "periods".to_string(),
-        dialect.series("first_period + 1", "last_period", "bounds"),
+    ctes.extend(period_rows(
+        plan,
+        metric.grain,
+        "SELECT min(paid_period) FROM paid",
+        dialect,
     ));
     // Each paid cell as this period's revenue: new, expansion, contraction, reactivation, end.
     ctes.push((
