@@ -162,6 +162,16 @@ def check(config_path, report_path):
                         "grr": ratio(retained_all, starts)})
             want = [{k: p[k] for k in got[0]} for p in expected["periods"]] if got[:-1] else []
             want.append({"nrr": expected["nrr"], "grr": expected["grr"]})
+        elif metric["type"] == "formula":
+            def number(value):
+                return None if value is None else float(value)
+            if "grain" in metric:
+                got = [{"period": label(metric["grain"], as_int(g), week_start), "complete": as_bool(c),
+                        "value": number(v)} for g, c, v in rows]
+                want = [{k: r[k] for k in ("period", "complete", "value")} for r in expected["rows"]]
+            else:
+                got = [number(rows[0][2])]
+                want = [expected["value"]]
         elif metric["type"] == "activation":
             grain = config["cohorts"][metric["cohort"]]["grain"]
 

@@ -28,6 +28,17 @@ pub(crate) fn period_sql(
     }
 }
 
+/// The period index of the date `date` at `grain`.
+pub(crate) fn date_period(plan: &Plan, grain: Grain, date: &str, dialect: &dyn Dialect) -> String {
+    period_sql(
+        grain,
+        date,
+        &dialect.days_since_epoch(date),
+        plan.project.week_start,
+        dialect,
+    )
+}
+
 /// CTEs `bounds` (`first_period` from `first_query`, `last_period` of `as_of` and
 /// `period_after_as_of`) and `periods`, one row per period from `first_period + 1` through
 /// `last_period`: the rows of a per-period table.
@@ -37,8 +48,7 @@ pub(crate) fn period_rows(
     first_query: &str,
     dialect: &dyn Dialect,
 ) -> Vec<(String, String)> {
-    let week_start = plan.project.week_start;
-    let of = |date: &str| period_sql(grain, date, &dialect.days_since_epoch(date), week_start, dialect);
+    let of = |date: &str| date_period(plan, grain, date, dialect);
     let next = dialect.next_day("as_of");
     vec![
         (

@@ -74,6 +74,15 @@ pub trait Dialect {
         format!("CAST({text} AS DOUBLE)")
     }
 
+    /// A typed null: an exact integer of micro-units (`decimal`) or a floating-point number.
+    fn typed_null(&self, decimal: bool) -> String {
+        if decimal {
+            "CAST(NULL AS DECIMAL(38, 0))".to_string()
+        } else {
+            self.to_double("NULL")
+        }
+    }
+
     /// Whether all of text `value` matches the regular expression `pattern` (a quoted literal).
     fn full_match(&self, value: &str, pattern: &str) -> String;
 
@@ -260,6 +269,11 @@ impl Dialect for ClickHouse {
 
     fn text(&self, value: &str) -> String {
         format!("toString({value})")
+    }
+
+    fn typed_null(&self, decimal: bool) -> String {
+        let inner = if decimal { "Decimal(38, 0)" } else { "Float64" };
+        format!("CAST(NULL AS Nullable({inner}))")
     }
 
     fn neighbour(&self, value: &str, offset: i8, partition: &str, order: &str) -> String {

@@ -12,6 +12,7 @@ mod cohort;
 mod crr;
 mod dialect;
 mod expr;
+mod formula;
 mod input;
 mod retention;
 mod revenue;
@@ -49,6 +50,9 @@ pub struct Refusal {
 /// `reactivation_micros`, `end_micros`, then `customers_start`, `customers_churned`,
 /// `customers_end`; the ratios follow from them.
 ///
+/// A formula statement returns `grp`, `complete` and `value`: one row for the whole window, or
+/// one per period from the first with any of its events through the period of `as_of`.
+///
 /// A CRR statement returns one row per period after the first with activity, up to the period
 /// of `as_of`: `period` (the period's index: days since 1970-01-01, weeks since the week of
 /// 1970-01-01, `year × 12 + month − 1`, or `year × 4 + quarter − 1`), `complete`, `start_s`,
@@ -67,6 +71,7 @@ pub fn compile(plan: &Plan, name: &str, dialect: &dyn Dialect) -> Result<String,
         MetricKind::Retention(retention) => retention::statement(plan, retention, dialect),
         MetricKind::Activation(activation) => activation::statement(plan, activation, dialect),
         MetricKind::Revenue(revenue) => revenue::statement(plan, revenue, dialect),
+        MetricKind::Formula(formula) => formula::statement(plan, formula, dialect),
         other => Err(format!(
             "`type = \"{}\"` is not translated to SQL yet; the in-process engine computes it",
             other.type_name()

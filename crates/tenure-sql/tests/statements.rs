@@ -51,6 +51,11 @@ type = "revenue"
 amount = "payment"
 grain = "quarter"
 
+[metrics.arpa]
+type = "formula"
+formula = "sum(payment.amount) / entities(payment, at_least = 1)"
+grain = "month"
+
 [metrics.var]
 type = "activation"
 cohort = "weekly"
@@ -112,6 +117,16 @@ fn a_revenue_metric_in_every_dialect() {
 }
 
 #[test]
+fn a_formula_metric_in_every_dialect() {
+    let plan = plan(WAREHOUSE);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::compile(&plan, "arpa", dialect).unwrap();
+        insta::assert_snapshot!(format!("arpa_{}", dialect.name()), sql);
+    }
+}
+
+#[test]
 fn duckdb_reads_a_file_source_itself_and_other_dialects_refuse_it() {
     let text = WAREHOUSE.replace("table = \"analytics.events\"", "path = \"events.csv\"");
     let plan = plan(&text);
@@ -132,12 +147,18 @@ fn duckdb_reads_a_file_source_itself_and_other_dialects_refuse_it() {
 #[test]
 fn metrics_not_translated_yet_are_refused_with_the_reason() {
     let text = format!(
-        "{WAREHOUSE}\n[metrics.share]\ntype = \"formula\"\nformula = \"count(value) / entities(value)\"\n"
+        "{WAREHOUSE}\n[metrics.payback]\ntype = \"payback\"\nrevenue = \"mrr\"\ncac = 100\nmargin = 0.5\n\
+         [metrics.nrr_share]\ntype = \"formula\"\nformula = \"mrr.nrr / 2\"\n"
     );
-    let refusal = tenure_sql::compile(&plan(&text), "share", &DuckDb).unwrap_err();
+    let refusal = tenure_sql::compile(&plan(&text), "payback", &DuckDb).unwrap_err();
     assert_eq!(
         refusal.reason,
-        "`type = \"formula\"` is not translated to SQL yet; the in-process engine computes it"
+        "`type = \"payback\"` is not translated to SQL yet; the in-process engine computes it"
+    );
+    let refusal = tenure_sql::compile(&plan(&text), "nrr_share", &DuckDb).unwrap_err();
+    assert_eq!(
+        refusal.reason,
+        "a formula reading another metric (`mrr.nrr`) is not translated to SQL yet"
     );
     let text = WAREHOUSE.replace(
         "grain = \"quarter\"",
