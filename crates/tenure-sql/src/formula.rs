@@ -49,7 +49,9 @@ pub(crate) fn statement(plan: &Plan, formula: &Formula, dialect: &dyn Dialect) -
             // Typed, so that every engine can sum and compare the empty column.
             None => (dialect.typed_null(true), dialect.typed_null(false)),
             Some(_) => {
-                return Err("an amount other than a property column is not translated to SQL yet".to_string());
+                return Err(
+                    "an amount other than a property column is not translated to SQL yet".to_string(),
+                );
             }
         };
         ctes.push((

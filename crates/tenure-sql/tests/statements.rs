@@ -72,58 +72,43 @@ align = "calendar"
 brackets = [[0, 0], [1, 4]]
 "#;
 
+/// Pins the statement of `metric` of the warehouse project in each dialect.
+fn snapshot_in_every_dialect(metric: &str) {
+    let plan = plan(WAREHOUSE);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::compile(&plan, metric, dialect).unwrap();
+        insta::assert_snapshot!(format!("{metric}_{}", dialect.name()), sql);
+    }
+}
+
 fn plan(text: &str) -> tenure_plan::Plan {
     tenure_dsl::load_str(text, "metrics.toml", Path::new(".")).unwrap_or_else(|e| panic!("{}", e.render()))
 }
 
 #[test]
 fn a_crr_metric_in_every_dialect() {
-    let plan = plan(WAREHOUSE);
-    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
-    for dialect in dialects {
-        let sql = tenure_sql::compile(&plan, "crr_week", dialect).unwrap();
-        insta::assert_snapshot!(format!("crr_week_{}", dialect.name()), sql);
-    }
+    snapshot_in_every_dialect("crr_week");
 }
 
 #[test]
 fn a_retention_metric_in_every_dialect() {
-    let plan = plan(WAREHOUSE);
-    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
-    for dialect in dialects {
-        let sql = tenure_sql::compile(&plan, "vrr", dialect).unwrap();
-        insta::assert_snapshot!(format!("vrr_{}", dialect.name()), sql);
-    }
+    snapshot_in_every_dialect("vrr");
 }
 
 #[test]
 fn an_activation_metric_in_every_dialect() {
-    let plan = plan(WAREHOUSE);
-    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
-    for dialect in dialects {
-        let sql = tenure_sql::compile(&plan, "var", dialect).unwrap();
-        insta::assert_snapshot!(format!("var_{}", dialect.name()), sql);
-    }
+    snapshot_in_every_dialect("var");
 }
 
 #[test]
 fn a_revenue_metric_in_every_dialect() {
-    let plan = plan(WAREHOUSE);
-    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
-    for dialect in dialects {
-        let sql = tenure_sql::compile(&plan, "mrr", dialect).unwrap();
-        insta::assert_snapshot!(format!("mrr_{}", dialect.name()), sql);
-    }
+    snapshot_in_every_dialect("mrr");
 }
 
 #[test]
 fn a_formula_metric_in_every_dialect() {
-    let plan = plan(WAREHOUSE);
-    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
-    for dialect in dialects {
-        let sql = tenure_sql::compile(&plan, "arpa", dialect).unwrap();
-        insta::assert_snapshot!(format!("arpa_{}", dialect.name()), sql);
-    }
+    snapshot_in_every_dialect("arpa");
 }
 
 #[test]
