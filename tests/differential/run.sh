@@ -66,7 +66,7 @@ sql_check() {
 }
 if ! command -v java >/dev/null; then
   echo "installing Java 17 for Spark (Debian package openjdk-17-jre-headless)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
 fi
 sql_check duckdb .sql
 sql_check postgres .table
