@@ -23,24 +23,33 @@ fn open<'p>(
     progress: &'p dyn ReadProgress,
 ) -> Result<csv::Reader<ProgressReader<'p, std::fs::File>>, EngineError> {
     let file = std::fs::File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
-    Ok(csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(ProgressReader::new(file, progress)))
+    Ok(with_header(ProgressReader::new(file, progress)))
 }
 
-fn headers<R: Read>(source: &Source, reader: &mut csv::Reader<R>) -> Result<Vec<String>, EngineError> {
-    let headers = reader.headers().map_err(|e| read_error(source, e))?;
+/// A CSV reader of `input` whose first line is the header; rows may have other field counts
+/// (they are counted as malformed, not a reason to stop).
+pub(super) fn with_header<R: Read>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(input)
+}
+
+/// The column names of the header row, trimmed and without a byte-order mark; an error for a
+/// file without a header.
+pub(super) fn header_names<R: Read>(reader: &mut csv::Reader<R>) -> Result<Vec<String>, String> {
+    let headers = reader.headers().map_err(|e| e.to_string())?;
     if headers.is_empty() {
-        return Err(read_error(
-            source,
-            "the file is empty; a CSV source needs a header row",
-        ));
+        return Err("the file is empty; a CSV source needs a header row".to_string());
     }
     Ok(headers
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect())
+}
+
+fn headers<R: Read>(source: &Source, reader: &mut csv::Reader<R>) -> Result<Vec<String>, EngineError> {
+    header_names(reader).map_err(|error| read_error(source, error))
 }
 
 /// Reads the next record with as many fields as the header into `record`; rows that cannot be

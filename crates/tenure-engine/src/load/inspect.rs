@@ -12,6 +12,7 @@ use tenure_plan::{Format, Plan, Source, TimeFormat};
 
 use super::batches::supported;
 use crate::calendar::{Clock, parse_time};
+use crate::store::parse_number;
 
 /// How far to look into a JSON Lines source, which has no header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +87,7 @@ impl SampleKind {
         let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
             return ColumnKind::Other;
         };
-        let numeric = text.parse::<f64>().is_ok_and(f64::is_finite);
+        let numeric = parse_number(text).is_some();
         let epoch = self.time_format != TimeFormat::Auto;
         if (!numeric || epoch) && parse_time(text, self.time_format, &mut self.clock).is_ok() {
             ColumnKind::Time
@@ -99,19 +100,8 @@ impl SampleKind {
 }
 
 fn csv_columns(file: File, sample: &mut SampleKind) -> Result<Vec<Column>, String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(file);
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| e.to_string())?
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
-        .collect();
-    if headers.is_empty() {
-        return Err("the file is empty; a CSV source needs a header row".to_string());
-    }
+    let mut reader = super::csv::with_header(file);
+    let headers = super::csv::header_names(&mut reader)?;
     let mut first = csv::StringRecord::new();
     let has_row = reader.read_record(&mut first).unwrap_or(false);
     Ok(headers
