@@ -50,28 +50,22 @@ impl std::error::Error for Error {}
 pub struct Project {
     /// The validated plan.
     pub plan: Plan,
-    /// The config as written, to place mistakes about the data at its lines.
-    config: dsl::Config,
+    /// Where the config names its inputs, to place mistakes about them at its lines.
+    places: dsl::Places,
 }
 
 impl Project {
     /// Reads and validates a config file.
     pub fn open(path: impl AsRef<Path>) -> Result<Project, Error> {
-        let config = dsl::open_file(path.as_ref()).map_err(Error::Config)?;
-        Ok(Project {
-            plan: config.plan.clone(),
-            config,
-        })
+        let dsl::Config { plan, places } = dsl::open_file(path.as_ref()).map_err(Error::Config)?;
+        Ok(Project { plan, places })
     }
 
     /// Validates config text; relative source paths resolve against `base_dir`.
     pub fn from_str(text: &str, base_dir: impl AsRef<Path>) -> Result<Project, Error> {
-        let config = dsl::open_str(text, "metrics.toml", base_dir.as_ref())
+        let dsl::Config { plan, places } = dsl::open_str(text, "metrics.toml", base_dir.as_ref())
             .map_err(|e| Error::Config(dsl::LoadError::Invalid(e)))?;
-        Ok(Project {
-            plan: config.plan.clone(),
-            config,
-        })
+        Ok(Project { plan, places })
     }
 
     /// Checks what the config names outside itself: that every source can be opened and has the
@@ -85,7 +79,7 @@ impl Project {
     fn check_inputs_with(&self, json_lines: engine::JsonLinesKeys) -> Result<(), Error> {
         let schemas = engine::inspect_sources(&self.plan, json_lines);
         let plugins = engine::check_plugins(&self.plan);
-        self.config
+        self.places
             .check_inputs(&schemas, &plugins)
             .map_err(Error::Inputs)
     }

@@ -38,12 +38,20 @@ pub enum LoadError {
 pub struct Config {
     /// The validated plan.
     pub plan: Plan,
+    /// Where the config names columns and plugin libraries.
+    pub places: Places,
+}
+
+/// Where a config names what it reads outside itself (sources' columns, plugin libraries), with
+/// the text needed to render a diagnostic there.
+#[derive(Debug, Clone)]
+pub struct Places {
     references: data::DataReferences,
     file_name: String,
     text: String,
 }
 
-impl Config {
+impl Places {
     /// Compares what the config names with what the host found: the sources' shapes (as a
     /// backend describes them) and the plugin libraries' problems. Every unreadable source,
     /// missing or unreadable column and unloadable library is one diagnostic, at the place in the
@@ -83,9 +91,11 @@ pub fn open_str(text: &str, file_name: &str, base_dir: &Path) -> Result<Config, 
     match validate::validate(text, base_dir) {
         Ok((plan, references)) => Ok(Config {
             plan,
-            references,
-            file_name: file_name.to_string(),
-            text: text.to_string(),
+            places: Places {
+                references,
+                file_name: file_name.to_string(),
+                text: text.to_string(),
+            },
         }),
         Err(diagnostics) => Err(ConfigError {
             file_name: file_name.to_string(),
