@@ -242,7 +242,7 @@ fn data_error(error: &tenure::Error) -> ExitCode {
     match error {
         tenure::Error::Inputs(mistakes) => {
             eprint!("{}", mistakes.render());
-            let of_the_config = mistakes.diagnostics.iter().any(|d| d.code.as_str() < "E0300");
+            let of_the_config = mistakes.diagnostics.iter().any(|d| !d.code.is_input_mismatch());
             ExitCode::from(if of_the_config { 2 } else { 1 })
         }
         other => {
