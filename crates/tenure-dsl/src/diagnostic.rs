@@ -79,7 +79,10 @@ impl Code {
     /// Whether the code is about the config's inputs not fitting it (E03xx: a source, column or
     /// column type), rather than a mistake in the config itself.
     pub fn is_input_mismatch(self) -> bool {
-        matches!(self, Code::SourceUnreadable | Code::MissingColumn | Code::UnreadableColumn)
+        matches!(
+            self,
+            Code::SourceUnreadable | Code::MissingColumn | Code::UnreadableColumn
+        )
     }
 
     /// The printed code.

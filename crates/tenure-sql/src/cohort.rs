@@ -4,7 +4,7 @@
 use tenure_plan::{Cohort, Plan};
 
 use crate::Dialect;
-use crate::crr::period_sql;
+use crate::calendar::period_sql;
 use crate::expr::row_sql;
 
 /// CTEs `starts` and `members` (`entity`, `t0`, `d0_date`, `d0` in days since 1970-01-01,

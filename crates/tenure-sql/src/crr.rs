@@ -1,77 +1,17 @@
 //! `type = "crr"`: S, E and N per period (docs/config.md, `type = "crr"`).
 
-use tenure_plan::{Crr, Grain, Plan, WeekStart};
+use tenure_plan::{Crr, Plan};
 
 use crate::Dialect;
+use crate::calendar::{period_rows, row_period};
 use crate::expr::row_sql;
 use crate::input::{dated_rows, with};
-
-/// The period index of local date `date` (and its day number `day`) at `grain`, as the plan's
-/// calendar numbers periods.
-pub(crate) fn period_sql(
-    grain: Grain,
-    date: &str,
-    day: &str,
-    week_start: WeekStart,
-    dialect: &dyn Dialect,
-) -> String {
-    // 1970-01-01 was a Thursday: Monday weeks start 3 days before it, Sunday weeks 4.
-    let shift = match week_start {
-        WeekStart::Monday => 3,
-        WeekStart::Sunday => 4,
-    };
-    match grain {
-        Grain::Day => day.to_string(),
-        Grain::Week => format!("CAST(floor(({day} + {shift}) / 7.0) AS BIGINT)"),
-        Grain::Month => dialect.month_index(date),
-        Grain::Quarter => format!("CAST(floor({} / 3.0) AS BIGINT)", dialect.month_index(date)),
-    }
-}
-
-/// The period index of the date `date` at `grain`.
-pub(crate) fn date_period(plan: &Plan, grain: Grain, date: &str, dialect: &dyn Dialect) -> String {
-    period_sql(
-        grain,
-        date,
-        &dialect.days_since_epoch(date),
-        plan.project.week_start,
-        dialect,
-    )
-}
-
-/// CTEs `bounds` (`first_period` from `first_query`, `last_period` of `as_of` and
-/// `period_after_as_of`) and `periods`, one row per period from `first_period + 1` through
-/// `last_period`: the rows of a per-period table.
-pub(crate) fn period_rows(
-    plan: &Plan,
-    grain: Grain,
-    first_query: &str,
-    dialect: &dyn Dialect,
-) -> Vec<(String, String)> {
-    let of = |date: &str| date_period(plan, grain, date, dialect);
-    let next = dialect.next_day("as_of");
-    vec![
-        (
-            "bounds".to_string(),
-            format!(
-                "SELECT ({first_query}) AS first_period, {} AS last_period, {} AS period_after_as_of FROM as_of",
-                of("as_of"),
-                of(&next)
-            ),
-        ),
-        (
-            "periods".to_string(),
-            dialect.series("first_period + 1", "last_period", "bounds"),
-        ),
-    ]
-}
 
 pub(crate) fn statement(plan: &Plan, crr: &Crr, dialect: &dyn Dialect) -> Result<String, String> {
     let mut ctes = dated_rows(plan, dialect)?;
     let active_event = &plan.events[crr.active];
     let filter = row_sql(&active_event.filter, dialect)?;
-    let week_start = plan.project.week_start;
-    let period = period_sql(crr.grain, "local_day", "day", week_start, dialect);
+    let period = row_period(plan, crr.grain, dialect);
     ctes.push((
         "active".to_string(),
         format!(

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use tenure_plan::{AggregateKind, BinaryOp, Expr, Field, Formula, Function, Literal, Plan, UnaryOp};
 
 use crate::Dialect;
-use crate::crr::{date_period, period_sql};
+use crate::calendar::{date_period, row_period};
 use crate::expr::row_sql;
-use crate::input::{NUMBER, dated_rows, with};
+use crate::input::{Amount, dated_rows, with};
 
 pub(crate) fn statement(plan: &Plan, formula: &Formula, dialect: &dyn Dialect) -> Result<String, String> {
     if formula.cohort.is_some() {
@@ -25,7 +25,7 @@ pub(crate) fn statement(plan: &Plan, formula: &Formula, dialect: &dyn Dialect) -
     let events: BTreeSet<usize> = aggregates.iter().map(|a| a.event).collect();
     let mut ctes = dated_rows(plan, dialect)?;
     let group = match formula.grain {
-        Some(grain) => period_sql(grain, "local_day", "day", plan.project.week_start, dialect),
+        Some(grain) => row_period(plan, grain, dialect),
         None => "0".to_string(),
     };
     for &event in &events {
@@ -33,18 +33,8 @@ pub(crate) fn statement(plan: &Plan, formula: &Formula, dialect: &dyn Dialect) -
         let filter = row_sql(&value_event.filter, dialect)?;
         let (micros, amount) = match &value_event.amount {
             Some(Expr::Field(Field::Prop(column))) => {
-                let text = format!(
-                    "trim({})",
-                    dialect.text(&dialect.identifier(&format!("props.{column}")))
-                );
-                let number = dialect.full_match(&text, &dialect.string(NUMBER));
-                (
-                    format!(
-                        "CASE WHEN {number} THEN CAST(round({} * 1000000) AS DECIMAL(38, 0)) END",
-                        dialect.to_double(&text)
-                    ),
-                    format!("CASE WHEN {number} THEN {} END", dialect.to_double(&text)),
-                )
+                let amount = Amount::of(column, dialect);
+                (amount.micros(), amount.number())
             }
             // Typed, so that every engine can sum and compare the empty column.
             None => (dialect.typed_null(true), dialect.typed_null(false)),
@@ -93,17 +83,15 @@ pub(crate) fn statement(plan: &Plan, formula: &Formula, dialect: &dyn Dialect) -
         }
     }
     // The groups: one for the whole window, or every period from the first with any of the
-    // formula's events (at any time) through the period of as_of.
+    // formula's events through the period of as_of (that period alone when there is none up to
+    // as_of: an earlier row would be up to as_of too).
     let mut complete = "TRUE".to_string();
     match formula.grain {
         Some(grain) => {
-            let mut firsts = Vec::new();
-            for &event in &events {
-                firsts.push(format!(
-                    "SELECT min({group}) AS first_grp FROM dated_rows WHERE {}",
-                    row_sql(&plan.events[event].filter, dialect)?
-                ));
-            }
+            let firsts: Vec<String> = events
+                .iter()
+                .map(|event| format!("SELECT min(grp) AS first_grp FROM rows_{event}"))
+                .collect();
             let first = match firsts.is_empty() {
                 true => "NULL".to_string(),
                 false => format!(
@@ -119,8 +107,7 @@ pub(crate) fn statement(plan: &Plan, formula: &Formula, dialect: &dyn Dialect) -
                     date_period(plan, grain, &dialect.next_day("as_of"), dialect)
                 ),
             ));
-            let from =
-                "CASE WHEN first_grp IS NULL OR first_grp > last_period THEN last_period ELSE first_grp END";
+            let from = "coalesce(first_grp, last_period)";
             ctes.push((
                 "groups".to_string(),
                 format!(

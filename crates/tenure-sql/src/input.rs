@@ -8,7 +8,45 @@ use crate::expr::row_sql;
 
 /// A number as the engine reads one: an optional sign, digits with an optional fraction (or a
 /// fraction alone), an optional exponent.
-pub(crate) const NUMBER: &str = r"[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?";
+const NUMBER: &str = r"[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?";
+
+/// How the SQL reads an amount column (`props.<column>`), as the engine does: trimmed text that
+/// is a number, as a float and in exact micro-units.
+pub(crate) struct Amount {
+    /// The trimmed text of the value.
+    pub(crate) text: String,
+    /// Whether the text is a number.
+    pub(crate) is_number: String,
+    /// The number (only where it is one).
+    pub(crate) value: String,
+}
+
+impl Amount {
+    pub(crate) fn of(column: &str, dialect: &dyn Dialect) -> Amount {
+        let text = format!(
+            "trim({})",
+            dialect.text(&dialect.identifier(&format!("props.{column}")))
+        );
+        Amount {
+            is_number: dialect.full_match(&text, &dialect.string(NUMBER)),
+            value: dialect.to_double(&text),
+            text,
+        }
+    }
+
+    /// The number, null where the text is none.
+    pub(crate) fn number(&self) -> String {
+        format!("CASE WHEN {} THEN {} END", self.is_number, self.value)
+    }
+
+    /// The number rounded to an exact integer of 10⁻⁶ units, null where the text is none.
+    pub(crate) fn micros(&self) -> String {
+        format!(
+            "CASE WHEN {} THEN CAST(round({} * 1000000) AS DECIMAL(38, 0)) END",
+            self.is_number, self.value
+        )
+    }
+}
 
 /// CTEs ending in `dated_rows` and `as_of`: every kept event row with its instant (`time`) and local date
 /// (`local_day`, and `day`, days since 1970-01-01), and `bounds`, one row holding `as_of`.
@@ -64,14 +102,12 @@ pub(crate) fn dated_rows(plan: &Plan, dialect: &dyn Dialect) -> Result<Vec<(Stri
         dialect.instant(&dialect.string("2200-01-01T00:00:00Z"))
     );
     for column in plan.amount_columns() {
-        let text = format!(
-            "trim({})",
-            dialect.text(&dialect.identifier(&format!("props.{column}")))
-        );
-        let number = dialect.full_match(&text, &dialect.string(NUMBER));
+        let amount = Amount::of(&column, dialect);
         readable.push_str(&format!(
-            " AND ({text} IS NULL OR {text} = '' OR CASE WHEN {number} THEN abs({}) <= 1e15 ELSE FALSE END)",
-            dialect.to_double(&text)
+            " AND ({text} IS NULL OR {text} = '' OR CASE WHEN {number} THEN abs({value}) <= 1e15 ELSE FALSE END)",
+            text = amount.text,
+            number = amount.is_number,
+            value = amount.value,
         ));
     }
     ctes.push((

@@ -8,6 +8,7 @@
 //! approximated. docs/backends.md lists what compiles.
 
 mod activation;
+mod calendar;
 mod cohort;
 mod crr;
 mod dialect;

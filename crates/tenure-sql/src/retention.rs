@@ -1,21 +1,13 @@
 //! `type = "retention"`: cohort rows with size, retained and eligible members per column
 //! (docs/config.md, `type = "retention"`).
 
-use tenure_plan::{Align, Plan, Retention, RetentionMode, Unit, WeekStart};
+use tenure_plan::{Align, Plan, Retention, RetentionMode, Unit};
 
 use crate::Dialect;
+use crate::calendar::{week_first_day, week_index};
 use crate::cohort::member_ctes;
 use crate::expr::row_sql;
 use crate::input::{dated_rows, with};
-
-/// Days to add to a day number before dividing by 7 to number weeks that start on `week_start`.
-fn week_shift(week_start: WeekStart) -> i64 {
-    // 1970-01-01 was a Thursday: Monday weeks start 3 days before it, Sunday weeks 4.
-    match week_start {
-        WeekStart::Monday => 3,
-        WeekStart::Sunday => 4,
-    }
-}
 
 pub(crate) fn statement(plan: &Plan, metric: &Retention, dialect: &dyn Dialect) -> Result<String, String> {
     let cohort = &plan.cohorts[metric.cohort];
@@ -25,12 +17,14 @@ pub(crate) fn statement(plan: &Plan, metric: &Retention, dialect: &dyn Dialect) 
     let mut ctes = dated_rows(plan, dialect)?;
     ctes.extend(member_ctes(plan, cohort, dialect)?);
     let returns = row_sql(&plan.events[metric.return_event].filter, dialect)?;
-    let shift = week_shift(plan.project.week_start);
+    let week_start = plan.project.week_start;
     let offset = match (metric.unit, metric.align) {
         (Unit::Day, _) => "(r.day - m.d0)".to_string(),
         (Unit::Week, Align::Entity) => "CAST(floor((r.day - m.d0) / 7.0) AS BIGINT)".to_string(),
         (Unit::Week, Align::Calendar) => format!(
-            "(CAST(floor((r.day + {shift}) / 7.0) AS BIGINT) - CAST(floor((m.d0 + {shift}) / 7.0) AS BIGINT))"
+            "({} - {})",
+            week_index("r.day", week_start),
+            week_index("m.d0", week_start)
         ),
         (Unit::Month, _) => format!(
             "({} - {})",
@@ -64,7 +58,11 @@ pub(crate) fn statement(plan: &Plan, metric: &Retention, dialect: &dyn Dialect) 
             (Unit::Day, _) => format!("m.d0 + {last} <= {as_of_day}"),
             (Unit::Week, Align::Entity) => format!("m.d0 + {} <= {as_of_day}", 7 * i64::from(*last) + 6),
             (Unit::Week, Align::Calendar) => format!(
-                "(CAST(floor((m.d0 + {shift}) / 7.0) AS BIGINT) + {last}) * 7 - {shift} + 6 <= {as_of_day}"
+                "{} + 6 <= {as_of_day}",
+                week_first_day(
+                    &format!("{} + {last}", week_index("m.d0", week_start)),
+                    week_start
+                )
             ),
             (Unit::Month, _) => format!("{} + {last} < {months_after}", dialect.month_index("m.d0_date")),
         };

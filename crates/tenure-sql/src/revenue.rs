@@ -4,22 +4,9 @@
 use tenure_plan::{Expr, Field, Plan, Revenue};
 
 use crate::Dialect;
-use crate::crr::{period_rows, period_sql};
+use crate::calendar::{period_rows, row_period};
 use crate::expr::row_sql;
-use crate::input::{NUMBER, dated_rows, with};
-
-/// An amount column's value in micro-units, as an exact integer: the number rounded to 10⁻⁶.
-fn micros_sql(column: &str, dialect: &dyn Dialect) -> String {
-    let text = format!(
-        "trim({})",
-        dialect.text(&dialect.identifier(&format!("props.{column}")))
-    );
-    format!(
-        "CASE WHEN {} THEN CAST(round({} * 1000000) AS DECIMAL(38, 0)) END",
-        dialect.full_match(&text, &dialect.string(NUMBER)),
-        dialect.to_double(&text)
-    )
-}
+use crate::input::{Amount, dated_rows, with};
 
 pub(crate) fn statement(plan: &Plan, metric: &Revenue, dialect: &dyn Dialect) -> Result<String, String> {
     if metric.spread.is_some() || metric.window.is_some() || metric.reactivation_within.is_some() {
@@ -34,14 +21,13 @@ pub(crate) fn statement(plan: &Plan, metric: &Revenue, dialect: &dyn Dialect) ->
     };
     let mut ctes = dated_rows(plan, dialect)?;
     let filter = row_sql(&event.filter, dialect)?;
-    let week_start = plan.project.week_start;
-    let period = period_sql(metric.grain, "local_day", "day", week_start, dialect);
+    let period = row_period(plan, metric.grain, dialect);
     ctes.push((
         "payments".to_string(),
         format!(
             "SELECT entity, {period} AS period, {} AS micros FROM dated_rows CROSS JOIN as_of \
              WHERE dated_rows.local_day <= as_of.as_of AND ({filter})",
-            micros_sql(column, dialect)
+            Amount::of(column, dialect).micros()
         ),
     ));
     // r(e, p): a period whose sum is zero or less (refunds) counts as no revenue.
