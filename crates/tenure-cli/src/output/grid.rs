@@ -101,18 +101,18 @@ impl Grid {
             .filter(|i| self.columns[*i].figure)
             .collect();
         let keys_width: usize = keys.iter().map(|i| widths[*i] + GAP).sum();
-        let mut blocks: Vec<Vec<usize>> = vec![Vec::new()];
+        let mut blocks: Vec<Vec<usize>> = Vec::new();
+        let mut block: Vec<usize> = Vec::new();
         let mut used = keys_width;
         for &index in &figures {
-            let block = blocks.last_mut().expect("one block at least");
             if !block.is_empty() && used + widths[index] > width {
-                blocks.push(vec![index]);
-                used = keys_width + widths[index] + GAP;
-            } else {
-                block.push(index);
-                used += widths[index] + GAP;
+                blocks.push(std::mem::take(&mut block));
+                used = keys_width;
             }
+            block.push(index);
+            used += widths[index] + GAP;
         }
+        blocks.push(block);
         let mut out = String::new();
         for (number, block) in blocks.iter().enumerate() {
             if number > 0 {
