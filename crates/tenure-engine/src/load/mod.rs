@@ -76,12 +76,7 @@ pub trait SourceReader {
 }
 
 fn reader_for(source: &Source) -> Result<Box<dyn SourceReader>, EngineError> {
-    let Some((_, format)) = source.file() else {
-        return Err(file_path(source)
-            .err()
-            .unwrap_or_else(|| read_error(source, "not a file")));
-    };
-    match format {
+    match file_of(source)?.1 {
         Format::Csv => Ok(Box::new(csv::CsvReader)),
         Format::JsonLines => Ok(Box::new(jsonl::JsonLinesReader)),
         Format::Parquet => Ok(Box::new(parquet::ParquetReader)),
@@ -335,14 +330,19 @@ fn merge(
     part.partitioned.take()
 }
 
-/// The file of `source`; an error for a table, which this engine does not read.
-pub(crate) fn file_path(source: &Source) -> Result<&std::path::Path, EngineError> {
-    source.file().map(|(path, _)| path).ok_or_else(|| {
+/// The file of `source` and its format; an error for a table, which this engine does not read.
+fn file_of(source: &Source) -> Result<(&std::path::Path, Format), EngineError> {
+    source.file().ok_or_else(|| {
         read_error(
             source,
             "this version of tenure reads files only, and this source is a table",
         )
     })
+}
+
+/// The file of `source`; an error for a table.
+pub(crate) fn file_path(source: &Source) -> Result<&std::path::Path, EngineError> {
+    file_of(source).map(|(path, _)| path)
 }
 
 /// An error reading `source`.
