@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use tenure::plan::{
-    ActivationResult, CrrResult, FormulaResult, FormulaValue, MetricKind, MetricResult, Plan, Report,
+    ActivationResult, CrrResult, FormulaResult, FormulaValue, Metric, MetricKind, MetricResult, Plan, Report,
     RetentionResult, RevenueResult, Segment,
 };
 
@@ -36,7 +36,7 @@ pub fn render(report: &Report, plan: &Plan, style: Style) -> String {
         let Some(result) = report.metrics.get(&metric.name) else {
             continue;
         };
-        let _ = writeln!(out, "{}", heading(&metric.name, plan));
+        let _ = writeln!(out, "{}", heading(metric, plan));
         match result {
             MetricResult::Retention(table) => retention(&mut out, table, &report.as_of, style),
             MetricResult::Activation(table) => activation(&mut out, table, style),
@@ -84,10 +84,8 @@ pub fn render(report: &Report, plan: &Plan, style: Style) -> String {
 }
 
 /// The metric's name with its description, then what the table shows, on a second line.
-fn heading(name: &str, plan: &Plan) -> String {
-    let Some(metric) = plan.metrics.iter().find(|m| m.name == name) else {
-        return name.to_string();
-    };
+fn heading(metric: &Metric, plan: &Plan) -> String {
+    let name = &metric.name;
     let detail = match &metric.kind {
         MetricKind::Retention(r) => {
             let cohort = &plan.cohorts[r.cohort];
