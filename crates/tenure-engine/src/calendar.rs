@@ -284,21 +284,12 @@ pub struct Calendar {
 impl Calendar {
     /// Index of the week containing `day`; consecutive weeks differ by one.
     pub fn week_index(self, day: i32) -> i32 {
-        // 1970-01-01 was a Thursday: Monday 1969-12-29 is day −3, Sunday 1969-12-28 is day −4.
-        let shift = match self.week_start {
-            WeekStart::Monday => 3,
-            WeekStart::Sunday => 4,
-        };
-        (day + shift).div_euclid(7)
+        (day + self.week_start.shift()).div_euclid(7)
     }
 
     /// The first local day of week `index`.
     pub fn week_first_day(self, index: i32) -> i32 {
-        let shift = match self.week_start {
-            WeekStart::Monday => 3,
-            WeekStart::Sunday => 4,
-        };
-        index * 7 - shift
+        index * 7 - self.week_start.shift()
     }
 
     /// Index of the period of `grain` containing `day`.
@@ -328,12 +319,7 @@ impl Calendar {
 
     /// The label of a period: `YYYY-MM-DD` for days and weeks, `YYYY-MM`, `YYYY-Qn`.
     pub fn period_label(self, grain: Grain, index: i32) -> String {
-        match grain {
-            Grain::Day => day_label(index),
-            Grain::Week => day_label(self.week_first_day(index)),
-            Grain::Month => format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1),
-            Grain::Quarter => format!("{:04}-Q{}", index.div_euclid(4), index.rem_euclid(4) + 1),
-        }
+        tenure_plan::time::period_label(grain, self.week_start, index)
     }
 }
 

@@ -10,6 +10,7 @@ mod analysis;
 pub mod backend;
 pub mod derive;
 pub mod expr;
+pub mod figures;
 pub mod plan;
 pub mod report;
 pub mod schema;

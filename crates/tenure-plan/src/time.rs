@@ -109,3 +109,27 @@ pub fn days_from_date(date: chrono::NaiveDate) -> i32 {
     use chrono::Datelike;
     date.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE
 }
+
+impl WeekStart {
+    /// Days from the first day of week 0 to 1970-01-01 (a Thursday): the Monday before is day
+    /// −3, the Sunday before day −4. Week `i` starts on day `7 × i − shift`.
+    pub fn shift(self) -> i32 {
+        match self {
+            WeekStart::Monday => 3,
+            WeekStart::Sunday => 4,
+        }
+    }
+}
+
+/// The label of period `index` of `grain`: `YYYY-MM-DD` (a day, or a week's first day),
+/// `YYYY-MM` or `YYYY-Qn` (docs/config.md, "Output"). Period indexes count days since
+/// 1970-01-01, weeks since the week holding it, `year × 12 + month − 1`, `year × 4 + quarter − 1`.
+pub fn period_label(grain: Grain, week_start: WeekStart, index: i32) -> String {
+    let day_label = |day: i32| date_from_days(day).map_or_else(|| format!("day {day}"), |d| d.to_string());
+    match grain {
+        Grain::Day => day_label(index),
+        Grain::Week => day_label(index * 7 - week_start.shift()),
+        Grain::Month => format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1),
+        Grain::Quarter => format!("{:04}-Q{}", index.div_euclid(4), index.rem_euclid(4) + 1),
+    }
+}

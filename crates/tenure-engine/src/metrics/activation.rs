@@ -4,7 +4,7 @@ use tenure_plan::{Activation, ActivationResult, ActivationRow, ActivationTotal};
 
 use super::per_entity;
 use crate::Dataset;
-use crate::calendar::{Clock, MICROS_PER_DAY, add_calendar};
+use crate::calendar::{Clock, add_calendar};
 
 /// Computes one activation table.
 pub fn evaluate(data: &Dataset, metric: &Activation) -> ActivationResult {
@@ -59,41 +59,40 @@ pub fn evaluate(data: &Dataset, metric: &Activation) -> ActivationResult {
         .groups
         .iter()
         .enumerate()
-        .map(|(group, key)| ActivationRow {
-            cohort: data.calendar.period_label(cohort.grain, key.period),
-            segment: key.segment.clone(),
-            size: size[group],
-            activated: activated[group],
-            eligible: eligible[group],
-            rate: activated[group] as f64 / size[group] as f64,
-            median_days: median_days(&mut delays[group]),
+        .map(|(group, key)| {
+            ActivationRow::from_counts(
+                data.calendar.period_label(cohort.grain, key.period),
+                key.segment.clone(),
+                size[group],
+                activated[group],
+                eligible[group],
+                median_micros(&mut delays[group]),
+            )
         })
         .collect();
     ActivationResult {
         kind: "activation",
         within: metric.within.to_string(),
         cohorts,
-        total: ActivationTotal {
-            size: size.iter().sum(),
-            activated: total_activated,
-            eligible: total_eligible,
-            rate: (total_eligible > 0).then(|| total_activated as f64 / total_eligible as f64),
-            median_days: median_days(&mut all_delays),
-        },
+        total: ActivationTotal::from_counts(
+            size.iter().sum(),
+            total_activated,
+            total_eligible,
+            median_micros(&mut all_delays),
+        ),
     }
 }
 
-/// The median of durations in microseconds, in days; the mean of the middle two for even counts.
-fn median_days(values: &mut [i64]) -> Option<f64> {
+/// The median of durations in microseconds; the mean of the middle two for even counts.
+fn median_micros(values: &mut [i64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
     values.sort_unstable();
     let middle = values.len() / 2;
-    let micros = if values.len() % 2 == 1 {
+    Some(if values.len() % 2 == 1 {
         values[middle] as f64
     } else {
         (values[middle - 1] as f64 + values[middle] as f64) / 2.0
-    };
-    Some(micros / MICROS_PER_DAY as f64)
+    })
 }

@@ -69,12 +69,4 @@ pub fn to_micros(value: f64) -> i128 {
     (value * MICROS).round() as i128
 }
 
-/// Micro-units back to money.
-pub fn from_micros(micros: i128) -> f64 {
-    micros as f64 / MICROS
-}
-
-/// A ratio of two micro-unit sums; `None` when the denominator is zero.
-pub fn ratio(numerator: i128, denominator: i128) -> Option<f64> {
-    (denominator != 0).then(|| numerator as f64 / denominator as f64)
-}
+pub use tenure_plan::figures::from_micros;

@@ -1,7 +1,8 @@
 //! `type = "crr"`: classic customer retention rate (E − N) / S (docs/config.md, `type = "crr"`).
 
 use rayon::prelude::*;
-use tenure_plan::{Crr, CrrPeriod, CrrResult};
+use tenure_plan::figures::{CrrCounts, Labels};
+use tenure_plan::{Crr, CrrResult};
 
 use crate::Dataset;
 use crate::eval::CHUNK_ROWS;
@@ -31,13 +32,13 @@ pub fn evaluate(data: &Dataset, metric: &Crr) -> CrrResult {
     active.dedup();
     let last = calendar.period_index(metric.grain, data.as_of_day);
     let Some(first) = active.iter().map(|(_, p)| *p).min().filter(|f| *f < last) else {
-        return CrrResult {
-            kind: "crr",
-            grain: metric.grain.as_str(),
-            periods: Vec::new(),
-            crr: None,
-            crr_last: None,
-        };
+        return CrrResult::from_counts(
+            &[],
+            Labels {
+                grain: metric.grain,
+                week_start: calendar.week_start,
+            },
+        );
     };
     let rows = (last - first) as usize;
     let (mut start, mut end, mut new) = (vec![0u64; rows], vec![0u64; rows], vec![0u64; rows]);
@@ -55,27 +56,21 @@ pub fn evaluate(data: &Dataset, metric: &Crr) -> CrrResult {
             }
         }
     }
-    let periods: Vec<CrrPeriod> = (0..rows)
+    let counts: Vec<CrrCounts> = (0..rows)
         .map(|row| {
             let period = first + 1 + row as i32;
-            CrrPeriod {
-                period: calendar.period_label(metric.grain, period),
+            CrrCounts {
+                period,
                 complete: calendar.period_last_day(metric.grain, period) <= data.as_of_day,
                 start: start[row],
                 end: end[row],
                 new: new[row],
-                crr: (start[row] > 0).then(|| (end[row] as f64 - new[row] as f64) / start[row] as f64),
             }
         })
         .collect();
-    let complete: Vec<&CrrPeriod> = periods.iter().filter(|p| p.complete).collect();
-    let retained: u64 = complete.iter().map(|p| p.end - p.new).sum();
-    let starts: u64 = complete.iter().map(|p| p.start).sum();
-    CrrResult {
-        kind: "crr",
-        grain: metric.grain.as_str(),
-        crr: (starts > 0).then(|| retained as f64 / starts as f64),
-        crr_last: complete.last().and_then(|p| p.crr),
-        periods,
-    }
+    let labels = Labels {
+        grain: metric.grain,
+        week_start: calendar.week_start,
+    };
+    CrrResult::from_counts(&counts, labels)
 }

@@ -254,15 +254,6 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         .iter()
         .enumerate()
         .map(|(group, key)| RetentionRow {
-            cohort: data.calendar.period_label(cohort_grain, key.period),
-            segment: key.segment.clone(),
-            size: sizes[group],
-            rate: row_of(&kept, cells, group)
-                .iter()
-                .map(|r| *r as f64 / sizes[group] as f64)
-                .collect(),
-            retained: row_of(&kept, cells, group).to_vec(),
-            eligible: row_of(&eligible, cells, group).to_vec(),
             revenue: money
                 .as_ref()
                 .map(|m| m.revenue[group].iter().map(|v| from_micros(*v)).collect()),
@@ -272,15 +263,16 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
                     .map(|v| from_micros(*v) / sizes[group] as f64)
                     .collect()
             }),
+            ..RetentionRow::from_counts(
+                data.calendar.period_label(cohort_grain, key.period),
+                key.segment.clone(),
+                sizes[group],
+                row_of(&kept, cells, group).to_vec(),
+                row_of(&eligible, cells, group).to_vec(),
+            )
         })
         .collect();
     let total = RetentionTotal {
-        size: sizes.iter().sum(),
-        rate: total_retained
-            .iter()
-            .zip(&total_eligible)
-            .map(|(r, e)| (*e > 0).then(|| *r as f64 / *e as f64))
-            .collect(),
         revenue: money.as_ref().map(|m| {
             (0..cells)
                 .map(|cell| from_micros(m.revenue.iter().map(|g| g[cell]).sum::<i128>()))
@@ -293,8 +285,7 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
                 .map(|(sum, n)| (*n > 0).then(|| from_micros(*sum) / *n as f64))
                 .collect()
         }),
-        retained: total_retained,
-        eligible: total_eligible,
+        ..RetentionTotal::from_counts(sizes.iter().sum(), total_retained, total_eligible)
     };
     RetentionResult {
         kind: "retention",

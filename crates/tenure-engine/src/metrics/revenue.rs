@@ -1,9 +1,10 @@
 //! `type = "revenue"`: MRR movements, NRR, GRR, revenue and customer churn (docs/config.md, `type = "revenue"`).
 
 use rayon::prelude::*;
-use tenure_plan::{Grain, Revenue, RevenuePeriod, RevenueResult, RevenueSegment, Segment};
+use tenure_plan::figures::{Labels, Movements};
+use tenure_plan::{Grain, Revenue, RevenueResult, RevenueSegment, Segment};
 
-use super::amount::{AmountReader, from_micros, ratio};
+use super::amount::AmountReader;
 use super::cohort::scalar;
 use crate::Dataset;
 use crate::calendar::{add_calendar_days, month_index};
@@ -90,22 +91,6 @@ pub fn revenue_cells(data: &Dataset, metric: &Revenue) -> Vec<Cell> {
         }
     });
     cells
-}
-
-#[derive(Default, Clone, Copy)]
-struct Movements {
-    start: i128,
-    new: i128,
-    expansion: i128,
-    contraction: i128,
-    churned: i128,
-    reactivation: i128,
-    end: i128,
-    customers_start: u64,
-    customers_churned: u64,
-    customers_end: u64,
-    window_base: i128,
-    window_now: i128,
 }
 
 /// Computes one revenue table, and one per breakdown value with `by`.
@@ -256,55 +241,15 @@ fn table(data: &Dataset, metric: &Revenue, cells: &[Cell], first: i32, last: i32
             }
         }
     }
-    let periods: Vec<RevenuePeriod> = table
-        .iter()
-        .enumerate()
-        .map(|(row, m)| {
-            let period = first + 1 + row as i32;
-            let retained = m.start - m.churned - m.contraction;
-            RevenuePeriod {
-                period: calendar.period_label(grain, period),
-                complete: calendar.period_last_day(grain, period) <= data.as_of_day,
-                start: from_micros(m.start),
-                new: from_micros(m.new),
-                expansion: from_micros(m.expansion),
-                contraction: from_micros(m.contraction),
-                churned: from_micros(m.churned),
-                reactivation: from_micros(m.reactivation),
-                end: from_micros(m.end),
-                customers_end: m.customers_end,
-                grr: ratio(retained, m.start),
-                nrr: ratio(retained + m.expansion, m.start),
-                customers_start: m.customers_start,
-                customers_churned: m.customers_churned,
-                customer_churn_rate: (m.customers_start > 0)
-                    .then(|| m.customers_churned as f64 / m.customers_start as f64),
-                revenue_churn_rate: ratio(m.churned + m.contraction, m.start),
-                nrr_window: metric
-                    .window_periods
-                    .and_then(|_| ratio(m.window_now, m.window_base)),
-            }
-        })
-        .collect();
-    let complete: Vec<(&RevenuePeriod, &Movements)> =
-        periods.iter().zip(&table).filter(|(p, _)| p.complete).collect();
-    let sum = |f: fn(&Movements) -> i128| complete.iter().map(|(_, m)| f(m)).sum::<i128>();
-    let starts = sum(|m| m.start);
-    let retained = sum(|m| m.start - m.churned - m.contraction);
-    let last_complete = complete.last().map(|(p, _)| *p);
-    RevenueResult {
-        kind: "revenue",
-        grain: grain.as_str(),
-        nrr: ratio(retained + sum(|m| m.expansion), starts),
-        grr: ratio(retained, starts),
-        nrr_last: last_complete.and_then(|p| p.nrr),
-        grr_last: last_complete.and_then(|p| p.grr),
-        nrr_window: metric
-            .window_periods
-            .and(last_complete.and_then(|p| p.nrr_window)),
-        periods,
-        segments: None,
+    for (row, movements) in table.iter_mut().enumerate() {
+        movements.period = first + 1 + row as i32;
+        movements.complete = calendar.period_last_day(grain, movements.period) <= data.as_of_day;
     }
+    let labels = Labels {
+        grain,
+        week_start: calendar.week_start,
+    };
+    RevenueResult::from_movements(&table, labels, metric.window_periods.is_some())
 }
 
 fn empty(grain: Grain) -> RevenueResult {

@@ -1,0 +1,269 @@
+//! From counted figures to results: the arithmetic every backend shares once it has counted.
+//!
+//! A backend counts (members retained, money moved, entities active per period); the rates,
+//! ratios, totals and labels of the report follow from those counts by the rules here, so the
+//! in-process engine and a SQL backend cannot disagree on them (docs/config.md, "Output").
+
+use crate::report::{
+    ActivationRow, ActivationTotal, CrrPeriod, CrrResult, RetentionRow, RetentionTotal, RevenuePeriod,
+    RevenueResult, Segment,
+};
+use crate::time::{Grain, WeekStart, period_label};
+
+/// A money figure in exact micro-units (10⁻⁶) as a number.
+pub fn from_micros(micros: i128) -> f64 {
+    micros as f64 / 1_000_000.0
+}
+
+/// A ratio of two micro-unit sums; `None` when the denominator is zero.
+pub fn ratio(numerator: i128, denominator: i128) -> Option<f64> {
+    (denominator != 0).then(|| numerator as f64 / denominator as f64)
+}
+
+/// A share of two counts; `None` when the denominator is zero.
+fn share(numerator: u64, denominator: u64) -> Option<f64> {
+    (denominator > 0).then(|| numerator as f64 / denominator as f64)
+}
+
+/// The calendar a backend's period indexes are labelled in.
+#[derive(Debug, Clone, Copy)]
+pub struct Labels {
+    /// The grain of the periods.
+    pub grain: Grain,
+    /// The project's first day of the week.
+    pub week_start: WeekStart,
+}
+
+impl Labels {
+    /// The label of period `index`.
+    pub fn of(self, index: i32) -> String {
+        period_label(self.grain, self.week_start, index)
+    }
+}
+
+/// One period's money movements, in micro-units, and customer counts
+/// (docs/config.md, `type = "revenue"`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Movements {
+    /// The period's index.
+    pub period: i32,
+    /// Whether the period has ended by `as_of`.
+    pub complete: bool,
+    /// MRR of the previous period.
+    pub start: i128,
+    /// MRR of customers paying for the first time (or back after too long).
+    pub new: i128,
+    /// Growth of continuing customers.
+    pub expansion: i128,
+    /// Decline of continuing customers.
+    pub contraction: i128,
+    /// MRR of customers who paid in the previous period and not in this one.
+    pub churned: i128,
+    /// MRR of customers back after a gap.
+    pub reactivation: i128,
+    /// MRR of this period.
+    pub end: i128,
+    /// Customers paying in the previous period.
+    pub customers_start: u64,
+    /// Of those, customers not paying in this one.
+    pub customers_churned: u64,
+    /// Customers paying in this period.
+    pub customers_end: u64,
+    /// With a `window`: MRR of the period `window` periods back.
+    pub window_base: i128,
+    /// With a `window`: the same customers' MRR now.
+    pub window_now: i128,
+}
+
+impl RevenuePeriod {
+    /// A period's row from its movements; `windowed` when the metric has a `window`.
+    pub fn from_movements(m: &Movements, labels: Labels, windowed: bool) -> RevenuePeriod {
+        let retained = m.start - m.churned - m.contraction;
+        RevenuePeriod {
+            period: labels.of(m.period),
+            complete: m.complete,
+            start: from_micros(m.start),
+            new: from_micros(m.new),
+            expansion: from_micros(m.expansion),
+            contraction: from_micros(m.contraction),
+            churned: from_micros(m.churned),
+            reactivation: from_micros(m.reactivation),
+            end: from_micros(m.end),
+            customers_end: m.customers_end,
+            grr: ratio(retained, m.start),
+            nrr: ratio(retained + m.expansion, m.start),
+            customers_start: m.customers_start,
+            customers_churned: m.customers_churned,
+            customer_churn_rate: share(m.customers_churned, m.customers_start),
+            revenue_churn_rate: ratio(m.churned + m.contraction, m.start),
+            nrr_window: if windowed {
+                ratio(m.window_now, m.window_base)
+            } else {
+                None
+            },
+        }
+    }
+}
+
+impl RevenueResult {
+    /// The table of consecutive periods' movements; NRR and GRR pool the complete periods.
+    pub fn from_movements(movements: &[Movements], labels: Labels, windowed: bool) -> RevenueResult {
+        let periods: Vec<RevenuePeriod> = movements
+            .iter()
+            .map(|m| RevenuePeriod::from_movements(m, labels, windowed))
+            .collect();
+        let complete: Vec<&Movements> = movements.iter().filter(|m| m.complete).collect();
+        let sum = |f: fn(&Movements) -> i128| complete.iter().map(|m| f(m)).sum::<i128>();
+        let starts = sum(|m| m.start);
+        let retained = sum(|m| m.start - m.churned - m.contraction);
+        let last_complete = periods.iter().rfind(|p| p.complete);
+        RevenueResult {
+            kind: "revenue",
+            grain: labels.grain.as_str(),
+            nrr: ratio(retained + sum(|m| m.expansion), starts),
+            grr: ratio(retained, starts),
+            nrr_last: last_complete.and_then(|p| p.nrr),
+            grr_last: last_complete.and_then(|p| p.grr),
+            nrr_window: if windowed {
+                last_complete.and_then(|p| p.nrr_window)
+            } else {
+                None
+            },
+            periods,
+            segments: None,
+        }
+    }
+}
+
+/// One period of a CRR table, counted (docs/config.md, `type = "crr"`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CrrCounts {
+    /// The period's index.
+    pub period: i32,
+    /// Whether the period has ended by `as_of`.
+    pub complete: bool,
+    /// S: entities active in the previous period.
+    pub start: u64,
+    /// E: entities active in this period.
+    pub end: u64,
+    /// N: entities whose first activity is in this period.
+    pub new: u64,
+}
+
+impl CrrResult {
+    /// The table of consecutive periods' counts; the whole-window CRR pools the complete ones.
+    pub fn from_counts(counts: &[CrrCounts], labels: Labels) -> CrrResult {
+        let periods: Vec<CrrPeriod> = counts
+            .iter()
+            .map(|c| CrrPeriod {
+                period: labels.of(c.period),
+                complete: c.complete,
+                start: c.start,
+                end: c.end,
+                new: c.new,
+                crr: (c.start > 0).then(|| (c.end as f64 - c.new as f64) / c.start as f64),
+            })
+            .collect();
+        let complete: Vec<&CrrPeriod> = periods.iter().filter(|p| p.complete).collect();
+        let retained: u64 = complete.iter().map(|p| p.end - p.new).sum();
+        let starts: u64 = complete.iter().map(|p| p.start).sum();
+        CrrResult {
+            kind: "crr",
+            grain: labels.grain.as_str(),
+            crr: share(retained, starts),
+            crr_last: complete.last().and_then(|p| p.crr),
+            periods,
+        }
+    }
+}
+
+impl RetentionRow {
+    /// A cohort's row from its counts: each rate is retained ÷ size (docs/config.md,
+    /// `type = "retention"`); no revenue.
+    pub fn from_counts(
+        cohort: String,
+        segment: Option<Segment>,
+        size: u64,
+        retained: Vec<u64>,
+        eligible: Vec<u64>,
+    ) -> RetentionRow {
+        RetentionRow {
+            cohort,
+            segment,
+            size,
+            rate: retained.iter().map(|r| *r as f64 / size as f64).collect(),
+            retained,
+            eligible,
+            revenue: None,
+            ltv: None,
+        }
+    }
+}
+
+impl RetentionTotal {
+    /// The total row: `retained` counts eligible members only, and each rate is retained ÷
+    /// eligible, `None` where no member is eligible; no revenue.
+    pub fn from_counts(size: u64, retained: Vec<u64>, eligible: Vec<u64>) -> RetentionTotal {
+        RetentionTotal {
+            size,
+            rate: retained
+                .iter()
+                .zip(&eligible)
+                .map(|(r, e)| share(*r, *e))
+                .collect(),
+            retained,
+            eligible,
+            revenue: None,
+            ltv: None,
+        }
+    }
+}
+
+/// Microseconds in a day.
+const MICROS_PER_DAY: f64 = 86_400_000_000.0;
+
+/// A median time to value in microseconds, in days.
+pub fn median_days(median_micros: Option<f64>) -> Option<f64> {
+    median_micros.map(|micros| micros / MICROS_PER_DAY)
+}
+
+impl ActivationRow {
+    /// A cohort's row from its counts: the rate is activated ÷ size.
+    pub fn from_counts(
+        cohort: String,
+        segment: Option<Segment>,
+        size: u64,
+        activated: u64,
+        eligible: u64,
+        median_micros: Option<f64>,
+    ) -> ActivationRow {
+        ActivationRow {
+            cohort,
+            segment,
+            size,
+            activated,
+            eligible,
+            rate: activated as f64 / size as f64,
+            median_days: median_days(median_micros),
+        }
+    }
+}
+
+impl ActivationTotal {
+    /// The total row: `activated` counts eligible members only, and the rate is activated ÷
+    /// eligible, `None` when no member is eligible.
+    pub fn from_counts(
+        size: u64,
+        activated: u64,
+        eligible: u64,
+        median_micros: Option<f64>,
+    ) -> ActivationTotal {
+        ActivationTotal {
+            size,
+            activated,
+            eligible,
+            rate: share(activated, eligible),
+            median_days: median_days(median_micros),
+        }
+    }
+}
