@@ -1,8 +1,9 @@
 //! tenure: retention metrics from one `metrics.toml`.
 //!
 //! The pipeline is **text → config model → validated plan → backend → result**:
-//! [`dsl`] turns `metrics.toml` into a [`plan::Plan`], a backend (today the in-process
-//! [`engine`]) evaluates it, and every backend returns the same [`plan::Report`].
+//! [`dsl`] turns `metrics.toml` into a [`plan::Plan`], a backend (the in-process [`engine`] for
+//! files, the SQL of [`sql`] run by [`warehouse`] for tables) evaluates it, and every backend
+//! returns the same [`plan::Report`].
 //!
 //! ```no_run
 //! let project = tenure::Project::open("metrics.toml").expect("a valid config");
@@ -14,6 +15,7 @@ pub use tenure_dsl as dsl;
 pub use tenure_engine as engine;
 pub use tenure_plan as plan;
 pub use tenure_sql as sql;
+pub use tenure_warehouse as warehouse;
 
 pub use tenure_plan::{MetricResult, Plan, Report};
 
@@ -30,6 +32,8 @@ pub enum Error {
     Inputs(dsl::ConfigError),
     /// The data could not be loaded.
     Engine(engine::EngineError),
+    /// The database the sources name failed (unreachable, credentials, a statement).
+    Warehouse(warehouse::WarehouseError),
 }
 
 impl std::fmt::Display for Error {
@@ -39,6 +43,7 @@ impl std::fmt::Display for Error {
             Error::Config(error) => write!(f, "{error}"),
             Error::Inputs(error) => f.write_str(&error.render()),
             Error::Engine(error) => write!(f, "{error}"),
+            Error::Warehouse(error) => write!(f, "{error}"),
         }
     }
 }
@@ -77,7 +82,8 @@ impl Project {
     }
 
     fn check_inputs_with(&self, json_lines: engine::JsonLinesKeys) -> Result<(), Error> {
-        let schemas = engine::inspect_sources(&self.plan, json_lines);
+        let mut schemas = engine::inspect_sources(&self.plan, json_lines);
+        schemas.extend(warehouse::inspect_tables(&self.plan));
         let plugins = engine::check_plugins(&self.plan);
         self.places
             .check_inputs(&schemas, &plugins)
@@ -101,9 +107,34 @@ impl Project {
         engine::Dataset::load_with_progress(&self.plan, progress).map_err(Error::Engine)
     }
 
-    /// Loads the data and computes every metric with the in-process engine.
+    /// Computes every metric where the data is: with the in-process engine over files, or as
+    /// SQL on the connection the sources' tables are in.
     pub fn run(&self) -> Result<Report, Error> {
-        Ok(self.load()?.evaluate(&[]))
+        self.run_metrics(&[])
+    }
+
+    /// [`Project::run`] for the named metrics only (all when `metrics` is empty).
+    pub fn run_metrics(&self, metrics: &[String]) -> Result<Report, Error> {
+        match self.connection()? {
+            Some(connection) => self.run_on_connection(connection, metrics),
+            None => Ok(self.load()?.evaluate(metrics)),
+        }
+    }
+
+    /// The connection the sources' tables are in; `None` when the sources are files.
+    pub fn connection(&self) -> Result<Option<&plan::Connection>, Error> {
+        warehouse::connection_of(&self.plan).map_err(Error::Warehouse)
+    }
+
+    /// Checks the tables' columns against the config, then computes the named metrics (all
+    /// when `metrics` is empty) as SQL on `connection`.
+    pub fn run_on_connection(
+        &self,
+        connection: &plan::Connection,
+        metrics: &[String],
+    ) -> Result<Report, Error> {
+        self.check_inputs_with(engine::JsonLinesKeys::Skip)?;
+        warehouse::run(&self.plan, connection, metrics).map_err(Error::Warehouse)
     }
 
     /// Computes the named metrics (all when `metrics` is empty) on any backend.

@@ -15,7 +15,8 @@ work=$(mktemp -d)
 # A real PostgreSQL server for the SQL backend's statements, stopped on exit.
 source tests/differential/postgres.sh
 start_postgres
-trap 'stop_postgres; rm -rf "$work"' EXIT
+clickhouse_pid=
+trap 'stop_postgres; [ -z "$clickhouse_pid" ] || kill "$clickhouse_pid" 2>/dev/null; rm -rf "$work"' EXIT
 "$tenure" gen --accounts 800 --days 240 --seed 11 --out "$work/data"
 
 # Pass 1: UTC, Monday weeks. Pass 2: a zone west of UTC, Sunday weeks. Pass 3: a zone whose
@@ -53,7 +54,24 @@ for config in utc la stjohns; do
   sed -e 's|^path = "data/events.csv"|path = "data/events_sql.csv"|' "$work/$config.toml" > "$work/$config.sql.toml"
   "$tenure" run "$work/$config.sql.toml" --format json --quiet > "$work/$config.sql.json"
   sed -e 's|^path = "data/events_sql.csv"|table = "events"|' "$work/$config.sql.toml" > "$work/$config.table.toml"
+  cp "$work/$config.table.toml" "$work/$config.pg.toml"
+  cp "$work/$config.table.toml" "$work/$config.ch.toml"
   printf '\n[connections.warehouse]\nkind = "postgres"\n' >> "$work/$config.table.toml"
+  printf '\n[connections.warehouse]\nkind = "postgres"\nurl = "postgres://127.0.0.1:%s/postgres"\nuser = "postgres"\npassword_env = "TENURE_PG_PASSWORD"\n' \
+    "$PGPORT" >> "$work/$config.pg.toml"
+done
+
+# ClickHouse's HTTP interface, answered by chDB (ClickHouse's engine) behind a small test-only
+# front, with the same rows as the table analytics.events; stopped on exit.
+export TENURE_CH_PASSWORD="ch-$RANDOM$RANDOM"
+"$venv/bin/python" tests/differential/clickhouse_http.py "$work/data/events_sql.csv" "$work/ch.port" \
+  > "$work/ch.log" 2>&1 &
+clickhouse_pid=$!
+for _ in $(seq 120); do [ -f "$work/ch.port" ] || sleep 0.5; done
+[ -f "$work/ch.port" ] || { cat "$work/ch.log"; echo "the ClickHouse front did not start"; exit 1; }
+for config in utc la stjohns; do
+  printf '\n[connections.warehouse]\nkind = "clickhouse"\nurl = "http://127.0.0.1:%s"\ndatabase = "analytics"\nuser = "tenure"\npassword_env = "TENURE_CH_PASSWORD"\n' \
+    "$(cat "$work/ch.port")" >> "$work/$config.ch.toml"
 done
 
 # The SQL backend's statements, run on real engines, against the in-process engine's reports:
@@ -71,6 +89,15 @@ fi
 sql_check duckdb .sql
 sql_check postgres .table
 sql_check chdb .table
+# `tenure run` on the connections (the table `events` in PostgreSQL is sql_check's): the same
+# report as the engine's, and clear errors for bad connection details.
+for config in utc la stjohns; do
+  errors=(); [ "$config" = utc ] && errors=(--errors)
+  for engine in pg ch; do
+    "$venv/bin/python" tests/differential/warehouse_check.py "$tenure" "$work/$config.$engine.toml" \
+      "$work/$config.sql.json" "${errors[@]}"
+  done
+done
 SPARK_LOCAL_IP=127.0.0.1 sql_check spark .table
 
 # The same data as Parquet (written by DuckDB) must give the same report as the CSV.

@@ -306,17 +306,22 @@ fn run(
     if let Some(code) = unknown_metric(&project, metrics) {
         return code;
     }
-    // A bar only on a terminal, and never with --quiet: piped or logged runs stay clean.
-    let loaded = if !quiet && std::io::stderr().is_terminal() {
-        project.load_with_progress(&progress::TerminalProgress::default())
-    } else {
-        project.load()
-    };
-    let dataset = match loaded {
-        Ok(dataset) => dataset,
+    let connection = match project.connection() {
+        Ok(connection) => connection,
         Err(error) => return data_error(&error),
     };
-    let report = dataset.evaluate(metrics);
+    let computed = match connection {
+        Some(connection) => project.run_on_connection(connection, metrics),
+        // A bar only on a terminal, and never with --quiet: piped or logged runs stay clean.
+        None if !quiet && std::io::stderr().is_terminal() => project
+            .load_with_progress(&progress::TerminalProgress::default())
+            .map(|dataset| dataset.evaluate(metrics)),
+        None => project.load().map(|dataset| dataset.evaluate(metrics)),
+    };
+    let report = match computed {
+        Ok(report) => report,
+        Err(error) => return data_error(&error),
+    };
     if !quiet {
         eprintln!("{}", output::summary(&report, &project.plan));
     }

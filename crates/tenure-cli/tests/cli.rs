@@ -265,9 +265,9 @@ fn strict_stops_at_the_first_bad_row_with_exit_1() {
 }
 
 #[test]
-fn a_table_source_is_valid_config_that_this_version_cannot_read() {
+fn a_table_on_an_unreachable_server_is_reported_at_its_source() {
     let dir = tempfile::tempdir().unwrap();
-    let config = "[connections.warehouse]\nkind = \"clickhouse\"\nurl = \"http://localhost:8123\"\n\
+    let config = "[connections.warehouse]\nkind = \"clickhouse\"\nurl = \"http://127.0.0.1:1\"\n\
                   password_env = \"TENURE_CH_PASSWORD\"\n\
                   [sources.events]\ntable = \"analytics.events\"\nentity = \"id\"\ntime = \"ts\"\nevent = \"event\"\n\
                   [events.any]\nwhere = \"true\"\n[cohorts.c]\nstart = \"any\"\ngrain = \"week\"\n\
@@ -277,17 +277,30 @@ fn a_table_source_is_valid_config_that_this_version_cannot_read() {
     assert_eq!(code, 0);
     assert!(stdout.contains(": ok"), "{stdout}");
     for command in ["validate", "run"] {
-        let (code, _, stderr) = run_in(dir.path(), &[command], &[]);
+        let (code, _, stderr) = run_in(dir.path(), &[command], &[("TENURE_CH_PASSWORD", "pw")]);
         assert_eq!(code, 1, "{command}: {stderr}");
         assert!(
             stderr.starts_with("error[E0301]: cannot read source `events`"),
             "{command}: {stderr}"
         );
         assert!(
-            stderr.contains("it is a table analytics.events of connection warehouse, and this version of tenure reads files only"),
+            stderr.contains("connection `warehouse`: cannot reach ClickHouse at http://127.0.0.1:1: "),
             "{command}: {stderr}"
         );
     }
+    // Without the password's variable, nothing is sent at all.
+    let mut command = tenure();
+    command
+        .current_dir(dir.path())
+        .arg("run")
+        .env_remove("TENURE_CH_PASSWORD");
+    let output = command.output().expect("the tenure binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("connection `warehouse`: the environment variable `TENURE_CH_PASSWORD` (its `password_env`) is not set"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -292,6 +292,7 @@ impl Dataset {
         results.retain(|name, _| only.is_empty() || only.contains(name));
         Report {
             tenure: env!("CARGO_PKG_VERSION").to_string(),
+            backend: "engine".to_string(),
             as_of: self.as_of(),
             input: self.input.clone(),
             metrics: results,

@@ -99,6 +99,18 @@ pub enum ConnectionKind {
     DuckDb,
 }
 
+impl ConnectionKind {
+    /// The config spelling of the kind (`kind = "…"`), also the SQL dialect's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionKind::ClickHouse => "clickhouse",
+            ConnectionKind::Postgres => "postgres",
+            ConnectionKind::Spark => "spark",
+            ConnectionKind::DuckDb => "duckdb",
+        }
+    }
+}
+
 /// What kind of rows a source holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {

@@ -9,6 +9,9 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 pub struct Report {
     /// The tenure version that produced it.
     pub tenure: String,
+    /// Where the figures were computed: `engine` (in process), or the connection's kind
+    /// (`postgres`, `clickhouse`) when the SQL backend ran them where the data lives.
+    pub backend: String,
     /// Observation end, `YYYY-MM-DD`.
     pub as_of: String,
     /// How the input rows were accounted for.

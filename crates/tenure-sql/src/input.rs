@@ -1,7 +1,7 @@
 //! The rows a metric reads: the event source as a relation, with its columns named as the plan
 //! names them (`entity`, `event`, `time`, `"props.<column>"`), cleaned by the quality rules.
 
-use tenure_plan::{Plan, Relation};
+use tenure_plan::{Plan, RejectReason, Relation};
 
 use crate::Dialect;
 use crate::expr::row_sql;
@@ -48,9 +48,14 @@ impl Amount {
     }
 }
 
-/// CTEs ending in `dated_rows` and `as_of`: every kept event row with its instant (`time`) and local date
-/// (`local_day`, and `day`, days since 1970-01-01), and `bounds`, one row holding `as_of`.
-pub(crate) fn dated_rows(plan: &Plan, dialect: &dyn Dialect) -> Result<Vec<(String, String)>, String> {
+/// The event source as the SQL reads it: the relation (a table, or a file the dialect reads),
+/// and the projection that names its columns as the plan does.
+struct EventRelation {
+    relation: String,
+    columns: Vec<String>,
+}
+
+fn event_relation(plan: &Plan, dialect: &dyn Dialect) -> Result<EventRelation, String> {
     let [source] = plan.event_sources.as_slice() else {
         return Err("several event sources are not translated to SQL yet".to_string());
     };
@@ -82,6 +87,55 @@ pub(crate) fn dated_rows(plan: &Plan, dialect: &dyn Dialect) -> Result<Vec<(Stri
             dialect.identifier(&format!("props.{prop}"))
         ));
     }
+    Ok(EventRelation { relation, columns })
+}
+
+/// Why the engine would reject a row of `source_rows`, in its order of checks, as
+/// `(reason, condition)` pairs: no entity, event or time, a time outside 1900–2199, or in a
+/// column some value event takes as its amount, a value that is not a number within ±10¹⁵.
+fn rejections(plan: &Plan, dialect: &dyn Dialect) -> Vec<(RejectReason, String)> {
+    let mut reasons = vec![
+        (
+            RejectReason::MissingEntity,
+            "entity IS NULL OR trim(entity) = ''".to_string(),
+        ),
+        (
+            RejectReason::MissingEvent,
+            "event IS NULL OR trim(event) = ''".to_string(),
+        ),
+        (RejectReason::MissingTime, "time IS NULL".to_string()),
+        (
+            RejectReason::BadTime,
+            format!(
+                "time < {} OR time >= {}",
+                dialect.instant(&dialect.string("1900-01-01T00:00:00Z")),
+                dialect.instant(&dialect.string("2200-01-01T00:00:00Z"))
+            ),
+        ),
+    ];
+    let amounts: Vec<String> = plan
+        .amount_columns()
+        .iter()
+        .map(|column| {
+            let amount = Amount::of(column, dialect);
+            format!(
+                "NOT ({text} IS NULL OR {text} = '' OR CASE WHEN {number} THEN abs({value}) <= 1e15 ELSE FALSE END)",
+                text = amount.text,
+                number = amount.is_number,
+                value = amount.value,
+            )
+        })
+        .collect();
+    if !amounts.is_empty() {
+        reasons.push((RejectReason::BadAmount, amounts.join(" OR ")));
+    }
+    reasons
+}
+
+/// CTEs ending in `dated_rows` and `as_of`: every kept event row with its instant (`time`) and local date
+/// (`local_day`, and `day`, days since 1970-01-01), and `as_of`, one row holding `as_of`.
+pub(crate) fn dated_rows(plan: &Plan, dialect: &dyn Dialect) -> Result<Vec<(String, String)>, String> {
+    let EventRelation { relation, columns } = event_relation(plan, dialect)?;
     let mut ctes = Vec::new();
     // Exact duplicates are rows equal in every column of the source, as read.
     let rows = if plan.quality.dedupe {
@@ -93,26 +147,16 @@ pub(crate) fn dated_rows(plan: &Plan, dialect: &dyn Dialect) -> Result<Vec<(Stri
         "source_rows".to_string(),
         format!("SELECT {} FROM {rows}", columns.join(", ")),
     ));
-    // As the engine rejects them: no entity, event or time, a time outside 1900–2199, or in a
-    // column some value event takes as its amount, a value that is not a number within ±10¹⁵.
-    let mut readable = format!(
-        "entity IS NOT NULL AND trim(entity) <> '' AND event IS NOT NULL AND event <> '' \
-         AND time >= {} AND time < {}",
-        dialect.instant(&dialect.string("1900-01-01T00:00:00Z")),
-        dialect.instant(&dialect.string("2200-01-01T00:00:00Z"))
-    );
-    for column in plan.amount_columns() {
-        let amount = Amount::of(&column, dialect);
-        readable.push_str(&format!(
-            " AND ({text} IS NULL OR {text} = '' OR CASE WHEN {number} THEN abs({value}) <= 1e15 ELSE FALSE END)",
-            text = amount.text,
-            number = amount.is_number,
-            value = amount.value,
-        ));
-    }
+    let unreadable: Vec<String> = rejections(plan, dialect)
+        .into_iter()
+        .map(|(_, condition)| format!("({condition})"))
+        .collect();
     ctes.push((
         "readable_rows".to_string(),
-        format!("SELECT * FROM source_rows WHERE {readable}"),
+        format!(
+            "SELECT * FROM source_rows WHERE NOT coalesce({}, FALSE)",
+            unreadable.join(" OR ")
+        ),
     ));
     let exclude = match &plan.quality.exclude {
         Some(rule) => format!(" WHERE NOT coalesce({}, FALSE)", row_sql(rule, dialect)?),
@@ -141,6 +185,57 @@ pub(crate) fn dated_rows(plan: &Plan, dialect: &dyn Dialect) -> Result<Vec<(Stri
     };
     ctes.push(("as_of".to_string(), as_of));
     Ok(ctes)
+}
+
+/// The statement that accounts for the event source's rows as the engine does
+/// (docs/config.md, `[quality]`): one row of `as_of` (text, `YYYY-MM-DD`), `rows_read`, one
+/// count per reject reason (named as in the JSON contract), `readable` (the distinct readable rows
+/// with `dedupe = "exact"`, all of them without), `kept` and `entities` (distinct entities of the
+/// kept rows). Duplicates are the readable rows less `readable`, excluded rows `readable` less
+/// `kept`.
+pub(crate) fn accounting(plan: &Plan, dialect: &dyn Dialect) -> Result<String, String> {
+    if plan.entity_source.is_some() {
+        return Err("an entity source is not read by the SQL backend yet".to_string());
+    }
+    let EventRelation { relation, columns } = event_relation(plan, dialect)?;
+    let mut ctes = vec![(
+        "all_rows".to_string(),
+        format!("SELECT {} FROM {relation}", columns.join(", ")),
+    )];
+    ctes.extend(dated_rows(plan, dialect)?);
+    // The first reason that holds is the row's reason, as the engine checks in this order.
+    let reasons = rejections(plan, dialect);
+    let mut first_reason = String::from("CASE");
+    for (reason, condition) in &reasons {
+        first_reason.push_str(&format!(" WHEN coalesce({condition}, FALSE) THEN '{reason}'"));
+    }
+    first_reason.push_str(" END");
+    ctes.push((
+        "row_reasons".to_string(),
+        format!("SELECT {first_reason} AS reason FROM all_rows"),
+    ));
+    let counts: Vec<String> = RejectReason::ALL
+        .iter()
+        .map(|reason| {
+            format!("coalesce(sum(CASE WHEN reason = '{reason}' THEN 1 ELSE 0 END), 0) AS {reason}")
+        })
+        .collect();
+    let query = format!(
+        "SELECT {as_of} AS as_of, read_counts.rows_read, {reasons}, readable_counts.readable, \
+         kept_counts.kept, kept_counts.entities\n\
+         FROM (SELECT count(*) AS rows_read, {counts} FROM row_reasons) AS read_counts\n\
+         CROSS JOIN (SELECT count(*) AS readable FROM readable_rows) AS readable_counts\n\
+         CROSS JOIN (SELECT count(*) AS kept, count(DISTINCT entity) AS entities FROM kept_rows) AS kept_counts\n\
+         CROSS JOIN as_of",
+        as_of = dialect.text("as_of.as_of"),
+        reasons = RejectReason::ALL
+            .iter()
+            .map(|reason| format!("read_counts.{reason}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        counts = counts.join(", "),
+    );
+    Ok(with(&ctes, &query))
 }
 
 /// A statement from named CTEs and a final query, one CTE a line block.

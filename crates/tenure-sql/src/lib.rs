@@ -15,10 +15,12 @@ mod dialect;
 mod expr;
 mod formula;
 mod input;
+mod results;
 mod retention;
 mod revenue;
 
 pub use dialect::{ClickHouse, Dialect, DuckDb, NAMES, Postgres, Spark, by_name};
+pub use results::{Rows, ShapeError, read_input, read_result};
 
 use tenure_plan::{MetricKind, Plan};
 
@@ -83,6 +85,21 @@ pub fn compile(plan: &Plan, name: &str, dialect: &dyn Dialect) -> Result<String,
         "-- tenure {}: metric `{name}` ({}), {} dialect\n{body}\n",
         env!("CARGO_PKG_VERSION"),
         metric.kind.type_name(),
+        dialect.name()
+    ))
+}
+
+/// The statement that accounts for the input rows and finds `as_of`, in `dialect`; its row is
+/// read by [`read_input`].
+pub fn accounting(plan: &Plan, dialect: &dyn Dialect) -> Result<String, Refusal> {
+    let body = input::accounting(plan, dialect).map_err(|reason| Refusal {
+        metric: "(input accounting)".to_string(),
+        dialect: dialect.name(),
+        reason,
+    })?;
+    Ok(format!(
+        "-- tenure {}: input accounting, {} dialect\n{body}\n",
+        env!("CARGO_PKG_VERSION"),
         dialect.name()
     ))
 }

@@ -112,6 +112,16 @@ fn a_formula_metric_in_every_dialect() {
 }
 
 #[test]
+fn the_input_accounting_in_every_dialect() {
+    let plan = plan(WAREHOUSE);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::accounting(&plan, dialect).unwrap();
+        insta::assert_snapshot!(format!("accounting_{}", dialect.name()), sql);
+    }
+}
+
+#[test]
 fn duckdb_reads_a_file_source_itself_and_other_dialects_refuse_it() {
     let text = WAREHOUSE.replace("table = \"analytics.events\"", "path = \"events.csv\"");
     let plan = plan(&text);

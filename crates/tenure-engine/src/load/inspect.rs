@@ -24,11 +24,13 @@ pub enum JsonLinesKeys {
     Skip,
 }
 
-/// The shape of every source of `plan`, event sources first, then the entity source.
+/// The shape of every file source of `plan`, event sources first, then the entity source (a
+/// table's shape is its database's to tell).
 pub fn inspect_sources(plan: &Plan, json_lines: JsonLinesKeys) -> Vec<SourceSchema> {
     plan.event_sources
         .iter()
         .chain(&plan.entity_source)
+        .filter(|source| source.file().is_some())
         .filter_map(|source| {
             let columns = columns_of(source, plan.project.timezone, json_lines).transpose()?;
             Some(SourceSchema {

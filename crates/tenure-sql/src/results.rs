@@ -1,0 +1,368 @@
+//! The rows a statement returns, read back into the report's results.
+//!
+//! Each statement of [`crate::compile`] returns counts (and exact micro-unit sums); the rates,
+//! ratios and labels follow by `tenure_plan::figures`, the rules the in-process engine uses too.
+
+use tenure_plan::figures::{CrrCounts, Labels, Movements};
+use tenure_plan::{
+    ActivationResult, ActivationRow, ActivationTotal, CrrResult, FormulaResult, FormulaRow, FormulaValue,
+    InputSummary, MetricKind, MetricResult, Periods, Plan, RejectReason, RetentionMode, RetentionResult,
+    RetentionRow, RetentionTotal, RevenueResult, SourceSummary,
+};
+
+/// What an engine returned for one statement: the column names, and each value as the engine
+/// writes it in text (`None` for NULL).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rows {
+    /// Column names, in order.
+    pub columns: Vec<String>,
+    /// One entry per row, one value per column.
+    pub values: Vec<Vec<Option<String>>>,
+}
+
+/// A statement's rows that do not have the shape the statement gives them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the rows returned for metric `{metric}` are not what its statement selects: {detail}")]
+pub struct ShapeError {
+    /// The metric.
+    pub metric: String,
+    /// What was wrong.
+    pub detail: String,
+}
+
+/// One row of [`Rows`], read by column name.
+struct Row<'a> {
+    rows: &'a Rows,
+    values: &'a [Option<String>],
+}
+
+impl Row<'_> {
+    fn text(&self, column: &str) -> Result<Option<&str>, String> {
+        let index = self
+            .rows
+            .columns
+            .iter()
+            .position(|c| c == column)
+            .ok_or_else(|| format!("no column `{column}`"))?;
+        Ok(self.values.get(index).and_then(|v| v.as_deref()))
+    }
+
+    /// A whole number; NULL is 0, as SQL's `sum` over no rows is NULL.
+    fn integer(&self, column: &str) -> Result<i128, String> {
+        let Some(text) = self.text(column)? else {
+            return Ok(0);
+        };
+        // Decimal sums may come back with a zero fraction (`12.000000`).
+        let whole = text.split_once('.').map_or(text, |(whole, fraction)| {
+            if fraction.bytes().all(|b| b == b'0') {
+                whole
+            } else {
+                text
+            }
+        });
+        whole
+            .parse()
+            .map_err(|_| format!("`{column}` holds `{text}`, not a whole number"))
+    }
+
+    fn count(&self, column: &str) -> Result<u64, String> {
+        let value = self.integer(column)?;
+        u64::try_from(value).map_err(|_| format!("`{column}` holds {value}, not a count"))
+    }
+
+    fn index(&self, column: &str) -> Result<i32, String> {
+        let value = self.integer(column)?;
+        i32::try_from(value).map_err(|_| format!("`{column}` holds {value}, out of range"))
+    }
+
+    fn number(&self, column: &str) -> Result<Option<f64>, String> {
+        match self.text(column)? {
+            None => Ok(None),
+            Some(text) => match text {
+                "NaN" | "nan" => Ok(None),
+                _ => text
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| format!("`{column}` holds `{text}`, not a number")),
+            },
+        }
+    }
+
+    fn flag(&self, column: &str) -> Result<bool, String> {
+        match self.text(column)? {
+            Some("1" | "t" | "true" | "TRUE" | "True") => Ok(true),
+            Some("0" | "f" | "false" | "FALSE" | "False") => Ok(false),
+            other => Err(format!("`{column}` holds {other:?}, not a truth value")),
+        }
+    }
+}
+
+/// The result of metric `name` from the rows its statement returned.
+pub fn read_result(plan: &Plan, name: &str, rows: &Rows) -> Result<MetricResult, ShapeError> {
+    let shape_error = |detail: String| ShapeError {
+        metric: name.to_string(),
+        detail,
+    };
+    let metric = plan
+        .metrics
+        .iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| shape_error("the plan has no such metric".to_string()))?;
+    let each: Vec<Row<'_>> = rows.values.iter().map(|values| Row { rows, values }).collect();
+    if let Some(values) = rows.values.iter().find(|v| v.len() != rows.columns.len()) {
+        return Err(shape_error(format!(
+            "a row of {} values under {} columns",
+            values.len(),
+            rows.columns.len()
+        )));
+    }
+    let week_start = plan.project.week_start;
+    let result = match &metric.kind {
+        MetricKind::Retention(retention) => {
+            let grain = plan.cohorts[retention.cohort].grain;
+            let labels = Labels { grain, week_start };
+            retention_result(retention, labels, &each).map(MetricResult::Retention)
+        }
+        MetricKind::Activation(activation) => {
+            let grain = plan.cohorts[activation.cohort].grain;
+            let labels = Labels { grain, week_start };
+            activation_result(activation, labels, &each).map(MetricResult::Activation)
+        }
+        MetricKind::Revenue(revenue) => {
+            let labels = Labels {
+                grain: revenue.grain,
+                week_start,
+            };
+            revenue_result(labels, &each).map(MetricResult::Revenue)
+        }
+        MetricKind::Crr(crr) => {
+            let labels = Labels {
+                grain: crr.grain,
+                week_start,
+            };
+            crr_result(labels, &each).map(MetricResult::Crr)
+        }
+        MetricKind::Formula(formula) => formula_result(formula, week_start, &each).map(MetricResult::Formula),
+        other => Err(format!("a `{}` metric has no statement", other.type_name())),
+    };
+    result.map_err(shape_error)
+}
+
+fn retention_result(
+    metric: &tenure_plan::Retention,
+    labels: Labels,
+    rows: &[Row<'_>],
+) -> Result<RetentionResult, String> {
+    let (columns, periods) = match &metric.mode {
+        RetentionMode::NDay(periods) | RetentionMode::Unbounded(periods) => {
+            (periods.len(), Periods::Offsets(periods.clone()))
+        }
+        RetentionMode::Bracket(brackets) => (
+            brackets.len(),
+            Periods::Brackets(brackets.iter().map(|(a, b)| [*a, *b]).collect()),
+        ),
+    };
+    let mut cohorts = Vec::with_capacity(rows.len());
+    let (mut size, mut retained_eligible, mut eligible_total) = (0, vec![0; columns], vec![0; columns]);
+    for row in rows {
+        let mut retained = Vec::with_capacity(columns);
+        let mut eligible = Vec::with_capacity(columns);
+        for column in 0..columns {
+            retained.push(row.count(&format!("retained_{column}"))?);
+            eligible.push(row.count(&format!("eligible_{column}"))?);
+            retained_eligible[column] += row.count(&format!("retained_eligible_{column}"))?;
+            eligible_total[column] += eligible[column];
+        }
+        let members = row.count("size")?;
+        size += members;
+        let cohort = labels.of(row.index("cohort_period")?);
+        cohorts.push(RetentionRow::from_counts(
+            cohort, None, members, retained, eligible,
+        ));
+    }
+    Ok(RetentionResult {
+        kind: "retention",
+        mode: metric.mode.as_str(),
+        unit: metric.unit.as_str(),
+        align: metric.align.as_str(),
+        periods,
+        cohorts,
+        total: RetentionTotal::from_counts(size, retained_eligible, eligible_total),
+    })
+}
+
+fn activation_result(
+    metric: &tenure_plan::Activation,
+    labels: Labels,
+    rows: &[Row<'_>],
+) -> Result<ActivationResult, String> {
+    let mut cohorts = Vec::new();
+    let mut total = None;
+    for row in rows {
+        if row.flag("all_cohorts")? {
+            total = Some(ActivationTotal::from_counts(
+                row.count("size")?,
+                row.count("activated_eligible")?,
+                row.count("eligible")?,
+                row.number("median_delay_us")?,
+            ));
+        } else {
+            cohorts.push(ActivationRow::from_counts(
+                labels.of(row.index("cohort_period")?),
+                None,
+                row.count("size")?,
+                row.count("activated")?,
+                row.count("eligible")?,
+                row.number("median_delay_us")?,
+            ));
+        }
+    }
+    Ok(ActivationResult {
+        kind: "activation",
+        within: metric.within.to_string(),
+        cohorts,
+        total: total.unwrap_or_else(|| ActivationTotal::from_counts(0, 0, 0, None)),
+    })
+}
+
+fn revenue_result(labels: Labels, rows: &[Row<'_>]) -> Result<RevenueResult, String> {
+    let movements = rows
+        .iter()
+        .map(|row| {
+            Ok(Movements {
+                period: row.index("period")?,
+                complete: row.flag("complete")?,
+                start: row.integer("start_micros")?,
+                new: row.integer("new_micros")?,
+                expansion: row.integer("expansion_micros")?,
+                contraction: row.integer("contraction_micros")?,
+                churned: row.integer("churned_micros")?,
+                reactivation: row.integer("reactivation_micros")?,
+                end: row.integer("end_micros")?,
+                customers_start: row.count("customers_start")?,
+                customers_churned: row.count("customers_churned")?,
+                customers_end: row.count("customers_end")?,
+                window_base: 0,
+                window_now: 0,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(RevenueResult::from_movements(&movements, labels, false))
+}
+
+fn crr_result(labels: Labels, rows: &[Row<'_>]) -> Result<CrrResult, String> {
+    let counts = rows
+        .iter()
+        .map(|row| {
+            Ok(CrrCounts {
+                period: row.index("period")?,
+                complete: row.flag("complete")?,
+                start: row.count("start_s")?,
+                end: row.count("end_e")?,
+                new: row.count("new_n")?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(CrrResult::from_counts(&counts, labels))
+}
+
+fn formula_result(
+    formula: &tenure_plan::Formula,
+    week_start: tenure_plan::WeekStart,
+    rows: &[Row<'_>],
+) -> Result<FormulaResult, String> {
+    let format = formula.format.as_str();
+    let Some(grain) = formula.grain else {
+        let value = match rows {
+            [row] => row.number("value")?,
+            _ => return Err(format!("{} rows for a formula over the whole window", rows.len())),
+        };
+        return Ok(FormulaResult {
+            kind: "formula",
+            grain: None,
+            format,
+            value: FormulaValue::Single(value),
+            rows: None,
+        });
+    };
+    let labels = Labels { grain, week_start };
+    let rows = rows
+        .iter()
+        .map(|row| {
+            Ok(FormulaRow {
+                period: Some(labels.of(row.index("grp")?)),
+                complete: Some(row.flag("complete")?),
+                cohort: None,
+                segment: None,
+                value: row.number("value")?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(FormulaResult {
+        kind: "formula",
+        grain: Some(grain.as_str()),
+        format,
+        value: FormulaValue::Grouped,
+        rows: Some(rows),
+    })
+}
+
+/// `as_of` and the row accounting from the row the [`crate::accounting`] statement returned.
+pub fn read_input(plan: &Plan, rows: &Rows) -> Result<(String, InputSummary), ShapeError> {
+    let shape_error = |detail: String| ShapeError {
+        metric: "(input accounting)".to_string(),
+        detail,
+    };
+    let [values] = rows.values.as_slice() else {
+        return Err(shape_error(format!("{} rows instead of one", rows.values.len())));
+    };
+    let row = Row { rows, values };
+    let read = || -> Result<(String, InputSummary), String> {
+        // A date may come back with a time of day (Spark's text of a date has none, others may).
+        let as_of = row
+            .text("as_of")?
+            .map(|text| text.chars().take(10).collect::<String>())
+            .ok_or("`as_of` is null: the source has no readable rows")?;
+        let rows_read = row.count("rows_read")?;
+        let mut rejected = RejectReason::zero_counts();
+        for reason in RejectReason::ALL {
+            rejected.insert(reason, row.count(reason.as_str())?);
+        }
+        let unreadable: u64 = rejected.values().sum();
+        let readable = row.count("readable")?;
+        let kept = row.count("kept")?;
+        let duplicates = rows_read
+            .checked_sub(unreadable)
+            .and_then(|readable_rows| readable_rows.checked_sub(readable))
+            .ok_or("more distinct readable rows than readable rows")?;
+        let excluded = readable
+            .checked_sub(kept)
+            .ok_or("more kept rows than readable rows")?;
+        let source = SourceSummary {
+            kind: "events",
+            rows: rows_read,
+            rejected: rejected.clone(),
+            duplicates,
+            excluded,
+            kept,
+        };
+        let sources = plan
+            .event_sources
+            .iter()
+            .map(|s| (s.name.clone(), source.clone()))
+            .collect();
+        Ok((
+            as_of,
+            InputSummary {
+                rows: rows_read,
+                rejected,
+                duplicates,
+                excluded,
+                kept,
+                entities: row.count("entities")?,
+                sources,
+            },
+        ))
+    };
+    read().map_err(shape_error)
+}

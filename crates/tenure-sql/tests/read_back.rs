@@ -1,0 +1,251 @@
+//! Rows as an engine returns them (text, NULLs, decimal sums with a zero fraction) read back into
+//! the report's results, with the figures worked out by hand.
+
+use std::path::Path;
+
+use tenure_plan::{MetricResult, RejectReason};
+use tenure_sql::{Rows, read_input, read_result};
+
+const PROJECT: &str = r#"
+[project]
+timezone = "UTC"
+as_of = "2025-03-31"
+
+[connections.warehouse]
+kind = "postgres"
+
+[sources.events]
+table = "events"
+entity = "account_id"
+time = "ts"
+event = "event"
+
+[events.value]
+where = "event == 'export'"
+
+[events.payment]
+where = "event == 'invoice_paid'"
+amount = "props.amount"
+
+[cohorts.monthly]
+start = "value"
+grain = "month"
+
+[metrics.vrr]
+type = "retention"
+cohort = "monthly"
+return = "value"
+unit = "month"
+periods = [0, 1]
+
+[metrics.mrr]
+type = "revenue"
+amount = "payment"
+grain = "month"
+
+[metrics.crr]
+type = "crr"
+active = "value"
+grain = "month"
+"#;
+
+fn plan() -> tenure_plan::Plan {
+    tenure_dsl::load_str(PROJECT, "metrics.toml", Path::new(".")).unwrap_or_else(|e| panic!("{}", e.render()))
+}
+
+fn rows(columns: &[&str], values: &[&[Option<&str>]]) -> Rows {
+    Rows {
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        values: values
+            .iter()
+            .map(|row| row.iter().map(|v| v.map(str::to_string)).collect())
+            .collect(),
+    }
+}
+
+#[test]
+fn retention_rows_become_rates_and_an_eligible_only_total() {
+    // Month 2025-01 (index 2025 × 12 + 0 = 24300): 4 members, 3 back in month 0, 2 in month 1,
+    // all eligible. Month 2025-03 (24302): 2 members, 1 back in month 0; month 1 is April,
+    // not over by 2025-03-31, so none is eligible for it (1 retained there is not counted).
+    let answer = rows(
+        &[
+            "cohort_period",
+            "size",
+            "retained_0",
+            "eligible_0",
+            "retained_eligible_0",
+            "retained_1",
+            "eligible_1",
+            "retained_eligible_1",
+        ],
+        &[
+            &[
+                Some("24300"),
+                Some("4"),
+                Some("3"),
+                Some("4"),
+                Some("3"),
+                Some("2"),
+                Some("4"),
+                Some("2"),
+            ],
+            &[
+                Some("24302"),
+                Some("2"),
+                Some("1"),
+                Some("2"),
+                Some("1"),
+                Some("1"),
+                Some("0"),
+                Some("0"),
+            ],
+        ],
+    );
+    let MetricResult::Retention(result) = read_result(&plan(), "vrr", &answer).unwrap() else {
+        panic!("a retention result");
+    };
+    assert_eq!(result.cohorts[0].cohort, "2025-01");
+    assert_eq!(result.cohorts[0].rate, [0.75, 0.5]); // 3/4, 2/4
+    assert_eq!(result.cohorts[1].cohort, "2025-03");
+    assert_eq!(result.cohorts[1].rate, [0.5, 0.5]); // 1/2, 1/2 (rows show what happened)
+    assert_eq!(result.total.size, 6);
+    assert_eq!(result.total.retained, [4, 2]);
+    assert_eq!(result.total.eligible, [6, 4]);
+    // (3 + 1) / (4 + 2) and 2 / 4: the total counts eligible members only.
+    assert_eq!(result.total.rate, [Some(4.0 / 6.0), Some(0.5)]);
+}
+
+#[test]
+fn revenue_rows_in_micro_units_become_money_and_ratios() {
+    // February: 100.00 at the start, 10.50 of expansion, 20.00 churned; March incomplete? No:
+    // as_of is 2025-03-31, the last day of March, so both months are complete.
+    let columns = [
+        "period",
+        "complete",
+        "start_micros",
+        "new_micros",
+        "expansion_micros",
+        "contraction_micros",
+        "churned_micros",
+        "reactivation_micros",
+        "end_micros",
+        "customers_start",
+        "customers_churned",
+        "customers_end",
+    ];
+    let answer = rows(
+        &columns,
+        &[
+            &[
+                Some("24301"),
+                Some("t"),
+                Some("100000000"),
+                Some("0"),
+                Some("10500000.000000"),
+                Some("0"),
+                Some("20000000"),
+                Some("0"),
+                Some("90500000"),
+                Some("4"),
+                Some("1"),
+                Some("3"),
+            ],
+            &[
+                Some("24302"),
+                Some("true"),
+                Some("90500000"),
+                Some("5000000"),
+                Some("0"),
+                Some("500000"),
+                Some("0"),
+                Some("0"),
+                Some("95000000"),
+                Some("3"),
+                Some("0"),
+                Some("4"),
+            ],
+        ],
+    );
+    let MetricResult::Revenue(result) = read_result(&plan(), "mrr", &answer).unwrap() else {
+        panic!("a revenue result");
+    };
+    let february = &result.periods[0];
+    assert_eq!(
+        (february.period.as_str(), february.start, february.expansion),
+        ("2025-02", 100.0, 10.5)
+    );
+    assert_eq!(february.grr, Some(0.8)); // (100 − 20) / 100
+    assert_eq!(february.nrr, Some(0.905)); // (100 − 20 + 10.5) / 100
+    assert_eq!(february.customer_churn_rate, Some(0.25)); // 1 / 4
+    // Pooled over both months: retained 80 + 90 = 170, expansion 10.5, starts 190.5.
+    assert_eq!(result.grr, Some(170.0 / 190.5));
+    assert_eq!(result.nrr, Some(180.5 / 190.5));
+    assert_eq!(result.grr_last, Some(90.0 / 90.5));
+}
+
+#[test]
+fn crr_rows_become_the_pooled_rate() {
+    // February: S 10, E 9, N 2 → (9 − 2) / 10 = 0.7. March: S 9, E 8, N 0 → 8/9.
+    let answer = rows(
+        &["period", "complete", "start_s", "end_e", "new_n"],
+        &[
+            &[Some("24301"), Some("1"), Some("10"), Some("9"), Some("2")],
+            &[Some("24302"), Some("1"), Some("9"), Some("8"), Some("0")],
+        ],
+    );
+    let MetricResult::Crr(result) = read_result(&plan(), "crr", &answer).unwrap() else {
+        panic!("a CRR result");
+    };
+    assert_eq!(result.periods[0].crr, Some(0.7));
+    assert_eq!(result.crr, Some(15.0 / 19.0)); // (7 + 8) / (10 + 9)
+    assert_eq!(result.crr_last, Some(8.0 / 9.0));
+}
+
+#[test]
+fn the_accounting_row_adds_up_as_the_engine_counts() {
+    // 20 rows read: 1 without an entity, 2 with a bad amount, so 17 readable; 15 distinct
+    // (2 duplicates), of which 12 kept (3 excluded).
+    let mut columns = vec!["as_of", "rows_read"];
+    columns.extend(RejectReason::ALL.iter().map(|r| r.as_str()));
+    columns.extend(["readable", "kept", "entities"]);
+    let mut values = vec![Some("2025-03-31"), Some("20")];
+    for reason in RejectReason::ALL {
+        values.push(Some(match reason {
+            RejectReason::MissingEntity => "1",
+            RejectReason::BadAmount => "2",
+            _ => "0",
+        }));
+    }
+    values.extend([Some("15"), Some("12"), Some("5")]);
+    let (as_of, input) = read_input(&plan(), &rows(&columns, &[&values])).unwrap();
+    assert_eq!(as_of, "2025-03-31");
+    assert_eq!(
+        (input.rows, input.duplicates, input.excluded, input.kept),
+        (20, 2, 3, 12)
+    );
+    assert_eq!(input.rejected[&RejectReason::BadAmount], 2);
+    assert_eq!(input.entities, 5);
+    assert_eq!(input.sources["events"].kept, 12);
+}
+
+#[test]
+fn rows_of_the_wrong_shape_are_an_error_not_a_result() {
+    let answer = rows(&["period", "complete"], &[&[Some("24301"), Some("t")]]);
+    let error = read_result(&plan(), "crr", &answer).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the rows returned for metric `crr` are not what its statement selects: no column `start_s`"
+    );
+    let answer = rows(
+        &["period", "complete", "start_s", "end_e", "new_n"],
+        &[&[Some("24301"), Some("maybe"), Some("1"), Some("1"), Some("0")]],
+    );
+    let error = read_result(&plan(), "crr", &answer).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .ends_with("`complete` holds Some(\"maybe\"), not a truth value"),
+        "{error}"
+    );
+}

@@ -1,0 +1,216 @@
+//! Runs a tenure plan where its tables live: the SQL of `tenure-sql` sent to the connection the
+//! sources name, and the aggregated rows it returns read back into the same
+//! [`Report`] the in-process engine builds (docs/backends.md).
+//!
+//! Only aggregated rows travel (cohort × period counts, period totals, one accounting row),
+//! never the events. PostgreSQL is reached over its wire protocol, ClickHouse over its HTTP
+//! interface. A metric the SQL backend does not compile is in the report as failed, with the
+//! reason; nothing is approximated.
+
+mod clickhouse;
+mod postgres;
+
+use std::collections::BTreeMap;
+
+use tenure_plan::schema::{Column, ColumnKind, SourceSchema};
+use tenure_plan::{Connection, ConnectionKind, FailedMetric, MetricResult, Plan, Relation, Report};
+use tenure_sql::{Dialect, Rows};
+
+/// Why a run on a connection failed. Each names the connection and fits on one line.
+#[derive(Debug, thiserror::Error)]
+pub enum WarehouseError {
+    /// The server could not be reached, or refused the credentials.
+    #[error("connection `{connection}`: {detail}")]
+    Connect {
+        /// The `[connections.<name>]` name.
+        connection: String,
+        /// What happened.
+        detail: String,
+    },
+    /// The server rejected or failed a statement.
+    #[error("connection `{connection}`: the {what} failed: {detail}")]
+    Query {
+        /// The `[connections.<name>]` name.
+        connection: String,
+        /// Which statement: a metric's, or the input accounting.
+        what: String,
+        /// The server's message.
+        detail: String,
+    },
+    /// The plan cannot run on a connection as it stands.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The rows that came back do not have the statement's shape.
+    #[error(transparent)]
+    Shape(#[from] tenure_sql::ShapeError),
+}
+
+/// A connected database that answers a statement with its rows as text.
+pub(crate) trait Session {
+    /// Runs one statement; `what` names it in errors.
+    fn query(&mut self, sql: &str, what: &str) -> Result<Rows, WarehouseError>;
+
+    /// The columns of a table (`schema.table` or `table`), as the config check reads them.
+    fn columns(&mut self, table: &str) -> Result<Vec<Column>, WarehouseError>;
+}
+
+fn open(connection: &Connection) -> Result<Box<dyn Session>, WarehouseError> {
+    let password = match &connection.password_env {
+        None => None,
+        Some(variable) => Some(std::env::var(variable).map_err(|_| WarehouseError::Connect {
+            connection: connection.name.clone(),
+            detail: format!("the environment variable `{variable}` (its `password_env`) is not set"),
+        })?),
+    };
+    match connection.kind {
+        ConnectionKind::Postgres => Ok(Box::new(postgres::PostgresSession::connect(
+            connection,
+            password.as_deref(),
+        )?)),
+        ConnectionKind::ClickHouse => Ok(Box::new(clickhouse::ClickHouseSession::new(
+            connection,
+            password.as_deref(),
+        )?)),
+        ConnectionKind::Spark | ConnectionKind::DuckDb => Err(WarehouseError::Unsupported(format!(
+            "connection `{}`: `tenure run` reaches PostgreSQL and ClickHouse; for {} print the SQL \
+             with `tenure sql --dialect {}` and run it there",
+            connection.name,
+            connection.kind.as_str(),
+            connection.kind.as_str()
+        ))),
+    }
+}
+
+fn dialect_of(kind: ConnectionKind) -> &'static dyn Dialect {
+    match kind {
+        ConnectionKind::Postgres => &tenure_sql::Postgres,
+        ConnectionKind::ClickHouse => &tenure_sql::ClickHouse,
+        ConnectionKind::Spark => &tenure_sql::Spark,
+        ConnectionKind::DuckDb => &tenure_sql::DuckDb,
+    }
+}
+
+/// The one connection every event source of `plan` reads from, when they are tables; `None`
+/// when they are files.
+pub fn connection_of(plan: &Plan) -> Result<Option<&Connection>, WarehouseError> {
+    let mut names = plan
+        .event_sources
+        .iter()
+        .chain(&plan.entity_source)
+        .map(|s| match &s.relation {
+            Relation::Table { connection, .. } => Some(connection.as_str()),
+            Relation::File { .. } => None,
+        });
+    let Some(first) = names.next() else {
+        return Ok(None);
+    };
+    if names.any(|name| name != first) {
+        return Err(WarehouseError::Unsupported(
+            "the sources are in different places (files and tables, or several connections); \
+             `tenure run` reads them from one"
+                .to_string(),
+        ));
+    }
+    Ok(first.and_then(|name| plan.connections.iter().find(|c| c.name == name)))
+}
+
+/// The columns of every table source, as the config check compares them with what the config
+/// names. A source whose table cannot be described (server unreachable, no such table) has the
+/// reason instead of columns.
+pub fn inspect_tables(plan: &Plan) -> Vec<SourceSchema> {
+    let tables: Vec<(&str, &str, &str)> = plan
+        .event_sources
+        .iter()
+        .chain(&plan.entity_source)
+        .filter_map(|source| match &source.relation {
+            Relation::Table { connection, table } => {
+                Some((source.name.as_str(), connection.as_str(), table.as_str()))
+            }
+            Relation::File { .. } => None,
+        })
+        .collect();
+    let mut sessions: BTreeMap<&str, Result<Box<dyn Session>, String>> = BTreeMap::new();
+    tables
+        .into_iter()
+        .map(|(source, connection_name, table)| {
+            let session = sessions.entry(connection_name).or_insert_with(|| {
+                match plan.connections.iter().find(|c| c.name == connection_name) {
+                    Some(connection) => open(connection).map_err(|e| e.to_string()),
+                    None => Err(format!("no connection `{connection_name}`")),
+                }
+            });
+            let columns = match session {
+                Ok(session) => session.columns(table).map_err(|e| e.to_string()),
+                Err(reason) => Err(reason.clone()),
+            };
+            SourceSchema {
+                source: source.to_string(),
+                columns,
+            }
+        })
+        .collect()
+}
+
+/// Computes the named metrics (all when `metrics` is empty) on `connection`, where the plan's
+/// sources are. The report equals the in-process engine's, figure for figure, for every metric
+/// the SQL backend compiles; the others are failed metrics that say why.
+pub fn run(plan: &Plan, connection: &Connection, metrics: &[String]) -> Result<Report, WarehouseError> {
+    let dialect = dialect_of(connection.kind);
+    let mut session = open(connection)?;
+    let accounting = tenure_sql::accounting(plan, dialect)
+        .map_err(|refusal| WarehouseError::Unsupported(refusal.reason))?;
+    let rows = session.query(&accounting, "input accounting")?;
+    let (as_of, input) = tenure_sql::read_input(plan, &rows)?;
+    let mut results = BTreeMap::new();
+    for metric in &plan.metrics {
+        if !metrics.is_empty() && !metrics.contains(&metric.name) {
+            continue;
+        }
+        let result = match tenure_sql::compile(plan, &metric.name, dialect) {
+            Ok(statement) => {
+                let rows = session.query(&statement, &format!("statement of metric `{}`", metric.name))?;
+                tenure_sql::read_result(plan, &metric.name, &rows)?
+            }
+            Err(refusal) => MetricResult::Failed(FailedMetric {
+                kind: metric.kind.type_name().to_string(),
+                error: format!("not computed on {}: {}", connection.kind.as_str(), refusal.reason),
+            }),
+        };
+        results.insert(metric.name.clone(), result);
+    }
+    Ok(Report {
+        tenure: env!("CARGO_PKG_VERSION").to_string(),
+        backend: connection.kind.as_str().to_string(),
+        as_of,
+        input,
+        metrics: results,
+    })
+}
+
+/// What a column of a database type holds, from the type's name as the server spells it.
+pub(crate) fn column_kind(type_name: &str) -> ColumnKind {
+    let lower = type_name.to_ascii_lowercase();
+    // ClickHouse wraps types: Nullable(T), LowCardinality(T).
+    let inner = lower
+        .trim_start_matches("lowcardinality(")
+        .trim_start_matches("nullable(")
+        .trim_end_matches(')');
+    if inner.starts_with("array")
+        || inner.starts_with("map")
+        || inner.starts_with("tuple")
+        || inner.starts_with('_')
+    {
+        ColumnKind::Unreadable(type_name.to_string())
+    } else if inner.starts_with("date") || inner.starts_with("timestamp") {
+        ColumnKind::Time
+    } else if [
+        "int", "uint", "float", "decimal", "numeric", "double", "real", "smallint", "bigint",
+    ]
+    .iter()
+    .any(|prefix| inner.starts_with(prefix))
+    {
+        ColumnKind::Number
+    } else {
+        ColumnKind::Other
+    }
+}

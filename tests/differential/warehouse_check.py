@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""`tenure run` on a connection (PostgreSQL over its wire protocol, ClickHouse over HTTP) against
+the in-process engine's report of the same rows, and the errors a bad connection gives.
+
+usage: warehouse_check.py TENURE CONFIG.toml ENGINE.json [--errors]
+CONFIG's sources are tables of its one `[connections.warehouse]`; ENGINE.json is the in-process
+report of the same rows read from a file. The two JSON documents must be equal apart from
+`backend`, except metrics the SQL backend does not compile, which must be failed metrics that say
+so. With --errors, also checks that an unreachable server, a wrong or missing password, a missing
+table and a misspelt column each exit 1 with one clear error at the config line. Exits 1 on a
+difference.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+tenure, config_path, engine_path = sys.argv[1:4]
+errors = "--errors" in sys.argv[4:]
+config = open(config_path).read()
+kind = re.search(r'^kind = "(\w+)"', config, re.M).group(1)
+failures = []
+
+
+def run(text, env=None):
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", dir=os.path.dirname(config_path),
+                                     delete=False) as f:
+        f.write(text)
+    try:
+        return subprocess.run([tenure, "run", f.name, "--format", "json", "--quiet"],
+                              capture_output=True, text=True, env=env)
+    finally:
+        os.unlink(f.name)
+
+
+done = run(config)
+if done.returncode != 0:
+    sys.exit(f"tenure run on {kind} failed:\n{done.stderr}")
+got = json.loads(done.stdout)
+want = json.load(open(engine_path))
+if got.pop("backend") != kind or want.pop("backend") != "engine":
+    failures.append("the backend field does not name the backend")
+compiled = refused = 0
+for name, expected in want["metrics"].items():
+    result = got["metrics"].get(name)
+    if isinstance(result, dict) and str(result.get("error", "")).startswith(f"not computed on {kind}: "):
+        refused += 1
+        continue
+    if result != expected:
+        failures.append(f"{name}: {json.dumps(result)[:300]} vs the engine's {json.dumps(expected)[:300]}")
+    else:
+        compiled += 1
+for key in ("tenure", "as_of", "input"):
+    if got[key] != want[key]:
+        failures.append(f"{key}: {got[key]} vs the engine's {want[key]}")
+if set(got["metrics"]) != set(want["metrics"]):
+    failures.append("the two reports have different metrics")
+
+if errors:
+    password_env = re.search(r'^password_env = "(\w+)"', config, re.M).group(1)
+    url = re.search(r'^url = "([^"]+)"', config, re.M).group(1)
+    closed = re.sub(r":\d+", ":1", url, count=1)
+    wrong_password = dict(os.environ, **{password_env: "not-the-password"})
+    no_password = {k: v for k, v in os.environ.items() if k != password_env}
+    cases = [
+        ("unreachable", config.replace(url, closed), None, ["cannot reach", "connection `warehouse`"]),
+        ("wrong password", config, wrong_password, ["refused the credentials"]),
+        ("no password", config, no_password, [f"the environment variable `{password_env}`"]),
+        ("missing table", config.replace('table = "events"', 'table = "evnts"'), None,
+         ["the look-up of table evnts failed", "evnts"]),
+        ("misspelt column", config.replace('entity = "account_id"', 'entity = "acount_id"'), None,
+         ["error[E0302]: source `events` has no column `acount_id`", "did you mean `account_id`?"]),
+    ]
+    for what, text, env, expected in cases:
+        done = run(text, env)
+        lines = [line for line in done.stderr.splitlines() if line.startswith("error")]
+        if done.returncode != 1 or done.stdout or len(lines) != 1 \
+                or not all(e in done.stderr for e in expected) or "panicked" in done.stderr:
+            failures.append(f"{what}: exit {done.returncode}, stdout {done.stdout[:80]!r}, stderr:\n{done.stderr}")
+        elif "-->" not in done.stderr:
+            failures.append(f"{what}: the error does not point at the config line:\n{done.stderr}")
+
+for failure in failures:
+    print(f"MISMATCH ({kind}) {failure}")
+print(f"tenure run on {kind} ({os.path.basename(config_path)}): {compiled} metrics equal the engine's, "
+      f"{refused} not compiled{', bad connections checked' if errors else ''}; {len(failures)} failed")
+sys.exit(1 if failures or compiled == 0 else 0)
