@@ -75,6 +75,18 @@ pub fn compile(plan: &Plan, name: &str, dialect: &dyn Dialect) -> Result<String,
         MetricKind::Activation(activation) => activation::statement(plan, activation, dialect),
         MetricKind::Revenue(revenue) => revenue::statement(plan, revenue, dialect),
         MetricKind::Formula(formula) => formula::statement(plan, formula, dialect),
+        MetricKind::Ltv(tenure_plan::Ltv {
+            form: tenure_plan::LtvForm::Subscription { revenue, .. },
+            ..
+        }) => Err(format!(
+            "it has no statement of its own: it derives from metric `{revenue}`'s figures, and \
+             `tenure run` on a connection computes it from that metric's rows"
+        )),
+        MetricKind::Payback(payback) => Err(format!(
+            "it has no statement of its own: it derives from metric `{}`'s figures, and \
+             `tenure run` on a connection computes it from that metric's rows",
+            payback.revenue
+        )),
         other => Err(format!(
             "`type = \"{}\"` is not translated to SQL yet; the in-process engine computes it",
             other.type_name()

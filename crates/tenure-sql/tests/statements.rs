@@ -148,7 +148,8 @@ fn metrics_not_translated_yet_are_refused_with_the_reason() {
     let refusal = tenure_sql::compile(&plan(&text), "payback", &DuckDb).unwrap_err();
     assert_eq!(
         refusal.reason,
-        "`type = \"payback\"` is not translated to SQL yet; the in-process engine computes it"
+        "it has no statement of its own: it derives from metric `mrr`'s figures, and `tenure run` \
+         on a connection computes it from that metric's rows"
     );
     let refusal = tenure_sql::compile(&plan(&text), "nrr_share", &DuckDb).unwrap_err();
     assert_eq!(

@@ -12,8 +12,11 @@ mod postgres;
 
 use std::collections::BTreeMap;
 
+use tenure_plan::derive;
 use tenure_plan::schema::{Column, ColumnKind, SourceSchema};
-use tenure_plan::{Connection, ConnectionKind, FailedMetric, MetricResult, Plan, Relation, Report};
+use tenure_plan::{
+    Connection, ConnectionKind, FailedMetric, Ltv, LtvForm, MetricKind, MetricResult, Plan, Relation, Report,
+};
 use tenure_sql::{Dialect, Rows};
 
 /// Why a run on a connection failed. Each names the connection and fits on one line.
@@ -161,23 +164,31 @@ pub fn run(plan: &Plan, connection: &Connection, metrics: &[String]) -> Result<R
         .map_err(|refusal| WarehouseError::Unsupported(refusal.reason))?;
     let rows = session.query(&accounting, "input accounting")?;
     let (as_of, input) = tenure_sql::read_input(plan, &rows)?;
-    let mut results = BTreeMap::new();
-    for metric in &plan.metrics {
-        if !metrics.is_empty() && !metrics.contains(&metric.name) {
-            continue;
-        }
-        let result = match tenure_sql::compile(plan, &metric.name, dialect) {
-            Ok(statement) => {
-                let rows = session.query(&statement, &format!("statement of metric `{}`", metric.name))?;
-                tenure_sql::read_result(plan, &metric.name, &rows)?
-            }
-            Err(refusal) => MetricResult::Failed(FailedMetric {
+    let mut results: BTreeMap<String, MetricResult> = BTreeMap::new();
+    // Metrics that others derive from come first, even when not asked for.
+    for index in plan.evaluation_order(metrics) {
+        let metric = &plan.metrics[index];
+        let not_computed = |reason: String| {
+            MetricResult::Failed(FailedMetric {
                 kind: metric.kind.type_name().to_string(),
-                error: format!("not computed on {}: {}", connection.kind.as_str(), refusal.reason),
-            }),
+                error: format!("not computed on {}: {reason}", connection.kind.as_str()),
+            })
+        };
+        let result = match derived(&metric.kind, &results) {
+            Some(Ok(result)) => result,
+            Some(Err(reason)) => not_computed(reason),
+            None => match tenure_sql::compile(plan, &metric.name, dialect) {
+                Ok(statement) => {
+                    let rows =
+                        session.query(&statement, &format!("statement of metric `{}`", metric.name))?;
+                    tenure_sql::read_result(plan, &metric.name, &rows)?
+                }
+                Err(refusal) => not_computed(refusal.reason),
+            },
         };
         results.insert(metric.name.clone(), result);
     }
+    results.retain(|name, _| metrics.is_empty() || metrics.contains(name));
     Ok(Report {
         tenure: env!("CARGO_PKG_VERSION").to_string(),
         backend: connection.kind.as_str().to_string(),
@@ -185,6 +196,39 @@ pub fn run(plan: &Plan, connection: &Connection, metrics: &[String]) -> Result<R
         input,
         metrics: results,
     })
+}
+
+/// A metric derived from another metric's result rather than from rows (subscription LTV and
+/// payback, from a revenue metric), computed as the engine does (`tenure_plan::derive`); `None`
+/// for a metric that has a statement of its own.
+fn derived(
+    kind: &MetricKind,
+    results: &BTreeMap<String, MetricResult>,
+) -> Option<Result<MetricResult, String>> {
+    let revenue = match kind {
+        MetricKind::Ltv(Ltv {
+            form: LtvForm::Subscription { revenue, .. },
+            ..
+        }) => revenue,
+        MetricKind::Payback(payback) => &payback.revenue,
+        _ => return None,
+    };
+    let figures = match results.get(revenue) {
+        Some(MetricResult::Failed(_)) | None => {
+            return Some(Err(format!(
+                "it derives from metric `{revenue}`, which is not computed"
+            )));
+        }
+        Some(figures) => figures,
+    };
+    Some(Ok(match kind {
+        MetricKind::Ltv(Ltv {
+            form: LtvForm::Subscription { churn_window, .. },
+            margin,
+        }) => MetricResult::Ltv(derive::subscription_ltv(Some(figures), *margin, *churn_window)),
+        MetricKind::Payback(payback) => MetricResult::Payback(derive::payback(payback, results)),
+        _ => return None,
+    }))
 }
 
 /// What a column of a database type holds, from the type's name as the server spells it.
@@ -212,5 +256,59 @@ pub(crate) fn column_kind(type_name: &str) -> ColumnKind {
         ColumnKind::Number
     } else {
         ColumnKind::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tenure_plan::{FailedMetric, Payback};
+
+    #[test]
+    fn a_metric_derived_from_one_not_computed_is_not_computed_either() {
+        let payback = MetricKind::Payback(Payback {
+            revenue: "mrr".to_string(),
+            cac: 100.0,
+            margin: 0.5,
+        });
+        let mut results = BTreeMap::new();
+        results.insert(
+            "mrr".to_string(),
+            MetricResult::Failed(FailedMetric {
+                kind: "revenue".to_string(),
+                error: "not computed on postgres: …".to_string(),
+            }),
+        );
+        assert_eq!(
+            derived(&payback, &results),
+            Some(Err(
+                "it derives from metric `mrr`, which is not computed".to_string()
+            ))
+        );
+        // A metric with its own statement is not derived.
+        assert_eq!(
+            derived(
+                &MetricKind::Crr(tenure_plan::Crr {
+                    active: 0,
+                    grain: tenure_plan::Grain::Month
+                }),
+                &results
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn database_types_are_read_as_times_numbers_or_other() {
+        assert_eq!(column_kind("timestamptz"), ColumnKind::Time);
+        assert_eq!(column_kind("Nullable(DateTime64(6, 'UTC'))"), ColumnKind::Time);
+        assert_eq!(column_kind("LowCardinality(Nullable(String))"), ColumnKind::Other);
+        assert_eq!(column_kind("numeric"), ColumnKind::Number);
+        assert_eq!(column_kind("Decimal(18, 2)"), ColumnKind::Number);
+        assert_eq!(column_kind("_int4"), ColumnKind::Unreadable("_int4".to_string()));
+        assert_eq!(
+            column_kind("Array(String)"),
+            ColumnKind::Unreadable("Array(String)".to_string())
+        );
     }
 }
