@@ -309,12 +309,12 @@ fn sql_prints_a_statement_per_compiled_metric_and_names_the_rest() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.starts_with("-- tenure "), "{stdout}");
     assert!(
-        stderr.contains("note: metric `revenue` is not compiled to duckdb SQL: "),
+        stderr.contains("note: metric `vrr_by_plan` is not compiled to duckdb SQL: "),
         "{stderr}"
     );
     insta::assert_snapshot!("sql_duckdb", stdout);
     insta::assert_snapshot!("sql_duckdb_refusals", stderr);
     // A metric asked for by name that is not compiled is an error.
-    let (code, _, _) = run_in(&repo_root(), &["sql", "--metric", "revenue"], &[]);
+    let (code, _, _) = run_in(&repo_root(), &["sql", "--metric", "vrr_by_plan"], &[]);
     assert_eq!(code, 1);
 }

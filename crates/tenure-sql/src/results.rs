@@ -133,7 +133,7 @@ pub fn read_result(plan: &Plan, name: &str, rows: &Rows) -> Result<MetricResult,
                 grain: revenue.grain,
                 week_start,
             };
-            revenue_result(labels, &each).map(MetricResult::Revenue)
+            revenue_result(labels, revenue.window_periods.is_some(), &each).map(MetricResult::Revenue)
         }
         MetricKind::Crr(crr) => {
             let labels = Labels {
@@ -225,7 +225,7 @@ fn activation_result(
     })
 }
 
-fn revenue_result(labels: Labels, rows: &[Row<'_>]) -> Result<RevenueResult, String> {
+fn revenue_result(labels: Labels, windowed: bool, rows: &[Row<'_>]) -> Result<RevenueResult, String> {
     let movements = rows
         .iter()
         .map(|row| {
@@ -242,12 +242,20 @@ fn revenue_result(labels: Labels, rows: &[Row<'_>]) -> Result<RevenueResult, Str
                 customers_start: row.count("customers_start")?,
                 customers_churned: row.count("customers_churned")?,
                 customers_end: row.count("customers_end")?,
-                window_base: 0,
-                window_now: 0,
+                window_base: if windowed {
+                    row.integer("window_base_micros")?
+                } else {
+                    0
+                },
+                window_now: if windowed {
+                    row.integer("window_now_micros")?
+                } else {
+                    0
+                },
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
-    Ok(RevenueResult::from_movements(&movements, labels, false))
+    Ok(RevenueResult::from_movements(&movements, labels, windowed))
 }
 
 fn crr_result(labels: Labels, rows: &[Row<'_>]) -> Result<CrrResult, String> {

@@ -51,6 +51,13 @@ type = "revenue"
 amount = "payment"
 grain = "quarter"
 
+[metrics.mrr_within]
+type = "revenue"
+amount = "payment"
+grain = "month"
+reactivation_within = "3mo"
+window = "12mo"
+
 [metrics.arpa]
 type = "formula"
 formula = "sum(payment.amount) / entities(payment, at_least = 1)"
@@ -107,6 +114,11 @@ fn a_revenue_metric_in_every_dialect() {
 }
 
 #[test]
+fn a_revenue_metric_with_reactivation_and_a_window_in_every_dialect() {
+    snapshot_in_every_dialect("mrr_within");
+}
+
+#[test]
 fn a_formula_metric_in_every_dialect() {
     snapshot_in_every_dialect("arpa");
 }
@@ -158,12 +170,13 @@ fn metrics_not_translated_yet_are_refused_with_the_reason() {
     );
     let text = WAREHOUSE.replace(
         "grain = \"quarter\"",
-        "grain = \"quarter\"\nreactivation_within = \"3mo\"",
+        "grain = \"quarter\"\nreactivation_within = \"45d\"",
     );
     let refusal = tenure_sql::compile(&plan(&text), "mrr", &DuckDb).unwrap_err();
     assert_eq!(
         refusal.reason,
-        "`spread`, `window` and `reactivation_within` are not translated to SQL yet"
+        "`reactivation_within = \"45d\"` over quarter periods is not translated to SQL yet (durations \
+         in days or weeks over day and week periods, in months over month and quarter periods, are)"
     );
     // A cohort broken down by a property is not translated yet either.
     let text = WAREHOUSE.replace(
