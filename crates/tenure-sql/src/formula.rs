@@ -5,12 +5,17 @@ use std::collections::BTreeSet;
 
 use tenure_plan::{AggregateKind, BinaryOp, Expr, Field, Formula, Function, Literal, Plan, UnaryOp};
 
-use crate::Dialect;
 use crate::calendar::{date_period, row_period};
 use crate::expr::row_sql;
 use crate::input::{Amount, dated_rows, with};
+use crate::{Dialect, Scalars};
 
-pub(crate) fn statement(plan: &Plan, formula: &Formula, dialect: &dyn Dialect) -> Result<String, String> {
+pub(crate) fn statement(
+    plan: &Plan,
+    formula: &Formula,
+    dialect: &dyn Dialect,
+    scalars: Option<&Scalars<'_>>,
+) -> Result<String, String> {
     if formula.cohort.is_some() {
         return Err("a formula per cohort is not translated to SQL yet".to_string());
     }
@@ -119,7 +124,7 @@ pub(crate) fn statement(plan: &Plan, formula: &Formula, dialect: &dyn Dialect) -
         }
         None => ctes.push(("groups".to_string(), "SELECT 0 AS grp".to_string())),
     }
-    let value = value_sql(&formula.expr, dialect)?;
+    let value = value_sql(&formula.expr, dialect, scalars)?;
     let mut joins = String::new();
     for &event in &events {
         joins.push_str(&format!(
@@ -143,7 +148,7 @@ pub(crate) fn statement(plan: &Plan, formula: &Formula, dialect: &dyn Dialect) -
 }
 
 /// The SQL of a formula's arithmetic over its aggregates' columns, as a double.
-fn value_sql(expr: &Expr, dialect: &dyn Dialect) -> Result<String, String> {
+fn value_sql(expr: &Expr, dialect: &dyn Dialect, scalars: Option<&Scalars<'_>>) -> Result<String, String> {
     let double = |value: String| dialect.to_double(&value);
     Ok(match expr {
         Expr::Literal(Literal::Number(value)) if value.is_finite() => double(format!("{value:?}")),
@@ -166,9 +171,12 @@ fn value_sql(expr: &Expr, dialect: &dyn Dialect) -> Result<String, String> {
                 AggregateKind::Max => format!("stats_{e}.max_amount"),
             }
         }
-        Expr::Unary(UnaryOp::Neg, inner) => format!("(- {})", value_sql(inner, dialect)?),
+        Expr::Unary(UnaryOp::Neg, inner) => format!("(- {})", value_sql(inner, dialect, scalars)?),
         Expr::Binary(op, left, right) => {
-            let (a, b) = (value_sql(left, dialect)?, value_sql(right, dialect)?);
+            let (a, b) = (
+                value_sql(left, dialect, scalars)?,
+                value_sql(right, dialect, scalars)?,
+            );
             match op {
                 BinaryOp::Add => format!("({a} + {b})"),
                 BinaryOp::Sub => format!("({a} - {b})"),
@@ -182,20 +190,28 @@ fn value_sql(expr: &Expr, dialect: &dyn Dialect) -> Result<String, String> {
                 }
             }
         }
-        Expr::Call(Function::Abs, args) => format!("abs({})", value_sql(&args[0], dialect)?),
+        Expr::Call(Function::Abs, args) => format!("abs({})", value_sql(&args[0], dialect, scalars)?),
         Expr::Call(Function::Coalesce, args) => {
             let args: Vec<String> = args
                 .iter()
-                .map(|a| value_sql(a, dialect))
+                .map(|a| value_sql(a, dialect, scalars))
                 .collect::<Result<_, _>>()?;
             format!("coalesce({})", args.join(", "))
         }
-        Expr::Scalar(reference) => {
-            return Err(format!(
-                "a formula reading another metric (`{}.{}`) is not translated to SQL yet",
-                reference.metric, reference.scalar
-            ));
-        }
+        // Another metric's figure, known before this statement runs: a literal.
+        Expr::Scalar(reference) => match scalars {
+            Some(scalars) => match scalars(reference) {
+                Some(value) if value.is_finite() => double(format!("{value:?}")),
+                _ => "NULL".to_string(),
+            },
+            None => {
+                return Err(format!(
+                    "it reads another metric's figure (`{}.{}`), known only once that metric has \
+                     run: `tenure run` on a connection computes it",
+                    reference.metric, reference.scalar
+                ));
+            }
+        },
         _ => return Err("this formula's form is not translated to SQL yet".to_string()),
     })
 }

@@ -22,7 +22,7 @@ mod revenue;
 pub use dialect::{ClickHouse, Dialect, DuckDb, NAMES, Postgres, Spark, by_name};
 pub use results::{Rows, ShapeError, read_input, read_result};
 
-use tenure_plan::{MetricKind, Plan};
+use tenure_plan::{MetricKind, Plan, ScalarRef};
 
 /// Why a metric has no SQL (yet, or by nature).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,6 +61,31 @@ pub struct Refusal {
 /// 1970-01-01, `year × 12 + month − 1`, or `year × 4 + quarter − 1`), `complete`, `start_s`,
 /// `end_e` and `new_n`, as the `crr` table of docs/config.md.
 pub fn compile(plan: &Plan, name: &str, dialect: &dyn Dialect) -> Result<String, Refusal> {
+    compile_statement(plan, name, dialect, None)
+}
+
+/// The figure another metric's result has for a scalar reference (`revenue.nrr`), `None` when
+/// it has none.
+pub type Scalars<'a> = dyn Fn(&ScalarRef) -> Option<f64> + 'a;
+
+/// [`compile`], for a run that has already computed the metrics this one reads: a formula's
+/// references to other metrics' figures (`revenue.nrr`) become literals of `scalars`' values
+/// (null where there is none, as in the engine).
+pub fn compile_with_scalars(
+    plan: &Plan,
+    name: &str,
+    dialect: &dyn Dialect,
+    scalars: &Scalars<'_>,
+) -> Result<String, Refusal> {
+    compile_statement(plan, name, dialect, Some(scalars))
+}
+
+fn compile_statement(
+    plan: &Plan,
+    name: &str,
+    dialect: &dyn Dialect,
+    scalars: Option<&Scalars<'_>>,
+) -> Result<String, Refusal> {
     let refuse = |reason: String| Refusal {
         metric: name.to_string(),
         dialect: dialect.name(),
@@ -74,7 +99,7 @@ pub fn compile(plan: &Plan, name: &str, dialect: &dyn Dialect) -> Result<String,
         MetricKind::Retention(retention) => retention::statement(plan, retention, dialect),
         MetricKind::Activation(activation) => activation::statement(plan, activation, dialect),
         MetricKind::Revenue(revenue) => revenue::statement(plan, revenue, dialect),
-        MetricKind::Formula(formula) => formula::statement(plan, formula, dialect),
+        MetricKind::Formula(formula) => formula::statement(plan, formula, dialect, scalars),
         MetricKind::Ltv(tenure_plan::Ltv {
             form: tenure_plan::LtvForm::Subscription { revenue, .. },
             ..

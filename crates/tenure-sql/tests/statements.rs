@@ -166,7 +166,15 @@ fn metrics_not_translated_yet_are_refused_with_the_reason() {
     let refusal = tenure_sql::compile(&plan(&text), "nrr_share", &DuckDb).unwrap_err();
     assert_eq!(
         refusal.reason,
-        "a formula reading another metric (`mrr.nrr`) is not translated to SQL yet"
+        "it reads another metric's figure (`mrr.nrr`), known only once that metric has run: \
+         `tenure run` on a connection computes it"
+    );
+    // Once that metric has run, its figure is a literal of the statement (null where it has none).
+    let nrr = |reference: &tenure_plan::ScalarRef| (reference.scalar == "nrr").then_some(1.25);
+    let sql = tenure_sql::compile_with_scalars(&plan(&text), "nrr_share", &DuckDb, &nrr).unwrap();
+    assert!(
+        sql.contains("ELSE CAST(1.25 AS DOUBLE) / CAST(2.0 AS DOUBLE) END AS value"),
+        "{sql}"
     );
     let text = WAREHOUSE.replace(
         "grain = \"quarter\"",

@@ -174,10 +174,18 @@ pub fn run(plan: &Plan, connection: &Connection, metrics: &[String]) -> Result<R
                 error: format!("not computed on {}: {reason}", connection.kind.as_str()),
             })
         };
-        let result = match derived(&metric.kind, &results) {
-            Some(Ok(result)) => result,
-            Some(Err(reason)) => not_computed(reason),
-            None => match tenure_sql::compile(plan, &metric.name, dialect) {
+        // A figure read from a metric that was not computed would be null here and a number in
+        // the engine: the metric is not computed either.
+        let missing = not_computed_dependency(&metric.kind, &results);
+        let scalars = |reference: &tenure_plan::ScalarRef| {
+            results
+                .get(&reference.metric)
+                .and_then(|result| result.scalar(&reference.scalar))
+        };
+        let result = match (missing, derived(&metric.kind, &results)) {
+            (Some(name), _) => not_computed(format!("it reads metric `{name}`, which is not computed")),
+            (None, Some(result)) => result,
+            (None, None) => match tenure_sql::compile_with_scalars(plan, &metric.name, dialect, &scalars) {
                 Ok(statement) => {
                     let rows =
                         session.query(&statement, &format!("statement of metric `{}`", metric.name))?;
@@ -198,37 +206,32 @@ pub fn run(plan: &Plan, connection: &Connection, metrics: &[String]) -> Result<R
     })
 }
 
+/// The first metric `kind` reads that has no result, or a failed one.
+fn not_computed_dependency(kind: &MetricKind, results: &BTreeMap<String, MetricResult>) -> Option<String> {
+    kind.dependencies()
+        .into_iter()
+        .find(|name| matches!(results.get(name), None | Some(MetricResult::Failed(_))))
+}
+
 /// A metric derived from another metric's result rather than from rows (subscription LTV and
-/// payback, from a revenue metric), computed as the engine does (`tenure_plan::derive`); `None`
-/// for a metric that has a statement of its own.
-fn derived(
-    kind: &MetricKind,
-    results: &BTreeMap<String, MetricResult>,
-) -> Option<Result<MetricResult, String>> {
-    let revenue = match kind {
+/// payback, from a revenue metric, computed before it), as the engine derives it
+/// (`tenure_plan::derive`); `None` for a metric that has a statement of its own.
+fn derived(kind: &MetricKind, results: &BTreeMap<String, MetricResult>) -> Option<MetricResult> {
+    match kind {
         MetricKind::Ltv(Ltv {
-            form: LtvForm::Subscription { revenue, .. },
-            ..
-        }) => revenue,
-        MetricKind::Payback(payback) => &payback.revenue,
-        _ => return None,
-    };
-    let figures = match results.get(revenue) {
-        Some(MetricResult::Failed(_)) | None => {
-            return Some(Err(format!(
-                "it derives from metric `{revenue}`, which is not computed"
-            )));
-        }
-        Some(figures) => figures,
-    };
-    Some(Ok(match kind {
-        MetricKind::Ltv(Ltv {
-            form: LtvForm::Subscription { churn_window, .. },
+            form: LtvForm::Subscription {
+                revenue,
+                churn_window,
+            },
             margin,
-        }) => MetricResult::Ltv(derive::subscription_ltv(Some(figures), *margin, *churn_window)),
-        MetricKind::Payback(payback) => MetricResult::Payback(derive::payback(payback, results)),
-        _ => return None,
-    }))
+        }) => Some(MetricResult::Ltv(derive::subscription_ltv(
+            results.get(revenue),
+            *margin,
+            *churn_window,
+        ))),
+        MetricKind::Payback(payback) => Some(MetricResult::Payback(derive::payback(payback, results))),
+        _ => None,
+    }
 }
 
 /// What a column of a database type holds, from the type's name as the server spells it.
@@ -262,16 +265,19 @@ pub(crate) fn column_kind(type_name: &str) -> ColumnKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tenure_plan::{FailedMetric, Payback};
 
     #[test]
-    fn a_metric_derived_from_one_not_computed_is_not_computed_either() {
-        let payback = MetricKind::Payback(Payback {
+    fn a_metric_reading_one_not_computed_is_not_computed_either() {
+        let payback = MetricKind::Payback(tenure_plan::Payback {
             revenue: "mrr".to_string(),
             cac: 100.0,
             margin: 0.5,
         });
         let mut results = BTreeMap::new();
+        assert_eq!(
+            not_computed_dependency(&payback, &results),
+            Some("mrr".to_string())
+        );
         results.insert(
             "mrr".to_string(),
             MetricResult::Failed(FailedMetric {
@@ -280,22 +286,14 @@ mod tests {
             }),
         );
         assert_eq!(
-            derived(&payback, &results),
-            Some(Err(
-                "it derives from metric `mrr`, which is not computed".to_string()
-            ))
+            not_computed_dependency(&payback, &results),
+            Some("mrr".to_string())
         );
-        // A metric with its own statement is not derived.
-        assert_eq!(
-            derived(
-                &MetricKind::Crr(tenure_plan::Crr {
-                    active: 0,
-                    grain: tenure_plan::Grain::Month
-                }),
-                &results
-            ),
-            None
-        );
+        let crr = MetricKind::Crr(tenure_plan::Crr {
+            active: 0,
+            grain: tenure_plan::Grain::Month,
+        });
+        assert_eq!(not_computed_dependency(&crr, &results), None);
     }
 
     #[test]
