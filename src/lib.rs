@@ -82,11 +82,33 @@ impl Project {
     }
 
     fn check_inputs_with(&self, json_lines: engine::JsonLinesKeys) -> Result<(), Error> {
+        self.check_before_run(json_lines, &[])
+    }
+
+    /// With sources on a connection: that every metric can be computed there (`E0304` for each
+    /// that cannot, at its `[metrics.<name>]` header). Needs neither the data nor the server.
+    pub fn check_backend(&self) -> Result<(), Error> {
+        let refused = match self.connection()? {
+            Some(connection) => warehouse::refusals(&self.plan, connection, &[]),
+            None => Vec::new(),
+        };
+        self.places
+            .check_inputs_and_metrics(&[], &[], &refused)
+            .map_err(Error::Inputs)
+    }
+
+    /// The checks of [`Project::check_inputs`], and with sources on a connection, that the
+    /// metrics (`metrics`, all when empty) can be computed there.
+    fn check_before_run(&self, json_lines: engine::JsonLinesKeys, metrics: &[String]) -> Result<(), Error> {
         let mut schemas = engine::inspect_sources(&self.plan, json_lines);
         schemas.extend(warehouse::inspect_tables(&self.plan));
         let plugins = engine::check_plugins(&self.plan);
+        let refused = match warehouse::connection_of(&self.plan) {
+            Ok(Some(connection)) => warehouse::refusals(&self.plan, connection, metrics),
+            _ => Vec::new(),
+        };
         self.places
-            .check_inputs(&schemas, &plugins)
+            .check_inputs_and_metrics(&schemas, &plugins, &refused)
             .map_err(Error::Inputs)
     }
 
@@ -126,14 +148,15 @@ impl Project {
         warehouse::connection_of(&self.plan).map_err(Error::Warehouse)
     }
 
-    /// Checks the tables' columns against the config, then computes the named metrics (all
-    /// when `metrics` is empty) as SQL on `connection`.
+    /// Checks the tables' columns against the config and that every named metric (all when
+    /// `metrics` is empty) can be computed on `connection` (`E0304` for each that cannot), then
+    /// computes them there as SQL.
     pub fn run_on_connection(
         &self,
         connection: &plan::Connection,
         metrics: &[String],
     ) -> Result<Report, Error> {
-        self.check_inputs_with(engine::JsonLinesKeys::Skip)?;
+        self.check_before_run(engine::JsonLinesKeys::Skip, metrics)?;
         warehouse::run(&self.plan, connection, metrics).map_err(Error::Warehouse)
     }
 

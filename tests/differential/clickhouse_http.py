@@ -6,7 +6,8 @@ an error is status 500 (403 for credentials) with X-ClickHouse-Exception-Code an
 message as the body.
 
 usage: clickhouse_http.py EVENTS.csv PORT_FILE
-Creates the table `events` from EVENTS.csv (as the differential test types it), picks a free port
+Creates the tables `analytics.events` from EVENTS.csv and `analytics.accounts` from the
+accounts.csv beside it (as the differential test types them), picks a free port
 on 127.0.0.1, writes it to PORT_FILE and serves until killed. The one user is `tenure` with the
 password in the environment variable TENURE_CH_PASSWORD.
 """
@@ -27,6 +28,11 @@ structure = ", ".join(c + " " + types.get(c, "Nullable(String)") for c in COLUMN
 db.query(f"CREATE TABLE analytics.events ({structure}) ENGINE = MergeTree ORDER BY tuple()")
 escaped = structure.replace("'", "\\'")
 db.query(f"INSERT INTO analytics.events SELECT * FROM file('{events_csv}', CSVWithNames, '{escaped}')")
+accounts_csv = os.path.join(os.path.dirname(events_csv), "accounts.csv")
+accounts = ("account_id Nullable(String), plan Nullable(String), industry Nullable(String), "
+            "employees Nullable(Int64), country Nullable(String), created Nullable(Date)")
+db.query(f"CREATE TABLE analytics.accounts ({accounts}) ENGINE = MergeTree ORDER BY tuple()")
+db.query(f"INSERT INTO analytics.accounts SELECT * FROM file('{accounts_csv}', CSVWithNames, '{accounts}')")
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -53,7 +53,8 @@ PY
 for config in utc la stjohns; do
   sed -e 's|^path = "data/events.csv"|path = "data/events_sql.csv"|' "$work/$config.toml" > "$work/$config.sql.toml"
   "$tenure" run "$work/$config.sql.toml" --format json --quiet > "$work/$config.sql.json"
-  sed -e 's|^path = "data/events_sql.csv"|table = "events"|' "$work/$config.sql.toml" > "$work/$config.table.toml"
+  sed -e 's|^path = "data/events_sql.csv"|table = "events"|' -e 's|^path = "data/accounts.csv"|table = "accounts"|' \
+    "$work/$config.sql.toml" > "$work/$config.table.toml"
   cp "$work/$config.table.toml" "$work/$config.pg.toml"
   cp "$work/$config.table.toml" "$work/$config.ch.toml"
   printf '\n[connections.warehouse]\nkind = "postgres"\n' >> "$work/$config.table.toml"

@@ -3,6 +3,8 @@
 engine's report, figure by figure.
 
 usage: sql_check.py TENURE ENGINE EVENTS.csv CONFIG.toml TENURE.json [CONFIG.toml TENURE.json …]
+The entity rows are ACCOUNTS.csv beside EVENTS.csv (the table `accounts`, `employees` an
+integer column).
 ENGINE is `duckdb` (the config's file source, read by DuckDB itself; EVENTS.csv is then unused),
 `postgres` (a server at PGHOST/PGPORT, given in the environment), `chdb` (ClickHouse's engine, in
 process) or `spark` (Spark SQL in local mode, one session for every config). For the last three
@@ -21,6 +23,8 @@ pairs = list(zip(sys.argv[4::2], sys.argv[5::2]))
 EPOCH = date(1970, 1, 1)
 # The generated events' columns, as a warehouse would type them.
 COLUMNS = ["account_id", "ts", "event", "amount", "plan", "user_agent", "score"]
+accounts_csv = events_csv.rsplit("/", 1)[0] + "/accounts.csv"
+ACCOUNT_COLUMNS = ["account_id", "plan", "industry", "employees", "country", "created"]
 
 
 def label(grain, index, week_start):
@@ -51,6 +55,12 @@ def postgres_runner():
     with open(events_csv, "rb") as f, con.cursor().copy(
             "COPY events FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
         copy.write(f.read())
+    con.execute("DROP TABLE IF EXISTS accounts")
+    con.execute("CREATE TABLE accounts (account_id text, plan text, industry text, employees integer, "
+                "country text, created date)")
+    with open(accounts_csv, "rb") as f, con.cursor().copy(
+            "COPY accounts FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+        copy.write(f.read())
     return lambda sql: con.execute(sql).fetchall()
 
 
@@ -63,6 +73,11 @@ def chdb_runner():
             + ") ENGINE = MergeTree ORDER BY tuple()")
     structure = ", ".join(c + " " + types.get(c, "Nullable(String)") for c in COLUMNS).replace("'", "\\'")
     s.query(f"INSERT INTO events SELECT * FROM file('{events_csv}', CSVWithNames, '{structure}')")
+    s.query("DROP TABLE IF EXISTS accounts")
+    accounts = ("account_id Nullable(String), plan Nullable(String), industry Nullable(String), "
+                "employees Nullable(Int64), country Nullable(String), created Nullable(Date)")
+    s.query(f"CREATE TABLE accounts ({accounts}) ENGINE = MergeTree ORDER BY tuple()")
+    s.query(f"INSERT INTO accounts SELECT * FROM file('{accounts_csv}', CSVWithNames, '{accounts}')")
 
     def run(sql):
         result = s.query(sql, "JSONCompact")
@@ -80,6 +95,8 @@ def spark_runner():
     spark.sparkContext.setLogLevel("ERROR")
     schema = ", ".join(f"{c} {'timestamp' if c == 'ts' else 'string'}" for c in COLUMNS)
     spark.read.csv(events_csv, header=True, schema=schema).createOrReplaceTempView("events")
+    spark.read.csv(accounts_csv, header=True, schema="account_id string, plan string, industry string, "
+                   "employees int, country string, created date").createOrReplaceTempView("accounts")
     return lambda sql: [tuple(row) for row in spark.sql(sql).collect()]
 
 
@@ -91,6 +108,26 @@ dialect = {"duckdb": "duckdb", "postgres": "postgres", "chdb": "clickhouse", "sp
 def as_int(value):
     """Counts come back as text from some engines' JSON (ClickHouse's 64-bit integers)."""
     return int(value)
+
+
+def segment_value(value):
+    """A breakdown value as compared: numbers as floats (a column read as text in DuckDB's
+    all-varchar CSV holds the digits the engine types as a number), text as text."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def engine_segment(segment):
+    return [segment_value(v) for v in segment.values()] if segment else []
+
+
+def row_key(row):
+    return (row["cohort"], [(v is None, isinstance(v, str), str(v) if isinstance(v, str) else v or 0)
+                            for v in row["segment"]])
 
 
 def as_bool(value):
@@ -105,6 +142,26 @@ def check(config_path, report_path):
         report = json.load(f)
     week_start = config.get("project", {}).get("week_start", "monday")
     checked, refused, failed = 0, [], 0
+    # The input accounting: as_of, rows by reason, duplicates, excluded, kept, entities.
+    run = subprocess.run([tenure, "sql", config_path, "--dialect", dialect, "--input"],
+                         capture_output=True, text=True, check=True)
+    names = ["as_of", "rows_read", "bad_amount", "bad_encoding", "bad_time", "malformed_row",
+             "missing_entity", "missing_event", "missing_time", "readable", "kept", "entities"]
+    values = dict(zip(names + ["entity_rows_read", "entity_missing", "entity_kept"], run_sql(run.stdout)[0]))
+    read = report["input"]
+    unreadable = sum(as_int(values[n]) for n in names[2:9])
+    got = {"as_of": str(values["as_of"])[:10], "rows": as_int(values["rows_read"]),
+           "rejected": {n: as_int(values[n]) for n in names[2:9]},
+           "duplicates": as_int(values["rows_read"]) - unreadable - as_int(values["readable"]),
+           "excluded": as_int(values["readable"]) - as_int(values["kept"]),
+           "kept": as_int(values["kept"]), "entities": as_int(values["entities"])}
+    want = {"as_of": report["as_of"], **{k: read[k] for k in ("rows", "rejected", "duplicates", "excluded",
+                                                               "kept", "entities")}}
+    if got != want:
+        failed += 1
+        print(f"MISMATCH input accounting ({engine}, {config_path}): SQL {got} vs engine {want}")
+    else:
+        checked += 1
     for name, metric in config["metrics"].items():
         run = subprocess.run([tenure, "sql", config_path, "--dialect", dialect, "--metric", name],
                              capture_output=True, text=True)
@@ -122,13 +179,18 @@ def check(config_path, report_path):
             want = [{k: p[k] for k in ("period", "complete", "start", "end", "new")}
                     for p in expected["periods"]]
         elif metric["type"] == "retention":
-            grain = config["cohorts"][metric["cohort"]]["grain"]
-            rows = [[as_int(v) for v in r] for r in rows]
-            columns = (len(rows[0]) - 2) // 3 if rows else 0
-            got = [{"cohort": label(grain, r[0], week_start), "size": r[1],
-                    "retained": [r[2 + 3 * i] for i in range(columns)],
-                    "eligible": [r[3 + 3 * i] for i in range(columns)]} for r in rows]
-            want = [{k: c[k] for k in ("cohort", "size", "retained", "eligible")} for c in expected["cohorts"]]
+            cohort = config["cohorts"][metric["cohort"]]
+            grain, by = cohort["grain"], len(cohort.get("by", []))
+            rows = [[as_int(r[0])] + [segment_value(v) for v in r[1:1 + by]] + [as_int(v) for v in r[1 + by:]]
+                    for r in rows]
+            columns = (len(rows[0]) - 2 - by) // 3 if rows else 0
+            got = sorted(({"cohort": label(grain, r[0], week_start), "segment": r[1:1 + by], "size": r[1 + by],
+                           "retained": [r[2 + by + 3 * i] for i in range(columns)],
+                           "eligible": [r[3 + by + 3 * i] for i in range(columns)]} for r in rows), key=row_key)
+            want = sorted(({"cohort": c["cohort"], "segment": engine_segment(c["segment"]), "size": c["size"],
+                            "retained": c["retained"], "eligible": c["eligible"]} for c in expected["cohorts"]),
+                          key=row_key)
+            rows = [r[:1] + r[1 + by:] for r in rows]
             got.append({"size": sum(r[1] for r in rows),
                         "retained": [sum(r[4 + 3 * i] for r in rows) for i in range(columns)],
                         "eligible": [sum(r[3 + 3 * i] for r in rows) for i in range(columns)]})
@@ -173,18 +235,23 @@ def check(config_path, report_path):
                 got = [number(rows[0][2])]
                 want = [expected["value"]]
         elif metric["type"] == "activation":
-            grain = config["cohorts"][metric["cohort"]]["grain"]
+            cohort = config["cohorts"][metric["cohort"]]
+            grain, by = cohort["grain"], len(cohort.get("by", []))
+            # Breakdown values out of the way: (cohort, all_cohorts, size, …) as without `by`.
+            segments = [[segment_value(v) for v in r[1:1 + by]] for r in rows]
+            rows = [r[:1] + r[1 + by:] for r in rows]
 
             def median_days(micros):
                 # As the engine computes it: the median in microseconds, then days.
                 return None if micros is None else float(micros) / 86_400_000_000
 
-            def row(r, label_):
-                return {"cohort": label_, "size": as_int(r[2]), "activated": as_int(r[3]),
+            def row(r, label_, segment):
+                return {"cohort": label_, "segment": segment, "size": as_int(r[2]), "activated": as_int(r[3]),
                         "eligible": as_int(r[4]), "median_days": median_days(r[6])}
-            got = [row(r, label(grain, as_int(r[0]), week_start)) for r in rows if not as_int(r[1])]
-            want = [{k: c[k] for k in ("cohort", "size", "activated", "eligible", "median_days")}
-                    for c in expected["cohorts"]]
+            got = sorted((row(r, label(grain, as_int(r[0]), week_start), seg)
+                          for r, seg in zip(rows, segments) if not as_int(r[1])), key=row_key)
+            want = sorted(({**{k: c[k] for k in ("cohort", "size", "activated", "eligible", "median_days")},
+                            "segment": engine_segment(c["segment"])} for c in expected["cohorts"]), key=row_key)
             total = next(r for r in rows if as_int(r[1]))
             got.append({"size": as_int(total[2]), "activated": as_int(total[5]), "eligible": as_int(total[4]),
                         "median_days": median_days(total[6])})

@@ -20,7 +20,7 @@ import tempfile
 tenure, config_path, engine_path = sys.argv[1:4]
 errors = "--errors" in sys.argv[4:]
 config = open(config_path).read()
-kind = re.search(r'^kind = "(\w+)"', config, re.M).group(1)
+kind = re.search(r'^\[connections\.warehouse\]\nkind = "(\w+)"', config, re.M).group(1)
 failures = []
 
 
@@ -70,7 +70,7 @@ if errors:
         ("no password", config, no_password, [f"the environment variable `{password_env}`"]),
         ("missing table", config.replace('table = "events"', 'table = "evnts"'), None,
          ["the look-up of table evnts failed", "evnts"]),
-        ("misspelt column", config.replace('entity = "account_id"', 'entity = "acount_id"'), None,
+        ("misspelt column", config.replace('entity = "account_id"', 'entity = "acount_id"', 1), None,
          ["error[E0302]: source `events` has no column `acount_id`", "did you mean `account_id`?"]),
     ]
     for what, text, env, expected in cases:

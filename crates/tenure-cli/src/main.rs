@@ -50,7 +50,8 @@ enum Command {
         /// The config file.
         #[arg(default_value = "metrics.toml")]
         config: PathBuf,
-        /// Check the config alone, without opening any source, plugin library or connection.
+        /// Check the config alone, without opening any source, plugin library or connection
+        /// (metrics that the sources' connection cannot compute are still reported).
         #[arg(long)]
         no_data: bool,
     },
@@ -109,8 +110,12 @@ enum Command {
         #[arg(long, default_value = "duckdb", value_parser = tenure::sql::NAMES)]
         dialect: String,
         /// The metric to compile (all when absent; repeatable).
-        #[arg(long = "metric")]
+        #[arg(long = "metric", conflicts_with = "input")]
         metrics: Vec<String>,
+        /// Print the statement that accounts for the input rows (rows read, rejected by reason,
+        /// duplicates, excluded, kept, entities) instead of the metrics'.
+        #[arg(long)]
+        input: bool,
     },
     /// Print the JSON Schema of metrics.toml (for editors and TOML language servers).
     Schema,
@@ -214,7 +219,8 @@ fn main() -> ExitCode {
             config,
             dialect,
             metrics,
-        } => sql(&config, &dialect, &metrics),
+            input,
+        } => sql(&config, &dialect, &metrics, input),
         Command::Schema => {
             println!("{}", tenure::dsl::json_schema());
             ExitCode::SUCCESS
@@ -269,7 +275,12 @@ fn unknown_metric(project: &tenure::Project, requested: &[String]) -> Option<Exi
 fn validate(config: &std::path::Path, no_data: bool) -> ExitCode {
     match open(config) {
         Ok(project) => {
-            if !no_data && let Err(error) = project.check_inputs() {
+            let checked = if no_data {
+                project.check_backend()
+            } else {
+                project.check_inputs()
+            };
+            if let Err(error) = checked {
                 return data_error(&error);
             }
             let plan = &project.plan;
@@ -352,7 +363,7 @@ fn run(
 
 /// Prints each metric's SQL; a metric that is not compiled is named on standard error with the
 /// reason. Exit 1 when a metric asked for by name is not compiled.
-fn sql(config: &std::path::Path, dialect: &str, requested: &[String]) -> ExitCode {
+fn sql(config: &std::path::Path, dialect: &str, requested: &[String], input: bool) -> ExitCode {
     let project = match open(config) {
         Ok(project) => project,
         Err(code) => return code,
@@ -363,6 +374,22 @@ fn sql(config: &std::path::Path, dialect: &str, requested: &[String]) -> ExitCod
     let Some(dialect) = tenure::sql::by_name(dialect) else {
         return ExitCode::from(2);
     };
+    if input {
+        return match tenure::sql::accounting(&project.plan, dialect) {
+            Ok(statement) => match std::io::stdout().lock().write_all(statement.as_bytes()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::from(1),
+            },
+            Err(refusal) => {
+                eprintln!(
+                    "error: the input accounting is not compiled to {} SQL: {}",
+                    dialect.name(),
+                    refusal.reason
+                );
+                ExitCode::from(1)
+            }
+        };
+    }
     let mut out = String::new();
     let mut refused_request = false;
     for metric in &project.plan.metrics {

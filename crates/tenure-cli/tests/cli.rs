@@ -309,12 +309,48 @@ fn sql_prints_a_statement_per_compiled_metric_and_names_the_rest() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.starts_with("-- tenure "), "{stdout}");
     assert!(
-        stderr.contains("note: metric `vrr_by_plan` is not compiled to duckdb SQL: "),
+        stderr.contains("note: metric `vrr_by_icp` is not compiled to duckdb SQL: "),
         "{stderr}"
     );
     insta::assert_snapshot!("sql_duckdb", stdout);
     insta::assert_snapshot!("sql_duckdb_refusals", stderr);
     // A metric asked for by name that is not compiled is an error.
-    let (code, _, _) = run_in(&repo_root(), &["sql", "--metric", "vrr_by_plan"], &[]);
+    let (code, _, _) = run_in(&repo_root(), &["sql", "--metric", "vrr_by_icp"], &[]);
     assert_eq!(code, 1);
+}
+
+#[test]
+fn sql_input_prints_the_accounting_statement() {
+    let (code, stdout, stderr) = run_in(&repo_root(), &["sql", "--input", "--dialect", "duckdb"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("-- tenure "), "{stdout}");
+    assert!(stdout.contains("input accounting, duckdb dialect"), "{stdout}");
+    assert!(
+        stdout.contains("read_counts.rows_read") && stdout.contains("entity_counts.entity_kept"),
+        "{stdout}"
+    );
+    // PostgreSQL reads tables, not the example's files: one clear error.
+    let (code, stdout, stderr) = run_in(&repo_root(), &["sql", "--input", "--dialect", "postgres"], &[]);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    assert_eq!(
+        stderr,
+        "error: the input accounting is not compiled to postgres SQL: the postgres dialect reads tables, not files\n"
+    );
+}
+
+#[test]
+fn a_metric_that_cannot_run_on_the_connection_is_reported_at_validate_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[connections.warehouse]\nkind = \"postgres\"\n\
+                  [sources.events]\ntable = \"events\"\nentity = \"id\"\ntime = \"ts\"\nevent = \"event\"\n\
+                  [events.paid]\nwhere = \"event == 'paid'\"\namount = \"props.amount\"\n\
+                  [metrics.mrr]\ntype = \"revenue\"\namount = \"paid\"\nspread = \"props.months\"\n\
+                  [metrics.payback]\ntype = \"payback\"\nrevenue = \"mrr\"\ncac = 100\nmargin = 0.5\n\
+                  [metrics.orders]\ntype = \"formula\"\nformula = \"count(paid)\"\n";
+    std::fs::write(dir.path().join("metrics.toml"), config).unwrap();
+    let (code, stdout, stderr) = run_in(dir.path(), &["validate", "--no-data"], &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty());
+    insta::assert_snapshot!(stderr);
 }

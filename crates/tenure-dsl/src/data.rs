@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use tenure_plan::schema::{Column, ColumnKind, LibraryProblem, PluginProblem, SourceSchema};
+use tenure_plan::schema::{Column, ColumnKind, LibraryProblem, MetricProblem, PluginProblem, SourceSchema};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::closest;
@@ -33,9 +33,36 @@ pub(crate) struct DataReferences {
     pub(crate) attrs: Vec<(String, Range<usize>)>,
     /// `(plugin, its path as written, span of the path)` for every `[plugins.<name>]`.
     pub(crate) plugins: Vec<(String, String, Range<usize>)>,
+    /// `(metric, span of its name in the header)` for every `[metrics.<name>]`.
+    pub(crate) metrics: Vec<(String, Range<usize>)>,
 }
 
 impl DataReferences {
+    /// One diagnostic per metric the backend cannot compute, at its `[metrics.<name>]` header.
+    pub(crate) fn check_metrics(&self, problems: &[MetricProblem]) -> Vec<Diagnostic> {
+        problems
+            .iter()
+            .filter_map(|problem| {
+                let (_, span) = self.metrics.iter().find(|(name, _)| *name == problem.metric)?;
+                Some(
+                    Diagnostic::new(
+                        Code::NotOnBackend,
+                        format!(
+                            "metric `{}` cannot run on connection {}",
+                            problem.metric, problem.backend
+                        ),
+                        span.clone(),
+                    )
+                    .with_label(problem.reason.clone())
+                    .with_help(
+                        "run the other metrics with `--metric`, or compute this one from files \
+                         (docs/backends.md lists what runs where)",
+                    ),
+                )
+            })
+            .collect()
+    }
+
     /// One diagnostic per plugin library that cannot be loaded, at its `path`.
     pub(crate) fn check_plugins(&self, problems: &[PluginProblem]) -> Vec<Diagnostic> {
         let mut diagnostics = Vec::new();

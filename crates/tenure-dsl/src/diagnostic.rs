@@ -73,6 +73,8 @@ pub enum Code {
     MissingColumn,
     /// A column the config uses whose type tenure cannot read.
     UnreadableColumn,
+    /// A metric the backend the sources call for cannot compute.
+    NotOnBackend,
 }
 
 impl Code {
@@ -81,7 +83,7 @@ impl Code {
     pub fn is_input_mismatch(self) -> bool {
         matches!(
             self,
-            Code::SourceUnreadable | Code::MissingColumn | Code::UnreadableColumn
+            Code::SourceUnreadable | Code::MissingColumn | Code::UnreadableColumn | Code::NotOnBackend
         )
     }
 
@@ -120,6 +122,7 @@ impl Code {
             Code::SourceUnreadable => "E0301",
             Code::MissingColumn => "E0302",
             Code::UnreadableColumn => "E0303",
+            Code::NotOnBackend => "E0304",
         }
     }
 }

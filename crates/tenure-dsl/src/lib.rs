@@ -61,8 +61,20 @@ impl Places {
         schemas: &[tenure_plan::schema::SourceSchema],
         plugins: &[tenure_plan::schema::PluginProblem],
     ) -> Result<(), ConfigError> {
+        self.check_inputs_and_metrics(schemas, plugins, &[])
+    }
+
+    /// [`Places::check_inputs`], and every metric the backend that will run the plan cannot
+    /// compute, at its `[metrics.<name>]` header.
+    pub fn check_inputs_and_metrics(
+        &self,
+        schemas: &[tenure_plan::schema::SourceSchema],
+        plugins: &[tenure_plan::schema::PluginProblem],
+        metrics: &[tenure_plan::schema::MetricProblem],
+    ) -> Result<(), ConfigError> {
         let mut diagnostics = self.references.check(schemas);
         diagnostics.extend(self.references.check_plugins(plugins));
+        diagnostics.extend(self.references.check_metrics(metrics));
         diagnostics.sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
         diagnostics.dedup();
         if diagnostics.is_empty() {

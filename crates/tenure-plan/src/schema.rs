@@ -61,3 +61,15 @@ pub struct PluginProblem {
     /// What is wrong with its library.
     pub problem: LibraryProblem,
 }
+
+/// A metric the backend that will run the plan cannot compute, and why (a SQL backend's
+/// refusal, say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricProblem {
+    /// The `[metrics.<name>]` name.
+    pub metric: String,
+    /// Where it would run: the `[connections.<name>]` name and kind (`warehouse (postgres)`).
+    pub backend: String,
+    /// Why it cannot run there.
+    pub reason: String,
+}

@@ -4,7 +4,7 @@
 use tenure_plan::{Activation, Plan};
 
 use crate::Dialect;
-use crate::cohort::member_ctes;
+use crate::cohort::{key_columns, member_ctes};
 use crate::expr::row_sql;
 use crate::input::{dated_rows, with};
 
@@ -14,9 +14,14 @@ pub(crate) fn statement(plan: &Plan, metric: &Activation, dialect: &dyn Dialect)
     let reached = row_sql(&plan.events[metric.reached].filter, dialect)?;
     let zone = dialect.string(plan.project.timezone.name());
     let deadline = dialect.add_local("t0", &zone, metric.within.count, metric.within.unit);
+    let cohort = &plan.cohorts[metric.cohort];
+    let keys = key_columns(cohort);
     ctes.push((
         "windows".to_string(),
-        format!("SELECT entity, t0, cohort_period, {deadline} AS deadline FROM members"),
+        format!(
+            "SELECT entity, t0, {}, {deadline} AS deadline FROM members",
+            keys.join(", ")
+        ),
     ));
     // The first `reached` at or after t0, up to as_of.
     ctes.push((
@@ -31,23 +36,28 @@ pub(crate) fn statement(plan: &Plan, metric: &Activation, dialect: &dyn Dialect)
     ctes.push((
         "member_flags".to_string(),
         format!(
-            "SELECT w.cohort_period AS cohort_period, \
+            "SELECT {}, \
              CASE WHEN {activated} THEN 1 ELSE 0 END AS member_activated, \
              CASE WHEN {} <= as_of.as_of THEN 1 ELSE 0 END AS member_eligible, \
              CASE WHEN {activated} THEN {} END AS delay_us \
              FROM windows AS w CROSS JOIN as_of LEFT JOIN firsts AS f ON f.entity = w.entity",
+            keys.iter()
+                .map(|k| format!("w.{k} AS {k}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             dialect.local_date("w.deadline", &zone),
             dialect.micros_between("w.t0", "f.first_reached"),
         ),
     ));
     // The last row is every cohort together, told apart by GROUPING (a NULL cohort_period would
     // not do: ClickHouse fills it with the type's default).
+    let keys = keys.join(", ");
     let query = format!(
-        "SELECT cohort_period, GROUPING(cohort_period) AS all_cohorts, count(*) AS size, \
+        "SELECT {keys}, GROUPING(cohort_period) AS all_cohorts, count(*) AS size, \
          sum(member_activated) AS activated, sum(member_eligible) AS eligible,\n  \
          sum(member_activated * member_eligible) AS activated_eligible, {} AS median_delay_us\n\
-         FROM member_flags\nGROUP BY GROUPING SETS ((cohort_period), ())\n\
-         ORDER BY all_cohorts, cohort_period",
+         FROM member_flags\nGROUP BY GROUPING SETS (({keys}), ())\n\
+         ORDER BY all_cohorts, {keys}",
         dialect.median("delay_us")
     );
     Ok(with(&ctes, &query))

@@ -1,27 +1,48 @@
 //! Cohort members: each entity's `t0` (its first start event on or before `as_of`), the local
 //! date of it and its cohort period (docs/config.md, `[cohorts.<name>]`).
 
-use tenure_plan::{Cohort, Plan};
+use tenure_plan::{Cohort, Field, Plan};
 
 use crate::Dialect;
 use crate::calendar::period_sql;
 use crate::expr::row_sql;
+use crate::input::entity_rows;
 
 /// CTEs `starts` and `members` (`entity`, `t0`, `d0_date`, `d0` in days since 1970-01-01,
-/// `cohort_period`), to follow the CTEs of `input::dated_rows`.
+/// `cohort_period`, and `by_<i>` for each breakdown field), to follow the CTEs of
+/// `input::dated_rows`.
 pub(crate) fn member_ctes(
     plan: &Plan,
     cohort: &Cohort,
     dialect: &dyn Dialect,
 ) -> Result<Vec<(String, String)>, String> {
-    if cohort.filter.is_some() || !cohort.by.is_empty() {
-        return Err("a cohort with `where` or `by` is not translated to SQL yet".to_string());
+    if cohort.filter.is_some() {
+        return Err("a cohort with `where` is not translated to SQL yet".to_string());
+    }
+    let mut breakdown = Vec::new();
+    for (index, field) in cohort.by.iter().enumerate() {
+        match field {
+            Field::Attr(column) => breakdown.push(format!(
+                "attributes.{} AS by_{index}",
+                dialect.identifier(&format!("attr.{column}"))
+            )),
+            Field::Segment(name) => {
+                return Err(format!(
+                    "a breakdown by `segment.{name}`, which a plugin computes in process, is not translated to SQL yet"
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "a breakdown by `{other}` (a value at the start event) is not translated to SQL yet"
+                ));
+            }
+        }
     }
     let start = row_sql(&plan.events[cohort.start].filter, dialect)?;
     let zone = dialect.string(plan.project.timezone.name());
     let d0 = dialect.days_since_epoch("d0_date");
     let cohort_period = period_sql(cohort.grain, "d0_date", "d0", plan.project.week_start, dialect);
-    Ok(vec![
+    let mut ctes = vec![
         (
             "starts".to_string(),
             format!(
@@ -36,12 +57,31 @@ pub(crate) fn member_ctes(
                 dialect.local_date("t0", &zone)
             ),
         ),
-        (
-            "members".to_string(),
-            format!(
-                "SELECT entity, t0, d0_date, d0, {cohort_period} AS cohort_period \
-                 FROM (SELECT entity, t0, d0_date, {d0} AS d0 FROM start_days) AS days"
-            ),
+    ];
+    // Breakdown values: an entity without a row in the entity source has none (null).
+    let (by, attributes) = match breakdown.is_empty() {
+        true => (String::new(), String::new()),
+        false => {
+            ctes.push(entity_rows(plan, dialect)?);
+            (
+                format!(", {}", breakdown.join(", ")),
+                " LEFT JOIN entity_rows AS attributes ON attributes.entity = days.entity".to_string(),
+            )
+        }
+    };
+    ctes.push((
+        "members".to_string(),
+        format!(
+            "SELECT days.entity AS entity, t0, d0_date, d0, {cohort_period} AS cohort_period{by} \
+             FROM (SELECT entity, t0, d0_date, {d0} AS d0 FROM start_days) AS days{attributes}"
         ),
-    ])
+    ));
+    Ok(ctes)
+}
+
+/// The columns of a cohort row: `cohort_period` and `by_<i>` per breakdown field.
+pub(crate) fn key_columns(cohort: &Cohort) -> Vec<String> {
+    std::iter::once("cohort_period".to_string())
+        .chain((0..cohort.by.len()).map(|index| format!("by_{index}")))
+        .collect()
 }

@@ -1,7 +1,7 @@
 //! The rows a metric reads: the event source as a relation, with its columns named as the plan
 //! names them (`entity`, `event`, `time`, `"props.<column>"`), cleaned by the quality rules.
 
-use tenure_plan::{Plan, RejectReason, Relation};
+use tenure_plan::{Plan, RejectReason, Relation, Source};
 
 use crate::Dialect;
 use crate::expr::row_sql;
@@ -55,20 +55,77 @@ struct EventRelation {
     columns: Vec<String>,
 }
 
+/// The relation a source names: a table, quoted part by part, or a file the dialect reads.
+fn relation_sql(source: &Source, dialect: &dyn Dialect) -> Result<String, String> {
+    match &source.relation {
+        Relation::Table { table, .. } => Ok(table
+            .split('.')
+            .map(|part| dialect.identifier(part))
+            .collect::<Vec<_>>()
+            .join(".")),
+        Relation::File { path, format } => dialect
+            .file(&path.display().to_string(), format.to_owned())
+            .ok_or_else(|| format!("the {} dialect reads tables, not files", dialect.name())),
+    }
+}
+
+/// The entity source's id as the engine reads one: text, trimmed.
+fn entity_id(source: &Source, dialect: &dyn Dialect) -> String {
+    format!(
+        "trim({})",
+        dialect.text(&dialect.identifier(&source.entity_column))
+    )
+}
+
+/// CTE `entity_rows`: one row per entity id of the entity source (`entity`, and
+/// `"attr.<column>"` for each attribute the plan reads). A table has no row order, so of rows
+/// repeating an id the one with the smallest attribute values (as text) is kept; rows without
+/// an id are not read (docs/backends.md).
+pub(crate) fn entity_rows(plan: &Plan, dialect: &dyn Dialect) -> Result<(String, String), String> {
+    let source = plan
+        .entity_source
+        .as_ref()
+        .ok_or("an entity attribute without an entity source")?;
+    let relation = relation_sql(source, dialect)?;
+    let id = entity_id(source, dialect);
+    let attributes: Vec<String> = plan.attribute_columns().into_iter().collect();
+    let mut columns = vec![format!("{id} AS entity")];
+    columns.extend(attributes.iter().map(|column| {
+        format!(
+            "{} AS {}",
+            dialect.identifier(column),
+            dialect.identifier(&format!("attr.{column}"))
+        )
+    }));
+    let order: Vec<String> = attributes
+        .iter()
+        .map(|column| format!("coalesce({}, '')", dialect.text(&dialect.identifier(column))))
+        .chain(std::iter::once(id.clone()))
+        .collect();
+    let kept: Vec<String> = std::iter::once("entity".to_string())
+        .chain(
+            attributes
+                .iter()
+                .map(|c| dialect.identifier(&format!("attr.{c}"))),
+        )
+        .collect();
+    Ok((
+        "entity_rows".to_string(),
+        format!(
+            "SELECT {} FROM (SELECT {}, row_number() OVER (PARTITION BY {id} ORDER BY {}) AS copy \
+             FROM {relation} WHERE {id} IS NOT NULL AND {id} <> '') AS numbered WHERE copy = 1",
+            kept.join(", "),
+            columns.join(", "),
+            order.join(", ")
+        ),
+    ))
+}
+
 fn event_relation(plan: &Plan, dialect: &dyn Dialect) -> Result<EventRelation, String> {
     let [source] = plan.event_sources.as_slice() else {
         return Err("several event sources are not translated to SQL yet".to_string());
     };
-    let relation = match &source.relation {
-        Relation::Table { table, .. } => table
-            .split('.')
-            .map(|part| dialect.identifier(part))
-            .collect::<Vec<_>>()
-            .join("."),
-        Relation::File { path, format } => dialect
-            .file(&path.display().to_string(), *format)
-            .ok_or_else(|| format!("the {} dialect reads tables, not files", dialect.name()))?,
-    };
+    let relation = relation_sql(source, dialect)?;
     if source.time_format != tenure_plan::TimeFormat::Auto {
         return Err("epoch time formats are not translated to SQL yet".to_string());
     }
@@ -187,16 +244,13 @@ pub(crate) fn dated_rows(plan: &Plan, dialect: &dyn Dialect) -> Result<Vec<(Stri
     Ok(ctes)
 }
 
-/// The statement that accounts for the event source's rows as the engine does
-/// (docs/config.md, `[quality]`): one row of `as_of` (text, `YYYY-MM-DD`), `rows_read`, one
-/// count per reject reason (named as in the JSON contract), `readable` (the distinct readable rows
-/// with `dedupe = "exact"`, all of them without), `kept` and `entities` (distinct entities of the
-/// kept rows). Duplicates are the readable rows less `readable`, excluded rows `readable` less
-/// `kept`.
+/// The statement that accounts for the sources' rows as the engine does (docs/config.md,
+/// `[quality]`): one row of `as_of` (text, `YYYY-MM-DD`), `rows_read`, one count per reject
+/// reason (named as in the JSON contract), `readable` (the distinct readable rows with
+/// `dedupe = "exact"`, all of them without), `kept` and `entities`; with an entity source also
+/// `entity_rows_read`, `entity_missing` (rows without an id) and `entity_kept` (distinct ids).
+/// Duplicates are the readable rows less `readable`, excluded rows `readable` less `kept`.
 pub(crate) fn accounting(plan: &Plan, dialect: &dyn Dialect) -> Result<String, String> {
-    if plan.entity_source.is_some() {
-        return Err("an entity source is not read by the SQL backend yet".to_string());
-    }
     let EventRelation { relation, columns } = event_relation(plan, dialect)?;
     let mut ctes = vec![(
         "all_rows".to_string(),
@@ -220,12 +274,39 @@ pub(crate) fn accounting(plan: &Plan, dialect: &dyn Dialect) -> Result<String, S
             format!("coalesce(sum(CASE WHEN reason = '{reason}' THEN 1 ELSE 0 END), 0) AS {reason}")
         })
         .collect();
+    // Entities: of the kept rows, or with an entity source every id it holds and every entity of
+    // a readable event row (as the engine knows every id it has read).
+    let (entities, entity_counts, entity_columns) = match &plan.entity_source {
+        None => (
+            "(SELECT count(DISTINCT entity) AS entities FROM kept_rows)".to_string(),
+            String::new(),
+            String::new(),
+        ),
+        Some(source) => {
+            let id = entity_id(source, dialect);
+            ctes.push(entity_rows(plan, dialect)?);
+            (
+                "(SELECT count(DISTINCT entity) AS entities FROM (SELECT entity FROM readable_rows \
+                 UNION ALL SELECT entity FROM entity_rows) AS known)"
+                    .to_string(),
+                format!(
+                    "\nCROSS JOIN (SELECT count(*) AS entity_rows_read, \
+                     coalesce(sum(CASE WHEN {id} IS NULL OR {id} = '' THEN 1 ELSE 0 END), 0) AS entity_missing, \
+                     count(DISTINCT {id}) AS entity_kept FROM {}) AS entity_counts",
+                    relation_sql(source, dialect)?
+                ),
+                ", entity_counts.entity_rows_read, entity_counts.entity_missing, entity_counts.entity_kept"
+                    .to_string(),
+            )
+        }
+    };
     let query = format!(
         "SELECT {as_of} AS as_of, read_counts.rows_read, {reasons}, readable_counts.readable, \
-         kept_counts.kept, kept_counts.entities\n\
+         kept_counts.kept, entity_total.entities{entity_columns}\n\
          FROM (SELECT count(*) AS rows_read, {counts} FROM row_reasons) AS read_counts\n\
          CROSS JOIN (SELECT count(*) AS readable FROM readable_rows) AS readable_counts\n\
-         CROSS JOIN (SELECT count(*) AS kept, count(DISTINCT entity) AS entities FROM kept_rows) AS kept_counts\n\
+         CROSS JOIN (SELECT count(*) AS kept FROM kept_rows) AS kept_counts\n\
+         CROSS JOIN {entities} AS entity_total{entity_counts}\n\
          CROSS JOIN as_of",
         as_of = dialect.text("as_of.as_of"),
         reasons = RejectReason::ALL

@@ -20,7 +20,7 @@ mod retention;
 mod revenue;
 
 pub use dialect::{ClickHouse, Dialect, DuckDb, NAMES, Postgres, Spark, by_name};
-pub use results::{Rows, ShapeError, read_input, read_result};
+pub use results::{AttributeTypes, Rows, ShapeError, ValueType, read_input, read_result};
 
 use tenure_plan::{MetricKind, Plan, ScalarRef};
 

@@ -3,11 +3,13 @@
 //! Each statement of [`crate::compile`] returns counts (and exact micro-unit sums); the rates,
 //! ratios and labels follow by `tenure_plan::figures`, the rules the in-process engine uses too.
 
+use std::collections::BTreeMap;
+
 use tenure_plan::figures::{CrrCounts, Labels, Movements};
 use tenure_plan::{
-    ActivationResult, ActivationRow, ActivationTotal, CrrResult, FormulaResult, FormulaRow, FormulaValue,
-    InputSummary, MetricKind, MetricResult, Periods, Plan, RejectReason, RetentionMode, RetentionResult,
-    RetentionRow, RetentionTotal, RevenueResult, SourceSummary,
+    ActivationResult, ActivationRow, ActivationTotal, CrrResult, Field, FormulaResult, FormulaRow,
+    FormulaValue, InputSummary, MetricKind, MetricResult, Periods, Plan, RejectReason, RetentionMode,
+    RetentionResult, RetentionRow, RetentionTotal, RevenueResult, ScalarValue, Segment, SourceSummary,
 };
 
 /// What an engine returned for one statement: the column names, and each value as the engine
@@ -19,6 +21,22 @@ pub struct Rows {
     /// One entry per row, one value per column.
     pub values: Vec<Vec<Option<String>>>,
 }
+
+/// How an attribute's values read in the report: the type of its column where the data lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValueType {
+    /// Numbers (integers, decimals, floating point).
+    Number,
+    /// `true` / `false`.
+    Bool,
+    /// Anything else, as text.
+    #[default]
+    Text,
+}
+
+/// The types of the entity source's attribute columns, by column name; a column not named is
+/// text.
+pub type AttributeTypes = BTreeMap<String, ValueType>;
 
 /// A statement's rows that do not have the shape the statement gives them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,6 +106,32 @@ impl Row<'_> {
         }
     }
 
+    /// The breakdown values of a cohort row (`by_<i>`), typed as their columns are.
+    fn segment(&self, by: &[Field], types: &AttributeTypes) -> Result<Option<Segment>, String> {
+        if by.is_empty() {
+            return Ok(None);
+        }
+        let mut values = Vec::with_capacity(by.len());
+        for (index, field) in by.iter().enumerate() {
+            let column = format!("by_{index}");
+            let value_type = match field {
+                Field::Attr(name) => types.get(name).copied().unwrap_or_default(),
+                _ => ValueType::Text,
+            };
+            let value = match (self.text(&column)?, value_type) {
+                (None, _) => ScalarValue::Null,
+                (Some(text), ValueType::Number) => ScalarValue::Number(
+                    text.parse()
+                        .map_err(|_| format!("`{column}` holds `{text}`, not a number"))?,
+                ),
+                (Some(_), ValueType::Bool) => ScalarValue::Bool(self.flag(&column)?),
+                (Some(text), ValueType::Text) => ScalarValue::String(text.to_string()),
+            };
+            values.push((field.to_string(), value));
+        }
+        Ok(Some(Segment(values)))
+    }
+
     fn flag(&self, column: &str) -> Result<bool, String> {
         match self.text(column)? {
             Some("1" | "t" | "true" | "TRUE" | "True") => Ok(true),
@@ -98,7 +142,13 @@ impl Row<'_> {
 }
 
 /// The result of metric `name` from the rows its statement returned.
-pub fn read_result(plan: &Plan, name: &str, rows: &Rows) -> Result<MetricResult, ShapeError> {
+/// `types` gives the attribute columns' types, for the values of a breakdown.
+pub fn read_result(
+    plan: &Plan,
+    name: &str,
+    rows: &Rows,
+    types: &AttributeTypes,
+) -> Result<MetricResult, ShapeError> {
     let shape_error = |detail: String| ShapeError {
         metric: name.to_string(),
         detail,
@@ -121,12 +171,14 @@ pub fn read_result(plan: &Plan, name: &str, rows: &Rows) -> Result<MetricResult,
         MetricKind::Retention(retention) => {
             let grain = plan.cohorts[retention.cohort].grain;
             let labels = Labels { grain, week_start };
-            retention_result(retention, labels, &each).map(MetricResult::Retention)
+            let by = &plan.cohorts[retention.cohort].by;
+            retention_result(retention, labels, by, types, &each).map(MetricResult::Retention)
         }
         MetricKind::Activation(activation) => {
             let grain = plan.cohorts[activation.cohort].grain;
             let labels = Labels { grain, week_start };
-            activation_result(activation, labels, &each).map(MetricResult::Activation)
+            let by = &plan.cohorts[activation.cohort].by;
+            activation_result(activation, labels, by, types, &each).map(MetricResult::Activation)
         }
         MetricKind::Revenue(revenue) => {
             let labels = Labels {
@@ -151,6 +203,8 @@ pub fn read_result(plan: &Plan, name: &str, rows: &Rows) -> Result<MetricResult,
 fn retention_result(
     metric: &tenure_plan::Retention,
     labels: Labels,
+    by: &[Field],
+    types: &AttributeTypes,
     rows: &[Row<'_>],
 ) -> Result<RetentionResult, String> {
     let (columns, periods) = match &metric.mode {
@@ -175,11 +229,14 @@ fn retention_result(
         }
         let members = row.count("size")?;
         size += members;
-        let cohort = labels.of(row.index("cohort_period")?);
-        cohorts.push(RetentionRow::from_counts(
-            cohort, None, members, retained, eligible,
+        let period = row.index("cohort_period")?;
+        let segment = row.segment(by, types)?;
+        cohorts.push((
+            period,
+            RetentionRow::from_counts(labels.of(period), segment, members, retained, eligible),
         ));
     }
+    let cohorts = in_engine_order(cohorts, |row| &row.segment);
     Ok(RetentionResult {
         kind: "retention",
         mode: metric.mode.as_str(),
@@ -194,6 +251,8 @@ fn retention_result(
 fn activation_result(
     metric: &tenure_plan::Activation,
     labels: Labels,
+    by: &[Field],
+    types: &AttributeTypes,
     rows: &[Row<'_>],
 ) -> Result<ActivationResult, String> {
     let mut cohorts = Vec::new();
@@ -207,22 +266,39 @@ fn activation_result(
                 row.number("median_delay_us")?,
             ));
         } else {
-            cohorts.push(ActivationRow::from_counts(
-                labels.of(row.index("cohort_period")?),
-                None,
-                row.count("size")?,
-                row.count("activated")?,
-                row.count("eligible")?,
-                row.number("median_delay_us")?,
+            let period = row.index("cohort_period")?;
+            cohorts.push((
+                period,
+                ActivationRow::from_counts(
+                    labels.of(period),
+                    row.segment(by, types)?,
+                    row.count("size")?,
+                    row.count("activated")?,
+                    row.count("eligible")?,
+                    row.number("median_delay_us")?,
+                ),
             ));
         }
     }
+    let cohorts = in_engine_order(cohorts, |row| &row.segment);
     Ok(ActivationResult {
         kind: "activation",
         within: metric.within.to_string(),
         cohorts,
         total: total.unwrap_or_else(|| ActivationTotal::from_counts(0, 0, 0, None)),
     })
+}
+
+/// Cohort rows in the engine's order: by period, then by breakdown values
+/// ([`Segment::sort_cmp`]: null, booleans, numbers, text).
+fn in_engine_order<T>(mut rows: Vec<(i32, T)>, segment: impl Fn(&T) -> &Option<Segment>) -> Vec<T> {
+    rows.sort_by(|(a, left), (b, right)| {
+        a.cmp(b).then_with(|| match (segment(left), segment(right)) {
+            (Some(l), Some(r)) => l.sort_cmp(r),
+            _ => std::cmp::Ordering::Equal,
+        })
+    });
+    rows.into_iter().map(|(_, row)| row).collect()
 }
 
 fn revenue_result(labels: Labels, windowed: bool, rows: &[Row<'_>]) -> Result<RevenueResult, String> {
@@ -354,11 +430,33 @@ pub fn read_input(plan: &Plan, rows: &Rows) -> Result<(String, InputSummary), Sh
             excluded,
             kept,
         };
-        let sources = plan
+        let mut sources: BTreeMap<String, SourceSummary> = plan
             .event_sources
             .iter()
             .map(|s| (s.name.clone(), source.clone()))
             .collect();
+        if let Some(entity_source) = &plan.entity_source {
+            let rows = row.count("entity_rows_read")?;
+            let missing = row.count("entity_missing")?;
+            let kept = row.count("entity_kept")?;
+            let mut rejected = RejectReason::zero_counts();
+            rejected.insert(RejectReason::MissingEntity, missing);
+            let duplicates = rows
+                .checked_sub(missing)
+                .and_then(|with_id| with_id.checked_sub(kept))
+                .ok_or("more distinct entity ids than rows with one")?;
+            sources.insert(
+                entity_source.name.clone(),
+                SourceSummary {
+                    kind: "entities",
+                    rows,
+                    rejected,
+                    duplicates,
+                    excluded: 0,
+                    kept,
+                },
+            );
+        }
         Ok((
             as_of,
             InputSummary {

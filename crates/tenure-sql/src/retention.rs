@@ -5,7 +5,7 @@ use tenure_plan::{Align, Plan, Retention, RetentionMode, Unit};
 
 use crate::Dialect;
 use crate::calendar::{week_first_day, week_index};
-use crate::cohort::member_ctes;
+use crate::cohort::{key_columns, member_ctes};
 use crate::expr::row_sql;
 use crate::input::{dated_rows, with};
 
@@ -74,12 +74,15 @@ pub(crate) fn statement(plan: &Plan, metric: &Retention, dialect: &dyn Dialect) 
             "max(CASE WHEN {over} THEN 1 ELSE 0 END) AS member_eligible_{index}"
         ));
     }
+    let keys = key_columns(cohort);
+    let member_keys: Vec<String> = keys.iter().map(|k| format!("m.{k}")).collect();
     ctes.push((
         "member_cells".to_string(),
         format!(
-            "SELECT m.entity, m.cohort_period, {} FROM members AS m CROSS JOIN as_of \
-             LEFT JOIN returns AS r ON r.entity = m.entity GROUP BY m.entity, m.cohort_period",
-            per_member.join(", ")
+            "SELECT m.entity, {keys}, {} FROM members AS m CROSS JOIN as_of \
+             LEFT JOIN returns AS r ON r.entity = m.entity GROUP BY m.entity, {keys}",
+            per_member.join(", "),
+            keys = member_keys.join(", ")
         ),
     ));
     let mut sums = vec!["count(*) AS size".to_string()];
@@ -91,8 +94,9 @@ pub(crate) fn statement(plan: &Plan, metric: &Retention, dialect: &dyn Dialect) 
         ));
     }
     let query = format!(
-        "SELECT cohort_period, {}\nFROM member_cells\nGROUP BY cohort_period\nORDER BY cohort_period",
-        sums.join(", ")
+        "SELECT {keys}, {}\nFROM member_cells\nGROUP BY {keys}\nORDER BY {keys}",
+        sums.join(", "),
+        keys = keys.join(", ")
     );
     Ok(with(&ctes, &query))
 }

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use tenure_plan::{MetricResult, RejectReason};
-use tenure_sql::{Rows, read_input, read_result};
+use tenure_plan::{MetricResult, RejectReason, ScalarValue};
+use tenure_sql::{AttributeTypes, Rows, ValueType, read_input, read_result};
 
 const PROJECT: &str = r#"
 [project]
@@ -102,7 +102,9 @@ fn retention_rows_become_rates_and_an_eligible_only_total() {
             ],
         ],
     );
-    let MetricResult::Retention(result) = read_result(&plan(), "vrr", &answer).unwrap() else {
+    let MetricResult::Retention(result) =
+        read_result(&plan(), "vrr", &answer, &AttributeTypes::new()).unwrap()
+    else {
         panic!("a retention result");
     };
     assert_eq!(result.cohorts[0].cohort, "2025-01");
@@ -167,7 +169,8 @@ fn revenue_rows_in_micro_units_become_money_and_ratios() {
             ],
         ],
     );
-    let MetricResult::Revenue(result) = read_result(&plan(), "mrr", &answer).unwrap() else {
+    let MetricResult::Revenue(result) = read_result(&plan(), "mrr", &answer, &AttributeTypes::new()).unwrap()
+    else {
         panic!("a revenue result");
     };
     let february = &result.periods[0];
@@ -194,7 +197,8 @@ fn crr_rows_become_the_pooled_rate() {
             &[Some("24302"), Some("1"), Some("9"), Some("8"), Some("0")],
         ],
     );
-    let MetricResult::Crr(result) = read_result(&plan(), "crr", &answer).unwrap() else {
+    let MetricResult::Crr(result) = read_result(&plan(), "crr", &answer, &AttributeTypes::new()).unwrap()
+    else {
         panic!("a CRR result");
     };
     assert_eq!(result.periods[0].crr, Some(0.7));
@@ -232,7 +236,7 @@ fn the_accounting_row_adds_up_as_the_engine_counts() {
 #[test]
 fn rows_of_the_wrong_shape_are_an_error_not_a_result() {
     let answer = rows(&["period", "complete"], &[&[Some("24301"), Some("t")]]);
-    let error = read_result(&plan(), "crr", &answer).unwrap_err();
+    let error = read_result(&plan(), "crr", &answer, &AttributeTypes::new()).unwrap_err();
     assert_eq!(
         error.to_string(),
         "the rows returned for metric `crr` are not what its statement selects: no column `start_s`"
@@ -241,11 +245,111 @@ fn rows_of_the_wrong_shape_are_an_error_not_a_result() {
         &["period", "complete", "start_s", "end_e", "new_n"],
         &[&[Some("24301"), Some("maybe"), Some("1"), Some("1"), Some("0")]],
     );
-    let error = read_result(&plan(), "crr", &answer).unwrap_err();
+    let error = read_result(&plan(), "crr", &answer, &AttributeTypes::new()).unwrap_err();
     assert!(
         error
             .to_string()
             .ends_with("`complete` holds Some(\"maybe\"), not a truth value"),
         "{error}"
     );
+}
+
+#[test]
+fn breakdown_values_are_typed_as_their_columns_and_rows_sorted_as_the_engine_sorts() {
+    let text = PROJECT.replace(
+        "[cohorts.monthly]\nstart = \"value\"\ngrain = \"month\"\n",
+        "[cohorts.monthly]\nstart = \"value\"\ngrain = \"month\"\nby = [\"attr.seats\", \"attr.plan\"]\n",
+    ) + "[sources.accounts]\nkind = \"entities\"\ntable = \"accounts\"\nentity = \"id\"\n";
+    let plan = tenure_dsl::load_str(&text, "metrics.toml", Path::new("."))
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    let mut types = AttributeTypes::new();
+    types.insert("seats".to_string(), ValueType::Number);
+    // Rows as an engine may order them: `seats` 10 before 9 (as text), a null `plan`.
+    let columns = [
+        "cohort_period",
+        "by_0",
+        "by_1",
+        "size",
+        "retained_0",
+        "eligible_0",
+        "retained_eligible_0",
+        "retained_1",
+        "eligible_1",
+        "retained_eligible_1",
+    ];
+    let answer = rows(
+        &columns,
+        &[
+            &[
+                Some("24300"),
+                Some("10"),
+                Some("pro"),
+                Some("2"),
+                Some("1"),
+                Some("2"),
+                Some("1"),
+                Some("0"),
+                Some("2"),
+                Some("0"),
+            ],
+            &[
+                Some("24300"),
+                Some("9"),
+                None,
+                Some("1"),
+                Some("1"),
+                Some("1"),
+                Some("1"),
+                Some("1"),
+                Some("1"),
+                Some("1"),
+            ],
+            &[
+                Some("24299"),
+                None,
+                Some("free"),
+                Some("1"),
+                Some("0"),
+                Some("1"),
+                Some("0"),
+                Some("0"),
+                Some("1"),
+                Some("0"),
+            ],
+        ],
+    );
+    let MetricResult::Retention(result) = read_result(&plan, "vrr", &answer, &types).unwrap() else {
+        panic!("a retention result");
+    };
+    let keys: Vec<(String, Vec<(String, ScalarValue)>)> = result
+        .cohorts
+        .iter()
+        .map(|row| (row.cohort.clone(), row.segment.clone().unwrap().0))
+        .collect();
+    let seats = |value| ("attr.seats".to_string(), value);
+    let plan_of = |value| ("attr.plan".to_string(), value);
+    assert_eq!(
+        keys,
+        [
+            (
+                "2024-12".to_string(),
+                vec![
+                    seats(ScalarValue::Null),
+                    plan_of(ScalarValue::String("free".into()))
+                ]
+            ),
+            (
+                "2025-01".to_string(),
+                vec![seats(ScalarValue::Number(9.0)), plan_of(ScalarValue::Null)]
+            ),
+            (
+                "2025-01".to_string(),
+                vec![
+                    seats(ScalarValue::Number(10.0)),
+                    plan_of(ScalarValue::String("pro".into()))
+                ]
+            ),
+        ]
+    );
+    assert_eq!(result.total.size, 4); // 2 + 1 + 1
 }

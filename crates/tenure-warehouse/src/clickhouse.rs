@@ -5,10 +5,9 @@
 use std::time::Duration;
 
 use tenure_plan::Connection;
-use tenure_plan::schema::Column;
 use tenure_sql::Rows;
 
-use crate::{Session, WarehouseError, column_kind};
+use crate::{Session, WarehouseError};
 
 pub(crate) struct ClickHouseSession {
     name: String,
@@ -188,7 +187,7 @@ impl Session for ClickHouseSession {
         }
     }
 
-    fn columns(&mut self, table: &str) -> Result<Vec<Column>, WarehouseError> {
+    fn columns(&mut self, table: &str) -> Result<Vec<(String, String)>, WarehouseError> {
         let relation = table
             .split('.')
             .map(|part| format!("`{}`", part.replace('\\', "\\\\").replace('`', "\\`")))
@@ -201,14 +200,7 @@ impl Session for ClickHouseSession {
         Ok(rows
             .values
             .iter()
-            .filter_map(|row| {
-                let name = row.first()?.clone()?;
-                let type_name = row.get(1)?.clone()?;
-                Some(Column {
-                    name,
-                    kind: column_kind(&type_name),
-                })
-            })
+            .filter_map(|row| Some((row.first()?.clone()?, row.get(1)?.clone()?)))
             .collect())
     }
 }

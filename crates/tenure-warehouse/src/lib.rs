@@ -13,11 +13,11 @@ mod postgres;
 use std::collections::BTreeMap;
 
 use tenure_plan::derive;
-use tenure_plan::schema::{Column, ColumnKind, SourceSchema};
+use tenure_plan::schema::{Column, ColumnKind, MetricProblem, SourceSchema};
 use tenure_plan::{
     Connection, ConnectionKind, FailedMetric, Ltv, LtvForm, MetricKind, MetricResult, Plan, Relation, Report,
 };
-use tenure_sql::{Dialect, Rows};
+use tenure_sql::{AttributeTypes, Dialect, Rows, ValueType};
 
 /// Why a run on a connection failed. Each names the connection and fits on one line.
 #[derive(Debug, thiserror::Error)]
@@ -53,8 +53,9 @@ pub(crate) trait Session {
     /// Runs one statement; `what` names it in errors.
     fn query(&mut self, sql: &str, what: &str) -> Result<Rows, WarehouseError>;
 
-    /// The columns of a table (`schema.table` or `table`), as the config check reads them.
-    fn columns(&mut self, table: &str) -> Result<Vec<Column>, WarehouseError>;
+    /// The columns of a table (`schema.table` or `table`): each name and its type's name as the
+    /// server spells it.
+    fn columns(&mut self, table: &str) -> Result<Vec<(String, String)>, WarehouseError>;
 }
 
 fn open(connection: &Connection) -> Result<Box<dyn Session>, WarehouseError> {
@@ -133,25 +134,78 @@ pub fn inspect_tables(plan: &Plan) -> Vec<SourceSchema> {
         })
         .collect();
     let mut sessions: BTreeMap<&str, Result<Box<dyn Session>, String>> = BTreeMap::new();
-    tables
-        .into_iter()
-        .map(|(source, connection_name, table)| {
-            let session = sessions.entry(connection_name).or_insert_with(|| {
-                match plan.connections.iter().find(|c| c.name == connection_name) {
-                    Some(connection) => open(connection).map_err(|e| e.to_string()),
-                    None => Err(format!("no connection `{connection_name}`")),
-                }
-            });
-            let columns = match session {
-                Ok(session) => session.columns(table).map_err(|e| e.to_string()),
-                Err(reason) => Err(reason.clone()),
+    let mut schemas = Vec::new();
+    for (source, connection_name, table) in tables {
+        if !sessions.contains_key(connection_name) {
+            let opened = match plan.connections.iter().find(|c| c.name == connection_name) {
+                Some(connection) => open(connection).map_err(|e| e.to_string()),
+                None => Err(format!("no connection `{connection_name}`")),
             };
-            SourceSchema {
-                source: source.to_string(),
-                columns,
+            // A connection that cannot be opened is one mistake: reported at its first source.
+            if let Err(reason) = &opened {
+                schemas.push(SourceSchema {
+                    source: source.to_string(),
+                    columns: Err(reason.clone()),
+                });
             }
+            sessions.insert(connection_name, opened);
+        }
+        if let Some(Ok(session)) = sessions.get_mut(connection_name) {
+            schemas.push(SourceSchema {
+                source: source.to_string(),
+                columns: describe(session.as_mut(), table),
+            });
+        }
+    }
+    schemas
+}
+
+/// The columns of `table` as the config check reads them, or why it cannot be described.
+fn describe(session: &mut dyn Session, table: &str) -> Result<Vec<Column>, String> {
+    session
+        .columns(table)
+        .map(|columns| {
+            columns
+                .into_iter()
+                .map(|(name, type_name)| Column {
+                    kind: column_kind(&type_name),
+                    name,
+                })
+                .collect()
         })
-        .collect()
+        .map_err(|e| e.to_string())
+}
+
+/// The metrics of `metrics` (all when empty), and those they read, that cannot be computed on
+/// `connection`, each with the reason: what `validate` and `run` report before anything runs.
+pub fn refusals(plan: &Plan, connection: &Connection, metrics: &[String]) -> Vec<MetricProblem> {
+    let dialect = dialect_of(connection.kind);
+    let backend = format!("`{}` ({})", connection.name, connection.kind.as_str());
+    let mut refused: BTreeMap<String, String> = BTreeMap::new();
+    let mut problems = Vec::new();
+    // Any figure stands in for another metric's: whether a statement compiles does not depend
+    // on it.
+    let any_figure = |_: &tenure_plan::ScalarRef| Some(1.0);
+    for index in plan.evaluation_order(metrics) {
+        let metric = &plan.metrics[index];
+        let dependencies = metric.kind.dependencies();
+        let reason = match dependencies.iter().find(|name| refused.contains_key(*name)) {
+            Some(name) => Some(format!("it reads metric `{name}`, which cannot run there")),
+            None if derived(&metric.kind, &BTreeMap::new()).is_some() => None,
+            None => tenure_sql::compile_with_scalars(plan, &metric.name, dialect, &any_figure)
+                .err()
+                .map(|refusal| refusal.reason),
+        };
+        if let Some(reason) = reason {
+            refused.insert(metric.name.clone(), reason.clone());
+            problems.push(MetricProblem {
+                metric: metric.name.clone(),
+                backend: backend.clone(),
+                reason,
+            });
+        }
+    }
+    problems
 }
 
 /// Computes the named metrics (all when `metrics` is empty) on `connection`, where the plan's
@@ -163,6 +217,7 @@ pub fn run(plan: &Plan, connection: &Connection, metrics: &[String]) -> Result<R
     let accounting = tenure_sql::accounting(plan, dialect)
         .map_err(|refusal| WarehouseError::Unsupported(refusal.reason))?;
     let rows = session.query(&accounting, "input accounting")?;
+    let types = attribute_types(plan, session.as_mut())?;
     let (as_of, input) = tenure_sql::read_input(plan, &rows)?;
     let mut results: BTreeMap<String, MetricResult> = BTreeMap::new();
     // Metrics that others derive from come first, even when not asked for.
@@ -189,7 +244,7 @@ pub fn run(plan: &Plan, connection: &Connection, metrics: &[String]) -> Result<R
                 Ok(statement) => {
                     let rows =
                         session.query(&statement, &format!("statement of metric `{}`", metric.name))?;
-                    tenure_sql::read_result(plan, &metric.name, &rows)?
+                    tenure_sql::read_result(plan, &metric.name, &rows, &types)?
                 }
                 Err(refusal) => not_computed(refusal.reason),
             },
@@ -231,6 +286,30 @@ fn derived(kind: &MetricKind, results: &BTreeMap<String, MetricResult>) -> Optio
         ))),
         MetricKind::Payback(payback) => Some(MetricResult::Payback(derive::payback(payback, results))),
         _ => None,
+    }
+}
+
+/// The types of the entity source's columns, for the values of breakdowns by attribute.
+fn attribute_types(plan: &Plan, session: &mut dyn Session) -> Result<AttributeTypes, WarehouseError> {
+    let Some(Relation::Table { table, .. }) = plan.entity_source.as_ref().map(|s| &s.relation) else {
+        return Ok(AttributeTypes::new());
+    };
+    Ok(session
+        .columns(table)?
+        .into_iter()
+        .map(|(name, type_name)| (name, value_type(&type_name)))
+        .collect())
+}
+
+/// How values of a database type read in the report.
+pub(crate) fn value_type(type_name: &str) -> ValueType {
+    let lower = type_name.to_ascii_lowercase();
+    if lower.contains("bool") {
+        ValueType::Bool
+    } else if column_kind(type_name) == ColumnKind::Number {
+        ValueType::Number
+    } else {
+        ValueType::Text
     }
 }
 

@@ -7,10 +7,9 @@ use std::time::Duration;
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, SimpleQueryMessage};
 use tenure_plan::Connection;
-use tenure_plan::schema::Column;
 use tenure_sql::Rows;
 
-use crate::{Session, WarehouseError, column_kind};
+use crate::{Session, WarehouseError};
 
 pub(crate) struct PostgresSession {
     name: String,
@@ -126,7 +125,7 @@ impl Session for PostgresSession {
         Ok(rows)
     }
 
-    fn columns(&mut self, table: &str) -> Result<Vec<Column>, WarehouseError> {
+    fn columns(&mut self, table: &str) -> Result<Vec<(String, String)>, WarehouseError> {
         let relation = table
             .split('.')
             .map(|part| format!("\"{}\"", part.replace('"', "\"\"")))
@@ -139,10 +138,7 @@ impl Session for PostgresSession {
         Ok(statement
             .columns()
             .iter()
-            .map(|c| Column {
-                name: c.name().to_string(),
-                kind: column_kind(c.type_().name()),
-            })
+            .map(|c| (c.name().to_string(), c.type_().name().to_string()))
             .collect())
     }
 }

@@ -28,6 +28,9 @@ impl Validator<'_> {
             if !self.check_name(&entry, "metrics") {
                 continue;
             }
+            self.references
+                .metrics
+                .push((entry.name.clone(), entry.name_span.clone()));
             let table = format!("metrics.{}", entry.name);
             let Some(kind) = self.metric_type(&entry, &table) else {
                 self.failed_metrics.insert(entry.name.clone());
