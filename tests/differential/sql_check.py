@@ -43,7 +43,12 @@ def duckdb_runner():
     import duckdb
     con = duckdb.connect()
     con.execute("SET threads = 2")
-    return lambda sql: con.execute(sql).fetchall()
+
+    def run(sql):
+        result = con.execute(sql)
+        names = [d[0] for d in result.description]
+        return [dict(zip(names, row)) for row in result.fetchall()]
+    return run
 
 
 def postgres_runner():
@@ -61,7 +66,12 @@ def postgres_runner():
     with open(accounts_csv, "rb") as f, con.cursor().copy(
             "COPY accounts FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
         copy.write(f.read())
-    return lambda sql: con.execute(sql).fetchall()
+
+    def run(sql):
+        cursor = con.execute(sql)
+        names = [d.name for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return run
 
 
 def chdb_runner():
@@ -80,8 +90,9 @@ def chdb_runner():
     s.query(f"INSERT INTO accounts SELECT * FROM file('{accounts_csv}', CSVWithNames, '{accounts}')")
 
     def run(sql):
-        result = s.query(sql, "JSONCompact")
-        return [tuple(row) for row in json.loads(result.bytes())["data"]]
+        result = json.loads(s.query(sql, "JSONCompact").bytes())
+        names = [column["name"] for column in result["meta"]]
+        return [dict(zip(names, row)) for row in result["data"]]
     return run
 
 
@@ -97,7 +108,7 @@ def spark_runner():
     spark.read.csv(events_csv, header=True, schema=schema).createOrReplaceTempView("events")
     spark.read.csv(accounts_csv, header=True, schema="account_id string, plan string, industry string, "
                    "employees int, country string, created date").createOrReplaceTempView("accounts")
-    return lambda sql: [tuple(row) for row in spark.sql(sql).collect()]
+    return lambda sql: [row.asDict() for row in spark.sql(sql).collect()]
 
 
 run_sql = {"duckdb": duckdb_runner, "postgres": postgres_runner, "chdb": chdb_runner,
@@ -147,7 +158,7 @@ def check(config_path, report_path):
                          capture_output=True, text=True, check=True)
     names = ["as_of", "rows_read", "bad_amount", "bad_encoding", "bad_time", "malformed_row",
              "missing_entity", "missing_event", "missing_time", "readable", "kept", "entities"]
-    values = dict(zip(names + ["entity_rows_read", "entity_missing", "entity_kept"], run_sql(run.stdout)[0]))
+    values = run_sql(run.stdout)[0]
     read = report["input"]
     unreadable = sum(as_int(values[n]) for n in names[2:9])
     got = {"as_of": str(values["as_of"])[:10], "rows": as_int(values["rows_read"]),
@@ -170,7 +181,8 @@ def check(config_path, report_path):
                 raise SystemExit(f"tenure sql failed on `{name}`:\n{run.stderr}")
             refused.append(name)
             continue
-        rows = run_sql(run.stdout)
+        named = run_sql(run.stdout)
+        rows = [tuple(r.values()) for r in named]
         expected = report["metrics"][name]
         if metric["type"] == "crr":
             grain = metric.get("grain", "month")
@@ -181,20 +193,33 @@ def check(config_path, report_path):
         elif metric["type"] == "retention":
             cohort = config["cohorts"][metric["cohort"]]
             grain, by = cohort["grain"], len(cohort.get("by", []))
-            rows = [[as_int(r[0])] + [segment_value(v) for v in r[1:1 + by]] + [as_int(v) for v in r[1 + by:]]
-                    for r in rows]
-            columns = (len(rows[0]) - 2 - by) // 3 if rows else 0
-            got = sorted(({"cohort": label(grain, r[0], week_start), "segment": r[1:1 + by], "size": r[1 + by],
-                           "retained": [r[2 + by + 3 * i] for i in range(columns)],
-                           "eligible": [r[3 + by + 3 * i] for i in range(columns)]} for r in rows), key=row_key)
-            want = sorted(({"cohort": c["cohort"], "segment": engine_segment(c["segment"]), "size": c["size"],
-                            "retained": c["retained"], "eligible": c["eligible"]} for c in expected["cohorts"]),
-                          key=row_key)
-            rows = [r[:1] + r[1 + by:] for r in rows]
-            got.append({"size": sum(r[1] for r in rows),
-                        "retained": [sum(r[4 + 3 * i] for r in rows) for i in range(columns)],
-                        "eligible": [sum(r[3 + 3 * i] for r in rows) for i in range(columns)]})
-            want.append({k: expected["total"][k] for k in ("size", "retained", "eligible")})
+            cells = len(metric.get("brackets", metric.get("periods", [])))
+            valued = "value" in metric
+
+            def retention_row(r):
+                row = {"cohort": label(grain, as_int(r["cohort_period"]), week_start),
+                       "segment": [segment_value(r[f"by_{i}"]) for i in range(by)], "size": as_int(r["size"]),
+                       "retained": [as_int(r[f"retained_{i}"]) for i in range(cells)],
+                       "eligible": [as_int(r[f"eligible_{i}"]) for i in range(cells)]}
+                if valued:
+                    # As the engine reads micro-units back: ÷ 10⁶, per member ÷ size.
+                    row["revenue"] = [as_int(r[f"revenue_micros_{i}"]) / 1e6 for i in range(cells)]
+                    row["ltv"] = [as_int(r[f"cumulative_micros_{i}"]) / 1e6 / row["size"] for i in range(cells)]
+                return row
+            keys = ["cohort", "segment", "size", "retained", "eligible"] + (["revenue", "ltv"] if valued else [])
+            got = sorted((retention_row(r) for r in named), key=row_key)
+            want = sorted(({**{k: c[k] for k in keys}, "segment": engine_segment(c["segment"])}
+                           for c in expected["cohorts"]), key=row_key)
+            total = {"size": sum(as_int(r["size"]) for r in named),
+                     "retained": [sum(as_int(r[f"retained_eligible_{i}"]) for r in named) for i in range(cells)],
+                     "eligible": [sum(as_int(r[f"eligible_{i}"]) for r in named) for i in range(cells)]}
+            if valued:
+                total["revenue"] = [sum(as_int(r[f"revenue_micros_{i}"]) for r in named) / 1e6
+                                    for i in range(cells)]
+                total["ltv"] = [sum(as_int(r[f"eligible_cumulative_micros_{i}"]) for r in named) / 1e6
+                                / total["eligible"][i] if total["eligible"][i] else None for i in range(cells)]
+            got.append(total)
+            want.append({k: expected["total"][k] for k in total})
         elif metric["type"] == "revenue":
             grain = metric.get("grain", "month")
 
@@ -231,6 +256,11 @@ def check(config_path, report_path):
                 got = [{"period": label(metric["grain"], as_int(g), week_start), "complete": as_bool(c),
                         "value": number(v)} for g, c, v in rows]
                 want = [{k: r[k] for k in ("period", "complete", "value")} for r in expected["rows"]]
+            elif "cohort" in metric:
+                grain = config["cohorts"][metric["cohort"]]["grain"]
+                got = sorted(({"cohort": label(grain, as_int(g), week_start), "value": number(v)}
+                              for g, c, v in rows), key=lambda r: r["cohort"])
+                want = [{k: r[k] for k in ("cohort", "value")} for r in expected["rows"]]
             else:
                 got = [number(rows[0][2])]
                 want = [expected["value"]]
@@ -257,6 +287,16 @@ def check(config_path, report_path):
                         "median_days": median_days(total[6])})
             t = expected["total"]
             want.append({k: t[k] for k in ("size", "activated", "eligible", "median_days")})
+        elif metric["type"] == "ltv":
+            # The orders form: average order × margin × orders per customer − cost to serve.
+            r = named[0]
+            average = None if r["average_order"] is None else float(r["average_order"])
+            orders, customers = float(r["orders"]), float(r["customers"])
+            per_customer = orders / customers if customers > 0 else None
+            value = None if average is None or per_customer is None else \
+                average * metric["margin"] * per_customer - metric.get("cost_to_serve", 0.0)
+            got = [{"average_order": average, "orders_per_customer": per_customer, "value": value}]
+            want = [{k: expected[k] for k in got[0]}]
         else:
             raise SystemExit(f"sql_check.py does not know how to compare a `{metric['type']}` metric yet")
         if got != want:

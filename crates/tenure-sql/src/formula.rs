@@ -3,9 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use tenure_plan::{AggregateKind, BinaryOp, Expr, Field, Formula, Function, Literal, Plan, UnaryOp};
+use tenure_plan::{
+    AggregateKind, BinaryOp, CohortId, Expr, Field, Formula, Function, Grain, Literal, Plan, UnaryOp,
+};
 
 use crate::calendar::{date_period, row_period};
+use crate::cohort::member_ctes;
 use crate::expr::row_sql;
 use crate::input::{Amount, dated_rows, with};
 use crate::{Dialect, Scalars};
@@ -16,22 +19,60 @@ pub(crate) fn statement(
     dialect: &dyn Dialect,
     scalars: Option<&Scalars<'_>>,
 ) -> Result<String, String> {
-    if formula.cohort.is_some() {
-        return Err("a formula per cohort is not translated to SQL yet".to_string());
-    }
+    let groups = match (formula.grain, formula.cohort) {
+        (Some(grain), _) => Groups::Period(grain),
+        (None, Some(cohort)) => Groups::Cohort(cohort),
+        (None, None) => Groups::Whole,
+    };
+    values_statement(plan, &[("value", &formula.expr)], groups, dialect, scalars)
+}
+
+/// What a formula's rows are: the whole window, each period, or each cohort row.
+#[derive(Clone, Copy)]
+pub(crate) enum Groups {
+    Whole,
+    Period(Grain),
+    Cohort(CohortId),
+}
+
+/// The statement of one or more formula expressions over the same groups: `grp`, `complete`
+/// and one column per `(name, expression)`.
+pub(crate) fn values_statement(
+    plan: &Plan,
+    values: &[(&str, &Expr)],
+    groups: Groups,
+    dialect: &dyn Dialect,
+    scalars: Option<&Scalars<'_>>,
+) -> Result<String, String> {
     let mut aggregates = Vec::new();
-    formula.expr.walk(&mut |e| {
-        if let Expr::Aggregate(aggregate) = e
-            && !aggregates.contains(aggregate)
-        {
-            aggregates.push(*aggregate);
-        }
-    });
+    for (_, expr) in values {
+        expr.walk(&mut |e| {
+            if let Expr::Aggregate(aggregate) = e
+                && !aggregates.contains(aggregate)
+            {
+                aggregates.push(*aggregate);
+            }
+        });
+    }
     let events: BTreeSet<usize> = aggregates.iter().map(|a| a.event).collect();
     let mut ctes = dated_rows(plan, dialect)?;
-    let group = match formula.grain {
-        Some(grain) => row_period(plan, grain, dialect),
-        None => "0".to_string(),
+    // The rows an aggregate reads: every kept row, or per cohort the rows of its members (the
+    // members' cohort row as `member_cohort`).
+    let mut source = "dated_rows".to_string();
+    let group = match groups {
+        Groups::Period(grain) => row_period(plan, grain, dialect),
+        Groups::Whole => "0".to_string(),
+        Groups::Cohort(cohort) => {
+            let cohort = &plan.cohorts[cohort];
+            if !cohort.by.is_empty() {
+                return Err("a formula per cohort broken down `by` is not translated to SQL yet".to_string());
+            }
+            ctes.extend(member_ctes(plan, cohort, dialect)?);
+            source = "(SELECT dated_rows.*, members.cohort_period AS member_cohort FROM dated_rows \
+                      JOIN members ON members.entity = dated_rows.entity) AS dated_rows"
+                .to_string();
+            "member_cohort".to_string()
+        }
     };
     for &event in &events {
         let value_event = &plan.events[event];
@@ -52,7 +93,7 @@ pub(crate) fn statement(
         ctes.push((
             format!("rows_{event}"),
             format!(
-                "SELECT entity, {group} AS grp, {micros} AS micros, {amount} AS amount FROM dated_rows \
+                "SELECT entity, {group} AS grp, {micros} AS micros, {amount} AS amount FROM {source} \
                  CROSS JOIN as_of WHERE dated_rows.local_day <= as_of.as_of AND ({filter})"
             ),
         ));
@@ -91,8 +132,8 @@ pub(crate) fn statement(
     // formula's events through the period of as_of (that period alone when there is none up to
     // as_of: an earlier row would be up to as_of too).
     let mut complete = "TRUE".to_string();
-    match formula.grain {
-        Some(grain) => {
+    match groups {
+        Groups::Period(grain) => {
             let firsts: Vec<String> = events
                 .iter()
                 .map(|event| format!("SELECT min(grp) AS first_grp FROM rows_{event}"))
@@ -122,9 +163,17 @@ pub(crate) fn statement(
             ));
             complete = "groups.grp < bounds.period_after_as_of".to_string();
         }
-        None => ctes.push(("groups".to_string(), "SELECT 0 AS grp".to_string())),
+        Groups::Whole => ctes.push(("groups".to_string(), "SELECT 0 AS grp".to_string())),
+        // Every cohort row, also one whose members have none of the formula's events.
+        Groups::Cohort(_) => ctes.push((
+            "groups".to_string(),
+            "SELECT DISTINCT cohort_period AS grp FROM members".to_string(),
+        )),
     }
-    let value = value_sql(&formula.expr, dialect, scalars)?;
+    let columns = values
+        .iter()
+        .map(|(name, expr)| Ok(format!("{} AS {name}", value_sql(expr, dialect, scalars)?)))
+        .collect::<Result<Vec<_>, String>>()?;
     let mut joins = String::new();
     for &event in &events {
         joins.push_str(&format!(
@@ -136,13 +185,14 @@ pub(crate) fn statement(
             ));
         }
     }
-    let bounds = if formula.grain.is_some() {
+    let bounds = if matches!(groups, Groups::Period(_)) {
         " CROSS JOIN bounds"
     } else {
         ""
     };
     let query = format!(
-        "SELECT groups.grp AS grp, {complete} AS complete, {value} AS value\nFROM groups{bounds}{joins}\nORDER BY groups.grp"
+        "SELECT groups.grp AS grp, {complete} AS complete, {}\nFROM groups{bounds}{joins}\nORDER BY groups.grp",
+        columns.join(", ")
     );
     Ok(with(&ctes, &query))
 }

@@ -22,7 +22,7 @@ mod revenue;
 pub use dialect::{ClickHouse, Dialect, DuckDb, NAMES, Postgres, Spark, by_name};
 pub use results::{AttributeTypes, Rows, ShapeError, ValueType, read_input, read_result};
 
-use tenure_plan::{MetricKind, Plan, ScalarRef};
+use tenure_plan::{Aggregate, AggregateKind, Expr, MetricKind, Plan, ScalarRef};
 
 /// Why a metric has no SQL (yet, or by nature).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,8 +53,13 @@ pub struct Refusal {
 /// `reactivation_micros`, `end_micros`, then `customers_start`, `customers_churned`,
 /// `customers_end`; the ratios follow from them.
 ///
-/// A formula statement returns `grp`, `complete` and `value`: one row for the whole window, or
-/// one per period from the first with any of its events through the period of `as_of`.
+/// A retention statement with `value` also returns, per column `i`, `revenue_micros_i`,
+/// `cumulative_micros_i` and `eligible_cumulative_micros_i`.
+///
+/// A formula statement returns `grp`, `complete` and `value`: one row for the whole window, one
+/// per period from the first with any of its events through the period of `as_of`, or one per
+/// cohort period. An orders-form LTV statement returns one row of `average_order`, `orders` and
+/// `customers`.
 ///
 /// A CRR statement returns one row per period after the first with activity, up to the period
 /// of `as_of`: `period` (the period's index: days since 1970-01-01, weeks since the week of
@@ -101,6 +106,28 @@ fn compile_statement(
         MetricKind::Revenue(revenue) => revenue::statement(plan, revenue, dialect),
         MetricKind::Formula(formula) => formula::statement(plan, formula, dialect, scalars),
         MetricKind::Ltv(tenure_plan::Ltv {
+            form: tenure_plan::LtvForm::Orders { order, .. },
+            ..
+        }) => {
+            let aggregate = |kind| Expr::Aggregate(Aggregate { kind, event: *order });
+            let (average, orders, customers) = (
+                aggregate(AggregateKind::Avg),
+                aggregate(AggregateKind::Count),
+                aggregate(AggregateKind::Entities(1)),
+            );
+            formula::values_statement(
+                plan,
+                &[
+                    ("average_order", &average),
+                    ("orders", &orders),
+                    ("customers", &customers),
+                ],
+                formula::Groups::Whole,
+                dialect,
+                None,
+            )
+        }
+        MetricKind::Ltv(tenure_plan::Ltv {
             form: tenure_plan::LtvForm::Subscription { revenue, .. },
             ..
         }) => Err(format!(
@@ -111,10 +138,6 @@ fn compile_statement(
             "it has no statement of its own: it derives from metric `{}`'s figures, and \
              `tenure run` on a connection computes it from that metric's rows",
             payback.revenue
-        )),
-        other => Err(format!(
-            "`type = \"{}\"` is not translated to SQL yet; the in-process engine computes it",
-            other.type_name()
         )),
     };
     let body = statement.map_err(refuse)?;

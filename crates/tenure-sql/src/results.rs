@@ -5,11 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use tenure_plan::figures::{CrrCounts, Labels, Movements};
+use tenure_plan::derive::{self, OrderFigures};
+use tenure_plan::figures::{CrrCounts, Labels, Movements, from_micros};
 use tenure_plan::{
     ActivationResult, ActivationRow, ActivationTotal, CrrResult, Field, FormulaResult, FormulaRow,
-    FormulaValue, InputSummary, MetricKind, MetricResult, Periods, Plan, RejectReason, RetentionMode,
-    RetentionResult, RetentionRow, RetentionTotal, RevenueResult, ScalarValue, Segment, SourceSummary,
+    FormulaValue, InputSummary, Ltv, LtvForm, MetricKind, MetricResult, Periods, Plan, RejectReason,
+    RetentionMode, RetentionResult, RetentionRow, RetentionTotal, RevenueResult, ScalarValue, Segment,
+    SourceSummary,
 };
 
 /// What an engine returned for one statement: the column names, and each value as the engine
@@ -194,7 +196,13 @@ pub fn read_result(
             };
             crr_result(labels, &each).map(MetricResult::Crr)
         }
-        MetricKind::Formula(formula) => formula_result(formula, week_start, &each).map(MetricResult::Formula),
+        MetricKind::Formula(formula) => {
+            formula_result(plan, formula, week_start, &each).map(MetricResult::Formula)
+        }
+        MetricKind::Ltv(Ltv {
+            form: LtvForm::Orders { cost_to_serve, .. },
+            margin,
+        }) => orders_ltv(&each, *margin, *cost_to_serve).map(MetricResult::Ltv),
         other => Err(format!("a `{}` metric has no statement", other.type_name())),
     };
     result.map_err(shape_error)
@@ -216,8 +224,12 @@ fn retention_result(
             Periods::Brackets(brackets.iter().map(|(a, b)| [*a, *b]).collect()),
         ),
     };
+    let valued = metric.value.is_some();
     let mut cohorts = Vec::with_capacity(rows.len());
     let (mut size, mut retained_eligible, mut eligible_total) = (0, vec![0; columns], vec![0; columns]);
+    // With `value`, in micro-units: revenue per column over every row, and cumulative revenue of
+    // eligible members.
+    let (mut revenue_total, mut eligible_cumulative) = (vec![0i128; columns], vec![0i128; columns]);
     for row in rows {
         let mut retained = Vec::with_capacity(columns);
         let mut eligible = Vec::with_capacity(columns);
@@ -231,12 +243,35 @@ fn retention_result(
         size += members;
         let period = row.index("cohort_period")?;
         let segment = row.segment(by, types)?;
-        cohorts.push((
-            period,
-            RetentionRow::from_counts(labels.of(period), segment, members, retained, eligible),
-        ));
+        let mut cohort = RetentionRow::from_counts(labels.of(period), segment, members, retained, eligible);
+        if valued {
+            let (mut revenue, mut ltv) = (Vec::with_capacity(columns), Vec::with_capacity(columns));
+            for column in 0..columns {
+                let in_column = row.integer(&format!("revenue_micros_{column}"))?;
+                let cumulative = row.integer(&format!("cumulative_micros_{column}"))?;
+                revenue_total[column] += in_column;
+                eligible_cumulative[column] +=
+                    row.integer(&format!("eligible_cumulative_micros_{column}"))?;
+                revenue.push(from_micros(in_column));
+                ltv.push(from_micros(cumulative) / members as f64);
+            }
+            cohort.revenue = Some(revenue);
+            cohort.ltv = Some(ltv);
+        }
+        cohorts.push((period, cohort));
     }
     let cohorts = in_engine_order(cohorts, |row| &row.segment);
+    let mut total = RetentionTotal::from_counts(size, retained_eligible, eligible_total);
+    if valued {
+        total.revenue = Some(revenue_total.iter().map(|micros| from_micros(*micros)).collect());
+        total.ltv = Some(
+            eligible_cumulative
+                .iter()
+                .zip(&total.eligible)
+                .map(|(sum, members)| (*members > 0).then(|| from_micros(*sum) / *members as f64))
+                .collect(),
+        );
+    }
     Ok(RetentionResult {
         kind: "retention",
         mode: metric.mode.as_str(),
@@ -244,7 +279,7 @@ fn retention_result(
         align: metric.align.as_str(),
         periods,
         cohorts,
-        total: RetentionTotal::from_counts(size, retained_eligible, eligible_total),
+        total,
     })
 }
 
@@ -350,12 +385,55 @@ fn crr_result(labels: Labels, rows: &[Row<'_>]) -> Result<CrrResult, String> {
     Ok(CrrResult::from_counts(&counts, labels))
 }
 
+/// An orders-form LTV from its one row of order figures, as the engine derives it.
+fn orders_ltv(rows: &[Row<'_>], margin: f64, cost_to_serve: f64) -> Result<tenure_plan::LtvResult, String> {
+    let [row] = rows else {
+        return Err(format!("{} rows for an orders LTV", rows.len()));
+    };
+    let figures = OrderFigures {
+        average_order: row.number("average_order")?,
+        orders: row.number("orders")?,
+        customers: row.number("customers")?,
+    };
+    Ok(derive::orders_ltv(figures, margin, cost_to_serve))
+}
+
 fn formula_result(
+    plan: &Plan,
     formula: &tenure_plan::Formula,
     week_start: tenure_plan::WeekStart,
     rows: &[Row<'_>],
 ) -> Result<FormulaResult, String> {
     let format = formula.format.as_str();
+    if let (None, Some(cohort)) = (formula.grain, formula.cohort) {
+        let labels = Labels {
+            grain: plan.cohorts[cohort].grain,
+            week_start,
+        };
+        let mut cohorts = rows
+            .iter()
+            .map(|row| Ok((row.index("grp")?, row.number("value")?)))
+            .collect::<Result<Vec<_>, String>>()?;
+        cohorts.sort_by_key(|(period, _)| *period);
+        return Ok(FormulaResult {
+            kind: "formula",
+            grain: None,
+            format,
+            value: FormulaValue::Grouped,
+            rows: Some(
+                cohorts
+                    .into_iter()
+                    .map(|(period, value)| FormulaRow {
+                        period: None,
+                        complete: None,
+                        cohort: Some(labels.of(period)),
+                        segment: None,
+                        value,
+                    })
+                    .collect(),
+            ),
+        });
+    }
     let Some(grain) = formula.grain else {
         let value = match rows {
             [row] => row.number("value")?,

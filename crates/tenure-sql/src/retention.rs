@@ -1,19 +1,16 @@
 //! `type = "retention"`: cohort rows with size, retained and eligible members per column
 //! (docs/config.md, `type = "retention"`).
 
-use tenure_plan::{Align, Plan, Retention, RetentionMode, Unit};
+use tenure_plan::{Align, Expr, Field, Plan, Retention, RetentionMode, Unit};
 
 use crate::Dialect;
 use crate::calendar::{week_first_day, week_index};
 use crate::cohort::{key_columns, member_ctes};
 use crate::expr::row_sql;
-use crate::input::{dated_rows, with};
+use crate::input::{Amount, dated_rows, with};
 
 pub(crate) fn statement(plan: &Plan, metric: &Retention, dialect: &dyn Dialect) -> Result<String, String> {
     let cohort = &plan.cohorts[metric.cohort];
-    if metric.value.is_some() {
-        return Err("retention with `value` (revenue per cohort) is not translated to SQL yet".to_string());
-    }
     let mut ctes = dated_rows(plan, dialect)?;
     ctes.extend(member_ctes(plan, cohort, dialect)?);
     let returns = row_sql(&plan.events[metric.return_event].filter, dialect)?;
@@ -74,18 +71,65 @@ pub(crate) fn statement(plan: &Plan, metric: &Retention, dialect: &dyn Dialect) 
             "max(CASE WHEN {over} THEN 1 ELSE 0 END) AS member_eligible_{index}"
         ));
     }
+    // With `value`: each member's revenue per column (its value event's amounts at the column's
+    // offsets) and up to the column's last period, in micro-units.
+    let mut value_columns = Vec::new();
+    if let Some(value) = metric.value {
+        let value_event = &plan.events[value];
+        let Some(Expr::Field(Field::Prop(column))) = &value_event.amount else {
+            return Err("an amount other than a property column is not translated to SQL yet".to_string());
+        };
+        let filter = row_sql(&value_event.filter, dialect)?;
+        ctes.push((
+            "value_rows".to_string(),
+            format!(
+                "SELECT r.entity AS entity, {offset} AS k, {} AS micros FROM dated_rows AS r \
+                 JOIN members AS m ON r.entity = m.entity CROSS JOIN as_of \
+                 WHERE r.local_day <= as_of.as_of AND ({filter}) AND {offset} >= 0",
+                Amount::of(column, dialect).micros()
+            ),
+        ));
+        let mut sums = Vec::new();
+        for (index, (hit, last)) in columns.iter().enumerate() {
+            sums.push(format!(
+                "sum(CASE WHEN {hit} THEN r.micros ELSE 0 END) AS member_revenue_{index}"
+            ));
+            sums.push(format!(
+                "sum(CASE WHEN r.k <= {last} THEN r.micros ELSE 0 END) AS member_cumulative_{index}"
+            ));
+            value_columns.push(index);
+        }
+        ctes.push((
+            "member_values".to_string(),
+            format!(
+                "SELECT r.entity AS value_entity, {} FROM value_rows AS r WHERE r.micros IS NOT NULL GROUP BY r.entity",
+                sums.join(", ")
+            ),
+        ));
+    }
     let keys = key_columns(cohort);
     let member_keys: Vec<String> = keys.iter().map(|k| format!("m.{k}")).collect();
+    let named_keys: Vec<String> = keys.iter().map(|k| format!("m.{k} AS {k}")).collect();
     ctes.push((
         "member_cells".to_string(),
         format!(
-            "SELECT m.entity, {keys}, {} FROM members AS m CROSS JOIN as_of \
-             LEFT JOIN returns AS r ON r.entity = m.entity GROUP BY m.entity, {keys}",
+            "SELECT m.entity AS entity, {}, {} FROM members AS m CROSS JOIN as_of \
+             LEFT JOIN returns AS r ON r.entity = m.entity GROUP BY m.entity, {}",
+            named_keys.join(", "),
             per_member.join(", "),
-            keys = member_keys.join(", ")
+            member_keys.join(", ")
         ),
     ));
     let mut sums = vec!["count(*) AS size".to_string()];
+    for index in &value_columns {
+        let revenue = format!("coalesce(v.member_revenue_{index}, 0)");
+        let cumulative = format!("coalesce(v.member_cumulative_{index}, 0)");
+        sums.push(format!("sum({revenue}) AS revenue_micros_{index}"));
+        sums.push(format!("sum({cumulative}) AS cumulative_micros_{index}"));
+        sums.push(format!(
+            "sum(CASE WHEN c.member_eligible_{index} = 1 THEN {cumulative} ELSE 0 END) AS eligible_cumulative_micros_{index}"
+        ));
+    }
     for index in 0..columns.len() {
         sums.push(format!("sum(member_retained_{index}) AS retained_{index}"));
         sums.push(format!("sum(member_eligible_{index}) AS eligible_{index}"));
@@ -93,8 +137,14 @@ pub(crate) fn statement(plan: &Plan, metric: &Retention, dialect: &dyn Dialect) 
             "sum(member_retained_{index} * member_eligible_{index}) AS retained_eligible_{index}"
         ));
     }
+    let from = if value_columns.is_empty() {
+        "member_cells AS c".to_string()
+    } else {
+        "member_cells AS c LEFT JOIN member_values AS v ON v.value_entity = c.entity".to_string()
+    };
+    let keys: Vec<String> = keys.iter().map(|k| format!("c.{k}")).collect();
     let query = format!(
-        "SELECT {keys}, {}\nFROM member_cells\nGROUP BY {keys}\nORDER BY {keys}",
+        "SELECT {keys}, {}\nFROM {from}\nGROUP BY {keys}\nORDER BY {keys}",
         sums.join(", "),
         keys = keys.join(", ")
     );

@@ -159,6 +159,25 @@ fn breakdowns_by_attributes_and_the_entity_accounting_in_every_dialect() {
 }
 
 #[test]
+fn revenue_per_cohort_a_formula_per_cohort_and_an_orders_ltv_in_every_dialect() {
+    let text = format!(
+        "{WAREHOUSE}\n[metrics.vrr_value]\ntype = \"retention\"\ncohort = \"weekly\"\nreturn = \"value\"\n\
+         unit = \"week\"\nperiods = [0, 4]\nvalue = \"payment\"\n\
+         [metrics.payments_per_member]\ntype = \"formula\"\nformula = \"count(payment) / entities(payment)\"\n\
+         cohort = \"weekly\"\n\
+         [metrics.ltv_orders]\ntype = \"ltv\"\nform = \"orders\"\norder = \"payment\"\nmargin = 0.6\n"
+    );
+    let plan = plan(&text);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        for metric in ["vrr_value", "payments_per_member", "ltv_orders"] {
+            let sql = tenure_sql::compile(&plan, metric, dialect).unwrap();
+            insta::assert_snapshot!(format!("{metric}_{}", dialect.name()), sql);
+        }
+    }
+}
+
+#[test]
 fn duckdb_reads_a_file_source_itself_and_other_dialects_refuse_it() {
     let text = WAREHOUSE.replace("table = \"analytics.events\"", "path = \"events.csv\"");
     let plan = plan(&text);

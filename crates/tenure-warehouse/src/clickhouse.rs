@@ -123,6 +123,8 @@ enum Failure {
 fn first_line_of_exception(body: &str) -> String {
     let line = body.lines().next().unwrap_or("").trim();
     let line = line.split(" (version ").next().unwrap_or(line);
+    // The statement the server quotes back after the message is the one tenure sent.
+    let line = line.split(" In scope ").next().unwrap_or(line).trim_end();
     if line.is_empty() {
         "the server answered with an error and no message".to_string()
     } else {
