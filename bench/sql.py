@@ -37,6 +37,7 @@ if engine == "duckdb":
     import duckdb
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")
+    con.execute("SET enable_progress_bar = false")
     def run(sql):
         result = con.execute(sql)
         names = [d[0] for d in result.description]
@@ -119,7 +120,7 @@ def main():
             os.unlink(f.name)
             if code != 0:
                 return 1
-            result = json.loads(out)
+            result = json.loads(out.strip().splitlines()[-1])
             got = figures_of_rows(result["rows"])
             if got != expected:
                 failures += 1

@@ -60,5 +60,5 @@ pub(crate) fn statement(plan: &Plan, metric: &Activation, dialect: &dyn Dialect)
          ORDER BY all_cohorts, {keys}",
         dialect.median("delay_us")
     );
-    Ok(with(&ctes, &query))
+    Ok(with(&ctes, &query, dialect))
 }

@@ -50,5 +50,5 @@ pub(crate) fn statement(plan: &Plan, crr: &Crr, dialect: &dyn Dialect) -> Result
                  LEFT JOIN ends ON ends.end_period = periods.period\n\
                  LEFT JOIN news ON news.new_period = periods.period\n\
                  ORDER BY periods.period";
-    Ok(with(&ctes, query))
+    Ok(with(&ctes, query, dialect))
 }

@@ -28,6 +28,17 @@ pub trait Dialect {
         format!("'{}'", text.replace('\'', "''"))
     }
 
+    /// The keyword (with its trailing space) that has a CTE computed once however often the
+    /// statement reads it, where the engine would otherwise compute it at every reference.
+    fn materialized(&self) -> &'static str {
+        ""
+    }
+
+    /// What follows a statement to enable what it uses (ClickHouse's `SETTINGS`).
+    fn statement_settings(&self) -> &'static str {
+        ""
+    }
+
     /// The relation a file source reads, where the engine can read files itself.
     fn file(&self, _path: &str, _format: Format) -> Option<String> {
         None
@@ -228,6 +239,15 @@ pub struct ClickHouse;
 impl Dialect for ClickHouse {
     fn name(&self) -> &'static str {
         "clickhouse"
+    }
+
+    fn materialized(&self) -> &'static str {
+        // ClickHouse inlines a CTE at every reference; the rows are read and deduplicated once.
+        "MATERIALIZED "
+    }
+
+    fn statement_settings(&self) -> &'static str {
+        "\nSETTINGS enable_materialized_cte = 1"
     }
 
     fn string(&self, text: &str) -> String {

@@ -194,7 +194,7 @@ pub(crate) fn values_statement(
         "SELECT groups.grp AS grp, {complete} AS complete, {}\nFROM groups{bounds}{joins}\nORDER BY groups.grp",
         columns.join(", ")
     );
-    Ok(with(&ctes, &query))
+    Ok(with(&ctes, &query, dialect))
 }
 
 /// The SQL of a formula's arithmetic over its aggregates' columns, as a double.

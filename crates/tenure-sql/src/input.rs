@@ -274,39 +274,46 @@ pub(crate) fn accounting(plan: &Plan, dialect: &dyn Dialect) -> Result<String, S
             format!("coalesce(sum(CASE WHEN reason = '{reason}' THEN 1 ELSE 0 END), 0) AS {reason}")
         })
         .collect();
+    // Readable and kept rows counted in one pass over the readable rows (an engine that does not
+    // materialise a CTE reads it once per reference, and these are the deduplicated rows).
+    let excluded = match &plan.quality.exclude {
+        Some(rule) => format!("coalesce({}, FALSE)", row_sql(rule, dialect)?),
+        None => "FALSE".to_string(),
+    };
+    ctes.push((
+        "readable_counts".to_string(),
+        format!(
+            "SELECT count(*) AS readable, coalesce(sum(CASE WHEN excluded THEN 0 ELSE 1 END), 0) AS kept, \
+             count(DISTINCT CASE WHEN excluded THEN NULL ELSE entity END) AS kept_entities \
+             FROM (SELECT entity, {excluded} AS excluded FROM readable_rows) AS flagged"
+        ),
+    ));
     // Entities: of the kept rows, or with an entity source every id it holds and every entity of
     // a readable event row (as the engine knows every id it has read).
-    let (entities, entity_counts, entity_columns) = match &plan.entity_source {
-        None => (
-            "(SELECT count(DISTINCT entity) AS entities FROM kept_rows)".to_string(),
-            String::new(),
-            String::new(),
-        ),
+    let (entities, joins, entity_columns) = match &plan.entity_source {
+        None => ("readable_counts.kept_entities", String::new(), ""),
         Some(source) => {
             let id = entity_id(source, dialect);
             ctes.push(entity_rows(plan, dialect)?);
             (
-                "(SELECT count(DISTINCT entity) AS entities FROM (SELECT entity FROM readable_rows \
-                 UNION ALL SELECT entity FROM entity_rows) AS known)"
-                    .to_string(),
+                "entity_total.entities",
                 format!(
-                    "\nCROSS JOIN (SELECT count(*) AS entity_rows_read, \
+                    "\nCROSS JOIN (SELECT count(DISTINCT entity) AS entities FROM (SELECT entity FROM readable_rows \
+                     UNION ALL SELECT entity FROM entity_rows) AS known) AS entity_total\
+                     \nCROSS JOIN (SELECT count(*) AS entity_rows_read, \
                      coalesce(sum(CASE WHEN {id} IS NULL OR {id} = '' THEN 1 ELSE 0 END), 0) AS entity_missing, \
                      count(DISTINCT {id}) AS entity_kept FROM {}) AS entity_counts",
                     relation_sql(source, dialect)?
                 ),
-                ", entity_counts.entity_rows_read, entity_counts.entity_missing, entity_counts.entity_kept"
-                    .to_string(),
+                ", entity_counts.entity_rows_read, entity_counts.entity_missing, entity_counts.entity_kept",
             )
         }
     };
     let query = format!(
         "SELECT {as_of} AS as_of, read_counts.rows_read, {reasons}, readable_counts.readable, \
-         kept_counts.kept, entity_total.entities{entity_columns}\n\
+         readable_counts.kept, {entities} AS entities{entity_columns}\n\
          FROM (SELECT count(*) AS rows_read, {counts} FROM row_reasons) AS read_counts\n\
-         CROSS JOIN (SELECT count(*) AS readable FROM readable_rows) AS readable_counts\n\
-         CROSS JOIN (SELECT count(*) AS kept FROM kept_rows) AS kept_counts\n\
-         CROSS JOIN {entities} AS entity_total{entity_counts}\n\
+         CROSS JOIN readable_counts{joins}\n\
          CROSS JOIN as_of",
         as_of = dialect.text("as_of.as_of"),
         reasons = RejectReason::ALL
@@ -316,14 +323,26 @@ pub(crate) fn accounting(plan: &Plan, dialect: &dyn Dialect) -> Result<String, S
             .join(", "),
         counts = counts.join(", "),
     );
-    Ok(with(&ctes, &query))
+    Ok(with(&ctes, &query, dialect))
 }
 
-/// A statement from named CTEs and a final query, one CTE a line block.
-pub(crate) fn with(ctes: &[(String, String)], query: &str) -> String {
+/// A statement from named CTEs and a final query, one CTE a line block. The kept, dated rows
+/// that several steps read are computed once where the dialect lets a statement ask for it.
+pub(crate) fn with(ctes: &[(String, String)], query: &str, dialect: &dyn Dialect) -> String {
     let body: Vec<String> = ctes
         .iter()
-        .map(|(name, sql)| format!("{name} AS (\n  {sql}\n)"))
+        .map(|(name, sql)| {
+            let materialized = if name == "dated_rows" {
+                dialect.materialized()
+            } else {
+                ""
+            };
+            format!("{name} AS {materialized}(\n  {sql}\n)")
+        })
         .collect();
-    format!("WITH\n{}\n{query}", body.join(",\n"))
+    format!(
+        "WITH\n{}\n{query}{}",
+        body.join(",\n"),
+        dialect.statement_settings()
+    )
 }

@@ -148,5 +148,5 @@ pub(crate) fn statement(plan: &Plan, metric: &Retention, dialect: &dyn Dialect) 
         sums.join(", "),
         keys = keys.join(", ")
     );
-    Ok(with(&ctes, &query))
+    Ok(with(&ctes, &query, dialect))
 }

@@ -122,7 +122,7 @@ pub(crate) fn statement(plan: &Plan, metric: &Revenue, dialect: &dyn Dialect) ->
          FROM periods CROSS JOIN bounds\n{joins}ORDER BY periods.period",
         columns.join(",\n  ")
     );
-    Ok(with(&ctes, &query))
+    Ok(with(&ctes, &query, dialect))
 }
 
 /// Whether a payment back after a gap comes too late to be a reactivation (then it is new), as

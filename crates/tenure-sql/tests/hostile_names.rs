@@ -71,7 +71,16 @@ proptest! {
         for metric in ["crr", "vrr", "var"] {
             for (dialect, parser) in dialects {
                 let sql = tenure_sql::compile(&plan, metric, dialect).unwrap();
-                let statements = sqlparser::parser::Parser::parse_sql(parser, &sql)
+                // The parser's ClickHouse dialect lacks two forms ClickHouse reads (a
+                // `MATERIALIZED` CTE and the `SETTINGS` clause), both fixed text tenure writes;
+                // what the config names is parsed as written.
+                let parsed = match dialect.name() {
+                    "clickhouse" => sql
+                        .replace(" AS MATERIALIZED (", " AS (")
+                        .replace("\nSETTINGS enable_materialized_cte = 1", ""),
+                    _ => sql.clone(),
+                };
+                let statements = sqlparser::parser::Parser::parse_sql(parser, &parsed)
                     .unwrap_or_else(|e| panic!("{} SQL does not parse: {e}\n{sql}", dialect.name()));
                 prop_assert_eq!(statements.len(), 1, "{}", sql);
                 // The event name is in the statement as one literal of the dialect's quoting.
