@@ -101,6 +101,26 @@ for config in utc la stjohns; do
 done
 SPARK_LOCAL_IP=127.0.0.1 sql_check spark .table
 
+# The example projects: each dialect's SQL of their metrics against the engine's report of their
+# own files (DuckDB reading the files, the other engines tables of the same rows).
+cargo build --quiet --workspace
+for example in saas wholesale; do
+  case $example in
+    saas) config=metrics.toml data=examples/saas ;;
+    wholesale) config=examples/wholesale/metrics.toml data=examples/wholesale ;;
+  esac
+  "$tenure" run "$config" --format json --quiet > "$work/$example.json"
+  "$venv/bin/python" tests/differential/sql_check.py "$tenure" duckdb "$data/events.csv" \
+    "$config" "$work/$example.json"
+  sed -e 's|^path = ".*events.csv"|table = "events"|' -e 's|^path = ".*accounts.csv"|table = "accounts"|' \
+    "$config" > "$work/$example.table.toml"
+  printf '\n[connections.warehouse]\nkind = "postgres"\n' >> "$work/$example.table.toml"
+  for engine in postgres chdb spark; do
+    SPARK_LOCAL_IP=127.0.0.1 "$venv/bin/python" tests/differential/sql_check.py "$tenure" "$engine" \
+      "$data/events.csv" "$work/$example.table.toml" "$work/$example.json"
+  done
+done
+
 # The same data as Parquet (written by DuckDB) must give the same report as the CSV.
 "$venv/bin/python" - "$work/data" <<'PY'
 import sys, duckdb

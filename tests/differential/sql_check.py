@@ -293,8 +293,12 @@ def check(config_path, report_path):
             average = None if r["average_order"] is None else float(r["average_order"])
             orders, customers = float(r["orders"]), float(r["customers"])
             per_customer = orders / customers if customers > 0 else None
+            def constant(value):
+                # A number, or the name of one of [constants].
+                return config["constants"][value] if isinstance(value, str) else value
+            margin, cost = constant(metric["margin"]), constant(metric.get("cost_to_serve", 0.0))
             value = None if average is None or per_customer is None else \
-                average * metric["margin"] * per_customer - metric.get("cost_to_serve", 0.0)
+                average * margin * per_customer - cost
             got = [{"average_order": average, "orders_per_customer": per_customer, "value": value}]
             want = [{k: expected[k] for k in got[0]}]
         else:

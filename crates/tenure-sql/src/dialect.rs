@@ -247,7 +247,9 @@ impl Dialect for ClickHouse {
     }
 
     fn statement_settings(&self) -> &'static str {
-        "\nSETTINGS enable_materialized_cte = 1"
+        // Without `join_use_nulls`, a LEFT JOIN fills a missing row with the column types'
+        // defaults (0, ''), not NULL, and a member with no return would read as back at offset 0.
+        "\nSETTINGS enable_materialized_cte = 1, join_use_nulls = 1"
     }
 
     fn string(&self, text: &str) -> String {
