@@ -27,7 +27,8 @@ db.query("CREATE DATABASE IF NOT EXISTS analytics")
 structure = ", ".join(c + " " + types.get(c, "Nullable(String)") for c in COLUMNS)
 db.query(f"CREATE TABLE analytics.events ({structure}) ENGINE = MergeTree ORDER BY tuple()")
 escaped = structure.replace("'", "\\'")
-db.query(f"INSERT INTO analytics.events SELECT * FROM file('{events_csv}', CSVWithNames, '{escaped}')")
+db.query(f"INSERT INTO analytics.events SELECT * FROM file('{events_csv}', CSVWithNames, '{escaped}')"
+         " SETTINGS input_format_csv_trim_whitespaces = 0")
 accounts_csv = os.path.join(os.path.dirname(events_csv), "accounts.csv")
 accounts = ("account_id Nullable(String), plan Nullable(String), industry Nullable(String), "
             "employees Nullable(Int64), country Nullable(String), created Nullable(Date)")

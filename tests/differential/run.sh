@@ -34,7 +34,8 @@ for config in utc la stjohns; do
 done
 
 # For the SQL backend: the generated rows, plus accounts whose only rows carry an amount that is
-# not a number within ±10¹⁵ (rejected as bad_amount, so in no cohort) or one that is. Each zone's
+# not a number within ±10¹⁵ (rejected as bad_amount, so in no cohort) or one that is, and rows
+# whose id and event name have spaces around them. Each zone's
 # config reads them as a file (DuckDB) and as a table `events` (the other engines).
 "$venv/bin/python" - "$work/data/events.csv" "$work/data/events_sql.csv" <<'PY'
 import csv, sys
@@ -46,6 +47,13 @@ for n, row in enumerate(rows[1:400]):
     row = list(row)
     row[account], row[agent] = f"amounts_{n}", "Mozilla/5.0"
     row[amount] = ["n/a", "1e16", " 12.5 ", "", "-3", "inf", ".5e3", "1."][n % 8]
+    extra.append(row)
+# Ids and event names with spaces around them, as some exports write them: the same account
+# and event once trimmed.
+event = header.index("event")
+for row in rows[400:460]:
+    row = list(row)
+    row[account], row[event] = f"  {row[account]} ", f" {row[event]}  "
     extra.append(row)
 with open(sys.argv[2], "w", newline="") as out:
     csv.writer(out).writerows(rows + extra)

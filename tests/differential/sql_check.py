@@ -82,7 +82,8 @@ def chdb_runner():
     s.query("CREATE TABLE events (" + ", ".join(f"{c} {types.get(c, 'Nullable(String)')}" for c in COLUMNS)
             + ") ENGINE = MergeTree ORDER BY tuple()")
     structure = ", ".join(c + " " + types.get(c, "Nullable(String)") for c in COLUMNS).replace("'", "\\'")
-    s.query(f"INSERT INTO events SELECT * FROM file('{events_csv}', CSVWithNames, '{structure}')")
+    s.query(f"INSERT INTO events SELECT * FROM file('{events_csv}', CSVWithNames, '{structure}')"
+            " SETTINGS input_format_csv_trim_whitespaces = 0")
     s.query("DROP TABLE IF EXISTS accounts")
     accounts = ("account_id Nullable(String), plan Nullable(String), industry Nullable(String), "
                 "employees Nullable(Int64), country Nullable(String), created Nullable(Date)")

@@ -129,9 +129,11 @@ fn event_relation(plan: &Plan, dialect: &dyn Dialect) -> Result<EventRelation, S
     if source.time_format != tenure_plan::TimeFormat::Auto {
         return Err("epoch time formats are not translated to SQL yet".to_string());
     }
+    // Ids and event names are text, trimmed, as the engine reads them.
+    let trimmed = |column: &str| format!("trim({})", dialect.text(&dialect.identifier(column)));
     let mut columns = vec![
-        format!("{} AS entity", dialect.identifier(&source.entity_column)),
-        format!("{} AS event", dialect.identifier(&source.event_column)),
+        format!("{} AS entity", trimmed(&source.entity_column)),
+        format!("{} AS event", trimmed(&source.event_column)),
         format!(
             "{} AS time",
             dialect.instant(&dialect.identifier(&source.time_column))
