@@ -120,13 +120,31 @@ for example in saas wholesale; do
   "$tenure" run "$config" --format json --quiet > "$work/$example.json"
   "$venv/bin/python" tests/differential/sql_check.py "$tenure" duckdb "$data/events.csv" \
     "$config" "$work/$example.json"
+  # Tables instead of files; plugin libraries by absolute path, as the copy lives elsewhere.
   sed -e 's|^path = ".*events.csv"|table = "events"|' -e 's|^path = ".*accounts.csv"|table = "accounts"|' \
-    "$config" > "$work/$example.table.toml"
+    -e "s|^path = \"target/|path = \"$PWD/target/|" "$config" > "$work/$example.tables.toml"
+  cp "$work/$example.tables.toml" "$work/$example.table.toml"
   printf '\n[connections.warehouse]\nkind = "postgres"\n' >> "$work/$example.table.toml"
   for engine in postgres chdb spark; do
     SPARK_LOCAL_IP=127.0.0.1 "$venv/bin/python" tests/differential/sql_check.py "$tenure" "$engine" \
       "$data/events.csv" "$work/$example.table.toml" "$work/$example.json"
   done
+  # `tenure run` on the example's tables: PostgreSQL's are sql_check's, ClickHouse's a front of
+  # their own.
+  cp "$work/$example.tables.toml" "$work/$example.pg.toml"
+  printf '\n[connections.warehouse]\nkind = "postgres"\nurl = "postgres://127.0.0.1:%s/postgres"\nuser = "postgres"\npassword_env = "TENURE_PG_PASSWORD"\n' \
+    "$PGPORT" >> "$work/$example.pg.toml"
+  "$venv/bin/python" tests/differential/warehouse_check.py "$tenure" "$work/$example.pg.toml" "$work/$example.json"
+  kill "$clickhouse_pid"
+  "$venv/bin/python" tests/differential/clickhouse_http.py "$data/events.csv" "$work/$example.port" \
+    > "$work/ch.log" 2>&1 &
+  clickhouse_pid=$!
+  for _ in $(seq 120); do [ -f "$work/$example.port" ] || sleep 0.5; done
+  [ -f "$work/$example.port" ] || { cat "$work/ch.log"; echo "the ClickHouse front did not start"; exit 1; }
+  cp "$work/$example.tables.toml" "$work/$example.ch.toml"
+  printf '\n[connections.warehouse]\nkind = "clickhouse"\nurl = "http://127.0.0.1:%s"\ndatabase = "analytics"\nuser = "tenure"\npassword_env = "TENURE_CH_PASSWORD"\n' \
+    "$(cat "$work/$example.port")" >> "$work/$example.ch.toml"
+  "$venv/bin/python" tests/differential/warehouse_check.py "$tenure" "$work/$example.ch.toml" "$work/$example.json"
 done
 
 # The same data as Parquet (written by DuckDB) must give the same report as the CSV.
