@@ -26,6 +26,8 @@ use tenure_plan::{Field, InputSummary, MetricKind, MetricResult, Plan, Report, S
 pub use error::EngineError;
 pub use load::{JsonLinesKeys, inspect_sources, set_min_part_bytes, set_resolve_batch};
 pub use plugin_file::check_plugins;
+pub use segments::{AttributeValues, EntityFigures, label_entities};
+pub use tenure_plugin::NO_DAY;
 
 use calendar::Calendar;
 use store::EventStore;

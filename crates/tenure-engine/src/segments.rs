@@ -151,26 +151,52 @@ impl ErrorSlot {
     }
 }
 
-/// Attribute columns laid out for the ABI; they borrow the store's strings.
+/// Attribute columns laid out for the ABI; they borrow the strings of whoever holds them.
 struct AttributeColumns<'a> {
-    names: Vec<String>,
+    names: Vec<&'a str>,
     text: Vec<Vec<Option<&'a str>>>,
     numbers: Vec<Vec<f64>>,
     present: Vec<Vec<u8>>,
     kinds: Vec<u32>,
 }
 
+impl<'a> AttributeColumns<'a> {
+    fn new() -> Self {
+        AttributeColumns {
+            names: Vec::new(),
+            text: Vec::new(),
+            numbers: Vec::new(),
+            present: Vec::new(),
+            kinds: Vec::new(),
+        }
+    }
+
+    fn push_text(&mut self, name: &'a str, values: Vec<Option<&'a str>>) {
+        self.names.push(name);
+        self.kinds.push(KIND_TEXT);
+        self.text.push(values);
+        self.numbers.push(Vec::new());
+        self.present.push(Vec::new());
+    }
+
+    /// A number or boolean column (booleans as 0 and 1); `None` is a missing value.
+    fn push_numbers(&mut self, name: &'a str, kind: u32, values: impl Iterator<Item = Option<f64>>) {
+        let (numbers, present): (Vec<f64>, Vec<u8>) = values
+            .map(|value| (value.unwrap_or(0.0), u8::from(value.is_some())))
+            .unzip();
+        self.names.push(name);
+        self.kinds.push(kind);
+        self.text.push(Vec::new());
+        self.numbers.push(numbers);
+        self.present.push(present);
+    }
+}
+
 fn attribute_columns(data: &Dataset) -> AttributeColumns<'_> {
     let count = data.store.entities.len();
-    let mut columns = AttributeColumns {
-        names: Vec::new(),
-        text: Vec::new(),
-        numbers: Vec::new(),
-        present: Vec::new(),
-        kinds: Vec::new(),
-    };
+    let mut columns = AttributeColumns::new();
     for (name, column) in &data.store.attrs {
-        let (kind, values): (u32, Vec<Option<f64>>) = match column {
+        match column {
             Column::Text { codes, dict } => {
                 let text = (0..count)
                     .map(|e| match codes.get(e) {
@@ -178,32 +204,26 @@ fn attribute_columns(data: &Dataset) -> AttributeColumns<'_> {
                         _ => None,
                     })
                     .collect();
-                columns.names.push(name.clone());
-                columns.kinds.push(KIND_TEXT);
-                columns.text.push(text);
-                columns.numbers.push(Vec::new());
-                columns.present.push(Vec::new());
-                continue;
+                columns.push_text(name, text);
             }
-            Column::Number(_) | Column::Sparse(_) => (
-                KIND_NUMBER,
-                (0..column.len()).map(|row| column.number(row)).collect(),
-            ),
-            Column::Bool(flags) => (
-                KIND_BOOL,
-                flags.iter().map(|b| b.map(|b| f64::from(u8::from(b)))).collect(),
-            ),
-        };
-        let value = |e: usize| values.get(e).copied().flatten();
-        columns.names.push(name.clone());
-        columns.kinds.push(kind);
-        columns.text.push(Vec::new());
-        columns
-            .numbers
-            .push((0..count).map(|e| value(e).unwrap_or(0.0)).collect());
-        columns
-            .present
-            .push((0..count).map(|e| u8::from(value(e).is_some())).collect());
+            Column::Number(_) | Column::Sparse(_) => {
+                let values: Vec<Option<f64>> = (0..column.len()).map(|row| column.number(row)).collect();
+                columns.push_numbers(
+                    name,
+                    KIND_NUMBER,
+                    (0..count).map(|e| values.get(e).copied().flatten()),
+                );
+            }
+            Column::Bool(flags) => {
+                let values: Vec<Option<f64>> =
+                    flags.iter().map(|b| b.map(|b| f64::from(u8::from(b)))).collect();
+                columns.push_numbers(
+                    name,
+                    KIND_BOOL,
+                    (0..count).map(|e| values.get(e).copied().flatten()),
+                );
+            }
+        }
     }
     columns
 }
@@ -216,15 +236,111 @@ fn tail<T>(values: &[T], start: usize) -> *const T {
     }
 }
 
-/// Computes a segment: one label per entity, as a text column indexed by entity code.
-pub fn compute(data: &Dataset, segment: &SegmentDef) -> Result<Column, String> {
-    let describe = |message: String| {
+/// What a segment plugin labels entities from, computed outside the engine (by a SQL backend,
+/// where the data lives): per entity, in one order throughout, its id, the local days of its
+/// first and last event up to `as_of` ([`NO_DAY`] without one), the days from its last event of
+/// the segment's `event` to `as_of` (−1 without one), how many such events it had and their
+/// amounts' sum, and the entity source's columns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EntityFigures {
+    /// The local day of `as_of` (days since 1970-01-01).
+    pub as_of_day: i32,
+    /// Entity ids.
+    pub ids: Vec<String>,
+    /// Local day of each entity's first event.
+    pub first_seen_day: Vec<i32>,
+    /// Local day of each entity's last event.
+    pub last_seen_day: Vec<i32>,
+    /// Days from each entity's last event of the segment's `event` to `as_of`.
+    pub recency_days: Vec<i32>,
+    /// Each entity's number of events of the segment's `event`.
+    pub frequency: Vec<u64>,
+    /// Each entity's sum of those events' amounts.
+    pub monetary: Vec<f64>,
+    /// The entity source's columns, by name.
+    pub attributes: Vec<(String, AttributeValues)>,
+}
+
+/// One column of [`EntityFigures::attributes`], one value per entity.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttributeValues {
+    /// Text.
+    Text(Vec<Option<String>>),
+    /// Numbers.
+    Number(Vec<Option<f64>>),
+    /// Booleans.
+    Bool(Vec<Option<bool>>),
+}
+
+/// The figures a plugin reads, borrowed from whoever computed them.
+struct Figures<'a> {
+    as_of_day: i32,
+    ids: Vec<&'a str>,
+    first_seen: &'a [i32],
+    last_seen: &'a [i32],
+    recency: &'a [i32],
+    frequency: &'a [u64],
+    monetary: &'a [f64],
+    attributes: AttributeColumns<'a>,
+}
+
+/// Each entity's label of `segment`, from figures computed outside the engine, in the order of
+/// `figures.ids` (`None` where the plugin gives none). The plugin is loaded, checked and called
+/// as for a run over files.
+pub fn label_entities(segment: &SegmentDef, figures: &EntityFigures) -> Result<Vec<Option<String>>, String> {
+    let entities = figures.ids.len();
+    let lengths = [
+        figures.first_seen_day.len(),
+        figures.last_seen_day.len(),
+        figures.recency_days.len(),
+        figures.frequency.len(),
+        figures.monetary.len(),
+    ];
+    let unequal = |what: &str| {
         format!(
-            "segment `{}` (plugin `{}`): {message}",
-            segment.name, segment.plugin.name
+            "segment `{}`: {what} of another length than the ids",
+            segment.name
         )
     };
-    let vtable = load(&segment.plugin).map_err(describe)?;
+    if lengths.iter().any(|n| *n != entities) {
+        return Err(unequal("figures"));
+    }
+    let mut attributes = AttributeColumns::new();
+    for (name, values) in &figures.attributes {
+        match values {
+            AttributeValues::Text(text) if text.len() == entities => {
+                attributes.push_text(name, text.iter().map(|v| v.as_deref()).collect())
+            }
+            AttributeValues::Number(numbers) if numbers.len() == entities => {
+                attributes.push_numbers(name, KIND_NUMBER, numbers.iter().copied())
+            }
+            AttributeValues::Bool(flags) if flags.len() == entities => attributes.push_numbers(
+                name,
+                KIND_BOOL,
+                flags.iter().map(|b| b.map(|b| f64::from(u8::from(b)))),
+            ),
+            _ => return Err(unequal(&format!("attribute `{name}`"))),
+        }
+    }
+    let view = Figures {
+        as_of_day: figures.as_of_day,
+        ids: figures.ids.iter().map(String::as_str).collect(),
+        first_seen: &figures.first_seen_day,
+        last_seen: &figures.last_seen_day,
+        recency: &figures.recency_days,
+        frequency: &figures.frequency,
+        monetary: &figures.monetary,
+        attributes,
+    };
+    let (codes, dict) = classify(segment, &view)?;
+    Ok(codes
+        .into_iter()
+        .map(|code| (code != NO_LABEL).then(|| dict[code as usize].to_string()))
+        .collect())
+}
+
+/// Computes a segment: one label per entity, as a text column indexed by entity code.
+pub fn compute(data: &Dataset, segment: &SegmentDef) -> Result<Column, String> {
     let store = &data.store;
     let entities = store.entities.len();
     // Features per entity.
@@ -264,8 +380,39 @@ pub fn compute(data: &Dataset, segment: &SegmentDef) -> Result<Column, String> {
         .map(|d| if *d == NO_DAY { -1 } else { data.as_of_day - d })
         .collect();
     let monetary: Vec<f64> = monetary.into_iter().map(from_micros).collect();
-    let ids = store.entities.values();
-    let attributes = attribute_columns(data);
+    let view = Figures {
+        as_of_day: data.as_of_day,
+        ids: store.entities.values().iter().map(|id| &**id).collect(),
+        first_seen: &first_seen,
+        last_seen: &last_seen,
+        recency: &recency,
+        frequency: &frequency,
+        monetary: &monetary,
+        attributes: attribute_columns(data),
+    };
+    let (codes, dict) = classify(segment, &view)?;
+    let codes: Vec<u32> = codes
+        .into_iter()
+        .map(|c| if c == NO_LABEL { NULL_CODE } else { c })
+        .collect();
+    Ok(Column::Text {
+        codes: codes.into(),
+        dict,
+    })
+}
+
+/// Calls `segment`'s plugin over `figures`: one label code per entity ([`NO_LABEL`] for none),
+/// and the labels in code order.
+fn classify(segment: &SegmentDef, figures: &Figures<'_>) -> Result<(Vec<u32>, Vec<Box<str>>), String> {
+    let describe = |message: String| {
+        format!(
+            "segment `{}` (plugin `{}`): {message}",
+            segment.name, segment.plugin.name
+        )
+    };
+    let vtable = load(&segment.plugin).map_err(describe)?;
+    let entities = figures.ids.len();
+    let attributes = &figures.attributes;
     let params = segment.params.clone();
     // Create the plugin's state.
     let errors = ErrorSlot(Mutex::new(None));
@@ -293,7 +440,7 @@ pub fn compute(data: &Dataset, segment: &SegmentDef) -> Result<Column, String> {
     let call = |(start, end): (usize, usize)| -> Result<Vec<u32>, String> {
         // Raw views are built per batch, on the calling thread: they only borrow the store.
         let raw = |value: &Option<&str>| value.map_or(RawStr::NULL, RawStr::new);
-        let entity_ids: Vec<RawStr> = ids[start..end].iter().map(|id| RawStr::new(id)).collect();
+        let entity_ids: Vec<RawStr> = figures.ids[start..end].iter().map(|id| RawStr::new(id)).collect();
         let texts: Vec<Vec<RawStr>> = attributes
             .text
             .iter()
@@ -301,7 +448,7 @@ pub fn compute(data: &Dataset, segment: &SegmentDef) -> Result<Column, String> {
             .collect();
         let columns: Vec<RawColumn> = (0..attributes.names.len())
             .map(|c| RawColumn {
-                name: RawStr::new(&attributes.names[c]),
+                name: RawStr::new(attributes.names[c]),
                 kind: attributes.kinds[c],
                 text: tail(&texts[c], 0),
                 numbers: tail(&attributes.numbers[c], start),
@@ -312,13 +459,13 @@ pub fn compute(data: &Dataset, segment: &SegmentDef) -> Result<Column, String> {
         let batch = RawBatch {
             size: std::mem::size_of::<RawBatch>(),
             len,
-            as_of_day: data.as_of_day,
+            as_of_day: figures.as_of_day,
             entity: entity_ids.as_ptr(),
-            first_seen_day: first_seen[start..].as_ptr(),
-            last_seen_day: last_seen[start..].as_ptr(),
-            recency_days: recency[start..].as_ptr(),
-            frequency: frequency[start..].as_ptr(),
-            monetary: monetary[start..].as_ptr(),
+            first_seen_day: figures.first_seen[start..].as_ptr(),
+            last_seen_day: figures.last_seen[start..].as_ptr(),
+            recency_days: figures.recency[start..].as_ptr(),
+            frequency: figures.frequency[start..].as_ptr(),
+            monetary: figures.monetary[start..].as_ptr(),
             columns: columns.as_ptr(),
             column_count: columns.len(),
         };
@@ -362,14 +509,6 @@ pub fn compute(data: &Dataset, segment: &SegmentDef) -> Result<Column, String> {
     let dict = labels
         .into_inner()
         .unwrap_or_else(|p| p.into_inner())
-        .values()
-        .to_vec();
-    let codes: Vec<u32> = codes
-        .into_iter()
-        .map(|c| if c == NO_LABEL { NULL_CODE } else { c })
-        .collect();
-    Ok(Column::Text {
-        codes: codes.into(),
-        dict,
-    })
+        .into_values();
+    Ok((codes, dict))
 }

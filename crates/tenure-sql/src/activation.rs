@@ -3,14 +3,19 @@
 
 use tenure_plan::{Activation, Plan};
 
-use crate::Dialect;
 use crate::cohort::{key_columns, member_ctes};
 use crate::expr::row_sql;
 use crate::input::{dated_rows, with};
+use crate::{Dialect, SegmentLabels};
 
-pub(crate) fn statement(plan: &Plan, metric: &Activation, dialect: &dyn Dialect) -> Result<String, String> {
+pub(crate) fn statement(
+    plan: &Plan,
+    metric: &Activation,
+    dialect: &dyn Dialect,
+    labels: Option<&SegmentLabels>,
+) -> Result<String, String> {
     let mut ctes = dated_rows(plan, dialect)?;
-    ctes.extend(member_ctes(plan, &plan.cohorts[metric.cohort], dialect)?);
+    ctes.extend(member_ctes(plan, &plan.cohorts[metric.cohort], dialect, labels)?);
     let reached = row_sql(&plan.events[metric.reached].filter, dialect)?;
     let zone = dialect.string(plan.project.timezone.name());
     let deadline = dialect.add_local("t0", &zone, metric.within.count, metric.within.unit);

@@ -3,10 +3,10 @@
 
 use tenure_plan::{Cohort, Field, Plan};
 
-use crate::Dialect;
 use crate::calendar::period_sql;
 use crate::expr::row_sql;
 use crate::input::entity_rows;
+use crate::{Dialect, SegmentLabels};
 
 /// CTEs `starts` and `members` (`entity`, `t0`, `d0_date`, `d0` in days since 1970-01-01,
 /// `cohort_period`, and `by_<i>` for each breakdown field), to follow the CTEs of
@@ -15,11 +15,15 @@ pub(crate) fn member_ctes(
     plan: &Plan,
     cohort: &Cohort,
     dialect: &dyn Dialect,
+    labels: Option<&SegmentLabels>,
 ) -> Result<Vec<(String, String)>, String> {
     if cohort.filter.is_some() {
         return Err("a cohort with `where` is not translated to SQL yet".to_string());
     }
     let mut breakdown = Vec::new();
+    // Plugin segments' labels: a relation each, joined by id.
+    let mut segment_ctes = Vec::new();
+    let mut segment_joins = String::new();
     for (index, field) in cohort.by.iter().enumerate() {
         match field {
             Field::Attr(column) => breakdown.push(format!(
@@ -27,8 +31,16 @@ pub(crate) fn member_ctes(
                 dialect.identifier(&format!("attr.{column}"))
             )),
             Field::Segment(name) => {
-                return Err(format!(
-                    "a breakdown by `segment.{name}`, which a plugin computes in process, is not translated to SQL yet"
+                let Some(rows) = labels.and_then(|labels| labels.get(name)) else {
+                    return Err(format!(
+                        "a breakdown by `segment.{name}`: its plugin labels entities in process, so \
+                         `tenure run` on a connection computes the labels and sends them with the statement"
+                    ));
+                };
+                segment_ctes.push((format!("segment_{index}"), dialect.labels(rows)));
+                breakdown.push(format!("segment_{index}.label AS by_{index}"));
+                segment_joins.push_str(&format!(
+                    " LEFT JOIN segment_{index} ON segment_{index}.entity = days.entity"
                 ));
             }
             other => {
@@ -59,16 +71,17 @@ pub(crate) fn member_ctes(
         ),
     ];
     // Breakdown values: an entity without a row in the entity source has none (null).
-    let (by, attributes) = match breakdown.is_empty() {
-        true => (String::new(), String::new()),
-        false => {
-            ctes.push(entity_rows(plan, dialect)?);
-            (
-                format!(", {}", breakdown.join(", ")),
-                " LEFT JOIN entity_rows AS attributes ON attributes.entity = days.entity".to_string(),
-            )
-        }
+    let by = match breakdown.is_empty() {
+        true => String::new(),
+        false => format!(", {}", breakdown.join(", ")),
     };
+    let mut attributes = String::new();
+    if cohort.by.iter().any(|field| matches!(field, Field::Attr(_))) {
+        ctes.push(entity_rows(plan, dialect)?);
+        attributes.push_str(" LEFT JOIN entity_rows AS attributes ON attributes.entity = days.entity");
+    }
+    ctes.extend(segment_ctes);
+    attributes.push_str(&segment_joins);
     ctes.push((
         "members".to_string(),
         format!(

@@ -39,6 +39,26 @@ pub trait Dialect {
         ""
     }
 
+    /// A relation of `entity` and `label` (text) holding `rows`: a segment's labels, computed
+    /// outside the database.
+    fn labels(&self, rows: &[(String, Option<String>)]) -> String {
+        let text = self.text("NULL");
+        if rows.is_empty() {
+            return format!("SELECT {text} AS entity, {text} AS label WHERE 1 = 0");
+        }
+        let values: Vec<String> = rows
+            .iter()
+            .map(|(entity, label)| {
+                let label = label.as_deref().map_or(text.clone(), |l| self.string(l));
+                format!("({}, {label})", self.string(entity))
+            })
+            .collect();
+        format!(
+            "SELECT entity, label FROM (VALUES {}) AS labels(entity, label)",
+            values.join(", ")
+        )
+    }
+
     /// The relation a file source reads, where the engine can read files itself.
     fn file(&self, _path: &str, _format: Format) -> Option<String> {
         None
@@ -244,6 +264,25 @@ impl Dialect for ClickHouse {
     fn materialized(&self) -> &'static str {
         // ClickHouse inlines a CTE at every reference; the rows are read and deduplicated once.
         "MATERIALIZED "
+    }
+
+    fn labels(&self, rows: &[(String, Option<String>)]) -> String {
+        let values: Vec<String> = rows
+            .iter()
+            .map(|(entity, label)| {
+                let label = label.as_deref().map_or("NULL".to_string(), |l| self.string(l));
+                format!("({}, {label})", self.string(entity))
+            })
+            .collect();
+        if values.is_empty() {
+            return "SELECT CAST(NULL AS Nullable(String)) AS entity, CAST(NULL AS Nullable(String)) AS label \
+                    WHERE 1 = 0"
+                .to_string();
+        }
+        format!(
+            "SELECT entity, label FROM values('entity String, label Nullable(String)', {})",
+            values.join(", ")
+        )
     }
 
     fn statement_settings(&self) -> &'static str {

@@ -67,7 +67,7 @@ pub(crate) fn values_statement(
             if !cohort.by.is_empty() {
                 return Err("a formula per cohort broken down `by` is not translated to SQL yet".to_string());
             }
-            ctes.extend(member_ctes(plan, cohort, dialect)?);
+            ctes.extend(member_ctes(plan, cohort, dialect, None)?);
             source = "(SELECT dated_rows.*, members.cohort_period AS member_cohort FROM dated_rows \
                       JOIN members ON members.entity = dated_rows.entity) AS dated_rows"
                 .to_string();

@@ -82,13 +82,22 @@ fn entity_id(source: &Source, dialect: &dyn Dialect) -> String {
 /// repeating an id the one with the smallest attribute values (as text) is kept; rows without
 /// an id are not read (docs/backends.md).
 pub(crate) fn entity_rows(plan: &Plan, dialect: &dyn Dialect) -> Result<(String, String), String> {
+    let attributes: Vec<String> = plan.attribute_columns().into_iter().collect();
+    entity_rows_of(plan, &attributes, dialect)
+}
+
+/// [`entity_rows`] with the attribute columns `attributes`.
+pub(crate) fn entity_rows_of(
+    plan: &Plan,
+    attributes: &[String],
+    dialect: &dyn Dialect,
+) -> Result<(String, String), String> {
     let source = plan
         .entity_source
         .as_ref()
         .ok_or("an entity attribute without an entity source")?;
     let relation = relation_sql(source, dialect)?;
     let id = entity_id(source, dialect);
-    let attributes: Vec<String> = plan.attribute_columns().into_iter().collect();
     let mut columns = vec![format!("{id} AS entity")];
     columns.extend(attributes.iter().map(|column| {
         format!(

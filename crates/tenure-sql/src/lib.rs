@@ -18,9 +18,12 @@ mod input;
 mod results;
 mod retention;
 mod revenue;
+mod segment;
 
 pub use dialect::{ClickHouse, Dialect, DuckDb, NAMES, Postgres, Spark, by_name};
 pub use results::{AttributeTypes, Rows, ShapeError, ValueType, read_input, read_result};
+
+use std::collections::BTreeMap;
 
 use tenure_plan::{Aggregate, AggregateKind, Expr, MetricKind, Plan, ScalarRef};
 
@@ -66,30 +69,67 @@ pub struct Refusal {
 /// 1970-01-01, `year × 12 + month − 1`, or `year × 4 + quarter − 1`), `complete`, `start_s`,
 /// `end_e` and `new_n`, as the `crr` table of docs/config.md.
 pub fn compile(plan: &Plan, name: &str, dialect: &dyn Dialect) -> Result<String, Refusal> {
-    compile_statement(plan, name, dialect, None)
+    compile_with(plan, name, dialect, &Known::default())
 }
 
 /// The figure another metric's result has for a scalar reference (`revenue.nrr`), `None` when
 /// it has none.
 pub type Scalars<'a> = dyn Fn(&ScalarRef) -> Option<f64> + 'a;
 
-/// [`compile`], for a run that has already computed the metrics this one reads: a formula's
-/// references to other metrics' figures (`revenue.nrr`) become literals of `scalars`' values
-/// (null where there is none, as in the engine).
-pub fn compile_with_scalars(
+/// Each entity's label of a plugin segment, by segment name: `(id, label)`, `None` where the
+/// plugin gave none.
+pub type SegmentLabels = BTreeMap<String, Vec<(String, Option<String>)>>;
+
+/// What a run knows before it sends a metric's statement, which [`compile`] alone does not.
+#[derive(Default, Clone, Copy)]
+pub struct Known<'a> {
+    /// Other metrics' figures: a formula's references to them (`revenue.nrr`) become literals
+    /// (null where there is none, as in the engine).
+    pub scalars: Option<&'a Scalars<'a>>,
+    /// Plugin segments' labels, computed in process from [`segment_figures`]: a cohort broken
+    /// down by such a segment joins them as a relation of the statement.
+    pub labels: Option<&'a SegmentLabels>,
+}
+
+/// [`compile`], for a run that already has what [`Known`] holds.
+pub fn compile_with(
     plan: &Plan,
     name: &str,
     dialect: &dyn Dialect,
-    scalars: &Scalars<'_>,
+    known: &Known<'_>,
 ) -> Result<String, Refusal> {
-    compile_statement(plan, name, dialect, Some(scalars))
+    compile_statement(plan, name, dialect, known)
+}
+
+/// The statement of the figures plugin segment `segment` labels entities from, one row per entity
+/// known to the run (of a readable event row or the entity source), by id: `entity`,
+/// `first_seen` and `last_seen` (days since 1970-01-01 of its first and last event up to
+/// `as_of`, null without one), `frequency`, `last_event` and `monetary_micros` (of the segment's
+/// `event` up to `as_of`), `as_of_day`, and `attr_<i>` for each of `attributes` (the entity
+/// source's columns the plugin sees).
+pub fn segment_figures(
+    plan: &Plan,
+    segment: &str,
+    attributes: &[String],
+    dialect: &dyn Dialect,
+) -> Result<String, Refusal> {
+    let body = segment::figures(plan, segment, attributes, dialect).map_err(|reason| Refusal {
+        metric: format!("(segment {segment})"),
+        dialect: dialect.name(),
+        reason,
+    })?;
+    Ok(format!(
+        "-- tenure {}: figures of segment `{segment}`, {} dialect\n{body}\n",
+        env!("CARGO_PKG_VERSION"),
+        dialect.name()
+    ))
 }
 
 fn compile_statement(
     plan: &Plan,
     name: &str,
     dialect: &dyn Dialect,
-    scalars: Option<&Scalars<'_>>,
+    known: &Known<'_>,
 ) -> Result<String, Refusal> {
     let refuse = |reason: String| Refusal {
         metric: name.to_string(),
@@ -101,10 +141,10 @@ fn compile_statement(
     };
     let statement = match &metric.kind {
         MetricKind::Crr(crr) => crr::statement(plan, crr, dialect),
-        MetricKind::Retention(retention) => retention::statement(plan, retention, dialect),
-        MetricKind::Activation(activation) => activation::statement(plan, activation, dialect),
+        MetricKind::Retention(retention) => retention::statement(plan, retention, dialect, known.labels),
+        MetricKind::Activation(activation) => activation::statement(plan, activation, dialect, known.labels),
         MetricKind::Revenue(revenue) => revenue::statement(plan, revenue, dialect),
-        MetricKind::Formula(formula) => formula::statement(plan, formula, dialect, scalars),
+        MetricKind::Formula(formula) => formula::statement(plan, formula, dialect, known.scalars),
         MetricKind::Ltv(tenure_plan::Ltv {
             form: tenure_plan::LtvForm::Orders { order, .. },
             ..

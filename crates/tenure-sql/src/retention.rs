@@ -3,16 +3,21 @@
 
 use tenure_plan::{Align, Expr, Field, Plan, Retention, RetentionMode, Unit};
 
-use crate::Dialect;
 use crate::calendar::{week_first_day, week_index};
 use crate::cohort::{key_columns, member_ctes};
 use crate::expr::row_sql;
 use crate::input::{Amount, dated_rows, with};
+use crate::{Dialect, SegmentLabels};
 
-pub(crate) fn statement(plan: &Plan, metric: &Retention, dialect: &dyn Dialect) -> Result<String, String> {
+pub(crate) fn statement(
+    plan: &Plan,
+    metric: &Retention,
+    dialect: &dyn Dialect,
+    labels: Option<&SegmentLabels>,
+) -> Result<String, String> {
     let cohort = &plan.cohorts[metric.cohort];
     let mut ctes = dated_rows(plan, dialect)?;
-    ctes.extend(member_ctes(plan, cohort, dialect)?);
+    ctes.extend(member_ctes(plan, cohort, dialect, labels)?);
     let returns = row_sql(&plan.events[metric.return_event].filter, dialect)?;
     let week_start = plan.project.week_start;
     let offset = match (metric.unit, metric.align) {

@@ -178,6 +178,43 @@ fn revenue_per_cohort_a_formula_per_cohort_and_an_orders_ltv_in_every_dialect() 
 }
 
 #[test]
+fn a_breakdown_by_a_plugin_segment_joins_the_labels_the_run_computed_in_every_dialect() {
+    let text = format!(
+        "{WAREHOUSE}\n[plugins.rfm]\npath = \"tenure_rfm\"\n[segments.rfm]\nplugin = \"rfm\"\nevent = \"payment\"\n\
+         [cohorts.by_rfm]\nstart = \"value\"\ngrain = \"month\"\nby = [\"segment.rfm\"]\n\
+         [metrics.vrr_by_rfm]\ntype = \"retention\"\ncohort = \"by_rfm\"\nreturn = \"value\"\nunit = \"month\"\n\
+         periods = [1]\n"
+    );
+    let plan = plan(&text);
+    // Alone, the statement cannot know the labels: it says where they come from.
+    let refusal = tenure_sql::compile(&plan, "vrr_by_rfm", &DuckDb).unwrap_err();
+    assert_eq!(
+        refusal.reason,
+        "a breakdown by `segment.rfm`: its plugin labels entities in process, so `tenure run` on a \
+         connection computes the labels and sends them with the statement"
+    );
+    let mut labels = tenure_sql::SegmentLabels::new();
+    labels.insert(
+        "rfm".to_string(),
+        vec![
+            ("acc_1".to_string(), Some("champions".to_string())),
+            ("it's".to_string(), None),
+        ],
+    );
+    let known = tenure_sql::Known {
+        scalars: None,
+        labels: Some(&labels),
+    };
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::compile_with(&plan, "vrr_by_rfm", dialect, &known).unwrap();
+        insta::assert_snapshot!(format!("vrr_by_rfm_{}", dialect.name()), sql);
+        let figures = tenure_sql::segment_figures(&plan, "rfm", &["plan".to_string()], dialect).unwrap();
+        insta::assert_snapshot!(format!("segment_figures_{}", dialect.name()), figures);
+    }
+}
+
+#[test]
 fn duckdb_reads_a_file_source_itself_and_other_dialects_refuse_it() {
     let text = WAREHOUSE.replace("table = \"analytics.events\"", "path = \"events.csv\"");
     let plan = plan(&text);
@@ -215,7 +252,11 @@ fn metrics_not_translated_yet_are_refused_with_the_reason() {
     );
     // Once that metric has run, its figure is a literal of the statement (null where it has none).
     let nrr = |reference: &tenure_plan::ScalarRef| (reference.scalar == "nrr").then_some(1.25);
-    let sql = tenure_sql::compile_with_scalars(&plan(&text), "nrr_share", &DuckDb, &nrr).unwrap();
+    let known = tenure_sql::Known {
+        scalars: Some(&nrr),
+        labels: None,
+    };
+    let sql = tenure_sql::compile_with(&plan(&text), "nrr_share", &DuckDb, &known).unwrap();
     assert!(
         sql.contains("ELSE CAST(1.25 AS DOUBLE) / CAST(2.0 AS DOUBLE) END AS value"),
         "{sql}"

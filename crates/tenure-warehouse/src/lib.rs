@@ -9,6 +9,7 @@
 
 mod clickhouse;
 mod postgres;
+mod segments;
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,7 @@ use tenure_plan::schema::{Column, ColumnKind, MetricProblem, SourceSchema};
 use tenure_plan::{
     Connection, ConnectionKind, FailedMetric, Ltv, LtvForm, MetricKind, MetricResult, Plan, Relation, Report,
 };
-use tenure_sql::{AttributeTypes, Dialect, Rows, ValueType};
+use tenure_sql::{AttributeTypes, Dialect, Known, Rows, SegmentLabels, ValueType};
 
 /// Why a run on a connection failed. Each names the connection and fits on one line.
 #[derive(Debug, thiserror::Error)]
@@ -186,13 +187,23 @@ pub fn refusals(plan: &Plan, connection: &Connection, metrics: &[String]) -> Vec
     // Any figure stands in for another metric's: whether a statement compiles does not depend
     // on it.
     let any_figure = |_: &tenure_plan::ScalarRef| Some(1.0);
+    // The run labels plugin segments before it compiles (any labels will do here).
+    let any_labels: SegmentLabels = plan
+        .segments
+        .iter()
+        .map(|s| (s.name.clone(), Vec::new()))
+        .collect();
+    let known = Known {
+        scalars: Some(&any_figure),
+        labels: Some(&any_labels),
+    };
     for index in plan.evaluation_order(metrics) {
         let metric = &plan.metrics[index];
         let dependencies = metric.kind.dependencies();
         let reason = match dependencies.iter().find(|name| refused.contains_key(*name)) {
             Some(name) => Some(format!("it reads metric `{name}`, which cannot run there")),
             None if derived(&metric.kind, &BTreeMap::new()).is_some() => None,
-            None => tenure_sql::compile_with_scalars(plan, &metric.name, dialect, &any_figure)
+            None => tenure_sql::compile_with(plan, &metric.name, dialect, &known)
                 .err()
                 .map(|refusal| refusal.reason),
         };
@@ -217,7 +228,9 @@ pub fn run(plan: &Plan, connection: &Connection, metrics: &[String]) -> Result<R
     let accounting = tenure_sql::accounting(plan, dialect)
         .map_err(|refusal| WarehouseError::Unsupported(refusal.reason))?;
     let rows = session.query(&accounting, "input accounting")?;
-    let types = attribute_types(plan, session.as_mut())?;
+    let columns = entity_columns(plan, session.as_mut())?;
+    let types: AttributeTypes = columns.iter().cloned().collect();
+    let labels = segments::labels(plan, metrics, session.as_mut(), dialect, &columns)?;
     let (as_of, input) = tenure_sql::read_input(plan, &rows)?;
     let mut results: BTreeMap<String, MetricResult> = BTreeMap::new();
     // Metrics that others derive from come first, even when not asked for.
@@ -240,7 +253,15 @@ pub fn run(plan: &Plan, connection: &Connection, metrics: &[String]) -> Result<R
         let result = match (missing, derived(&metric.kind, &results)) {
             (Some(name), _) => not_computed(format!("it reads metric `{name}`, which is not computed")),
             (None, Some(result)) => result,
-            (None, None) => match tenure_sql::compile_with_scalars(plan, &metric.name, dialect, &scalars) {
+            (None, None) => match tenure_sql::compile_with(
+                plan,
+                &metric.name,
+                dialect,
+                &Known {
+                    scalars: Some(&scalars),
+                    labels: Some(&labels),
+                },
+            ) {
                 Ok(statement) => {
                     let rows =
                         session.query(&statement, &format!("statement of metric `{}`", metric.name))?;
@@ -289,15 +310,26 @@ fn derived(kind: &MetricKind, results: &BTreeMap<String, MetricResult>) -> Optio
     }
 }
 
-/// The types of the entity source's columns, for the values of breakdowns by attribute.
-fn attribute_types(plan: &Plan, session: &mut dyn Session) -> Result<AttributeTypes, WarehouseError> {
-    let Some(Relation::Table { table, .. }) = plan.entity_source.as_ref().map(|s| &s.relation) else {
-        return Ok(AttributeTypes::new());
+/// The entity source's columns but its id, with their types: what breakdowns by attribute
+/// read, and what a plugin segment sees.
+fn entity_columns(
+    plan: &Plan,
+    session: &mut dyn Session,
+) -> Result<Vec<(String, ValueType)>, WarehouseError> {
+    let Some(source) = &plan.entity_source else {
+        return Ok(Vec::new());
+    };
+    let Relation::Table { table, .. } = &source.relation else {
+        return Ok(Vec::new());
     };
     Ok(session
         .columns(table)?
         .into_iter()
-        .map(|(name, type_name)| (name, value_type(&type_name)))
+        .filter(|(name, _)| *name != source.entity_column)
+        .map(|(name, type_name)| {
+            let value_type = value_type(&type_name);
+            (name, value_type)
+        })
         .collect())
 }
 

@@ -1,0 +1,262 @@
+//! Plugin segments on a connection, split where each part belongs: the database computes every
+//! entity's figures (first and last event, recency, frequency, amounts, its columns in the
+//! entity source), the native plugin labels the entities in this process as it does for a run
+//! over files, and the labels go back into the metrics' statements as a relation of their own.
+
+use std::collections::BTreeSet;
+
+use tenure_engine::{AttributeValues, EntityFigures, NO_DAY};
+use tenure_plan::figures::from_micros;
+use tenure_plan::{Field, MetricKind, Plan};
+use tenure_sql::{Dialect, Rows, SegmentLabels, ValueType};
+
+use crate::{Session, WarehouseError};
+
+/// The plugin segments the metrics to run (all when `metrics` is empty, and those they read)
+/// break cohorts down by.
+pub(crate) fn used(plan: &Plan, metrics: &[String]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for index in plan.evaluation_order(metrics) {
+        let cohort = match &plan.metrics[index].kind {
+            MetricKind::Retention(retention) => retention.cohort,
+            MetricKind::Activation(activation) => activation.cohort,
+            _ => continue,
+        };
+        for field in &plan.cohorts[cohort].by {
+            if let Field::Segment(name) = field {
+                names.insert(name.clone());
+            }
+        }
+    }
+    names
+}
+
+/// Each used segment's labels: its figures computed by the database, labelled by its plugin.
+/// `columns` are the entity source's columns (but its id) with their types.
+pub(crate) fn labels(
+    plan: &Plan,
+    metrics: &[String],
+    session: &mut dyn Session,
+    dialect: &dyn Dialect,
+    columns: &[(String, ValueType)],
+) -> Result<SegmentLabels, WarehouseError> {
+    let names: Vec<String> = columns.iter().map(|(name, _)| name.clone()).collect();
+    let mut labels = SegmentLabels::new();
+    for name in used(plan, metrics) {
+        let Some(segment) = plan.segments.iter().find(|s| s.name == name) else {
+            continue;
+        };
+        let statement = tenure_sql::segment_figures(plan, &name, &names, dialect)
+            .map_err(|refusal| WarehouseError::Unsupported(refusal.to_string()))?;
+        let rows = session.query(&statement, &format!("figures of segment `{name}`"))?;
+        let figures = figures_of(&rows, columns)
+            .map_err(|detail| WarehouseError::Unsupported(format!("segment `{name}`: {detail}")))?;
+        let labelled =
+            tenure_engine::label_entities(segment, &figures).map_err(WarehouseError::Unsupported)?;
+        labels.insert(name, figures.ids.into_iter().zip(labelled).collect());
+    }
+    Ok(labels)
+}
+
+/// The figures of a segment statement's rows (`entity`, `first_seen`, `last_seen`, `frequency`,
+/// `last_event`, `monetary_micros`, `as_of_day`, `attr_<i>`).
+fn figures_of(rows: &Rows, columns: &[(String, ValueType)]) -> Result<EntityFigures, String> {
+    if rows.values.iter().any(|row| row.len() != rows.columns.len()) {
+        return Err("a row of the figures has another number of values than columns".to_string());
+    }
+    let position = |name: &str| {
+        rows.columns
+            .iter()
+            .position(|c| c == name)
+            .ok_or_else(|| format!("no column `{name}` in the figures"))
+    };
+    let whole = |text: &str| -> Result<i64, String> {
+        let text = text.split_once('.').map_or(text, |(whole, _)| whole);
+        text.parse()
+            .map_err(|_| format!("`{text}` is not a whole number"))
+    };
+    let day = |value: &Option<String>| -> Result<Option<i32>, String> {
+        value
+            .as_deref()
+            .map(|text| whole(text).map(|n| n as i32))
+            .transpose()
+    };
+    let [
+        entity,
+        first_seen,
+        last_seen,
+        frequency,
+        last_event,
+        monetary,
+        as_of_day,
+    ] = [
+        "entity",
+        "first_seen",
+        "last_seen",
+        "frequency",
+        "last_event",
+        "monetary_micros",
+        "as_of_day",
+    ]
+    .map(position);
+    let (entity, first_seen, last_seen, frequency, last_event, monetary, as_of_day) = (
+        entity?,
+        first_seen?,
+        last_seen?,
+        frequency?,
+        last_event?,
+        monetary?,
+        as_of_day?,
+    );
+    let mut figures = EntityFigures::default();
+    let mut attributes: Vec<(String, AttributeValues)> = columns
+        .iter()
+        .map(|(name, value_type)| {
+            let values = match value_type {
+                ValueType::Number => AttributeValues::Number(Vec::new()),
+                ValueType::Bool => AttributeValues::Bool(Vec::new()),
+                ValueType::Text => AttributeValues::Text(Vec::new()),
+            };
+            (name.clone(), values)
+        })
+        .collect();
+    let attribute_positions = (0..columns.len())
+        .map(|index| position(&format!("attr_{index}")))
+        .collect::<Result<Vec<_>, String>>()?;
+    for row in &rows.values {
+        let id = row[entity].clone().ok_or("an entity without an id")?;
+        figures.ids.push(id);
+        figures
+            .first_seen_day
+            .push(day(&row[first_seen])?.unwrap_or(NO_DAY));
+        figures
+            .last_seen_day
+            .push(day(&row[last_seen])?.unwrap_or(NO_DAY));
+        let today = day(&row[as_of_day])?.unwrap_or(0);
+        figures.as_of_day = today;
+        figures
+            .recency_days
+            .push(day(&row[last_event])?.map_or(-1, |last| today - last));
+        figures
+            .frequency
+            .push(row[frequency].as_deref().map(whole).transpose()?.unwrap_or(0) as u64);
+        let micros: i128 = match row[monetary].as_deref() {
+            None => 0,
+            Some(text) => {
+                let text = text.split_once('.').map_or(text, |(whole, _)| whole);
+                text.parse()
+                    .map_err(|_| format!("`{text}` is not a sum of micro-units"))?
+            }
+        };
+        figures.monetary.push(from_micros(micros));
+        for ((_, values), column) in attributes.iter_mut().zip(&attribute_positions) {
+            let text = row[*column].clone();
+            match values {
+                AttributeValues::Text(values) => values.push(text),
+                AttributeValues::Number(values) => values.push(text.and_then(|t| t.parse().ok())),
+                AttributeValues::Bool(values) => {
+                    values.push(text.map(|t| matches!(t.as_str(), "t" | "true" | "1")))
+                }
+            }
+        }
+    }
+    figures.attributes = attributes;
+    Ok(figures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(value: &str) -> Option<String> {
+        Some(value.to_string())
+    }
+
+    #[test]
+    fn figures_come_from_the_rows_with_nulls_as_the_engine_writes_them() {
+        let columns = [
+            "entity",
+            "first_seen",
+            "last_seen",
+            "frequency",
+            "last_event",
+            "monetary_micros",
+            "as_of_day",
+            "attr_0",
+            "attr_1",
+        ];
+        // `b` has events but none of the segment's: no recency (−1), no frequency, no money; `c`
+        // is only in the entity source: no first or last day either.
+        let rows = Rows {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            values: vec![
+                vec![
+                    text("a"),
+                    text("20000"),
+                    text("20010"),
+                    text("3"),
+                    text("20008"),
+                    text("12500000"),
+                    text("20015"),
+                    text("pro"),
+                    text("12"),
+                ],
+                vec![
+                    text("b"),
+                    text("20001"),
+                    text("20002"),
+                    None,
+                    None,
+                    None,
+                    text("20015"),
+                    None,
+                    None,
+                ],
+                vec![
+                    text("c"),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    text("20015"),
+                    text("free"),
+                    text("3"),
+                ],
+            ],
+        };
+        let types = [
+            ("plan".to_string(), ValueType::Text),
+            ("seats".to_string(), ValueType::Number),
+        ];
+        let figures = figures_of(&rows, &types).unwrap();
+        assert_eq!(figures.ids, ["a", "b", "c"]);
+        assert_eq!(figures.as_of_day, 20015);
+        assert_eq!(figures.first_seen_day, [20000, 20001, NO_DAY]);
+        assert_eq!(figures.recency_days, [7, -1, -1]); // 20015 − 20008
+        assert_eq!(figures.frequency, [3, 0, 0]);
+        assert_eq!(figures.monetary, [12.5, 0.0, 0.0]);
+        assert_eq!(
+            figures.attributes,
+            vec![
+                (
+                    "plan".to_string(),
+                    AttributeValues::Text(vec![text("pro"), None, text("free")])
+                ),
+                (
+                    "seats".to_string(),
+                    AttributeValues::Number(vec![Some(12.0), None, Some(3.0)])
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_short_row_is_an_error_not_a_panic() {
+        let rows = Rows {
+            columns: vec!["entity".to_string(), "first_seen".to_string()],
+            values: vec![vec![text("a")]],
+        };
+        assert!(figures_of(&rows, &[]).is_err());
+    }
+}
