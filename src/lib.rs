@@ -88,10 +88,7 @@ impl Project {
     /// With sources on a connection: that every metric can be computed there (`E0304` for each
     /// that cannot, at its `[metrics.<name>]` header). Needs neither the data nor the server.
     pub fn check_backend(&self) -> Result<(), Error> {
-        let refused = match self.connection()? {
-            Some(connection) => warehouse::refusals(&self.plan, connection, &[]),
-            None => Vec::new(),
-        };
+        let refused = self.refused(&[])?;
         self.places
             .check_inputs_and_metrics(&[], &[], &refused)
             .map_err(Error::Inputs)
@@ -103,13 +100,20 @@ impl Project {
         let mut schemas = engine::inspect_sources(&self.plan, json_lines);
         schemas.extend(warehouse::inspect_tables(&self.plan));
         let plugins = engine::check_plugins(&self.plan);
-        let refused = match warehouse::connection_of(&self.plan) {
-            Ok(Some(connection)) => warehouse::refusals(&self.plan, connection, metrics),
-            _ => Vec::new(),
-        };
+        // Sources in several places are the run's error to report, not a check's.
+        let refused = self.refused(metrics).unwrap_or_default();
         self.places
             .check_inputs_and_metrics(&schemas, &plugins, &refused)
             .map_err(Error::Inputs)
+    }
+
+    /// The metrics (`metrics`, all when empty) the sources' connection cannot compute; none
+    /// when the sources are files.
+    fn refused(&self, metrics: &[String]) -> Result<Vec<plan::schema::MetricProblem>, Error> {
+        Ok(match self.connection()? {
+            Some(connection) => warehouse::refusals(&self.plan, connection, metrics),
+            None => Vec::new(),
+        })
     }
 
     /// Loads the data once, for evaluating several metrics, after the checks of

@@ -23,6 +23,14 @@ pub trait Dialect {
         format!("\"{}\"", name.replace('"', "\"\""))
     }
 
+    /// A table as the config names it (`schema.table` or `table`), each part quoted.
+    fn table(&self, name: &str) -> String {
+        name.split('.')
+            .map(|part| self.identifier(part))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
     /// A quoted text literal: any text, even one holding quotes, backslashes or comment markers.
     fn string(&self, text: &str) -> String {
         format!("'{}'", text.replace('\'', "''"))

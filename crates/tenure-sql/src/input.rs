@@ -58,11 +58,7 @@ struct EventRelation {
 /// The relation a source names: a table, quoted part by part, or a file the dialect reads.
 fn relation_sql(source: &Source, dialect: &dyn Dialect) -> Result<String, String> {
     match &source.relation {
-        Relation::Table { table, .. } => Ok(table
-            .split('.')
-            .map(|part| dialect.identifier(part))
-            .collect::<Vec<_>>()
-            .join(".")),
+        Relation::Table { table, .. } => Ok(dialect.table(table)),
         Relation::File { path, format } => dialect
             .file(&path.display().to_string(), format.to_owned())
             .ok_or_else(|| format!("the {} dialect reads tables, not files", dialect.name())),

@@ -21,7 +21,7 @@ mod revenue;
 mod segment;
 
 pub use dialect::{ClickHouse, Dialect, DuckDb, NAMES, Postgres, Spark, by_name};
-pub use results::{AttributeTypes, Rows, ShapeError, ValueType, read_input, read_result};
+pub use results::{AttributeTypes, Row, Rows, ShapeError, ValueType, read_input, read_result};
 
 use std::collections::BTreeMap;
 

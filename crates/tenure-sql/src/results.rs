@@ -50,14 +50,34 @@ pub struct ShapeError {
     pub detail: String,
 }
 
-/// One row of [`Rows`], read by column name.
-struct Row<'a> {
+impl Rows {
+    /// Each row, to be read by column name; an error if a row has another number of values
+    /// than there are columns.
+    pub fn rows(&self) -> Result<Vec<Row<'_>>, String> {
+        if let Some(values) = self.values.iter().find(|v| v.len() != self.columns.len()) {
+            return Err(format!(
+                "a row of {} values under {} columns",
+                values.len(),
+                self.columns.len()
+            ));
+        }
+        Ok(self
+            .values
+            .iter()
+            .map(|values| Row { rows: self, values })
+            .collect())
+    }
+}
+
+/// One row of [`Rows`], read by column name as an engine writes values in text.
+pub struct Row<'a> {
     rows: &'a Rows,
     values: &'a [Option<String>],
 }
 
 impl Row<'_> {
-    fn text(&self, column: &str) -> Result<Option<&str>, String> {
+    /// The value of `column` as text; `None` for NULL.
+    pub fn text(&self, column: &str) -> Result<Option<&str>, String> {
         let index = self
             .rows
             .columns
@@ -67,10 +87,10 @@ impl Row<'_> {
         Ok(self.values.get(index).and_then(|v| v.as_deref()))
     }
 
-    /// A whole number; NULL is 0, as SQL's `sum` over no rows is NULL.
-    fn integer(&self, column: &str) -> Result<i128, String> {
+    /// The value of `column` as a whole number; `None` for NULL.
+    pub fn whole(&self, column: &str) -> Result<Option<i128>, String> {
         let Some(text) = self.text(column)? else {
-            return Ok(0);
+            return Ok(None);
         };
         // Decimal sums may come back with a zero fraction (`12.000000`).
         let whole = text.split_once('.').map_or(text, |(whole, fraction)| {
@@ -82,7 +102,13 @@ impl Row<'_> {
         });
         whole
             .parse()
+            .map(Some)
             .map_err(|_| format!("`{column}` holds `{text}`, not a whole number"))
+    }
+
+    /// A whole number; NULL is 0, as SQL's `sum` over no rows is NULL.
+    fn integer(&self, column: &str) -> Result<i128, String> {
+        Ok(self.whole(column)?.unwrap_or(0))
     }
 
     fn count(&self, column: &str) -> Result<u64, String> {
@@ -95,7 +121,8 @@ impl Row<'_> {
         i32::try_from(value).map_err(|_| format!("`{column}` holds {value}, out of range"))
     }
 
-    fn number(&self, column: &str) -> Result<Option<f64>, String> {
+    /// The value of `column` as a number; `None` for NULL (and NaN).
+    pub fn number(&self, column: &str) -> Result<Option<f64>, String> {
         match self.text(column)? {
             None => Ok(None),
             Some(text) => match text {
@@ -134,12 +161,19 @@ impl Row<'_> {
         Ok(Some(Segment(values)))
     }
 
-    fn flag(&self, column: &str) -> Result<bool, String> {
+    /// The value of `column` as a truth value, as each engine spells one; `None` for NULL.
+    pub fn truth(&self, column: &str) -> Result<Option<bool>, String> {
         match self.text(column)? {
-            Some("1" | "t" | "true" | "TRUE" | "True") => Ok(true),
-            Some("0" | "f" | "false" | "FALSE" | "False") => Ok(false),
-            other => Err(format!("`{column}` holds {other:?}, not a truth value")),
+            None => Ok(None),
+            Some("1" | "t" | "true" | "TRUE" | "True") => Ok(Some(true)),
+            Some("0" | "f" | "false" | "FALSE" | "False") => Ok(Some(false)),
+            Some(other) => Err(format!("`{column}` holds {:?}, not a truth value", Some(other))),
         }
+    }
+
+    fn flag(&self, column: &str) -> Result<bool, String> {
+        self.truth(column)?
+            .ok_or_else(|| format!("`{column}` holds None, not a truth value"))
     }
 }
 
@@ -160,14 +194,7 @@ pub fn read_result(
         .iter()
         .find(|m| m.name == name)
         .ok_or_else(|| shape_error("the plan has no such metric".to_string()))?;
-    let each: Vec<Row<'_>> = rows.values.iter().map(|values| Row { rows, values }).collect();
-    if let Some(values) = rows.values.iter().find(|v| v.len() != rows.columns.len()) {
-        return Err(shape_error(format!(
-            "a row of {} values under {} columns",
-            values.len(),
-            rows.columns.len()
-        )));
-    }
+    let each = rows.rows().map_err(shape_error)?;
     let week_start = plan.project.week_start;
     let result = match &metric.kind {
         MetricKind::Retention(retention) => {
@@ -475,10 +502,10 @@ pub fn read_input(plan: &Plan, rows: &Rows) -> Result<(String, InputSummary), Sh
         metric: "(input accounting)".to_string(),
         detail,
     };
-    let [values] = rows.values.as_slice() else {
+    let each = rows.rows().map_err(shape_error)?;
+    let [row] = each.as_slice() else {
         return Err(shape_error(format!("{} rows instead of one", rows.values.len())));
     };
-    let row = Row { rows, values };
     let read = || -> Result<(String, InputSummary), String> {
         // A date may come back with a time of day (Spark's text of a date has none, others may).
         let as_of = row

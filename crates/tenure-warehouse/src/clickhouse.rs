@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use tenure_plan::Connection;
-use tenure_sql::Rows;
+use tenure_sql::{Dialect, Rows};
 
 use crate::{Session, WarehouseError};
 
@@ -190,11 +190,7 @@ impl Session for ClickHouseSession {
     }
 
     fn columns(&mut self, table: &str) -> Result<Vec<(String, String)>, WarehouseError> {
-        let relation = table
-            .split('.')
-            .map(|part| format!("`{}`", part.replace('\\', "\\\\").replace('`', "\\`")))
-            .collect::<Vec<_>>()
-            .join(".");
+        let relation = tenure_sql::ClickHouse.table(table);
         let rows = self.query(
             &format!("DESCRIBE TABLE {relation}"),
             &format!("look-up of table {table}"),

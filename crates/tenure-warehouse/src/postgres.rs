@@ -7,7 +7,7 @@ use std::time::Duration;
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, SimpleQueryMessage};
 use tenure_plan::Connection;
-use tenure_sql::Rows;
+use tenure_sql::{Dialect, Rows};
 
 use crate::{Session, WarehouseError};
 
@@ -126,11 +126,7 @@ impl Session for PostgresSession {
     }
 
     fn columns(&mut self, table: &str) -> Result<Vec<(String, String)>, WarehouseError> {
-        let relation = table
-            .split('.')
-            .map(|part| format!("\"{}\"", part.replace('"', "\"\"")))
-            .collect::<Vec<_>>()
-            .join(".");
+        let relation = tenure_sql::Postgres.table(table);
         let statement = self
             .client
             .prepare(&format!("SELECT * FROM {relation} LIMIT 0"))

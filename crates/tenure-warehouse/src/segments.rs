@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use tenure_engine::{AttributeValues, EntityFigures, NO_DAY};
 use tenure_plan::figures::from_micros;
 use tenure_plan::{Field, MetricKind, Plan};
-use tenure_sql::{Dialect, Rows, SegmentLabels, ValueType};
+use tenure_sql::{Dialect, Row, Rows, SegmentLabels, ValueType};
 
 use crate::{Session, WarehouseError};
 
@@ -61,53 +61,12 @@ pub(crate) fn labels(
 /// The figures of a segment statement's rows (`entity`, `first_seen`, `last_seen`, `frequency`,
 /// `last_event`, `monetary_micros`, `as_of_day`, `attr_<i>`).
 fn figures_of(rows: &Rows, columns: &[(String, ValueType)]) -> Result<EntityFigures, String> {
-    if rows.values.iter().any(|row| row.len() != rows.columns.len()) {
-        return Err("a row of the figures has another number of values than columns".to_string());
-    }
-    let position = |name: &str| {
-        rows.columns
-            .iter()
-            .position(|c| c == name)
-            .ok_or_else(|| format!("no column `{name}` in the figures"))
-    };
-    let whole = |text: &str| -> Result<i64, String> {
-        let text = text.split_once('.').map_or(text, |(whole, _)| whole);
-        text.parse()
-            .map_err(|_| format!("`{text}` is not a whole number"))
-    };
-    let day = |value: &Option<String>| -> Result<Option<i32>, String> {
-        value
-            .as_deref()
-            .map(|text| whole(text).map(|n| n as i32))
+    let day = |row: &Row<'_>, column: &str| -> Result<Option<i32>, String> {
+        row.whole(column)?
+            .map(|day| i32::try_from(day).map_err(|_| format!("`{column}` holds {day}, not a day")))
             .transpose()
     };
-    let [
-        entity,
-        first_seen,
-        last_seen,
-        frequency,
-        last_event,
-        monetary,
-        as_of_day,
-    ] = [
-        "entity",
-        "first_seen",
-        "last_seen",
-        "frequency",
-        "last_event",
-        "monetary_micros",
-        "as_of_day",
-    ]
-    .map(position);
-    let (entity, first_seen, last_seen, frequency, last_event, monetary, as_of_day) = (
-        entity?,
-        first_seen?,
-        last_seen?,
-        frequency?,
-        last_event?,
-        monetary?,
-        as_of_day?,
-    );
+    let attribute_names: Vec<String> = (0..columns.len()).map(|index| format!("attr_{index}")).collect();
     let mut figures = EntityFigures::default();
     let mut attributes: Vec<(String, AttributeValues)> = columns
         .iter()
@@ -120,43 +79,32 @@ fn figures_of(rows: &Rows, columns: &[(String, ValueType)]) -> Result<EntityFigu
             (name.clone(), values)
         })
         .collect();
-    let attribute_positions = (0..columns.len())
-        .map(|index| position(&format!("attr_{index}")))
-        .collect::<Result<Vec<_>, String>>()?;
-    for row in &rows.values {
-        let id = row[entity].clone().ok_or("an entity without an id")?;
-        figures.ids.push(id);
+    for row in rows.rows()? {
+        let id = row.text("entity")?.ok_or("an entity without an id")?;
+        figures.ids.push(id.to_string());
         figures
             .first_seen_day
-            .push(day(&row[first_seen])?.unwrap_or(NO_DAY));
+            .push(day(&row, "first_seen")?.unwrap_or(NO_DAY));
         figures
             .last_seen_day
-            .push(day(&row[last_seen])?.unwrap_or(NO_DAY));
-        let today = day(&row[as_of_day])?.unwrap_or(0);
+            .push(day(&row, "last_seen")?.unwrap_or(NO_DAY));
+        let today = day(&row, "as_of_day")?.unwrap_or(0);
         figures.as_of_day = today;
         figures
             .recency_days
-            .push(day(&row[last_event])?.map_or(-1, |last| today - last));
+            .push(day(&row, "last_event")?.map_or(-1, |last| today - last));
+        let frequency = row.whole("frequency")?.unwrap_or(0);
+        figures.frequency.push(
+            u64::try_from(frequency).map_err(|_| format!("`frequency` holds {frequency}, not a count"))?,
+        );
         figures
-            .frequency
-            .push(row[frequency].as_deref().map(whole).transpose()?.unwrap_or(0) as u64);
-        let micros: i128 = match row[monetary].as_deref() {
-            None => 0,
-            Some(text) => {
-                let text = text.split_once('.').map_or(text, |(whole, _)| whole);
-                text.parse()
-                    .map_err(|_| format!("`{text}` is not a sum of micro-units"))?
-            }
-        };
-        figures.monetary.push(from_micros(micros));
-        for ((_, values), column) in attributes.iter_mut().zip(&attribute_positions) {
-            let text = row[*column].clone();
+            .monetary
+            .push(from_micros(row.whole("monetary_micros")?.unwrap_or(0)));
+        for ((_, values), column) in attributes.iter_mut().zip(&attribute_names) {
             match values {
-                AttributeValues::Text(values) => values.push(text),
-                AttributeValues::Number(values) => values.push(text.and_then(|t| t.parse().ok())),
-                AttributeValues::Bool(values) => {
-                    values.push(text.map(|t| matches!(t.as_str(), "t" | "true" | "1")))
-                }
+                AttributeValues::Text(values) => values.push(row.text(column)?.map(str::to_string)),
+                AttributeValues::Number(values) => values.push(row.number(column)?),
+                AttributeValues::Bool(values) => values.push(row.truth(column)?),
             }
         }
     }
