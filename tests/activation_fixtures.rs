@@ -37,11 +37,11 @@ e4,2025-01-20T09:00:00Z,signup
         serde_json::json!({"cohort": "2025-01-06", "segment": null, "size": 3, "activated": 2,
                            "eligible": 3, "rate": 2.0 / 3.0, "median_days": 1.125})
     );
-    // Cohort 2025-01-20 = e4: not activated, not yet eligible.
+    // Cohort 2025-01-20 = e4: not activated, not yet eligible: no rate yet (null, not 0).
     assert_eq!(
         var["cohorts"][1],
         serde_json::json!({"cohort": "2025-01-20", "segment": null, "size": 1, "activated": 0,
-                           "eligible": 0, "rate": 0.0, "median_days": null})
+                           "eligible": 0, "rate": null, "median_days": null})
     );
     // Total over eligible entities: 2 activated of 3 eligible; median over all activated = 1.125.
     assert_eq!(

@@ -74,6 +74,10 @@ type = "activation"
 cohort = "weekly"
 reached = "active"
 within = "3d"
+[metrics.lifecycle]
+type = "lifecycle"
+active = "active"
+grain = "week"
 "#,
     );
     text
@@ -132,8 +136,11 @@ proptest! {
                 let size = row["size"].as_u64().unwrap();
                 for ((retained, eligible), rate) in numbers(&row["retained"]).iter().zip(numbers(&row["eligible"])).zip(row["rate"].as_array().unwrap()) {
                     prop_assert!(*retained <= size && eligible <= size, "{name}: counts above size");
-                    let rate = rate.as_f64().unwrap();
-                    prop_assert!((0.0..=1.0).contains(&rate), "{name}: rate {rate}");
+                    // A rate exactly where some member is eligible, and then a proportion.
+                    prop_assert_eq!(rate.is_null(), eligible == 0, "{}: rate {} of {} eligible", name, rate, eligible);
+                    if let Some(rate) = rate.as_f64() {
+                        prop_assert!((0.0..=1.0).contains(&rate), "{name}: rate {rate}");
+                    }
                 }
             }
             let total = &metric["total"];
@@ -147,9 +154,32 @@ proptest! {
         let activation = &report["metrics"]["var"];
         for row in activation["cohorts"].as_array().unwrap() {
             prop_assert!(row["activated"].as_u64() <= row["size"].as_u64());
-            let rate = row["rate"].as_f64().unwrap();
-            prop_assert!((0.0..=1.0).contains(&rate));
+            prop_assert_eq!(row["rate"].is_null(), row["eligible"] == 0);
+            if let Some(rate) = row["rate"].as_f64() {
+                prop_assert!((0.0..=1.0).contains(&rate));
+            }
         }
+    }
+
+    #[test]
+    fn lifecycle_parts_add_up(rows in rows_strategy()) {
+        let report = run(&rows);
+        let periods = report["metrics"]["lifecycle"]["periods"].as_array().unwrap();
+        let count = |p: &Value, k: &str| p[k].as_u64().unwrap();
+        let mut ever_active = 0;
+        for (index, p) in periods.iter().enumerate() {
+            // Every active entity is exactly one of new, returning, resurrecting.
+            prop_assert_eq!(count(p, "active"), count(p, "new") + count(p, "returning") + count(p, "resurrecting"));
+            // Last period's active either came back (returning) or went dormant.
+            let before = index.checked_sub(1).map_or(0, |i| count(&periods[i], "active"));
+            prop_assert_eq!(before, count(p, "returning") + count(p, "dormant"));
+            // Resurrecting entities were active before, so never more than those seen so far.
+            prop_assert!(count(p, "resurrecting") + count(p, "returning") <= ever_active);
+            ever_active += count(p, "new");
+        }
+        // Each entity is new once: the new counts add up to the entities ever active.
+        let entities: std::collections::BTreeSet<u8> = rows.iter().filter(|r| r.3 < 2 && r.1 <= 50).map(|r| r.0).collect();
+        prop_assert_eq!(ever_active, entities.len() as u64);
     }
 
     #[test]

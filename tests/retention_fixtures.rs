@@ -49,14 +49,19 @@ fn n_day_by_day_with_eligibility_and_total() {
             ("2025-01-13".into(), 1, vec![1, 0, 1, 0, 0], vec![1, 1, 1, 0, 0]),
         ]
     );
-    // Per-cohort rate = retained / size: [1, 1, 0.5, 0.5, 0] and [1, 0, 1, 0, 0].
-    let rates: Vec<f64> = report["metrics"]["m"]["cohorts"][0]["rate"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    assert_eq!(rates, vec![1.0, 1.0, 0.5, 0.5, 0.0]);
+    // Per-cohort rate = retained / size, null where no member is eligible (nothing observable
+    // yet, not a retention of 0): [1, 1, 0.5, 0.5, null] and [1, 0, 1, null, null].
+    let rates = |row: usize| -> Vec<Option<f64>> {
+        report["metrics"]["m"]["cohorts"][row]["rate"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64())
+            .collect()
+    };
+    assert_eq!(rates(0), vec![Some(1.0), Some(1.0), Some(0.5), Some(0.5), None]);
+    assert_eq!(rates(1), vec![Some(1.0), Some(0.0), Some(1.0), None, None]);
+    assert!(report["metrics"]["m"]["cohorts"][0]["rate"][4].is_null());
     // Total counts eligible entities only:
     //   d0 3/3 · d1 (a, b; c not retained) 2/3 · d7 (a, c) 2/3 · d14 (a; c not eligible) 1/2 · d30 0/0 = null
     assert_eq!(
@@ -485,4 +490,59 @@ fn unbounded_and_bracket_by_week_and_month() {
         cohorts(&report, "bm"),
         vec![("2025-01-06".into(), 1, vec![1, 1, 0], vec![1, 1, 0])]
     );
+}
+
+#[test]
+fn a_breakdown_has_a_total_row_per_value() {
+    let fixture = Fixture::new();
+    fixture.file("events.csv", EVENTS);
+    fixture.file("accounts.csv", "id,plan\na,pro\nb,free\nc,pro\n");
+    let rest = "[sources.accounts]\nkind = \"entities\"\npath = \"accounts.csv\"\nentity = \"id\"\n\
+        [cohorts.by_plan]\nstart = \"report\"\ngrain = \"week\"\nby = [\"attr.plan\"]\n\
+        [metrics.m]\ntype = \"retention\"\ncohort = \"by_plan\"\nreturn = \"report\"\nperiods = [0, 1, 7, 14]";
+    let report = fixture.run(&config(project(), rest));
+    let metric = &report["metrics"]["m"];
+    // From n_day_by_day_with_eligibility_and_total, at d0, d1, d7, d14:
+    //   a (01-06 cohort): retained 1 1 1 1, eligible 1 1 1 1
+    //   b (01-06 cohort): retained 1 1 0 0, eligible 1 1 1 1
+    //   c (01-13 cohort): retained 1 0 1 0, eligible 1 1 1 0 (d14 ends 01-28, after as_of)
+    // free = b: retained-and-eligible [1, 1, 0, 0] of eligible [1, 1, 1, 1].
+    // pro = a + c (two cohorts): [1+1, 1+0, 1+1, 1] = [2, 1, 2, 1] of [2, 2, 2, 1].
+    let totals = metric["totals"].as_array().unwrap();
+    let total = |t: &serde_json::Value| {
+        (
+            t["segment"]["attr.plan"].clone(),
+            t["size"].as_u64().unwrap(),
+            t["retained"].clone(),
+            t["eligible"].clone(),
+            t["rate"].clone(),
+        )
+    };
+    assert_eq!(
+        totals.iter().map(total).collect::<Vec<_>>(),
+        vec![
+            (
+                serde_json::json!("free"),
+                1,
+                serde_json::json!([1, 1, 0, 0]),
+                serde_json::json!([1, 1, 1, 1]),
+                serde_json::json!([1.0, 1.0, 0.0, 0.0])
+            ),
+            (
+                serde_json::json!("pro"),
+                2,
+                serde_json::json!([2, 1, 2, 1]),
+                serde_json::json!([2, 2, 2, 1]),
+                serde_json::json!([1.0, 0.5, 1.0, 1.0])
+            ),
+        ]
+    );
+    // The per-value totals add up to the total of all: [3, 2, 2, 1] of [3, 3, 3, 2].
+    assert_eq!(metric["total"]["retained"], serde_json::json!([3, 2, 2, 1]));
+    assert_eq!(metric["total"]["eligible"], serde_json::json!([3, 3, 3, 2]));
+    assert_eq!(metric["total"]["size"], 3);
+    // Without `by` there are no per-value totals.
+    let plain = "[metrics.m]\ntype = \"retention\"\ncohort = \"weekly\"\nreturn = \"report\"\nperiods = [0]";
+    let report = fixture.run(&config(project(), &format!("{WEEKLY}\n{plain}")));
+    assert!(report["metrics"]["m"].get("totals").is_none());
 }

@@ -166,6 +166,54 @@ fn trailing_window_nrr() {
         ]
     );
     assert_eq!(report["metrics"]["w"]["nrr_window"], json!(140.0 / 440.0));
+    // With `window`, every period has the key, null where there is no base.
+    let first = report["metrics"]["w"]["periods"][0].as_object().unwrap();
+    assert_eq!(first.get("nrr_window"), Some(&Value::Null));
+}
+
+#[test]
+fn a_window_longer_than_the_data_is_null_not_missing() {
+    // Payments run from January to June: no period has a payer twelve months before.
+    let report = run("[metrics.w]\ntype = \"revenue\"\namount = \"payment\"\nwindow = \"12mo\"");
+    let metric = report["metrics"]["w"].as_object().unwrap();
+    assert_eq!(metric.get("nrr_window"), Some(&Value::Null));
+    for period in report["metrics"]["w"]["periods"].as_array().unwrap() {
+        assert_eq!(period.as_object().unwrap().get("nrr_window"), Some(&Value::Null));
+    }
+    // Without `window` there is no such figure at all.
+    let report = run("[metrics.m]\ntype = \"revenue\"\namount = \"payment\"");
+    assert!(report["metrics"]["m"].get("nrr_window").is_none());
+}
+
+#[test]
+fn movements_are_scalars_and_the_quick_ratio_is_one_line() {
+    let report = run("[metrics.mrr]\ntype = \"revenue\"\namount = \"payment\"\n\
+         [metrics.new]\ntype = \"formula\"\nformula = \"mrr.new\"\n\
+         [metrics.quick_ratio]\ntype = \"formula\"\n\
+         formula = \"(mrr.new + mrr.expansion + mrr.reactivation) / (mrr.contraction + mrr.churned)\"\n\
+         [metrics.quick_ratio_last]\ntype = \"formula\"\n\
+         formula = \"(mrr.new_last + mrr.expansion_last + mrr.reactivation_last) / (mrr.contraction_last + mrr.churned_last)\"\n\
+         [metrics.net_new_last]\ntype = \"formula\"\n\
+         formula = \"mrr.new_last + mrr.expansion_last + mrr.reactivation_last - mrr.contraction_last - mrr.churned_last\"\n\
+         [metrics.stocks]\ntype = \"formula\"\n\
+         formula = \"mrr.start * 1000000 + mrr.end * 1000 + mrr.customers_start * 10 + mrr.customers_end_last\"\n\
+         [metrics.arpa]\ntype = \"formula\"\nformula = \"mrr.end_last / mrr.customers_end_last\"");
+    let value = |name: &str| report["metrics"][name]["value"].clone();
+    // The movements of monthly_movements_by_hand, February to June, all complete by 06-30:
+    // new 200 + 40 = 240 · expansion 50 + 10 = 60 · reactivation 80 · contraction 30 ·
+    // churned 240 + 120 = 360.
+    assert_eq!(value("new"), json!(240.0));
+    // Quick ratio = (240 + 60 + 80) / (30 + 360) = 380 / 390.
+    assert_eq!(value("quick_ratio"), json!(380.0 / 390.0));
+    // June lost nothing (start 60, c flat, a reactivated 80): the ratio divides by zero → null;
+    // net new MRR = 80.
+    assert_eq!(value("quick_ratio_last"), Value::Null);
+    assert_eq!(value("net_new_last"), json!(80.0));
+    // Stocks: start of February 150, end of June 140, 2 customers at February's start, June's
+    // end a and c = 2 → 150·10⁶ + 140·10³ + 2·10 + 2.
+    assert_eq!(value("stocks"), json!(150_140_022.0));
+    // ARPA of June = 140 / 2.
+    assert_eq!(value("arpa"), json!(70.0));
 }
 
 #[test]

@@ -204,52 +204,131 @@ def check(config_path, report_path):
                        "eligible": [as_int(r[f"eligible_{i}"]) for i in range(cells)]}
                 if valued:
                     # As the engine reads micro-units back: ÷ 10⁶, per member ÷ size.
-                    row["revenue"] = [as_int(r[f"revenue_micros_{i}"]) / 1e6 for i in range(cells)]
-                    row["ltv"] = [as_int(r[f"cumulative_micros_{i}"]) / 1e6 / row["size"] for i in range(cells)]
+                    # Null where no member is eligible, as the rate.
+                    row["revenue"] = [as_int(r[f"revenue_micros_{i}"]) / 1e6 if row["eligible"][i] else None
+                                      for i in range(cells)]
+                    row["ltv"] = [as_int(r[f"cumulative_micros_{i}"]) / 1e6 / row["size"] if row["eligible"][i]
+                                  else None for i in range(cells)]
                 return row
             keys = ["cohort", "segment", "size", "retained", "eligible"] + (["revenue", "ltv"] if valued else [])
             got = sorted((retention_row(r) for r in named), key=row_key)
             want = sorted(({**{k: c[k] for k in keys}, "segment": engine_segment(c["segment"])}
                            for c in expected["cohorts"]), key=row_key)
-            total = {"size": sum(as_int(r["size"]) for r in named),
-                     "retained": [sum(as_int(r[f"retained_eligible_{i}"]) for r in named) for i in range(cells)],
-                     "eligible": [sum(as_int(r[f"eligible_{i}"]) for r in named) for i in range(cells)]}
-            if valued:
-                total["revenue"] = [sum(as_int(r[f"revenue_micros_{i}"]) for r in named) / 1e6
-                                    for i in range(cells)]
-                total["ltv"] = [sum(as_int(r[f"eligible_cumulative_micros_{i}"]) for r in named) / 1e6
-                                / total["eligible"][i] if total["eligible"][i] else None for i in range(cells)]
+            def total_of(members):
+                total = {"size": sum(as_int(r["size"]) for r in members),
+                         "retained": [sum(as_int(r[f"retained_eligible_{i}"]) for r in members)
+                                      for i in range(cells)],
+                         "eligible": [sum(as_int(r[f"eligible_{i}"]) for r in members) for i in range(cells)]}
+                if valued:
+                    total["revenue"] = [sum(as_int(r[f"revenue_micros_{i}"]) for r in members) / 1e6
+                                        for i in range(cells)]
+                    total["ltv"] = [sum(as_int(r[f"eligible_cumulative_micros_{i}"]) for r in members) / 1e6
+                                    / total["eligible"][i] if total["eligible"][i] else None for i in range(cells)]
+                return total
+            total = total_of(named)
             got.append(total)
             want.append({k: expected["total"][k] for k in total})
+            if by:
+                # A total row per breakdown value, over that value's rows.
+                order = lambda k: [(v is None, isinstance(v, str), str(v)) for v in k]
+                values = {}
+                for r in named:
+                    values.setdefault(tuple(segment_value(r[f"by_{i}"]) for i in range(by)), []).append(r)
+                for key in sorted(values, key=order):
+                    got.append({"segment": list(key), **total_of(values[key])})
+                for t in sorted(expected.get("totals") or [], key=lambda t: order(engine_segment(t["segment"]))):
+                    want.append({"segment": engine_segment(t["segment"]), **{k: t[k] for k in total}})
         elif metric["type"] == "revenue":
             grain = metric.get("grain", "month")
+            by = len(metric.get("by", []))
 
             def ratio(numerator, denominator):
                 # As the engine divides: each side as a float first.
                 return None if denominator == 0 else float(numerator) / float(denominator)
-            got, totals = [], []
-            for r in rows:
-                p, complete = as_int(r[0]), as_bool(r[1])
-                start, new, expansion, contraction, churned, reactivation, end = (as_int(v) for v in r[2:9])
-                customers_start, customers_churned, customers_end = (as_int(v) for v in r[9:12])
-                retained = start - churned - contraction
-                got.append({
-                    "period": label(grain, p, week_start), "complete": complete,
-                    "start": start / 1e6, "new": new / 1e6, "expansion": expansion / 1e6,
-                    "contraction": contraction / 1e6, "churned": churned / 1e6,
-                    "reactivation": reactivation / 1e6, "end": end / 1e6, "customers_end": customers_end,
-                    "grr": ratio(retained, start), "nrr": ratio(retained + expansion, start),
-                    "customers_start": customers_start, "customers_churned": customers_churned,
-                    "customer_churn_rate": ratio(customers_churned, customers_start),
-                    "revenue_churn_rate": ratio(churned + contraction, start)})
-                if complete:
-                    totals.append((start, retained, expansion))
-            starts = sum(t[0] for t in totals)
-            retained_all = sum(t[1] for t in totals)
-            got.append({"nrr": ratio(retained_all + sum(t[2] for t in totals), starts),
-                        "grr": ratio(retained_all, starts)})
-            want = [{k: p[k] for k in got[0]} for p in expected["periods"]] if got[:-1] else []
+
+            def table(periods):
+                """The engine's table from one breakdown's rows: (period, complete, figures)."""
+                out, totals = [], []
+                for p, complete, f in periods:
+                    start, churned, contraction, expansion = (f["start_micros"], f["churned_micros"],
+                                                              f["contraction_micros"], f["expansion_micros"])
+                    retained = start - churned - contraction
+                    out.append({
+                        "period": label(grain, p, week_start), "complete": complete,
+                        **{k: f[f"{k}_micros"] / 1e6 for k in ("start", "new", "expansion", "contraction",
+                                                               "churned", "reactivation", "end")},
+                        "customers_end": f["customers_end"],
+                        "grr": ratio(retained, start), "nrr": ratio(retained + expansion, start),
+                        "customers_start": f["customers_start"], "customers_churned": f["customers_churned"],
+                        "customer_churn_rate": ratio(f["customers_churned"], f["customers_start"]),
+                        "revenue_churn_rate": ratio(churned + contraction, start)})
+                    if complete:
+                        totals.append((start, retained, expansion))
+                starts = sum(t[0] for t in totals)
+                retained_all = sum(t[1] for t in totals)
+                return out, {"nrr": ratio(retained_all + sum(t[2] for t in totals), starts),
+                             "grr": ratio(retained_all, starts)}
+
+            figures = ["start_micros", "new_micros", "expansion_micros", "contraction_micros", "churned_micros",
+                       "reactivation_micros", "end_micros", "customers_start", "customers_churned",
+                       "customers_end"]
+            overall, groups = [], {}
+            for r in named:
+                entry = (as_int(r["period"]), as_bool(r["complete"]), {k: as_int(r[k]) for k in figures})
+                if by and not as_bool(r["overall"]):
+                    key = tuple(segment_value(r[f"by_{i}"]) for i in range(by))
+                    groups.setdefault(key, {})[entry[0]] = entry
+                else:
+                    overall.append(entry)
+            overall.sort(key=lambda e: e[0])
+            periods, whole = table(overall)
+            got = periods + [whole]
+            keys = list(periods[0]) if periods else []
+            want = [{k: p[k] for k in keys} for p in expected["periods"]]
             want.append({"nrr": expected["nrr"], "grr": expected["grr"]})
+            if by:
+                # A breakdown value's periods without movement are all zero.
+                zero = {k: 0 for k in figures}
+                for key in sorted(groups, key=lambda k: [(v is None, isinstance(v, str), str(v)) for v in k]):
+                    rows_of = [groups[key].get(p, (p, c, zero)) for p, c, _ in overall]
+                    periods, whole = table(rows_of)
+                    got.append({"segment": list(key), "periods": periods, **whole})
+                want_groups = sorted(expected.get("segments") or [],
+                                     key=lambda s: [(v is None, isinstance(v, str), str(v))
+                                                    for v in engine_segment(s["segment"])])
+                for s in want_groups:
+                    want.append({"segment": engine_segment(s["segment"]),
+                                 "periods": [{k: p[k] for k in keys} for p in s["periods"]],
+                                 "nrr": s["nrr"], "grr": s["grr"]})
+        elif metric["type"] == "lifecycle":
+            grain = metric.get("grain", "month")
+            by = len(metric.get("by", []))
+            parts = ["new", "returning", "resurrecting", "dormant"]
+
+            def lifecycle_rows(entries):
+                return [{"period": label(grain, p, week_start), "complete": c, "active": f["new"] + f["returning"] +
+                         f["resurrecting"], **f} for p, c, f in entries]
+            overall, groups = [], {}
+            for r in named:
+                entry = (as_int(r["period"]), as_bool(r["complete"]), {k: as_int(r[f"{k}_count"]) for k in parts})
+                if by and not as_bool(r["overall"]):
+                    key = tuple(segment_value(r[f"by_{i}"]) for i in range(by))
+                    groups.setdefault(key, {})[entry[0]] = entry
+                else:
+                    overall.append(entry)
+            overall.sort(key=lambda e: e[0])
+            got = lifecycle_rows(overall)
+            keys = ["period", "complete", "active"] + parts
+            want = [{k: p[k] for k in keys} for p in expected["periods"]]
+            if by:
+                zero = {k: 0 for k in parts}
+                order = lambda k: [(v is None, isinstance(v, str), str(v)) for v in k]
+                for key in sorted(groups, key=order):
+                    got.append({"segment": list(key), "periods": lifecycle_rows(
+                        [groups[key].get(p, (p, c, zero)) for p, c, _ in overall])})
+                for s in sorted(expected.get("segments") or [], key=lambda s: order(engine_segment(s["segment"]))):
+                    want.append({"segment": engine_segment(s["segment"]),
+                                 "periods": [{k: p[k] for k in keys} for p in s["periods"]]})
         elif metric["type"] == "formula":
             def number(value):
                 return None if value is None else float(value)

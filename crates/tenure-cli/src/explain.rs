@@ -149,6 +149,19 @@ pub fn explain(plan: &Plan, names: &[String]) -> String {
                     event.name
                 );
             }
+            MetricKind::Lifecycle(l) => {
+                let event = &plan.events[l.active];
+                let _ = writeln!(
+                    out,
+                    "  per {}: entities with `{}` this period, as new (never before), returning (also in the previous period) or resurrecting (not in the previous period, but before); dormant = in the previous period, not in this one",
+                    l.grain.as_str(),
+                    event.name
+                );
+                if !l.by.is_empty() {
+                    let keys: Vec<String> = l.by.iter().map(ToString::to_string).collect();
+                    let _ = writeln!(out, "  by: {}", keys.join(", "));
+                }
+            }
             MetricKind::Activation(a) => {
                 cohort(&mut out, plan, a.cohort);
                 let event = &plan.events[a.reached];

@@ -297,6 +297,8 @@ pub enum MetricConfig {
     Revenue(RevenueConfig),
     /// Classic customer retention rate (E − N) / S.
     Crr(CrrConfig),
+    /// Active entities per period as new, returning, resurrecting; and those gone dormant.
+    Lifecycle(LifecycleConfig),
     /// Arithmetic over aggregates, constants and other metrics' scalars.
     Formula(FormulaConfig),
     /// Customer lifetime value.
@@ -306,11 +308,12 @@ pub enum MetricConfig {
 }
 
 /// The metric types, for `type = …` suggestions.
-pub const METRIC_TYPES: [&str; 7] = [
+pub const METRIC_TYPES: [&str; 8] = [
     "retention",
     "activation",
     "revenue",
     "crr",
+    "lifecycle",
     "formula",
     "ltv",
     "payback",
@@ -449,6 +452,24 @@ pub struct CrrConfig {
     pub active: Spanned<String>,
     /// Period of the table (default `month`).
     pub grain: Option<Spanned<GrainConfig>>,
+}
+
+/// `type = "lifecycle"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleConfig {
+    /// The metric type (read before this table).
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    pub kind: Spanned<String>,
+    /// One line saying what the metric means.
+    pub description: Option<String>,
+    /// The value event that makes an entity active in a period.
+    pub active: Spanned<String>,
+    /// Period of the table (default `month`).
+    pub grain: Option<Spanned<GrainConfig>>,
+    /// Breakdown keys, `attr.<column>` or `segment.<name>`: one table per combination of values.
+    pub by: Option<Vec<Spanned<String>>>,
 }
 
 /// `type = "retention"`.

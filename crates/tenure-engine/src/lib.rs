@@ -281,6 +281,9 @@ impl Dataset {
                     MetricResult::Revenue(metrics::revenue::evaluate(self, revenue))
                 }
                 MetricKind::Crr(crr) => MetricResult::Crr(metrics::crr::evaluate(self, crr)),
+                MetricKind::Lifecycle(lifecycle) => {
+                    MetricResult::Lifecycle(metrics::lifecycle::evaluate(self, lifecycle))
+                }
                 MetricKind::Formula(formula) => {
                     MetricResult::Formula(metrics::formula::evaluate(self, formula, &results))
                 }
@@ -308,12 +311,20 @@ impl Dataset {
             MetricKind::Activation(a) => Some(a.cohort),
             MetricKind::Formula(f) => f.cohort,
             _ => None,
-        }?;
-        let cohort = &self.plan.cohorts[cohort];
-        let mut fields = cohort.by.clone();
-        if let Some(filter) = &cohort.filter {
-            fields.extend(filter.fields());
-        }
+        };
+        let fields = match (kind, cohort) {
+            (_, Some(cohort)) => {
+                let cohort = &self.plan.cohorts[cohort];
+                let mut fields = cohort.by.clone();
+                if let Some(filter) = &cohort.filter {
+                    fields.extend(filter.fields());
+                }
+                fields
+            }
+            (MetricKind::Revenue(revenue), None) => revenue.by.clone(),
+            (MetricKind::Lifecycle(lifecycle), None) => lifecycle.by.clone(),
+            _ => return None,
+        };
         fields.iter().find_map(|field| match field {
             Field::Segment(name) => self.segment_errors.get(name).cloned(),
             _ => None,

@@ -24,11 +24,15 @@ impl Plan {
             cohort.by.iter().for_each(&mut *visit);
         }
         for metric in &self.metrics {
-            if let MetricKind::Revenue(revenue) = &metric.kind {
-                if let Some(spread) = &revenue.spread {
-                    spread.for_each_field(visit);
+            match &metric.kind {
+                MetricKind::Revenue(revenue) => {
+                    if let Some(spread) = &revenue.spread {
+                        spread.for_each_field(visit);
+                    }
+                    revenue.by.iter().for_each(&mut *visit);
                 }
-                revenue.by.iter().for_each(&mut *visit);
+                MetricKind::Lifecycle(lifecycle) => lifecycle.by.iter().for_each(&mut *visit),
+                _ => {}
             }
         }
     }

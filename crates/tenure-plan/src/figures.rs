@@ -5,8 +5,8 @@
 //! in-process engine and a SQL backend cannot disagree on them (docs/config.md, "Output").
 
 use crate::report::{
-    ActivationRow, ActivationTotal, CrrPeriod, CrrResult, RetentionRow, RetentionTotal, RevenuePeriod,
-    RevenueResult, Segment,
+    ActivationRow, ActivationTotal, CrrPeriod, CrrResult, LifecyclePeriod, LifecycleResult, LifecycleSegment,
+    RetentionRow, RetentionTotal, RevenuePeriod, RevenueResult, RevenueSegment, Segment, SegmentTotal,
 };
 use crate::time::{Grain, WeekStart, period_label};
 
@@ -96,11 +96,7 @@ impl RevenuePeriod {
             customers_churned: m.customers_churned,
             customer_churn_rate: share(m.customers_churned, m.customers_start),
             revenue_churn_rate: ratio(m.churned + m.contraction, m.start),
-            nrr_window: if windowed {
-                ratio(m.window_now, m.window_base)
-            } else {
-                None
-            },
+            nrr_window: windowed.then(|| ratio(m.window_now, m.window_base)),
         }
     }
 }
@@ -124,13 +120,21 @@ impl RevenueResult {
             grr: ratio(retained, starts),
             nrr_last: last_complete.and_then(|p| p.nrr),
             grr_last: last_complete.and_then(|p| p.grr),
-            nrr_window: if windowed {
-                last_complete.and_then(|p| p.nrr_window)
-            } else {
-                None
-            },
+            nrr_window: windowed.then(|| last_complete.and_then(|p| p.nrr_window.flatten())),
             periods,
             segments: None,
+        }
+    }
+
+    /// This table as the table of breakdown value `segment`.
+    pub fn into_segment(self, segment: Segment) -> RevenueSegment {
+        RevenueSegment {
+            segment,
+            periods: self.periods,
+            nrr: self.nrr,
+            grr: self.grr,
+            nrr_last: self.nrr_last,
+            grr_last: self.grr_last,
         }
     }
 }
@@ -177,9 +181,80 @@ impl CrrResult {
     }
 }
 
+/// One period of a lifecycle table, counted (docs/config.md, `type = "lifecycle"`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LifecycleCounts {
+    /// The period's index.
+    pub period: i32,
+    /// Whether the period has ended by `as_of`.
+    pub complete: bool,
+    /// Entities active for the first time.
+    pub new: u64,
+    /// Entities active in this period and the previous one.
+    pub returning: u64,
+    /// Entities active now, not in the previous period, and before it.
+    pub resurrecting: u64,
+    /// Entities active in the previous period and not in this one.
+    pub dormant: u64,
+}
+
+impl LifecyclePeriod {
+    /// The period's row: `active` is new + returning + resurrecting.
+    pub fn from_counts(counts: &LifecycleCounts, labels: Labels) -> LifecyclePeriod {
+        LifecyclePeriod {
+            period: labels.of(counts.period),
+            complete: counts.complete,
+            active: counts.new + counts.returning + counts.resurrecting,
+            new: counts.new,
+            returning: counts.returning,
+            resurrecting: counts.resurrecting,
+            dormant: counts.dormant,
+        }
+    }
+}
+
+impl LifecycleResult {
+    /// The table of `overall`'s periods, with one table per breakdown value of `segments` (each
+    /// over the same periods; a period a value has no counts for is all zero).
+    pub fn from_counts(
+        overall: &[LifecycleCounts],
+        segments: Option<Vec<(Segment, Vec<LifecycleCounts>)>>,
+        labels: Labels,
+    ) -> LifecycleResult {
+        let rows = |counts: &[LifecycleCounts]| -> Vec<LifecyclePeriod> {
+            overall
+                .iter()
+                .map(|all| {
+                    let found = counts.iter().find(|c| c.period == all.period);
+                    let zero = LifecycleCounts {
+                        period: all.period,
+                        complete: all.complete,
+                        ..LifecycleCounts::default()
+                    };
+                    LifecyclePeriod::from_counts(found.unwrap_or(&zero), labels)
+                })
+                .collect()
+        };
+        LifecycleResult {
+            kind: "lifecycle",
+            grain: labels.grain.as_str(),
+            periods: rows(overall),
+            segments: segments.map(|groups| {
+                groups
+                    .into_iter()
+                    .map(|(segment, counts)| LifecycleSegment {
+                        segment,
+                        periods: rows(&counts),
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
 impl RetentionRow {
-    /// A cohort's row from its counts: each rate is retained ÷ size (docs/config.md,
-    /// `type = "retention"`); no revenue.
+    /// A cohort's row from its counts: each rate is retained ÷ size, `None` where no member is
+    /// eligible (docs/config.md, `type = "retention"`); no revenue.
     pub fn from_counts(
         cohort: String,
         segment: Option<Segment>,
@@ -191,13 +266,135 @@ impl RetentionRow {
             cohort,
             segment,
             size,
-            rate: retained.iter().map(|r| *r as f64 / size as f64).collect(),
+            rate: retained
+                .iter()
+                .zip(&eligible)
+                .map(|(r, e)| (*e > 0).then(|| *r as f64 / size as f64))
+                .collect(),
             retained,
             eligible,
             revenue: None,
             ltv: None,
         }
     }
+}
+
+impl RetentionRow {
+    /// This row with `value`'s money, from exact micro-unit sums per column: `revenue` in the
+    /// column's periods and `ltv`, the cumulative sum ÷ size; both `None` where no member is
+    /// eligible, as the rate.
+    pub fn with_money(self, revenue_micros: &[i128], cumulative_micros: &[i128]) -> RetentionRow {
+        let observed = |column: usize, value: f64| (self.eligible[column] > 0).then_some(value);
+        let revenue = revenue_micros
+            .iter()
+            .enumerate()
+            .map(|(column, micros)| observed(column, from_micros(*micros)))
+            .collect();
+        let ltv = cumulative_micros
+            .iter()
+            .enumerate()
+            .map(|(column, micros)| observed(column, from_micros(*micros) / self.size as f64))
+            .collect();
+        RetentionRow {
+            revenue: Some(revenue),
+            ltv: Some(ltv),
+            ..self
+        }
+    }
+}
+
+impl RetentionTotal {
+    /// The total row with `value`'s money, from exact micro-unit sums per column: `revenue` of
+    /// every cohort, and `ltv` per eligible member from the eligible members' cumulative sums
+    /// (`None` where nobody is eligible).
+    pub fn with_money(self, revenue_micros: &[i128], eligible_cumulative_micros: &[i128]) -> RetentionTotal {
+        let revenue = revenue_micros.iter().map(|micros| from_micros(*micros)).collect();
+        let ltv = eligible_cumulative_micros
+            .iter()
+            .zip(&self.eligible)
+            .map(|(sum, members)| (*members > 0).then(|| from_micros(*sum) / *members as f64))
+            .collect();
+        RetentionTotal {
+            revenue: Some(revenue),
+            ltv: Some(ltv),
+            ..self
+        }
+    }
+}
+
+/// What one cohort row adds to the total rows, per column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowCounts {
+    /// Members.
+    pub size: u64,
+    /// Members retained and eligible.
+    pub retained_eligible: Vec<u64>,
+    /// Members eligible.
+    pub eligible: Vec<u64>,
+    /// With `value`, in micro-units: the revenue in the column's periods, and the cumulative
+    /// revenue of eligible members.
+    pub money: Option<(Vec<i128>, Vec<i128>)>,
+}
+
+/// The total row of `rows`, and with breakdown values (`Some` segments) one total row per
+/// value in the order of values ([`Segment::sort_cmp`]): every total counts eligible members
+/// only. `valued` says the table has `value`'s money.
+pub fn retention_totals(
+    rows: &[(Option<Segment>, RowCounts)],
+    columns: usize,
+    valued: bool,
+) -> (RetentionTotal, Option<Vec<SegmentTotal>>) {
+    let total_of = |rows: &mut dyn Iterator<Item = &RowCounts>| {
+        let mut sum = RowCounts {
+            size: 0,
+            retained_eligible: vec![0; columns],
+            eligible: vec![0; columns],
+            money: valued.then(|| (vec![0; columns], vec![0; columns])),
+        };
+        for row in rows {
+            sum.size += row.size;
+            let add = |into: &mut [u64], from: &[u64]| into.iter_mut().zip(from).for_each(|(i, f)| *i += f);
+            add(&mut sum.retained_eligible, &row.retained_eligible);
+            add(&mut sum.eligible, &row.eligible);
+            if let (Some((revenue, cumulative)), Some((into_revenue, into_cumulative))) =
+                (&row.money, &mut sum.money)
+            {
+                into_revenue.iter_mut().zip(revenue).for_each(|(i, f)| *i += f);
+                into_cumulative
+                    .iter_mut()
+                    .zip(cumulative)
+                    .for_each(|(i, f)| *i += f);
+            }
+        }
+        let total = RetentionTotal::from_counts(sum.size, sum.retained_eligible, sum.eligible);
+        match sum.money {
+            Some((revenue, cumulative)) => total.with_money(&revenue, &cumulative),
+            None => total,
+        }
+    };
+    let total = total_of(&mut rows.iter().map(|(_, counts)| counts));
+    let mut values: Vec<&Segment> = Vec::new();
+    for segment in rows.iter().filter_map(|(segment, _)| segment.as_ref()) {
+        if !values.contains(&segment) {
+            values.push(segment);
+        }
+    }
+    values.sort_by(|a, b| a.sort_cmp(b));
+    let totals = (!values.is_empty()).then(|| {
+        values
+            .into_iter()
+            .map(|value| SegmentTotal {
+                segment: value.clone(),
+                total: total_of(
+                    &mut rows
+                        .iter()
+                        .filter(|(segment, _)| segment.as_ref() == Some(value))
+                        .map(|(_, counts)| counts),
+                ),
+            })
+            .collect()
+    });
+    (total, totals)
 }
 
 impl RetentionTotal {
@@ -228,7 +425,8 @@ pub fn median_days(median_micros: Option<f64>) -> Option<f64> {
 }
 
 impl ActivationRow {
-    /// A cohort's row from its counts: the rate is activated ÷ size.
+    /// A cohort's row from its counts: the rate is activated ÷ size, `None` when no member is
+    /// eligible.
     pub fn from_counts(
         cohort: String,
         segment: Option<Segment>,
@@ -243,7 +441,7 @@ impl ActivationRow {
             size,
             activated,
             eligible,
-            rate: activated as f64 / size as f64,
+            rate: (eligible > 0).then(|| activated as f64 / size as f64),
             median_days: median_days(median_micros),
         }
     }

@@ -282,6 +282,8 @@ pub enum MetricKind {
     Revenue(Revenue),
     /// Classic customer retention rate (E − N) / S.
     Crr(Crr),
+    /// Active entities per period as new, returning, resurrecting, and those gone dormant.
+    Lifecycle(Lifecycle),
     /// An arithmetic formula over aggregates, constants and other metrics' scalars.
     Formula(Formula),
     /// Customer lifetime value.
@@ -298,6 +300,7 @@ impl MetricKind {
             MetricKind::Activation(_) => "activation",
             MetricKind::Revenue(_) => "revenue",
             MetricKind::Crr(_) => "crr",
+            MetricKind::Lifecycle(_) => "lifecycle",
             MetricKind::Formula(_) => "formula",
             MetricKind::Ltv(_) => "ltv",
             MetricKind::Payback(_) => "payback",
@@ -337,8 +340,35 @@ impl MetricKind {
                 "mrr_last",
                 "customers_last",
                 "arpa_last",
+                "start",
+                "new",
+                "expansion",
+                "contraction",
+                "churned",
+                "reactivation",
+                "end",
+                "customers_start",
+                "customers_churned",
+                "customers_end",
+                "start_last",
+                "new_last",
+                "expansion_last",
+                "contraction_last",
+                "churned_last",
+                "reactivation_last",
+                "end_last",
+                "customers_start_last",
+                "customers_churned_last",
+                "customers_end_last",
             ],
             MetricKind::Crr(_) => &["crr", "crr_last"],
+            MetricKind::Lifecycle(_) => &[
+                "active_last",
+                "new_last",
+                "returning_last",
+                "resurrecting_last",
+                "dormant_last",
+            ],
             MetricKind::Formula(formula) if formula.grain.is_none() && formula.cohort.is_none() => &["value"],
             MetricKind::Formula(_) => &["last"],
             MetricKind::Ltv(_) | MetricKind::Payback(_) => &["value"],
@@ -469,6 +499,17 @@ pub struct Crr {
     pub active: EventId,
     /// Period of the table.
     pub grain: Grain,
+}
+
+/// A `type = "lifecycle"` metric.
+#[derive(Debug, Clone)]
+pub struct Lifecycle {
+    /// The value event that makes an entity active in a period.
+    pub active: EventId,
+    /// Period of the table.
+    pub grain: Grain,
+    /// Breakdown keys (`attr.*`, `segment.*`): one table per combination of values.
+    pub by: Vec<crate::Field>,
 }
 
 /// How retention counts a return in period k.

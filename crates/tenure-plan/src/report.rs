@@ -133,6 +133,8 @@ pub enum MetricResult {
     Revenue(RevenueResult),
     /// A customer retention rate table.
     Crr(CrrResult),
+    /// A lifecycle table.
+    Lifecycle(LifecycleResult),
     /// A formula's value or rows.
     Formula(FormulaResult),
     /// A lifetime value estimate.
@@ -280,6 +282,20 @@ pub struct RetentionResult {
     pub cohorts: Vec<RetentionRow>,
     /// All cohorts together, eligible entities only.
     pub total: RetentionTotal,
+    /// With `by`: the total row of each breakdown value's cohort rows, in the rows' order of
+    /// values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totals: Option<Vec<SegmentTotal>>,
+}
+
+/// The total row of one breakdown value of a retention table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SegmentTotal {
+    /// The breakdown values.
+    pub segment: Segment,
+    /// Its cohort rows together, eligible entities only.
+    #[serde(flatten)]
+    pub total: RetentionTotal,
 }
 
 /// One cohort row of a retention table.
@@ -295,14 +311,17 @@ pub struct RetentionRow {
     pub retained: Vec<u64>,
     /// Entities whose period is complete by `as_of`, per column.
     pub eligible: Vec<u64>,
-    /// `retained / size`, per column.
-    pub rate: Vec<f64>,
-    /// With `value`: the cohort's revenue in each column's periods.
+    /// `retained / size`, per column; `null` where no member is eligible (nothing of the column
+    /// can be observed yet).
+    pub rate: Vec<Option<f64>>,
+    /// With `value`: the cohort's revenue in each column's periods; `null` where no member is
+    /// eligible.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub revenue: Option<Vec<f64>>,
-    /// With `value`: revenue from offset 0 through each column's last period, per member.
+    pub revenue: Option<Vec<Option<f64>>>,
+    /// With `value`: revenue from offset 0 through each column's last period, per member;
+    /// `null` where no member is eligible.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ltv: Option<Vec<f64>>,
+    pub ltv: Option<Vec<Option<f64>>>,
 }
 
 /// The `total` row of a retention table.
@@ -351,8 +370,8 @@ pub struct ActivationRow {
     pub activated: u64,
     /// Entities whose window has ended by `as_of`.
     pub eligible: u64,
-    /// `activated / size`.
-    pub rate: f64,
+    /// `activated / size`; `null` when no member is eligible (no window has ended yet).
+    pub rate: Option<f64>,
     /// Median time from `t0` to the first `reached` of activated entities, in days.
     pub median_days: Option<f64>,
 }
@@ -390,9 +409,10 @@ pub struct RevenueResult {
     pub nrr_last: Option<f64>,
     /// GRR of the last complete period.
     pub grr_last: Option<f64>,
-    /// Trailing-window NRR of the last complete period (with `window`).
+    /// Trailing-window NRR of the last complete period: present with `window` only, `null`
+    /// when no complete period has a base `window` before it (the data is shorter).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub nrr_window: Option<f64>,
+    pub nrr_window: Option<Option<f64>>,
     /// With `by`: the same table for the entities of each breakdown value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segments: Option<Vec<RevenueSegment>>,
@@ -450,9 +470,10 @@ pub struct RevenuePeriod {
     pub customer_churn_rate: Option<f64>,
     /// (churned + contraction) / start.
     pub revenue_churn_rate: Option<f64>,
-    /// Revenue now of the entities that paid `window` ago ÷ their revenue then (with `window`).
+    /// Revenue now of the entities that paid `window` ago ÷ their revenue then: present with
+    /// `window` only, `null` when nobody paid `window` ago.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub nrr_window: Option<f64>,
+    pub nrr_window: Option<Option<f64>>,
 }
 
 /// A `crr` metric's table (docs/config.md, `type = "crr"`).
@@ -486,6 +507,49 @@ pub struct CrrPeriod {
     pub new: u64,
     /// (E − N) / S.
     pub crr: Option<f64>,
+}
+
+/// A `lifecycle` metric's table (docs/config.md, `type = "lifecycle"`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LifecycleResult {
+    /// Always `"lifecycle"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `day`, `week`, `month` or `quarter`.
+    pub grain: &'static str,
+    /// One row per period from the first with activity through the period of `as_of`.
+    pub periods: Vec<LifecyclePeriod>,
+    /// With `by`: one table per combination of values, over the same periods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Vec<LifecycleSegment>>,
+}
+
+/// One breakdown value's lifecycle table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LifecycleSegment {
+    /// The breakdown values.
+    pub segment: Segment,
+    /// Periods, as in the overall table.
+    pub periods: Vec<LifecyclePeriod>,
+}
+
+/// One period of a lifecycle table: `active = new + returning + resurrecting`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LifecyclePeriod {
+    /// Period label.
+    pub period: String,
+    /// Whether the period has ended by `as_of`.
+    pub complete: bool,
+    /// Entities active in this period.
+    pub active: u64,
+    /// Active for the first time.
+    pub new: u64,
+    /// Active in this period and the previous one.
+    pub returning: u64,
+    /// Active in this period, not in the previous one, and in some period before that.
+    pub resurrecting: u64,
+    /// Active in the previous period and not in this one (drawn below zero).
+    pub dormant: u64,
 }
 
 /// A formula's result: one value, or one value per period or cohort row.
@@ -598,6 +662,38 @@ pub struct PaybackResult {
     pub margin: f64,
 }
 
+/// A movement figure of a revenue table's complete periods by name (docs/config.md, "Reading
+/// other metrics"): flows (`new`, `expansion`, `contraction`, `churned`, `reactivation`,
+/// `customers_churned`) summed over them, `start` and `customers_start` of the first, `end` and
+/// `customers_end` of the last, and each name with `_last` of the last; `None` without a complete
+/// period or for another name.
+fn movement(complete: &[&RevenuePeriod], name: &str) -> Option<f64> {
+    let figure = |p: &RevenuePeriod, figure: &str| -> Option<f64> {
+        Some(match figure {
+            "start" => p.start,
+            "new" => p.new,
+            "expansion" => p.expansion,
+            "contraction" => p.contraction,
+            "churned" => p.churned,
+            "reactivation" => p.reactivation,
+            "end" => p.end,
+            "customers_start" => p.customers_start as f64,
+            "customers_churned" => p.customers_churned as f64,
+            "customers_end" => p.customers_end as f64,
+            _ => return None,
+        })
+    };
+    if let Some(of_last) = name.strip_suffix("_last") {
+        return figure(complete.last()?, of_last);
+    }
+    match name {
+        "start" | "customers_start" => figure(complete.first()?, name),
+        "end" | "customers_end" => figure(complete.last()?, name),
+        _ if complete.is_empty() => None,
+        _ => complete.iter().map(|p| figure(p, name)).sum(),
+    }
+}
+
 impl MetricResult {
     /// The value of a scalar named by [`crate::MetricKind::scalars`]; `None` when it is null.
     pub fn scalar(&self, name: &str) -> Option<f64> {
@@ -639,7 +735,7 @@ impl MetricResult {
                     "grr" => table.grr,
                     "nrr_last" => table.nrr_last,
                     "grr_last" => table.grr_last,
-                    "nrr_window" => table.nrr_window,
+                    "nrr_window" => table.nrr_window.flatten(),
                     "revenue_churn_rate" => pooled(|p| p.churned + p.contraction, |p| p.start),
                     "customer_churn_rate" => {
                         pooled(|p| p.customers_churned as f64, |p| p.customers_start as f64)
@@ -650,8 +746,20 @@ impl MetricResult {
                     "arpa_last" => {
                         last.and_then(|p| (p.customers_end > 0).then(|| p.end / p.customers_end as f64))
                     }
-                    _ => None,
+                    _ => movement(&complete, name),
                 }
+            }
+            MetricResult::Lifecycle(table) => {
+                let last = table.periods.iter().rfind(|p| p.complete)?;
+                let count = match name {
+                    "active_last" => last.active,
+                    "new_last" => last.new,
+                    "returning_last" => last.returning,
+                    "resurrecting_last" => last.resurrecting,
+                    "dormant_last" => last.dormant,
+                    _ => return None,
+                };
+                Some(count as f64)
             }
             MetricResult::Crr(table) => match name {
                 "crr" => table.crr,

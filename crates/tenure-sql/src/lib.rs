@@ -8,6 +8,7 @@
 //! approximated. docs/backends.md lists what compiles.
 
 mod activation;
+mod breakdown;
 mod calendar;
 mod cohort;
 mod crr;
@@ -15,6 +16,7 @@ mod dialect;
 mod expr;
 mod formula;
 mod input;
+mod lifecycle;
 mod results;
 mod retention;
 mod revenue;
@@ -54,7 +56,9 @@ pub struct Refusal {
 /// of `as_of`: `period`, `complete`, and in micro-units (10⁻⁶, exact integers) `start_micros`,
 /// `new_micros`, `expansion_micros`, `contraction_micros`, `churned_micros`,
 /// `reactivation_micros`, `end_micros`, then `customers_start`, `customers_churned`,
-/// `customers_end`; the ratios follow from them.
+/// `customers_end`; the ratios follow from them. With `by`, those rows have `overall` 1 and null
+/// `by_<i>`, followed by rows with `overall` 0 per breakdown value (`by_<i>`) and period in which
+/// its entities moved money.
 ///
 /// A retention statement with `value` also returns, per column `i`, `revenue_micros_i`,
 /// `cumulative_micros_i` and `eligible_cumulative_micros_i`.
@@ -63,6 +67,11 @@ pub struct Refusal {
 /// per period from the first with any of its events through the period of `as_of`, or one per
 /// cohort period. An orders-form LTV statement returns one row of `average_order`, `orders` and
 /// `customers`.
+///
+/// A lifecycle statement returns one row per period from the first with activity through the
+/// period of `as_of`: `period`, `complete`, `new_count`, `returning_count`,
+/// `resurrecting_count` and `dormant_count`; with `by`, as a revenue statement does, `overall`
+/// rows then rows per breakdown value and period with any count.
 ///
 /// A CRR statement returns one row per period after the first with activity, up to the period
 /// of `as_of`: `period` (the period's index: days since 1970-01-01, weeks since the week of
@@ -141,9 +150,10 @@ fn compile_statement(
     };
     let statement = match &metric.kind {
         MetricKind::Crr(crr) => crr::statement(plan, crr, dialect),
+        MetricKind::Lifecycle(lifecycle) => lifecycle::statement(plan, lifecycle, dialect, known.labels),
         MetricKind::Retention(retention) => retention::statement(plan, retention, dialect, known.labels),
         MetricKind::Activation(activation) => activation::statement(plan, activation, dialect, known.labels),
-        MetricKind::Revenue(revenue) => revenue::statement(plan, revenue, dialect),
+        MetricKind::Revenue(revenue) => revenue::statement(plan, revenue, dialect, known.labels),
         MetricKind::Formula(formula) => formula::statement(plan, formula, dialect, known.scalars),
         MetricKind::Ltv(tenure_plan::Ltv {
             form: tenure_plan::LtvForm::Orders { order, .. },

@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 
 use tenure_plan::derive::{self, OrderFigures};
-use tenure_plan::figures::{CrrCounts, Labels, Movements, from_micros};
+use tenure_plan::figures::{CrrCounts, Labels, LifecycleCounts, Movements, RowCounts, retention_totals};
 use tenure_plan::{
     ActivationResult, ActivationRow, ActivationTotal, CrrResult, Field, FormulaResult, FormulaRow,
-    FormulaValue, InputSummary, Ltv, LtvForm, MetricKind, MetricResult, Periods, Plan, RejectReason,
-    RetentionMode, RetentionResult, RetentionRow, RetentionTotal, RevenueResult, ScalarValue, Segment,
+    FormulaValue, InputSummary, LifecycleResult, Ltv, LtvForm, MetricKind, MetricResult, Periods, Plan,
+    RejectReason, RetentionMode, RetentionResult, RetentionRow, RevenueResult, ScalarValue, Segment,
     SourceSummary,
 };
 
@@ -214,7 +214,21 @@ pub fn read_result(
                 grain: revenue.grain,
                 week_start,
             };
-            revenue_result(labels, revenue.window_periods.is_some(), &each).map(MetricResult::Revenue)
+            revenue_result(
+                labels,
+                revenue.window_periods.is_some(),
+                &revenue.by,
+                types,
+                &each,
+            )
+            .map(MetricResult::Revenue)
+        }
+        MetricKind::Lifecycle(lifecycle) => {
+            let labels = Labels {
+                grain: lifecycle.grain,
+                week_start,
+            };
+            lifecycle_result(labels, &lifecycle.by, types, &each).map(MetricResult::Lifecycle)
         }
         MetricKind::Crr(crr) => {
             let labels = Labels {
@@ -253,52 +267,48 @@ fn retention_result(
     };
     let valued = metric.value.is_some();
     let mut cohorts = Vec::with_capacity(rows.len());
-    let (mut size, mut retained_eligible, mut eligible_total) = (0, vec![0; columns], vec![0; columns]);
-    // With `value`, in micro-units: revenue per column over every row, and cumulative revenue of
-    // eligible members.
-    let (mut revenue_total, mut eligible_cumulative) = (vec![0i128; columns], vec![0i128; columns]);
+    let mut counts = Vec::with_capacity(rows.len());
     for row in rows {
-        let mut retained = Vec::with_capacity(columns);
-        let mut eligible = Vec::with_capacity(columns);
-        for column in 0..columns {
-            retained.push(row.count(&format!("retained_{column}"))?);
-            eligible.push(row.count(&format!("eligible_{column}"))?);
-            retained_eligible[column] += row.count(&format!("retained_eligible_{column}"))?;
-            eligible_total[column] += eligible[column];
-        }
+        let column_counts = |prefix: &str| -> Result<Vec<u64>, String> {
+            (0..columns)
+                .map(|column| row.count(&format!("{prefix}_{column}")))
+                .collect()
+        };
+        let column_micros = |prefix: &str| -> Result<Vec<i128>, String> {
+            (0..columns)
+                .map(|column| row.integer(&format!("{prefix}_{column}")))
+                .collect()
+        };
+        let (retained, eligible) = (column_counts("retained")?, column_counts("eligible")?);
         let members = row.count("size")?;
-        size += members;
         let period = row.index("cohort_period")?;
         let segment = row.segment(by, types)?;
-        let mut cohort = RetentionRow::from_counts(labels.of(period), segment, members, retained, eligible);
+        let mut cohort = RetentionRow::from_counts(
+            labels.of(period),
+            segment.clone(),
+            members,
+            retained,
+            eligible.clone(),
+        );
+        let mut money = None;
         if valued {
-            let (mut revenue, mut ltv) = (Vec::with_capacity(columns), Vec::with_capacity(columns));
-            for column in 0..columns {
-                let in_column = row.integer(&format!("revenue_micros_{column}"))?;
-                let cumulative = row.integer(&format!("cumulative_micros_{column}"))?;
-                revenue_total[column] += in_column;
-                eligible_cumulative[column] +=
-                    row.integer(&format!("eligible_cumulative_micros_{column}"))?;
-                revenue.push(from_micros(in_column));
-                ltv.push(from_micros(cumulative) / members as f64);
-            }
-            cohort.revenue = Some(revenue);
-            cohort.ltv = Some(ltv);
+            let revenue = column_micros("revenue_micros")?;
+            cohort = cohort.with_money(&revenue, &column_micros("cumulative_micros")?);
+            money = Some((revenue, column_micros("eligible_cumulative_micros")?));
         }
+        counts.push((
+            segment,
+            RowCounts {
+                size: members,
+                retained_eligible: column_counts("retained_eligible")?,
+                eligible,
+                money,
+            },
+        ));
         cohorts.push((period, cohort));
     }
     let cohorts = in_engine_order(cohorts, |row| &row.segment);
-    let mut total = RetentionTotal::from_counts(size, retained_eligible, eligible_total);
-    if valued {
-        total.revenue = Some(revenue_total.iter().map(|micros| from_micros(*micros)).collect());
-        total.ltv = Some(
-            eligible_cumulative
-                .iter()
-                .zip(&total.eligible)
-                .map(|(sum, members)| (*members > 0).then(|| from_micros(*sum) / *members as f64))
-                .collect(),
-        );
-    }
+    let (total, totals) = retention_totals(&counts, columns, valued);
     Ok(RetentionResult {
         kind: "retention",
         mode: metric.mode.as_str(),
@@ -307,6 +317,7 @@ fn retention_result(
         periods,
         cohorts,
         total,
+        totals,
     })
 }
 
@@ -363,37 +374,136 @@ fn in_engine_order<T>(mut rows: Vec<(i32, T)>, segment: impl Fn(&T) -> &Option<S
     rows.into_iter().map(|(_, row)| row).collect()
 }
 
-fn revenue_result(labels: Labels, windowed: bool, rows: &[Row<'_>]) -> Result<RevenueResult, String> {
-    let movements = rows
-        .iter()
-        .map(|row| {
-            Ok(Movements {
-                period: row.index("period")?,
-                complete: row.flag("complete")?,
-                start: row.integer("start_micros")?,
-                new: row.integer("new_micros")?,
-                expansion: row.integer("expansion_micros")?,
-                contraction: row.integer("contraction_micros")?,
-                churned: row.integer("churned_micros")?,
-                reactivation: row.integer("reactivation_micros")?,
-                end: row.integer("end_micros")?,
-                customers_start: row.count("customers_start")?,
-                customers_churned: row.count("customers_churned")?,
-                customers_end: row.count("customers_end")?,
-                window_base: if windowed {
-                    row.integer("window_base_micros")?
-                } else {
-                    0
-                },
-                window_now: if windowed {
-                    row.integer("window_now_micros")?
-                } else {
-                    0
-                },
-            })
+/// The revenue table, and with `by` one per breakdown value over the same periods: the rows
+/// with `overall` 1 are the whole table's, the others a breakdown value's periods with any
+/// movement (the periods without are all zero).
+fn revenue_result(
+    labels: Labels,
+    windowed: bool,
+    by: &[Field],
+    types: &AttributeTypes,
+    rows: &[Row<'_>],
+) -> Result<RevenueResult, String> {
+    let (overall, groups) = split_tables(rows, by, types, |row| {
+        Ok(Movements {
+            period: row.index("period")?,
+            complete: row.flag("complete")?,
+            start: row.integer("start_micros")?,
+            new: row.integer("new_micros")?,
+            expansion: row.integer("expansion_micros")?,
+            contraction: row.integer("contraction_micros")?,
+            churned: row.integer("churned_micros")?,
+            reactivation: row.integer("reactivation_micros")?,
+            end: row.integer("end_micros")?,
+            customers_start: row.count("customers_start")?,
+            customers_churned: row.count("customers_churned")?,
+            customers_end: row.count("customers_end")?,
+            window_base: if windowed {
+                row.integer("window_base_micros")?
+            } else {
+                0
+            },
+            window_now: if windowed {
+                row.integer("window_now_micros")?
+            } else {
+                0
+            },
         })
-        .collect::<Result<Vec<_>, String>>()?;
-    Ok(RevenueResult::from_movements(&movements, labels, windowed))
+    })?;
+    let mut result = RevenueResult::from_movements(&overall, labels, windowed);
+    if by.is_empty() || overall.is_empty() {
+        return Ok(result);
+    }
+    let tables = groups.into_iter().map(|(segment, movements)| {
+        let every_period: Vec<Movements> = overall
+            .iter()
+            .map(|all| {
+                movements
+                    .iter()
+                    .find(|m| m.period == all.period)
+                    .copied()
+                    .unwrap_or(Movements {
+                        period: all.period,
+                        complete: all.complete,
+                        ..Movements::default()
+                    })
+            })
+            .collect();
+        RevenueResult::from_movements(&every_period, labels, windowed).into_segment(segment)
+    });
+    result.segments = Some(tables.collect());
+    Ok(result)
+}
+
+/// The whole table's periods, and each breakdown value's.
+type Tables<T> = (Vec<T>, Vec<(Segment, Vec<T>)>);
+
+/// The rows of a per-period table, read by `read`: those of the whole table (with `overall` 1,
+/// or all of them without `by`) in period order, and each breakdown value's in the engine's
+/// order of values.
+fn split_tables<T>(
+    rows: &[Row<'_>],
+    by: &[Field],
+    types: &AttributeTypes,
+    read: impl Fn(&Row<'_>) -> Result<T, String>,
+) -> Result<Tables<T>, String>
+where
+    T: HasPeriod,
+{
+    let mut overall = Vec::new();
+    let mut groups: Vec<(Segment, Vec<T>)> = Vec::new();
+    for row in rows {
+        let figures = read(row)?;
+        match row.segment(by, types)? {
+            Some(segment) if !row.flag("overall")? => {
+                match groups.iter_mut().find(|(known, _)| *known == segment) {
+                    Some((_, periods)) => periods.push(figures),
+                    None => groups.push((segment, vec![figures])),
+                }
+            }
+            _ => overall.push(figures),
+        }
+    }
+    overall.sort_by_key(HasPeriod::period);
+    groups.sort_by(|(a, _), (b, _)| a.sort_cmp(b));
+    Ok((overall, groups))
+}
+
+/// Counts of one period of a table.
+trait HasPeriod {
+    fn period(&self) -> i32;
+}
+
+impl HasPeriod for Movements {
+    fn period(&self) -> i32 {
+        self.period
+    }
+}
+
+impl HasPeriod for LifecycleCounts {
+    fn period(&self) -> i32 {
+        self.period
+    }
+}
+
+fn lifecycle_result(
+    labels: Labels,
+    by: &[Field],
+    types: &AttributeTypes,
+    rows: &[Row<'_>],
+) -> Result<LifecycleResult, String> {
+    let (overall, groups) = split_tables(rows, by, types, |row| {
+        Ok(LifecycleCounts {
+            period: row.index("period")?,
+            complete: row.flag("complete")?,
+            new: row.count("new_count")?,
+            returning: row.count("returning_count")?,
+            resurrecting: row.count("resurrecting_count")?,
+            dormant: row.count("dormant_count")?,
+        })
+    })?;
+    let segments = (!by.is_empty()).then_some(groups);
+    Ok(LifecycleResult::from_counts(&overall, segments, labels))
 }
 
 fn crr_result(labels: Labels, rows: &[Row<'_>]) -> Result<CrrResult, String> {

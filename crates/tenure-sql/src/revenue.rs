@@ -3,12 +3,18 @@
 
 use tenure_plan::{Duration, DurationUnit, Expr, Field, Grain, Plan, Revenue};
 
-use crate::Dialect;
+use crate::breakdown;
 use crate::calendar::{period_rows, row_period};
 use crate::expr::row_sql;
 use crate::input::{Amount, dated_rows, with};
+use crate::{Dialect, SegmentLabels};
 
-pub(crate) fn statement(plan: &Plan, metric: &Revenue, dialect: &dyn Dialect) -> Result<String, String> {
+pub(crate) fn statement(
+    plan: &Plan,
+    metric: &Revenue,
+    dialect: &dyn Dialect,
+    labels: Option<&SegmentLabels>,
+) -> Result<String, String> {
     if metric.spread.is_some() {
         return Err("`spread` is not translated to SQL yet".to_string());
     }
@@ -16,13 +22,12 @@ pub(crate) fn statement(plan: &Plan, metric: &Revenue, dialect: &dyn Dialect) ->
         None => "FALSE".to_string(),
         Some(within) => too_late(metric.grain, within)?,
     };
-    if !metric.by.is_empty() {
-        return Err("a revenue breakdown (`by`) is not translated to SQL yet".to_string());
-    }
     let event = &plan.events[metric.event];
     let Some(Expr::Field(Field::Prop(column))) = &event.amount else {
         return Err("an amount other than a property column is not translated to SQL yet".to_string());
     };
+    let breakdown = breakdown::join(plan, &metric.by, "cells.entity", dialect, labels)?;
+    let keys = breakdown::keys(metric.by.len());
     let mut ctes = dated_rows(plan, dialect)?;
     let filter = row_sql(&event.filter, dialect)?;
     let period = row_period(plan, metric.grain, dialect);
@@ -34,18 +39,38 @@ pub(crate) fn statement(plan: &Plan, metric: &Revenue, dialect: &dyn Dialect) ->
             Amount::of(column, dialect).micros()
         ),
     ));
-    // r(e, p): a period whose sum is zero or less (refunds) counts as no revenue.
+    // r(e, p), and each entity's breakdown values.
+    ctes.push((
+        "cells".to_string(),
+        "SELECT entity, period AS paid_period, sum(micros) AS revenue FROM payments \
+         WHERE micros IS NOT NULL GROUP BY entity, period"
+            .to_string(),
+    ));
+    ctes.extend(breakdown.ctes);
+    if !metric.by.is_empty() {
+        ctes.push((
+            "grouped_cells".to_string(),
+            format!(
+                "SELECT cells.entity AS entity, paid_period, revenue{} FROM cells{}",
+                breakdown.columns, breakdown.joins
+            ),
+        ));
+    }
+    let cells = if metric.by.is_empty() {
+        "cells"
+    } else {
+        "grouped_cells"
+    };
+    // A period whose sum is zero or less (refunds) counts as no revenue.
     ctes.push((
         "paid".to_string(),
-        "SELECT entity, period AS paid_period, sum(micros) AS revenue FROM payments \
-         WHERE micros IS NOT NULL GROUP BY entity, period HAVING sum(micros) > 0"
-            .to_string(),
+        format!("SELECT entity, paid_period, revenue{keys} FROM {cells} WHERE revenue > 0"),
     ));
     let neighbour = |value: &str, offset: i8| dialect.neighbour(value, offset, "entity", "paid_period");
     ctes.push((
         "sequenced".to_string(),
         format!(
-            "SELECT entity, paid_period, revenue, {} AS previous_period, {} AS previous_revenue, \
+            "SELECT entity, paid_period, revenue{keys}, {} AS previous_period, {} AS previous_revenue, \
              {} AS next_period FROM paid",
             neighbour("paid_period", -1),
             neighbour("revenue", -1),
@@ -58,71 +83,137 @@ pub(crate) fn statement(plan: &Plan, metric: &Revenue, dialect: &dyn Dialect) ->
         "SELECT min(paid_period) FROM paid",
         dialect,
     ));
-    // Each paid cell as this period's revenue: new, expansion, contraction, reactivation, end.
-    ctes.push((
-        "now".to_string(),
+    let windowed = metric.window_periods.is_some();
+    let figures = figure_columns(windowed);
+    // What each paid cell adds to a period's figures, one row per part.
+    let part = |period: &str, keys: &str, values: &[(&str, String)], from: &str| {
+        let columns: Vec<String> = figures
+            .iter()
+            .map(|figure| {
+                let value = values
+                    .iter()
+                    .find(|(name, _)| name == figure)
+                    .map_or("0".to_string(), |(_, value)| value.clone());
+                format!("{value} AS {figure}")
+            })
+            .collect();
         format!(
-            "SELECT paid_period AS now_period, sum(revenue) AS end_micros, count(*) AS customers_end, \
-         sum(CASE WHEN previous_period IS NULL THEN revenue ELSE 0 END) AS new_micros, \
-         sum(CASE WHEN previous_period = paid_period - 1 AND revenue > previous_revenue \
-         THEN revenue - previous_revenue ELSE 0 END) AS expansion_micros, \
-         sum(CASE WHEN previous_period = paid_period - 1 AND revenue < previous_revenue \
-         THEN previous_revenue - revenue ELSE 0 END) AS contraction_micros, \
-         sum(CASE WHEN previous_period < paid_period - 1 AND {back_too_late} THEN revenue ELSE 0 END) AS new_after_gap_micros, \
-         sum(CASE WHEN previous_period < paid_period - 1 AND NOT {back_too_late} THEN revenue ELSE 0 END) AS reactivation_micros \
-         FROM sequenced GROUP BY paid_period"
+            "SELECT {period} AS period{keys}, {} FROM {from}",
+            columns.join(", ")
+        )
+    };
+    let when = |condition: &str, value: &str| format!("CASE WHEN {condition} THEN {value} ELSE 0 END");
+    let consecutive = "previous_period = paid_period - 1";
+    let after_gap = "previous_period < paid_period - 1";
+    let churns = "next_period IS NULL OR next_period > paid_period + 1";
+    let mut parts = vec![
+        // As this period's revenue: new, expansion, contraction, reactivation, end.
+        part(
+            "paid_period",
+            &keys,
+            &[
+                (
+                    "new_micros",
+                    when(
+                        &format!("previous_period IS NULL OR ({after_gap} AND {back_too_late})"),
+                        "revenue",
+                    ),
+                ),
+                (
+                    "expansion_micros",
+                    when(
+                        &format!("{consecutive} AND revenue > previous_revenue"),
+                        "revenue - previous_revenue",
+                    ),
+                ),
+                (
+                    "contraction_micros",
+                    when(
+                        &format!("{consecutive} AND revenue < previous_revenue"),
+                        "previous_revenue - revenue",
+                    ),
+                ),
+                (
+                    "reactivation_micros",
+                    when(&format!("{after_gap} AND NOT {back_too_late}"), "revenue"),
+                ),
+                ("end_micros", "revenue".to_string()),
+                ("customers_end", "1".to_string()),
+            ],
+            "sequenced",
         ),
-    ));
-    // Each paid cell as the next period's start, churned when the next period has none.
-    ctes.push((
-        "before".to_string(),
-        "SELECT paid_period + 1 AS before_period, sum(revenue) AS start_micros, count(*) AS customers_start, \
-         sum(CASE WHEN next_period IS NULL OR next_period > paid_period + 1 THEN revenue ELSE 0 END) \
-         AS churned_micros, \
-         sum(CASE WHEN next_period IS NULL OR next_period > paid_period + 1 THEN 1 ELSE 0 END) \
-         AS customers_churned FROM sequenced GROUP BY paid_period"
-            .to_string(),
-    ));
+        // As the next period's start, churned when the next period has none.
+        part(
+            "paid_period + 1",
+            &keys,
+            &[
+                ("start_micros", "revenue".to_string()),
+                ("customers_start", "1".to_string()),
+                ("churned_micros", when(churns, "revenue")),
+                ("customers_churned", when(churns, "1")),
+            ],
+            "sequenced",
+        ),
+    ];
     // The trailing window: each paid cell as the base of the period `window` after it, with the
     // same entity's revenue then.
     if let Some(window) = metric.window_periods {
-        ctes.push((
-            "windowed".to_string(),
-            format!(
-                "SELECT base.paid_period + {window} AS window_period, sum(base.revenue) AS window_base_micros, \
-                 sum(coalesce(later.revenue, 0)) AS window_now_micros FROM paid AS base \
-                 LEFT JOIN paid AS later ON later.entity = base.entity \
-                 AND later.paid_period = base.paid_period + {window} GROUP BY base.paid_period"
+        parts.push(part(
+            &format!("base.paid_period + {window}"),
+            &keys.replace(", by_", ", base.by_"),
+            &[
+                ("window_base_micros", "base.revenue".to_string()),
+                ("window_now_micros", "coalesce(later.revenue, 0)".to_string()),
+            ],
+            &format!(
+                "paid AS base LEFT JOIN paid AS later ON later.entity = base.entity \
+                 AND later.paid_period = base.paid_period + {window}"
             ),
         ));
     }
-    let zero = |column: &str, table: &str| format!("coalesce({table}.{column}, 0) AS {column}");
-    let mut columns = vec![
-        zero("start_micros", "before"),
-        "coalesce(now.new_micros, 0) + coalesce(now.new_after_gap_micros, 0) AS new_micros".to_string(),
-        zero("expansion_micros", "now"),
-        zero("contraction_micros", "now"),
-        zero("churned_micros", "before"),
-        zero("reactivation_micros", "now"),
-        zero("end_micros", "now"),
-        zero("customers_start", "before"),
-        zero("customers_churned", "before"),
-        zero("customers_end", "now"),
-    ];
-    let mut joins = "LEFT JOIN now ON now.now_period = periods.period\n\
-                     LEFT JOIN before ON before.before_period = periods.period\n"
-        .to_string();
-    if metric.window_periods.is_some() {
-        columns.push(zero("window_base_micros", "windowed"));
-        columns.push(zero("window_now_micros", "windowed"));
-        joins.push_str("LEFT JOIN windowed ON windowed.window_period = periods.period\n");
+    if !metric.by.is_empty() {
+        // A breakdown value whose entities never had revenue above zero still has its table.
+        parts.push(part(
+            "(SELECT first_period + 1 FROM bounds)",
+            &keys,
+            &[],
+            "grouped_cells WHERE revenue <= 0",
+        ));
     }
-    let query = format!(
-        "SELECT periods.period AS period, periods.period < bounds.period_after_as_of AS complete,\n  {}\n\
-         FROM periods CROSS JOIN bounds\n{joins}ORDER BY periods.period",
-        columns.join(",\n  ")
-    );
+    ctes.push(("parts".to_string(), parts.join("\nUNION ALL\n")));
+    let sums: Vec<String> = figures
+        .iter()
+        .map(|figure| format!("sum({figure}) AS {figure}"))
+        .collect();
+    ctes.push((
+        "movements".to_string(),
+        format!(
+            "SELECT period{keys}, {} FROM parts GROUP BY period{keys}",
+            sums.join(", ")
+        ),
+    ));
+    let query = breakdown::tables_query("movements", &figures, metric.by.len());
     Ok(with(&ctes, &query, dialect))
+}
+
+/// The figures of a revenue row, in micro-units and customers.
+fn figure_columns(windowed: bool) -> Vec<&'static str> {
+    let mut figures = vec![
+        "start_micros",
+        "new_micros",
+        "expansion_micros",
+        "contraction_micros",
+        "churned_micros",
+        "reactivation_micros",
+        "end_micros",
+        "customers_start",
+        "customers_churned",
+        "customers_end",
+    ];
+    if windowed {
+        figures.extend(["window_base_micros", "window_now_micros"]);
+    }
+    figures
 }
 
 /// Whether a payment back after a gap comes too late to be a reactivation (then it is new), as

@@ -108,9 +108,11 @@ fn retention_rows_become_rates_and_an_eligible_only_total() {
         panic!("a retention result");
     };
     assert_eq!(result.cohorts[0].cohort, "2025-01");
-    assert_eq!(result.cohorts[0].rate, [0.75, 0.5]); // 3/4, 2/4
+    assert_eq!(result.cohorts[0].rate, [Some(0.75), Some(0.5)]); // 3/4, 2/4
     assert_eq!(result.cohorts[1].cohort, "2025-03");
-    assert_eq!(result.cohorts[1].rate, [0.5, 0.5]); // 1/2, 1/2 (rows show what happened)
+    // 1/2, then no member eligible: no rate yet, though one member is already back.
+    assert_eq!(result.cohorts[1].rate, [Some(0.5), None]);
+    assert_eq!(result.cohorts[1].retained, [1, 1]);
     assert_eq!(result.total.size, 6);
     assert_eq!(result.total.retained, [4, 2]);
     assert_eq!(result.total.eligible, [6, 4]);

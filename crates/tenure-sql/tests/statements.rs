@@ -58,6 +58,11 @@ grain = "month"
 reactivation_within = "3mo"
 window = "12mo"
 
+[metrics.lifecycle]
+type = "lifecycle"
+active = "value"
+grain = "week"
+
 [metrics.arpa]
 type = "formula"
 formula = "sum(payment.amount) / entities(payment, at_least = 1)"
@@ -119,6 +124,11 @@ fn a_revenue_metric_with_reactivation_and_a_window_in_every_dialect() {
 }
 
 #[test]
+fn a_lifecycle_metric_in_every_dialect() {
+    snapshot_in_every_dialect("lifecycle");
+}
+
+#[test]
 fn a_formula_metric_in_every_dialect() {
     snapshot_in_every_dialect("arpa");
 }
@@ -133,14 +143,17 @@ fn the_input_accounting_in_every_dialect() {
     }
 }
 
-/// The warehouse project with an entity table and a cohort broken down by two attributes.
+/// The warehouse project with an entity table, a cohort broken down by two attributes and
+/// revenue by one.
 fn with_entities() -> String {
     format!(
         "{WAREHOUSE}\n[sources.accounts]\nkind = \"entities\"\ntable = \"crm.accounts\"\nentity = \"id\"\n\
          [cohorts.by_plan]\nstart = \"value\"\ngrain = \"month\"\nby = [\"attr.plan\", \"attr.seats\"]\n\
          [metrics.vrr_by_plan]\ntype = \"retention\"\ncohort = \"by_plan\"\nreturn = \"value\"\nunit = \"month\"\n\
          periods = [1]\n[metrics.var_by_plan]\ntype = \"activation\"\ncohort = \"by_plan\"\nreached = \"value\"\n\
-         within = \"14d\"\n"
+         within = \"14d\"\n[metrics.mrr_by_plan]\ntype = \"revenue\"\namount = \"payment\"\ngrain = \"month\"\n\
+         window = \"3mo\"\nby = [\"attr.plan\"]\n[metrics.lifecycle_by_plan]\ntype = \"lifecycle\"\nactive = \"value\"\n\
+         by = [\"attr.plan\", \"attr.seats\"]\n"
     )
 }
 
@@ -149,7 +162,7 @@ fn breakdowns_by_attributes_and_the_entity_accounting_in_every_dialect() {
     let plan = plan(&with_entities());
     let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
     for dialect in dialects {
-        for metric in ["vrr_by_plan", "var_by_plan"] {
+        for metric in ["vrr_by_plan", "var_by_plan", "mrr_by_plan", "lifecycle_by_plan"] {
             let sql = tenure_sql::compile(&plan, metric, dialect).unwrap();
             insta::assert_snapshot!(format!("{metric}_{}", dialect.name()), sql);
         }
@@ -183,7 +196,8 @@ fn a_breakdown_by_a_plugin_segment_joins_the_labels_the_run_computed_in_every_di
         "{WAREHOUSE}\n[plugins.rfm]\npath = \"tenure_rfm\"\n[segments.rfm]\nplugin = \"rfm\"\nevent = \"payment\"\n\
          [cohorts.by_rfm]\nstart = \"value\"\ngrain = \"month\"\nby = [\"segment.rfm\"]\n\
          [metrics.vrr_by_rfm]\ntype = \"retention\"\ncohort = \"by_rfm\"\nreturn = \"value\"\nunit = \"month\"\n\
-         periods = [1]\n"
+         periods = [1]\n[metrics.mrr_by_rfm]\ntype = \"revenue\"\namount = \"payment\"\ngrain = \"week\"\n\
+         by = [\"segment.rfm\"]\n"
     );
     let plan = plan(&text);
     // Alone, the statement cannot know the labels: it says where they come from.
@@ -209,6 +223,8 @@ fn a_breakdown_by_a_plugin_segment_joins_the_labels_the_run_computed_in_every_di
     for dialect in dialects {
         let sql = tenure_sql::compile_with(&plan, "vrr_by_rfm", dialect, &known).unwrap();
         insta::assert_snapshot!(format!("vrr_by_rfm_{}", dialect.name()), sql);
+        let sql = tenure_sql::compile_with(&plan, "mrr_by_rfm", dialect, &known).unwrap();
+        insta::assert_snapshot!(format!("mrr_by_rfm_{}", dialect.name()), sql);
         let figures = tenure_sql::segment_figures(&plan, "rfm", &["plan".to_string()], dialect).unwrap();
         insta::assert_snapshot!(format!("segment_figures_{}", dialect.name()), figures);
     }

@@ -13,16 +13,18 @@ use tenure_sql::{Dialect, Row, Rows, SegmentLabels, ValueType};
 use crate::{Session, WarehouseError};
 
 /// The plugin segments the metrics to run (all when `metrics` is empty, and those they read)
-/// break cohorts down by.
+/// break cohorts, revenue or lifecycles down by.
 pub(crate) fn used(plan: &Plan, metrics: &[String]) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for index in plan.evaluation_order(metrics) {
-        let cohort = match &plan.metrics[index].kind {
-            MetricKind::Retention(retention) => retention.cohort,
-            MetricKind::Activation(activation) => activation.cohort,
+        let by = match &plan.metrics[index].kind {
+            MetricKind::Retention(retention) => &plan.cohorts[retention.cohort].by,
+            MetricKind::Activation(activation) => &plan.cohorts[activation.cohort].by,
+            MetricKind::Revenue(revenue) => &revenue.by,
+            MetricKind::Lifecycle(lifecycle) => &lifecycle.by,
             _ => continue,
         };
-        for field in &plan.cohorts[cohort].by {
+        for field in by {
             if let Field::Segment(name) = field {
                 names.insert(name.clone());
             }

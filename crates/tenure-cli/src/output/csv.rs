@@ -47,6 +47,15 @@ impl ScalarValueOf for tenure::plan::FormulaResult {
     }
 }
 
+/// The whole table's periods (with no segment text) and then each breakdown value's.
+fn tables<'a, P>(
+    whole: &'a [P],
+    per_value: impl Iterator<Item = (&'a Segment, &'a Vec<P>)> + 'a,
+) -> impl Iterator<Item = (String, &'a [P])> + 'a {
+    std::iter::once((String::new(), whole))
+        .chain(per_value.map(|(value, periods)| (segment(&Some(value.clone())), periods.as_slice())))
+}
+
 fn number(value: Option<f64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
@@ -61,6 +70,7 @@ pub fn render(report: &Report) -> String {
             MetricResult::Activation(_) => "activation",
             MetricResult::Revenue(_) => "revenue",
             MetricResult::Crr(_) => "crr",
+            MetricResult::Lifecycle(_) => "lifecycle",
             MetricResult::Formula(_) => "formula",
             MetricResult::Ltv(_) => "ltv",
             MetricResult::Payback(_) => "payback",
@@ -95,33 +105,32 @@ pub fn render(report: &Report) -> String {
                             "eligible",
                             row.eligible[i].to_string(),
                         );
-                        w.row(&row.cohort, &segment, label, "rate", row.rate[i].to_string());
+                        w.row(&row.cohort, &segment, label, "rate", number(row.rate[i]));
                         if let (Some(revenue), Some(ltv)) = (&row.revenue, &row.ltv) {
-                            w.row(&row.cohort, &segment, label, "revenue", revenue[i].to_string());
-                            w.row(&row.cohort, &segment, label, "ltv", ltv[i].to_string());
+                            w.row(&row.cohort, &segment, label, "revenue", number(revenue[i]));
+                            w.row(&row.cohort, &segment, label, "ltv", number(ltv[i]));
                         }
                     }
                 }
-                for (i, label) in labels.iter().enumerate() {
-                    w.row("total", "", label, "size", table.total.size.to_string());
-                    w.row(
-                        "total",
-                        "",
-                        label,
-                        "retained",
-                        table.total.retained[i].to_string(),
-                    );
-                    w.row(
-                        "total",
-                        "",
-                        label,
-                        "eligible",
-                        table.total.eligible[i].to_string(),
-                    );
-                    w.row("total", "", label, "rate", number(table.total.rate[i]));
-                    if let (Some(revenue), Some(ltv)) = (&table.total.revenue, &table.total.ltv) {
-                        w.row("total", "", label, "revenue", revenue[i].to_string());
-                        w.row("total", "", label, "ltv", number(ltv[i]));
+                // A total per breakdown value, then the total of all.
+                let per_value = table
+                    .totals
+                    .iter()
+                    .flatten()
+                    .map(|t| (segment(&Some(t.segment.clone())), &t.total));
+                for (segment_text, total) in per_value.chain(std::iter::once((String::new(), &table.total))) {
+                    for (i, label) in labels.iter().enumerate() {
+                        let mut figure = |measure: &str, value: String| {
+                            w.row("total", &segment_text, label, measure, value);
+                        };
+                        figure("size", total.size.to_string());
+                        figure("retained", total.retained[i].to_string());
+                        figure("eligible", total.eligible[i].to_string());
+                        figure("rate", number(total.rate[i]));
+                        if let (Some(revenue), Some(ltv)) = (&total.revenue, &total.ltv) {
+                            figure("revenue", revenue[i].to_string());
+                            figure("ltv", number(ltv[i]));
+                        }
                     }
                 }
             }
@@ -144,7 +153,7 @@ pub fn render(report: &Report) -> String {
                         "eligible",
                         row.eligible.to_string(),
                     );
-                    w.row(&row.cohort, &segment, within, "rate", row.rate.to_string());
+                    w.row(&row.cohort, &segment, within, "rate", number(row.rate));
                     w.row(
                         &row.cohort,
                         &segment,
@@ -161,15 +170,9 @@ pub fn render(report: &Report) -> String {
                 w.row("total", "", within, "median_days", number(total.median_days));
             }
             MetricResult::Revenue(table) => {
-                let parts = std::iter::once((String::new(), &table.periods)).chain(
-                    table
-                        .segments
-                        .iter()
-                        .flatten()
-                        .map(|s| (segment(&Some(s.segment.clone())), &s.periods)),
-                );
-                for (segment_text, periods) in parts {
-                    for p in periods.iter() {
+                let per_value = table.segments.iter().flatten().map(|s| (&s.segment, &s.periods));
+                for (segment_text, periods) in tables(&table.periods, per_value) {
+                    for p in periods {
                         revenue_rows(&mut w, &segment_text, p, table.nrr_window.is_some());
                     }
                 }
@@ -180,6 +183,9 @@ pub fn render(report: &Report) -> String {
                     ("grr_last", table.grr_last),
                 ] {
                     w.row("", "", "", measure, number(value));
+                }
+                if let Some(window) = table.nrr_window {
+                    w.row("", "", "", "nrr_window", number(window));
                 }
             }
             MetricResult::Crr(table) => {
@@ -192,6 +198,23 @@ pub fn render(report: &Report) -> String {
                 }
                 w.row("", "", "", "crr", number(table.crr));
                 w.row("", "", "", "crr_last", number(table.crr_last));
+            }
+            MetricResult::Lifecycle(table) => {
+                let per_value = table.segments.iter().flatten().map(|s| (&s.segment, &s.periods));
+                for (segment_text, periods) in tables(&table.periods, per_value) {
+                    for p in periods {
+                        for (measure, count) in [
+                            ("active", p.active),
+                            ("new", p.new),
+                            ("returning", p.returning),
+                            ("resurrecting", p.resurrecting),
+                            ("dormant", p.dormant),
+                        ] {
+                            w.row("", &segment_text, &p.period, measure, count.to_string());
+                        }
+                        w.row("", &segment_text, &p.period, "complete", p.complete.to_string());
+                    }
+                }
             }
             MetricResult::Formula(result) => match &result.rows {
                 None => w.row("", "", "", "value", number(result.scalar_value())),
@@ -256,7 +279,13 @@ fn revenue_rows(w: &mut Writer<'_>, segment: &str, p: &tenure::plan::RevenuePeri
         w.row("", segment, &p.period, measure, number(value));
     }
     if window {
-        w.row("", segment, &p.period, "nrr_window", number(p.nrr_window));
+        w.row(
+            "",
+            segment,
+            &p.period,
+            "nrr_window",
+            number(p.nrr_window.flatten()),
+        );
     }
     w.row("", segment, &p.period, "complete", p.complete.to_string());
 }

@@ -3,8 +3,8 @@
 use std::fmt::Write;
 
 use tenure::plan::{
-    ActivationResult, CrrResult, FormulaResult, FormulaValue, Metric, MetricKind, MetricResult, Plan, Report,
-    RetentionResult, RevenueResult, Segment,
+    ActivationResult, CrrResult, FormulaResult, FormulaValue, LifecyclePeriod, LifecycleResult, Metric,
+    MetricKind, MetricResult, Plan, Report, RetentionResult, RetentionTotal, RevenueResult, Segment,
 };
 
 use super::grid::{Grid, GridColumn};
@@ -42,6 +42,7 @@ pub fn render(report: &Report, plan: &Plan, style: Style) -> String {
             MetricResult::Activation(table) => activation(&mut out, table, style),
             MetricResult::Revenue(table) => revenue(&mut out, table, style),
             MetricResult::Crr(table) => crr(&mut out, table, style),
+            MetricResult::Lifecycle(table) => lifecycle(&mut out, table, style),
             MetricResult::Formula(result) => formula(&mut out, result, style),
             MetricResult::Ltv(result) => {
                 let inputs = match result.form {
@@ -121,6 +122,11 @@ fn heading(metric: &Metric, plan: &Plan) -> String {
             "customer retention rate (E − N) / S of `{}` by {}",
             plan.events[c.active].name,
             c.grain.as_str()
+        ),
+        MetricKind::Lifecycle(l) => format!(
+            "lifecycle of entities with `{}` by {}: new, returning, resurrecting; dormant below zero",
+            plan.events[l.active].name,
+            l.grain.as_str()
         ),
         MetricKind::Formula(_) | MetricKind::Ltv(_) | MetricKind::Payback(_) => String::new(),
     };
@@ -247,25 +253,27 @@ fn retention(out: &mut String, table: &RetentionResult, as_of: &str, style: Styl
             cells.push(if eligible == 0 {
                 "· ".to_string()
             } else {
-                let cell = share_cell(Some(row.rate[index]), row.retained[index], row.size, style.show);
+                let cell = share_cell(row.rate[index], row.retained[index], row.size, style.show);
                 format!("{cell}{}", marker(eligible < row.size))
             });
         }
         grid.row(cells);
     }
-    let total = &table.total;
-    let mut cells = keys.cells("total", &None);
-    cells.push(total.size.to_string());
-    for (index, rate) in total.rate.iter().enumerate() {
-        cells.push(match rate {
-            None => "· ".to_string(),
-            Some(_) => format!(
-                "{} ",
-                share_cell(*rate, total.retained[index], total.eligible[index], style.show)
-            ),
-        });
+    // A total row per breakdown value, then the total of all.
+    for (segment, total) in total_rows(table) {
+        let mut cells = keys.cells("total", &segment);
+        cells.push(total.size.to_string());
+        for (index, rate) in total.rate.iter().enumerate() {
+            cells.push(match rate {
+                None => "· ".to_string(),
+                Some(_) => format!(
+                    "{} ",
+                    share_cell(*rate, total.retained[index], total.eligible[index], style.show)
+                ),
+            });
+        }
+        grid.row(cells);
     }
-    grid.row(cells);
     out.push_str(&grid.render(style.width));
     let mut footer = Vec::new();
     if incomplete {
@@ -290,20 +298,21 @@ fn retention(out: &mut String, table: &RetentionResult, as_of: &str, style: Styl
             for (index, value) in row.ltv.iter().flatten().enumerate() {
                 let eligible = row.eligible[index];
                 marked |= eligible > 0 && eligible < row.size;
-                cells.push(if eligible == 0 {
-                    "· ".to_string()
-                } else {
-                    format!("{value:.2}{}", marker(eligible < row.size))
+                cells.push(match value {
+                    None => "· ".to_string(),
+                    Some(value) => format!("{value:.2}{}", marker(eligible < row.size)),
                 });
             }
             grid.row(cells);
         }
-        let mut cells = keys.cells("total", &None);
-        cells.push(total.size.to_string());
-        for value in total.ltv.iter().flatten() {
-            cells.push(value.map_or("· ".to_string(), |v| format!("{v:.2} ")));
+        for (segment, total) in total_rows(table) {
+            let mut cells = keys.cells("total", &segment);
+            cells.push(total.size.to_string());
+            for value in total.ltv.iter().flatten() {
+                cells.push(value.map_or("· ".to_string(), |v| format!("{v:.2} ")));
+            }
+            grid.row(cells);
         }
-        grid.row(cells);
         out.push_str(&grid.render(style.width));
         let mut footer = Vec::new();
         if marked {
@@ -313,6 +322,16 @@ fn retention(out: &mut String, table: &RetentionResult, as_of: &str, style: Styl
         footer.push("total: per eligible member".to_string());
         notes(out, &footer, style.width);
     }
+}
+
+/// A retention table's total rows: one per breakdown value, then the total of all.
+fn total_rows(table: &RetentionResult) -> impl Iterator<Item = (Option<Segment>, &RetentionTotal)> {
+    let per_value = table
+        .totals
+        .iter()
+        .flatten()
+        .map(|t| (Some(t.segment.clone()), &t.total));
+    per_value.chain(std::iter::once((None, &table.total)))
 }
 
 fn activation(out: &mut String, table: &ActivationResult, style: Style) {
@@ -349,7 +368,7 @@ fn activation(out: &mut String, table: &ActivationResult, style: Style) {
         cells.push(row.size.to_string());
         let mark = row.eligible < row.size;
         incomplete |= mark;
-        add(&mut cells, row.eligible, row.activated, Some(row.rate), mark);
+        add(&mut cells, row.eligible, row.activated, row.rate, mark);
         cells.push(median(row.median_days));
         grid.row(cells);
     }
@@ -377,13 +396,7 @@ fn period_cell(period: &str, complete: bool) -> String {
 fn revenue(out: &mut String, table: &RevenueResult, style: Style) {
     revenue_table(out, table, style);
     for segment in table.segments.iter().flatten() {
-        let name = segment
-            .segment
-            .0
-            .iter()
-            .map(|(k, v)| format!("{k} = {v}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let name = segment_heading(&segment.segment);
         let part = RevenueResult {
             periods: segment.periods.clone(),
             nrr: segment.nrr,
@@ -448,7 +461,7 @@ fn revenue_table(out: &mut String, table: &RevenueResult, style: Style) {
         ),
     ];
     if let Some(window) = table.nrr_window {
-        summary.push(format!("· trailing-window NRR {}", percent(window)));
+        summary.push(format!("· trailing-window NRR {}", optional_percent(window)));
     }
     if table.periods.iter().any(|p| !p.complete) {
         summary.push("* period not over by as_of".to_string());
@@ -479,6 +492,56 @@ fn crr(out: &mut String, table: &CrrResult, style: Style) {
         format!("last complete period {}", optional_percent(table.crr_last)),
     ];
     if table.periods.iter().any(|p| !p.complete) {
+        summary.push("* period not over by as_of".to_string());
+    }
+    notes(out, &summary, style.width);
+}
+
+/// A breakdown value as the heading of its table: `attr.plan = pro, …`.
+fn segment_heading(segment: &Segment) -> String {
+    segment
+        .0
+        .iter()
+        .map(|(key, value)| format!("{key} = {value}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn lifecycle(out: &mut String, table: &LifecycleResult, style: Style) {
+    lifecycle_table(out, &table.periods, style);
+    for segment in table.segments.iter().flatten() {
+        let name = segment_heading(&segment.segment);
+        let _ = writeln!(out, "\n{name}:");
+        lifecycle_table(out, &segment.periods, style);
+    }
+}
+
+fn lifecycle_table(out: &mut String, periods: &[LifecyclePeriod], style: Style) {
+    let mut grid = Grid::new(vec![
+        GridColumn::key("period"),
+        GridColumn::figure("active"),
+        GridColumn::figure("new"),
+        GridColumn::figure("returning"),
+        GridColumn::figure("resurrecting"),
+        GridColumn::figure("dormant"),
+    ]);
+    for p in periods {
+        grid.row(vec![
+            period_cell(&p.period, p.complete),
+            p.active.to_string(),
+            p.new.to_string(),
+            p.returning.to_string(),
+            p.resurrecting.to_string(),
+            if p.dormant == 0 {
+                "0".to_string()
+            } else {
+                format!("−{}", p.dormant)
+            },
+        ]);
+    }
+    out.push_str(&grid.render(style.width));
+    let mut summary = vec!["active = new + returning + resurrecting".to_string()];
+    if periods.iter().any(|p| !p.complete) {
         summary.push("* period not over by as_of".to_string());
     }
     notes(out, &summary, style.width);

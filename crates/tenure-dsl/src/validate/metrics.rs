@@ -52,6 +52,10 @@ impl Validator<'_> {
                     .decode::<CrrConfig>(&entry, &table)
                     .and_then(|config| self.crr(config, event_names))
                     .map(|(kind, description)| (plan::MetricKind::Crr(kind), description)),
+                "lifecycle" => self
+                    .decode::<LifecycleConfig>(&entry, &table)
+                    .and_then(|config| self.lifecycle(config, event_names, segment_names))
+                    .map(|(kind, description)| (plan::MetricKind::Lifecycle(kind), description)),
                 "activation" => self
                     .decode::<ActivationConfig>(&entry, &table)
                     .and_then(|config| self.activation(config, event_names, cohort_names))
@@ -659,6 +663,21 @@ impl Validator<'_> {
             },
             config.description,
         ))
+    }
+
+    pub(super) fn lifecycle(
+        &mut self,
+        config: LifecycleConfig,
+        event_names: &[String],
+        segment_names: &[String],
+    ) -> Option<(plan::Lifecycle, Option<String>)> {
+        let mut by = Vec::new();
+        for key in config.by.iter().flatten() {
+            by.push(self.breakdown_key(key, segment_names, &["attr", "segment"])?);
+        }
+        let active = self.reference(&config.active, event_names, Code::UnknownEvent, "event")?;
+        let grain = grain_of(config.grain.as_ref());
+        Some((plan::Lifecycle { active, grain, by }, config.description))
     }
 
     pub(super) fn activation(

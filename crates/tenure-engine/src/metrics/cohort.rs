@@ -4,7 +4,7 @@ use tenure_plan::{Cohort, ScalarValue, Segment};
 
 use super::per_entity;
 use crate::Dataset;
-use crate::eval::{Compiled, FieldSource, StoreRow, Val, eval};
+use crate::eval::{Compiled, FieldSource, Slot, StoreRow, Val, column_value, eval};
 use crate::memory::{PREFETCH_ROWS, prefetch};
 use rayon::prelude::*;
 
@@ -248,6 +248,47 @@ pub fn scalar(value: Val<'_>) -> ScalarValue {
         Val::Num(number) => ScalarValue::Number(number),
         Val::Str(text) => ScalarValue::String(text.into_owned()),
         Val::Date(day) | Val::Time(_, day) => ScalarValue::String(crate::calendar::day_label(day)),
+    }
+}
+
+/// The breakdown values `keys` (from [`Compiled::fields`]) give entity `entity`: its
+/// attributes and segment labels, for metrics broken down per entity (revenue, lifecycle).
+pub(crate) fn entity_segment(
+    keys: &[(String, Compiled)],
+    store: &crate::store::EventStore,
+    entity: u32,
+) -> Segment {
+    let fields = EntityFields {
+        store,
+        entity: entity as usize,
+    };
+    Segment(
+        keys.iter()
+            .map(|(name, expr)| (name.clone(), scalar(eval(expr, &fields))))
+            .collect(),
+    )
+}
+
+/// The per-entity attribute and segment values, for breakdowns of per-entity metrics.
+struct EntityFields<'a> {
+    store: &'a crate::store::EventStore,
+    entity: usize,
+}
+
+impl<'a> FieldSource<'a> for EntityFields<'a> {
+    fn get(&self, slot: Slot) -> Val<'a> {
+        match slot {
+            Slot::Attr(index) => column_value(&self.store.attrs[index].1, self.entity),
+            Slot::Segment(index) => column_value(&self.store.segments[index].1, self.entity),
+            Slot::Entity => Val::Str(std::borrow::Cow::Borrowed(
+                self.store.entities.get(self.entity as u32),
+            )),
+            _ => Val::Null,
+        }
+    }
+
+    fn local_day(&self, micros: i64) -> i32 {
+        micros.div_euclid(crate::calendar::MICROS_PER_DAY) as i32
     }
 }
 

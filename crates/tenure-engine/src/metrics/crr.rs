@@ -1,35 +1,14 @@
 //! `type = "crr"`: classic customer retention rate (E − N) / S (docs/config.md, `type = "crr"`).
 
-use rayon::prelude::*;
 use tenure_plan::figures::{CrrCounts, Labels};
 use tenure_plan::{Crr, CrrResult};
 
 use crate::Dataset;
-use crate::eval::CHUNK_ROWS;
 
 /// Computes one CRR table.
 pub fn evaluate(data: &Dataset, metric: &Crr) -> CrrResult {
-    let store = &data.store;
-    let mask = data.event_mask(metric.active);
     let calendar = data.calendar;
-    let chunks = store.len().div_ceil(CHUNK_ROWS);
-    // Distinct (entity, period) pairs of activity.
-    let mut active: Vec<(u32, i32)> = (0..chunks)
-        .into_par_iter()
-        .flat_map_iter(|chunk| {
-            (chunk * CHUNK_ROWS..((chunk + 1) * CHUNK_ROWS).min(store.len()))
-                .filter(|row| mask[*row] && store.day[*row] <= data.as_of_day)
-                .map(|row| {
-                    (
-                        store.entity[row],
-                        calendar.period_index(metric.grain, store.day[row]),
-                    )
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    active.par_sort_unstable();
-    active.dedup();
+    let active = super::active_periods(data, metric.active, metric.grain);
     let last = calendar.period_index(metric.grain, data.as_of_day);
     let Some(first) = active.iter().map(|(_, p)| *p).min().filter(|f| *f < last) else {
         return CrrResult::from_counts(

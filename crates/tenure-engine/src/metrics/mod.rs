@@ -5,6 +5,7 @@ pub mod amount;
 pub mod cohort;
 pub mod crr;
 pub mod formula;
+pub mod lifecycle;
 pub mod retention;
 pub mod revenue;
 pub mod value;
@@ -12,6 +13,31 @@ pub mod value;
 use rayon::prelude::*;
 
 use crate::eval::CHUNK_ROWS;
+
+/// The distinct (entity, period of `grain`) pairs in which an entity has event `event` on or
+/// before `as_of`, sorted by entity, then period.
+fn active_periods(data: &crate::Dataset, event: usize, grain: tenure_plan::Grain) -> Vec<(u32, i32)> {
+    let store = &data.store;
+    let mask = data.event_mask(event);
+    let chunks = store.len().div_ceil(CHUNK_ROWS);
+    let mut active: Vec<(u32, i32)> = (0..chunks)
+        .into_par_iter()
+        .flat_map_iter(|chunk| {
+            (chunk * CHUNK_ROWS..((chunk + 1) * CHUNK_ROWS).min(store.len()))
+                .filter(|row| mask[*row] && store.day[*row] <= data.as_of_day)
+                .map(|row| {
+                    (
+                        store.entity[row],
+                        data.calendar.period_index(grain, store.day[row]),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    active.par_sort_unstable();
+    active.dedup();
+    active
+}
 
 /// Splits `rows` into a few contiguous pieces (two per thread), folds each into its own state
 /// of `size` slots with `fold`, and merges the states slot by slot with `merge`, in parallel over

@@ -1,12 +1,11 @@
 //! `type = "retention"`: n-day, unbounded and bracket retention (docs/config.md, `type = "retention"`).
 
-use tenure_plan::{
-    Align, Periods, Retention, RetentionMode, RetentionResult, RetentionRow, RetentionTotal, Unit,
-};
+use tenure_plan::figures::{RowCounts, retention_totals};
+use tenure_plan::{Align, Periods, Retention, RetentionMode, RetentionResult, RetentionRow, Segment, Unit};
 
 use rayon::prelude::*;
 
-use super::amount::{AmountReader, from_micros};
+use super::amount::AmountReader;
 use super::cohort::{Assignment, NO_DAY, NO_GROUP};
 use super::{per_entity, per_entity_bits};
 use crate::Dataset;
@@ -79,8 +78,8 @@ struct Tally {
     /// Per row and cell (`row * cells + cell`).
     kept: Vec<u64>,
     eligible: Vec<u64>,
-    /// Per cell: retained members who are eligible (eligible members are the sum of `eligible`).
-    total_retained: Vec<u64>,
+    /// Per row and cell: retained members who are eligible (what the total rows add up).
+    retained_eligible: Vec<u64>,
 }
 
 impl Tally {
@@ -90,7 +89,7 @@ impl Tally {
             sizes: vec![0; groups],
             kept: vec![0; groups * cells],
             eligible: vec![0; groups * cells],
-            total_retained: vec![0; cells],
+            retained_eligible: vec![0; groups * cells],
         }
     }
 
@@ -100,12 +99,13 @@ impl Tally {
         self.sizes[group] += 1;
         let row = group * self.cells..(group + 1) * self.cells;
         let kept = &mut self.kept[row.clone()];
-        let eligible = &mut self.eligible[row];
+        let eligible = &mut self.eligible[row.clone()];
+        let retained_eligible = &mut self.retained_eligible[row];
         for index in 0..self.cells {
             let (is_retained, is_eligible) = cell(index);
             kept[index] += u64::from(is_retained);
             eligible[index] += u64::from(is_eligible);
-            self.total_retained[index] += u64::from(is_retained && is_eligible);
+            retained_eligible[index] += u64::from(is_retained && is_eligible);
         }
     }
 
@@ -115,7 +115,7 @@ impl Tally {
             (&mut self.sizes, &other.sizes),
             (&mut self.kept, &other.kept),
             (&mut self.eligible, &other.eligible),
-            (&mut self.total_retained, &other.total_retained),
+            (&mut self.retained_eligible, &other.retained_eligible),
         ];
         for (mine, theirs) in pairs {
             mine.iter_mut().zip(theirs).for_each(|(m, t)| *m += t);
@@ -232,19 +232,12 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         sizes,
         kept,
         eligible,
-        total_retained,
+        retained_eligible,
         ..
     } = tally;
     fn row_of(counts: &[u64], cells: usize, group: usize) -> &[u64] {
         &counts[group * cells..(group + 1) * cells]
     }
-    let total_eligible: Vec<u64> = (0..cells)
-        .map(|cell| {
-            (0..groups)
-                .map(|group| row_of(&eligible, cells, group)[cell])
-                .sum()
-        })
-        .collect();
     let money = metric
         .value
         .map(|event| cohort_revenue(data, &assignment, &offsets, metric, event));
@@ -253,40 +246,37 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         .groups
         .iter()
         .enumerate()
-        .map(|(group, key)| RetentionRow {
-            revenue: money
-                .as_ref()
-                .map(|m| m.revenue[group].iter().map(|v| from_micros(*v)).collect()),
-            ltv: money.as_ref().map(|m| {
-                m.cumulative[group]
-                    .iter()
-                    .map(|v| from_micros(*v) / sizes[group] as f64)
-                    .collect()
-            }),
-            ..RetentionRow::from_counts(
+        .map(|(group, key)| {
+            let row = RetentionRow::from_counts(
                 data.calendar.period_label(cohort_grain, key.period),
                 key.segment.clone(),
                 sizes[group],
                 row_of(&kept, cells, group).to_vec(),
                 row_of(&eligible, cells, group).to_vec(),
-            )
+            );
+            match &money {
+                Some(m) => row.with_money(&m.revenue[group], &m.cumulative[group]),
+                None => row,
+            }
         })
         .collect();
-    let total = RetentionTotal {
-        revenue: money.as_ref().map(|m| {
-            (0..cells)
-                .map(|cell| from_micros(m.revenue.iter().map(|g| g[cell]).sum::<i128>()))
-                .collect()
-        }),
-        ltv: money.as_ref().map(|m| {
-            m.eligible_cumulative
-                .iter()
-                .zip(&total_eligible)
-                .map(|(sum, n)| (*n > 0).then(|| from_micros(*sum) / *n as f64))
-                .collect()
-        }),
-        ..RetentionTotal::from_counts(sizes.iter().sum(), total_retained, total_eligible)
-    };
+    let counts: Vec<(Option<Segment>, RowCounts)> = assignment
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(group, key)| {
+            let counts = RowCounts {
+                size: sizes[group],
+                retained_eligible: row_of(&retained_eligible, cells, group).to_vec(),
+                eligible: row_of(&eligible, cells, group).to_vec(),
+                money: money
+                    .as_ref()
+                    .map(|m| (m.revenue[group].clone(), m.eligible_cumulative[group].clone())),
+            };
+            (key.segment.clone(), counts)
+        })
+        .collect();
+    let (total, totals) = retention_totals(&counts, cells, money.is_some());
     RetentionResult {
         kind: "retention",
         mode: metric.mode.as_str(),
@@ -302,6 +292,7 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         },
         cohorts: rows,
         total,
+        totals,
     }
 }
 
@@ -311,8 +302,9 @@ struct CohortRevenue {
     revenue: Vec<Vec<i128>>,
     /// Per group and column: revenue from offset 0 through the column's last period.
     cumulative: Vec<Vec<i128>>,
-    /// Per column: the same cumulative revenue, of members eligible for the column only.
-    eligible_cumulative: Vec<i128>,
+    /// Per group and column: the same cumulative revenue, of members eligible for the column
+    /// only.
+    eligible_cumulative: Vec<Vec<i128>>,
 }
 
 fn cohort_revenue(
@@ -329,7 +321,7 @@ fn cohort_revenue(
     let mut result = CohortRevenue {
         revenue: vec![vec![0; cells]; groups],
         cumulative: vec![vec![0; cells]; groups],
-        eligible_cumulative: vec![0; cells],
+        eligible_cumulative: vec![vec![0; cells]; groups],
     };
     let Some(amount) = data.plan.events[event].amount.as_ref() else {
         return result;
@@ -361,7 +353,7 @@ fn cohort_revenue(
             if offset <= last as i32 {
                 result.cumulative[group as usize][cell] += micros;
                 if offsets.period_end(d0, last) <= i64::from(data.as_of_day) {
-                    result.eligible_cumulative[cell] += micros;
+                    result.eligible_cumulative[group as usize][cell] += micros;
                 }
             }
         }

@@ -5,10 +5,10 @@ use tenure_plan::figures::{Labels, Movements};
 use tenure_plan::{Grain, Revenue, RevenueResult, RevenueSegment, Segment};
 
 use super::amount::AmountReader;
-use super::cohort::scalar;
+use super::cohort::entity_segment;
 use crate::Dataset;
 use crate::calendar::{add_calendar_days, month_index};
-use crate::eval::{CHUNK_ROWS, Compiled, FieldSource, Slot, Val, column_value, eval};
+use crate::eval::{CHUNK_ROWS, Compiled};
 
 /// Revenue of one entity in one period, in micro-units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -117,19 +117,10 @@ fn by_segment(
     first: i32,
     last: i32,
 ) -> Vec<RevenueSegment> {
-    let store = &data.store;
-    let keys = Compiled::fields(&metric.by, store);
+    let keys = Compiled::fields(&metric.by, &data.store);
     let mut groups: Vec<(Segment, Vec<Cell>)> = Vec::new();
     for entity_cells in cells.chunk_by(|a, b| a.entity == b.entity) {
-        let entity = EntityFields {
-            store,
-            entity: entity_cells[0].entity as usize,
-        };
-        let segment = Segment(
-            keys.iter()
-                .map(|(name, expr)| (name.clone(), scalar(eval(expr, &entity))))
-                .collect(),
-        );
+        let segment = entity_segment(&keys, &data.store, entity_cells[0].entity);
         match groups.iter_mut().find(|(s, _)| *s == segment) {
             Some((_, group)) => group.extend_from_slice(entity_cells),
             None => groups.push((segment, entity_cells.to_vec())),
@@ -138,41 +129,8 @@ fn by_segment(
     groups.sort_by(|a, b| a.0.sort_cmp(&b.0));
     groups
         .into_iter()
-        .map(|(segment, cells)| {
-            let t = table(data, metric, &cells, first, last);
-            RevenueSegment {
-                segment,
-                periods: t.periods,
-                nrr: t.nrr,
-                grr: t.grr,
-                nrr_last: t.nrr_last,
-                grr_last: t.grr_last,
-            }
-        })
+        .map(|(segment, cells)| table(data, metric, &cells, first, last).into_segment(segment))
         .collect()
-}
-
-/// The per-entity attribute and segment values, for breakdowns of per-entity metrics.
-struct EntityFields<'a> {
-    store: &'a crate::store::EventStore,
-    entity: usize,
-}
-
-impl<'a> FieldSource<'a> for EntityFields<'a> {
-    fn get(&self, slot: Slot) -> Val<'a> {
-        match slot {
-            Slot::Attr(index) => column_value(&self.store.attrs[index].1, self.entity),
-            Slot::Segment(index) => column_value(&self.store.segments[index].1, self.entity),
-            Slot::Entity => Val::Str(std::borrow::Cow::Borrowed(
-                self.store.entities.get(self.entity as u32),
-            )),
-            _ => Val::Null,
-        }
-    }
-
-    fn local_day(&self, micros: i64) -> i32 {
-        micros.div_euclid(crate::calendar::MICROS_PER_DAY) as i32
-    }
 }
 
 /// The movements table of `cells` (sorted by entity, then period) over periods first+1 ..= last.
