@@ -68,3 +68,44 @@ fn activation_window_in_hours_and_months() {
     assert_eq!(report["metrics"]["month"]["cohorts"][0]["activated"], 2);
     assert_eq!(report["metrics"]["hours"]["cohorts"][0]["activated"], 1);
 }
+
+#[test]
+fn a_breakdown_has_a_total_row_per_value() {
+    let fixture = Fixture::new();
+    // The data of activation_within_a_window_and_median_time_to_value, with a plan per entity.
+    fixture.file(
+        "events.csv",
+        "id,ts,event
+e1,2025-01-06T10:00:00Z,signup
+e1,2025-01-08T10:00:00Z,report
+e2,2025-01-06T12:00:00Z,signup
+e2,2025-01-14T12:00:00Z,report
+e3,2025-01-07T09:00:00Z,signup
+e3,2025-01-07T15:00:00Z,report
+e4,2025-01-20T09:00:00Z,signup
+",
+    );
+    fixture.file("accounts.csv", "id,plan\ne1,pro\ne2,free\ne3,pro\ne4,pro\n");
+    let rest = "[sources.accounts]\nkind = \"entities\"\npath = \"accounts.csv\"\nentity = \"id\"\n\
+        [cohorts.signups]\nstart = \"signup\"\ngrain = \"week\"\nby = [\"attr.plan\"]\n\
+        [metrics.var]\ntype = \"activation\"\ncohort = \"signups\"\nreached = \"report\"\nwithin = \"7d\"";
+    let report = fixture.run(&config("as_of = \"2025-01-24\"", rest));
+    let var = &report["metrics"]["var"];
+    // free = e2: eligible, not activated (8 days) → 0 of 1, no median.
+    // pro = e1 (2 days), e3 (0.25 days), e4 (not eligible yet) → 2 of 2 eligible; median of
+    // 2 and 0.25 days = 1.125.
+    assert_eq!(
+        var["totals"],
+        serde_json::json!([
+            {"segment": {"attr.plan": "free"}, "size": 1, "activated": 0, "eligible": 1, "rate": 0.0,
+             "median_days": null},
+            {"segment": {"attr.plan": "pro"}, "size": 3, "activated": 2, "eligible": 2, "rate": 1.0,
+             "median_days": 1.125}
+        ])
+    );
+    // They add up to the total of all: 2 activated of 3 eligible.
+    assert_eq!(
+        var["total"],
+        serde_json::json!({"size": 4, "activated": 2, "eligible": 3, "rate": 2.0 / 3.0, "median_days": 1.125})
+    );
+}

@@ -78,6 +78,10 @@ within = "3d"
 type = "lifecycle"
 active = "active"
 grain = "week"
+[metrics.stickiness]
+type = "stickiness"
+active = "active"
+at_least = 2
 "#,
     );
     text
@@ -180,6 +184,54 @@ proptest! {
         // Each entity is new once: the new counts add up to the entities ever active.
         let entities: std::collections::BTreeSet<u8> = rows.iter().filter(|r| r.3 < 2 && r.1 <= 50).map(|r| r.0).collect();
         prop_assert_eq!(ever_active, entities.len() as u64);
+    }
+
+    #[test]
+    fn stickiness_windows_nest_and_histograms_count_the_active(rows in rows_strategy()) {
+        let report = run(&rows);
+        let sticky = &report["metrics"]["stickiness"];
+        let count = |v: &Value, k: &str| v[k].as_u64().unwrap();
+        for day in sticky["days"].as_array().unwrap() {
+            // Every window holds the shorter ones ending on the same day.
+            prop_assert!(count(day, "dau") <= count(day, "wau") && count(day, "wau") <= count(day, "mau"));
+        }
+        for period in sticky["periods"].as_array().unwrap() {
+            let histogram = numbers(&period["days_active"]);
+            prop_assert_eq!(histogram.iter().sum::<u64>(), count(period, "active"));
+            prop_assert_eq!(histogram.len(), 7);
+            // Weekly active entities are the lifecycle's active entities of the same week.
+            let same = report["metrics"]["lifecycle"]["periods"].as_array().unwrap().iter()
+                .find(|p| p["period"] == period["period"]).map_or(0, |p| count(p, "active"));
+            prop_assert_eq!(count(period, "active"), same);
+        }
+    }
+
+    #[test]
+    fn totals_per_breakdown_value_add_up_to_the_total(rows in rows_strategy()) {
+        let fixture = Fixture::new();
+        fixture.file("events.csv", &csv(&rows));
+        // Plans for e0 … e6; e7 has none (its value is null).
+        fixture.file("accounts.csv", "id,plan\ne0,a\ne1,a\ne2,b\ne3,a\ne4,c\ne5,b\ne6,c\n");
+        let extra = "[sources.accounts]\nkind = \"entities\"\npath = \"accounts.csv\"\nentity = \"id\"\n\
+            [cohorts.by_plan]\nstart = \"report\"\ngrain = \"week\"\nby = [\"attr.plan\"]\n\
+            [metrics.vrr_by_plan]\ntype = \"retention\"\ncohort = \"by_plan\"\nreturn = \"active\"\nperiods = [0, 1, 7, 14]\n\
+            [metrics.var_by_plan]\ntype = \"activation\"\ncohort = \"by_plan\"\nreached = \"active\"\nwithin = \"3d\"\n";
+        let report = fixture.run(&format!("{}{extra}", config(&["events"], false, "UTC")));
+        for (metric, figures) in [("vrr_by_plan", &["size", "retained", "eligible"][..]), ("var_by_plan", &["size", "activated", "eligible"][..])] {
+            let table = &report["metrics"][metric];
+            let totals = table["totals"].as_array().unwrap();
+            for figure in figures {
+                // Counts per column (retention) or one count (activation), summed over values.
+                let as_list = |v: &Value| v.as_array().map_or_else(|| vec![v.as_u64().unwrap()], |_| numbers(v));
+                let mut sum = vec![0u64; as_list(&table["total"][figure]).len()];
+                for total in totals {
+                    for (slot, count) in sum.iter_mut().zip(as_list(&total[figure])) {
+                        *slot += count;
+                    }
+                }
+                prop_assert_eq!(&sum, &as_list(&table["total"][figure]), "{} {}", metric, figure);
+            }
+        }
     }
 
     #[test]

@@ -391,3 +391,54 @@ fn movements_by_attribute() {
         assert_eq!(parts, whole["end"].as_f64().unwrap());
     }
 }
+
+#[test]
+fn years() {
+    // a pays in 2023, 2024 and more in 2025; b only in 2024; c first in 2025; d in 2023, then
+    // not in 2024, then again in 2025.
+    let fixture = Fixture::new();
+    fixture.file(
+        "events.csv",
+        "id,ts,event,amount\n\
+         a,2023-06-10T10:00:00Z,invoice,100\n\
+         a,2024-03-10T10:00:00Z,invoice,100\n\
+         a,2025-02-10T10:00:00Z,invoice,150\n\
+         b,2024-05-10T10:00:00Z,invoice,200\n\
+         c,2025-01-10T10:00:00Z,invoice,50\n\
+         d,2023-11-10T10:00:00Z,invoice,80\n\
+         d,2025-04-10T10:00:00Z,invoice,80\n",
+    );
+    let report = fixture.run(&project(
+        "[metrics.y]\ntype = \"revenue\"\namount = \"payment\"\ngrain = \"year\"\n\
+         [metrics.c]\ntype = \"crr\"\nactive = \"payment\"\ngrain = \"year\"",
+    ));
+    assert_eq!(
+        movements(&report, "y"),
+        vec![
+            // 2024: start a 100 + d 80; b new 200; a flat; d churned 80. end 300.
+            ("2024".into(), [180.0, 200.0, 0.0, 0.0, 80.0, 0.0, 300.0], [2, 1]),
+            // 2025 (not over by 2025-06-30): start 300; a +50; c new 50; b churned 200; d back
+            // after an empty 2024: reactivation 80. end 150 + 50 + 80 = 280.
+            (
+                "2025".into(),
+                [300.0, 50.0, 50.0, 0.0, 200.0, 80.0, 280.0],
+                [2, 1]
+            ),
+        ]
+    );
+    assert_eq!(report["metrics"]["y"]["periods"][1]["complete"], json!(false));
+    // Over complete years (2024 only): NRR = GRR = (180 − 80) / 180.
+    assert_eq!(report["metrics"]["y"]["nrr"], json!(100.0 / 180.0));
+    // CRR by year: 2024 S = {a, d}, E = {a, b}, N = {b} → 0.5; 2025 S = {a, b}, E = {a, c, d},
+    // N = {c} → (3 − 1) / 2 = 1.
+    let crr: Vec<(Value, Value)> = report["metrics"]["c"]["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["period"].clone(), p["crr"].clone()))
+        .collect();
+    assert_eq!(
+        crr,
+        vec![(json!("2024"), json!(0.5)), (json!("2025"), json!(1.0))]
+    );
+}

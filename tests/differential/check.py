@@ -104,6 +104,7 @@ def period_index_sql(grain, expr):
         "week": f"(({week_first(expr)} - DATE '1970-01-01' + 4) // 7)",
         "month": f"(year({expr}) * 12 + month({expr}) - 1)",
         "quarter": f"(year({expr}) * 4 + (month({expr}) - 1) // 3)",
+        "year": f"year({expr})",
     }[grain]
 
 
@@ -117,6 +118,8 @@ def period_label(grain, index):
         return str(datetime.date(1970, 1, 1) + datetime.timedelta(days=index * 7 - shift))
     if grain == "month":
         return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    if grain == "year":
+        return f"{index:04d}"
     return f"{index // 4:04d}-Q{index % 4 + 1}"
 
 
@@ -250,7 +253,43 @@ def check_lifecycle(name, metric):
     return 0, 5 * len(got)
 
 
+def check_stickiness(name, metric):
+    """Rolling windows as a range join with distinct counts; days per period by grouping."""
+    grain = metric.get("grain", "week")
+    got = tenure["metrics"][name]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE a AS SELECT DISTINCT account_id, d FROM rows
+                    WHERE {event_sql(metric['active'])} AND d <= DATE '{as_of}'""")
+    daily = con.execute(f"""
+    WITH days AS (SELECT CAST(unnest(range(min(d), DATE '{as_of}' + 1, INTERVAL 1 DAY)) AS DATE) AS day FROM a)
+    SELECT strftime(day, '%Y-%m-%d'), count(DISTINCT account_id) FILTER (WHERE a.d = day),
+           count(DISTINCT account_id) FILTER (WHERE a.d > day - 7), count(DISTINCT account_id)
+    FROM days LEFT JOIN a ON a.d BETWEEN day - 29 AND day GROUP BY day ORDER BY day""").fetchall()
+    expected = [{"day": day, "dau": dau, "wau": wau, "mau": mau} for day, dau, wau, mau in daily]
+    actual = [{k: row[k] for k in ("day", "dau", "wau", "mau")} for row in got["days"]]
+    histogram = con.execute(f"""
+    SELECT p, n, count(*) FROM (SELECT account_id, {period_index_sql(grain, "d")} AS p, count(*) AS n
+                                FROM a GROUP BY 1, 2) GROUP BY p, n""").fetchall()
+    periods = {}
+    for p, n, count in histogram:
+        periods.setdefault(period_label(grain, p), {})[n] = count
+    expected_periods = [periods.get(row["period"], {}) for row in got["periods"]]
+    actual_periods = [{i + 1: c for i, c in enumerate(row["days_active"]) if c} for row in got["periods"]]
+    if expected != actual or expected_periods != actual_periods or set(periods) - {r["period"] for r in got["periods"]}:
+        diff = next(((e, a) for e, a in zip(expected, actual) if e != a), None) or \
+            next(((e, a) for e, a in zip(expected_periods, actual_periods) if e != a), "periods differ")
+        print(f"MISMATCH {name}: duckdb vs tenure {diff}")
+        return 1, 0
+    print(f"ok {name}: {len(actual)} days, {len(actual_periods)} {grain}s (stickiness)")
+    return 0, 4 * len(actual) + len(actual_periods)
+
+
 for name, metric in config["metrics"].items():
+    if metric["type"] == "stickiness":
+        failed, cells = check_stickiness(name, metric)
+        failures += failed
+        checked += cells
+        metrics_checked += 1 - failed
+        continue
     if metric["type"] == "lifecycle":
         failed, cells = check_lifecycle(name, metric)
         failures += failed

@@ -36,6 +36,8 @@ def label(grain, index, week_start):
         return (EPOCH + timedelta(days=index * 7 - shift)).isoformat()
     if grain == "month":
         return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    if grain == "year":
+        return f"{index:04d}"
     return f"{index // 4:04d}-Q{index % 4 + 1}"
 
 
@@ -300,6 +302,23 @@ def check(config_path, report_path):
                     want.append({"segment": engine_segment(s["segment"]),
                                  "periods": [{k: p[k] for k in keys} for p in s["periods"]],
                                  "nrr": s["nrr"], "grr": s["grr"]})
+        elif metric["type"] == "stickiness":
+            grain = metric.get("grain", "week")
+            got_days, got_periods = [], {}
+            for r in named:
+                at = as_int(r["at_index"])
+                if as_int(r["part"]) == 0:
+                    got_days.append({"day": label("day", at, week_start), "dau": as_int(r["dau"]),
+                                     "wau": as_int(r["wau"]), "mau": as_int(r["mau"])})
+                else:
+                    period = got_periods.setdefault(at, {"period": label(grain, at, week_start),
+                                                         "complete": as_bool(r["complete"]), "days": {}})
+                    if as_int(r["days_count"]):
+                        period["days"][as_int(r["days_count"])] = as_int(r["entities"])
+            got = got_days + [got_periods[k] for k in sorted(got_periods)]
+            want = [{k: d[k] for k in ("day", "dau", "wau", "mau")} for d in expected["days"]] + \
+                [{"period": p["period"], "complete": p["complete"],
+                  "days": {i + 1: c for i, c in enumerate(p["days_active"]) if c}} for p in expected["periods"]]
         elif metric["type"] == "lifecycle":
             grain = metric.get("grain", "month")
             by = len(metric.get("by", []))
@@ -347,26 +366,34 @@ def check(config_path, report_path):
         elif metric["type"] == "activation":
             cohort = config["cohorts"][metric["cohort"]]
             grain, by = cohort["grain"], len(cohort.get("by", []))
-            # Breakdown values out of the way: (cohort, all_cohorts, size, …) as without `by`.
-            segments = [[segment_value(v) for v in r[1:1 + by]] for r in rows]
-            rows = [r[:1] + r[1 + by:] for r in rows]
 
             def median_days(micros):
                 # As the engine computes it: the median in microseconds, then days.
                 return None if micros is None else float(micros) / 86_400_000_000
 
-            def row(r, label_, segment):
-                return {"cohort": label_, "segment": segment, "size": as_int(r[2]), "activated": as_int(r[3]),
-                        "eligible": as_int(r[4]), "median_days": median_days(r[6])}
-            got = sorted((row(r, label(grain, as_int(r[0]), week_start), seg)
-                          for r, seg in zip(rows, segments) if not as_int(r[1])), key=row_key)
-            want = sorted(({**{k: c[k] for k in ("cohort", "size", "activated", "eligible", "median_days")},
-                            "segment": engine_segment(c["segment"])} for c in expected["cohorts"]), key=row_key)
-            total = next(r for r in rows if as_int(r[1]))
-            got.append({"size": as_int(total[2]), "activated": as_int(total[5]), "eligible": as_int(total[4]),
-                        "median_days": median_days(total[6])})
-            t = expected["total"]
-            want.append({k: t[k] for k in ("size", "activated", "eligible", "median_days")})
+            def values(r):
+                return [segment_value(r[f"by_{i}"]) for i in range(by)]
+
+            def figures(r, activated):
+                return {"size": as_int(r["size"]), "activated": as_int(r[activated]),
+                        "eligible": as_int(r["eligible"]), "median_days": median_days(r["median_delay_us"])}
+            keys = ("size", "activated", "eligible", "median_days")
+            got = sorted(({"cohort": label(grain, as_int(r["cohort_period"]), week_start), "segment": values(r),
+                           **figures(r, "activated")} for r in named if not as_bool(r["all_cohorts"])), key=row_key)
+            want = sorted(({**{k: c[k] for k in ("cohort",) + keys}, "segment": engine_segment(c["segment"])}
+                           for c in expected["cohorts"]), key=row_key)
+            # The totals count activated members who are eligible.
+            totals = [r for r in named if as_bool(r["all_cohorts"])]
+            overall = next(r for r in totals if not by or as_bool(r["all_values"]))
+            got.append(figures(overall, "activated_eligible"))
+            want.append({k: expected["total"][k] for k in keys})
+            if by:
+                order = lambda k: [(v is None, isinstance(v, str), str(v)) for v in k]
+                per_value = [r for r in totals if not as_bool(r["all_values"])]
+                for r in sorted(per_value, key=lambda r: order(values(r))):
+                    got.append({"segment": values(r), **figures(r, "activated_eligible")})
+                for t in sorted(expected.get("totals") or [], key=lambda t: order(engine_segment(t["segment"]))):
+                    want.append({"segment": engine_segment(t["segment"]), **{k: t[k] for k in keys}})
         elif metric["type"] == "ltv":
             # The orders form: average order × margin × orders per customer − cost to serve.
             r = named[0]

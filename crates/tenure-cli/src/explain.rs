@@ -162,6 +162,22 @@ pub fn explain(plan: &Plan, names: &[String]) -> String {
                     let _ = writeln!(out, "  by: {}", keys.join(", "));
                 }
             }
+            MetricKind::Stickiness(st) => {
+                let event = &plan.events[st.active];
+                let _ = writeln!(
+                    out,
+                    "  per day: entities with `{}` that day (DAU), in the 7 days ending that day (WAU), in the 30 days (MAU), and DAU ÷ MAU",
+                    event.name
+                );
+                let _ = writeln!(
+                    out,
+                    "  per {}: its active entities by the number of days of it they were active{}",
+                    st.grain.as_str(),
+                    st.at_least.map_or(String::new(), |n| format!(
+                        "; the share active on at least {n} days"
+                    ))
+                );
+            }
             MetricKind::Activation(a) => {
                 cohort(&mut out, plan, a.cohort);
                 let event = &plan.events[a.reached];

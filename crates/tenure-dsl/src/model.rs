@@ -283,6 +283,8 @@ pub enum GrainConfig {
     Month,
     /// Calendar quarters.
     Quarter,
+    /// Calendar years.
+    Year,
 }
 
 /// `[metrics.<name>]`, by `type`.
@@ -299,6 +301,8 @@ pub enum MetricConfig {
     Crr(CrrConfig),
     /// Active entities per period as new, returning, resurrecting; and those gone dormant.
     Lifecycle(LifecycleConfig),
+    /// DAU, WAU, MAU and DAU ÷ MAU per day; active days per week or month.
+    Stickiness(StickinessConfig),
     /// Arithmetic over aggregates, constants and other metrics' scalars.
     Formula(FormulaConfig),
     /// Customer lifetime value.
@@ -308,12 +312,13 @@ pub enum MetricConfig {
 }
 
 /// The metric types, for `type = …` suggestions.
-pub const METRIC_TYPES: [&str; 8] = [
+pub const METRIC_TYPES: [&str; 9] = [
     "retention",
     "activation",
     "revenue",
     "crr",
     "lifecycle",
+    "stickiness",
     "formula",
     "ltv",
     "payback",
@@ -470,6 +475,24 @@ pub struct LifecycleConfig {
     pub grain: Option<Spanned<GrainConfig>>,
     /// Breakdown keys, `attr.<column>` or `segment.<name>`: one table per combination of values.
     pub by: Option<Vec<Spanned<String>>>,
+}
+
+/// `type = "stickiness"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StickinessConfig {
+    /// The metric type (read before this table).
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    pub kind: Spanned<String>,
+    /// One line saying what the metric means.
+    pub description: Option<String>,
+    /// The value event that makes an entity active on a day.
+    pub active: Spanned<String>,
+    /// The period whose active days are counted: `week` (default) or `month`.
+    pub grain: Option<Spanned<GrainConfig>>,
+    /// The N of "active on at least N days of the period": adds each period's share.
+    pub at_least: Option<Spanned<u32>>,
 }
 
 /// `type = "retention"`.

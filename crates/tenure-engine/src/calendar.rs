@@ -299,6 +299,7 @@ impl Calendar {
             Grain::Week => self.week_index(day),
             Grain::Month => month_index(day),
             Grain::Quarter => month_index(day).div_euclid(3),
+            Grain::Year => month_index(day).div_euclid(12),
         }
     }
 
@@ -309,6 +310,7 @@ impl Calendar {
             Grain::Week => self.week_first_day(index),
             Grain::Month => month_last_day(index - 1).saturating_add(1),
             Grain::Quarter => month_last_day(index * 3 - 1).saturating_add(1),
+            Grain::Year => month_last_day(index * 12 - 1).saturating_add(1),
         }
     }
 

@@ -284,6 +284,9 @@ impl Dataset {
                 MetricKind::Lifecycle(lifecycle) => {
                     MetricResult::Lifecycle(metrics::lifecycle::evaluate(self, lifecycle))
                 }
+                MetricKind::Stickiness(stickiness) => {
+                    MetricResult::Stickiness(metrics::stickiness::evaluate(self, stickiness))
+                }
                 MetricKind::Formula(formula) => {
                     MetricResult::Formula(metrics::formula::evaluate(self, formula, &results))
                 }

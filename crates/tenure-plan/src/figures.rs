@@ -7,6 +7,7 @@
 use crate::report::{
     ActivationRow, ActivationTotal, CrrPeriod, CrrResult, LifecyclePeriod, LifecycleResult, LifecycleSegment,
     RetentionRow, RetentionTotal, RevenuePeriod, RevenueResult, RevenueSegment, Segment, SegmentTotal,
+    StickinessDay, StickinessPeriod, StickinessResult,
 };
 use crate::time::{Grain, WeekStart, period_label};
 
@@ -252,6 +253,79 @@ impl LifecycleResult {
     }
 }
 
+/// Active entities on one day and in the windows ending on it (docs/config.md,
+/// `type = "stickiness"`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DayCounts {
+    /// The day, in days since 1970-01-01.
+    pub day: i32,
+    /// Active on the day.
+    pub dau: u64,
+    /// Active on the day or the 6 before.
+    pub wau: u64,
+    /// Active on the day or the 29 before.
+    pub mau: u64,
+}
+
+/// Entities of one period by their number of active days in it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ActiveDays {
+    /// The period's index.
+    pub period: i32,
+    /// Whether the period has ended by `as_of`.
+    pub complete: bool,
+    /// `counts[i]`: entities active on exactly `i + 1` days of the period.
+    pub counts: Vec<u64>,
+}
+
+impl StickinessResult {
+    /// The tables from daily counts (in day order) and per-period histograms; `at_least` as
+    /// the metric's.
+    pub fn from_counts(
+        days: &[DayCounts],
+        periods: &[ActiveDays],
+        at_least: Option<u32>,
+        labels: Labels,
+    ) -> StickinessResult {
+        let days: Vec<StickinessDay> = days
+            .iter()
+            .map(|d| StickinessDay {
+                day: period_label(Grain::Day, labels.week_start, d.day),
+                dau: d.dau,
+                wau: d.wau,
+                mau: d.mau,
+                dau_mau: share(d.dau, d.mau),
+            })
+            .collect();
+        let recent: Vec<f64> = days.iter().rev().take(30).filter_map(|d| d.dau_mau).collect();
+        let dau_mau_mean = (!recent.is_empty()).then(|| recent.iter().sum::<f64>() / recent.len() as f64);
+        let periods = periods
+            .iter()
+            .map(|p| {
+                let active: u64 = p.counts.iter().sum();
+                StickinessPeriod {
+                    period: labels.of(p.period),
+                    complete: p.complete,
+                    active,
+                    days_active: p.counts.clone(),
+                    share_at_least: at_least.map(|n| {
+                        let enough: u64 = p.counts.iter().skip(n.saturating_sub(1) as usize).sum();
+                        share(enough, active)
+                    }),
+                }
+            })
+            .collect();
+        StickinessResult {
+            kind: "stickiness",
+            grain: labels.grain.as_str(),
+            at_least,
+            days,
+            periods,
+            dau_mau_mean,
+        }
+    }
+}
+
 impl RetentionRow {
     /// A cohort's row from its counts: each rate is retained ÷ size, `None` where no member is
     /// eligible (docs/config.md, `type = "retention"`); no revenue.
@@ -336,13 +410,14 @@ pub struct RowCounts {
     pub money: Option<(Vec<i128>, Vec<i128>)>,
 }
 
-/// The total row of `rows`, and with breakdown values (`Some` segments) one total row per
-/// value in the order of values ([`Segment::sort_cmp`]): every total counts eligible members
-/// only. `valued` says the table has `value`'s money.
+/// The total row of `rows`, and when the cohort is `broken_down` one total row per breakdown
+/// value in the order of values ([`Segment::sort_cmp`]; none without rows): every total counts
+/// eligible members only. `valued` says the table has `value`'s money.
 pub fn retention_totals(
     rows: &[(Option<Segment>, RowCounts)],
     columns: usize,
     valued: bool,
+    broken_down: bool,
 ) -> (RetentionTotal, Option<Vec<SegmentTotal>>) {
     let total_of = |rows: &mut dyn Iterator<Item = &RowCounts>| {
         let mut sum = RowCounts {
@@ -380,7 +455,7 @@ pub fn retention_totals(
         }
     }
     values.sort_by(|a, b| a.sort_cmp(b));
-    let totals = (!values.is_empty()).then(|| {
+    let totals = broken_down.then(|| {
         values
             .into_iter()
             .map(|value| SegmentTotal {

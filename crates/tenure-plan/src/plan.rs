@@ -284,6 +284,8 @@ pub enum MetricKind {
     Crr(Crr),
     /// Active entities per period as new, returning, resurrecting, and those gone dormant.
     Lifecycle(Lifecycle),
+    /// Daily, weekly and monthly active entities, and active days per period.
+    Stickiness(Stickiness),
     /// An arithmetic formula over aggregates, constants and other metrics' scalars.
     Formula(Formula),
     /// Customer lifetime value.
@@ -301,6 +303,7 @@ impl MetricKind {
             MetricKind::Revenue(_) => "revenue",
             MetricKind::Crr(_) => "crr",
             MetricKind::Lifecycle(_) => "lifecycle",
+            MetricKind::Stickiness(_) => "stickiness",
             MetricKind::Formula(_) => "formula",
             MetricKind::Ltv(_) => "ltv",
             MetricKind::Payback(_) => "payback",
@@ -368,6 +371,14 @@ impl MetricKind {
                 "returning_last",
                 "resurrecting_last",
                 "dormant_last",
+            ],
+            MetricKind::Stickiness(_) => &[
+                "dau_last",
+                "wau_last",
+                "mau_last",
+                "dau_mau_last",
+                "dau_mau_mean",
+                "share_at_least_last",
             ],
             MetricKind::Formula(formula) if formula.grain.is_none() && formula.cohort.is_none() => &["value"],
             MetricKind::Formula(_) => &["last"],
@@ -510,6 +521,17 @@ pub struct Lifecycle {
     pub grain: Grain,
     /// Breakdown keys (`attr.*`, `segment.*`): one table per combination of values.
     pub by: Vec<crate::Field>,
+}
+
+/// A `type = "stickiness"` metric.
+#[derive(Debug, Clone)]
+pub struct Stickiness {
+    /// The value event that makes an entity active on a day.
+    pub active: EventId,
+    /// The period whose active days are counted (week or month).
+    pub grain: Grain,
+    /// With it, the share of a period's active entities active on at least this many days.
+    pub at_least: Option<u32>,
 }
 
 /// How retention counts a return in period k.

@@ -135,6 +135,8 @@ pub enum MetricResult {
     Crr(CrrResult),
     /// A lifecycle table.
     Lifecycle(LifecycleResult),
+    /// Daily active counts and active days per period.
+    Stickiness(StickinessResult),
     /// A formula's value or rows.
     Formula(FormulaResult),
     /// A lifetime value estimate.
@@ -355,6 +357,21 @@ pub struct ActivationResult {
     pub cohorts: Vec<ActivationRow>,
     /// All cohorts together, eligible entities only.
     pub total: ActivationTotal,
+    /// With `by`: the total row of each breakdown value's cohort rows, in the rows' order of
+    /// values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totals: Option<Vec<ActivationSegmentTotal>>,
+}
+
+/// The total row of one breakdown value of an activation table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ActivationSegmentTotal {
+    /// The breakdown values.
+    pub segment: Segment,
+    /// Its cohort rows together: activated and rate over eligible members, the median over
+    /// every activated member.
+    #[serde(flatten)]
+    pub total: ActivationTotal,
 }
 
 /// One cohort row of an activation table.
@@ -550,6 +567,57 @@ pub struct LifecyclePeriod {
     pub resurrecting: u64,
     /// Active in the previous period and not in this one (drawn below zero).
     pub dormant: u64,
+}
+
+/// A `stickiness` metric's tables (docs/config.md, `type = "stickiness"`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StickinessResult {
+    /// Always `"stickiness"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The period whose active days are counted: `week` or `month`.
+    pub grain: &'static str,
+    /// The metric's `at_least`: the N of each period's `share_at_least`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<u32>,
+    /// One row per day from the first with activity through `as_of`.
+    pub days: Vec<StickinessDay>,
+    /// One row per period from the first with activity through the period of `as_of`.
+    pub periods: Vec<StickinessPeriod>,
+    /// The mean of `dau_mau` over the last 30 days through `as_of` (fewer when the data is
+    /// shorter), days without a ratio left out.
+    pub dau_mau_mean: Option<f64>,
+}
+
+/// One day of a stickiness table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StickinessDay {
+    /// The day, `YYYY-MM-DD`.
+    pub day: String,
+    /// Entities active on this day.
+    pub dau: u64,
+    /// Entities active on this day or the 6 before it.
+    pub wau: u64,
+    /// Entities active on this day or the 29 before it.
+    pub mau: u64,
+    /// `dau / mau`, `null` when `mau` is 0.
+    pub dau_mau: Option<f64>,
+}
+
+/// One period of a stickiness table: how many days of it its active entities were active.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StickinessPeriod {
+    /// Period label.
+    pub period: String,
+    /// Whether the period has ended by `as_of`.
+    pub complete: bool,
+    /// Entities active on at least one day of the period.
+    pub active: u64,
+    /// `days_active[i]`: entities active on exactly `i + 1` days of the period.
+    pub days_active: Vec<u64>,
+    /// With `at_least`: the share of `active` entities active on at least that many days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share_at_least: Option<Option<f64>>,
 }
 
 /// A formula's result: one value, or one value per period or cohort row.
@@ -760,6 +828,22 @@ impl MetricResult {
                     _ => return None,
                 };
                 Some(count as f64)
+            }
+            MetricResult::Stickiness(table) => {
+                let day = table.days.last();
+                match name {
+                    "dau_last" => day.map(|d| d.dau as f64),
+                    "wau_last" => day.map(|d| d.wau as f64),
+                    "mau_last" => day.map(|d| d.mau as f64),
+                    "dau_mau_last" => day.and_then(|d| d.dau_mau),
+                    "dau_mau_mean" => table.dau_mau_mean,
+                    "share_at_least_last" => table
+                        .periods
+                        .iter()
+                        .rfind(|p| p.complete)
+                        .and_then(|p| p.share_at_least.flatten()),
+                    _ => None,
+                }
             }
             MetricResult::Crr(table) => match name {
                 "crr" => table.crr,

@@ -14,6 +14,8 @@ pub enum Grain {
     Month,
     /// One calendar quarter (Jan–Mar is Q1).
     Quarter,
+    /// One calendar year.
+    Year,
 }
 
 impl Grain {
@@ -24,6 +26,7 @@ impl Grain {
             Grain::Week => "week",
             Grain::Month => "month",
             Grain::Quarter => "quarter",
+            Grain::Year => "year",
         }
     }
 }
@@ -110,6 +113,25 @@ pub fn days_from_date(date: chrono::NaiveDate) -> i32 {
     date.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE
 }
 
+/// The number of days of period `index` of `grain` (as the calendar numbers periods: days since
+/// 1970-01-01, weeks, `year × 12 + month − 1`, `year × 4 + quarter − 1`, years).
+pub fn period_length(grain: Grain, index: i32) -> i32 {
+    let months = |first_month: i32, count: i32| {
+        let start = |month: i32| {
+            chrono::NaiveDate::from_ymd_opt(month.div_euclid(12), month.rem_euclid(12) as u32 + 1, 1)
+                .map_or(0, days_from_date)
+        };
+        start(first_month + count) - start(first_month)
+    };
+    match grain {
+        Grain::Day => 1,
+        Grain::Week => 7,
+        Grain::Month => months(index, 1),
+        Grain::Quarter => months(index * 3, 3),
+        Grain::Year => months(index * 12, 12),
+    }
+}
+
 impl WeekStart {
     /// Days from the first day of week 0 to 1970-01-01 (a Thursday): the Monday before is day
     /// −3, the Sunday before day −4. Week `i` starts on day `7 × i − shift`.
@@ -131,5 +153,6 @@ pub fn period_label(grain: Grain, week_start: WeekStart, index: i32) -> String {
         Grain::Week => day_label(index * 7 - week_start.shift()),
         Grain::Month => format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1),
         Grain::Quarter => format!("{:04}-Q{}", index.div_euclid(4), index.rem_euclid(4) + 1),
+        Grain::Year => format!("{index:04}"),
     }
 }

@@ -54,15 +54,30 @@ pub(crate) fn statement(
             dialect.micros_between("w.t0", "f.first_reached"),
         ),
     ));
-    // The last row is every cohort together, told apart by GROUPING (a NULL cohort_period would
-    // not do: ClickHouse fills it with the type's default).
+    // The last rows are every cohort together, told apart by GROUPING (a NULL cohort_period
+    // would not do: ClickHouse fills it with the type's default): with `by`, first each
+    // breakdown value's cohorts (`all_values` 0), then all of them.
+    let by_keys = keys[1..].join(", ");
     let keys = keys.join(", ");
+    let (values, sets, order) = if cohort.by.is_empty() {
+        (
+            String::new(),
+            format!("({keys}), ()"),
+            format!("all_cohorts, {keys}"),
+        )
+    } else {
+        (
+            ", GROUPING(by_0) AS all_values".to_string(),
+            format!("({keys}), ({by_keys}), ()"),
+            format!("all_cohorts, all_values, {keys}"),
+        )
+    };
     let query = format!(
-        "SELECT {keys}, GROUPING(cohort_period) AS all_cohorts, count(*) AS size, \
+        "SELECT {keys}, GROUPING(cohort_period) AS all_cohorts{values}, count(*) AS size, \
          sum(member_activated) AS activated, sum(member_eligible) AS eligible,\n  \
          sum(member_activated * member_eligible) AS activated_eligible, {} AS median_delay_us\n\
-         FROM member_flags\nGROUP BY GROUPING SETS (({keys}), ())\n\
-         ORDER BY all_cohorts, {keys}",
+         FROM member_flags\nGROUP BY GROUPING SETS ({sets})\n\
+         ORDER BY {order}",
         dialect.median("delay_us")
     );
     Ok(with(&ctes, &query, dialect))

@@ -41,6 +41,7 @@ pub(crate) fn period_sql(
         Grain::Week => week_index(day, week_start),
         Grain::Month => dialect.month_index(date),
         Grain::Quarter => format!("CAST(floor({} / 3.0) AS BIGINT)", dialect.month_index(date)),
+        Grain::Year => format!("CAST(floor({} / 12.0) AS BIGINT)", dialect.month_index(date)),
     }
 }
 

@@ -21,6 +21,7 @@ mod results;
 mod retention;
 mod revenue;
 mod segment;
+mod stickiness;
 
 pub use dialect::{ClickHouse, Dialect, DuckDb, NAMES, Postgres, Spark, by_name};
 pub use results::{AttributeTypes, Row, Rows, ShapeError, ValueType, read_input, read_result};
@@ -72,6 +73,11 @@ pub struct Refusal {
 /// period of `as_of`: `period`, `complete`, `new_count`, `returning_count`,
 /// `resurrecting_count` and `dormant_count`; with `by`, as a revenue statement does, `overall`
 /// rows then rows per breakdown value and period with any count.
+///
+/// A stickiness statement returns, in `part` 0, one row per day from the first with activity
+/// through `as_of` (`at_index` the day since 1970-01-01, `dau`, `wau`, `mau`), then in `part` 1
+/// one row per period and number of active days (`at_index` the period, `complete`,
+/// `days_count`, `entities`; a period nobody was active in has one row with `days_count` 0).
 ///
 /// A CRR statement returns one row per period after the first with activity, up to the period
 /// of `as_of`: `period` (the period's index: days since 1970-01-01, weeks since the week of
@@ -151,6 +157,7 @@ fn compile_statement(
     let statement = match &metric.kind {
         MetricKind::Crr(crr) => crr::statement(plan, crr, dialect),
         MetricKind::Lifecycle(lifecycle) => lifecycle::statement(plan, lifecycle, dialect, known.labels),
+        MetricKind::Stickiness(stickiness) => stickiness::statement(plan, stickiness, dialect),
         MetricKind::Retention(retention) => retention::statement(plan, retention, dialect, known.labels),
         MetricKind::Activation(activation) => activation::statement(plan, activation, dialect, known.labels),
         MetricKind::Revenue(revenue) => revenue::statement(plan, revenue, dialect, known.labels),

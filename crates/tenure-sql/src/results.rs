@@ -6,12 +6,15 @@
 use std::collections::BTreeMap;
 
 use tenure_plan::derive::{self, OrderFigures};
-use tenure_plan::figures::{CrrCounts, Labels, LifecycleCounts, Movements, RowCounts, retention_totals};
+use tenure_plan::figures::{
+    ActiveDays, CrrCounts, DayCounts, Labels, LifecycleCounts, Movements, RowCounts, retention_totals,
+};
+use tenure_plan::time::period_length;
 use tenure_plan::{
-    ActivationResult, ActivationRow, ActivationTotal, CrrResult, Field, FormulaResult, FormulaRow,
-    FormulaValue, InputSummary, LifecycleResult, Ltv, LtvForm, MetricKind, MetricResult, Periods, Plan,
-    RejectReason, RetentionMode, RetentionResult, RetentionRow, RevenueResult, ScalarValue, Segment,
-    SourceSummary,
+    ActivationResult, ActivationRow, ActivationSegmentTotal, ActivationTotal, CrrResult, Field,
+    FormulaResult, FormulaRow, FormulaValue, InputSummary, LifecycleResult, Ltv, LtvForm, MetricKind,
+    MetricResult, Periods, Plan, RejectReason, RetentionMode, RetentionResult, RetentionRow, RevenueResult,
+    ScalarValue, Segment, SourceSummary, Stickiness, StickinessResult,
 };
 
 /// What an engine returned for one statement: the column names, and each value as the engine
@@ -230,6 +233,13 @@ pub fn read_result(
             };
             lifecycle_result(labels, &lifecycle.by, types, &each).map(MetricResult::Lifecycle)
         }
+        MetricKind::Stickiness(stickiness) => {
+            let labels = Labels {
+                grain: stickiness.grain,
+                week_start,
+            };
+            stickiness_result(stickiness, labels, &each).map(MetricResult::Stickiness)
+        }
         MetricKind::Crr(crr) => {
             let labels = Labels {
                 grain: crr.grain,
@@ -308,7 +318,7 @@ fn retention_result(
         cohorts.push((period, cohort));
     }
     let cohorts = in_engine_order(cohorts, |row| &row.segment);
-    let (total, totals) = retention_totals(&counts, columns, valued);
+    let (total, totals) = retention_totals(&counts, columns, valued, !by.is_empty());
     Ok(RetentionResult {
         kind: "retention",
         mode: metric.mode.as_str(),
@@ -330,14 +340,23 @@ fn activation_result(
 ) -> Result<ActivationResult, String> {
     let mut cohorts = Vec::new();
     let mut total = None;
+    let mut totals = Vec::new();
     for row in rows {
         if row.flag("all_cohorts")? {
-            total = Some(ActivationTotal::from_counts(
+            let counts = ActivationTotal::from_counts(
                 row.count("size")?,
                 row.count("activated_eligible")?,
                 row.count("eligible")?,
                 row.number("median_delay_us")?,
-            ));
+            );
+            // With `by`, a total of one breakdown value has its values (`all_values` 0).
+            match row.segment(by, types)? {
+                Some(segment) if !row.flag("all_values")? => totals.push(ActivationSegmentTotal {
+                    segment,
+                    total: counts,
+                }),
+                _ => total = Some(counts),
+            }
         } else {
             let period = row.index("cohort_period")?;
             cohorts.push((
@@ -359,6 +378,10 @@ fn activation_result(
         within: metric.within.to_string(),
         cohorts,
         total: total.unwrap_or_else(|| ActivationTotal::from_counts(0, 0, 0, None)),
+        totals: (!by.is_empty()).then(|| {
+            totals.sort_by(|a, b| a.segment.sort_cmp(&b.segment));
+            totals
+        }),
     })
 }
 
@@ -504,6 +527,53 @@ fn lifecycle_result(
     })?;
     let segments = (!by.is_empty()).then_some(groups);
     Ok(LifecycleResult::from_counts(&overall, segments, labels))
+}
+
+/// The stickiness tables from the day rows (`part` 0) and the period rows (`part` 1, one per
+/// period and number of active days with any entity, or one with `days_count` 0).
+fn stickiness_result(
+    metric: &Stickiness,
+    labels: Labels,
+    rows: &[Row<'_>],
+) -> Result<StickinessResult, String> {
+    let mut days = Vec::new();
+    let mut periods: Vec<ActiveDays> = Vec::new();
+    for row in rows {
+        let index = row.index("at_index")?;
+        if row.count("part")? == 0 {
+            days.push(DayCounts {
+                day: index,
+                dau: row.count("dau")?,
+                wau: row.count("wau")?,
+                mau: row.count("mau")?,
+            });
+            continue;
+        }
+        if periods.last().is_none_or(|p| p.period != index) {
+            periods.push(ActiveDays {
+                period: index,
+                complete: row.flag("complete")?,
+                counts: vec![0; period_length(metric.grain, index).max(0) as usize],
+            });
+        }
+        let Some(period) = periods.last_mut() else {
+            continue;
+        };
+        let days_count = row.count("days_count")? as usize;
+        if days_count > 0 {
+            let slot = period
+                .counts
+                .get_mut(days_count - 1)
+                .ok_or_else(|| format!("period {index} has no day {days_count}"))?;
+            *slot = row.count("entities")?;
+        }
+    }
+    Ok(StickinessResult::from_counts(
+        &days,
+        &periods,
+        metric.at_least,
+        labels,
+    ))
 }
 
 fn crr_result(labels: Labels, rows: &[Row<'_>]) -> Result<CrrResult, String> {

@@ -236,6 +236,9 @@ fn too_late(grain: Grain, within: Duration) -> Result<String, String> {
         (Grain::Week, Some(days)) => Ok(format!("(7 * (paid_period - (previous_period + 1)) > {days})")),
         (Grain::Month, None) => Ok(format!("(paid_period > previous_period + 1 + {count})")),
         (Grain::Quarter, None) => Ok(format!("(3 * paid_period > 3 * (previous_period + 1) + {count})")),
+        (Grain::Year, None) => Ok(format!(
+            "(12 * paid_period > 12 * (previous_period + 1) + {count})"
+        )),
         _ => Err(format!(
             "`reactivation_within = \"{within}\"` over {} periods is not translated to SQL yet \
              (durations in days or weeks over day and week periods, in months over month and \

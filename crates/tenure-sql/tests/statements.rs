@@ -63,6 +63,12 @@ type = "lifecycle"
 active = "value"
 grain = "week"
 
+[metrics.stickiness]
+type = "stickiness"
+active = "value"
+grain = "month"
+at_least = 3
+
 [metrics.arpa]
 type = "formula"
 formula = "sum(payment.amount) / entities(payment, at_least = 1)"
@@ -126,6 +132,11 @@ fn a_revenue_metric_with_reactivation_and_a_window_in_every_dialect() {
 #[test]
 fn a_lifecycle_metric_in_every_dialect() {
     snapshot_in_every_dialect("lifecycle");
+}
+
+#[test]
+fn a_stickiness_metric_in_every_dialect() {
+    snapshot_in_every_dialect("stickiness");
 }
 
 #[test]

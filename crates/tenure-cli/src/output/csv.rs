@@ -71,6 +71,7 @@ pub fn render(report: &Report) -> String {
             MetricResult::Revenue(_) => "revenue",
             MetricResult::Crr(_) => "crr",
             MetricResult::Lifecycle(_) => "lifecycle",
+            MetricResult::Stickiness(_) => "stickiness",
             MetricResult::Formula(_) => "formula",
             MetricResult::Ltv(_) => "ltv",
             MetricResult::Payback(_) => "payback",
@@ -162,12 +163,21 @@ pub fn render(report: &Report) -> String {
                         number(row.median_days),
                     );
                 }
-                let total = &table.total;
-                w.row("total", "", within, "size", total.size.to_string());
-                w.row("total", "", within, "activated", total.activated.to_string());
-                w.row("total", "", within, "eligible", total.eligible.to_string());
-                w.row("total", "", within, "rate", number(total.rate));
-                w.row("total", "", within, "median_days", number(total.median_days));
+                let per_value = table
+                    .totals
+                    .iter()
+                    .flatten()
+                    .map(|t| (segment(&Some(t.segment.clone())), &t.total));
+                for (segment_text, total) in per_value.chain(std::iter::once((String::new(), &table.total))) {
+                    let mut figure = |measure: &str, value: String| {
+                        w.row("total", &segment_text, within, measure, value);
+                    };
+                    figure("size", total.size.to_string());
+                    figure("activated", total.activated.to_string());
+                    figure("eligible", total.eligible.to_string());
+                    figure("rate", number(total.rate));
+                    figure("median_days", number(total.median_days));
+                }
             }
             MetricResult::Revenue(table) => {
                 let per_value = table.segments.iter().flatten().map(|s| (&s.segment, &s.periods));
@@ -215,6 +225,31 @@ pub fn render(report: &Report) -> String {
                         w.row("", &segment_text, &p.period, "complete", p.complete.to_string());
                     }
                 }
+            }
+            MetricResult::Stickiness(table) => {
+                for d in &table.days {
+                    w.row("", "", &d.day, "dau", d.dau.to_string());
+                    w.row("", "", &d.day, "wau", d.wau.to_string());
+                    w.row("", "", &d.day, "mau", d.mau.to_string());
+                    w.row("", "", &d.day, "dau_mau", number(d.dau_mau));
+                }
+                for p in &table.periods {
+                    w.row("", "", &p.period, "active", p.active.to_string());
+                    for (index, count) in p.days_active.iter().enumerate() {
+                        w.row(
+                            "",
+                            "",
+                            &p.period,
+                            &format!("days_active_{}", index + 1),
+                            count.to_string(),
+                        );
+                    }
+                    if let Some(share) = p.share_at_least {
+                        w.row("", "", &p.period, "share_at_least", number(share));
+                    }
+                    w.row("", "", &p.period, "complete", p.complete.to_string());
+                }
+                w.row("", "", "", "dau_mau_mean", number(table.dau_mau_mean));
             }
             MetricResult::Formula(result) => match &result.rows {
                 None => w.row("", "", "", "value", number(result.scalar_value())),

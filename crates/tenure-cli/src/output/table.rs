@@ -5,6 +5,7 @@ use std::fmt::Write;
 use tenure::plan::{
     ActivationResult, CrrResult, FormulaResult, FormulaValue, LifecyclePeriod, LifecycleResult, Metric,
     MetricKind, MetricResult, Plan, Report, RetentionResult, RetentionTotal, RevenueResult, Segment,
+    StickinessResult,
 };
 
 use super::grid::{Grid, GridColumn};
@@ -43,6 +44,7 @@ pub fn render(report: &Report, plan: &Plan, style: Style) -> String {
             MetricResult::Revenue(table) => revenue(&mut out, table, style),
             MetricResult::Crr(table) => crr(&mut out, table, style),
             MetricResult::Lifecycle(table) => lifecycle(&mut out, table, style),
+            MetricResult::Stickiness(table) => stickiness(&mut out, table, style),
             MetricResult::Formula(result) => formula(&mut out, result, style),
             MetricResult::Ltv(result) => {
                 let inputs = match result.form {
@@ -127,6 +129,11 @@ fn heading(metric: &Metric, plan: &Plan) -> String {
             "lifecycle of entities with `{}` by {}: new, returning, resurrecting; dormant below zero",
             plan.events[l.active].name,
             l.grain.as_str()
+        ),
+        MetricKind::Stickiness(st) => format!(
+            "stickiness of `{}`: DAU, WAU (7 days), MAU (30 days) and DAU/MAU; active days per {}",
+            plan.events[st.active].name,
+            st.grain.as_str()
         ),
         MetricKind::Formula(_) | MetricKind::Ltv(_) | MetricKind::Payback(_) => String::new(),
     };
@@ -372,12 +379,19 @@ fn activation(out: &mut String, table: &ActivationResult, style: Style) {
         cells.push(median(row.median_days));
         grid.row(cells);
     }
-    let total = &table.total;
-    let mut cells = keys.cells("total", &None);
-    cells.push(total.size.to_string());
-    add(&mut cells, total.eligible, total.activated, total.rate, false);
-    cells.push(median(total.median_days));
-    grid.row(cells);
+    // A total row per breakdown value, then the total of all.
+    let per_value = table
+        .totals
+        .iter()
+        .flatten()
+        .map(|t| (Some(t.segment.clone()), &t.total));
+    for (segment, total) in per_value.chain(std::iter::once((None, &table.total))) {
+        let mut cells = keys.cells("total", &segment);
+        cells.push(total.size.to_string());
+        add(&mut cells, total.eligible, total.activated, total.rate, false);
+        cells.push(median(total.median_days));
+        grid.row(cells);
+    }
     out.push_str(&grid.render(style.width));
     if incomplete {
         let footer = [
@@ -542,6 +556,77 @@ fn lifecycle_table(out: &mut String, periods: &[LifecyclePeriod], style: Style) 
     out.push_str(&grid.render(style.width));
     let mut summary = vec!["active = new + returning + resurrecting".to_string()];
     if periods.iter().any(|p| !p.complete) {
+        summary.push("* period not over by as_of".to_string());
+    }
+    notes(out, &summary, style.width);
+}
+
+/// Days of the daily table shown: the last four weeks (JSON and CSV have every day).
+const STICKINESS_DAYS_SHOWN: usize = 28;
+
+fn stickiness(out: &mut String, table: &StickinessResult, style: Style) {
+    let mut grid = Grid::new(
+        ["day", "DAU", "WAU", "MAU", "DAU/MAU"]
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| {
+                if i == 0 {
+                    GridColumn::key(name)
+                } else {
+                    GridColumn::figure(name)
+                }
+            })
+            .collect(),
+    );
+    let shown = table.days.len().saturating_sub(STICKINESS_DAYS_SHOWN);
+    for d in &table.days[shown..] {
+        grid.row(vec![
+            d.day.clone(),
+            d.dau.to_string(),
+            d.wau.to_string(),
+            d.mau.to_string(),
+            optional_percent(d.dau_mau),
+        ]);
+    }
+    out.push_str(&grid.render(style.width));
+    let mut summary = vec![format!(
+        "DAU/MAU {} on average over the last 30 days",
+        optional_percent(table.dau_mau_mean)
+    )];
+    if shown > 0 {
+        summary.push(format!(
+            "the last {STICKINESS_DAYS_SHOWN} days of {}",
+            table.days.len()
+        ));
+    }
+    notes(out, &summary, style.width);
+    let longest = table
+        .periods
+        .iter()
+        .map(|p| p.days_active.len())
+        .max()
+        .unwrap_or(0);
+    let mut columns = vec![GridColumn::key(table.grain), GridColumn::figure("active")];
+    columns.extend((1..=longest).map(|days| GridColumn::figure(format!("{days}d"))));
+    if let Some(n) = table.at_least {
+        columns.push(GridColumn::figure(format!("≥ {n}d")));
+    }
+    let mut grid = Grid::new(columns);
+    for p in &table.periods {
+        let mut cells = vec![period_cell(&p.period, p.complete), p.active.to_string()];
+        cells.extend((0..longest).map(|i| p.days_active.get(i).map_or(String::new(), u64::to_string)));
+        if table.at_least.is_some() {
+            cells.push(optional_percent(p.share_at_least.flatten()));
+        }
+        grid.row(cells);
+    }
+    out.push('\n');
+    out.push_str(&grid.render(style.width));
+    let mut summary = vec![format!(
+        "entities by their number of active days in the {}",
+        table.grain
+    )];
+    if table.periods.iter().any(|p| !p.complete) {
         summary.push("* period not over by as_of".to_string());
     }
     notes(out, &summary, style.width);

@@ -56,6 +56,10 @@ impl Validator<'_> {
                     .decode::<LifecycleConfig>(&entry, &table)
                     .and_then(|config| self.lifecycle(config, event_names, segment_names))
                     .map(|(kind, description)| (plan::MetricKind::Lifecycle(kind), description)),
+                "stickiness" => self
+                    .decode::<StickinessConfig>(&entry, &table)
+                    .and_then(|config| self.stickiness(config, event_names))
+                    .map(|(kind, description)| (plan::MetricKind::Stickiness(kind), description)),
                 "activation" => self
                     .decode::<ActivationConfig>(&entry, &table)
                     .and_then(|config| self.activation(config, event_names, cohort_names))
@@ -612,7 +616,10 @@ impl Validator<'_> {
         };
         let spread = match &config.spread {
             Some(text) => {
-                if !matches!(grain, plan::Grain::Month | plan::Grain::Quarter) {
+                if !matches!(
+                    grain,
+                    plan::Grain::Month | plan::Grain::Quarter | plan::Grain::Year
+                ) {
                     self.push(
                         Diagnostic::new(
                             Code::ConflictingKeys,
@@ -678,6 +685,58 @@ impl Validator<'_> {
         let active = self.reference(&config.active, event_names, Code::UnknownEvent, "event")?;
         let grain = grain_of(config.grain.as_ref());
         Some((plan::Lifecycle { active, grain, by }, config.description))
+    }
+
+    pub(super) fn stickiness(
+        &mut self,
+        config: StickinessConfig,
+        event_names: &[String],
+    ) -> Option<(plan::Stickiness, Option<String>)> {
+        let active = self.reference(&config.active, event_names, Code::UnknownEvent, "event");
+        let grain = match &config.grain {
+            None => Some(plan::Grain::Week),
+            Some(grain) => match grain.value {
+                GrainConfig::Week => Some(plan::Grain::Week),
+                GrainConfig::Month => Some(plan::Grain::Month),
+                GrainConfig::Day | GrainConfig::Quarter | GrainConfig::Year => {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            "stickiness counts the active days of a week or a month",
+                            grain.span.clone(),
+                        )
+                        .with_label("expected `week` or `month`"),
+                    );
+                    None
+                }
+            },
+        };
+        // The longest period has 31 days (a week 7); checked against that when the grain is wrong.
+        let days_in_grain = if grain == Some(plan::Grain::Week) { 7 } else { 31 };
+        let at_least = match &config.at_least {
+            Some(n) if n.value == 0 || n.value > days_in_grain => {
+                let period = grain.map_or("month", plan::Grain::as_str);
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!("`at_least = {}` is not a number of days in a {period}", n.value),
+                        n.span.clone(),
+                    )
+                    .with_label(format!("expected 1 to {days_in_grain}")),
+                );
+                return None;
+            }
+            other => other.as_ref().map(|n| n.value),
+        };
+        let grain = grain?;
+        Some((
+            plan::Stickiness {
+                active: active?,
+                grain,
+                at_least,
+            },
+            config.description,
+        ))
     }
 
     pub(super) fn activation(

@@ -472,6 +472,7 @@ fn grain_of(config: Option<&Spanned<GrainConfig>>) -> plan::Grain {
         Some(GrainConfig::Day) => plan::Grain::Day,
         Some(GrainConfig::Week) => plan::Grain::Week,
         Some(GrainConfig::Quarter) => plan::Grain::Quarter,
+        Some(GrainConfig::Year) => plan::Grain::Year,
         _ => plan::Grain::Month,
     }
 }
@@ -487,6 +488,7 @@ fn periods_in(duration: tenure_plan::Duration, grain: plan::Grain) -> Option<u32
         (plan::Grain::Week, Day) if count % 7 == 0 => count / 7,
         (plan::Grain::Month, Month) => count,
         (plan::Grain::Quarter, Month) if count % 3 == 0 => count / 3,
+        (plan::Grain::Year, Month) if count % 12 == 0 => count / 12,
         _ => return None,
     };
     (periods > 0).then_some(periods)

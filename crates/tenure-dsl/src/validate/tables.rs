@@ -769,6 +769,7 @@ impl Validator<'_> {
                 GrainConfig::Week => plan::Grain::Week,
                 GrainConfig::Month => plan::Grain::Month,
                 GrainConfig::Quarter => plan::Grain::Quarter,
+                GrainConfig::Year => plan::Grain::Year,
             };
             if let (Some(start), true) = (start, by_ok) {
                 match filter {

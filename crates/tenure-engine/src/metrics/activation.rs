@@ -1,6 +1,8 @@
 //! `type = "activation"`: value activation rate and time to value (docs/config.md, `type = "activation"`).
 
-use tenure_plan::{Activation, ActivationResult, ActivationRow, ActivationTotal};
+use tenure_plan::{
+    Activation, ActivationResult, ActivationRow, ActivationSegmentTotal, ActivationTotal, Segment,
+};
 
 use super::per_entity;
 use crate::Dataset;
@@ -37,8 +39,8 @@ pub fn evaluate(data: &Dataset, metric: &Activation) -> ActivationResult {
     let mut size = vec![0u64; groups];
     let mut activated = vec![0u64; groups];
     let mut eligible = vec![0u64; groups];
+    let mut activated_eligible = vec![0u64; groups];
     let mut delays: Vec<Vec<i64>> = vec![Vec::new(); groups];
-    let (mut total_activated, mut total_eligible) = (0u64, 0u64);
     for entity in assignment.members() {
         let group = assignment.group_of[entity] as usize;
         let t0 = assignment.t0[entity];
@@ -47,14 +49,44 @@ pub fn evaluate(data: &Dataset, metric: &Activation) -> ActivationResult {
         let is_activated = first[entity] != i64::MAX && first[entity] <= deadline;
         size[group] += 1;
         eligible[group] += u64::from(is_eligible);
-        total_eligible += u64::from(is_eligible);
         if is_activated {
             activated[group] += 1;
-            total_activated += u64::from(is_eligible);
+            activated_eligible[group] += u64::from(is_eligible);
             delays[group].push(first[entity] - t0);
         }
     }
-    let mut all_delays: Vec<i64> = delays.iter().flatten().copied().collect();
+    // The total of the groups `pick` selects: counts summed, the median over all their delays.
+    let total_of = |pick: &dyn Fn(usize) -> bool| {
+        let chosen: Vec<usize> = (0..groups).filter(|group| pick(*group)).collect();
+        let sum = |counts: &[u64]| chosen.iter().map(|group| counts[*group]).sum::<u64>();
+        let mut all: Vec<i64> = chosen
+            .iter()
+            .flat_map(|group| delays[*group].iter().copied())
+            .collect();
+        ActivationTotal::from_counts(
+            sum(&size),
+            sum(&activated_eligible),
+            sum(&eligible),
+            median_micros(&mut all),
+        )
+    };
+    let total = total_of(&|_| true);
+    let mut values: Vec<&Segment> = assignment
+        .groups
+        .iter()
+        .filter_map(|key| key.segment.as_ref())
+        .collect();
+    values.sort_by(|a, b| a.sort_cmp(b));
+    values.dedup();
+    let totals = (!cohort.by.is_empty()).then(|| {
+        values
+            .iter()
+            .map(|value| ActivationSegmentTotal {
+                segment: (*value).clone(),
+                total: total_of(&|group| assignment.groups[group].segment.as_ref() == Some(*value)),
+            })
+            .collect()
+    });
     let cohorts = assignment
         .groups
         .iter()
@@ -74,12 +106,8 @@ pub fn evaluate(data: &Dataset, metric: &Activation) -> ActivationResult {
         kind: "activation",
         within: metric.within.to_string(),
         cohorts,
-        total: ActivationTotal::from_counts(
-            size.iter().sum(),
-            total_activated,
-            total_eligible,
-            median_micros(&mut all_delays),
-        ),
+        total,
+        totals,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod formula;
 pub mod lifecycle;
 pub mod retention;
 pub mod revenue;
+pub mod stickiness;
 pub mod value;
 
 use rayon::prelude::*;

@@ -276,7 +276,7 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
             (key.segment.clone(), counts)
         })
         .collect();
-    let (total, totals) = retention_totals(&counts, cells, money.is_some());
+    let (total, totals) = retention_totals(&counts, cells, money.is_some(), !cohort.by.is_empty());
     RetentionResult {
         kind: "retention",
         mode: metric.mode.as_str(),

@@ -63,10 +63,10 @@ pub fn revenue_cells(data: &Dataset, metric: &Revenue) -> Vec<Cell> {
                         let (base, remainder) = (micros.div_euclid(n), micros.rem_euclid(n));
                         for offset in 0..n {
                             let month = first + offset as i32;
-                            let period = if grain == Grain::Quarter {
-                                month.div_euclid(3)
-                            } else {
-                                month
+                            let period = match grain {
+                                Grain::Quarter => month.div_euclid(3),
+                                Grain::Year => month.div_euclid(12),
+                                _ => month,
                             };
                             out.push(Cell {
                                 entity,
@@ -100,7 +100,12 @@ pub fn evaluate(data: &Dataset, metric: &Revenue) -> RevenueResult {
     let last = data.calendar.period_index(grain, data.as_of_day);
     let first = cells.iter().filter(|c| c.micros > 0).map(|c| c.period).min();
     let Some(first) = first.filter(|f| *f < last) else {
-        return empty(grain);
+        // No period after the first with revenue: an empty table, with the keys of a full one.
+        let labels = Labels {
+            grain,
+            week_start: data.calendar.week_start,
+        };
+        return RevenueResult::from_movements(&[], labels, metric.window_periods.is_some());
     };
     let mut result = table(data, metric, &cells, first, last);
     if !metric.by.is_empty() {
@@ -208,18 +213,4 @@ fn table(data: &Dataset, metric: &Revenue, cells: &[Cell], first: i32, last: i32
         week_start: calendar.week_start,
     };
     RevenueResult::from_movements(&table, labels, metric.window_periods.is_some())
-}
-
-fn empty(grain: Grain) -> RevenueResult {
-    RevenueResult {
-        kind: "revenue",
-        grain: grain.as_str(),
-        periods: Vec::new(),
-        nrr: None,
-        grr: None,
-        nrr_last: None,
-        grr_last: None,
-        nrr_window: None,
-        segments: None,
-    }
 }
