@@ -546,3 +546,26 @@ fn a_breakdown_has_a_total_row_per_value() {
     let report = fixture.run(&config(project(), &format!("{WEEKLY}\n{plain}")));
     assert!(report["metrics"]["m"].get("totals").is_none());
 }
+
+#[test]
+fn day_7_and_day_30_judged_against_the_b2b_norm() {
+    let fixture = Fixture::new();
+    fixture.file("events.csv", EVENTS);
+    let metric = "[metrics.m]\ntype = \"retention\"\ncohort = \"weekly\"\nreturn = \"report\"\nperiods = [1, 7, 30]\nbenchmark = \"b2b\"";
+    let report = fixture.run(&config(project(), &format!("{WEEKLY}\n{metric}")));
+    // From n_day_by_day_with_eligibility_and_total: d7 is 1 of 2 (a) in cohort 2025-01-06, 1 of
+    // 1 (c) in 2025-01-13, 2 of 3 in total; d30 is not observable yet (nobody eligible).
+    // Mid-market B2B norms: d7 60–75 % → 0.5 below, 1.0 above, 0.667 within; d30 45–60 %
+    // → no verdict; no d90 column, so no d90 band.
+    assert_eq!(
+        report["metrics"]["m"]["benchmark"],
+        serde_json::json!({
+            "name": "b2b",
+            "segment": "mid-market B2B",
+            "cells": [
+                {"day": 7, "low": 0.6, "high": 0.75, "total": "within", "cohorts": ["below", "above"]},
+                {"day": 30, "low": 0.45, "high": 0.6, "total": null, "cohorts": [null, null]}
+            ]
+        })
+    );
+}

@@ -522,6 +522,9 @@ pub struct RetentionConfig {
     pub brackets: Option<Spanned<Vec<Vec<i64>>>>,
     /// An amount event: adds the cohort's revenue and cumulative revenue per member (LTV curve).
     pub value: Option<Spanned<String>>,
+    /// A published norm to judge the 7-, 30- and 90-day columns against: `b2c`, `b2b`,
+    /// `enterprise` or `individuals`.
+    pub benchmark: Option<Spanned<String>>,
 }
 
 /// Retention modes.

@@ -11,6 +11,7 @@ pub mod backend;
 pub mod derive;
 pub mod expr;
 pub mod figures;
+pub mod norms;
 pub mod plan;
 pub mod report;
 pub mod schema;

@@ -288,6 +288,9 @@ pub struct RetentionResult {
     /// values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub totals: Option<Vec<SegmentTotal>>,
+    /// With `benchmark`: the judged columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub benchmark: Option<crate::norms::Benchmark>,
 }
 
 /// The total row of one breakdown value of a retention table.

@@ -319,7 +319,7 @@ fn retention_result(
     }
     let cohorts = in_engine_order(cohorts, |row| &row.segment);
     let (total, totals) = retention_totals(&counts, columns, valued, !by.is_empty());
-    Ok(RetentionResult {
+    let mut result = RetentionResult {
         kind: "retention",
         mode: metric.mode.as_str(),
         unit: metric.unit.as_str(),
@@ -328,7 +328,10 @@ fn retention_result(
         cohorts,
         total,
         totals,
-    })
+        benchmark: None,
+    };
+    result.benchmark = metric.benchmark.map(|norm| norm.judge(&result));
+    Ok(result)
 }
 
 fn activation_result(

@@ -7,6 +7,7 @@
 
 use std::fmt::Write;
 
+use tenure::plan::norms::Verdict;
 use tenure::plan::{MetricResult, Periods, Report, Segment};
 
 const HEADER: &str = "metric,type,cohort,segment,period,measure,value";
@@ -54,6 +55,17 @@ fn tables<'a, P>(
 ) -> impl Iterator<Item = (String, &'a [P])> + 'a {
     std::iter::once((String::new(), whole))
         .chain(per_value.map(|(value, periods)| (segment(&Some(value.clone())), periods.as_slice())))
+}
+
+/// A table's total rows with their segment text: one per breakdown value, then the total of
+/// all (empty text).
+fn total_rows<'a, T>(
+    per_value: impl Iterator<Item = (&'a Segment, &'a T)>,
+    all: &'a T,
+) -> impl Iterator<Item = (String, &'a T)> {
+    per_value
+        .map(|(value, total)| (segment(&Some(value.clone())), total))
+        .chain(std::iter::once((String::new(), all)))
 }
 
 fn number(value: Option<f64>) -> String {
@@ -114,12 +126,8 @@ pub fn render(report: &Report) -> String {
                     }
                 }
                 // A total per breakdown value, then the total of all.
-                let per_value = table
-                    .totals
-                    .iter()
-                    .flatten()
-                    .map(|t| (segment(&Some(t.segment.clone())), &t.total));
-                for (segment_text, total) in per_value.chain(std::iter::once((String::new(), &table.total))) {
+                let per_value = table.totals.iter().flatten().map(|t| (&t.segment, &t.total));
+                for (segment_text, total) in total_rows(per_value, &table.total) {
                     for (i, label) in labels.iter().enumerate() {
                         let mut figure = |measure: &str, value: String| {
                             w.row("total", &segment_text, label, measure, value);
@@ -133,6 +141,24 @@ pub fn render(report: &Report) -> String {
                             figure("ltv", number(ltv[i]));
                         }
                     }
+                }
+                // With `benchmark`: each judged column's band and the verdicts, per cohort row
+                // and for the total of all.
+                for column in table.benchmark.iter().flat_map(|b| &b.cells) {
+                    let label = column.day.to_string();
+                    let verdict = |v: &Option<Verdict>| v.map_or(String::new(), |v| v.as_str().to_string());
+                    for (row, judged) in table.cohorts.iter().zip(&column.cohorts) {
+                        w.row(
+                            &row.cohort,
+                            &segment(&row.segment),
+                            &label,
+                            "verdict",
+                            verdict(judged),
+                        );
+                    }
+                    w.row("total", "", &label, "norm_low", column.low.to_string());
+                    w.row("total", "", &label, "norm_high", column.high.to_string());
+                    w.row("total", "", &label, "verdict", verdict(&column.total));
                 }
             }
             MetricResult::Activation(table) => {
@@ -163,12 +189,8 @@ pub fn render(report: &Report) -> String {
                         number(row.median_days),
                     );
                 }
-                let per_value = table
-                    .totals
-                    .iter()
-                    .flatten()
-                    .map(|t| (segment(&Some(t.segment.clone())), &t.total));
-                for (segment_text, total) in per_value.chain(std::iter::once((String::new(), &table.total))) {
+                let per_value = table.totals.iter().flatten().map(|t| (&t.segment, &t.total));
+                for (segment_text, total) in total_rows(per_value, &table.total) {
                     let mut figure = |measure: &str, value: String| {
                         w.row("total", &segment_text, within, measure, value);
                     };

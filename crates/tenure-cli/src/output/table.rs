@@ -4,11 +4,12 @@ use std::fmt::Write;
 
 use tenure::plan::{
     ActivationResult, CrrResult, FormulaResult, FormulaValue, LifecyclePeriod, LifecycleResult, Metric,
-    MetricKind, MetricResult, Plan, Report, RetentionResult, RetentionTotal, RevenueResult, Segment,
+    MetricKind, MetricResult, Periods, Plan, Report, RetentionResult, RevenueResult, Segment,
     StickinessResult,
 };
 
 use super::grid::{Grid, GridColumn};
+use tenure::plan::norms::{JudgedColumn, Verdict};
 
 /// What a cohort cell shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -251,7 +252,25 @@ fn retention(out: &mut String, table: &RetentionResult, as_of: &str, style: Styl
     };
     let mut grid = Grid::new(columns());
     let mut incomplete = false;
-    for row in &table.cohorts {
+    // With `benchmark`, a judged cell carries its verdict: ↑ above the band, = within, ↓ below.
+    let judged = |index: usize, verdict: &dyn Fn(&JudgedColumn) -> Option<Verdict>| -> &'static str {
+        let periods = match &table.periods {
+            Periods::Offsets(offsets) => offsets.as_slice(),
+            Periods::Brackets(_) => &[],
+        };
+        let column = table
+            .benchmark
+            .iter()
+            .flat_map(|b| &b.cells)
+            .find(|c| periods.get(index) == Some(&c.day));
+        match column.and_then(verdict) {
+            Some(Verdict::Above) => "↑",
+            Some(Verdict::Within) => "=",
+            Some(Verdict::Below) => "↓",
+            None => "",
+        }
+    };
+    for (row_index, row) in table.cohorts.iter().enumerate() {
         let mut cells = keys.cells(&row.cohort, &row.segment);
         cells.push(row.size.to_string());
         for index in 0..labels.len() {
@@ -261,21 +280,27 @@ fn retention(out: &mut String, table: &RetentionResult, as_of: &str, style: Styl
                 "· ".to_string()
             } else {
                 let cell = share_cell(row.rate[index], row.retained[index], row.size, style.show);
-                format!("{cell}{}", marker(eligible < row.size))
+                let verdict = judged(index, &|c| c.cohorts.get(row_index).copied().flatten());
+                format!("{cell}{verdict}{}", marker(eligible < row.size))
             });
         }
         grid.row(cells);
     }
     // A total row per breakdown value, then the total of all.
-    for (segment, total) in total_rows(table) {
+    for (segment, total) in total_rows(
+        table.totals.iter().flatten().map(|t| (&t.segment, &t.total)),
+        &table.total,
+    ) {
         let mut cells = keys.cells("total", &segment);
         cells.push(total.size.to_string());
+        let overall = segment.is_none();
         for (index, rate) in total.rate.iter().enumerate() {
             cells.push(match rate {
                 None => "· ".to_string(),
                 Some(_) => format!(
-                    "{} ",
-                    share_cell(*rate, total.retained[index], total.eligible[index], style.show)
+                    "{}{} ",
+                    share_cell(*rate, total.retained[index], total.eligible[index], style.show),
+                    if overall { judged(index, &|c| c.total) } else { "" }
                 ),
             });
         }
@@ -290,6 +315,19 @@ fn retention(out: &mut String, table: &RetentionResult, as_of: &str, style: Styl
     }
     if style.show != Show::Rates {
         footer.push("n/m: retained of members (total: of eligible members)".to_string());
+    }
+    if let Some(benchmark) = &table.benchmark {
+        let bands: Vec<String> = benchmark
+            .cells
+            .iter()
+            .map(|c| format!("d{} {:.0}–{:.0}%", c.day, c.low * 100.0, c.high * 100.0))
+            .collect();
+        footer.push(format!(
+            "benchmark `{}` ({} norms): {}; ↑ above, = within, ↓ below",
+            benchmark.name,
+            benchmark.segment,
+            bands.join(", ")
+        ));
     }
     notes(out, &footer, style.width);
     if table.cohorts.iter().any(|c| c.ltv.is_some()) {
@@ -312,7 +350,10 @@ fn retention(out: &mut String, table: &RetentionResult, as_of: &str, style: Styl
             }
             grid.row(cells);
         }
-        for (segment, total) in total_rows(table) {
+        for (segment, total) in total_rows(
+            table.totals.iter().flatten().map(|t| (&t.segment, &t.total)),
+            &table.total,
+        ) {
             let mut cells = keys.cells("total", &segment);
             cells.push(total.size.to_string());
             for value in total.ltv.iter().flatten() {
@@ -331,14 +372,14 @@ fn retention(out: &mut String, table: &RetentionResult, as_of: &str, style: Styl
     }
 }
 
-/// A retention table's total rows: one per breakdown value, then the total of all.
-fn total_rows(table: &RetentionResult) -> impl Iterator<Item = (Option<Segment>, &RetentionTotal)> {
-    let per_value = table
-        .totals
-        .iter()
-        .flatten()
-        .map(|t| (Some(t.segment.clone()), &t.total));
-    per_value.chain(std::iter::once((None, &table.total)))
+/// A table's total rows: one per breakdown value, then the total of all (no segment).
+fn total_rows<'a, T>(
+    per_value: impl Iterator<Item = (&'a Segment, &'a T)>,
+    all: &'a T,
+) -> impl Iterator<Item = (Option<Segment>, &'a T)> {
+    per_value
+        .map(|(value, total)| (Some(value.clone()), total))
+        .chain(std::iter::once((None, all)))
 }
 
 fn activation(out: &mut String, table: &ActivationResult, style: Style) {
@@ -380,12 +421,8 @@ fn activation(out: &mut String, table: &ActivationResult, style: Style) {
         grid.row(cells);
     }
     // A total row per breakdown value, then the total of all.
-    let per_value = table
-        .totals
-        .iter()
-        .flatten()
-        .map(|t| (Some(t.segment.clone()), &t.total));
-    for (segment, total) in per_value.chain(std::iter::once((None, &table.total))) {
+    let per_value = table.totals.iter().flatten().map(|t| (&t.segment, &t.total));
+    for (segment, total) in total_rows(per_value, &table.total) {
         let mut cells = keys.cells("total", &segment);
         cells.push(total.size.to_string());
         add(&mut cells, total.eligible, total.activated, total.rate, false);

@@ -433,8 +433,13 @@ impl Validator<'_> {
                 plan::RetentionMode::Bracket(self.brackets(&config.brackets, &mode_span, table)?)
             }
         };
+        let benchmark = match &config.benchmark {
+            Some(name) => Some(self.benchmark(name, &mode, config.unit.as_ref().map(|u| u.value))?),
+            None => None,
+        };
         Some((
             plan::Retention {
+                benchmark,
                 cohort: cohort?,
                 return_event: return_event?,
                 mode,
@@ -685,6 +690,50 @@ impl Validator<'_> {
         let active = self.reference(&config.active, event_names, Code::UnknownEvent, "event")?;
         let grain = grain_of(config.grain.as_ref());
         Some((plan::Lifecycle { active, grain, by }, config.description))
+    }
+
+    /// The built-in norm `name` names, if the metric has a day column it judges.
+    fn benchmark(
+        &mut self,
+        name: &Spanned<String>,
+        mode: &plan::RetentionMode,
+        unit: Option<UnitConfig>,
+    ) -> Option<&'static tenure_plan::norms::Norm> {
+        let Some(norm) = tenure_plan::norms::norm(&name.value) else {
+            let names: Vec<&str> = tenure_plan::norms::NORMS.iter().map(|norm| norm.name).collect();
+            let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            let suggestion = closest(&name.value, names.iter().copied());
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("`{}` is not a built-in benchmark", name.value),
+                    name.span.clone(),
+                )
+                .with_label(format!("expected one of {}", quoted.join(", ")))
+                .with_suggestion(suggestion),
+            );
+            return None;
+        };
+        let periods = match mode {
+            plan::RetentionMode::NDay(periods) | plan::RetentionMode::Unbounded(periods)
+                if !matches!(unit, Some(UnitConfig::Week | UnitConfig::Month)) =>
+            {
+                periods.as_slice()
+            }
+            _ => &[],
+        };
+        if norm.judged_columns(periods).is_empty() {
+            self.push(
+                Diagnostic::new(
+                    Code::ConflictingKeys,
+                    format!("benchmark `{}` has nothing to judge in this table", norm.name),
+                    name.span.clone(),
+                )
+                .with_label("norms are day-7, day-30 and day-90 rates: `unit = \"day\"` with 7, 30 or 90 in `periods`"),
+            );
+            return None;
+        }
+        Some(norm)
     }
 
     pub(super) fn stickiness(

@@ -277,7 +277,7 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         })
         .collect();
     let (total, totals) = retention_totals(&counts, cells, money.is_some(), !cohort.by.is_empty());
-    RetentionResult {
+    let mut result = RetentionResult {
         kind: "retention",
         mode: metric.mode.as_str(),
         unit: metric.unit.as_str(),
@@ -293,7 +293,10 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         cohorts: rows,
         total,
         totals,
-    }
+        benchmark: None,
+    };
+    result.benchmark = metric.benchmark.map(|norm| norm.judge(&result));
+    result
 }
 
 /// Revenue of a cohort's members by retention column, in micro-units.

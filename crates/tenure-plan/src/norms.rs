@@ -1,0 +1,155 @@
+//! Published retention norms and how a retention table is judged against them
+//! (docs/config.md, `benchmark`).
+
+use crate::report::{Periods, RetentionResult};
+
+/// A band of published user retention rates for one kind of company: per day offset, the usual
+/// range of the rate.
+#[derive(Debug, PartialEq)]
+pub struct Norm {
+    /// The config spelling (`benchmark = "b2b"`).
+    pub name: &'static str,
+    /// Who the band describes.
+    pub segment: &'static str,
+    /// (day, low, high): the usual day-N retention.
+    pub bands: [(u32, f64, f64); 3],
+}
+
+/// The built-in norms: 7-, 30- and 90-day user retention by kind of company.
+pub const NORMS: [Norm; 4] = [
+    Norm {
+        name: "b2c",
+        segment: "small business / B2C",
+        bands: [(7, 0.45, 0.65), (30, 0.25, 0.40), (90, 0.15, 0.25)],
+    },
+    Norm {
+        name: "b2b",
+        segment: "mid-market B2B",
+        bands: [(7, 0.60, 0.75), (30, 0.45, 0.60), (90, 0.30, 0.45)],
+    },
+    Norm {
+        name: "enterprise",
+        segment: "enterprise",
+        bands: [(7, 0.75, 0.90), (30, 0.65, 0.80), (90, 0.55, 0.70)],
+    },
+    Norm {
+        name: "individuals",
+        segment: "freelancers / individuals",
+        bands: [(7, 0.50, 0.70), (30, 0.30, 0.45), (90, 0.18, 0.28)],
+    },
+];
+
+/// The built-in norm called `name`.
+pub fn norm(name: &str) -> Option<&'static Norm> {
+    NORMS.iter().find(|norm| norm.name == name)
+}
+
+/// Where a rate falls against a band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Under the band's low end.
+    Below,
+    /// From the low end to the high end, both included.
+    Within,
+    /// Over the band's high end.
+    Above,
+}
+
+impl Verdict {
+    /// The spelling in JSON and CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Below => "below",
+            Verdict::Within => "within",
+            Verdict::Above => "above",
+        }
+    }
+
+    /// The verdict on `rate` against [`low`, `high`].
+    pub fn of(rate: f64, low: f64, high: f64) -> Verdict {
+        if rate < low {
+            Verdict::Below
+        } else if rate > high {
+            Verdict::Above
+        } else {
+            Verdict::Within
+        }
+    }
+}
+
+/// A retention table judged against a norm.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Benchmark {
+    /// The norm's name.
+    pub name: &'static str,
+    /// Who the norm describes.
+    pub segment: &'static str,
+    /// One per column of the table the norm has a band for.
+    pub cells: Vec<JudgedColumn>,
+}
+
+/// One judged column: the band and the verdict on the total row and on each cohort row.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct JudgedColumn {
+    /// The day offset.
+    pub day: u32,
+    /// The band's low end.
+    pub low: f64,
+    /// The band's high end.
+    pub high: f64,
+    /// The verdict on the total row's rate (`null` when it has none).
+    pub total: Option<Verdict>,
+    /// The verdict on each cohort row's rate, in row order (`null` where it has none or the
+    /// column is not over for every member).
+    pub cohorts: Vec<Option<Verdict>>,
+}
+
+impl Norm {
+    /// The days of `periods` this norm has a band for, with their column indexes.
+    pub fn judged_columns(&self, periods: &[u32]) -> Vec<(usize, (u32, f64, f64))> {
+        self.bands
+            .iter()
+            .filter_map(|band| {
+                periods
+                    .iter()
+                    .position(|p| *p == band.0)
+                    .map(|column| (column, *band))
+            })
+            .collect()
+    }
+
+    /// `table` judged against this norm, column by column (a table of day offsets).
+    pub fn judge(&'static self, table: &RetentionResult) -> Benchmark {
+        let periods: &[u32] = match &table.periods {
+            Periods::Offsets(offsets) => offsets,
+            Periods::Brackets(_) => &[],
+        };
+        let cells = self
+            .judged_columns(periods)
+            .into_iter()
+            .map(|(column, (day, low, high))| JudgedColumn {
+                day,
+                low,
+                high,
+                total: table.total.rate[column].map(|rate| Verdict::of(rate, low, high)),
+                cohorts: table
+                    .cohorts
+                    .iter()
+                    .map(|row| {
+                        // A cell not over for every member is a lower bound, not a rate to judge.
+                        let complete = row.eligible[column] == row.size;
+                        row.rate[column]
+                            .filter(|_| complete)
+                            .map(|rate| Verdict::of(rate, low, high))
+                    })
+                    .collect(),
+            })
+            .collect();
+        Benchmark {
+            name: self.name,
+            segment: self.segment,
+            cells,
+        }
+    }
+}
