@@ -410,32 +410,38 @@ fn revenue_result(
     types: &AttributeTypes,
     rows: &[Row<'_>],
 ) -> Result<RevenueResult, String> {
-    let (overall, groups) = split_tables(rows, by, types, |row| {
-        Ok(Movements {
-            period: row.index("period")?,
-            complete: row.flag("complete")?,
-            start: row.integer("start_micros")?,
-            new: row.integer("new_micros")?,
-            expansion: row.integer("expansion_micros")?,
-            contraction: row.integer("contraction_micros")?,
-            churned: row.integer("churned_micros")?,
-            reactivation: row.integer("reactivation_micros")?,
-            end: row.integer("end_micros")?,
-            customers_start: row.count("customers_start")?,
-            customers_churned: row.count("customers_churned")?,
-            customers_end: row.count("customers_end")?,
-            window_base: if windowed {
-                row.integer("window_base_micros")?
-            } else {
-                0
-            },
-            window_now: if windowed {
-                row.integer("window_now_micros")?
-            } else {
-                0
-            },
-        })
-    })?;
+    let (overall, groups) = split_tables(
+        rows,
+        by,
+        types,
+        |row| {
+            Ok(Movements {
+                period: row.index("period")?,
+                complete: row.flag("complete")?,
+                start: row.integer("start_micros")?,
+                new: row.integer("new_micros")?,
+                expansion: row.integer("expansion_micros")?,
+                contraction: row.integer("contraction_micros")?,
+                churned: row.integer("churned_micros")?,
+                reactivation: row.integer("reactivation_micros")?,
+                end: row.integer("end_micros")?,
+                customers_start: row.count("customers_start")?,
+                customers_churned: row.count("customers_churned")?,
+                customers_end: row.count("customers_end")?,
+                window_base: if windowed {
+                    row.integer("window_base_micros")?
+                } else {
+                    0
+                },
+                window_now: if windowed {
+                    row.integer("window_now_micros")?
+                } else {
+                    0
+                },
+            })
+        },
+        |m: &Movements| m.period,
+    )?;
     let mut result = RevenueResult::from_movements(&overall, labels, windowed);
     if by.is_empty() || overall.is_empty() {
         return Ok(result);
@@ -465,17 +471,15 @@ fn revenue_result(
 type Tables<T> = (Vec<T>, Vec<(Segment, Vec<T>)>);
 
 /// The rows of a per-period table, read by `read`: those of the whole table (with `overall` 1,
-/// or all of them without `by`) in period order, and each breakdown value's in the engine's
-/// order of values.
+/// or all of them without `by`) in the order of `period`, and each breakdown value's in the
+/// engine's order of values.
 fn split_tables<T>(
     rows: &[Row<'_>],
     by: &[Field],
     types: &AttributeTypes,
     read: impl Fn(&Row<'_>) -> Result<T, String>,
-) -> Result<Tables<T>, String>
-where
-    T: HasPeriod,
-{
+    period: fn(&T) -> i32,
+) -> Result<Tables<T>, String> {
     let mut overall = Vec::new();
     let mut groups: Vec<(Segment, Vec<T>)> = Vec::new();
     for row in rows {
@@ -490,26 +494,9 @@ where
             _ => overall.push(figures),
         }
     }
-    overall.sort_by_key(HasPeriod::period);
+    overall.sort_by_key(period);
     groups.sort_by(|(a, _), (b, _)| a.sort_cmp(b));
     Ok((overall, groups))
-}
-
-/// Counts of one period of a table.
-trait HasPeriod {
-    fn period(&self) -> i32;
-}
-
-impl HasPeriod for Movements {
-    fn period(&self) -> i32 {
-        self.period
-    }
-}
-
-impl HasPeriod for LifecycleCounts {
-    fn period(&self) -> i32 {
-        self.period
-    }
 }
 
 fn lifecycle_result(
@@ -518,16 +505,22 @@ fn lifecycle_result(
     types: &AttributeTypes,
     rows: &[Row<'_>],
 ) -> Result<LifecycleResult, String> {
-    let (overall, groups) = split_tables(rows, by, types, |row| {
-        Ok(LifecycleCounts {
-            period: row.index("period")?,
-            complete: row.flag("complete")?,
-            new: row.count("new_count")?,
-            returning: row.count("returning_count")?,
-            resurrecting: row.count("resurrecting_count")?,
-            dormant: row.count("dormant_count")?,
-        })
-    })?;
+    let (overall, groups) = split_tables(
+        rows,
+        by,
+        types,
+        |row| {
+            Ok(LifecycleCounts {
+                period: row.index("period")?,
+                complete: row.flag("complete")?,
+                new: row.count("new_count")?,
+                returning: row.count("returning_count")?,
+                resurrecting: row.count("resurrecting_count")?,
+                dormant: row.count("dormant_count")?,
+            })
+        },
+        |m: &LifecycleCounts| m.period,
+    )?;
     let segments = (!by.is_empty()).then_some(groups);
     Ok(LifecycleResult::from_counts(&overall, segments, labels))
 }

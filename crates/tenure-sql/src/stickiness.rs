@@ -111,6 +111,8 @@ pub(crate) fn statement(plan: &Plan, metric: &Stickiness, dialect: &dyn Dialect)
         "SELECT min(period_index) - 1 FROM entity_periods",
         dialect,
     ));
+    // Both parts have the same columns: a day row's `complete` is always true (every day runs
+    // to `as_of`), a period row's figures of the day part are 0.
     let query = "SELECT * FROM (\n\
                  SELECT 0 AS part, day_index AS at_index, day_index <= day_bounds.last_day AS complete, dau, wau, mau, \
                  0 AS days_count, 0 AS entities FROM day_rows CROSS JOIN day_bounds\n\
