@@ -34,6 +34,8 @@ pub enum Error {
     Engine(engine::EngineError),
     /// The database the sources name failed (unreachable, credentials, a statement).
     Warehouse(warehouse::WarehouseError),
+    /// A plugin segment could not label the entities.
+    Segment(String),
 }
 
 impl std::fmt::Display for Error {
@@ -44,6 +46,7 @@ impl std::fmt::Display for Error {
             Error::Inputs(error) => f.write_str(&error.render()),
             Error::Engine(error) => write!(f, "{error}"),
             Error::Warehouse(error) => write!(f, "{error}"),
+            Error::Segment(error) => f.write_str(error),
         }
     }
 }
@@ -162,6 +165,18 @@ impl Project {
     ) -> Result<Report, Error> {
         self.check_before_run(engine::JsonLinesKeys::Skip, metrics)?;
         warehouse::run(&self.plan, connection, metrics).map_err(Error::Warehouse)
+    }
+
+    /// Each entity's label of plugin segment `segment`, by id: computed in process over files,
+    /// or from figures the connection computes when the sources are tables.
+    pub fn segment_labels(&self, segment: &str) -> Result<Vec<(String, Option<String>)>, Error> {
+        match self.connection()? {
+            Some(connection) => {
+                self.check_before_run(engine::JsonLinesKeys::Skip, &[])?;
+                warehouse::segment_labels(&self.plan, connection, segment).map_err(Error::Warehouse)
+            }
+            None => self.load()?.segment_labels(segment).map_err(Error::Segment),
+        }
     }
 
     /// Computes the named metrics (all when `metrics` is empty) on any backend.

@@ -296,7 +296,7 @@ for name, metric in config["metrics"].items():
         checked += cells
         metrics_checked += 1 - failed
         continue
-    if metric["type"] == "revenue" and ("reactivation_within" in metric or "window" in metric):
+    if metric["type"] == "revenue" and any(key in metric for key in ("reactivation_within", "window", "spread")):
         continue  # compared by the SQL engines (sql_check.py, warehouse_check.py)
     if metric["type"] in ("revenue", "crr"):
         failed, cells = (check_revenue if metric["type"] == "revenue" else check_crr)(name, metric)

@@ -22,7 +22,7 @@ trap 'stop_postgres; [ -z "$clickhouse_pid" ] || kill "$clickhouse_pid" 2>/dev/n
 # Pass 1: UTC, Monday weeks. Pass 2: a zone west of UTC, Sunday weeks. Pass 3: a zone whose
 # offset is not whole hours and whose clocks change at half past a UTC hour.
 plugins="$PWD/target/debug"
-sed -e "s|PLUGIN_DIR|$plugins|" tests/differential/metrics.toml > "$work/utc.toml"
+cat tests/differential/metrics.toml tests/differential/figures.toml | sed -e "s|PLUGIN_DIR|$plugins|" > "$work/utc.toml"
 sed -e "s|PLUGIN_DIR|$plugins|" -e 's|timezone = "UTC"|timezone = "America/Los_Angeles"|' \
   -e 's|week_start = "monday"|week_start = "sunday"|' tests/differential/metrics.toml > "$work/la.toml"
 sed -e "s|PLUGIN_DIR|$plugins|" -e 's|timezone = "UTC"|timezone = "America/St_Johns"|' \
@@ -104,10 +104,27 @@ for config in utc la stjohns; do
   errors=(); [ "$config" = utc ] && errors=(--errors)
   for engine in pg ch; do
     "$venv/bin/python" tests/differential/warehouse_check.py "$tenure" "$work/$config.$engine.toml" \
-      "$work/$config.sql.json" "${errors[@]}"
+      "$work/$config.sql.json" "${errors[@]}" --files "$work/$config.sql.toml"
   done
 done
 SPARK_LOCAL_IP=127.0.0.1 sql_check spark .table
+
+# Hostile names and texts (quotes of every kind, backslashes, comment markers, semicolons,
+# non-ASCII) in the table, column and event names: every engine gives the engine's figures.
+mkdir "$work/hostile"
+"$venv/bin/python" tests/differential/hostile.py "$work/data/events_sql.csv" "$work/data/accounts.csv" "$work/hostile"
+"$tenure" run "$work/hostile/hostile.toml" --format json --quiet > "$work/hostile/hostile.json"
+"$venv/bin/python" tests/differential/sql_check.py "$tenure" duckdb "$work/hostile/events.csv" \
+  "$work/hostile/hostile.toml" "$work/hostile/hostile.json"
+for engine in postgres chdb spark; do
+  SPARK_LOCAL_IP=127.0.0.1 "$venv/bin/python" tests/differential/sql_check.py "$tenure" "$engine" \
+    "$work/hostile/events.csv" "$work/hostile/hostile.table.toml" "$work/hostile/hostile.json"
+done
+# `tenure run` on PostgreSQL, over the table sql_check left there.
+sed -e '/^\[connections.warehouse\]/,$d' "$work/hostile/hostile.table.toml" > "$work/hostile/hostile.pg.toml"
+printf '[connections.warehouse]\nkind = "postgres"\nurl = "postgres://127.0.0.1:%s/postgres"\nuser = "postgres"\npassword_env = "TENURE_PG_PASSWORD"\n' \
+  "$PGPORT" >> "$work/hostile/hostile.pg.toml"
+"$venv/bin/python" tests/differential/warehouse_check.py "$tenure" "$work/hostile/hostile.pg.toml" "$work/hostile/hostile.json"
 
 # The example projects: each dialect's SQL of their metrics against the engine's report of their
 # own files (DuckDB reading the files, the other engines tables of the same rows).
@@ -134,7 +151,8 @@ for example in saas wholesale; do
   cp "$work/$example.tables.toml" "$work/$example.pg.toml"
   printf '\n[connections.warehouse]\nkind = "postgres"\nurl = "postgres://127.0.0.1:%s/postgres"\nuser = "postgres"\npassword_env = "TENURE_PG_PASSWORD"\n' \
     "$PGPORT" >> "$work/$example.pg.toml"
-  "$venv/bin/python" tests/differential/warehouse_check.py "$tenure" "$work/$example.pg.toml" "$work/$example.json"
+  "$venv/bin/python" tests/differential/warehouse_check.py "$tenure" "$work/$example.pg.toml" "$work/$example.json" \
+    --files "$config"
   kill "$clickhouse_pid"
   "$venv/bin/python" tests/differential/clickhouse_http.py "$data/events.csv" "$work/$example.port" \
     > "$work/ch.log" 2>&1 &
@@ -144,7 +162,8 @@ for example in saas wholesale; do
   cp "$work/$example.tables.toml" "$work/$example.ch.toml"
   printf '\n[connections.warehouse]\nkind = "clickhouse"\nurl = "http://127.0.0.1:%s"\ndatabase = "analytics"\nuser = "tenure"\npassword_env = "TENURE_CH_PASSWORD"\n' \
     "$(cat "$work/$example.port")" >> "$work/$example.ch.toml"
-  "$venv/bin/python" tests/differential/warehouse_check.py "$tenure" "$work/$example.ch.toml" "$work/$example.json"
+  "$venv/bin/python" tests/differential/warehouse_check.py "$tenure" "$work/$example.ch.toml" "$work/$example.json" \
+    --files "$config"
 done
 
 # The same data as Parquet (written by DuckDB) must give the same report as the CSV.

@@ -12,7 +12,9 @@ the config's event source must be the table `events`, which this script creates 
 EVENTS.csv. Every metric the SQL backend compiles is checked, for each config and its report;
 metrics it refuses are listed. Exits 1 on a difference, printing it.
 """
+import csv
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -21,8 +23,13 @@ from datetime import date, timedelta
 tenure, engine, events_csv = sys.argv[1:4]
 pairs = list(zip(sys.argv[4::2], sys.argv[5::2]))
 EPOCH = date(1970, 1, 1)
-# The generated events' columns, as a warehouse would type them.
-COLUMNS = ["account_id", "ts", "event", "amount", "plan", "user_agent", "score"]
+# The events' columns (the CSV header); the configs' time column is a timestamp with zone, the
+# others text, as a warehouse would type them. The table is the one the first config names.
+with open(events_csv, newline="") as f:
+    COLUMNS = next(csv.reader(f))
+with open(pairs[0][0], "rb") as f:
+    SOURCE = tomllib.load(f)["sources"]["events"]
+TABLE, TIME = SOURCE.get("table", "events"), SOURCE["time"]
 accounts_csv = events_csv.rsplit("/", 1)[0] + "/accounts.csv"
 ACCOUNT_COLUMNS = ["account_id", "plan", "industry", "employees", "country", "created"]
 
@@ -50,17 +57,24 @@ def duckdb_runner():
         result = con.execute(sql)
         names = [d[0] for d in result.description]
         return [dict(zip(names, row)) for row in result.fetchall()]
-    return run
+
+    def store(table, rows):
+        con.execute(f"CREATE OR REPLACE TABLE {table} (entity VARCHAR, label VARCHAR)")
+        con.executemany(f"INSERT INTO {table} VALUES (?, ?)", rows)
+    return run, store
 
 
 def postgres_runner():
     import psycopg
     con = psycopg.connect(dbname="postgres", autocommit=True)
-    con.execute("DROP TABLE IF EXISTS events")
-    types = {"ts": "timestamptz"}
-    con.execute("CREATE TABLE events (" + ", ".join(f"{c} {types.get(c, 'text')}" for c in COLUMNS) + ")")
+
+    def quoted(name):
+        return '"' + name.replace('"', '""') + '"'
+    con.execute(f"DROP TABLE IF EXISTS {quoted(TABLE)}")
+    con.execute(f"CREATE TABLE {quoted(TABLE)} ("
+                + ", ".join(f"{quoted(c)} {'timestamptz' if c == TIME else 'text'}" for c in COLUMNS) + ")")
     with open(events_csv, "rb") as f, con.cursor().copy(
-            "COPY events FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+            f"COPY {quoted(TABLE)} FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
         copy.write(f.read())
     con.execute("DROP TABLE IF EXISTS accounts")
     con.execute("CREATE TABLE accounts (account_id text, plan text, industry text, employees integer, "
@@ -73,18 +87,26 @@ def postgres_runner():
         cursor = con.execute(sql)
         names = [d.name for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
-    return run
+
+    def store(table, rows):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(f"CREATE TABLE {table} (entity text, label text)")
+        con.cursor().executemany(f"INSERT INTO {table} VALUES (%s, %s)", rows)
+    return run, store
 
 
 def chdb_runner():
     from chdb import session
     s = session.Session()
-    types = {"ts": "Nullable(DateTime64(6, 'UTC'))"}
-    s.query("DROP TABLE IF EXISTS events")
-    s.query("CREATE TABLE events (" + ", ".join(f"{c} {types.get(c, 'Nullable(String)')}" for c in COLUMNS)
-            + ") ENGINE = MergeTree ORDER BY tuple()")
-    structure = ", ".join(c + " " + types.get(c, "Nullable(String)") for c in COLUMNS).replace("'", "\\'")
-    s.query(f"INSERT INTO events SELECT * FROM file('{events_csv}', CSVWithNames, '{structure}')"
+
+    def quoted(name):
+        return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+    columns = ", ".join(f"{quoted(c)} " + ("Nullable(DateTime64(6, 'UTC'))" if c == TIME else "Nullable(String)")
+                        for c in COLUMNS)
+    s.query(f"DROP TABLE IF EXISTS {quoted(TABLE)}")
+    s.query(f"CREATE TABLE {quoted(TABLE)} ({columns}) ENGINE = MergeTree ORDER BY tuple()")
+    structure = columns.replace("\\", "\\\\").replace("'", "\\'")
+    s.query(f"INSERT INTO {quoted(TABLE)} SELECT * FROM file('{events_csv}', CSVWithNames, '{structure}')"
             " SETTINGS input_format_csv_trim_whitespaces = 0")
     s.query("DROP TABLE IF EXISTS accounts")
     accounts = ("account_id Nullable(String), plan Nullable(String), industry Nullable(String), "
@@ -96,7 +118,13 @@ def chdb_runner():
         result = json.loads(s.query(sql, "JSONCompact").bytes())
         names = [column["name"] for column in result["meta"]]
         return [dict(zip(names, row)) for row in result["data"]]
-    return run
+
+    def store(table, rows):
+        s.query(f"DROP TABLE IF EXISTS {table}")
+        s.query(f"CREATE TABLE {table} (entity String, label Nullable(String)) ENGINE = Memory")
+        s.query(f"INSERT INTO {table} FORMAT JSONEachRow "
+                + "\n".join(json.dumps({"entity": e, "label": l}) for e, l in rows))
+    return run, store
 
 
 def spark_runner():
@@ -107,15 +135,41 @@ def spark_runner():
              .config("spark.sql.shuffle.partitions", "4").config("spark.ui.showConsoleProgress", "false")
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
-    schema = ", ".join(f"{c} {'timestamp' if c == 'ts' else 'string'}" for c in COLUMNS)
-    spark.read.csv(events_csv, header=True, schema=schema).createOrReplaceTempView("events")
+    def quoted(name):
+        return "`" + name.replace("`", "``") + "`"
+    schema = ", ".join(f"{quoted(c)} {'timestamp' if c == TIME else 'string'}" for c in COLUMNS)
+    # RFC 4180 quoting (a quote doubled inside a quoted field), not Spark's default backslash.
+    spark.read.csv(events_csv, header=True, schema=schema, escape='"').createOrReplaceTempView(quoted(TABLE))
     spark.read.csv(accounts_csv, header=True, schema="account_id string, plan string, industry string, "
                    "employees int, country string, created date").createOrReplaceTempView("accounts")
-    return lambda sql: [row.asDict() for row in spark.sql(sql).collect()]
+
+    def store(table, rows):
+        spark.createDataFrame(rows, "entity string, label string").createOrReplaceTempView(table)
+    return lambda sql: [row.asDict() for row in spark.sql(sql).collect()], store
 
 
-run_sql = {"duckdb": duckdb_runner, "postgres": postgres_runner, "chdb": chdb_runner,
-           "spark": spark_runner}[engine]()
+run_sql, store_table = {"duckdb": duckdb_runner, "postgres": postgres_runner, "chdb": chdb_runner,
+                        "spark": spark_runner}[engine]()
+
+
+def store_labels(config_path, config):
+    """Each plugin segment's labels, as `tenure segment` prints them over the same rows as files,
+    stored in the table a statement printed on its own reads them from (an empty label is none)."""
+    text = open(config_path).read()
+    on_files = config_path
+    if 'table = "events"' in text:
+        text = text.replace('table = "events"', f'path = "{os.path.abspath(events_csv)}"')
+        text = text.replace('table = "accounts"', f'path = "{os.path.abspath(accounts_csv)}"')
+        text = text.split("\n[connections.")[0]
+        on_files = config_path + ".files.toml"
+        with open(on_files, "w") as f:
+            f.write(text)
+    for name in config.get("segments", {}):
+        run = subprocess.run([tenure, "segment", on_files, "--name", name, "--quiet"],
+                             capture_output=True, text=True, check=True)
+        rows = [(entity, label or None) for entity, label in
+                (line.split(",", 1) for line in run.stdout.splitlines()[1:])]
+        store_table(f"tenure_segment_{name}", rows)
 dialect = {"duckdb": "duckdb", "postgres": "postgres", "chdb": "clickhouse", "spark": "spark"}[engine]
 
 
@@ -156,6 +210,7 @@ def check(config_path, report_path):
         report = json.load(f)
     week_start = config.get("project", {}).get("week_start", "monday")
     checked, refused, failed = 0, [], 0
+    store_labels(config_path, config)
     # The input accounting: as_of, rows by reason, duplicates, excluded, kept, entities.
     run = subprocess.run([tenure, "sql", config_path, "--dialect", dialect, "--input"],
                          capture_output=True, text=True, check=True)
@@ -394,6 +449,12 @@ def check(config_path, report_path):
                     got.append({"segment": values(r), **figures(r, "activated_eligible")})
                 for t in sorted(expected.get("totals") or [], key=lambda t: order(engine_segment(t["segment"]))):
                     want.append({"segment": engine_segment(t["segment"]), **{k: t[k] for k in keys}})
+        elif metric["type"] == "ltv" and "revenue" in metric or metric["type"] == "payback":
+            # Derived from a revenue metric's statement: ARPA (and customer churn), then the figure.
+            r = named[0]
+            keys = ["arpa", "value"] + (["churn_rate"] if metric["type"] == "ltv" else [])
+            got = [{k: None if r[k] is None else float(r[k]) for k in keys}]
+            want = [{k: expected[k] for k in keys}]
         elif metric["type"] == "ltv":
             # The orders form: average order × margin × orders per customer − cost to serve.
             r = named[0]

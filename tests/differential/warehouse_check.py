@@ -2,13 +2,14 @@
 """`tenure run` on a connection (PostgreSQL over its wire protocol, ClickHouse over HTTP) against
 the in-process engine's report of the same rows, and the errors a bad connection gives.
 
-usage: warehouse_check.py TENURE CONFIG.toml ENGINE.json [--errors]
+usage: warehouse_check.py TENURE CONFIG.toml ENGINE.json [--errors] [--files FILES.toml]
 CONFIG's sources are tables of its one `[connections.warehouse]`; ENGINE.json is the in-process
 report of the same rows read from a file. The metrics the connection cannot compute are those
 `tenure validate --no-data` reports as E0304; the others run (`--metric`), and the two JSON
 documents must then be equal apart from `backend`. With --errors, also checks that an unreachable server, a wrong or missing password, a missing
 table and a misspelt column each exit 1 with one clear error at the config line. Exits 1 on a
-difference.
+difference. With --files (the same project over files of the same rows), each plugin segment's
+labels that `tenure segment` prints on the connection must equal those it prints over the files.
 """
 import json
 import os
@@ -19,6 +20,7 @@ import tempfile
 
 tenure, config_path, engine_path = sys.argv[1:4]
 errors = "--errors" in sys.argv[4:]
+files = sys.argv[sys.argv.index("--files") + 1] if "--files" in sys.argv else None
 config = open(config_path).read()
 kind = re.search(r'^\[connections\.warehouse\]\nkind = "(\w+)"', config, re.M).group(1)
 failures = []
@@ -62,6 +64,15 @@ for key in ("tenure", "as_of", "input"):
 if set(got["metrics"]) != set(want["metrics"]):
     failures.append("the two reports have different metrics")
 
+segments = re.findall(r"^\[segments\.(\w+)\]", config, re.M) if files else []
+for name in segments:
+    labels = [subprocess.run([tenure, "segment", path, "--name", name, "--quiet"], capture_output=True,
+                             text=True) for path in (config_path, files)]
+    if labels[0].returncode != 0 or labels[0].stdout != labels[1].stdout or not labels[1].stdout:
+        failures.append(f"segment {name}: `tenure segment` on {kind} gave exit {labels[0].returncode} "
+                        f"and {len(labels[0].stdout.splitlines())} lines, over files "
+                        f"{len(labels[1].stdout.splitlines())}:\n{labels[0].stderr}")
+
 if errors:
     password_env = re.search(r'^password_env = "(\w+)"', config, re.M).group(1)
     url = re.search(r'^url = "([^"]+)"', config, re.M).group(1)
@@ -90,6 +101,7 @@ if errors:
 for failure in failures:
     print(f"MISMATCH ({kind}) {failure}")
 print(f"tenure run on {kind} ({os.path.basename(config_path)}): {compiled} metrics equal the engine's, "
-      f"{len(refused)} not computed there (E0304){', bad connections checked' if errors else ''}; "
+      f"{len(refused)} not computed there (E0304){', bad connections checked' if errors else ''}"
+      f"{f', labels of {len(segments)} segments' if segments else ''}; "
       f"{len(failures)} failed")
 sys.exit(1 if failures or compiled == 0 else 0)

@@ -430,20 +430,17 @@ fn segment(config: &std::path::Path, name: &str) -> ExitCode {
         eprintln!("error: no segment named `{name}`{hint}");
         return ExitCode::from(2);
     }
-    let dataset = match project.load() {
-        Ok(dataset) => dataset,
+    let labels = match project.segment_labels(name) {
+        Ok(labels) => labels,
         Err(error) => return data_error(&error),
     };
-    let labels = match dataset.segment_labels(name) {
-        Ok(labels) => labels,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(1);
-        }
-    };
     let mut out = String::from("entity,label\n");
+    // An entity the plugin gave no label has an empty one.
     for (entity, label) in labels {
-        out.push_str(&format!("{entity},{}\n", label.unwrap_or_default()));
+        output::csv::push_field(&mut out, &entity);
+        out.push(',');
+        output::csv::push_field(&mut out, &label.unwrap_or_default());
+        out.push('\n');
     }
     match std::io::stdout().lock().write_all(out.as_bytes()) {
         Ok(()) => ExitCode::SUCCESS,

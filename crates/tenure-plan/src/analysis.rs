@@ -76,6 +76,20 @@ impl Plan {
             .collect()
     }
 
+    /// The fields metric `kind` breaks its figures down by: its cohort's `by`, or its own.
+    pub fn breakdown<'a>(&'a self, kind: &'a MetricKind) -> &'a [Field] {
+        match kind {
+            MetricKind::Retention(retention) => &self.cohorts[retention.cohort].by,
+            MetricKind::Activation(activation) => &self.cohorts[activation.cohort].by,
+            MetricKind::Formula(formula) => formula.cohort.map_or(&[], |cohort| &self.cohorts[cohort].by),
+            MetricKind::Revenue(revenue) => &revenue.by,
+            MetricKind::Lifecycle(lifecycle) => &lifecycle.by,
+            MetricKind::Crr(_) | MetricKind::Stickiness(_) | MetricKind::Ltv(_) | MetricKind::Payback(_) => {
+                &[]
+            }
+        }
+    }
+
     /// Indexes into [`Plan::metrics`] of the metrics to compute for `only` (every metric when
     /// empty), each after the metrics whose scalars it reads.
     pub fn evaluation_order(&self, only: &[String]) -> Vec<usize> {

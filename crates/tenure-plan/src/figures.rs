@@ -16,6 +16,11 @@ pub fn from_micros(micros: i128) -> f64 {
     micros as f64 / 1_000_000.0
 }
 
+/// Money back in micro-units: exact for any amount [`from_micros`] gave.
+pub(crate) fn to_micros(money: f64) -> i128 {
+    (money * 1_000_000.0).round() as i128
+}
+
 /// A ratio of two micro-unit sums; `None` when the denominator is zero.
 pub fn ratio(numerator: i128, denominator: i128) -> Option<f64> {
     (denominator != 0).then(|| numerator as f64 / denominator as f64)

@@ -1,5 +1,6 @@
 //! What comes back: the result model every backend fills and the JSON contract serialises.
 
+use crate::figures::{from_micros, ratio, to_micros};
 use std::collections::BTreeMap;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -739,29 +740,38 @@ pub struct PaybackResult {
 /// `customers_end` of the last, and each name with `_last` of the last; `None` without a complete
 /// period or for another name.
 fn movement(complete: &[&RevenuePeriod], name: &str) -> Option<f64> {
-    let figure = |p: &RevenuePeriod, figure: &str| -> Option<f64> {
+    // Money as micro-units, so that a sum over periods is exact, as the SQL backends sum it.
+    let figure = |p: &RevenuePeriod, figure: &str| -> Option<i128> {
         Some(match figure {
-            "start" => p.start,
-            "new" => p.new,
-            "expansion" => p.expansion,
-            "contraction" => p.contraction,
-            "churned" => p.churned,
-            "reactivation" => p.reactivation,
-            "end" => p.end,
-            "customers_start" => p.customers_start as f64,
-            "customers_churned" => p.customers_churned as f64,
-            "customers_end" => p.customers_end as f64,
+            "start" => to_micros(p.start),
+            "new" => to_micros(p.new),
+            "expansion" => to_micros(p.expansion),
+            "contraction" => to_micros(p.contraction),
+            "churned" => to_micros(p.churned),
+            "reactivation" => to_micros(p.reactivation),
+            "end" => to_micros(p.end),
+            "customers_start" => i128::from(p.customers_start),
+            "customers_churned" => i128::from(p.customers_churned),
+            "customers_end" => i128::from(p.customers_end),
             _ => return None,
         })
     };
+    let value = |sum: i128| match name.starts_with("customers_") {
+        true => sum as f64,
+        false => from_micros(sum),
+    };
     if let Some(of_last) = name.strip_suffix("_last") {
-        return figure(complete.last()?, of_last);
+        return figure(complete.last()?, of_last).map(value);
     }
     match name {
-        "start" | "customers_start" => figure(complete.first()?, name),
-        "end" | "customers_end" => figure(complete.last()?, name),
+        "start" | "customers_start" => figure(complete.first()?, name).map(value),
+        "end" | "customers_end" => figure(complete.last()?, name).map(value),
         _ if complete.is_empty() => None,
-        _ => complete.iter().map(|p| figure(p, name)).sum(),
+        _ => complete
+            .iter()
+            .map(|p| figure(p, name))
+            .sum::<Option<i128>>()
+            .map(value),
     }
 }
 
@@ -797,9 +807,12 @@ impl MetricResult {
             MetricResult::Revenue(table) => {
                 let complete: Vec<&RevenuePeriod> = table.periods.iter().filter(|p| p.complete).collect();
                 let last = complete.last();
-                let pooled = |num: fn(&RevenuePeriod) -> f64, den: fn(&RevenuePeriod) -> f64| {
-                    let d: f64 = complete.iter().map(|p| den(p)).sum();
-                    (d != 0.0).then(|| complete.iter().map(|p| num(p)).sum::<f64>() / d)
+                // Exact sums over the complete periods, then one division.
+                let pooled = |num: fn(&RevenuePeriod) -> i128, den: fn(&RevenuePeriod) -> i128| {
+                    ratio(
+                        complete.iter().map(|p| num(p)).sum(),
+                        complete.iter().map(|p| den(p)).sum(),
+                    )
                 };
                 match name {
                     "nrr" => table.nrr,
@@ -807,10 +820,14 @@ impl MetricResult {
                     "nrr_last" => table.nrr_last,
                     "grr_last" => table.grr_last,
                     "nrr_window" => table.nrr_window.flatten(),
-                    "revenue_churn_rate" => pooled(|p| p.churned + p.contraction, |p| p.start),
-                    "customer_churn_rate" => {
-                        pooled(|p| p.customers_churned as f64, |p| p.customers_start as f64)
-                    }
+                    "revenue_churn_rate" => pooled(
+                        |p| to_micros(p.churned) + to_micros(p.contraction),
+                        |p| to_micros(p.start),
+                    ),
+                    "customer_churn_rate" => pooled(
+                        |p| i128::from(p.customers_churned),
+                        |p| i128::from(p.customers_start),
+                    ),
                     "customer_churn_rate_last" => last.and_then(|p| p.customer_churn_rate),
                     "mrr_last" => last.map(|p| p.end),
                     "customers_last" => last.map(|p| p.customers_end as f64),

@@ -40,13 +40,15 @@ pub(crate) fn join(
                 dialect.identifier(&format!("attr.{column}"))
             )),
             Field::Segment(name) => {
-                let Some(rows) = labels.and_then(|labels| labels.get(name)) else {
-                    return Err(format!(
-                        "a breakdown by `segment.{name}`: its plugin labels entities in process, so \
-                         `tenure run` on a connection computes the labels and sends them with the statement"
-                    ));
+                // Labels the run computed, or those a pipeline stored in the segment's table.
+                let relation = match labels {
+                    Some(labels) => dialect.labels(labels.get(name).map_or(&[], Vec::as_slice)),
+                    None => format!(
+                        "SELECT entity, label FROM {}",
+                        dialect.identifier(&crate::labels_table(name))
+                    ),
                 };
-                segment_ctes.push((format!("segment_{index}"), dialect.labels(rows)));
+                segment_ctes.push((format!("segment_{index}"), relation));
                 breakdown
                     .columns
                     .push_str(&format!(", segment_{index}.label AS by_{index}"));

@@ -144,7 +144,29 @@ pub trait Dialect {
 
     /// A query giving one row per whole number from `from` to `to` (inclusive), in a column
     /// `period`, reading `from` and `to` from the one row of `relation`.
-    fn series(&self, from: &str, to: &str, relation: &str) -> String;
+    fn series(&self, from: &str, to: &str, relation: &str) -> String {
+        self.series_of("", from, to, relation)
+    }
+
+    /// A query giving, for each row of `relation`, one row per whole number from `from` to `to`
+    /// (inclusive) in a column `period`, after `columns` of that row (`""`, or `"a, b, "`).
+    fn series_of(&self, columns: &str, from: &str, to: &str, relation: &str) -> String;
+
+    /// An exact integer of micro-units in the dialect's widest exact integer type, for integer
+    /// arithmetic (`%`) on it.
+    fn wide_integer(&self, value: &str) -> String {
+        format!("CAST({value} AS DECIMAL(38, 0))")
+    }
+
+    /// `dividend ÷ divisor` for exact integers where `divisor` divides `dividend`, exactly.
+    fn exact_quotient(&self, dividend: &str, divisor: &str) -> String {
+        format!("CAST(({dividend}) / ({divisor}) AS DECIMAL(38, 0))")
+    }
+
+    /// An exact integer as the type of micro-unit amounts (a decimal of scale 0).
+    fn micros_type(&self, value: &str) -> String {
+        format!("CAST({value} AS DECIMAL(38, 0))")
+    }
 }
 
 /// DuckDB, which also reads CSV, JSON Lines and Parquet files itself.
@@ -179,8 +201,17 @@ impl Dialect for DuckDb {
         format!("CAST({date} - DATE '1970-01-01' AS BIGINT)")
     }
 
-    fn series(&self, from: &str, to: &str, relation: &str) -> String {
-        format!("SELECT unnest(range({from}, {to} + 1)) AS period FROM {relation}")
+    fn series_of(&self, columns: &str, from: &str, to: &str, relation: &str) -> String {
+        format!("SELECT {columns}unnest(range({from}, {to} + 1)) AS period FROM {relation}")
+    }
+
+    fn wide_integer(&self, value: &str) -> String {
+        format!("CAST({value} AS HUGEINT)")
+    }
+
+    fn exact_quotient(&self, dividend: &str, divisor: &str) -> String {
+        // `/` divides in floating point; `//` is integer division.
+        format!("CAST(({dividend}) // ({divisor}) AS DECIMAL(38, 0))")
     }
 
     fn micros_between(&self, from: &str, to: &str) -> String {
@@ -225,8 +256,8 @@ impl Dialect for Postgres {
         format!("CAST({date} - DATE '1970-01-01' AS BIGINT)")
     }
 
-    fn series(&self, from: &str, to: &str, relation: &str) -> String {
-        format!("SELECT generate_series({from}, {to}) AS period FROM {relation}")
+    fn series_of(&self, columns: &str, from: &str, to: &str, relation: &str) -> String {
+        format!("SELECT {columns}generate_series({from}, {to}) AS period FROM {relation}")
     }
 
     fn micros_between(&self, from: &str, to: &str) -> String {
@@ -296,7 +327,12 @@ impl Dialect for ClickHouse {
     fn statement_settings(&self) -> &'static str {
         // Without `join_use_nulls`, a LEFT JOIN fills a missing row with the column types'
         // defaults (0, ''), not NULL, and a member with no return would read as back at offset 0.
-        "\nSETTINGS enable_materialized_cte = 1, join_use_nulls = 1"
+        "\nSETTINGS enable_materialized_cte = 1, join_use_nulls = 1, cast_keep_nullable = 1"
+    }
+
+    fn identifier(&self, name: &str) -> String {
+        // ClickHouse reads backslash escapes inside quoted names too.
+        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\"\""))
     }
 
     fn string(&self, text: &str) -> String {
@@ -328,8 +364,23 @@ impl Dialect for ClickHouse {
         format!("(position({haystack}, {needle}) > 0)")
     }
 
-    fn series(&self, from: &str, to: &str, relation: &str) -> String {
-        format!("SELECT arrayJoin(range(toInt64({from}), toInt64({to}) + 1)) AS period FROM {relation}")
+    fn series_of(&self, columns: &str, from: &str, to: &str, relation: &str) -> String {
+        format!(
+            "SELECT {columns}arrayJoin(range(toInt64({from}), toInt64({to}) + 1)) AS period FROM {relation}"
+        )
+    }
+
+    fn wide_integer(&self, value: &str) -> String {
+        format!("toInt128({value})")
+    }
+
+    fn exact_quotient(&self, dividend: &str, divisor: &str) -> String {
+        format!("intDiv({dividend}, {divisor})")
+    }
+
+    fn micros_type(&self, value: &str) -> String {
+        // `CAST` does not convert the wide integers to decimals.
+        format!("toDecimal128({value}, 0)")
     }
 
     fn micros_between(&self, from: &str, to: &str) -> String {
@@ -412,8 +463,10 @@ impl Dialect for Spark {
         format!("(instr({haystack}, {needle}) > 0)")
     }
 
-    fn series(&self, from: &str, to: &str, relation: &str) -> String {
-        format!("SELECT explode(sequence({from}, {to})) AS period FROM {relation} WHERE {from} <= {to}")
+    fn series_of(&self, columns: &str, from: &str, to: &str, relation: &str) -> String {
+        format!(
+            "SELECT {columns}explode(sequence({from}, {to})) AS period FROM {relation} WHERE {from} <= {to}"
+        )
     }
 
     fn micros_between(&self, from: &str, to: &str) -> String {

@@ -4,14 +4,15 @@
 use std::collections::BTreeSet;
 
 use tenure_plan::{
-    AggregateKind, BinaryOp, CohortId, Expr, Field, Formula, Function, Grain, Literal, Plan, UnaryOp,
+    AggregateKind, BinaryOp, CohortId, Expr, Field, Formula, Function, Grain, Literal, Plan, ScalarRef,
+    UnaryOp,
 };
 
 use crate::calendar::{date_period, row_period};
 use crate::cohort::member_ctes;
 use crate::expr::row_sql;
 use crate::input::{Amount, dated_rows, with};
-use crate::{Dialect, Scalars};
+use crate::{Dialect, Scalars, figure};
 
 pub(crate) fn statement(
     plan: &Plan,
@@ -19,12 +20,13 @@ pub(crate) fn statement(
     dialect: &dyn Dialect,
     scalars: Option<&Scalars<'_>>,
 ) -> Result<String, String> {
-    let groups = match (formula.grain, formula.cohort) {
-        (Some(grain), _) => Groups::Period(grain),
-        (None, Some(cohort)) => Groups::Cohort(cohort),
-        (None, None) => Groups::Whole,
-    };
-    values_statement(plan, &[("value", &formula.expr)], groups, dialect, scalars)
+    values_statement(
+        plan,
+        &[("value", &formula.expr)],
+        Groups::of(formula),
+        dialect,
+        scalars,
+    )
 }
 
 /// What a formula's rows are: the whole window, each period, or each cohort row.
@@ -33,6 +35,25 @@ pub(crate) enum Groups {
     Whole,
     Period(Grain),
     Cohort(CohortId),
+}
+
+impl Groups {
+    /// The groups of a formula's rows.
+    pub(crate) fn of(formula: &Formula) -> Groups {
+        match (formula.grain, formula.cohort) {
+            (Some(grain), _) => Groups::Period(grain),
+            (None, Some(cohort)) => Groups::Cohort(cohort),
+            (None, None) => Groups::Whole,
+        }
+    }
+}
+
+/// Where a formula reads other metrics' figures from.
+enum Figures<'a> {
+    /// Known to the run: literals.
+    Known(&'a Scalars<'a>),
+    /// Computed by the statement itself: reference `i` is column `figure` of CTE `figure_<i>`.
+    Composed(Vec<ScalarRef>),
 }
 
 /// The statement of one or more formula expressions over the same groups: `grp`, `complete`
@@ -56,6 +77,31 @@ pub(crate) fn values_statement(
     }
     let events: BTreeSet<usize> = aggregates.iter().map(|a| a.event).collect();
     let mut ctes = dated_rows(plan, dialect)?;
+    // Other metrics' figures: literals the run knows, or CTEs from those metrics' statements.
+    let figures = match scalars {
+        Some(scalars) => Figures::Known(scalars),
+        None => {
+            let mut references: Vec<ScalarRef> = Vec::new();
+            for (_, expr) in values {
+                expr.walk(&mut |e| {
+                    if let Expr::Scalar(reference) = e
+                        && !references.contains(reference)
+                    {
+                        references.push(reference.clone());
+                    }
+                });
+            }
+            for (index, reference) in references.iter().enumerate() {
+                ctes.extend(figure::ctes(
+                    plan,
+                    reference,
+                    &format!("figure_{index}"),
+                    dialect,
+                )?);
+            }
+            Figures::Composed(references)
+        }
+    };
     // The rows an aggregate reads: every kept row, or per cohort the rows of its members (the
     // members' cohort row as `member_cohort`).
     let mut source = "dated_rows".to_string();
@@ -139,7 +185,8 @@ pub(crate) fn values_statement(
                 .map(|event| format!("SELECT min(grp) AS first_grp FROM rows_{event}"))
                 .collect();
             let first = match firsts.is_empty() {
-                true => "NULL".to_string(),
+                // No aggregate: the period of as_of alone (a typed null, for every engine).
+                true => "CAST(NULL AS BIGINT)".to_string(),
                 false => format!(
                     "(SELECT min(first_grp) FROM ({}) AS firsts)",
                     firsts.join(" UNION ALL ")
@@ -172,7 +219,7 @@ pub(crate) fn values_statement(
     }
     let columns = values
         .iter()
-        .map(|(name, expr)| Ok(format!("{} AS {name}", value_sql(expr, dialect, scalars)?)))
+        .map(|(name, expr)| Ok(format!("{} AS {name}", value_sql(expr, dialect, &figures)?)))
         .collect::<Result<Vec<_>, String>>()?;
     let mut joins = String::new();
     for &event in &events {
@@ -185,11 +232,16 @@ pub(crate) fn values_statement(
             ));
         }
     }
-    let bounds = if matches!(groups, Groups::Period(_)) {
-        " CROSS JOIN bounds"
+    let mut bounds = if matches!(groups, Groups::Period(_)) {
+        " CROSS JOIN bounds".to_string()
     } else {
-        ""
+        String::new()
     };
+    if let Figures::Composed(references) = &figures {
+        for index in 0..references.len() {
+            bounds.push_str(&format!(" CROSS JOIN figure_{index}"));
+        }
+    }
     let query = format!(
         "SELECT groups.grp AS grp, {complete} AS complete, {}\nFROM groups{bounds}{joins}\nORDER BY groups.grp",
         columns.join(", ")
@@ -198,7 +250,7 @@ pub(crate) fn values_statement(
 }
 
 /// The SQL of a formula's arithmetic over its aggregates' columns, as a double.
-fn value_sql(expr: &Expr, dialect: &dyn Dialect, scalars: Option<&Scalars<'_>>) -> Result<String, String> {
+fn value_sql(expr: &Expr, dialect: &dyn Dialect, figures: &Figures<'_>) -> Result<String, String> {
     let double = |value: String| dialect.to_double(&value);
     Ok(match expr {
         Expr::Literal(Literal::Number(value)) if value.is_finite() => double(format!("{value:?}")),
@@ -221,11 +273,11 @@ fn value_sql(expr: &Expr, dialect: &dyn Dialect, scalars: Option<&Scalars<'_>>) 
                 AggregateKind::Max => format!("stats_{e}.max_amount"),
             }
         }
-        Expr::Unary(UnaryOp::Neg, inner) => format!("(- {})", value_sql(inner, dialect, scalars)?),
+        Expr::Unary(UnaryOp::Neg, inner) => format!("(- {})", value_sql(inner, dialect, figures)?),
         Expr::Binary(op, left, right) => {
             let (a, b) = (
-                value_sql(left, dialect, scalars)?,
-                value_sql(right, dialect, scalars)?,
+                value_sql(left, dialect, figures)?,
+                value_sql(right, dialect, figures)?,
             );
             match op {
                 BinaryOp::Add => format!("({a} + {b})"),
@@ -240,26 +292,23 @@ fn value_sql(expr: &Expr, dialect: &dyn Dialect, scalars: Option<&Scalars<'_>>) 
                 }
             }
         }
-        Expr::Call(Function::Abs, args) => format!("abs({})", value_sql(&args[0], dialect, scalars)?),
+        Expr::Call(Function::Abs, args) => format!("abs({})", value_sql(&args[0], dialect, figures)?),
         Expr::Call(Function::Coalesce, args) => {
             let args: Vec<String> = args
                 .iter()
-                .map(|a| value_sql(a, dialect, scalars))
+                .map(|a| value_sql(a, dialect, figures))
                 .collect::<Result<_, _>>()?;
             format!("coalesce({})", args.join(", "))
         }
-        // Another metric's figure, known before this statement runs: a literal.
-        Expr::Scalar(reference) => match scalars {
-            Some(scalars) => match scalars(reference) {
+        // Another metric's figure: a literal the run knows, or the column of its CTE.
+        Expr::Scalar(reference) => match figures {
+            Figures::Known(scalars) => match scalars(reference) {
                 Some(value) if value.is_finite() => double(format!("{value:?}")),
-                _ => "NULL".to_string(),
+                _ => dialect.typed_null(false),
             },
-            None => {
-                return Err(format!(
-                    "it reads another metric's figure (`{}.{}`), known only once that metric has \
-                     run: `tenure run` on a connection computes it",
-                    reference.metric, reference.scalar
-                ));
+            Figures::Composed(references) => {
+                let index = references.iter().position(|r| r == reference).unwrap_or_default();
+                format!("figure_{index}.figure")
             }
         },
         _ => return Err("this formula's form is not translated to SQL yet".to_string()),

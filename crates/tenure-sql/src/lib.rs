@@ -14,6 +14,7 @@ mod cohort;
 mod crr;
 mod dialect;
 mod expr;
+mod figure;
 mod formula;
 mod input;
 mod lifecycle;
@@ -146,15 +147,52 @@ fn compile_statement(
     dialect: &dyn Dialect,
     known: &Known<'_>,
 ) -> Result<String, Refusal> {
-    let refuse = |reason: String| Refusal {
+    let body = body(plan, name, dialect, known).map_err(|reason| Refusal {
         metric: name.to_string(),
         dialect: dialect.name(),
         reason,
-    };
+    })?;
     let Some(metric) = plan.metrics.iter().find(|m| m.name == name) else {
-        return Err(refuse("the plan has no such metric".to_string()));
+        return Ok(body);
     };
-    let statement = match &metric.kind {
+    let mut heading = format!(
+        "-- tenure {}: metric `{name}` ({}), {} dialect\n",
+        env!("CARGO_PKG_VERSION"),
+        metric.kind.type_name(),
+        dialect.name()
+    );
+    if known.labels.is_none() {
+        for field in plan.breakdown(&metric.kind) {
+            if let tenure_plan::Field::Segment(segment) = field {
+                heading.push_str(&format!(
+                    "-- reads table {}: each entity's label of plugin segment `{segment}` \
+                     (columns entity, label), as `tenure segment --name {segment}` prints them\n",
+                    crate::labels_table(segment)
+                ));
+            }
+        }
+    }
+    Ok(format!("{heading}{body}\n"))
+}
+
+/// The table a statement printed on its own reads plugin segment `segment`'s labels from
+/// (columns `entity` and `label`): a plugin labels entities in process, so a pipeline that runs
+/// the statement stores them there first (docs/backends.md, "Plugin segments").
+pub fn labels_table(segment: &str) -> String {
+    format!("tenure_segment_{segment}")
+}
+
+/// Metric `name`'s statement without its heading comment, or why there is none.
+pub(crate) fn body(
+    plan: &Plan,
+    name: &str,
+    dialect: &dyn Dialect,
+    known: &Known<'_>,
+) -> Result<String, String> {
+    let Some(metric) = plan.metrics.iter().find(|m| m.name == name) else {
+        return Err("the plan has no such metric".to_string());
+    };
+    match &metric.kind {
         MetricKind::Crr(crr) => crr::statement(plan, crr, dialect),
         MetricKind::Lifecycle(lifecycle) => lifecycle::statement(plan, lifecycle, dialect, known.labels),
         MetricKind::Stickiness(stickiness) => stickiness::statement(plan, stickiness, dialect),
@@ -185,25 +223,17 @@ fn compile_statement(
             )
         }
         MetricKind::Ltv(tenure_plan::Ltv {
-            form: tenure_plan::LtvForm::Subscription { revenue, .. },
-            ..
-        }) => Err(format!(
-            "it has no statement of its own: it derives from metric `{revenue}`'s figures, and \
-             `tenure run` on a connection computes it from that metric's rows"
-        )),
-        MetricKind::Payback(payback) => Err(format!(
-            "it has no statement of its own: it derives from metric `{}`'s figures, and \
-             `tenure run` on a connection computes it from that metric's rows",
-            payback.revenue
-        )),
-    };
-    let body = statement.map_err(refuse)?;
-    Ok(format!(
-        "-- tenure {}: metric `{name}` ({}), {} dialect\n{body}\n",
-        env!("CARGO_PKG_VERSION"),
-        metric.kind.type_name(),
-        dialect.name()
-    ))
+            form:
+                tenure_plan::LtvForm::Subscription {
+                    revenue,
+                    churn_window,
+                },
+            margin,
+        }) => figure::subscription_ltv(plan, revenue, *churn_window, *margin, dialect),
+        MetricKind::Payback(payback) => {
+            figure::payback(plan, &payback.revenue, payback.cac, payback.margin, dialect)
+        }
+    }
 }
 
 /// The statement that accounts for the input rows and finds `as_of`, in `dialect`; its row is

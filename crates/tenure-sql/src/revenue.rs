@@ -1,7 +1,7 @@
 //! `type = "revenue"`: MRR movements per period, summed as exact integers of 10⁻⁶ units
 //! (docs/config.md, `type = "revenue"`).
 
-use tenure_plan::{Duration, DurationUnit, Expr, Field, Grain, Plan, Revenue};
+use tenure_plan::{Duration, DurationUnit, Expr, Field, Grain, Literal, Plan, Revenue};
 
 use crate::breakdown;
 use crate::calendar::{period_rows, row_period};
@@ -15,9 +15,6 @@ pub(crate) fn statement(
     dialect: &dyn Dialect,
     labels: Option<&SegmentLabels>,
 ) -> Result<String, String> {
-    if metric.spread.is_some() {
-        return Err("`spread` is not translated to SQL yet".to_string());
-    }
     let back_too_late = match metric.reactivation_within {
         None => "FALSE".to_string(),
         Some(within) => too_late(metric.grain, within)?,
@@ -31,14 +28,17 @@ pub(crate) fn statement(
     let mut ctes = dated_rows(plan, dialect)?;
     let filter = row_sql(&event.filter, dialect)?;
     let period = row_period(plan, metric.grain, dialect);
-    ctes.push((
-        "payments".to_string(),
-        format!(
-            "SELECT entity, {period} AS period, {} AS micros FROM dated_rows CROSS JOIN as_of \
-             WHERE dated_rows.local_day <= as_of.as_of AND ({filter})",
-            Amount::of(column, dialect).micros()
-        ),
-    ));
+    let micros = Amount::of(column, dialect).micros();
+    match &metric.spread {
+        None => ctes.push((
+            "payments".to_string(),
+            format!(
+                "SELECT entity, {period} AS period, {micros} AS micros FROM dated_rows CROSS JOIN as_of \
+                 WHERE dated_rows.local_day <= as_of.as_of AND ({filter})"
+            ),
+        )),
+        Some(months) => ctes.extend(spread_payments(metric.grain, &micros, months, &filter, dialect)?),
+    }
     // r(e, p), and each entity's breakdown values.
     ctes.push((
         "cells".to_string(),
@@ -246,4 +246,84 @@ fn too_late(grain: Grain, within: Duration) -> Result<String, String> {
             grain.as_str()
         )),
     }
+}
+
+/// CTEs ending in `payments` (entity, period, micros) for a metric with `spread`: each payment
+/// spread evenly over `months` calendar months from its own, as the engine does — the number
+/// of months rounded (halves away from zero) and held within 1 to 1200, 1 where it is no number;
+/// the remainder of the exact integer division in micro-units going to the first months, so
+/// nothing is lost (docs/config.md, `spread`).
+fn spread_payments(
+    grain: Grain,
+    micros: &str,
+    months: &Expr,
+    filter: &str,
+    dialect: &dyn Dialect,
+) -> Result<Vec<(String, String)>, String> {
+    let count = match months {
+        Expr::Field(Field::Prop(column)) => format!(
+            "CAST(least(greatest(coalesce(floor({} + 0.5), 1), 1), 1200) AS BIGINT)",
+            Amount::of(column, dialect).number()
+        ),
+        Expr::Literal(Literal::Number(value)) if value.is_finite() => {
+            format!("{}", value.round().clamp(1.0, 1200.0) as i64)
+        }
+        _ => {
+            return Err(
+                "a `spread` other than a property column or a number is not translated to SQL yet"
+                    .to_string(),
+            );
+        }
+    };
+    let paid = dialect.wide_integer("paid_micros");
+    let month = |offset: &str| format!("first_month + {offset}");
+    let period = match grain {
+        Grain::Month => month("month_offset"),
+        Grain::Quarter => format!("CAST(floor(({}) / 3.0) AS BIGINT)", month("month_offset")),
+        Grain::Year => format!("CAST(floor(({}) / 12.0) AS BIGINT)", month("month_offset")),
+        Grain::Day | Grain::Week => {
+            return Err(format!("`spread` over {} periods", grain.as_str()));
+        }
+    };
+    Ok(vec![
+        (
+            "spread_payments".to_string(),
+            format!(
+                "SELECT entity, {} AS first_month, {micros} AS paid_micros, {count} AS month_count \
+                 FROM dated_rows CROSS JOIN as_of WHERE dated_rows.local_day <= as_of.as_of AND ({filter})",
+                dialect.month_index("dated_rows.local_day")
+            ),
+        ),
+        (
+            "spread_parts".to_string(),
+            format!(
+                "SELECT entity, first_month, month_count, {paid} AS exact_micros, \
+                 (({paid} % month_count) + month_count) % month_count AS remainder_micros \
+                 FROM spread_payments WHERE paid_micros IS NOT NULL"
+            ),
+        ),
+        (
+            "spread_months".to_string(),
+            format!(
+                "SELECT entity, first_month, month_count, exact_micros, remainder_micros, period AS month_offset \
+                 FROM ({}) AS offsets",
+                dialect.series_of(
+                    "entity, first_month, month_count, exact_micros, remainder_micros, ",
+                    "0",
+                    "month_count - 1",
+                    "spread_parts"
+                )
+            ),
+        ),
+        (
+            "payments".to_string(),
+            format!(
+                "SELECT entity, {period} AS period, {} AS micros FROM spread_months",
+                dialect.micros_type(&format!(
+                    "{} + CASE WHEN month_offset < remainder_micros THEN 1 ELSE 0 END",
+                    dialect.exact_quotient("exact_micros - remainder_micros", "month_count")
+                ))
+            ),
+        ),
+    ])
 }

@@ -77,7 +77,10 @@ proptest! {
                 let parsed = match dialect.name() {
                     "clickhouse" => sql
                         .replace(" AS MATERIALIZED (", " AS (")
-                        .replace("\nSETTINGS enable_materialized_cte = 1, join_use_nulls = 1", ""),
+                        .replace(
+                            "\nSETTINGS enable_materialized_cte = 1, join_use_nulls = 1, cast_keep_nullable = 1",
+                            "",
+                        ),
                     _ => sql.clone(),
                 };
                 let statements = sqlparser::parser::Parser::parse_sql(parser, &parsed)

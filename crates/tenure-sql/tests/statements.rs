@@ -130,6 +130,20 @@ fn a_revenue_metric_with_reactivation_and_a_window_in_every_dialect() {
 }
 
 #[test]
+fn a_revenue_metric_with_spread_payments_in_every_dialect() {
+    let text = format!(
+        "{WAREHOUSE}\n[metrics.mrr_spread]\ntype = \"revenue\"\namount = \"payment\"\ngrain = \"quarter\"\n\
+         spread = \"props.months\"\n"
+    );
+    let plan = plan(&text);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::compile(&plan, "mrr_spread", dialect).unwrap();
+        insta::assert_snapshot!(format!("mrr_spread_{}", dialect.name()), sql);
+    }
+}
+
+#[test]
 fn a_lifecycle_metric_in_every_dialect() {
     snapshot_in_every_dialect("lifecycle");
 }
@@ -202,7 +216,7 @@ fn revenue_per_cohort_a_formula_per_cohort_and_an_orders_ltv_in_every_dialect() 
 }
 
 #[test]
-fn a_breakdown_by_a_plugin_segment_joins_the_labels_the_run_computed_in_every_dialect() {
+fn a_breakdown_by_a_plugin_segment_joins_its_labels_in_every_dialect() {
     let text = format!(
         "{WAREHOUSE}\n[plugins.rfm]\npath = \"tenure_rfm\"\n[segments.rfm]\nplugin = \"rfm\"\nevent = \"payment\"\n\
          [cohorts.by_rfm]\nstart = \"value\"\ngrain = \"month\"\nby = [\"segment.rfm\"]\n\
@@ -211,13 +225,22 @@ fn a_breakdown_by_a_plugin_segment_joins_the_labels_the_run_computed_in_every_di
          by = [\"segment.rfm\"]\n"
     );
     let plan = plan(&text);
-    // Alone, the statement cannot know the labels: it says where they come from.
-    let refusal = tenure_sql::compile(&plan, "vrr_by_rfm", &DuckDb).unwrap_err();
-    assert_eq!(
-        refusal.reason,
-        "a breakdown by `segment.rfm`: its plugin labels entities in process, so `tenure run` on a \
-         connection computes the labels and sends them with the statement"
-    );
+    // Alone, the statement cannot know the labels: it reads them from the segment's table, and
+    // says so in its heading.
+    for metric in ["vrr_by_rfm", "mrr_by_rfm"] {
+        let sql = tenure_sql::compile(&plan, metric, &Spark).unwrap();
+        assert!(
+            sql.contains(
+                "-- reads table tenure_segment_rfm: each entity's label of plugin segment `rfm` \
+                 (columns entity, label), as `tenure segment --name rfm` prints them\n"
+            ),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("SELECT entity, label FROM `tenure_segment_rfm`"),
+            "{sql}"
+        );
+    }
     let mut labels = tenure_sql::SegmentLabels::new();
     labels.insert(
         "rfm".to_string(),
@@ -260,22 +283,38 @@ fn duckdb_reads_a_file_source_itself_and_other_dialects_refuse_it() {
 }
 
 #[test]
-fn metrics_not_translated_yet_are_refused_with_the_reason() {
+fn figures_of_other_metrics_are_computed_by_the_statement_itself_in_every_dialect() {
     let text = format!(
         "{WAREHOUSE}\n[metrics.payback]\ntype = \"payback\"\nrevenue = \"mrr\"\ncac = 100\nmargin = 0.5\n\
-         [metrics.nrr_share]\ntype = \"formula\"\nformula = \"mrr.nrr / 2\"\n"
+         [metrics.ltv]\ntype = \"ltv\"\nform = \"subscription\"\nrevenue = \"mrr\"\nmargin = 0.5\nchurn_window = 2\n\
+         [metrics.nrr_share]\ntype = \"formula\"\nformula = \"mrr.nrr / 2 + vrr.rate_1_4 - lifecycle.dormant_last\"\n\
+         [metrics.sticky_mean]\ntype = \"formula\"\nformula = \"stickiness.dau_mau_mean\"\n"
     );
-    let refusal = tenure_sql::compile(&plan(&text), "payback", &DuckDb).unwrap_err();
+    let plan = plan(&text);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        for metric in ["payback", "ltv", "nrr_share"] {
+            let sql = tenure_sql::compile(&plan, metric, dialect).unwrap();
+            insta::assert_snapshot!(format!("{metric}_{}", dialect.name()), sql);
+        }
+    }
+    // The statement of the metric read is a relation of the reading one.
+    let sql = tenure_sql::compile(&plan, "nrr_share", &DuckDb).unwrap();
+    assert!(
+        sql.contains("figure_0_rows AS (\n  SELECT * FROM (\nWITH\n"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("FROM groups CROSS JOIN figure_0 CROSS JOIN figure_1 CROSS JOIN figure_2"),
+        "{sql}"
+    );
+    // A mean of daily ratios is not reproduced to the last bit in SQL: refused, with the reason.
+    let refusal = tenure_sql::compile(&plan, "sticky_mean", &DuckDb).unwrap_err();
     assert_eq!(
         refusal.reason,
-        "it has no statement of its own: it derives from metric `mrr`'s figures, and `tenure run` \
-         on a connection computes it from that metric's rows"
-    );
-    let refusal = tenure_sql::compile(&plan(&text), "nrr_share", &DuckDb).unwrap_err();
-    assert_eq!(
-        refusal.reason,
-        "it reads another metric's figure (`mrr.nrr`), known only once that metric has run: \
-         `tenure run` on a connection computes it"
+        "it reads `stickiness.dau_mau_mean`, a mean of 30 daily ratios whose order of addition SQL \
+         does not fix, so its last bits could differ from the engine's: `tenure run` on a connection \
+         computes it"
     );
     // Once that metric has run, its figure is a literal of the statement (null where it has none).
     let nrr = |reference: &tenure_plan::ScalarRef| (reference.scalar == "nrr").then_some(1.25);
@@ -283,11 +322,15 @@ fn metrics_not_translated_yet_are_refused_with_the_reason() {
         scalars: Some(&nrr),
         labels: None,
     };
-    let sql = tenure_sql::compile_with(&plan(&text), "nrr_share", &DuckDb, &known).unwrap();
+    let sql = tenure_sql::compile_with(&plan, "nrr_share", &DuckDb, &known).unwrap();
     assert!(
-        sql.contains("ELSE CAST(1.25 AS DOUBLE) / CAST(2.0 AS DOUBLE) END AS value"),
+        sql.contains("(CASE WHEN CAST(2.0 AS DOUBLE) = 0 THEN NULL ELSE CAST(1.25 AS DOUBLE) / CAST(2.0 AS DOUBLE) END + CAST(NULL AS DOUBLE))"),
         "{sql}"
     );
+}
+
+#[test]
+fn metrics_not_translated_yet_are_refused_with_the_reason() {
     let text = WAREHOUSE.replace(
         "grain = \"quarter\"",
         "grain = \"quarter\"\nreactivation_within = \"45d\"",
@@ -321,6 +364,7 @@ fn names_and_texts_are_quoted_for_each_dialect() {
     assert_eq!(DuckDb.identifier(hostile_name), "\"we\"\"ird`name\"");
     assert_eq!(Postgres.identifier(hostile_name), "\"we\"\"ird`name\"");
     assert_eq!(ClickHouse.identifier(hostile_name), "\"we\"\"ird`name\"");
+    assert_eq!(ClickHouse.identifier("back\\slash"), "\"back\\\\slash\"");
     assert_eq!(Spark.identifier(hostile_name), "`we\"ird``name`");
     // Standard SQL doubles the quote; ClickHouse and Spark read backslash escapes.
     assert_eq!(

@@ -282,6 +282,19 @@ pub fn run(plan: &Plan, connection: &Connection, metrics: &[String]) -> Result<R
     })
 }
 
+/// Each entity's label of plugin segment `segment`, by id, computed where the sources are:
+/// the database computes the figures the plugin reads, the plugin labels them in process.
+pub fn segment_labels(
+    plan: &Plan,
+    connection: &Connection,
+    segment: &str,
+) -> Result<Vec<(String, Option<String>)>, WarehouseError> {
+    let dialect = dialect_of(connection.kind);
+    let mut session = open(connection)?;
+    let columns = entity_columns(plan, session.as_mut())?;
+    segments::segment_labels(plan, segment, session.as_mut(), dialect, &columns)
+}
+
 /// The first metric `kind` reads that has no result, or a failed one.
 fn not_computed_dependency(kind: &MetricKind, results: &BTreeMap<String, MetricResult>) -> Option<String> {
     kind.dependencies()

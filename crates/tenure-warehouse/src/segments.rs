@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use tenure_engine::{AttributeValues, EntityFigures, NO_DAY};
 use tenure_plan::figures::from_micros;
-use tenure_plan::{Field, MetricKind, Plan};
+use tenure_plan::{Field, Plan};
 use tenure_sql::{Dialect, Row, Rows, SegmentLabels, ValueType};
 
 use crate::{Session, WarehouseError};
@@ -17,14 +17,7 @@ use crate::{Session, WarehouseError};
 pub(crate) fn used(plan: &Plan, metrics: &[String]) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for index in plan.evaluation_order(metrics) {
-        let by = match &plan.metrics[index].kind {
-            MetricKind::Retention(retention) => &plan.cohorts[retention.cohort].by,
-            MetricKind::Activation(activation) => &plan.cohorts[activation.cohort].by,
-            MetricKind::Revenue(revenue) => &revenue.by,
-            MetricKind::Lifecycle(lifecycle) => &lifecycle.by,
-            _ => continue,
-        };
-        for field in by {
+        for field in plan.breakdown(&plan.metrics[index].kind) {
             if let Field::Segment(name) = field {
                 names.insert(name.clone());
             }
@@ -42,22 +35,38 @@ pub(crate) fn labels(
     dialect: &dyn Dialect,
     columns: &[(String, ValueType)],
 ) -> Result<SegmentLabels, WarehouseError> {
-    let names: Vec<String> = columns.iter().map(|(name, _)| name.clone()).collect();
     let mut labels = SegmentLabels::new();
     for name in used(plan, metrics) {
-        let Some(segment) = plan.segments.iter().find(|s| s.name == name) else {
-            continue;
-        };
-        let statement = tenure_sql::segment_figures(plan, &name, &names, dialect)
-            .map_err(|refusal| WarehouseError::Unsupported(refusal.to_string()))?;
-        let rows = session.query(&statement, &format!("figures of segment `{name}`"))?;
-        let figures = figures_of(&rows, columns)
-            .map_err(|detail| WarehouseError::Unsupported(format!("segment `{name}`: {detail}")))?;
-        let labelled =
-            tenure_engine::label_entities(segment, &figures).map_err(WarehouseError::Unsupported)?;
-        labels.insert(name, figures.ids.into_iter().zip(labelled).collect());
+        labels.insert(
+            name.clone(),
+            segment_labels(plan, &name, session, dialect, columns)?,
+        );
     }
     Ok(labels)
+}
+
+/// Segment `name`'s label of every entity known to the run: its figures computed by the
+/// database, labelled by its plugin.
+pub(crate) fn segment_labels(
+    plan: &Plan,
+    name: &str,
+    session: &mut dyn Session,
+    dialect: &dyn Dialect,
+    columns: &[(String, ValueType)],
+) -> Result<Vec<(String, Option<String>)>, WarehouseError> {
+    let Some(segment) = plan.segments.iter().find(|s| s.name == name) else {
+        return Err(WarehouseError::Unsupported(format!(
+            "the config has no segment `{name}`"
+        )));
+    };
+    let names: Vec<String> = columns.iter().map(|(name, _)| name.clone()).collect();
+    let statement = tenure_sql::segment_figures(plan, name, &names, dialect)
+        .map_err(|refusal| WarehouseError::Unsupported(refusal.to_string()))?;
+    let rows = session.query(&statement, &format!("figures of segment `{name}`"))?;
+    let figures = figures_of(&rows, columns)
+        .map_err(|detail| WarehouseError::Unsupported(format!("segment `{name}`: {detail}")))?;
+    let labelled = tenure_engine::label_entities(segment, &figures).map_err(WarehouseError::Unsupported)?;
+    Ok(figures.ids.into_iter().zip(labelled).collect())
 }
 
 /// The figures of a segment statement's rows (`entity`, `first_seen`, `last_seen`, `frequency`,

@@ -25,13 +25,18 @@ impl Writer<'_> {
             if index > 0 {
                 self.out.push(',');
             }
-            if field.contains([',', '"', '\n', '\r']) {
-                let _ = write!(self.out, "\"{}\"", field.replace('"', "\"\""));
-            } else {
-                self.out.push_str(field);
-            }
+            push_field(&mut self.out, field);
         }
         self.out.push('\n');
+    }
+}
+
+/// Appends one CSV field, quoted when it holds a separator, a quote or a line break.
+pub(crate) fn push_field(out: &mut String, field: &str) {
+    if field.contains([',', '"', '\n', '\r']) {
+        let _ = write!(out, "\"{}\"", field.replace('"', "\"\""));
+    } else {
+        out.push_str(field);
     }
 }
 
