@@ -569,3 +569,30 @@ fn day_7_and_day_30_judged_against_the_b2b_norm() {
         })
     );
 }
+
+#[test]
+fn day_columns_judged_against_a_benchmark_of_the_configs_own() {
+    let fixture = Fixture::new();
+    fixture.file("events.csv", EVENTS);
+    let norms = "[benchmarks.last_year]\nsegment = \"our 2024 cohorts\"\nbands = [\n\
+                 { day = 7, low = 0.7, high = 1.0 },\n{ day = 14, low = 0.2, high = 0.4 },\n\
+                 { day = 1, low = 0.5, high = 0.9 },\n]";
+    let metric = "[metrics.m]\ntype = \"retention\"\ncohort = \"weekly\"\nreturn = \"report\"\nperiods = [1, 7, 30]\nbenchmark = \"last_year\"";
+    let report = fixture.run(&config(project(), &format!("{WEEKLY}\n{norms}\n{metric}")));
+    // From n_day_by_day_with_eligibility_and_total: d1 is 2 of 2 in cohort 2025-01-06, 0 of 1 in
+    // 2025-01-13, 2 of 3 in total; d7 is 1 of 2, 1 of 1, 2 of 3.
+    // Day 1, 50–90 %: 1.0 above, 0.0 below, 0.667 within. Day 7, 70–100 %: 0.5 below, 1.0
+    // within (the high end is in the band), 0.667 below. No column for day 14: not judged.
+    // The bands come in day order, whatever the order in the file.
+    assert_eq!(
+        report["metrics"]["m"]["benchmark"],
+        serde_json::json!({
+            "name": "last_year",
+            "segment": "our 2024 cohorts",
+            "cells": [
+                {"day": 1, "low": 0.5, "high": 0.9, "total": "within", "cohorts": ["above", "below"]},
+                {"day": 7, "low": 0.7, "high": 1.0, "total": "below", "cohorts": ["below", "within"]}
+            ]
+        })
+    );
+}

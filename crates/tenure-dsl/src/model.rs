@@ -72,6 +72,30 @@ pub struct ConfigFile {
     pub segments: Option<BTreeMap<String, SegmentConfig>>,
     /// Native plugin libraries.
     pub plugins: Option<BTreeMap<String, PluginConfig>>,
+    /// Retention norms of your own, for a retention metric's `benchmark`.
+    pub benchmarks: Option<BTreeMap<String, BenchmarkConfig>>,
+}
+
+/// `[benchmarks.<name>]`: the usual day-N retention of a population you compare with.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BenchmarkConfig {
+    /// Who the bands describe (default: the benchmark's name).
+    pub segment: Option<String>,
+    /// One band per day offset: `{ day = 7, low = 0.40, high = 0.55 }`.
+    pub bands: Spanned<Vec<BandConfig>>,
+}
+
+/// One band of a `[benchmarks.<name>]` table.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BandConfig {
+    /// The day offset (a `periods` entry of a retention metric with `unit = "day"`).
+    pub day: Spanned<i64>,
+    /// The usual rate's low end, a share from 0 to 1.
+    pub low: Spanned<f64>,
+    /// The usual rate's high end, a share from 0 to 1, at least `low`.
+    pub high: Spanned<f64>,
 }
 
 /// `[segments.<name>]`.
@@ -522,8 +546,8 @@ pub struct RetentionConfig {
     pub brackets: Option<Spanned<Vec<Vec<i64>>>>,
     /// An amount event: adds the cohort's revenue and cumulative revenue per member (LTV curve).
     pub value: Option<Spanned<String>>,
-    /// A published norm to judge the 7-, 30- and 90-day columns against: `b2c`, `b2b`,
-    /// `enterprise` or `individuals`.
+    /// A norm to judge the day columns against: a published one (`b2c`, `b2b`, `enterprise`,
+    /// `individuals`: 7-, 30- and 90-day bands) or a `[benchmarks.<name>]` table.
     pub benchmark: Option<Spanned<String>>,
 }
 

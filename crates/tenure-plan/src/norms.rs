@@ -3,45 +3,74 @@
 
 use crate::report::{Periods, RetentionResult};
 
-/// A band of published user retention rates for one kind of company: per day offset, the usual
-/// range of the rate.
-#[derive(Debug, PartialEq)]
+/// Usual retention rates for one kind of company or population: per day offset, the range the
+/// day-N rate usually falls in. Built in ([`built_in`]) or a `[benchmarks.<name>]` table.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Norm {
-    /// The config spelling (`benchmark = "b2b"`).
-    pub name: &'static str,
-    /// Who the band describes.
-    pub segment: &'static str,
-    /// (day, low, high): the usual day-N retention.
-    pub bands: [(u32, f64, f64); 3],
+    /// The config spelling (`benchmark = "b2b"`, or the `[benchmarks.<name>]` name).
+    pub name: String,
+    /// Who the bands describe.
+    pub segment: String,
+    /// The bands, by day.
+    pub bands: Vec<Band>,
 }
 
-/// The built-in norms: 7-, 30- and 90-day user retention by kind of company.
-pub const NORMS: [Norm; 4] = [
-    Norm {
-        name: "b2c",
-        segment: "small business / B2C",
-        bands: [(7, 0.45, 0.65), (30, 0.25, 0.40), (90, 0.15, 0.25)],
-    },
-    Norm {
-        name: "b2b",
-        segment: "mid-market B2B",
-        bands: [(7, 0.60, 0.75), (30, 0.45, 0.60), (90, 0.30, 0.45)],
-    },
-    Norm {
-        name: "enterprise",
-        segment: "enterprise",
-        bands: [(7, 0.75, 0.90), (30, 0.65, 0.80), (90, 0.55, 0.70)],
-    },
-    Norm {
-        name: "individuals",
-        segment: "freelancers / individuals",
-        bands: [(7, 0.50, 0.70), (30, 0.30, 0.45), (90, 0.18, 0.28)],
-    },
+/// The usual range of the day-`day` retention rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    /// The day offset.
+    pub day: u32,
+    /// The low end (a share, 0–1).
+    pub low: f64,
+    /// The high end (a share, 0–1).
+    pub high: f64,
+}
+
+/// A published norm: its name, who it describes, and its (day, low, high) bands.
+type Published = (&'static str, &'static str, [(u32, f64, f64); 3]);
+
+/// The published norms: 7-, 30- and 90-day user retention by kind of company.
+const PUBLISHED: [Published; 4] = [
+    (
+        "b2c",
+        "small business / B2C",
+        [(7, 0.45, 0.65), (30, 0.25, 0.40), (90, 0.15, 0.25)],
+    ),
+    (
+        "b2b",
+        "mid-market B2B",
+        [(7, 0.60, 0.75), (30, 0.45, 0.60), (90, 0.30, 0.45)],
+    ),
+    (
+        "enterprise",
+        "enterprise",
+        [(7, 0.75, 0.90), (30, 0.65, 0.80), (90, 0.55, 0.70)],
+    ),
+    (
+        "individuals",
+        "freelancers / individuals",
+        [(7, 0.50, 0.70), (30, 0.30, 0.45), (90, 0.18, 0.28)],
+    ),
 ];
 
+/// The names of the built-in norms.
+pub fn built_in_names() -> impl Iterator<Item = &'static str> {
+    PUBLISHED.iter().map(|(name, _, _)| *name)
+}
+
 /// The built-in norm called `name`.
-pub fn norm(name: &str) -> Option<&'static Norm> {
-    NORMS.iter().find(|norm| norm.name == name)
+pub fn built_in(name: &str) -> Option<Norm> {
+    PUBLISHED
+        .iter()
+        .find(|(published, _, _)| *published == name)
+        .map(|(name, segment, bands)| Norm {
+            name: name.to_string(),
+            segment: segment.to_string(),
+            bands: bands
+                .iter()
+                .map(|&(day, low, high)| Band { day, low, high })
+                .collect(),
+        })
 }
 
 /// Where a rate falls against a band.
@@ -82,9 +111,9 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Benchmark {
     /// The norm's name.
-    pub name: &'static str,
+    pub name: String,
     /// Who the norm describes.
-    pub segment: &'static str,
+    pub segment: String,
     /// One per column of the table the norm has a band for.
     pub cells: Vec<JudgedColumn>,
 }
@@ -107,20 +136,20 @@ pub struct JudgedColumn {
 
 impl Norm {
     /// The days of `periods` this norm has a band for, with their column indexes.
-    pub fn judged_columns(&self, periods: &[u32]) -> Vec<(usize, (u32, f64, f64))> {
+    pub fn judged_columns(&self, periods: &[u32]) -> Vec<(usize, Band)> {
         self.bands
             .iter()
             .filter_map(|band| {
                 periods
                     .iter()
-                    .position(|p| *p == band.0)
+                    .position(|p| *p == band.day)
                     .map(|column| (column, *band))
             })
             .collect()
     }
 
     /// `table` judged against this norm, column by column (a table of day offsets).
-    pub fn judge(&'static self, table: &RetentionResult) -> Benchmark {
+    pub fn judge(&self, table: &RetentionResult) -> Benchmark {
         let periods: &[u32] = match &table.periods {
             Periods::Offsets(offsets) => offsets,
             Periods::Brackets(_) => &[],
@@ -128,7 +157,7 @@ impl Norm {
         let cells = self
             .judged_columns(periods)
             .into_iter()
-            .map(|(column, (day, low, high))| JudgedColumn {
+            .map(|(column, Band { day, low, high })| JudgedColumn {
                 day,
                 low,
                 high,
@@ -147,8 +176,8 @@ impl Norm {
             })
             .collect();
         Benchmark {
-            name: self.name,
-            segment: self.segment,
+            name: self.name.clone(),
+            segment: self.segment.clone(),
             cells,
         }
     }

@@ -606,8 +606,8 @@ pub struct Retention {
     pub align: Align,
     /// An amount event whose revenue is reported per cohort and period (the realised LTV curve).
     pub value: Option<EventId>,
-    /// The published norm the 7-, 30- and 90-day columns are judged against.
-    pub benchmark: Option<&'static crate::norms::Norm>,
+    /// The norm (built in, or a `[benchmarks.<name>]` table) whose day columns are judged.
+    pub benchmark: Option<crate::norms::Norm>,
 }
 
 /// A `type = "activation"` metric.

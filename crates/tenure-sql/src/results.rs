@@ -330,7 +330,7 @@ fn retention_result(
         totals,
         benchmark: None,
     };
-    result.benchmark = metric.benchmark.map(|norm| norm.judge(&result));
+    result.benchmark = metric.benchmark.as_ref().map(|norm| norm.judge(&result));
     Ok(result)
 }
 

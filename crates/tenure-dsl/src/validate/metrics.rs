@@ -692,24 +692,39 @@ impl Validator<'_> {
         Some((plan::Lifecycle { active, grain, by }, config.description))
     }
 
-    /// The built-in norm `name` names, if the metric has a day column it judges.
+    /// The norm `name` names (a `[benchmarks.<name>]` table, or a built-in one), if the metric
+    /// has a day column it judges.
     fn benchmark(
         &mut self,
         name: &Spanned<String>,
         mode: &plan::RetentionMode,
         unit: Option<UnitConfig>,
-    ) -> Option<&'static tenure_plan::norms::Norm> {
-        let Some(norm) = tenure_plan::norms::norm(&name.value) else {
-            let names: Vec<&str> = tenure_plan::norms::NORMS.iter().map(|norm| norm.name).collect();
+    ) -> Option<tenure_plan::norms::Norm> {
+        let own = self
+            .benchmarks
+            .iter()
+            .find(|norm| norm.name == name.value)
+            .cloned();
+        let Some(norm) = own.or_else(|| tenure_plan::norms::built_in(&name.value)) else {
+            let names: Vec<String> = self
+                .benchmarks
+                .iter()
+                .map(|norm| norm.name.clone())
+                .chain(tenure_plan::norms::built_in_names().map(str::to_string))
+                .collect();
             let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-            let suggestion = closest(&name.value, names.iter().copied());
+            let suggestion = closest(&name.value, names.iter().map(String::as_str));
             self.push(
                 Diagnostic::new(
                     Code::InvalidValue,
-                    format!("`{}` is not a built-in benchmark", name.value),
+                    format!("`{}` is not a benchmark", name.value),
                     name.span.clone(),
                 )
-                .with_label(format!("expected one of {}", quoted.join(", ")))
+                .with_label(format!(
+                    "expected one of {}, or a [benchmarks.{}] table",
+                    quoted.join(", "),
+                    name.value
+                ))
                 .with_suggestion(suggestion),
             );
             return None;
@@ -723,13 +738,17 @@ impl Validator<'_> {
             _ => &[],
         };
         if norm.judged_columns(periods).is_empty() {
+            let days: Vec<String> = norm.bands.iter().map(|band| band.day.to_string()).collect();
             self.push(
                 Diagnostic::new(
                     Code::ConflictingKeys,
                     format!("benchmark `{}` has nothing to judge in this table", norm.name),
                     name.span.clone(),
                 )
-                .with_label("norms are day-7, day-30 and day-90 rates: `unit = \"day\"` with 7, 30 or 90 in `periods`"),
+                .with_label(format!(
+                    "its bands are day-{} rates: `unit = \"day\"` with one of those days in `periods`",
+                    days.join(", day-")
+                )),
             );
             return None;
         }

@@ -24,7 +24,7 @@ mod tables;
 
 type Value<'a> = toml::Spanned<DeValue<'a>>;
 
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
     "project",
     "connections",
     "sources",
@@ -35,6 +35,7 @@ const SECTIONS: [&str; 10] = [
     "metrics",
     "segments",
     "plugins",
+    "benchmarks",
 ];
 const RESERVED: [&str; 15] = [
     "event", "entity", "time", "props", "attr", "segment", "true", "false", "null", "and", "or", "not", "in",
@@ -49,6 +50,7 @@ pub(crate) fn validate(text: &str, base_dir: &Path) -> Result<(plan::Plan, DataR
         dropped: Vec::new(),
         events_with_amount: Vec::new(),
         constants: BTreeMap::new(),
+        benchmarks: Vec::new(),
         failed_metrics: BTreeSet::new(),
     };
     let plan = validator.run(base_dir);
@@ -82,6 +84,8 @@ struct Validator<'t> {
     failed_metrics: BTreeSet<String>,
     /// `[constants]`, for expressions inside metrics.
     constants: BTreeMap<String, f64>,
+    /// `[benchmarks.*]`, for retention metrics' `benchmark`.
+    benchmarks: Vec<tenure_plan::norms::Norm>,
 }
 
 /// A named table entry: its key (with span) and its value.
@@ -156,6 +160,7 @@ impl<'t> Validator<'t> {
             &event_names,
             &segment_names,
         );
+        self.benchmarks = self.benchmarks(sections.remove("benchmarks"));
         let metrics = self.metrics(
             sections.remove("metrics"),
             &event_names,

@@ -678,6 +678,105 @@ impl Validator<'_> {
         (segments, declared)
     }
 
+    /// `[benchmarks.<name>]`: norms of the config's own. A name may not be a built-in norm's;
+    /// each band is a day offset with `0 ≤ low ≤ high ≤ 1`, one band per day.
+    pub(super) fn benchmarks(&mut self, entry: Option<Entry<'_>>) -> Vec<tenure_plan::norms::Norm> {
+        let mut norms = Vec::new();
+        for entry in self.entries(entry) {
+            if !self.check_name(&entry, "benchmarks") {
+                continue;
+            }
+            let table = format!("benchmarks.{}", entry.name);
+            let Some(config) = self.decode::<BenchmarkConfig>(&entry, &table) else {
+                continue;
+            };
+            if tenure_plan::norms::built_in(&entry.name).is_some() {
+                self.push(
+                    Diagnostic::new(
+                        Code::ConflictingKeys,
+                        format!("`{}` is a built-in benchmark", entry.name),
+                        entry.name_span.clone(),
+                    )
+                    .with_label("name your own norms differently"),
+                );
+                continue;
+            }
+            if config.bands.value.is_empty() {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!("[{table}] has no band"),
+                        config.bands.span.clone(),
+                    )
+                    .with_label("expected at least one `{ day = 7, low = 0.4, high = 0.6 }`"),
+                );
+                continue;
+            }
+            let mut bands: Vec<tenure_plan::norms::Band> = Vec::new();
+            let before = self.diagnostics.len();
+            for band in &config.bands.value {
+                let day = u32::try_from(band.day.value).ok();
+                match day {
+                    Some(day) if bands.iter().any(|b| b.day == day) => self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!("day {day} has two bands"),
+                            band.day.span.clone(),
+                        )
+                        .with_label("give each day one band"),
+                    ),
+                    Some(_) => {}
+                    None => self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!("`day = {}` is not a day offset", band.day.value),
+                            band.day.span.clone(),
+                        )
+                        .with_label("expected a whole number of days, 0 or more"),
+                    ),
+                }
+                for share in [&band.low, &band.high] {
+                    if !(0.0..=1.0).contains(&share.value) {
+                        self.push(
+                            Diagnostic::new(
+                                Code::InvalidValue,
+                                format!("{} is not a share", share.value),
+                                share.span.clone(),
+                            )
+                            .with_label("expected a rate from 0 to 1 (0.45 for 45 %)"),
+                        );
+                    }
+                }
+                if band.low.value > band.high.value {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!("`low` {} is above `high` {}", band.low.value, band.high.value),
+                            band.low.span.start..band.high.span.end,
+                        )
+                        .with_label("expected low ≤ high"),
+                    );
+                }
+                if let Some(day) = day {
+                    bands.push(tenure_plan::norms::Band {
+                        day,
+                        low: band.low.value,
+                        high: band.high.value,
+                    });
+                }
+            }
+            if self.diagnostics.len() == before {
+                bands.sort_by_key(|band| band.day);
+                norms.push(tenure_plan::norms::Norm {
+                    segment: config.segment.unwrap_or_else(|| entry.name.clone()),
+                    name: entry.name.clone(),
+                    bands,
+                });
+            }
+        }
+        norms
+    }
+
     /// A `by` key: `<root>.<name>` with an allowed root, and a declared segment for `segment.*`.
     pub(super) fn breakdown_key(
         &mut self,

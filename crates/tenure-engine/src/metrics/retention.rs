@@ -295,7 +295,7 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
         totals,
         benchmark: None,
     };
-    result.benchmark = metric.benchmark.map(|norm| norm.judge(&result));
+    result.benchmark = metric.benchmark.as_ref().map(|norm| norm.judge(&result));
     result
 }
 
