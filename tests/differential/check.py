@@ -37,7 +37,7 @@ SELECT DISTINCT account_id, ts, event, amount, plan, user_agent, score
 FROM read_csv('{events_file}', types={{'ts': 'TIMESTAMPTZ'}})
 WHERE NOT coalesce(lower(user_agent) LIKE '%bot%', false)""")
 # Local calendar date of every row in the project zone.
-con.execute(f"CREATE TABLE rows AS SELECT account_id, ts, event, amount, CAST(timezone('{tz}', ts) AS DATE) AS d FROM ev")
+con.execute(f"CREATE TABLE rows AS SELECT account_id, ts, event, amount, score, CAST(timezone('{tz}', ts) AS DATE) AS d FROM ev")
 
 
 def event_sql(name, seen=()):
@@ -216,6 +216,53 @@ def check_crr(name, metric):
         return 1, 0
     print(f"ok {name}: {len(got)} periods (crr by {grain})")
     return 0, 4 * len(got)
+def check_survey(name, metric):
+    """Each answer read in Python from DuckDB's rows: on the scale when a whole number within it,
+    then positive, neutral or negative by the thresholds of docs/config.md."""
+    scale, grain = metric["scale"], metric.get("grain")
+    top = metric.get("max", 5)
+    low, high = {"nps": (0, 10), "csat": (1, top), "ces": (1, 7)}[scale]
+    positive, negative = {"nps": (9, 6), "csat": (top - 1, 2), "ces": (5, 3)}[scale]
+    idx = period_index_sql(grain, "d") if grain else "0"
+    answers = con.execute(f"SELECT account_id, {idx}, TRY_CAST(trim(CAST(score AS VARCHAR)) AS DOUBLE) FROM rows "
+                          f"WHERE {event_sql(metric['response'])} AND d <= DATE '{as_of}'").fetchall()
+    asks = con.execute(f"SELECT DISTINCT account_id, {idx} FROM rows WHERE {event_sql(metric['asked'])} "
+                       f"AND d <= DATE '{as_of}'").fetchall() if "asked" in metric else None
+
+    def figures(period):
+        mine = [a for a in answers if period is None or a[1] == period]
+        valid = [a for a in mine if a[2] is not None and a[2] == int(a[2]) and low <= a[2] <= high]
+        counts = {"responses": len(valid), "respondents": len({a[0] for a in valid}),
+                  "invalid": len(mine) - len(valid),
+                  "positive": sum(a[2] >= positive for a in valid),
+                  "neutral": sum(negative < a[2] < positive for a in valid),
+                  "negative": sum(a[2] <= negative for a in valid)}
+        n = counts["responses"]
+        score = None if not n else {"nps": (counts["positive"] - counts["negative"]) / n * 100.0,
+                                    "csat": counts["positive"] / n,
+                                    "ces": sum(int(a[2]) for a in valid) / n}[scale]
+        asked = None if asks is None else len({a[0] for a in asks if period is None or a[1] == period})
+        rate = counts["respondents"] / asked if asked else None
+        return {**counts, "score": score, "asked": asked, "response_rate": rate}
+
+    got = tenure["metrics"][name]
+    expected = [figures(None)]
+    actual = [got["total"]]
+    if grain:
+        as_of_date = f"DATE '{as_of}'"
+        last = con.execute(f"SELECT {period_index_sql(grain, as_of_date)}").fetchone()[0]
+        touched = [a[1] for a in answers] + [a[1] for a in asks or []]
+        expected += [{"period": period_label(grain, p), **figures(p)} for p in range(min(touched, default=last), last + 1)]
+        actual += [{k: v for k, v in p.items() if k != "complete"} for p in got["periods"]]
+    if expected != actual:
+        difference = next((f"duckdb {e}, tenure {a}" for e, a in zip(expected, actual) if e != a),
+                          f"{len(expected)} rows vs tenure's {len(actual)}")
+        print(f"MISMATCH {name}: {difference}")
+        return 1, 0
+    print(f"ok {name}: {len(expected)} rows of {scale.upper()} figures")
+    return 0, 9 * len(expected)
+
+
 def check_lifecycle(name, metric):
     """Counts by set arithmetic over distinct (entity, period) pairs, joins instead of the
     window functions tenure's SQL uses."""
@@ -286,6 +333,12 @@ def check_stickiness(name, metric):
 for name, metric in config["metrics"].items():
     if metric["type"] == "stickiness":
         failed, cells = check_stickiness(name, metric)
+        failures += failed
+        checked += cells
+        metrics_checked += 1 - failed
+        continue
+    if metric["type"] == "survey":
+        failed, cells = check_survey(name, metric)
         failures += failed
         checked += cells
         metrics_checked += 1 - failed

@@ -449,6 +449,61 @@ def check(config_path, report_path):
                     got.append({"segment": values(r), **figures(r, "activated_eligible")})
                 for t in sorted(expected.get("totals") or [], key=lambda t: order(engine_segment(t["segment"]))):
                     want.append({"segment": engine_segment(t["segment"]), **{k: t[k] for k in keys}})
+        elif metric["type"] == "survey":
+            # The counts, and the score and response rate from them as docs/config.md states.
+            def survey_figures(r):
+                counts = {k: as_int(r[k]) for k in ("responses", "respondents", "invalid", "positive",
+                                                    "neutral", "negative")}
+                responses, asked = counts["responses"], r["asked"]
+                score = None
+                if responses:
+                    score = {"nps": (float(counts["positive"]) - float(counts["negative"])) / responses * 100.0,
+                             "csat": counts["positive"] / responses,
+                             "ces": as_int(r["score_sum"]) / responses}[metric["scale"]]
+                asked = None if asked is None else as_int(asked)
+                rate = None if not asked else counts["respondents"] / asked
+                return {**counts, "score": score, "asked": asked, "response_rate": rate}
+            keys = ["responses", "respondents", "invalid", "positive", "neutral", "negative", "score", "asked",
+                    "response_rate"]
+            grain, by = metric.get("grain"), len(metric.get("by", []))
+
+            def survey_rows(rows):
+                # A table's rows: its total, then its periods.
+                out = []
+                for r in rows:
+                    row = survey_figures(r)
+                    if not as_bool(r["overall"]):
+                        row = {"period": label(grain, as_int(r["period"]), week_start),
+                               "complete": as_bool(r["complete"]), **row}
+                    out.append(row)
+                return out
+
+            def engine_rows(table):
+                return [{k: table["total"][k] for k in keys}] + \
+                    [{k: p[k] for k in ["period", "complete"] + keys} for p in table.get("periods") or []]
+            whole = [r for r in named if not as_bool(r["per_value"])]
+            got, want = survey_rows(whole), engine_rows(expected)
+            if by:
+                order = lambda k: [(v is None, isinstance(v, str), str(v)) for v in k]
+                values = {}
+                for r in named:
+                    if as_bool(r["per_value"]):
+                        values.setdefault(tuple(segment_value(r[f"by_{i}"]) for i in range(by)), []).append(r)
+                zero = {k: 0 for k in keys[:6]}
+                whole_periods = got[1:]
+                for key in sorted(values, key=order):
+                    rows = survey_rows(values[key])
+                    # The periods a value has no row in are zeros.
+                    present = {row.get("period") for row in rows}
+                    for p in whole_periods:
+                        if p["period"] not in present:
+                            asked = None if p["asked"] is None else 0
+                            rows.append({"period": p["period"], "complete": p["complete"], **zero,
+                                         "score": None, "asked": asked, "response_rate": None})
+                    rows[1:] = sorted(rows[1:], key=lambda row: row["period"])
+                    got.append({"segment": list(key), "rows": rows})
+                for s in sorted(expected.get("segments") or [], key=lambda s: order(engine_segment(s["segment"]))):
+                    want.append({"segment": engine_segment(s["segment"]), "rows": engine_rows(s)})
         elif metric["type"] == "ltv" and "revenue" in metric or metric["type"] == "payback":
             # Derived from a revenue metric's statement: ARPA (and customer churn), then the figure.
             r = named[0]

@@ -162,6 +162,34 @@ pub fn explain(plan: &Plan, names: &[String]) -> String {
                     let _ = writeln!(out, "  by: {}", keys.join(", "));
                 }
             }
+            MetricKind::Survey(survey) => {
+                let (low, high) = survey.scale.range();
+                let (positive, negative) = survey.scale.thresholds();
+                let score = match survey.scale {
+                    tenure::plan::SurveyScale::Nps => "NPS = (positive − negative) ÷ responses × 100",
+                    tenure::plan::SurveyScale::Csat { .. } => "CSAT = positive ÷ responses",
+                    tenure::plan::SurveyScale::Ces => "CES = the mean score",
+                };
+                let _ = writeln!(
+                    out,
+                    "  responses: rows of `{}` whose score is a whole number from {low} to {high}; {positive} and up positive, {negative} and down negative, between neutral; {score}{}",
+                    plan.events[survey.response].name,
+                    survey
+                        .grain
+                        .map_or(String::new(), |g| format!("; overall and per {}", g.as_str()))
+                );
+                if !survey.by.is_empty() {
+                    let keys: Vec<String> = survey.by.iter().map(ToString::to_string).collect();
+                    let _ = writeln!(out, "  by: {}", keys.join(", "));
+                }
+                if let Some(asked) = survey.asked {
+                    let _ = writeln!(
+                        out,
+                        "  response rate = respondents ÷ entities with `{}`",
+                        plan.events[asked].name
+                    );
+                }
+            }
             MetricKind::Stickiness(st) => {
                 let event = &plan.events[st.active];
                 let _ = writeln!(

@@ -327,6 +327,8 @@ pub enum MetricConfig {
     Lifecycle(LifecycleConfig),
     /// DAU, WAU, MAU and DAU ÷ MAU per day; active days per week or month.
     Stickiness(StickinessConfig),
+    /// NPS, CSAT or CES from response events.
+    Survey(SurveyConfig),
     /// Arithmetic over aggregates, constants and other metrics' scalars.
     Formula(FormulaConfig),
     /// Customer lifetime value.
@@ -336,13 +338,14 @@ pub enum MetricConfig {
 }
 
 /// The metric types, for `type = …` suggestions.
-pub const METRIC_TYPES: [&str; 9] = [
+pub const METRIC_TYPES: [&str; 10] = [
     "retention",
     "activation",
     "revenue",
     "crr",
     "lifecycle",
     "stickiness",
+    "survey",
     "formula",
     "ltv",
     "payback",
@@ -517,6 +520,44 @@ pub struct StickinessConfig {
     pub grain: Option<Spanned<GrainConfig>>,
     /// The N of "active on at least N days of the period": adds each period's share.
     pub at_least: Option<Spanned<u32>>,
+}
+
+/// `type = "survey"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyConfig {
+    /// The metric type (read before this table).
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    pub kind: Spanned<String>,
+    /// One line saying what the metric means.
+    pub description: Option<String>,
+    /// `nps` (0–10), `csat` (1–`max`) or `ces` (1–7).
+    pub scale: Spanned<ScaleConfig>,
+    /// The highest CSAT answer (default 5, at least 5).
+    pub max: Option<Spanned<u32>>,
+    /// The value event whose rows are responses.
+    pub response: Spanned<String>,
+    /// Each response's score: a number expression over the response row (`props.score`).
+    pub score: Spanned<String>,
+    /// The value event whose rows ask entities to respond: adds the response rate.
+    pub asked: Option<Spanned<String>>,
+    /// Figures per period too: `day`, `week`, `month`, `quarter` or `year`.
+    pub grain: Option<Spanned<GrainConfig>>,
+    /// Breakdown keys, `attr.<column>` or `segment.<name>`: the figures per combination of values.
+    pub by: Option<Vec<Spanned<String>>>,
+}
+
+/// A survey's scale.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ScaleConfig {
+    /// Net Promoter Score, 0–10.
+    Nps,
+    /// Customer satisfaction, 1–`max`.
+    Csat,
+    /// Customer effort, 1–7.
+    Ces,
 }
 
 /// `type = "retention"`.

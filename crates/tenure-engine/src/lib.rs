@@ -287,6 +287,7 @@ impl Dataset {
                 MetricKind::Stickiness(stickiness) => {
                     MetricResult::Stickiness(metrics::stickiness::evaluate(self, stickiness))
                 }
+                MetricKind::Survey(survey) => MetricResult::Survey(metrics::survey::evaluate(self, survey)),
                 MetricKind::Formula(formula) => {
                     MetricResult::Formula(metrics::formula::evaluate(self, formula, &results))
                 }

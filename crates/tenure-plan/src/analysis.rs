@@ -32,6 +32,10 @@ impl Plan {
                     revenue.by.iter().for_each(&mut *visit);
                 }
                 MetricKind::Lifecycle(lifecycle) => lifecycle.by.iter().for_each(&mut *visit),
+                MetricKind::Survey(survey) => {
+                    survey.score.for_each_field(visit);
+                    survey.by.iter().for_each(&mut *visit);
+                }
                 _ => {}
             }
         }
@@ -84,6 +88,7 @@ impl Plan {
             MetricKind::Formula(formula) => formula.cohort.map_or(&[], |cohort| &self.cohorts[cohort].by),
             MetricKind::Revenue(revenue) => &revenue.by,
             MetricKind::Lifecycle(lifecycle) => &lifecycle.by,
+            MetricKind::Survey(survey) => &survey.by,
             MetricKind::Crr(_) | MetricKind::Stickiness(_) | MetricKind::Ltv(_) | MetricKind::Payback(_) => {
                 &[]
             }

@@ -4,10 +4,12 @@
 //! ratios, totals and labels of the report follow from those counts by the rules here, so the
 //! in-process engine and a SQL backend cannot disagree on them (docs/config.md, "Output").
 
+use crate::plan::SurveyScale;
 use crate::report::{
     ActivationRow, ActivationTotal, CrrPeriod, CrrResult, LifecyclePeriod, LifecycleResult, LifecycleSegment,
     RetentionRow, RetentionTotal, RevenuePeriod, RevenueResult, RevenueSegment, Segment, SegmentTotal,
-    StickinessDay, StickinessPeriod, StickinessResult,
+    StickinessDay, StickinessPeriod, StickinessResult, SurveyFigures, SurveyPeriod, SurveyResult,
+    SurveySegment,
 };
 use crate::time::{Grain, WeekStart, period_label};
 
@@ -542,6 +544,109 @@ impl ActivationTotal {
             eligible,
             rate: share(activated, eligible),
             median_days: median_days(median_micros),
+        }
+    }
+}
+
+/// A survey's counts over some responses (docs/config.md, `type = "survey"`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SurveyCounts {
+    /// Responses with a score on the scale.
+    pub responses: u64,
+    /// Entities with such a response.
+    pub respondents: u64,
+    /// Responses without a score on the scale.
+    pub invalid: u64,
+    /// Positive, neutral and negative answers.
+    pub positive: u64,
+    /// See [`SurveyCounts::positive`].
+    pub neutral: u64,
+    /// See [`SurveyCounts::positive`].
+    pub negative: u64,
+    /// The sum of the scores on the scale (whole numbers, so exact).
+    pub score_sum: u64,
+    /// With `asked`: entities asked.
+    pub asked: Option<u64>,
+}
+
+/// One period's survey counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SurveyPeriodCounts {
+    /// The period's index.
+    pub period: i32,
+    /// Whether the period has ended by `as_of`.
+    pub complete: bool,
+    /// Its counts.
+    pub counts: SurveyCounts,
+}
+
+impl SurveyFigures {
+    /// The figures of `counts` on `scale`.
+    pub fn from_counts(counts: &SurveyCounts, scale: SurveyScale) -> SurveyFigures {
+        let score = (counts.responses > 0).then(|| {
+            let responses = counts.responses as f64;
+            match scale {
+                SurveyScale::Nps => (counts.positive as f64 - counts.negative as f64) / responses * 100.0,
+                SurveyScale::Csat { .. } => counts.positive as f64 / responses,
+                SurveyScale::Ces => counts.score_sum as f64 / responses,
+            }
+        });
+        SurveyFigures {
+            responses: counts.responses,
+            respondents: counts.respondents,
+            invalid: counts.invalid,
+            positive: counts.positive,
+            neutral: counts.neutral,
+            negative: counts.negative,
+            score,
+            asked: counts.asked,
+            response_rate: counts.asked.and_then(|asked| share(counts.respondents, asked)),
+        }
+    }
+}
+
+/// A breakdown value's survey counts: its values, its total, and with a grain its periods.
+pub type SurveySegmentCounts = (Segment, SurveyCounts, Option<Vec<SurveyPeriodCounts>>);
+
+impl SurveyResult {
+    /// The result from the counts of every answer, with a grain of each period (`labels` names
+    /// them), and with `by` of each breakdown value.
+    pub fn from_counts(
+        scale: SurveyScale,
+        total: &SurveyCounts,
+        periods: Option<&[SurveyPeriodCounts]>,
+        labels: Option<Labels>,
+        segments: Option<Vec<SurveySegmentCounts>>,
+    ) -> SurveyResult {
+        let rows = |periods: Option<&[SurveyPeriodCounts]>| -> Option<Vec<SurveyPeriod>> {
+            let labels = labels?;
+            Some(
+                periods?
+                    .iter()
+                    .map(|row| SurveyPeriod {
+                        period: labels.of(row.period),
+                        complete: row.complete,
+                        figures: SurveyFigures::from_counts(&row.counts, scale),
+                    })
+                    .collect(),
+            )
+        };
+        SurveyResult {
+            kind: "survey",
+            scale: scale.as_str(),
+            grain: labels.map(|labels| labels.grain.as_str()),
+            total: SurveyFigures::from_counts(total, scale),
+            periods: rows(periods),
+            segments: segments.map(|segments| {
+                segments
+                    .into_iter()
+                    .map(|(segment, total, periods)| SurveySegment {
+                        segment,
+                        total: SurveyFigures::from_counts(&total, scale),
+                        periods: rows(periods.as_deref()),
+                    })
+                    .collect()
+            }),
         }
     }
 }

@@ -286,6 +286,8 @@ pub enum MetricKind {
     Lifecycle(Lifecycle),
     /// Daily, weekly and monthly active entities, and active days per period.
     Stickiness(Stickiness),
+    /// NPS, CSAT or CES from response events, overall and per period.
+    Survey(Survey),
     /// An arithmetic formula over aggregates, constants and other metrics' scalars.
     Formula(Formula),
     /// Customer lifetime value.
@@ -304,6 +306,7 @@ impl MetricKind {
             MetricKind::Crr(_) => "crr",
             MetricKind::Lifecycle(_) => "lifecycle",
             MetricKind::Stickiness(_) => "stickiness",
+            MetricKind::Survey(_) => "survey",
             MetricKind::Formula(_) => "formula",
             MetricKind::Ltv(_) => "ltv",
             MetricKind::Payback(_) => "payback",
@@ -380,6 +383,7 @@ impl MetricKind {
                 "dau_mau_mean",
                 "share_at_least_last",
             ],
+            MetricKind::Survey(_) => &["score", "score_last", "responses", "respondents", "response_rate"],
             MetricKind::Formula(formula) if formula.grain.is_none() && formula.cohort.is_none() => &["value"],
             MetricKind::Formula(_) => &["last"],
             MetricKind::Ltv(_) | MetricKind::Payback(_) => &["value"],
@@ -521,6 +525,93 @@ pub struct Lifecycle {
     pub grain: Grain,
     /// Breakdown keys (`attr.*`, `segment.*`): one table per combination of values.
     pub by: Vec<crate::Field>,
+}
+
+/// A `type = "survey"` metric.
+#[derive(Debug, Clone)]
+pub struct Survey {
+    /// NPS, CSAT or CES, with its scale.
+    pub scale: SurveyScale,
+    /// The value event whose rows are responses.
+    pub response: EventId,
+    /// Each response's score (a number expression over the response row).
+    pub score: Expr,
+    /// The value event whose rows ask entities to respond, for the response rate.
+    pub asked: Option<EventId>,
+    /// Per period too, when set.
+    pub grain: Option<Grain>,
+    /// Breakdown keys (`attr.*`, `segment.*`): the figures per combination of the entity's values.
+    pub by: Vec<crate::Field>,
+}
+
+/// A survey's scale and how its answers are read (docs/config.md, `type = "survey"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SurveyScale {
+    /// Net Promoter Score: 0–10; 9–10 promoters, 7–8 passives, 0–6 detractors.
+    Nps,
+    /// Customer satisfaction: 1–`max`; the top two answers satisfied, the bottom two not.
+    Csat {
+        /// The highest answer (5 on the usual scale).
+        max: u32,
+    },
+    /// Customer effort: 1–7, 7 the easiest; 5–7 easy, 1–3 difficult.
+    Ces,
+}
+
+/// Where an answer falls on its scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// A promoter, a satisfied customer, an easy experience.
+    Positive,
+    /// A passive, a neutral answer.
+    Neutral,
+    /// A detractor, a dissatisfied customer, a difficult experience.
+    Negative,
+}
+
+impl SurveyScale {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SurveyScale::Nps => "nps",
+            SurveyScale::Csat { .. } => "csat",
+            SurveyScale::Ces => "ces",
+        }
+    }
+
+    /// The lowest and the highest answer.
+    pub fn range(self) -> (u32, u32) {
+        match self {
+            SurveyScale::Nps => (0, 10),
+            SurveyScale::Csat { max } => (1, max),
+            SurveyScale::Ces => (1, 7),
+        }
+    }
+
+    /// The lowest positive answer and the highest negative one; those between are neutral.
+    pub fn thresholds(self) -> (u32, u32) {
+        match self {
+            SurveyScale::Nps => (9, 6),
+            SurveyScale::Csat { max } => (max - 1, 2),
+            SurveyScale::Ces => (5, 3),
+        }
+    }
+
+    /// The answer `score` gives, `None` when it is not a whole number on the scale.
+    pub fn answer(self, score: f64) -> Option<Answer> {
+        let (low, high) = self.range();
+        if score.fract() != 0.0 || score < f64::from(low) || score > f64::from(high) {
+            return None;
+        }
+        let (positive, negative) = self.thresholds();
+        Some(if score >= f64::from(positive) {
+            Answer::Positive
+        } else if score <= f64::from(negative) {
+            Answer::Negative
+        } else {
+            Answer::Neutral
+        })
+    }
 }
 
 /// A `type = "stickiness"` metric.

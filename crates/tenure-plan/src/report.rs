@@ -136,6 +136,8 @@ pub enum MetricResult {
     Crr(CrrResult),
     /// A lifecycle table.
     Lifecycle(LifecycleResult),
+    /// A `survey` metric's figures.
+    Survey(SurveyResult),
     /// Daily active counts and active days per period.
     Stickiness(StickinessResult),
     /// A formula's value or rows.
@@ -530,6 +532,75 @@ pub struct CrrPeriod {
     pub crr: Option<f64>,
 }
 
+/// A `survey` metric's figures (docs/config.md, `type = "survey"`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SurveyResult {
+    /// Always `"survey"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `nps`, `csat` or `ces`.
+    pub scale: &'static str,
+    /// The period of `periods`; `null` without `grain`.
+    pub grain: Option<&'static str>,
+    /// Every response up to `as_of`.
+    pub total: SurveyFigures,
+    /// With `grain`: one row per period from the first with a response (or an ask) through the
+    /// period of `as_of`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub periods: Option<Vec<SurveyPeriod>>,
+    /// With `by`: the figures of each combination of values, over the same periods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Vec<SurveySegment>>,
+}
+
+/// One breakdown value's survey figures.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SurveySegment {
+    /// The breakdown values.
+    pub segment: Segment,
+    /// Every answer of its entities up to `as_of`.
+    pub total: SurveyFigures,
+    /// With `grain`: its periods, the same as the whole survey's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub periods: Option<Vec<SurveyPeriod>>,
+}
+
+/// One period of a survey.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SurveyPeriod {
+    /// Period label.
+    pub period: String,
+    /// Whether the period has ended by `as_of`.
+    pub complete: bool,
+    /// The period's figures.
+    #[serde(flatten)]
+    pub figures: SurveyFigures,
+}
+
+/// A survey's figures over some responses.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SurveyFigures {
+    /// Responses with a whole-number score on the scale.
+    pub responses: u64,
+    /// Entities with at least one such response.
+    pub respondents: u64,
+    /// Responses whose score is missing, not a number, not whole, or off the scale.
+    pub invalid: u64,
+    /// Promoters (NPS), satisfied (CSAT), easy (CES).
+    pub positive: u64,
+    /// Passives (NPS), neutral answers (CSAT, CES).
+    pub neutral: u64,
+    /// Detractors (NPS), dissatisfied (CSAT), difficult (CES).
+    pub negative: u64,
+    /// NPS: (positive − negative) ÷ responses × 100; CSAT: positive ÷ responses; CES: the mean
+    /// score. `null` without responses.
+    pub score: Option<f64>,
+    /// With `asked`: entities asked.
+    pub asked: Option<u64>,
+    /// With `asked`: respondents ÷ entities asked (`null` when nobody was asked).
+    pub response_rate: Option<f64>,
+}
+
 /// A `lifecycle` metric's table (docs/config.md, `type = "lifecycle"`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct LifecycleResult {
@@ -849,6 +920,19 @@ impl MetricResult {
                 };
                 Some(count as f64)
             }
+            MetricResult::Survey(survey) => match name {
+                "score" => survey.total.score,
+                "responses" => Some(survey.total.responses as f64),
+                "respondents" => Some(survey.total.respondents as f64),
+                "response_rate" => survey.total.response_rate,
+                "score_last" => survey
+                    .periods
+                    .as_ref()?
+                    .iter()
+                    .rfind(|p| p.complete)
+                    .and_then(|p| p.figures.score),
+                _ => None,
+            },
             MetricResult::Stickiness(table) => {
                 let day = table.days.last();
                 match name {

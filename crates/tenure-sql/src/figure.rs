@@ -7,7 +7,7 @@
 //! from the same rows: sums of exact integers (micro-units, counts), then one division in
 //! double precision, so the figure is the engine's to the last bit.
 
-use tenure_plan::{Ltv, LtvForm, MetricKind, Plan, RetentionMode, ScalarRef};
+use tenure_plan::{Ltv, LtvForm, MetricKind, Plan, RetentionMode, ScalarRef, SurveyScale};
 
 use crate::Dialect;
 use crate::formula::Groups;
@@ -121,6 +121,26 @@ pub(crate) fn ctes(
             Some(format!("SELECT max(m.value) AS figure FROM {rows} AS m"))
         }
         MetricKind::Ltv(_) | MetricKind::Payback(_) => None,
+        MetricKind::Survey(survey) => {
+            let whole = |value: String| {
+                format!(
+                    "SELECT max(CASE WHEN m.per_value = 0 AND m.overall = 1 THEN {value} END) AS figure FROM {rows} AS m"
+                )
+            };
+            let score = survey_score(&figures, survey.scale);
+            match scalar {
+                "score" => Some(whole(score)),
+                "responses" | "respondents" => Some(whole(figures.double(&format!("m.{scalar}")))),
+                "response_rate" => Some(whole(figures.ratio("m.respondents", "m.asked"))),
+                "score_last" => Some(figures.per_period(
+                    &rows,
+                    " WHERE m.per_value = 0 AND m.overall = 0",
+                    Pick::Last(score),
+                    "figure",
+                )),
+                _ => None,
+            }
+        }
     };
     let query = match query {
         Some(query) => query,
@@ -464,4 +484,22 @@ fn revenue_rows(
             ("arpa".to_string(), arpa),
         ],
     ))
+}
+
+/// A survey row's score (docs/config.md, `type = "survey"`): NPS (positive − negative) ÷
+/// responses × 100, CSAT positive ÷ responses, CES the mean score; null without responses.
+fn survey_score(f: &Figures<'_>, scale: SurveyScale) -> String {
+    let numerator = match scale {
+        SurveyScale::Nps => format!("({} - {})", f.double("m.positive"), f.double("m.negative")),
+        SurveyScale::Csat { .. } => f.double("m.positive"),
+        SurveyScale::Ces => f.double("m.score_sum"),
+    };
+    let scaled = match scale {
+        SurveyScale::Nps => " * 100.0",
+        _ => "",
+    };
+    format!(
+        "CASE WHEN m.responses = 0 THEN NULL ELSE {numerator} / {}{scaled} END",
+        f.double("m.responses")
+    )
 }

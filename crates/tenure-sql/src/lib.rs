@@ -23,6 +23,7 @@ mod retention;
 mod revenue;
 mod segment;
 mod stickiness;
+mod survey;
 
 pub use dialect::{ClickHouse, Dialect, DuckDb, NAMES, Postgres, Spark, by_name};
 pub use results::{AttributeTypes, Row, Rows, ShapeError, ValueType, read_input, read_result};
@@ -79,6 +80,13 @@ pub struct Refusal {
 /// through `as_of` (`at_index` the day since 1970-01-01, `dau`, `wau`, `mau`), then in `part` 1
 /// one row per period and number of active days (`at_index` the period, `complete`,
 /// `days_count`, `entities`; a period nobody was active in has one row with `days_count` 0).
+///
+/// A survey statement returns a row of every answer up to `as_of` (`per_value` 0, `overall` 1),
+/// then with `grain` one per period from the first with an answer (or an ask) through the
+/// period of `as_of` (`overall` 0); with `by` the same per breakdown value (`per_value` 1,
+/// `by_<i>`, a value's periods only where it has a row): `period`, `complete`, `responses`,
+/// `respondents`, `invalid`, `positive`, `neutral`, `negative`, `score_sum` (the sum of the
+/// scores on the scale) and `asked` (null without `asked`).
 ///
 /// A CRR statement returns one row per period after the first with activity, up to the period
 /// of `as_of`: `period` (the period's index: days since 1970-01-01, weeks since the week of
@@ -196,6 +204,7 @@ pub(crate) fn body(
         MetricKind::Crr(crr) => crr::statement(plan, crr, dialect),
         MetricKind::Lifecycle(lifecycle) => lifecycle::statement(plan, lifecycle, dialect, known.labels),
         MetricKind::Stickiness(stickiness) => stickiness::statement(plan, stickiness, dialect),
+        MetricKind::Survey(survey) => survey::statement(plan, survey, dialect, known.labels),
         MetricKind::Retention(retention) => retention::statement(plan, retention, dialect, known.labels),
         MetricKind::Activation(activation) => activation::statement(plan, activation, dialect, known.labels),
         MetricKind::Revenue(revenue) => revenue::statement(plan, revenue, dialect, known.labels),

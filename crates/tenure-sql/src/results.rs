@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use tenure_plan::derive::{self, OrderFigures};
 use tenure_plan::figures::{
-    ActiveDays, CrrCounts, DayCounts, Labels, LifecycleCounts, Movements, RowCounts, retention_totals,
+    ActiveDays, CrrCounts, DayCounts, Labels, LifecycleCounts, Movements, RowCounts, SurveyCounts,
+    SurveyPeriodCounts, retention_totals,
 };
 use tenure_plan::time::period_length;
 use tenure_plan::{
@@ -249,6 +250,9 @@ pub fn read_result(
         }
         MetricKind::Formula(formula) => {
             formula_result(plan, formula, week_start, &each).map(MetricResult::Formula)
+        }
+        MetricKind::Survey(survey) => {
+            survey_result(survey, week_start, types, &each).map(MetricResult::Survey)
         }
         MetricKind::Ltv(Ltv {
             form: LtvForm::Orders { cost_to_serve, .. },
@@ -586,6 +590,102 @@ fn crr_result(labels: Labels, rows: &[Row<'_>]) -> Result<CrrResult, String> {
         })
         .collect::<Result<Vec<_>, String>>()?;
     Ok(CrrResult::from_counts(&counts, labels))
+}
+
+/// A survey's figures: the row of every answer (`overall` 1), its periods, then with `by` each
+/// value's row of every answer and its periods with any row (the others are zeros).
+fn survey_result(
+    survey: &tenure_plan::Survey,
+    week_start: tenure_plan::WeekStart,
+    types: &AttributeTypes,
+    rows: &[Row<'_>],
+) -> Result<tenure_plan::SurveyResult, String> {
+    let counts = |row: &Row<'_>| -> Result<SurveyCounts, String> {
+        Ok(SurveyCounts {
+            responses: row.count("responses")?,
+            respondents: row.count("respondents")?,
+            invalid: row.count("invalid")?,
+            positive: row.count("positive")?,
+            neutral: row.count("neutral")?,
+            negative: row.count("negative")?,
+            score_sum: row.count("score_sum")?,
+            asked: match survey.asked {
+                Some(_) => Some(row.count("asked")?),
+                None => None,
+            },
+        })
+    };
+    let period_of = |row: &Row<'_>, counts: SurveyCounts| -> Result<SurveyPeriodCounts, String> {
+        Ok(SurveyPeriodCounts {
+            period: row.index("period")?,
+            complete: row.flag("complete")?,
+            counts,
+        })
+    };
+    let mut total = None;
+    let mut periods: Vec<SurveyPeriodCounts> = Vec::new();
+    let mut values: Vec<(Segment, SurveyCounts, Vec<SurveyPeriodCounts>)> = Vec::new();
+    for row in rows {
+        let counted = counts(row)?;
+        let whole = row.flag("overall")?;
+        if !row.flag("per_value")? {
+            match whole {
+                true => total = Some(counted),
+                false => periods.push(period_of(row, counted)?),
+            }
+            continue;
+        }
+        let segment = row
+            .segment(&survey.by, types)?
+            .ok_or("a value's row without breakdown values")?;
+        let at = match values.iter().position(|(known, _, _)| *known == segment) {
+            Some(at) => at,
+            None => {
+                values.push((segment, SurveyCounts::default(), Vec::new()));
+                values.len() - 1
+            }
+        };
+        match whole {
+            true => values[at].1 = counted,
+            false => values[at].2.push(period_of(row, counted)?),
+        }
+    }
+    let total = total.ok_or("no row of every answer")?;
+    periods.sort_by_key(|p| p.period);
+    values.sort_by(|a, b| a.0.sort_cmp(&b.0));
+    let none = SurveyCounts {
+        asked: survey.asked.map(|_| 0),
+        ..SurveyCounts::default()
+    };
+    let segments = (!survey.by.is_empty()).then(|| {
+        values
+            .into_iter()
+            .map(|(segment, total, own)| {
+                // Every period of the whole survey, zeros where the value has no row.
+                let filled = survey.grain.map(|_| {
+                    periods
+                        .iter()
+                        .map(|p| SurveyPeriodCounts {
+                            counts: own
+                                .iter()
+                                .find(|o| o.period == p.period)
+                                .map_or(none, |o| o.counts),
+                            ..*p
+                        })
+                        .collect()
+                });
+                (segment, total, filled)
+            })
+            .collect()
+    });
+    let labels = survey.grain.map(|grain| Labels { grain, week_start });
+    Ok(tenure_plan::SurveyResult::from_counts(
+        survey.scale,
+        &total,
+        labels.map(|_| periods.as_slice()),
+        labels,
+        segments,
+    ))
 }
 
 /// An orders-form LTV from its one row of order figures, as the engine derives it.

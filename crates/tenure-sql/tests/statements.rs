@@ -144,6 +144,21 @@ fn a_revenue_metric_with_spread_payments_in_every_dialect() {
 }
 
 #[test]
+fn a_survey_metric_in_every_dialect() {
+    let text = format!(
+        "{WAREHOUSE}\n[events.answer]\nwhere = \"event == 'nps_answered'\"\n\
+         [metrics.nps]\ntype = \"survey\"\nscale = \"nps\"\nresponse = \"answer\"\nscore = \"props.score\"\n\
+         asked = \"value\"\ngrain = \"month\"\n"
+    );
+    let plan = plan(&text);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::compile(&plan, "nps", dialect).unwrap();
+        insta::assert_snapshot!(format!("nps_{}", dialect.name()), sql);
+    }
+}
+
+#[test]
 fn a_lifecycle_metric_in_every_dialect() {
     snapshot_in_every_dialect("lifecycle");
 }

@@ -89,6 +89,7 @@ pub fn render(report: &Report) -> String {
             MetricResult::Crr(_) => "crr",
             MetricResult::Lifecycle(_) => "lifecycle",
             MetricResult::Stickiness(_) => "stickiness",
+            MetricResult::Survey(_) => "survey",
             MetricResult::Formula(_) => "formula",
             MetricResult::Ltv(_) => "ltv",
             MetricResult::Payback(_) => "payback",
@@ -223,6 +224,48 @@ pub fn render(report: &Report) -> String {
                 }
                 if let Some(window) = table.nrr_window {
                     w.row("", "", "", "nrr_window", number(window));
+                }
+            }
+            MetricResult::Survey(survey) => {
+                // The whole survey, then each breakdown value, with its segment text.
+                let tables = std::iter::once((String::new(), &survey.total, &survey.periods)).chain(
+                    survey
+                        .segments
+                        .iter()
+                        .flatten()
+                        .map(|s| (segment(&Some(s.segment.clone())), &s.total, &s.periods)),
+                );
+                for (segment_text, total, periods) in tables {
+                    let rows = std::iter::once(("", total))
+                        .chain(periods.iter().flatten().map(|p| (p.period.as_str(), &p.figures)));
+                    for (period, f) in rows {
+                        for (measure, count) in [
+                            ("responses", Some(f.responses)),
+                            ("respondents", Some(f.respondents)),
+                            ("invalid", Some(f.invalid)),
+                            ("positive", Some(f.positive)),
+                            ("neutral", Some(f.neutral)),
+                            ("negative", Some(f.negative)),
+                            ("asked", f.asked),
+                        ] {
+                            if let Some(count) = count {
+                                w.row("", &segment_text, period, measure, count.to_string());
+                            }
+                        }
+                        w.row("", &segment_text, period, "score", number(f.score));
+                        if f.asked.is_some() {
+                            w.row(
+                                "",
+                                &segment_text,
+                                period,
+                                "response_rate",
+                                number(f.response_rate),
+                            );
+                        }
+                    }
+                    for p in periods.iter().flatten() {
+                        w.row("", &segment_text, &p.period, "complete", p.complete.to_string());
+                    }
                 }
             }
             MetricResult::Crr(table) => {

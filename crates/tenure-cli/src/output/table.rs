@@ -5,7 +5,7 @@ use std::fmt::Write;
 use tenure::plan::{
     ActivationResult, CrrResult, FormulaResult, FormulaValue, LifecyclePeriod, LifecycleResult, Metric,
     MetricKind, MetricResult, Periods, Plan, Report, RetentionResult, RevenueResult, Segment,
-    StickinessResult,
+    StickinessResult, SurveyFigures, SurveyPeriod, SurveyResult,
 };
 
 use super::grid::{Grid, GridColumn};
@@ -46,6 +46,7 @@ pub fn render(report: &Report, plan: &Plan, style: Style) -> String {
             MetricResult::Crr(table) => crr(&mut out, table, style),
             MetricResult::Lifecycle(table) => lifecycle(&mut out, table, style),
             MetricResult::Stickiness(table) => stickiness(&mut out, table, style),
+            MetricResult::Survey(survey) => survey_table(&mut out, survey, style),
             MetricResult::Formula(result) => formula(&mut out, result, style),
             MetricResult::Ltv(result) => {
                 let inputs = match result.form {
@@ -135,6 +136,14 @@ fn heading(metric: &Metric, plan: &Plan) -> String {
             "stickiness of `{}`: DAU, WAU (7 days), MAU (30 days) and DAU/MAU; active days per {}",
             plan.events[st.active].name,
             st.grain.as_str()
+        ),
+        MetricKind::Survey(survey) => format!(
+            "{} from `{}`{}",
+            survey.scale.as_str().to_uppercase(),
+            plan.events[survey.response].name,
+            survey
+                .grain
+                .map_or(String::new(), |g| format!(", per {}", g.as_str()))
         ),
         MetricKind::Formula(_) | MetricKind::Ltv(_) | MetricKind::Payback(_) => String::new(),
     };
@@ -546,6 +555,74 @@ fn crr(out: &mut String, table: &CrrResult, style: Style) {
         summary.push("* period not over by as_of".to_string());
     }
     notes(out, &summary, style.width);
+}
+
+fn survey_table(out: &mut String, survey: &SurveyResult, style: Style) {
+    survey_grid(out, survey, &survey.total, survey.periods.as_deref(), style);
+    for segment in survey.segments.iter().flatten() {
+        let _ = writeln!(out, "{}", segment_heading(&segment.segment));
+        survey_grid(out, survey, &segment.total, segment.periods.as_deref(), style);
+    }
+}
+
+/// One survey table: its periods, then its total.
+fn survey_grid(
+    out: &mut String,
+    survey: &SurveyResult,
+    total: &SurveyFigures,
+    periods: Option<&[SurveyPeriod]>,
+    style: Style,
+) {
+    let (positive, neutral, negative) = match survey.scale {
+        "nps" => ("promoters", "passives", "detractors"),
+        "csat" => ("satisfied", "neutral", "dissatisfied"),
+        _ => ("easy", "neutral", "difficult"),
+    };
+    let asked = total.asked.is_some();
+    let scale = survey.scale.to_uppercase();
+    let mut columns = vec![
+        GridColumn::key("period"),
+        GridColumn::figure("responses"),
+        GridColumn::figure("respondents"),
+        GridColumn::figure(positive),
+        GridColumn::figure(neutral),
+        GridColumn::figure(negative),
+        GridColumn::figure(&scale),
+        GridColumn::figure("invalid"),
+    ];
+    if asked {
+        columns.push(GridColumn::figure("response rate"));
+    }
+    let mut grid = Grid::new(columns);
+    let score = |f: &SurveyFigures| match survey.scale {
+        "nps" => f.score.map_or("–".to_string(), |s| format!("{s:.1}")),
+        "csat" => optional_percent(f.score),
+        _ => f.score.map_or("–".to_string(), |s| format!("{s:.2}")),
+    };
+    let row = |label: String, f: &SurveyFigures| {
+        let mut cells = vec![
+            label,
+            f.responses.to_string(),
+            f.respondents.to_string(),
+            f.positive.to_string(),
+            f.neutral.to_string(),
+            f.negative.to_string(),
+            score(f),
+            f.invalid.to_string(),
+        ];
+        if asked {
+            cells.push(optional_percent(f.response_rate));
+        }
+        cells
+    };
+    for p in periods.into_iter().flatten() {
+        grid.row(row(period_cell(&p.period, p.complete), &p.figures));
+    }
+    grid.row(row("total".to_string(), total));
+    out.push_str(&grid.render(style.width));
+    if periods.into_iter().flatten().any(|p| !p.complete) {
+        notes(out, &["* period not over by as_of".to_string()], style.width);
+    }
 }
 
 /// A breakdown value as the heading of its table: `attr.plan = pro, …`.

@@ -60,6 +60,10 @@ impl Validator<'_> {
                     .decode::<StickinessConfig>(&entry, &table)
                     .and_then(|config| self.stickiness(config, event_names))
                     .map(|(kind, description)| (plan::MetricKind::Stickiness(kind), description)),
+                "survey" => self
+                    .decode::<SurveyConfig>(&entry, &table)
+                    .and_then(|config| self.survey(config, event_names, segment_names))
+                    .map(|(kind, description)| (plan::MetricKind::Survey(kind), description)),
                 "activation" => self
                     .decode::<ActivationConfig>(&entry, &table)
                     .and_then(|config| self.activation(config, event_names, cohort_names))
@@ -635,16 +639,7 @@ impl Validator<'_> {
                     );
                     return None;
                 }
-                let constants = self.constants.clone();
-                let scope = Scope {
-                    context: Context::Row,
-                    constants: &constants,
-                    events: None,
-                    event_names: &[],
-                    segments: &[],
-                    formula: None,
-                };
-                Some(self.expression(text, &scope, Type::Number)?)
+                Some(self.row_number(text)?)
             }
             None => None,
         };
@@ -802,6 +797,81 @@ impl Validator<'_> {
                 active: active?,
                 grain,
                 at_least,
+            },
+            config.description,
+        ))
+    }
+
+    /// A number expression over one event row (`spread`, a survey's `score`).
+    fn row_number(&mut self, text: &Spanned<String>) -> Option<plan::Expr> {
+        let constants = self.constants.clone();
+        let scope = Scope {
+            context: Context::Row,
+            constants: &constants,
+            events: None,
+            event_names: &[],
+            segments: &[],
+            formula: None,
+        };
+        self.expression(text, &scope, Type::Number)
+    }
+
+    pub(super) fn survey(
+        &mut self,
+        config: SurveyConfig,
+        event_names: &[String],
+        segment_names: &[String],
+    ) -> Option<(plan::Survey, Option<String>)> {
+        let mut by = Vec::new();
+        for key in config.by.iter().flatten() {
+            by.push(self.breakdown_key(key, segment_names, &["attr", "segment"])?);
+        }
+        let response = self.reference(&config.response, event_names, Code::UnknownEvent, "event");
+        let asked = config
+            .asked
+            .as_ref()
+            .map(|name| self.reference(name, event_names, Code::UnknownEvent, "event"));
+        let scale = match (config.scale.value, &config.max) {
+            (ScaleConfig::Csat, Some(max)) if max.value < 5 => {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!(
+                            "a CSAT scale of 1–{} has no room between its top and bottom two answers",
+                            max.value
+                        ),
+                        max.span.clone(),
+                    )
+                    .with_label("expected 5 or more"),
+                );
+                return None;
+            }
+            (ScaleConfig::Csat, max) => plan::SurveyScale::Csat {
+                max: max.as_ref().map_or(5, |max| max.value),
+            },
+            (_, Some(max)) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::ConflictingKeys,
+                        "`max` sets the top of a CSAT scale",
+                        max.span.clone(),
+                    )
+                    .with_label("NPS is 0–10 and CES 1–7: remove `max`"),
+                );
+                return None;
+            }
+            (ScaleConfig::Nps, None) => plan::SurveyScale::Nps,
+            (ScaleConfig::Ces, None) => plan::SurveyScale::Ces,
+        };
+        let score = self.row_number(&config.score);
+        Some((
+            plan::Survey {
+                scale,
+                response: response?,
+                score: score?,
+                asked: asked.map_or(Some(None), |asked| asked.map(Some))?,
+                grain: config.grain.as_ref().map(|grain| grain_of(Some(grain))),
+                by,
             },
             config.description,
         ))

@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod retention;
 pub mod revenue;
 pub mod stickiness;
+pub mod survey;
 pub mod value;
 
 use rayon::prelude::*;

@@ -1,0 +1,139 @@
+//! `type = "survey"`: NPS, CSAT or CES from response events, overall and per period, and per
+//! breakdown value with `by` (docs/config.md, `type = "survey"`).
+
+use std::collections::BTreeMap;
+
+use tenure_plan::figures::{Labels, SurveyCounts, SurveyPeriodCounts};
+use tenure_plan::{Answer, Grain, Segment, Survey, SurveyResult};
+
+use super::amount::AmountReader;
+use super::cohort::entity_segment;
+use crate::Dataset;
+use crate::eval::Compiled;
+
+/// One row a survey reads: an ask, or an answer (its whole score and what it says, `None` when
+/// it is off the scale).
+#[derive(Clone, Copy)]
+struct Met {
+    entity: u32,
+    period: i32,
+    ask: bool,
+    answer: Option<Option<(u64, Answer)>>,
+}
+
+/// Computes one survey's figures.
+pub fn evaluate(data: &Dataset, metric: &Survey) -> SurveyResult {
+    let store = &data.store;
+    let calendar = data.calendar;
+    let responses = data.event_mask(metric.response);
+    let asked = metric.asked.map(|event| data.event_mask(event));
+    let scores = AmountReader::new(data, &metric.score);
+    let mut met = Vec::new();
+    for row in 0..store.len() {
+        let ask = asked.as_ref().is_some_and(|mask| mask[row]);
+        if !(responses[row] || ask) || store.day[row] > data.as_of_day {
+            continue;
+        }
+        let answer = responses[row].then(|| {
+            scores
+                .number(row)
+                .and_then(|score| metric.scale.answer(score).map(|answer| (score as u64, answer)))
+        });
+        met.push(Met {
+            entity: store.entity[row],
+            period: metric
+                .grain
+                .map_or(0, |grain| calendar.period_index(grain, store.day[row])),
+            ask,
+            answer,
+        });
+    }
+    let periods = metric.grain.map(|grain| {
+        let last = calendar.period_index(grain, data.as_of_day);
+        let first = met.iter().map(|m| m.period).min().unwrap_or(last).min(last);
+        (grain, first, last)
+    });
+    let table = |met: &[Met]| tally(met, metric.asked.is_some(), periods, data);
+    let (total, rows) = table(&met);
+    let segments = (!metric.by.is_empty()).then(|| {
+        let keys = Compiled::fields(&metric.by, store);
+        let mut groups: Vec<(Segment, Vec<Met>)> = Vec::new();
+        for m in &met {
+            let segment = entity_segment(&keys, store, m.entity);
+            match groups.iter_mut().find(|(known, _)| *known == segment) {
+                Some((_, rows)) => rows.push(*m),
+                None => groups.push((segment, vec![*m])),
+            }
+        }
+        groups.sort_by(|a, b| a.0.sort_cmp(&b.0));
+        groups
+            .into_iter()
+            .map(|(segment, met)| {
+                let (total, rows) = table(&met);
+                (segment, total, rows)
+            })
+            .collect::<Vec<_>>()
+    });
+    let labels = metric.grain.map(|grain| Labels {
+        grain,
+        week_start: calendar.week_start,
+    });
+    SurveyResult::from_counts(metric.scale, &total, rows.as_deref(), labels, segments)
+}
+
+/// The counts of every row of `met`, and with periods `(grain, first, last)` of each period.
+fn tally(
+    met: &[Met],
+    asked: bool,
+    periods: Option<(Grain, i32, i32)>,
+    data: &Dataset,
+) -> (SurveyCounts, Option<Vec<SurveyPeriodCounts>>) {
+    let total = counts(met.iter(), asked);
+    let rows = periods.map(|(grain, first, last)| {
+        let mut by_period: BTreeMap<i32, Vec<&Met>> = BTreeMap::new();
+        for m in met {
+            by_period.entry(m.period).or_default().push(m);
+        }
+        (first..=last)
+            .map(|period| SurveyPeriodCounts {
+                period,
+                complete: data.calendar.period_last_day(grain, period) <= data.as_of_day,
+                counts: counts(by_period.remove(&period).unwrap_or_default().into_iter(), asked),
+            })
+            .collect()
+    });
+    (total, rows)
+}
+
+/// The counts of some rows: answers by what they say, distinct respondents and asked entities.
+fn counts<'a>(met: impl Iterator<Item = &'a Met>, asked: bool) -> SurveyCounts {
+    let mut counts = SurveyCounts::default();
+    let (mut respondents, mut asks) = (Vec::new(), Vec::new());
+    for m in met {
+        if m.ask {
+            asks.push(m.entity);
+        }
+        match m.answer {
+            None => {}
+            Some(None) => counts.invalid += 1,
+            Some(Some((score, answer))) => {
+                counts.responses += 1;
+                counts.score_sum += score;
+                match answer {
+                    Answer::Positive => counts.positive += 1,
+                    Answer::Neutral => counts.neutral += 1,
+                    Answer::Negative => counts.negative += 1,
+                }
+                respondents.push(m.entity);
+            }
+        }
+    }
+    let distinct = |mut entities: Vec<u32>| {
+        entities.sort_unstable();
+        entities.dedup();
+        entities.len() as u64
+    };
+    counts.respondents = distinct(respondents);
+    counts.asked = asked.then(|| distinct(asks));
+    counts
+}

@@ -1,0 +1,166 @@
+//! `type = "survey"`: NPS, CSAT or CES from response events, overall and per period, and per
+//! breakdown value with `by` (docs/config.md, `type = "survey"`).
+
+use tenure_plan::{Expr, Field, Plan, Survey};
+
+use crate::calendar::{date_period, row_period};
+use crate::expr::row_sql;
+use crate::input::{Amount, dated_rows, with};
+use crate::{Dialect, SegmentLabels, breakdown};
+
+/// The figures over relation `met` (one row per answer, `is_answer` 1, and per ask, `is_ask`
+/// 1), in the columns the reader expects.
+const FIGURES: &str = "count(valid_score) AS responses, \
+     count(DISTINCT CASE WHEN valid_score IS NOT NULL THEN entity END) AS respondents, \
+     sum(CASE WHEN is_answer = 1 AND valid_score IS NULL THEN 1 ELSE 0 END) AS invalid, \
+     sum(CASE WHEN answer = 1 THEN 1 ELSE 0 END) AS positive, \
+     sum(CASE WHEN answer = 0 THEN 1 ELSE 0 END) AS neutral, \
+     sum(CASE WHEN answer = -1 THEN 1 ELSE 0 END) AS negative, \
+     CAST(coalesce(sum(valid_score), 0) AS BIGINT) AS score_sum, \
+     count(DISTINCT CASE WHEN is_ask = 1 THEN entity END) AS asked";
+
+const COLUMNS: [&str; 8] = [
+    "responses",
+    "respondents",
+    "invalid",
+    "positive",
+    "neutral",
+    "negative",
+    "score_sum",
+    "asked",
+];
+
+pub(crate) fn statement(
+    plan: &Plan,
+    survey: &Survey,
+    dialect: &dyn Dialect,
+    labels: Option<&SegmentLabels>,
+) -> Result<String, String> {
+    let Expr::Field(Field::Prop(column)) = &survey.score else {
+        return Err("a `score` other than a property column is not translated to SQL yet".to_string());
+    };
+    let mut ctes = dated_rows(plan, dialect)?;
+    let response = row_sql(&plan.events[survey.response].filter, dialect)?;
+    let period = match survey.grain {
+        Some(grain) => row_period(plan, grain, dialect),
+        None => "0".to_string(),
+    };
+    let (low, high) = survey.scale.range();
+    let (positive, negative) = survey.scale.thresholds();
+    let score = Amount::of(column, dialect).number();
+    // Each answer (a whole number on the scale is valid: 1 positive, 0 neutral, -1 negative),
+    // and each ask.
+    let mut met = format!(
+        "SELECT entity, period, 1 AS is_answer, 0 AS is_ask, valid_score, CASE WHEN valid_score >= {positive} \
+         THEN 1 WHEN valid_score <= {negative} THEN -1 WHEN valid_score IS NOT NULL THEN 0 END AS answer \
+         FROM (SELECT entity, {period} AS period, CASE WHEN {score} = floor({score}) AND {score} >= {low} \
+         AND {score} <= {high} THEN {score} END AS valid_score FROM dated_rows CROSS JOIN as_of \
+         WHERE dated_rows.local_day <= as_of.as_of AND ({response})) AS scored"
+    );
+    if let Some(event) = survey.asked {
+        let filter = row_sql(&plan.events[event].filter, dialect)?;
+        met.push_str(&format!(
+            "\n  UNION ALL\n  SELECT entity, {period} AS period, 0 AS is_answer, 1 AS is_ask, {} AS valid_score, \
+             NULL AS answer FROM dated_rows CROSS JOIN as_of \
+             WHERE dated_rows.local_day <= as_of.as_of AND ({filter})",
+            dialect.typed_null(false)
+        ));
+    }
+    let by = survey.by.len();
+    let keys = breakdown::keys(by);
+    if by == 0 {
+        ctes.push(("met".to_string(), met));
+    } else {
+        let breakdown = breakdown::join(plan, &survey.by, "rows_met.entity", dialect, labels)?;
+        ctes.push(("rows_met".to_string(), met));
+        ctes.extend(breakdown.ctes);
+        ctes.push((
+            "met".to_string(),
+            format!(
+                "SELECT rows_met.entity AS entity, period, is_answer, is_ask, valid_score, answer{} \
+                 FROM rows_met{}",
+                breakdown.columns, breakdown.joins
+            ),
+        ));
+    }
+    let asked = |part: &str| match survey.asked {
+        Some(_) => part.to_string(),
+        None => part.replace(
+            "count(DISTINCT CASE WHEN is_ask = 1 THEN entity END) AS asked",
+            "NULL AS asked",
+        ),
+    };
+    let nulls: String = (0..by).map(|index| format!(", NULL AS by_{index}")).collect();
+    let mut parts = vec![format!(
+        "SELECT 0 AS per_value, 1 AS overall, 0 AS period, 1 = 1 AS complete, {}{nulls} FROM met",
+        asked(FIGURES)
+    )];
+    if by > 0 {
+        parts.push(format!(
+            "SELECT 1 AS per_value, 1 AS overall, 0 AS period, 1 = 1 AS complete, {}{keys} FROM met GROUP BY {}",
+            asked(FIGURES),
+            &keys[2..]
+        ));
+    }
+    if let Some(grain) = survey.grain {
+        // Every period from the first with an answer or an ask through the period of as_of.
+        ctes.push((
+            "bounds".to_string(),
+            format!(
+                "SELECT coalesce((SELECT CASE WHEN count(*) = 0 THEN NULL ELSE min(period) END FROM met), {last}) \
+                 AS first_period, {last} AS last_period, {} AS period_after_as_of FROM as_of",
+                date_period(plan, grain, &dialect.next_day("as_of"), dialect),
+                last = date_period(plan, grain, "as_of", dialect),
+            ),
+        ));
+        ctes.push((
+            "periods".to_string(),
+            dialect.series("first_period", "last_period", "bounds"),
+        ));
+        ctes.push((
+            "per_period".to_string(),
+            format!(
+                "SELECT period AS met_period, {} FROM met GROUP BY period",
+                asked(FIGURES)
+            ),
+        ));
+        let complete = "periods.period < bounds.period_after_as_of AS complete";
+        let each: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| match (*c, survey.asked) {
+                ("asked", None) => "NULL AS asked".to_string(),
+                (c, _) => format!("coalesce(per_period.{c}, 0) AS {c}"),
+            })
+            .collect();
+        parts.push(format!(
+            "SELECT 0 AS per_value, 0 AS overall, periods.period AS period, {complete}, {}{nulls}\n  \
+             FROM periods CROSS JOIN bounds LEFT JOIN per_period ON per_period.met_period = periods.period",
+            each.join(", ")
+        ));
+        if by > 0 {
+            // Each value's periods with any row; the reader fills the others with zeros.
+            ctes.push((
+                "value_periods".to_string(),
+                format!(
+                    "SELECT period AS met_period, {}{keys} FROM met GROUP BY period{keys}",
+                    asked(FIGURES)
+                ),
+            ));
+            let each: Vec<String> = COLUMNS
+                .iter()
+                .map(|c| format!("value_periods.{c} AS {c}"))
+                .collect();
+            parts.push(format!(
+                "SELECT 1 AS per_value, 0 AS overall, periods.period AS period, {complete}, {}{}\n  \
+                 FROM periods CROSS JOIN bounds JOIN value_periods ON value_periods.met_period = periods.period",
+                each.join(", "),
+                keys.replace(", by_", ", value_periods.by_")
+            ));
+        }
+    }
+    let query = format!(
+        "SELECT * FROM (\n{}\n) AS figures\nORDER BY per_value, overall DESC, period",
+        parts.join("\nUNION ALL\n")
+    );
+    Ok(with(&ctes, &query, dialect))
+}

@@ -1,0 +1,222 @@
+//! Hand-worked survey fixtures (NPS, CSAT, CES): every expected figure is derived in the comments.
+
+mod common;
+
+use common::{Fixture, config};
+use serde_json::{Value, json};
+
+/// UTC, as of Monday 2025-02-10 (February is not over).
+///
+/// January answers: a 10, b 7, c 3, a 9 again, d 11 (off every scale). February: e without a
+/// score, b 8.5 (not whole), c 9. Asked: a, b, c, f in January; c in February.
+const EVENTS: &str = "id,ts,event,score
+a,2025-01-03T09:00:00Z,ask,
+b,2025-01-03T09:00:00Z,ask,
+c,2025-01-03T09:00:00Z,ask,
+f,2025-01-03T09:00:00Z,ask,
+a,2025-01-05T10:00:00Z,answer,10
+b,2025-01-10T10:00:00Z,answer,7
+c,2025-01-20T10:00:00Z,answer,3
+a,2025-01-25T10:00:00Z,answer,9
+d,2025-01-26T10:00:00Z,answer,11
+c,2025-02-01T10:00:00Z,ask,
+e,2025-02-02T10:00:00Z,answer,
+b,2025-02-03T10:00:00Z,answer,8.5
+c,2025-02-04T10:00:00Z,answer,9
+a,2025-02-11T10:00:00Z,answer,0
+";
+
+fn run(metrics: &str) -> Value {
+    let fixture = Fixture::new();
+    fixture.file("events.csv", EVENTS);
+    fixture.run(&config(
+        "timezone = \"UTC\"\nas_of = \"2025-02-10\"",
+        &format!(
+            "[events.answer]\nwhere = \"event == 'answer'\"\n[events.ask]\nwhere = \"event == 'ask'\"\n{metrics}"
+        ),
+    ))
+}
+
+#[test]
+fn nps_per_month_with_the_response_rate_by_hand() {
+    let report = run(
+        "[metrics.nps]\ntype = \"survey\"\nscale = \"nps\"\nresponse = \"answer\"\nscore = \"props.score\"\n\
+         asked = \"ask\"\ngrain = \"month\"\n\
+         [metrics.trend]\ntype = \"formula\"\nformula = \"nps.score - nps.score_last\"",
+    );
+    let nps = &report["metrics"]["nps"];
+    // January: 4 answers on the scale (a 10, b 7, c 3, a 9) from 3 respondents; d's 11 is
+    // invalid. Promoters a 10, a 9 = 2; passive b 7 = 1; detractor c 3 = 1.
+    // NPS = (2 − 1) ÷ 4 × 100 = 25. Asked a, b, c, f = 4: response rate 3 ÷ 4 = 0.75.
+    // February: c 9 = 1 promoter, NPS 100; e (no score) and b (8.5) invalid; asked c: 1 ÷ 1.
+    // a's 0 on 02-11 is after as_of: not read.
+    // Total: 5 answers (promoters 3, passive 1, detractor 1) from a, b, c; 3 invalid;
+    // NPS = (3 − 1) ÷ 5 × 100 = 40; asked a, b, c, f: 3 ÷ 4.
+    assert_eq!(
+        nps["total"],
+        json!({"responses": 5, "respondents": 3, "invalid": 3, "positive": 3, "neutral": 1,
+               "negative": 1, "score": 40.0, "asked": 4, "response_rate": 0.75})
+    );
+    assert_eq!(
+        nps["periods"],
+        json!([
+            {"period": "2025-01", "complete": true, "responses": 4, "respondents": 3, "invalid": 1,
+             "positive": 2, "neutral": 1, "negative": 1, "score": 25.0, "asked": 4, "response_rate": 0.75},
+            {"period": "2025-02", "complete": false, "responses": 1, "respondents": 1, "invalid": 2,
+             "positive": 1, "neutral": 0, "negative": 0, "score": 100.0, "asked": 1, "response_rate": 1.0}
+        ])
+    );
+    assert_eq!(nps["grain"], "month");
+    // score_last is the last complete period's (January, 25): 40 − 25 = 15.
+    assert_eq!(report["metrics"]["trend"]["value"], 15.0);
+}
+
+#[test]
+fn csat_and_ces_read_the_same_answers_on_their_own_scales() {
+    let report = run(
+        "[metrics.csat]\ntype = \"survey\"\nscale = \"csat\"\nmax = 10\nresponse = \"answer\"\nscore = \"props.score\"\n\
+         [metrics.ces]\ntype = \"survey\"\nscale = \"ces\"\nresponse = \"answer\"\nscore = \"props.score\"",
+    );
+    // CSAT on 1–10: satisfied are the top two answers, 9–10: a 10, a 9, c 9 = 3; dissatisfied
+    // 1–2: none; b 7 and c 3 neutral. d 11, e (none), b 8.5 invalid. CSAT = 3 ÷ 5 = 0.6.
+    assert_eq!(
+        report["metrics"]["csat"]["total"],
+        json!({"responses": 5, "respondents": 3, "invalid": 3, "positive": 3, "neutral": 2,
+               "negative": 0, "score": 0.6, "asked": null, "response_rate": null})
+    );
+    // CES on 1–7: only b 7 (easy, 5–7) and c 3 (difficult, 1–3) are on the scale; the six
+    // others are invalid. CES = the mean score, (7 + 3) ÷ 2 = 5.
+    let ces = &report["metrics"]["ces"];
+    assert_eq!(
+        ces["total"],
+        json!({"responses": 2, "respondents": 2, "invalid": 6, "positive": 1, "neutral": 0,
+               "negative": 1, "score": 5.0, "asked": null, "response_rate": null})
+    );
+    // Without a grain there are no periods.
+    assert_eq!(ces["grain"], Value::Null);
+    assert!(ces.get("periods").is_none());
+}
+
+#[test]
+fn a_survey_without_answers_has_no_score() {
+    let report = run("[events.never]\nwhere = \"event == 'never'\"\n\
+         [metrics.nps]\ntype = \"survey\"\nscale = \"nps\"\nresponse = \"never\"\nscore = \"props.score\"\ngrain = \"month\"");
+    let nps = &report["metrics"]["nps"];
+    assert_eq!(nps["total"]["responses"], 0);
+    assert_eq!(nps["total"]["score"], Value::Null);
+    // No period with an answer: the period of as_of alone, with zeros.
+    assert_eq!(nps["periods"].as_array().unwrap().len(), 1);
+    assert_eq!(nps["periods"][0]["period"], "2025-02");
+    assert_eq!(nps["periods"][0]["score"], Value::Null);
+}
+
+/// An answer: (entity, day 0–59 of 2025, score: 0–12 in halves, or none).
+type Answer = (u8, u16, Option<u8>);
+
+fn answers_csv(answers: &[Answer]) -> String {
+    let mut text = String::from("id,ts,event,score\n");
+    for (entity, day, score) in answers {
+        let date = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Days::new(u64::from(*day));
+        let score = score.map_or(String::new(), |halves| format!("{}", f64::from(halves) / 2.0));
+        text.push_str(&format!("e{entity},{date}T12:00:00Z,answer,{score}\n"));
+    }
+    text
+}
+
+fn survey_report(answers: &[Answer]) -> Value {
+    let fixture = Fixture::new();
+    fixture.file("events.csv", &answers_csv(answers));
+    let mut metrics = String::from("[events.answer]\nwhere = \"event == 'answer'\"\n");
+    for scale in ["nps", "csat", "ces"] {
+        metrics.push_str(&format!(
+            "[metrics.{scale}]\ntype = \"survey\"\nscale = \"{scale}\"\nresponse = \"answer\"\n\
+             score = \"props.score\"\ngrain = \"week\"\n"
+        ));
+    }
+    fixture.run(&config("timezone = \"UTC\"\nas_of = \"2025-03-01\"", &metrics))
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, ..Default::default() })]
+
+    /// Every answer is counted once, as valid or not; each valid one is positive, neutral or
+    /// negative; the periods add up to the total; and row order changes nothing.
+    #[test]
+    fn answers_partition_and_periods_add_up(
+        answers in proptest::collection::vec((0u8..6, 0u16..60, proptest::option::of(0u8..25)), 0..40),
+    ) {
+        let report = survey_report(&answers);
+        let mut reversed = answers.clone();
+        reversed.reverse();
+        proptest::prop_assert_eq!(&report["metrics"], &survey_report(&reversed)["metrics"]);
+        for scale in ["nps", "csat", "ces"] {
+            let survey = &report["metrics"][scale];
+            let count = |v: &Value, key: &str| v[key].as_u64().unwrap();
+            let total = &survey["total"];
+            proptest::prop_assert_eq!(count(total, "responses") + count(total, "invalid"), answers.len() as u64);
+            for figures in std::iter::once(total).chain(survey["periods"].as_array().unwrap()) {
+                proptest::prop_assert_eq!(
+                    count(figures, "positive") + count(figures, "neutral") + count(figures, "negative"),
+                    count(figures, "responses")
+                );
+                proptest::prop_assert!(count(figures, "respondents") <= count(figures, "responses"));
+            }
+            for key in ["responses", "invalid", "positive", "neutral", "negative"] {
+                let sum: u64 = survey["periods"].as_array().unwrap().iter().map(|p| count(p, key)).sum();
+                proptest::prop_assert_eq!(sum, count(total, key));
+            }
+        }
+    }
+}
+
+#[test]
+fn nps_by_plan_with_a_value_for_entities_without_one() {
+    let fixture = Fixture::new();
+    fixture.file("events.csv", EVENTS);
+    // d and f have no row: their plan is null.
+    fixture.file("accounts.csv", "id,plan\na,pro\nb,free\nc,pro\ne,free\n");
+    let report = fixture.run(&config(
+        "timezone = \"UTC\"\nas_of = \"2025-02-10\"",
+        "[sources.accounts]\nkind = \"entities\"\npath = \"accounts.csv\"\nentity = \"id\"\n\
+         [events.answer]\nwhere = \"event == 'answer'\"\n[events.ask]\nwhere = \"event == 'ask'\"\n\
+         [metrics.nps]\ntype = \"survey\"\nscale = \"nps\"\nresponse = \"answer\"\nscore = \"props.score\"\n\
+         asked = \"ask\"\ngrain = \"month\"\nby = [\"attr.plan\"]",
+    ));
+    let segments = report["metrics"]["nps"]["segments"].as_array().unwrap().clone();
+    let summary: Vec<Value> = segments
+        .iter()
+        .map(|s| {
+            let t = &s["total"];
+            json!([
+                s["segment"]["attr.plan"],
+                t["responses"],
+                t["invalid"],
+                t["score"],
+                t["asked"]
+            ])
+        })
+        .collect();
+    // null (d, f): d's 11 is invalid, no answer on the scale; f was asked in January.
+    // free (b, e): b's 7 is a passive (NPS 0); e's missing score and b's 8.5 are invalid; b asked.
+    // pro (a, c): a 10, c 3, a 9, c 9 = 3 promoters, 1 detractor: (3 − 1) ÷ 4 × 100 = 50; a, c asked.
+    // Values in the order of rows: null first, then text.
+    assert_eq!(
+        summary,
+        vec![
+            json!([null, 0, 1, null, 1]),
+            json!(["free", 1, 2, 0.0, 1]),
+            json!(["pro", 4, 0, 50.0, 2]),
+        ]
+    );
+    // Each value has every period of the survey: pro in January (a 10, c 3, a 9: (2 − 1) ÷ 3 ×
+    // 100) and February (c 9: 100, c asked again); free has no answer on the scale in February.
+    let pro = &segments[2]["periods"];
+    assert_eq!(pro[0]["score"], (2.0 - 1.0) / 3.0 * 100.0);
+    assert_eq!(pro[1]["score"], 100.0);
+    assert_eq!(pro[1]["asked"], 1);
+    let free = &segments[1]["periods"];
+    assert_eq!(free.as_array().unwrap().len(), 2);
+    assert_eq!(free[1]["responses"], 0);
+    assert_eq!(free[1]["score"], Value::Null);
+    assert_eq!(free[1]["asked"], 0);
+}
