@@ -331,28 +331,12 @@ def check_stickiness(name, metric):
 
 
 for name, metric in config["metrics"].items():
-    if metric["type"] == "stickiness":
-        failed, cells = check_stickiness(name, metric)
-        failures += failed
-        checked += cells
-        metrics_checked += 1 - failed
-        continue
-    if metric["type"] == "survey":
-        failed, cells = check_survey(name, metric)
-        failures += failed
-        checked += cells
-        metrics_checked += 1 - failed
-        continue
-    if metric["type"] == "lifecycle":
-        failed, cells = check_lifecycle(name, metric)
-        failures += failed
-        checked += cells
-        metrics_checked += 1 - failed
-        continue
     if metric["type"] == "revenue" and any(key in metric for key in ("reactivation_within", "window", "spread")):
         continue  # compared by the SQL engines (sql_check.py, warehouse_check.py)
-    if metric["type"] in ("revenue", "crr"):
-        failed, cells = (check_revenue if metric["type"] == "revenue" else check_crr)(name, metric)
+    checker = {"stickiness": check_stickiness, "survey": check_survey, "lifecycle": check_lifecycle,
+               "revenue": check_revenue, "crr": check_crr}.get(metric["type"])
+    if checker:
+        failed, cells = checker(name, metric)
         failures += failed
         checked += cells
         metrics_checked += 1 - failed

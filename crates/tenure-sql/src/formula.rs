@@ -49,7 +49,7 @@ impl Groups {
 }
 
 /// Where a formula reads other metrics' figures from.
-enum Figures<'a> {
+enum FigureSource<'a> {
     /// Known to the run: literals.
     Known(&'a Scalars<'a>),
     /// Computed by the statement itself: reference `i` is column `figure` of CTE `figure_<i>`.
@@ -79,7 +79,7 @@ pub(crate) fn values_statement(
     let mut ctes = dated_rows(plan, dialect)?;
     // Other metrics' figures: literals the run knows, or CTEs from those metrics' statements.
     let figures = match scalars {
-        Some(scalars) => Figures::Known(scalars),
+        Some(scalars) => FigureSource::Known(scalars),
         None => {
             let mut references: Vec<ScalarRef> = Vec::new();
             for (_, expr) in values {
@@ -99,7 +99,7 @@ pub(crate) fn values_statement(
                     dialect,
                 )?);
             }
-            Figures::Composed(references)
+            FigureSource::Composed(references)
         }
     };
     // The rows an aggregate reads: every kept row, or per cohort the rows of its members (the
@@ -237,7 +237,7 @@ pub(crate) fn values_statement(
     } else {
         String::new()
     };
-    if let Figures::Composed(references) = &figures {
+    if let FigureSource::Composed(references) = &figures {
         for index in 0..references.len() {
             bounds.push_str(&format!(" CROSS JOIN figure_{index}"));
         }
@@ -250,7 +250,7 @@ pub(crate) fn values_statement(
 }
 
 /// The SQL of a formula's arithmetic over its aggregates' columns, as a double.
-fn value_sql(expr: &Expr, dialect: &dyn Dialect, figures: &Figures<'_>) -> Result<String, String> {
+fn value_sql(expr: &Expr, dialect: &dyn Dialect, figures: &FigureSource<'_>) -> Result<String, String> {
     let double = |value: String| dialect.to_double(&value);
     Ok(match expr {
         Expr::Literal(Literal::Number(value)) if value.is_finite() => double(format!("{value:?}")),
@@ -302,11 +302,11 @@ fn value_sql(expr: &Expr, dialect: &dyn Dialect, figures: &Figures<'_>) -> Resul
         }
         // Another metric's figure: a literal the run knows, or the column of its CTE.
         Expr::Scalar(reference) => match figures {
-            Figures::Known(scalars) => match scalars(reference) {
+            FigureSource::Known(scalars) => match scalars(reference) {
                 Some(value) if value.is_finite() => double(format!("{value:?}")),
                 _ => dialect.typed_null(false),
             },
-            Figures::Composed(references) => {
+            FigureSource::Composed(references) => {
                 let index = references.iter().position(|r| r == reference).unwrap_or_default();
                 format!("figure_{index}.figure")
             }

@@ -9,15 +9,23 @@ use crate::input::{Amount, dated_rows, with};
 use crate::{Dialect, SegmentLabels, breakdown};
 
 /// The figures over relation `met` (one row per answer, `is_answer` 1, and per ask, `is_ask`
-/// 1), in the columns the reader expects.
-const FIGURES: &str = "count(valid_score) AS responses, \
-     count(DISTINCT CASE WHEN valid_score IS NOT NULL THEN entity END) AS respondents, \
-     sum(CASE WHEN is_answer = 1 AND valid_score IS NULL THEN 1 ELSE 0 END) AS invalid, \
-     sum(CASE WHEN answer = 1 THEN 1 ELSE 0 END) AS positive, \
-     sum(CASE WHEN answer = 0 THEN 1 ELSE 0 END) AS neutral, \
-     sum(CASE WHEN answer = -1 THEN 1 ELSE 0 END) AS negative, \
-     CAST(coalesce(sum(valid_score), 0) AS BIGINT) AS score_sum, \
-     count(DISTINCT CASE WHEN is_ask = 1 THEN entity END) AS asked";
+/// 1), in the columns the reader expects; `asked` is null without an ask event.
+fn figures(asked: bool) -> String {
+    let asked = match asked {
+        true => "count(DISTINCT CASE WHEN is_ask = 1 THEN entity END)",
+        false => "NULL",
+    };
+    format!(
+        "count(valid_score) AS responses, \
+         count(DISTINCT CASE WHEN valid_score IS NOT NULL THEN entity END) AS respondents, \
+         sum(CASE WHEN is_answer = 1 AND valid_score IS NULL THEN 1 ELSE 0 END) AS invalid, \
+         sum(CASE WHEN answer = 1 THEN 1 ELSE 0 END) AS positive, \
+         sum(CASE WHEN answer = 0 THEN 1 ELSE 0 END) AS neutral, \
+         sum(CASE WHEN answer = -1 THEN 1 ELSE 0 END) AS negative, \
+         CAST(coalesce(sum(valid_score), 0) AS BIGINT) AS score_sum, \
+         {asked} AS asked"
+    )
+}
 
 const COLUMNS: [&str; 8] = [
     "responses",
@@ -83,22 +91,16 @@ pub(crate) fn statement(
             ),
         ));
     }
-    let asked = |part: &str| match survey.asked {
-        Some(_) => part.to_string(),
-        None => part.replace(
-            "count(DISTINCT CASE WHEN is_ask = 1 THEN entity END) AS asked",
-            "NULL AS asked",
-        ),
-    };
+    let figures = figures(survey.asked.is_some());
     let nulls: String = (0..by).map(|index| format!(", NULL AS by_{index}")).collect();
     let mut parts = vec![format!(
         "SELECT 0 AS per_value, 1 AS overall, 0 AS period, 1 = 1 AS complete, {}{nulls} FROM met",
-        asked(FIGURES)
+        figures
     )];
     if by > 0 {
         parts.push(format!(
             "SELECT 1 AS per_value, 1 AS overall, 0 AS period, 1 = 1 AS complete, {}{keys} FROM met GROUP BY {}",
-            asked(FIGURES),
+            figures,
             &keys[2..]
         ));
     }
@@ -121,7 +123,7 @@ pub(crate) fn statement(
             "per_period".to_string(),
             format!(
                 "SELECT period AS met_period, {} FROM met GROUP BY period",
-                asked(FIGURES)
+                figures
             ),
         ));
         let complete = "periods.period < bounds.period_after_as_of AS complete";
@@ -143,7 +145,7 @@ pub(crate) fn statement(
                 "value_periods".to_string(),
                 format!(
                     "SELECT period AS met_period, {}{keys} FROM met GROUP BY period{keys}",
-                    asked(FIGURES)
+                    figures
                 ),
             ));
             let each: Vec<String> = COLUMNS

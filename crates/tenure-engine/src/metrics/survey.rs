@@ -57,12 +57,15 @@ pub fn evaluate(data: &Dataset, metric: &Survey) -> SurveyResult {
     let (total, rows) = table(&met);
     let segments = (!metric.by.is_empty()).then(|| {
         let keys = Compiled::fields(&metric.by, store);
+        // Each entity's values are read once, for all its rows.
+        let mut by_entity = met.clone();
+        by_entity.sort_by_key(|m| m.entity);
         let mut groups: Vec<(Segment, Vec<Met>)> = Vec::new();
-        for m in &met {
-            let segment = entity_segment(&keys, store, m.entity);
+        for rows in by_entity.chunk_by(|a, b| a.entity == b.entity) {
+            let segment = entity_segment(&keys, store, rows[0].entity);
             match groups.iter_mut().find(|(known, _)| *known == segment) {
-                Some((_, rows)) => rows.push(*m),
-                None => groups.push((segment, vec![*m])),
+                Some((_, known)) => known.extend_from_slice(rows),
+                None => groups.push((segment, rows.to_vec())),
             }
         }
         groups.sort_by(|a, b| a.0.sort_cmp(&b.0));
