@@ -85,7 +85,7 @@ impl Project {
     }
 
     fn check_inputs_with(&self, json_lines: engine::JsonLinesKeys) -> Result<(), Error> {
-        self.check_before_run(json_lines, &[])
+        self.check_before_run(json_lines, Some(&[]))
     }
 
     /// With sources on a connection: that every metric can be computed there (`E0304` for each
@@ -99,12 +99,20 @@ impl Project {
 
     /// The checks of [`Project::check_inputs`], and with sources on a connection, that the
     /// metrics (`metrics`, all when empty) can be computed there.
-    fn check_before_run(&self, json_lines: engine::JsonLinesKeys, metrics: &[String]) -> Result<(), Error> {
+    /// `metrics` is `None` when no metric runs (labelling a segment).
+    fn check_before_run(
+        &self,
+        json_lines: engine::JsonLinesKeys,
+        metrics: Option<&[String]>,
+    ) -> Result<(), Error> {
         let mut schemas = engine::inspect_sources(&self.plan, json_lines);
         schemas.extend(warehouse::inspect_tables(&self.plan));
         let plugins = engine::check_plugins(&self.plan);
         // Sources in several places are the run's error to report, not a check's.
-        let refused = self.refused(metrics).unwrap_or_default();
+        let refused = match metrics {
+            Some(metrics) => self.refused(metrics).unwrap_or_default(),
+            None => Vec::new(),
+        };
         self.places
             .check_inputs_and_metrics(&schemas, &plugins, &refused)
             .map_err(Error::Inputs)
@@ -163,7 +171,7 @@ impl Project {
         connection: &plan::Connection,
         metrics: &[String],
     ) -> Result<Report, Error> {
-        self.check_before_run(engine::JsonLinesKeys::Skip, metrics)?;
+        self.check_before_run(engine::JsonLinesKeys::Skip, Some(metrics))?;
         warehouse::run(&self.plan, connection, metrics).map_err(Error::Warehouse)
     }
 
@@ -172,7 +180,7 @@ impl Project {
     pub fn segment_labels(&self, segment: &str) -> Result<Vec<(String, Option<String>)>, Error> {
         match self.connection()? {
             Some(connection) => {
-                self.check_before_run(engine::JsonLinesKeys::Skip, &[])?;
+                self.check_before_run(engine::JsonLinesKeys::Skip, None)?;
                 warehouse::segment_labels(&self.plan, connection, segment).map_err(Error::Warehouse)
             }
             None => self.load()?.segment_labels(segment).map_err(Error::Segment),

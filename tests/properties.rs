@@ -13,7 +13,8 @@ type Row = (u8, u16, u32, u8);
 const KINDS: [&str; 3] = ["report", "login", "other"];
 
 fn csv(rows: &[Row]) -> String {
-    let mut text = String::from("id,ts,event\n");
+    // `other` rows assign their entity to arm A or B (an entity may get both: conflicting).
+    let mut text = String::from("id,ts,event,arm\n");
     for (entity, day, second, kind) in rows {
         let time = chrono::DateTime::from_timestamp(
             1_735_689_600 + i64::from(*day) * 86_400 + i64::from(*second),
@@ -21,9 +22,15 @@ fn csv(rows: &[Row]) -> String {
         )
         .expect("in range")
         .format("%Y-%m-%dT%H:%M:%SZ");
-        text.push_str(&format!("e{entity},{time},{}\n", KINDS[*kind as usize]));
+        let arm = arm(*kind, *second).unwrap_or_default();
+        text.push_str(&format!("e{entity},{time},{},{arm}\n", KINDS[*kind as usize]));
     }
     text
+}
+
+/// The arm an `other` row assigns its entity to; other rows assign none.
+fn arm(kind: u8, second: u32) -> Option<&'static str> {
+    (kind == 2).then(|| ["A", "B"][second as usize % 2])
 }
 
 fn config(sources: &[&str], dedupe: bool, timezone: &str) -> String {
@@ -82,6 +89,36 @@ grain = "week"
 type = "stickiness"
 active = "active"
 at_least = 2
+[metrics.health]
+type = "health"
+active = "active"
+window = "14d"
+backtest = "20d"
+[metrics.health.components.usage]
+signal = "count"
+event = "report"
+weight = 2
+percentile = "higher"
+[metrics.health.components.recency]
+signal = "recency"
+event = "active"
+weight = 1
+scale = [14, 0]
+[metrics.health.components.rhythm]
+signal = "frequency_break"
+event = "active"
+weight = 1
+scale = [3, 1]
+[events.assigned]
+where = "event == 'other'"
+[metrics.uplift]
+type = "uplift"
+retention = "unbounded"
+period = 7
+assignment = "assigned"
+variant = "props.arm"
+treatment = "B"
+control = "A"
 "#,
     );
     text
@@ -163,6 +200,53 @@ proptest! {
                 prop_assert!((0.0..=1.0).contains(&rate));
             }
         }
+    }
+
+    #[test]
+    fn uplift_groups_partition_the_members(rows in rows_strategy()) {
+        let report = run(&rows);
+        let uplift = &report["metrics"]["uplift"];
+        let retention = &report["metrics"]["unbounded"];
+        let members: u64 = retention["cohorts"].as_array().unwrap().iter().map(|c| c["size"].as_u64().unwrap()).sum();
+        let total = &uplift["total"];
+        let grouped = total["treatment"]["members"].as_u64().unwrap() + total["control"]["members"].as_u64().unwrap();
+        prop_assert_eq!(grouped + uplift["ungrouped"].as_u64().unwrap() + uplift["conflicting"].as_u64().unwrap(), members);
+        for row in uplift["cohorts"].as_array().unwrap().iter().chain([total]) {
+            for side in ["treatment", "control"] {
+                let group = &row[side];
+                prop_assert!(group["retained"].as_u64() <= group["eligible"].as_u64());
+                prop_assert!(group["eligible"].as_u64() <= group["members"].as_u64());
+            }
+            // The interval, when there is one, holds the uplift.
+            if let (Some(low), Some(high), Some(uplift)) = (row["low"].as_f64(), row["high"].as_f64(), row["uplift"].as_f64()) {
+                prop_assert!(low <= uplift + 1e-12 && uplift <= high + 1e-12, "{low} {uplift} {high}");
+                prop_assert!((-1.0..=1.0).contains(&low) && (-1.0..=1.0).contains(&high));
+            }
+        }
+    }
+
+    #[test]
+    fn health_bands_partition_the_population(rows in rows_strategy()) {
+        let report = run(&rows);
+        let health = &report["metrics"]["health"];
+        for scores in [health, &health["backtest"]] {
+            let in_bands: u64 = scores["distribution"].as_array().unwrap().iter().map(|b| b["entities"].as_u64().unwrap()).sum();
+            prop_assert_eq!(in_bands + scores["unscored"].as_u64().unwrap(), scores["population"].as_u64().unwrap());
+        }
+        // Every entity at risk is in the at-risk band, with a score in it, and its points add up.
+        let red = health["distribution"].as_array().unwrap().iter().find(|b| b["band"] == "red").unwrap();
+        prop_assert_eq!(health["at_risk"].as_array().unwrap().len() as u64, red["entities"].as_u64().unwrap());
+        for entity in health["at_risk"].as_array().unwrap() {
+            let score = entity["score"].as_f64().unwrap();
+            prop_assert!((0.0..40.0).contains(&score), "{score}");
+            let points: f64 = entity["contributions"].as_object().unwrap().values().filter_map(Value::as_f64).sum();
+            prop_assert!((points - score).abs() < 1e-9, "{points} vs {score}");
+        }
+        // Each band then is followed into some band now, or out of the population.
+        let backtest = &health["backtest"];
+        let followed: u64 = backtest["transitions"].as_array().unwrap().iter().map(|t| t["entities"].as_u64().unwrap()).sum();
+        let scored_then = backtest["population"].as_u64().unwrap() - backtest["unscored"].as_u64().unwrap();
+        prop_assert_eq!(followed, scored_then);
     }
 
     #[test]
@@ -306,6 +390,9 @@ proptest! {
             )),
             ("event", std::sync::Arc::new(arrow_array::StringArray::from(
                 rows.iter().map(|r| KINDS[r.3 as usize]).collect::<Vec<_>>(),
+            ))),
+            ("arm", std::sync::Arc::new(arrow_array::StringArray::from(
+                rows.iter().map(|r| arm(r.3, r.2)).collect::<Vec<_>>(),
             ))),
         ];
         std::fs::write(fixture.path().join("events.parquet"), common::parquet_bytes_encoded(columns, Some(group), encoding)).unwrap();

@@ -220,3 +220,43 @@ fn nps_by_plan_with_a_value_for_entities_without_one() {
     assert_eq!(free[1]["score"], Value::Null);
     assert_eq!(free[1]["asked"], 0);
 }
+
+#[test]
+fn closing_the_loop_counts_negative_answers_followed_up_in_time_by_hand() {
+    // NPS answers: x 2 (01-10 10:00), y 5 (01-12 10:00), z 6 (01-20 10:00), w 10 (01-21), v 0
+    // (02-03 10:00). Calls: x 01-11 09:00 (23 hours after), y 01-16 10:00 (96 hours), z 01-19
+    // (before its answer: not a follow-up of it), w 01-21 11:00 (a promoter: not counted), v
+    // 02-03 10:00 (at the answer's time: 0 hours).
+    let fixture = Fixture::new();
+    fixture.file(
+        "events.csv",
+        "id,ts,event,score\n\
+         x,2025-01-10T10:00:00Z,answer,2\nx,2025-01-11T09:00:00Z,call,\n\
+         y,2025-01-12T10:00:00Z,answer,5\ny,2025-01-16T10:00:00Z,call,\n\
+         z,2025-01-19T10:00:00Z,call,\nz,2025-01-20T10:00:00Z,answer,6\n\
+         w,2025-01-21T10:00:00Z,answer,10\nw,2025-01-21T11:00:00Z,call,\n\
+         v,2025-02-03T10:00:00Z,answer,0\nv,2025-02-03T10:00:00Z,call,\n",
+    );
+    let report = fixture.run(&config(
+        "timezone = \"UTC\"\nas_of = \"2025-02-10\"",
+        "[events.answer]\nwhere = \"event == 'answer'\"\n[events.call]\nwhere = \"event == 'call'\"\n\
+         [metrics.nps]\ntype = \"survey\"\nscale = \"nps\"\nresponse = \"answer\"\nscore = \"props.score\"\n\
+         grain = \"month\"\nfollow_up = \"call\"\nfollow_up_within = \"2d\"",
+    ));
+    let nps = &report["metrics"]["nps"];
+    // January: detractors x, y, z; within 48 hours only x (23 h): 1 of 3. Followed at all: x 23 h
+    // and y 96 h, median (23 + 96) / 2 = 59.5 h. February: v, at once: 1 of 1, median 0 h.
+    // Total: 2 of 4 in time (x, v); delays 0, 23, 96 h: median 23 h.
+    assert_eq!(
+        nps["periods"][0]["follow_up"],
+        json!({"followed": 1, "rate": 1.0 / 3.0, "median_hours": 59.5})
+    );
+    assert_eq!(
+        nps["periods"][1]["follow_up"],
+        json!({"followed": 1, "rate": 1.0, "median_hours": 0.0})
+    );
+    assert_eq!(
+        nps["total"]["follow_up"],
+        json!({"followed": 2, "rate": 0.5, "median_hours": 23.0})
+    );
+}

@@ -37,7 +37,7 @@ SELECT DISTINCT account_id, ts, event, amount, plan, user_agent, score
 FROM read_csv('{events_file}', types={{'ts': 'TIMESTAMPTZ'}})
 WHERE NOT coalesce(lower(user_agent) LIKE '%bot%', false)""")
 # Local calendar date of every row in the project zone.
-con.execute(f"CREATE TABLE rows AS SELECT account_id, ts, event, amount, score, CAST(timezone('{tz}', ts) AS DATE) AS d FROM ev")
+con.execute(f"CREATE TABLE rows AS SELECT account_id, ts, event, amount, score, plan, CAST(timezone('{tz}', ts) AS DATE) AS d FROM ev")
 
 
 def event_sql(name, seen=()):
@@ -224,8 +224,15 @@ def check_survey(name, metric):
     low, high = {"nps": (0, 10), "csat": (1, top), "ces": (1, 7)}[scale]
     positive, negative = {"nps": (9, 6), "csat": (top - 1, 2), "ces": (5, 3)}[scale]
     idx = period_index_sql(grain, "d") if grain else "0"
-    answers = con.execute(f"SELECT account_id, {idx}, TRY_CAST(trim(CAST(score AS VARCHAR)) AS DOUBLE) FROM rows "
-                          f"WHERE {event_sql(metric['response'])} AND d <= DATE '{as_of}'").fetchall()
+    # With `follow_up`: each answer's microseconds to its entity's first follow-up at or after it.
+    follow = metric.get("follow_up")
+    delay = "NULL"
+    if follow:
+        delay = (f"(SELECT epoch_us(min(f.ts)) - epoch_us(r.ts) FROM rows AS f WHERE f.account_id = r.account_id "
+                 f"AND {event_sql(follow).replace('event', 'f.event')} AND f.d <= DATE '{as_of}' AND f.ts >= r.ts)")
+    answers = con.execute(f"SELECT account_id, {idx}, TRY_CAST(trim(CAST(score AS VARCHAR)) AS DOUBLE), {delay} "
+                          f"FROM rows AS r WHERE {event_sql(metric['response'])} AND d <= DATE '{as_of}'").fetchall()
+    within = days_of(metric["follow_up_within"]) * 86_400_000_000 if follow else None
     asks = con.execute(f"SELECT DISTINCT account_id, {idx} FROM rows WHERE {event_sql(metric['asked'])} "
                        f"AND d <= DATE '{as_of}'").fetchall() if "asked" in metric else None
 
@@ -243,7 +250,16 @@ def check_survey(name, metric):
                                     "ces": sum(int(a[2]) for a in valid) / n}[scale]
         asked = None if asks is None else len({a[0] for a in asks if period is None or a[1] == period})
         rate = counts["respondents"] / asked if asked else None
-        return {**counts, "score": score, "asked": asked, "response_rate": rate}
+        result = {**counts, "score": score, "asked": asked, "response_rate": rate}
+        if follow:
+            delays = sorted(a[3] for a in valid if a[2] <= negative and a[3] is not None)
+            followed = sum(1 for d in delays if d <= within)
+            middle = len(delays) // 2
+            median = None if not delays else delays[middle] if len(delays) % 2 else (delays[middle - 1] + delays[middle]) / 2
+            result["follow_up"] = {"followed": followed,
+                                   "rate": followed / counts["negative"] if counts["negative"] else None,
+                                   "median_hours": None if median is None else median / 3_600_000_000}
+        return result
 
     got = tenure["metrics"][name]
     expected = [figures(None)]
@@ -300,6 +316,289 @@ def check_lifecycle(name, metric):
     return 0, 5 * len(got)
 
 
+def retention_members(metric):
+    """Tables `members` (account_id, t0, d0) of a retention metric's cohort and `offsets`
+    (account_id, k) of its returns; the metric's columns."""
+    cohort = config["cohorts"][metric["cohort"]]
+    mode, unit = metric.get("mode", "n-day"), metric.get("unit", "day")
+    align = metric.get("align", "entity")
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE members AS
+    SELECT account_id, t0, CAST(timezone('{tz}', t0) AS DATE) AS d0 FROM (
+      SELECT account_id, min(ts) AS t0 FROM rows
+      WHERE {event_sql(cohort['start'])} AND d <= DATE '{as_of}' GROUP BY account_id)""")
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE offsets AS
+    SELECT DISTINCT m.account_id, {offset_sql(unit, align)} AS k
+    FROM members m JOIN rows r USING (account_id)
+    WHERE {event_sql(metric['return'])} AND r.d <= DATE '{as_of}' AND {offset_sql(unit, align)} >= 0""")
+    return metric["brackets"] if mode == "bracket" else metric["periods"]
+
+
+def cell_sql(metric, cell):
+    """Predicates over member `m`: retained in column `cell`, and that column over by as_of."""
+    mode, unit = metric.get("mode", "n-day"), metric.get("unit", "day")
+    align = metric.get("align", "entity")
+    if mode == "n-day":
+        test, last = f"k = {cell}", cell
+    elif mode == "unbounded":
+        test, last = f"k >= {cell}", cell
+    else:
+        test, last = f"k BETWEEN {cell[0]} AND {cell[1]}", cell[1]
+    retained = f"EXISTS (SELECT 1 FROM offsets o WHERE o.account_id = m.account_id AND o.{test})"
+    eligible = f"{period_end_sql(unit, align, last)} <= DATE '{as_of}'"
+    return retained, eligible
+
+
+def proportions_compared(treated, control):
+    """Uplift, Newcombe's hybrid score interval (method 10) and the pooled z-test's p-value of
+    two (retained, eligible) pairs, written from the formulas, not from tenure's code."""
+    import math
+    z = 1.959963984540054
+    if not treated[1] or not control[1]:
+        return None, None, None, None
+    def wilson(x, n):
+        p = x / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        spread = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        return max(0.0, centre - spread), min(1.0, centre + spread)
+    p1, p2 = treated[0] / treated[1], control[0] / control[1]
+    (l1, u1), (l2, u2) = wilson(*treated), wilson(*control)
+    low = p1 - p2 - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = p1 - p2 + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    pooled = (treated[0] + control[0]) / (treated[1] + control[1])
+    variance = pooled * (1 - pooled) * (1 / treated[1] + 1 / control[1])
+    p_value = 1.0 if variance <= 0 else math.erfc(abs(p1 - p2) / math.sqrt(variance) / math.sqrt(2))
+    return p1 - p2, low, high, p_value
+
+
+def check_uplift(name, metric):
+    """Each group's members, eligible and retained members per cohort, in DuckDB; the interval
+    and p-value from the counts in Python."""
+    retention = config["metrics"][metric["retention"]]
+    cohort = config["cohorts"][retention["cohort"]]
+    cells = retention_members(retention)
+    cell = next(c for c in cells if (c[0] if isinstance(c, list) else c) == metric["period"])
+    retained, eligible = cell_sql(retention, cell)
+    if "group" in metric:
+        column = metric["group"].removeprefix("attr.")
+        source = next(s for s in config["sources"].values() if s.get("kind") == "entities")
+        path = os.path.join(base, source["path"])
+        groups = f"""SELECT "{source['entity']}" AS account_id, min("{column}") AS variant, false AS conflicting
+                      FROM read_csv('{path}', all_varchar = true) GROUP BY 1"""
+    else:
+        column = metric["variant"].removeprefix("props.")
+        groups = f"""SELECT account_id, min({column}) AS variant, count(DISTINCT {column}) > 1 AS conflicting
+                      FROM rows WHERE {event_sql(metric['assignment'])} AND d <= DATE '{as_of}'
+                      AND {column} IS NOT NULL GROUP BY 1"""
+    rows = con.execute(f"""
+    WITH g AS ({groups})
+    SELECT {cohort_label(cohort['grain'])} AS cohort,
+           CASE WHEN g.conflicting THEN 'conflicting'
+                WHEN g.variant = '{metric['treatment']}' THEN 'treatment'
+                WHEN g.variant = '{metric['control']}' THEN 'control' ELSE 'ungrouped' END AS side,
+           count(*), count(*) FILTER (WHERE {eligible}), count(*) FILTER (WHERE {retained} AND {eligible})
+    FROM members m LEFT JOIN g USING (account_id) GROUP BY 1, 2""").fetchall()
+    got = tenure["metrics"][name]
+    counts = {}
+    for label, side, members, eligible_count, retained_count in rows:
+        counts.setdefault(label, {})[side] = {"members": members, "eligible": eligible_count,
+                                              "retained": retained_count}
+    empty = {"members": 0, "eligible": 0, "retained": 0}
+    left_out = {side: sum(c.get(side, empty)["members"] for c in counts.values())
+                for side in ("ungrouped", "conflicting")}
+    if left_out != {"ungrouped": got["ungrouped"], "conflicting": got["conflicting"]}:
+        print(f"MISMATCH {name}: left out duckdb {left_out}, tenure {got['ungrouped']}, {got['conflicting']}")
+        return 1, 0
+    pooled = {side: {k: sum(c.get(side, empty)[k] for c in counts.values()) for k in empty}
+              for side in ("treatment", "control")}
+    expected = [(label, counts[label]) for label in sorted(counts)] + [("total", pooled)]
+    actual = [(row["cohort"], row) for row in got["cohorts"]] + [("total", got["total"])]
+    if [label for label, _ in expected] != [label for label, _ in actual]:
+        print(f"MISMATCH {name}: cohorts duckdb {[l for l, _ in expected]}, tenure {[l for l, _ in actual]}")
+        return 1, 0
+    for (label, want), (_, row) in zip(expected, actual):
+        sides = {side: {k: row[side][k] for k in empty} for side in ("treatment", "control")}
+        if sides != {side: want.get(side, empty) for side in ("treatment", "control")}:
+            print(f"MISMATCH {name} {label}: duckdb {want}, tenure {sides}")
+            return 1, 0
+        figures = proportions_compared(
+            *((want.get(side, empty)["retained"], want.get(side, empty)["eligible"]) for side in ("treatment", "control")))
+        mine = (row["uplift"], row["low"], row["high"], row["p_value"])
+        if not all(close(a, b) for a, b in zip(figures, mine)):
+            print(f"MISMATCH {name} {label}: python (uplift, low, high, p) {figures}, tenure {mine}")
+            return 1, 0
+    print(f"ok {name}: {len(expected) - 1} cohorts and the total, treatment against control (uplift)")
+    return 0, 4 * len(expected)
+
+
+def check_winback(name, metric):
+    """For each period's first day, each entity's last event day before it and first one from
+    it, by correlated subqueries: dormant, back within the window."""
+    grain = metric.get("grain", "month")
+    dormant, within = (int(metric[k][:-1]) * (7 if metric[k].endswith("w") else 1)
+                       for k in ("dormant", "within"))
+    first_of = {"day": "x", "week": week_first("x"), "month": "CAST(date_trunc('month', x) AS DATE)",
+                "quarter": "CAST(date_trunc('quarter', x) AS DATE)",
+                "year": "CAST(date_trunc('year', x) AS DATE)"}[grain]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE a AS SELECT DISTINCT account_id, d FROM rows
+                    WHERE {event_sql(metric['active'])} AND d <= DATE '{as_of}'""")
+    rows = con.execute(f"""
+    WITH starts AS (
+      SELECT DISTINCT {first_of} AS s FROM (
+        SELECT CAST(unnest(range((SELECT min(d) FROM a) + 1, DATE '{as_of}' + 1, INTERVAL 1 DAY)) AS DATE) AS x)
+      WHERE {first_of} > (SELECT min(d) FROM a)),
+    marks AS (
+      SELECT s, e.account_id,
+        (SELECT max(d) FROM a WHERE a.account_id = e.account_id AND a.d < s) AS before,
+        (SELECT min(d) FROM a WHERE a.account_id = e.account_id AND a.d >= s) AS after
+      FROM starts CROSS JOIN (SELECT DISTINCT account_id FROM a) AS e)
+    SELECT {period_index_sql(grain, 's')}, s + {within - 1} <= DATE '{as_of}',
+           count(*) FILTER (WHERE s - before >= {dormant}),
+           count(*) FILTER (WHERE s - before >= {dormant} AND after <= s + {within - 1})
+    FROM marks GROUP BY s ORDER BY s""").fetchall()
+    got = tenure["metrics"][name]
+    expected = [{"period": period_label(grain, p), "complete": c, "dormant": n, "returned": r}
+                for p, c, n, r in rows]
+    actual = [{k: row[k] for k in ("period", "complete", "dormant", "returned")} for row in got["periods"]]
+    total = {"dormant": sum(e["dormant"] for e in expected if e["complete"]),
+             "returned": sum(e["returned"] for e in expected if e["complete"])}
+    if expected != actual or total != {k: got["total"][k] for k in total}:
+        diff = next(((e, a) for e, a in zip(expected, actual) if e != a), (total, got["total"]))
+        print(f"MISMATCH {name}: duckdb vs tenure {diff}")
+        return 1, 0
+    print(f"ok {name}: {len(actual)} {grain}s of dormant entities won back (winback)")
+    return 0, 2 * len(actual)
+
+
+def days_of(text):
+    return int(text[:-1]) * (7 if text.endswith("w") else 1)
+
+
+def health_population(metric, date):
+    """Each entity scored at `date`: its signals measured in DuckDB, in component name order."""
+    population, window = days_of(metric.get("population", "90d")), days_of(metric.get("window", "30d"))
+    t = f"DATE '{date}'"
+    inside = f"d > {t} - {window} AND d <= {t}"
+    entities = {r[0]: {"last": r[1], "churned": r[2]} for r in con.execute(f"""
+        SELECT account_id, max(d) FILTER (WHERE d <= {t}),
+               count(*) FILTER (WHERE d > {t} AND d <= DATE '{as_of}') = 0
+        FROM rows WHERE {event_sql(metric['active'])} AND d <= DATE '{as_of}' GROUP BY 1
+        HAVING max(d) FILTER (WHERE d <= {t}) > {t} - {population}""").fetchall()}
+    revenue = dict(con.execute(f"""SELECT account_id, sum(CAST(amount AS DECIMAL(18, 6))) FROM rows
+        WHERE {event_sql(metric['revenue'])} AND {inside} GROUP BY 1""").fetchall()) if "revenue" in metric else {}
+    values = {}
+    for component, spec in sorted(metric["components"].items()):
+        signal, event = spec["signal"], spec.get("event")
+        where = f"{event_sql(event)} AND d <= {t}" if event else ""
+        if signal == "count":
+            query = f"SELECT account_id, count(*) FILTER (WHERE d > {t} - {window}) FROM rows WHERE {where} GROUP BY 1"
+        elif signal == "recency":
+            query = f"SELECT account_id, {t} - max(d) FROM rows WHERE {where} GROUP BY 1"
+        elif signal == "frequency_break":
+            query = f"""SELECT account_id, ({t} - max(d)) / quantile_cont(gap, 0.5) FROM (
+                SELECT account_id, d, d - lag(d) OVER (PARTITION BY account_id ORDER BY d) AS gap
+                FROM (SELECT DISTINCT account_id, d FROM rows WHERE {where})) GROUP BY 1
+                HAVING count(gap) > 0"""
+        elif signal in ("amount", "trend"):
+            money = "sum(CAST(amount AS DECIMAL(18, 6)))"
+            now = f"coalesce({money} FILTER (WHERE d > {t} - {window}), 0)"
+            before = f"coalesce({money} FILTER (WHERE d > {t} - {2 * window} AND d <= {t} - {window}), 0)"
+            figure = now if signal == "amount" else f"CASE WHEN {before} = 0 THEN NULL ELSE {now} / {before} END"
+            query = f"SELECT account_id, CAST({figure} AS DOUBLE) FROM rows WHERE {where} GROUP BY 1"
+        elif signal == "latest":
+            column = spec["value"].removeprefix("props.")
+            query = f"""SELECT account_id, arg_max(CAST({column} AS DOUBLE), (ts, CAST({column} AS DOUBLE)))
+                FROM rows WHERE {where} AND TRY_CAST({column} AS DOUBLE) IS NOT NULL GROUP BY 1"""
+        else:
+            source = next(s for s in config["sources"].values() if s.get("kind") == "entities")
+            column = spec["value"].removeprefix("attr.")
+            query = f"""SELECT "{source['entity']}", TRY_CAST("{column}" AS DOUBLE)
+                FROM read_csv('{os.path.join(base, source['path'])}', all_varchar = true)"""
+        found = {k: (None if v is None else float(v)) for k, v in con.execute(query).fetchall()}
+        # An entity without rows has no value, except a count or an amount, which is 0.
+        default = 0.0 if signal in ("count", "amount") else None
+        values[component] = {e: found.get(e, default) for e in entities}
+    return entities, revenue, values
+
+
+def health_scores(metric, entities, values):
+    """Each entity's score and band (by index), from the formulas of docs/config.md."""
+    bands = metric.get("bands") or [{"name": "green", "min": 70}, {"name": "yellow", "min": 40},
+                                     {"name": "red", "min": 0}]
+    scored = {}
+    for entity in entities:
+        parts = []
+        for component, spec in sorted(metric["components"].items()):
+            value = values[component][entity]
+            if value is None:
+                continue
+            if "scale" in spec:
+                worst, best = spec["scale"]
+                score = min(max((value - worst) / (best - worst), 0.0), 1.0) * 100.0
+            else:
+                population = [v for v in values[component].values() if v is not None]
+                below = sum(1 for v in population if v < value)
+                equal = sum(1 for v in population if v == value)
+                above = len(population) - below - equal
+                better = below if spec["percentile"] == "higher" else above
+                score = (better + equal / 2) / len(population) * 100.0
+            parts.append((spec["weight"], score))
+        if parts:
+            total = sum(w for w, _ in parts)
+            score = min(max(sum(w / total * s for w, s in parts), 0.0), 100.0)
+            scored[entity] = (score, next(i for i, b in enumerate(bands) if score >= b["min"]))
+    return bands, scored
+
+
+def check_health(name, metric):
+    """Signals in DuckDB, scores and bands in Python; the bands' counts, the at-risk list and the
+    backtest compared with tenure's."""
+    import datetime
+    got = tenure["metrics"][name]
+    dates = [as_of]
+    if "backtest" in metric:
+        dates.append(str(datetime.date.fromisoformat(as_of) - datetime.timedelta(days=days_of(metric["backtest"]))))
+    results = []
+    for date in dates:
+        entities, revenue, values = health_population(metric, date)
+        bands, scored = health_scores(metric, entities, values)
+        results.append((entities, revenue, scored))
+    entities, revenue, scored = results[0]
+    counts = [sum(1 for _, b in scored.values() if b == i) for i in range(len(bands))]
+    problems = []
+    if got["population"] != len(entities) or got["unscored"] != len(entities) - len(scored):
+        problems.append(f"population {len(entities)}/{len(entities) - len(scored)} unscored")
+    if [row["entities"] for row in got["distribution"]] != counts:
+        problems.append(f"bands {counts} vs {[row['entities'] for row in got['distribution']]}")
+    at_risk_band = next(i for i, b in enumerate(bands) if b["name"] == metric.get("at_risk", bands[-1]["name"]))
+    expected = {e: s for e, (s, b) in scored.items() if b == at_risk_band}
+    listed = {row["entity"]: row for row in got["at_risk"]}
+    if set(expected) != set(listed) or not all(close(expected[e], listed[e]["score"]) and
+                                               close(float(revenue.get(e, 0)), listed[e]["revenue"]) for e in expected):
+        problems.append(f"at risk {len(expected)} vs {len(listed)}")
+    order = [(-row["revenue"], row["score"], row["entity"]) for row in got["at_risk"]]
+    if order != sorted(order):
+        problems.append("the at-risk list is not by revenue, then score")
+    if len(results) > 1:
+        earlier, _, then = results[1]
+        churn = [(sum(1 for e, (_, b) in then.items() if b == i),
+                  sum(1 for e, (_, b) in then.items() if b == i and earlier[e]["churned"])) for i in range(len(bands))]
+        if [(c["entities"], c["churned"]) for c in got["backtest"]["churn"]] != churn:
+            problems.append(f"backtest churn {churn}")
+        moves = {}
+        for e, (_, b) in then.items():
+            to = bands[scored[e][1]]["name"] if e in scored else None
+            moves[(bands[b]["name"], to)] = moves.get((bands[b]["name"], to), 0) + 1
+        if {(t["from"], t["to"]): t["entities"] for t in got["backtest"]["transitions"]} != moves:
+            problems.append("backtest transitions")
+    if problems:
+        print(f"MISMATCH {name}: duckdb vs tenure: {'; '.join(problems)}")
+        return 1, 0
+    print(f"ok {name}: {len(scored)} entities scored, {len(expected)} at risk, bands {counts} (health)")
+    return 0, len(entities)
+
+
 def check_stickiness(name, metric):
     """Rolling windows as a range join with distinct counts; days per period by grouping."""
     grain = metric.get("grain", "week")
@@ -333,8 +632,13 @@ def check_stickiness(name, metric):
 for name, metric in config["metrics"].items():
     if metric["type"] == "revenue" and any(key in metric for key in ("reactivation_within", "window", "spread")):
         continue  # compared by the SQL engines (sql_check.py, warehouse_check.py)
+    if metric["type"] == "winback" and metric.get("by"):
+        continue  # breakdowns are compared by the SQL engines (sql_check.py, warehouse_check.py)
+    if metric["type"] == "uplift" and config["cohorts"][config["metrics"][metric["retention"]]["cohort"]].get("by"):
+        continue  # breakdowns are compared by the SQL engines (sql_check.py, warehouse_check.py)
     checker = {"stickiness": check_stickiness, "survey": check_survey, "lifecycle": check_lifecycle,
-               "revenue": check_revenue, "crr": check_crr}.get(metric["type"])
+               "revenue": check_revenue, "crr": check_crr, "uplift": check_uplift,
+               "winback": check_winback, "health": check_health}.get(metric["type"])
     if checker:
         failed, cells = checker(name, metric)
         failures += failed
@@ -346,29 +650,12 @@ for name, metric in config["metrics"].items():
     cohort = config["cohorts"][metric["cohort"]]
     if cohort.get("by"):
         continue  # breakdowns are compared by the SQL engines (sql_check.py, warehouse_check.py)
+    cells = retention_members(metric)
     mode, unit = metric.get("mode", "n-day"), metric.get("unit", "day")
     align = metric.get("align", "entity")
-    cells = metric["brackets"] if mode == "bracket" else metric["periods"]
-    con.execute(f"""
-    CREATE OR REPLACE TEMP TABLE members AS
-    SELECT account_id, t0, CAST(timezone('{tz}', t0) AS DATE) AS d0 FROM (
-      SELECT account_id, min(ts) AS t0 FROM rows
-      WHERE {event_sql(cohort['start'])} AND d <= DATE '{as_of}' GROUP BY account_id)""")
-    con.execute(f"""
-    CREATE OR REPLACE TEMP TABLE offsets AS
-    SELECT DISTINCT m.account_id, {offset_sql(unit, align)} AS k
-    FROM members m JOIN rows r USING (account_id)
-    WHERE {event_sql(metric['return'])} AND r.d <= DATE '{as_of}' AND {offset_sql(unit, align)} >= 0""")
     columns = []
     for i, cell in enumerate(cells):
-        if mode == "n-day":
-            test, last = f"k = {cell}", cell
-        elif mode == "unbounded":
-            test, last = f"k >= {cell}", cell
-        else:
-            test, last = f"k BETWEEN {cell[0]} AND {cell[1]}", cell[1]
-        retained = f"EXISTS (SELECT 1 FROM offsets o WHERE o.account_id = m.account_id AND o.{test})"
-        eligible = f"{period_end_sql(unit, align, last)} <= DATE '{as_of}'"
+        retained, eligible = cell_sql(metric, cell)
         columns.append(f"count(*) FILTER (WHERE {retained}) AS r{i}")
         columns.append(f"count(*) FILTER (WHERE {eligible}) AS e{i}")
         columns.append(f"count(*) FILTER (WHERE {retained} AND {eligible}) AS re{i}")

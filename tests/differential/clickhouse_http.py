@@ -31,7 +31,8 @@ db.query(f"INSERT INTO analytics.events SELECT * FROM file('{events_csv}', CSVWi
          " SETTINGS input_format_csv_trim_whitespaces = 0")
 accounts_csv = os.path.join(os.path.dirname(events_csv), "accounts.csv")
 accounts = ("account_id Nullable(String), plan Nullable(String), industry Nullable(String), "
-            "employees Nullable(Int64), country Nullable(String), created Nullable(Date)")
+            "employees Nullable(Int64), country Nullable(String), created Nullable(Date), "
+            "onboarding Nullable(String)")
 db.query(f"CREATE TABLE analytics.accounts ({accounts}) ENGINE = MergeTree ORDER BY tuple()")
 db.query(f"INSERT INTO analytics.accounts SELECT * FROM file('{accounts_csv}', CSVWithNames, '{accounts}')")
 

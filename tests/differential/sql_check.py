@@ -31,7 +31,6 @@ with open(pairs[0][0], "rb") as f:
     SOURCE = tomllib.load(f)["sources"]["events"]
 TABLE, TIME = SOURCE.get("table", "events"), SOURCE["time"]
 accounts_csv = events_csv.rsplit("/", 1)[0] + "/accounts.csv"
-ACCOUNT_COLUMNS = ["account_id", "plan", "industry", "employees", "country", "created"]
 
 
 def label(grain, index, week_start):
@@ -78,7 +77,7 @@ def postgres_runner():
         copy.write(f.read())
     con.execute("DROP TABLE IF EXISTS accounts")
     con.execute("CREATE TABLE accounts (account_id text, plan text, industry text, employees integer, "
-                "country text, created date)")
+                "country text, created date, onboarding text)")
     with open(accounts_csv, "rb") as f, con.cursor().copy(
             "COPY accounts FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
         copy.write(f.read())
@@ -110,7 +109,8 @@ def chdb_runner():
             " SETTINGS input_format_csv_trim_whitespaces = 0")
     s.query("DROP TABLE IF EXISTS accounts")
     accounts = ("account_id Nullable(String), plan Nullable(String), industry Nullable(String), "
-                "employees Nullable(Int64), country Nullable(String), created Nullable(Date)")
+                "employees Nullable(Int64), country Nullable(String), created Nullable(Date), "
+                "onboarding Nullable(String)")
     s.query(f"CREATE TABLE accounts ({accounts}) ENGINE = MergeTree ORDER BY tuple()")
     s.query(f"INSERT INTO accounts SELECT * FROM file('{accounts_csv}', CSVWithNames, '{accounts}')")
 
@@ -141,7 +141,7 @@ def spark_runner():
     # RFC 4180 quoting (a quote doubled inside a quoted field), not Spark's default backslash.
     spark.read.csv(events_csv, header=True, schema=schema, escape='"').createOrReplaceTempView(quoted(TABLE))
     spark.read.csv(accounts_csv, header=True, schema="account_id string, plan string, industry string, "
-                   "employees int, country string, created date").createOrReplaceTempView("accounts")
+                   "employees int, country string, created date, onboarding string").createOrReplaceTempView("accounts")
 
     def store(table, rows):
         spark.createDataFrame(rows, "entity string, label string").createOrReplaceTempView(table)
@@ -374,14 +374,20 @@ def check(config_path, report_path):
             want = [{k: d[k] for k in ("day", "dau", "wau", "mau")} for d in expected["days"]] + \
                 [{"period": p["period"], "complete": p["complete"],
                   "days": {i + 1: c for i, c in enumerate(p["days_active"]) if c}} for p in expected["periods"]]
-        elif metric["type"] == "lifecycle":
+        elif metric["type"] in ("lifecycle", "winback"):
+            # Per-period counts, with `by` a table per value over the same periods (zeros where a
+            # value has no row).
             grain = metric.get("grain", "month")
             by = len(metric.get("by", []))
-            parts = ["new", "returning", "resurrecting", "dormant"]
+            lifecycle = metric["type"] == "lifecycle"
+            parts = ["new", "returning", "resurrecting", "dormant"] if lifecycle else ["dormant", "returned"]
 
-            def lifecycle_rows(entries):
-                return [{"period": label(grain, p, week_start), "complete": c, "active": f["new"] + f["returning"] +
-                         f["resurrecting"], **f} for p, c, f in entries]
+            def period_rows(entries):
+                rows = [{"period": label(grain, p, week_start), "complete": c, **f} for p, c, f in entries]
+                if lifecycle:
+                    for row in rows:
+                        row["active"] = row["new"] + row["returning"] + row["resurrecting"]
+                return rows
             overall, groups = [], {}
             for r in named:
                 entry = (as_int(r["period"]), as_bool(r["complete"]), {k: as_int(r[f"{k}_count"]) for k in parts})
@@ -391,14 +397,14 @@ def check(config_path, report_path):
                 else:
                     overall.append(entry)
             overall.sort(key=lambda e: e[0])
-            got = lifecycle_rows(overall)
-            keys = ["period", "complete", "active"] + parts
+            got = period_rows(overall)
+            keys = ["period", "complete"] + (["active"] if lifecycle else []) + parts
             want = [{k: p[k] for k in keys} for p in expected["periods"]]
             if by:
                 zero = {k: 0 for k in parts}
                 order = lambda k: [(v is None, isinstance(v, str), str(v)) for v in k]
                 for key in sorted(groups, key=order):
-                    got.append({"segment": list(key), "periods": lifecycle_rows(
+                    got.append({"segment": list(key), "periods": period_rows(
                         [groups[key].get(p, (p, c, zero)) for p, c, _ in overall])})
                 for s in sorted(expected.get("segments") or [], key=lambda s: order(engine_segment(s["segment"]))):
                     want.append({"segment": engine_segment(s["segment"]),
@@ -462,9 +468,16 @@ def check(config_path, report_path):
                              "ces": as_int(r["score_sum"]) / responses}[metric["scale"]]
                 asked = None if asked is None else as_int(asked)
                 rate = None if not asked else counts["respondents"] / asked
-                return {**counts, "score": score, "asked": asked, "response_rate": rate}
+                result = {**counts, "score": score, "asked": asked, "response_rate": rate}
+                if "follow_up" in metric:
+                    followed, median = as_int(r["followed_up"]), r["follow_up_median_micros"]
+                    median = None if median is None or str(median).lower() == "nan" else float(median)
+                    result["follow_up"] = {"followed": followed,
+                                           "rate": followed / counts["negative"] if counts["negative"] else None,
+                                           "median_hours": None if median is None else median / 3_600_000_000}
+                return result
             keys = ["responses", "respondents", "invalid", "positive", "neutral", "negative", "score", "asked",
-                    "response_rate"]
+                    "response_rate"] + (["follow_up"] if "follow_up" in metric else [])
             grain, by = metric.get("grain"), len(metric.get("by", []))
 
             def survey_rows(rows):
@@ -500,10 +513,48 @@ def check(config_path, report_path):
                             asked = None if p["asked"] is None else 0
                             rows.append({"period": p["period"], "complete": p["complete"], **zero,
                                          "score": None, "asked": asked, "response_rate": None})
+                            if "follow_up" in metric:
+                                rows[-1]["follow_up"] = {"followed": 0, "rate": None, "median_hours": None}
                     rows[1:] = sorted(rows[1:], key=lambda row: row["period"])
                     got.append({"segment": list(key), "rows": rows})
                 for s in sorted(expected.get("segments") or [], key=lambda s: order(engine_segment(s["segment"]))):
                     want.append({"segment": engine_segment(s["segment"]), "rows": engine_rows(s)})
+        elif metric["type"] == "uplift":
+            # Counts per cohort row and group value, put on each side as docs/config.md says.
+            retention = config["metrics"][metric["retention"]]
+            cohort = config["cohorts"][retention["cohort"]]
+            grain, by = cohort["grain"], len(cohort.get("by", []))
+            empty = {"members": 0, "eligible": 0, "retained": 0}
+            rows_by_key, left_out = {}, {"ungrouped": 0, "conflicting": 0}
+
+            def group_text(value):
+                if value is None:
+                    return None
+                try:
+                    number = float(value)
+                    return str(int(number)) if number.is_integer() else str(value)
+                except ValueError:
+                    return str(value)
+            for r in named:
+                key = (label(grain, as_int(r["cohort_period"]), week_start),
+                       tuple(segment_value(r[f"by_{i}"]) for i in range(by)))
+                sides = rows_by_key.setdefault(key, {"treatment": dict(empty), "control": dict(empty)})
+                counts = {k: as_int(r[k]) for k in empty}
+                variant = group_text(r["variant"])
+                side = "conflicting" if as_bool(r["conflicting"]) else \
+                    "treatment" if variant == metric["treatment"] else \
+                    "control" if variant == metric["control"] else "ungrouped"
+                if side in left_out:
+                    left_out[side] += counts["members"]
+                else:
+                    sides[side] = {k: sides[side][k] + counts[k] for k in empty}
+            got = [left_out] + sorted(({"cohort": k[0], "segment": list(k[1]), **sides}
+                                       for k, sides in rows_by_key.items()), key=row_key)
+            want = [{k: expected[k] for k in left_out}] + sorted((
+                {"cohort": row["cohort"],
+                 "segment": engine_segment(row["segment"]) if by else [],
+                 **{side: {k: row[side][k] for k in empty} for side in ("treatment", "control")}}
+                for row in expected["cohorts"]), key=row_key)
         elif metric["type"] == "ltv" and "revenue" in metric or metric["type"] == "payback":
             # Derived from a revenue metric's statement: ARPA (and customer churn), then the figure.
             r = named[0]

@@ -4,6 +4,24 @@ use std::fmt::Write;
 
 use tenure::plan::{Align, MetricKind, Plan, RetentionMode, Unit};
 
+/// What a health signal measures, in words.
+fn signal_text(signal: &tenure::plan::Signal, plan: &Plan) -> String {
+    use tenure::plan::Signal;
+    let name = |event: &usize| plan.events[*event].name.clone();
+    match signal {
+        Signal::Count(e) => format!("rows of `{}` in the window", name(e)),
+        Signal::Recency(e) => format!("days since the last `{}`", name(e)),
+        Signal::FrequencyBreak(e) => format!(
+            "days since the last `{}` over the entity's median days between them",
+            name(e)
+        ),
+        Signal::Amount(e) => format!("`{}` amounts in the window", name(e)),
+        Signal::Trend(e) => format!("`{}` amounts in the window over the window before", name(e)),
+        Signal::Latest { event, value } => format!("{value} of the latest `{}`", name(event)),
+        Signal::Attribute(field) => field.to_string(),
+    }
+}
+
 /// Explains the named metrics (all when `names` is empty).
 pub fn explain(plan: &Plan, names: &[String]) -> String {
     let mut out = String::new();
@@ -161,6 +179,92 @@ pub fn explain(plan: &Plan, names: &[String]) -> String {
                     let keys: Vec<String> = l.by.iter().map(ToString::to_string).collect();
                     let _ = writeln!(out, "  by: {}", keys.join(", "));
                 }
+            }
+            MetricKind::Health(h) => {
+                let _ = writeln!(
+                    out,
+                    "  scored: entities with `{}` in the {} days up to as_of; signals read the {} days up to it",
+                    plan.events[h.active].name, h.population_days, h.window_days
+                );
+                let weights: f64 = h.components.iter().map(|c| c.weight).sum();
+                for c in &h.components {
+                    let rule = match c.scoring {
+                        tenure::plan::Scoring::Scale { worst, best } => {
+                            format!("{worst} scores 0, {best} scores 100")
+                        }
+                        tenure::plan::Scoring::Percentile { higher_is_better } => format!(
+                            "percentile in the population, {} values better",
+                            if higher_is_better { "higher" } else { "lower" }
+                        ),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "  component `{}` ({:.0} % of the weight): {}; {rule}",
+                        c.name,
+                        c.weight / weights * 100.0,
+                        signal_text(&c.signal, plan)
+                    );
+                }
+                let bands: Vec<String> = h
+                    .bands
+                    .iter()
+                    .map(|b| format!("{} from {}", b.name, b.min))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "  score = the weighted mean of the components an entity has a value for; bands: {}",
+                    bands.join(", ")
+                );
+                if let Some(days) = h.backtest_days {
+                    let _ = writeln!(
+                        out,
+                        "  backtest: scored {days} days before as_of; churned = no `{}` since",
+                        plan.events[h.active].name
+                    );
+                }
+            }
+            MetricKind::Winback(w) => {
+                let _ = writeln!(
+                    out,
+                    "  on the first day of each {}: entities whose last `{}` was {} or more days before are dormant; of those, the share with `{}` within {} days from that day (that day included)",
+                    w.grain.as_str(),
+                    plan.events[w.active].name,
+                    w.dormant_days,
+                    plan.events[w.active].name,
+                    w.within_days
+                );
+                let _ = writeln!(out, "  total: the periods whose window is over by as_of, pooled");
+                if !w.by.is_empty() {
+                    let keys: Vec<String> = w.by.iter().map(ToString::to_string).collect();
+                    let _ = writeln!(out, "  by: {}", keys.join(", "));
+                }
+            }
+            MetricKind::Uplift(uplift) => {
+                let group = match &uplift.groups {
+                    tenure::plan::UpliftGroups::Attribute(field) => format!("`{field}`"),
+                    tenure::plan::UpliftGroups::Assignment { event, variant } => format!(
+                        "`{variant}` of its `{}` rows (an entity whose rows name two groups is left out)",
+                        plan.events[*event].name
+                    ),
+                };
+                let column = plan
+                    .uplift_retention(uplift)
+                    .map_or(String::new(), |r| r.mode.cell_label(uplift.cell));
+                let _ = writeln!(
+                    out,
+                    "  compares column {column} of retention metric `{}`, per cohort row and pooled",
+                    uplift.retention
+                );
+                let _ = writeln!(
+                    out,
+                    "  an entity's group: {group}; treatment = \"{}\", control = \"{}\"",
+                    uplift.treatment, uplift.control
+                );
+                let _ = writeln!(
+                    out,
+                    "  uplift = treatment rate − control rate over eligible members; 95 % interval by \
+                     Newcombe's hybrid score method; p-value of the pooled two-proportion z-test"
+                );
             }
             MetricKind::Survey(survey) => {
                 let (low, high) = survey.scale.range();

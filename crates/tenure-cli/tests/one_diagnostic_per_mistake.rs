@@ -76,8 +76,8 @@ const CONFIG_MISTAKES: &[Mistake] = &[
         "fortnight",
     ),
     mistake(
-        "start = \"signed_up\"",
-        "start = \"signed_upp\"",
+        "start = \"signed_up\"\ngrain = \"week\"",
+        "start = \"signed_upp\"\ngrain = \"week\"",
         "E0201",
         "signed_upp",
     ),

@@ -329,6 +329,12 @@ pub enum MetricConfig {
     Stickiness(StickinessConfig),
     /// NPS, CSAT or CES from response events.
     Survey(SurveyConfig),
+    /// A retention figure of a treatment group against a control group, with its interval.
+    Uplift(UpliftConfig),
+    /// Of the entities dormant at each period's start, the share that came back.
+    Winback(WinbackConfig),
+    /// A score per entity from weighted signals, banded; the accounts at risk.
+    Health(HealthConfig),
     /// Arithmetic over aggregates, constants and other metrics' scalars.
     Formula(FormulaConfig),
     /// Customer lifetime value.
@@ -338,7 +344,7 @@ pub enum MetricConfig {
 }
 
 /// The metric types, for `type = …` suggestions.
-pub const METRIC_TYPES: [&str; 10] = [
+pub const METRIC_TYPES: [&str; 13] = [
     "retention",
     "activation",
     "revenue",
@@ -346,6 +352,9 @@ pub const METRIC_TYPES: [&str; 10] = [
     "lifecycle",
     "stickiness",
     "survey",
+    "uplift",
+    "winback",
+    "health",
     "formula",
     "ltv",
     "payback",
@@ -545,6 +554,150 @@ pub struct SurveyConfig {
     /// Figures per period too: `day`, `week`, `month`, `quarter` or `year`.
     pub grain: Option<Spanned<GrainConfig>>,
     /// Breakdown keys, `attr.<column>` or `segment.<name>`: the figures per combination of values.
+    pub by: Option<Vec<Spanned<String>>>,
+    /// Close the loop: the value event that follows up a negative answer.
+    pub follow_up: Option<Spanned<String>>,
+    /// With `follow_up`: the time a follow-up must come within (`48h`, `2d`, `1w`).
+    pub follow_up_within: Option<Spanned<String>>,
+}
+
+/// `type = "uplift"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpliftConfig {
+    /// The metric type (read before this table).
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    pub kind: Spanned<String>,
+    /// One line saying what the metric means.
+    pub description: Option<String>,
+    /// The retention metric whose members and returns are compared.
+    pub retention: Spanned<String>,
+    /// The column compared: an offset of the metric's `periods`, or the first offset of one of
+    /// its `brackets`.
+    pub period: Spanned<i64>,
+    /// The entity attribute that names each entity's group (`attr.variant`).
+    pub group: Option<Spanned<String>>,
+    /// The value event that assigns entities to groups (instead of `group`).
+    pub assignment: Option<Spanned<String>>,
+    /// With `assignment`: the property of the assignment row that names the group
+    /// (`props.variant`).
+    pub variant: Option<Spanned<String>>,
+    /// The group's value of the treated entities.
+    pub treatment: Spanned<String>,
+    /// The group's value of the control entities.
+    pub control: Spanned<String>,
+}
+
+/// `type = "health"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthConfig {
+    /// The metric type (read before this table).
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    pub kind: Spanned<String>,
+    /// One line saying what the metric means.
+    pub description: Option<String>,
+    /// The value event that makes an entity a customer to score.
+    pub active: Spanned<String>,
+    /// Entities with an `active` event in this many days up to the date are scored (default
+    /// `90d`).
+    pub population: Option<Spanned<String>>,
+    /// The trailing window the signals read, in days or weeks (default `30d`).
+    pub window: Option<Spanned<String>>,
+    /// Bands from the best down: `[{ name = "green", min = 70 }, …]`, the last with `min = 0`
+    /// (default green 70, yellow 40, red 0).
+    pub bands: Option<Spanned<Vec<HealthBandConfig>>>,
+    /// The band whose entities are listed as at risk (default: the last).
+    pub at_risk: Option<Spanned<String>>,
+    /// An amount event: each entity's revenue in the window is its revenue at stake.
+    pub revenue: Option<Spanned<String>>,
+    /// Also score the population this long before `as_of`, and report what became of each band.
+    pub backtest: Option<Spanned<String>>,
+    /// Breakdown keys, `attr.<column>` or `segment.<name>`: the bands per combination of values.
+    pub by: Option<Vec<Spanned<String>>>,
+    /// The signals, by name, each scored from 0 to 100 and weighted.
+    pub components: Spanned<BTreeMap<String, HealthComponentConfig>>,
+}
+
+/// One band of a health score.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthBandConfig {
+    /// The band's name.
+    pub name: Spanned<String>,
+    /// The lowest score in the band.
+    pub min: Spanned<f64>,
+}
+
+/// One signal of a health score.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthComponentConfig {
+    /// What is measured per entity.
+    pub signal: Spanned<SignalConfig>,
+    /// The value event the signal reads (every signal but `attribute`).
+    pub event: Option<Spanned<String>>,
+    /// `latest`: the number each row gives (`props.score`); `attribute`: `attr.<column>`.
+    pub value: Option<Spanned<String>>,
+    /// The component's weight; weights are divided by their sum.
+    pub weight: Spanned<f64>,
+    /// `[worst, best]`: the value scored 0 and the one scored 100, linear between.
+    pub scale: Option<Spanned<Vec<f64>>>,
+    /// Score by rank in the population instead: `higher` or `lower` values are better.
+    pub percentile: Option<Spanned<BetterConfig>>,
+}
+
+/// A health signal.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalConfig {
+    /// Rows of the event in the window.
+    Count,
+    /// Days since the last row of the event.
+    Recency,
+    /// Days since the last row over the entity's own median days between rows.
+    FrequencyBreak,
+    /// The event's amounts summed over the window.
+    Amount,
+    /// The amounts of the window over those of the window before.
+    Trend,
+    /// `value` of the entity's latest row of the event.
+    Latest,
+    /// A number attribute of the entity.
+    Attribute,
+}
+
+/// Which values rank best.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BetterConfig {
+    /// Higher values are better.
+    Higher,
+    /// Lower values are better.
+    Lower,
+}
+
+/// `type = "winback"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WinbackConfig {
+    /// The metric type (read before this table).
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    pub kind: Spanned<String>,
+    /// One line saying what the metric means.
+    pub description: Option<String>,
+    /// The value event whose absence makes an entity dormant, and whose return wins it back.
+    pub active: Spanned<String>,
+    /// How long without the event makes an entity dormant, in days or weeks (`30d`, `8w`).
+    pub dormant: Spanned<String>,
+    /// How soon after a period's start a return counts, in days or weeks.
+    pub within: Spanned<String>,
+    /// The periods whose first day is the date of each count (default `month`).
+    pub grain: Option<Spanned<GrainConfig>>,
+    /// Breakdown keys, `attr.<column>` or `segment.<name>`: one table per combination of values.
     pub by: Option<Vec<Spanned<String>>>,
 }
 

@@ -288,6 +288,19 @@ impl Dataset {
                     MetricResult::Stickiness(metrics::stickiness::evaluate(self, stickiness))
                 }
                 MetricKind::Survey(survey) => MetricResult::Survey(metrics::survey::evaluate(self, survey)),
+                MetricKind::Health(health) => MetricResult::Health(metrics::health::evaluate(self, health)),
+                MetricKind::Winback(winback) => {
+                    MetricResult::Winback(metrics::winback::evaluate(self, winback))
+                }
+                MetricKind::Uplift(uplift) => match self.plan.uplift_retention(uplift) {
+                    Some(retention) => {
+                        MetricResult::Uplift(metrics::uplift::evaluate(self, uplift, retention))
+                    }
+                    None => MetricResult::Failed(tenure_plan::FailedMetric {
+                        kind: "uplift".to_string(),
+                        error: format!("retention metric `{}` is not in the plan", uplift.retention),
+                    }),
+                },
                 MetricKind::Formula(formula) => {
                     MetricResult::Formula(metrics::formula::evaluate(self, formula, &results))
                 }

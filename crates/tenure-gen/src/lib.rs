@@ -1,5 +1,7 @@
 //! Deterministic synthetic SaaS data: accounts that sign up, activate, use the product, pay
-//! monthly (with expansion, contraction and churn), answer NPS surveys — plus bot traffic and
+//! monthly (with expansion, contraction and churn), answer NPS surveys, open support tickets and
+//! fail payments (more often before they churn), take part in an onboarding experiment whose
+//! welcome email really raises activation — plus bot traffic and
 //! duplicate rows, so that quality rules have something to do.
 //!
 //! The same [`Options`] always produce byte-identical files: the generator draws from its own
@@ -168,7 +170,7 @@ const BUYER_INDUSTRIES: [&str; 8] = [
     "catering",
     "convenience",
 ];
-const EVENTS: [&str; 10] = [
+const EVENTS: [&str; 12] = [
     "signup",
     "login",
     "report_created",
@@ -179,6 +181,8 @@ const EVENTS: [&str; 10] = [
     "page_view",
     "order_placed",
     "catalog_viewed",
+    "support_ticket",
+    "payment_failed",
 ];
 const AGENTS: [&str; 7] = [
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 Safari/605.1.15",
@@ -208,6 +212,10 @@ struct Account {
     employees: u32,
     country: &'static str,
     signup_day: i64,
+    /// In the onboarding experiment's treatment group (a welcome email), which raises the
+    /// chance that a SaaS account activates by 10 points; half the accounts, by a hash of the
+    /// account's number, so the random stream of everything else is unchanged.
+    treated: bool,
 }
 
 /// Writes `events.csv` (or `.jsonl`) and `accounts.csv` into `dir`.
@@ -227,11 +235,28 @@ pub fn generate(options: &Options, dir: &Path) -> Result<Summary, GenError> {
     let mut accounts = Vec::with_capacity(options.accounts as usize);
     let mut rows: Vec<Row> = Vec::new();
     for index in 0..options.accounts {
-        let account = new_account(&mut rng, end_day);
+        let mut account = new_account(&mut rng, end_day);
+        account.treated =
+            Rng(options.seed ^ u64::from(index).wrapping_mul(0x9E37_79B9_7F4A_7C15)).next() % 2 == 0;
         // About 3% of accounts were created by sales but never used the product: attributes, no events.
         if !rng.chance(0.03) {
             match options.profile {
-                Profile::Saas => simulate(&mut rng, index, &account, end_day, start_seconds, &mut rows),
+                Profile::Saas => {
+                    let churn_day = simulate(&mut rng, index, &account, end_day, start_seconds, &mut rows);
+                    // Trouble before churn, from a generator of its own so that the rows above
+                    // stay the same for a seed.
+                    let mut trouble =
+                        Rng(options.seed ^ u64::from(index).wrapping_mul(0xD1B5_4A32_D192_ED03));
+                    simulate_trouble(
+                        &mut trouble,
+                        index,
+                        &account,
+                        churn_day,
+                        end_day,
+                        start_seconds,
+                        &mut rows,
+                    );
+                }
                 Profile::Wholesale => {
                     simulate_buyer(&mut rng, index, &account, end_day, start_seconds, &mut rows)
                 }
@@ -306,6 +331,7 @@ fn new_account(rng: &mut Rng, end_day: i64) -> Account {
         employees,
         country,
         signup_day: signup_day.min(end_day - 1),
+        treated: false,
     }
 }
 
@@ -314,7 +340,15 @@ fn seconds_of_day(rng: &mut Rng) -> i64 {
     7 * 3600 + rng.below(15 * 3600) as i64
 }
 
-fn simulate(rng: &mut Rng, index: u32, account: &Account, end_day: i64, start: i64, rows: &mut Vec<Row>) {
+/// An account's life; returns the day its activity stops (`end_day` when it never does).
+fn simulate(
+    rng: &mut Rng,
+    index: u32,
+    account: &Account,
+    end_day: i64,
+    start: i64,
+    rows: &mut Vec<Row>,
+) -> i64 {
     let plan = account.plan as usize;
     let push = |rows: &mut Vec<Row>,
                 day: i64,
@@ -338,7 +372,7 @@ fn simulate(rng: &mut Rng, index: u32, account: &Account, end_day: i64, start: i
     let signup_day = account.signup_day;
     let signup_second = seconds_of_day(rng);
     push(rows, signup_day, signup_second, 0, agent, account.plan, 0, 0);
-    let activates = rng.chance([0.45, 0.62, 0.75, 0.85][plan]);
+    let activates = rng.chance([0.45, 0.62, 0.75, 0.85][plan] + if account.treated { 0.10 } else { 0.0 });
     let activation_day = signup_day + rng.exponential(2.5) as i64;
     let lifetime = if activates {
         rng.exponential([45.0, 110.0, 200.0, 400.0][plan])
@@ -389,6 +423,42 @@ fn simulate(rng: &mut Rng, index: u32, account: &Account, end_day: i64, start: i
         }
     }
     simulate_billing(rng, index, account, activates, churn_day, end_day, start, rows);
+    churn_day
+}
+
+/// Support tickets (now and then, and three times as often in the 30 days before an account
+/// stops) and, for paying plans, a failed payment or two in those days: signals a health score
+/// can read before churn shows.
+fn simulate_trouble(
+    rng: &mut Rng,
+    index: u32,
+    account: &Account,
+    churn_day: i64,
+    end_day: i64,
+    start: i64,
+    rows: &mut Vec<Row>,
+) {
+    let churns = churn_day < end_day;
+    let mut push = |rng: &mut Rng, day: i64, event: u8| {
+        rows.push(Row {
+            seconds: start + day * 86_400 + seconds_of_day(rng),
+            account: index,
+            event,
+            plan: account.plan,
+            agent: 0,
+            score: 0,
+            amount_cents: 0,
+        })
+    };
+    for day in account.signup_day + 1..churn_day {
+        let near_end = churns && churn_day - day <= 30;
+        if rng.chance(if near_end { 0.06 } else { 0.02 }) {
+            push(rng, day, 10);
+        }
+        if near_end && account.plan > 0 && rng.chance(0.04) {
+            push(rng, day, 11);
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -717,12 +787,16 @@ fn write_accounts(
     };
     let file = std::fs::File::create(path).map_err(error)?;
     let mut out = std::io::BufWriter::new(file);
-    writeln!(out, "account_id,plan,industry,employees,country,created").map_err(error)?;
+    writeln!(
+        out,
+        "account_id,plan,industry,employees,country,created,onboarding"
+    )
+    .map_err(error)?;
     for (index, account) in accounts.iter().enumerate() {
         let created = start + chrono::Duration::days(account.signup_day);
         writeln!(
             out,
-            "{},{},{},{},{},{:04}-{:02}-{:02}",
+            "{},{},{},{},{},{:04}-{:02}-{:02},{}",
             account_id(index as u32),
             plans[account.plan as usize],
             industries.map_or(account.industry, |names| names[SAAS_INDUSTRIES
@@ -733,7 +807,12 @@ fn write_accounts(
             account.country,
             created.year(),
             created.month(),
-            created.day()
+            created.day(),
+            if account.treated {
+                "welcome_email"
+            } else {
+                "control"
+            }
         )
         .map_err(error)?;
     }

@@ -32,10 +32,25 @@ impl Plan {
                     revenue.by.iter().for_each(&mut *visit);
                 }
                 MetricKind::Lifecycle(lifecycle) => lifecycle.by.iter().for_each(&mut *visit),
+                MetricKind::Winback(winback) => winback.by.iter().for_each(&mut *visit),
+                MetricKind::Health(health) => {
+                    health.by.iter().for_each(&mut *visit);
+                    for component in &health.components {
+                        match &component.signal {
+                            crate::Signal::Latest { value, .. } => value.for_each_field(visit),
+                            crate::Signal::Attribute(field) => visit(field),
+                            _ => {}
+                        }
+                    }
+                }
                 MetricKind::Survey(survey) => {
                     survey.score.for_each_field(visit);
                     survey.by.iter().for_each(&mut *visit);
                 }
+                MetricKind::Uplift(uplift) => match &uplift.groups {
+                    crate::UpliftGroups::Attribute(field) => visit(field),
+                    crate::UpliftGroups::Assignment { variant, .. } => visit(variant),
+                },
                 _ => {}
             }
         }
@@ -88,11 +103,24 @@ impl Plan {
             MetricKind::Formula(formula) => formula.cohort.map_or(&[], |cohort| &self.cohorts[cohort].by),
             MetricKind::Revenue(revenue) => &revenue.by,
             MetricKind::Lifecycle(lifecycle) => &lifecycle.by,
+            MetricKind::Winback(winback) => &winback.by,
+            MetricKind::Health(health) => &health.by,
             MetricKind::Survey(survey) => &survey.by,
+            MetricKind::Uplift(uplift) => self
+                .uplift_retention(uplift)
+                .map_or(&[], |retention| &self.cohorts[retention.cohort].by),
             MetricKind::Crr(_) | MetricKind::Stickiness(_) | MetricKind::Ltv(_) | MetricKind::Payback(_) => {
                 &[]
             }
         }
+    }
+
+    /// The retention metric an uplift compares a column of.
+    pub fn uplift_retention(&self, uplift: &crate::Uplift) -> Option<&crate::Retention> {
+        self.metrics.iter().find_map(|metric| match &metric.kind {
+            MetricKind::Retention(retention) if metric.name == uplift.retention => Some(retention),
+            _ => None,
+        })
     }
 
     /// Indexes into [`Plan::metrics`] of the metrics to compute for `only` (every metric when

@@ -6,10 +6,11 @@
 
 use crate::plan::SurveyScale;
 use crate::report::{
-    ActivationRow, ActivationTotal, CrrPeriod, CrrResult, LifecyclePeriod, LifecycleResult, LifecycleSegment,
-    RetentionRow, RetentionTotal, RevenuePeriod, RevenueResult, RevenueSegment, Segment, SegmentTotal,
-    StickinessDay, StickinessPeriod, StickinessResult, SurveyFigures, SurveyPeriod, SurveyResult,
-    SurveySegment,
+    ActivationRow, ActivationTotal, CrrPeriod, CrrResult, FollowUpFigures, LifecyclePeriod, LifecycleResult,
+    LifecycleSegment, RetentionRow, RetentionTotal, RevenuePeriod, RevenueResult, RevenueSegment,
+    ScalarValue, Segment, SegmentTotal, StickinessDay, StickinessPeriod, StickinessResult, SurveyFigures,
+    SurveyPeriod, SurveyResult, SurveySegment, UpliftComparison, UpliftGroup, UpliftResult, UpliftRow,
+    WinbackPeriod, WinbackResult, WinbackSegment, WinbackTotal,
 };
 use crate::time::{Grain, WeekStart, period_label};
 
@@ -549,7 +550,7 @@ impl ActivationTotal {
 }
 
 /// A survey's counts over some responses (docs/config.md, `type = "survey"`).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct SurveyCounts {
     /// Responses with a score on the scale.
     pub responses: u64,
@@ -567,10 +568,22 @@ pub struct SurveyCounts {
     pub score_sum: u64,
     /// With `asked`: entities asked.
     pub asked: Option<u64>,
+    /// With `follow_up`: how the negative answers were followed up.
+    pub follow_up: Option<FollowUpCounts>,
+}
+
+/// How a survey's negative answers were followed up.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct FollowUpCounts {
+    /// Negative answers followed up within the time allowed.
+    pub followed: u64,
+    /// The median time, in microseconds, from a negative answer to its follow-up, over the
+    /// answers followed up at all by `as_of`.
+    pub median_micros: Option<f64>,
 }
 
 /// One period's survey counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SurveyPeriodCounts {
     /// The period's index.
     pub period: i32,
@@ -601,6 +614,11 @@ impl SurveyFigures {
             score,
             asked: counts.asked,
             response_rate: counts.asked.and_then(|asked| share(counts.respondents, asked)),
+            follow_up: counts.follow_up.map(|follow_up| FollowUpFigures {
+                followed: follow_up.followed,
+                rate: share(follow_up.followed, counts.negative),
+                median_hours: follow_up.median_micros.map(|micros| micros / 3_600_000_000.0),
+            }),
         }
     }
 }
@@ -644,6 +662,207 @@ impl SurveyResult {
                         segment,
                         total: SurveyFigures::from_counts(&total, scale),
                         periods: rows(periods.as_deref()),
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// One uplift group's counts over some cohort members.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpliftCounts {
+    /// Members in the group.
+    pub members: u64,
+    /// Members whose compared column is over by `as_of`.
+    pub eligible: u64,
+    /// Eligible members retained in the column.
+    pub retained: u64,
+}
+
+impl UpliftCounts {
+    /// Both counts added.
+    pub fn plus(self, other: UpliftCounts) -> UpliftCounts {
+        UpliftCounts {
+            members: self.members + other.members,
+            eligible: self.eligible + other.eligible,
+            retained: self.retained + other.retained,
+        }
+    }
+
+    fn group(self) -> UpliftGroup {
+        UpliftGroup {
+            members: self.members,
+            eligible: self.eligible,
+            retained: self.retained,
+            rate: share(self.retained, self.eligible),
+        }
+    }
+
+    /// Whether the group is too small for a normal approximation to mean much: fewer than 30
+    /// eligible members, or fewer than 5 retained or 5 not retained.
+    fn small(self) -> bool {
+        self.eligible < 30 || self.retained < 5 || self.eligible - self.retained < 5
+    }
+}
+
+impl UpliftComparison {
+    /// The comparison of a treatment group with a control group: the difference of their
+    /// retained shares, Newcombe's hybrid score interval at 95 % and the pooled z-test's
+    /// two-sided p-value (docs/config.md, `type = "uplift"`).
+    pub fn from_counts(treatment: UpliftCounts, control: UpliftCounts) -> UpliftComparison {
+        let both = (treatment.eligible > 0 && control.eligible > 0).then_some((
+            (treatment.retained, treatment.eligible),
+            (control.retained, control.eligible),
+        ));
+        let treated = treatment.group();
+        let untreated = control.group();
+        let uplift = treated.rate.zip(untreated.rate).map(|(t, c)| t - c);
+        let interval = both.map(|(t, c)| crate::stats::newcombe(t, c, crate::stats::Z_95));
+        UpliftComparison {
+            relative_uplift: uplift
+                .zip(untreated.rate)
+                .and_then(|(u, c)| (c > 0.0).then(|| u / c)),
+            uplift,
+            low: interval.map(|(low, _)| low),
+            high: interval.map(|(_, high)| high),
+            p_value: both.map(|(t, c)| crate::stats::two_proportion_p_value(t, c)),
+            small: treatment.small() || control.small(),
+            treatment: treated,
+            control: untreated,
+        }
+    }
+}
+
+/// One cohort row's counts of an uplift: its label, breakdown values, and the treatment's and the
+/// control's counts.
+pub type UpliftRowCounts = (String, Option<Segment>, UpliftCounts, UpliftCounts);
+
+impl UpliftResult {
+    /// The uplift of `metric` (which compares a column of `retention`) from each cohort row's
+    /// counts, in cohort order, and the members left out.
+    pub fn from_counts(
+        metric: &crate::Uplift,
+        retention: &crate::Retention,
+        rows: Vec<UpliftRowCounts>,
+        ungrouped: u64,
+        conflicting: u64,
+    ) -> UpliftResult {
+        let (treatment, control) = rows.iter().fold(
+            (UpliftCounts::default(), UpliftCounts::default()),
+            |(t, c), (_, _, row_t, row_c)| (t.plus(*row_t), c.plus(*row_c)),
+        );
+        UpliftResult {
+            kind: "uplift",
+            retention: metric.retention.clone(),
+            period: retention.mode.cell_label(metric.cell),
+            treatment: metric.treatment.clone(),
+            control: metric.control.clone(),
+            method: "newcombe",
+            confidence: 0.95,
+            cohorts: rows
+                .into_iter()
+                .map(|(cohort, segment, treatment, control)| UpliftRow {
+                    cohort,
+                    segment,
+                    comparison: UpliftComparison::from_counts(treatment, control),
+                })
+                .collect(),
+            total: UpliftComparison::from_counts(treatment, control),
+            ungrouped,
+            conflicting,
+        }
+    }
+}
+
+/// A group value as the config writes `treatment` and `control`: text as it is, a whole number
+/// without decimals, `true` or `false`; `None` for a missing value.
+pub fn group_text(value: &ScalarValue) -> Option<String> {
+    match value {
+        ScalarValue::Null => None,
+        ScalarValue::Bool(flag) => Some(flag.to_string()),
+        ScalarValue::Number(number) if number.fract() == 0.0 && number.abs() < 1e15 => {
+            Some(format!("{}", *number as i64))
+        }
+        ScalarValue::Number(number) => Some(number.to_string()),
+        ScalarValue::String(text) => Some(text.clone()),
+    }
+}
+
+/// One period's win-back counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WinbackCounts {
+    /// Period index.
+    pub period: i32,
+    /// Whether the return window of the period's first day is over by `as_of`.
+    pub complete: bool,
+    /// Entities dormant on the period's first day.
+    pub dormant: u64,
+    /// Of those, the entities back within the window.
+    pub returned: u64,
+}
+
+/// One breakdown value's win-back counts, over the whole table's periods.
+pub type WinbackSegmentCounts = (Segment, Vec<WinbackCounts>);
+
+impl WinbackResult {
+    /// The win-back table of `metric` from its periods' counts, and with `by` each value's.
+    pub fn from_counts(
+        metric: &crate::Winback,
+        periods: &[WinbackCounts],
+        segments: Option<Vec<WinbackSegmentCounts>>,
+        labels: Labels,
+    ) -> WinbackResult {
+        // Each table over the whole table's periods; a period a value has no counts for is zero.
+        let rows = |counts: &[WinbackCounts]| -> (Vec<WinbackPeriod>, WinbackTotal) {
+            let counts: Vec<WinbackCounts> = periods
+                .iter()
+                .map(|all| {
+                    let found = counts.iter().find(|c| c.period == all.period);
+                    found.copied().unwrap_or(WinbackCounts {
+                        dormant: 0,
+                        returned: 0,
+                        ..*all
+                    })
+                })
+                .collect();
+            let complete = counts.iter().filter(|c| c.complete);
+            let (dormant, returned) = complete.fold((0, 0), |(d, r), c| (d + c.dormant, r + c.returned));
+            let periods = counts
+                .iter()
+                .map(|c| WinbackPeriod {
+                    period: labels.of(c.period),
+                    complete: c.complete,
+                    dormant: c.dormant,
+                    returned: c.returned,
+                    rate: share(c.returned, c.dormant),
+                })
+                .collect();
+            let total = WinbackTotal {
+                dormant,
+                returned,
+                rate: share(returned, dormant),
+            };
+            (periods, total)
+        };
+        let (periods, total) = rows(periods);
+        WinbackResult {
+            kind: "winback",
+            dormant_days: metric.dormant_days,
+            within_days: metric.within_days,
+            grain: metric.grain.as_str(),
+            periods,
+            total,
+            segments: segments.map(|segments| {
+                segments
+                    .into_iter()
+                    .map(|(segment, counts)| {
+                        let (periods, total) = rows(&counts);
+                        WinbackSegment {
+                            segment,
+                            periods,
+                            total,
+                        }
                     })
                     .collect()
             }),

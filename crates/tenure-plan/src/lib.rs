@@ -11,10 +11,12 @@ pub mod backend;
 pub mod derive;
 pub mod expr;
 pub mod figures;
+pub mod health;
 pub mod norms;
 pub mod plan;
 pub mod report;
 pub mod schema;
+mod stats;
 pub mod time;
 
 pub use backend::Backend;

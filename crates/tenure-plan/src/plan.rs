@@ -288,6 +288,12 @@ pub enum MetricKind {
     Stickiness(Stickiness),
     /// NPS, CSAT or CES from response events, overall and per period.
     Survey(Survey),
+    /// A retention figure of a treatment group against a control group.
+    Uplift(Uplift),
+    /// Of the entities dormant at each period's start, the share that came back.
+    Winback(Winback),
+    /// A score per entity from weighted signals, banded; the entities at risk.
+    Health(Health),
     /// An arithmetic formula over aggregates, constants and other metrics' scalars.
     Formula(Formula),
     /// Customer lifetime value.
@@ -307,6 +313,9 @@ impl MetricKind {
             MetricKind::Lifecycle(_) => "lifecycle",
             MetricKind::Stickiness(_) => "stickiness",
             MetricKind::Survey(_) => "survey",
+            MetricKind::Uplift(_) => "uplift",
+            MetricKind::Winback(_) => "winback",
+            MetricKind::Health(_) => "health",
             MetricKind::Formula(_) => "formula",
             MetricKind::Ltv(_) => "ltv",
             MetricKind::Payback(_) => "payback",
@@ -318,15 +327,8 @@ impl MetricKind {
         let names: &[&str] = match self {
             MetricKind::Retention(retention) => {
                 let mut names = vec!["size".to_string()];
-                let cells: Vec<String> = match &retention.mode {
-                    RetentionMode::NDay(periods) | RetentionMode::Unbounded(periods) => {
-                        periods.iter().map(u32::to_string).collect()
-                    }
-                    RetentionMode::Bracket(brackets) => {
-                        brackets.iter().map(|(a, b)| format!("{a}_{b}")).collect()
-                    }
-                };
-                for cell in cells {
+                let mode = &retention.mode;
+                for cell in (0..mode.cell_count()).map(|index| mode.cell_label(index)) {
                     names.push(format!("rate_{cell}"));
                     names.push(format!("retained_{cell}"));
                     names.push(format!("eligible_{cell}"));
@@ -384,6 +386,9 @@ impl MetricKind {
                 "share_at_least_last",
             ],
             MetricKind::Survey(_) => &["score", "score_last", "responses", "respondents", "response_rate"],
+            MetricKind::Uplift(_) => &UPLIFT_SCALARS,
+            MetricKind::Winback(_) => &["rate", "rate_last", "dormant_last", "returned_last"],
+            MetricKind::Health(_) => &["mean_score", "at_risk", "at_risk_share", "revenue_at_risk"],
             MetricKind::Formula(formula) if formula.grain.is_none() && formula.cohort.is_none() => &["value"],
             MetricKind::Formula(_) => &["last"],
             MetricKind::Ltv(_) | MetricKind::Payback(_) => &["value"],
@@ -527,6 +532,107 @@ pub struct Lifecycle {
     pub by: Vec<crate::Field>,
 }
 
+/// A `type = "health"` metric (docs/config.md, `type = "health"`).
+#[derive(Debug, Clone)]
+pub struct Health {
+    /// The value event that makes an entity a customer to score.
+    pub active: EventId,
+    /// Entities with an `active` event in this many days up to the date are scored.
+    pub population_days: u32,
+    /// The days up to the date that the signals read.
+    pub window_days: u32,
+    /// Bands from the best down; the last starts at 0.
+    pub bands: Vec<HealthBand>,
+    /// The index in `bands` of the band listed as at risk.
+    pub at_risk: usize,
+    /// An amount event whose amounts in the window are each entity's revenue at stake.
+    pub revenue: Option<EventId>,
+    /// Also score the population this many days before `as_of`.
+    pub backtest_days: Option<u32>,
+    /// Breakdown keys (`attr.*`, `segment.*`): the bands per combination of values.
+    pub by: Vec<crate::Field>,
+    /// The signals, in name order.
+    pub components: Vec<HealthComponent>,
+}
+
+/// A band of health scores: those from `min` up to the next better band's `min`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthBand {
+    /// The band's name.
+    pub name: String,
+    /// The lowest score in the band.
+    pub min: f64,
+}
+
+/// One weighted signal of a health score.
+#[derive(Debug, Clone)]
+pub struct HealthComponent {
+    /// The component's name.
+    pub name: String,
+    /// What is measured.
+    pub signal: Signal,
+    /// The weight as written (the score divides by the sum of the weights present).
+    pub weight: f64,
+    /// How a value becomes a score from 0 to 100.
+    pub scoring: Scoring,
+}
+
+/// What a health component measures per entity, at a date.
+#[derive(Debug, Clone)]
+pub enum Signal {
+    /// Rows of the event in the window.
+    Count(EventId),
+    /// Days from the last row of the event to the date.
+    Recency(EventId),
+    /// Days since the last row over the median days between the entity's event days.
+    FrequencyBreak(EventId),
+    /// The event's amounts summed over the window.
+    Amount(EventId),
+    /// The event's amounts in the window over those in the window before.
+    Trend(EventId),
+    /// A number of the entity's latest row of the event.
+    Latest {
+        /// The value event.
+        event: EventId,
+        /// The number each row gives.
+        value: Expr,
+    },
+    /// A number attribute of the entity.
+    Attribute(crate::Field),
+}
+
+/// How a health signal's value becomes a score from 0 to 100.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scoring {
+    /// Linear from `worst` (0) to `best` (100), held within 0 to 100.
+    Scale {
+        /// The value scored 0.
+        worst: f64,
+        /// The value scored 100.
+        best: f64,
+    },
+    /// The value's mid-rank percentile among the population's values.
+    Percentile {
+        /// Whether higher values are better.
+        higher_is_better: bool,
+    },
+}
+
+/// A `type = "winback"` metric (docs/config.md, `type = "winback"`).
+#[derive(Debug, Clone)]
+pub struct Winback {
+    /// The value event whose absence makes an entity dormant and whose return wins it back.
+    pub active: EventId,
+    /// Days without the event, at least, that make an entity dormant.
+    pub dormant_days: u32,
+    /// Days from a period's first day within which a return counts.
+    pub within_days: u32,
+    /// The periods whose first days are the dates counted.
+    pub grain: Grain,
+    /// Breakdown keys (`attr.*`, `segment.*`): one table per combination of values.
+    pub by: Vec<crate::Field>,
+}
+
 /// A `type = "survey"` metric.
 #[derive(Debug, Clone)]
 pub struct Survey {
@@ -542,6 +648,49 @@ pub struct Survey {
     pub grain: Option<Grain>,
     /// Breakdown keys (`attr.*`, `segment.*`): the figures per combination of the entity's values.
     pub by: Vec<crate::Field>,
+    /// Close the loop: the value event that follows up negative answers, and the hours it must
+    /// come within.
+    pub follow_up: Option<(EventId, u32)>,
+}
+
+/// The scalars an uplift exposes to formulas: its overall figures.
+pub const UPLIFT_SCALARS: [&str; 7] = [
+    "uplift",
+    "relative_uplift",
+    "low",
+    "high",
+    "p_value",
+    "treatment_rate",
+    "control_rate",
+];
+
+/// A `type = "uplift"` metric: one column of a retention metric, treatment against control.
+#[derive(Debug, Clone)]
+pub struct Uplift {
+    /// The retention metric whose members and returns are compared (its name).
+    pub retention: String,
+    /// The compared column of that metric.
+    pub cell: usize,
+    /// How each entity's group is found.
+    pub groups: UpliftGroups,
+    /// The group value of the treated entities.
+    pub treatment: String,
+    /// The group value of the control entities.
+    pub control: String,
+}
+
+/// Where an uplift reads each entity's group.
+#[derive(Debug, Clone)]
+pub enum UpliftGroups {
+    /// An entity attribute (`attr.<column>`).
+    Attribute(crate::Field),
+    /// The variant property (`props.<column>`) of the entity's assignment events.
+    Assignment {
+        /// The value event whose rows assign entities.
+        event: EventId,
+        /// The property that names the group.
+        variant: crate::Field,
+    },
 }
 
 /// A survey's scale and how its answers are read (docs/config.md, `type = "survey"`).
@@ -651,6 +800,14 @@ impl RetentionMode {
         match self {
             RetentionMode::NDay(periods) | RetentionMode::Unbounded(periods) => periods.len(),
             RetentionMode::Bracket(brackets) => brackets.len(),
+        }
+    }
+
+    /// Column `index`'s label, as in scalar names: the offset `k`, or `a_b` for a bracket.
+    pub fn cell_label(&self, index: usize) -> String {
+        match self {
+            RetentionMode::NDay(periods) | RetentionMode::Unbounded(periods) => periods[index].to_string(),
+            RetentionMode::Bracket(brackets) => format!("{}_{}", brackets[index].0, brackets[index].1),
         }
     }
 

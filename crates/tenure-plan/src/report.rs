@@ -138,6 +138,12 @@ pub enum MetricResult {
     Lifecycle(LifecycleResult),
     /// A `survey` metric's figures.
     Survey(SurveyResult),
+    /// A treatment group's retention against a control group's.
+    Uplift(UpliftResult),
+    /// Dormant entities per period and the share won back.
+    Winback(WinbackResult),
+    /// Health scores in bands, and the entities at risk.
+    Health(crate::health::HealthResult),
     /// Daily active counts and active days per period.
     Stickiness(StickinessResult),
     /// A formula's value or rows.
@@ -553,6 +559,141 @@ pub struct SurveyResult {
     pub segments: Option<Vec<SurveySegment>>,
 }
 
+/// A `winback` metric's figures (docs/config.md, `type = "winback"`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WinbackResult {
+    /// Always `"winback"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Days without the value event that make an entity dormant.
+    pub dormant_days: u32,
+    /// Days from a period's first day within which a return counts.
+    pub within_days: u32,
+    /// The period whose first day is each row's date.
+    pub grain: &'static str,
+    /// One row per period whose first day is after the first value event, through the period
+    /// of `as_of`.
+    pub periods: Vec<WinbackPeriod>,
+    /// The complete periods pooled.
+    pub total: WinbackTotal,
+    /// With `by`: the same table per combination of values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Vec<WinbackSegment>>,
+}
+
+/// One breakdown value's win-back table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WinbackSegment {
+    /// The breakdown values.
+    pub segment: Segment,
+    /// Its periods, the same as the whole table's.
+    pub periods: Vec<WinbackPeriod>,
+    /// Its complete periods pooled.
+    pub total: WinbackTotal,
+}
+
+/// One period of a win-back table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WinbackPeriod {
+    /// Period label.
+    pub period: String,
+    /// Whether the return window of the period's first day has ended by `as_of`.
+    pub complete: bool,
+    /// Entities dormant on the period's first day.
+    pub dormant: u64,
+    /// Of those, the entities back within the window.
+    pub returned: u64,
+    /// Returned ÷ dormant; `null` without dormant entities.
+    pub rate: Option<f64>,
+}
+
+/// Complete periods pooled: an entity counts once per period it is dormant in.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WinbackTotal {
+    /// Dormant entities, summed over the complete periods.
+    pub dormant: u64,
+    /// Returned entities, summed over the complete periods.
+    pub returned: u64,
+    /// Returned ÷ dormant.
+    pub rate: Option<f64>,
+}
+
+/// An `uplift` metric's figures (docs/config.md, `type = "uplift"`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UpliftResult {
+    /// Always `"uplift"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The retention metric compared.
+    pub retention: String,
+    /// The compared column, labelled like the retention metric's (`30`, `8_30`).
+    pub period: String,
+    /// The treatment group's value.
+    pub treatment: String,
+    /// The control group's value.
+    pub control: String,
+    /// How the interval is computed: `"newcombe"` (the hybrid score interval).
+    pub method: &'static str,
+    /// The interval's confidence level.
+    pub confidence: f64,
+    /// One row per cohort row of the retention metric.
+    pub cohorts: Vec<UpliftRow>,
+    /// Every cohort row pooled: each group's eligible and retained members summed.
+    pub total: UpliftComparison,
+    /// Cohort members in neither group (another value, or none).
+    pub ungrouped: u64,
+    /// Cohort members whose assignment events name more than one group: left out of both.
+    pub conflicting: u64,
+}
+
+/// One cohort row of an uplift.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UpliftRow {
+    /// Cohort period label.
+    pub cohort: String,
+    /// Breakdown values of the cohort row, when the cohort has `by`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<Segment>,
+    /// The comparison over this row's members.
+    #[serde(flatten)]
+    pub comparison: UpliftComparison,
+}
+
+/// A treatment group's retained share against a control group's.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UpliftComparison {
+    /// The treated members.
+    pub treatment: UpliftGroup,
+    /// The control members.
+    pub control: UpliftGroup,
+    /// Treatment rate − control rate; `null` when a group has no eligible member.
+    pub uplift: Option<f64>,
+    /// The uplift ÷ the control rate; `null` when that rate is 0 or unknown.
+    pub relative_uplift: Option<f64>,
+    /// The interval's low end.
+    pub low: Option<f64>,
+    /// The interval's high end.
+    pub high: Option<f64>,
+    /// Two-sided p-value of the pooled two-proportion z-test.
+    pub p_value: Option<f64>,
+    /// A group has fewer than 30 eligible members, or fewer than 5 retained or 5 not retained:
+    /// too few for the interval and the p-value to be trusted.
+    pub small: bool,
+}
+
+/// One group of an uplift comparison.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UpliftGroup {
+    /// Members of the cohort rows in the group.
+    pub members: u64,
+    /// Members whose column is over by `as_of`.
+    pub eligible: u64,
+    /// Eligible members retained in the column.
+    pub retained: u64,
+    /// Retained ÷ eligible; `null` without eligible members.
+    pub rate: Option<f64>,
+}
+
 /// One breakdown value's survey figures.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SurveySegment {
@@ -599,6 +740,21 @@ pub struct SurveyFigures {
     pub asked: Option<u64>,
     /// With `asked`: respondents ÷ entities asked (`null` when nobody was asked).
     pub response_rate: Option<f64>,
+    /// With `follow_up`: how the negative answers were followed up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FollowUpFigures>,
+}
+
+/// How a survey's negative answers were followed up (closing the loop).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FollowUpFigures {
+    /// Negative answers followed up within the time allowed.
+    pub followed: u64,
+    /// Followed ÷ negative answers; `null` without negative answers.
+    pub rate: Option<f64>,
+    /// The median hours from a negative answer to its follow-up, over those followed up at all
+    /// by `as_of` (in the time allowed or later); `null` when none was.
+    pub median_hours: Option<f64>,
 }
 
 /// A `lifecycle` metric's table (docs/config.md, `type = "lifecycle"`).
@@ -933,6 +1089,30 @@ impl MetricResult {
                     .and_then(|p| p.figures.score),
                 _ => None,
             },
+            MetricResult::Health(health) => health.scalar(name),
+            MetricResult::Winback(winback) => {
+                let last = winback.periods.iter().rfind(|p| p.complete);
+                match name {
+                    "rate" => winback.total.rate,
+                    "rate_last" => last.and_then(|p| p.rate),
+                    "dormant_last" => last.map(|p| p.dormant as f64),
+                    "returned_last" => last.map(|p| p.returned as f64),
+                    _ => None,
+                }
+            }
+            MetricResult::Uplift(uplift) => {
+                let total = &uplift.total;
+                match name {
+                    "uplift" => total.uplift,
+                    "relative_uplift" => total.relative_uplift,
+                    "low" => total.low,
+                    "high" => total.high,
+                    "p_value" => total.p_value,
+                    "treatment_rate" => total.treatment.rate,
+                    "control_rate" => total.control.rate,
+                    _ => None,
+                }
+            }
             MetricResult::Stickiness(table) => {
                 let day = table.days.last();
                 match name {

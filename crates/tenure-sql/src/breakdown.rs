@@ -74,22 +74,47 @@ pub(crate) fn join(
     Ok(breakdown)
 }
 
+/// Adds `breakdown`'s CTEs and, with breakdown fields, CTE `grouped_activity`: `columns` of CTE
+/// `activity` with each entity's values `by_<i>`. The relation to read activity from.
+pub(crate) fn grouped_activity(
+    ctes: &mut Vec<(String, String)>,
+    breakdown: Breakdown,
+    columns: &str,
+) -> &'static str {
+    ctes.extend(breakdown.ctes);
+    if breakdown.columns.is_empty() {
+        return "activity";
+    }
+    ctes.push((
+        "grouped_activity".to_string(),
+        format!(
+            "SELECT activity.entity AS entity, {columns}{} FROM activity{}",
+            breakdown.columns, breakdown.joins
+        ),
+    ));
+    "grouped_activity"
+}
+
 /// `, by_0, by_1, …` for `count` breakdown fields (empty for none).
 pub(crate) fn keys(count: usize) -> String {
     (0..count).map(|index| format!(", by_{index}")).collect()
 }
 
+/// Whether a period is over by `as_of`, over CTEs `periods` and `bounds`: what a per-period
+/// table's `complete` usually says.
+pub(crate) const PERIOD_OVER: &str = "periods.period < bounds.period_after_as_of";
+
 /// The final query of a per-period table read from CTE `source` (`period`, `by_<i>` and the
 /// `figures`, one row per period and breakdown value with any) and CTEs `periods` and `bounds`:
-/// one row per period (`period`, `complete`, the figures; zero where `source` has none), and with
-/// `by` those rows with `overall` 1 and null `by_<i>` followed by `source`'s rows within the
-/// periods (`overall` 0).
-pub(crate) fn tables_query(source: &str, figures: &[&str], by: usize) -> String {
+/// one row per period (`period`, `complete` as the condition `complete` says, the figures; zero
+/// where `source` has none), and with `by` those rows with `overall` 1 and null `by_<i>` followed
+/// by `source`'s rows within the periods (`overall` 0).
+pub(crate) fn tables_query(source: &str, figures: &[&str], by: usize, complete: &str) -> String {
     let sums: Vec<String> = figures
         .iter()
         .map(|figure| format!("sum({figure}) AS {figure}"))
         .collect();
-    let complete = "periods.period < bounds.period_after_as_of AS complete";
+    let complete = format!("{complete} AS complete");
     if by == 0 {
         let columns: Vec<String> = figures
             .iter()

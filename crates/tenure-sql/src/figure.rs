@@ -121,6 +121,28 @@ pub(crate) fn ctes(
             Some(format!("SELECT max(m.value) AS figure FROM {rows} AS m"))
         }
         MetricKind::Ltv(_) | MetricKind::Payback(_) => None,
+        MetricKind::Winback(winback) => {
+            let filter = if winback.by.is_empty() {
+                ""
+            } else {
+                " WHERE m.overall = 1"
+            };
+            winback_figure(&figures, scalar).map(|pick| figures.per_period(&rows, filter, pick, "figure"))
+        }
+        MetricKind::Health(_) => {
+            return Err(format!(
+                "it reads `{}.{scalar}`, a health score's figure, which is not translated to SQL yet",
+                reference.metric
+            ));
+        }
+        MetricKind::Uplift(_) => {
+            return Err(format!(
+                "it reads `{}.{scalar}`: an uplift's figures come from its interval and test, \
+                 which the report computes from the groups' counts, not SQL; `tenure run` on a \
+                 connection computes it",
+                reference.metric
+            ));
+        }
         MetricKind::Survey(survey) => {
             let whole = |value: String| {
                 format!(
@@ -322,6 +344,24 @@ fn lifecycle_figure(f: &Figures<'_>, scalar: &str) -> Option<Pick> {
         _ => return None,
     };
     Some(Pick::Last(f.double(count)))
+}
+
+/// A win-back table's figure: the rate pooled over the complete periods, or the last one's.
+fn winback_figure(f: &Figures<'_>, scalar: &str) -> Option<Pick> {
+    let rate = f.ratio("m.returned_count", "m.dormant_count");
+    Some(match scalar {
+        "rate" => Pick::Pooled(
+            vec![
+                ("returned", "m.returned_count".to_string()),
+                ("dormant", "m.dormant_count".to_string()),
+            ],
+            f.ratio("{returned}", "{dormant}"),
+        ),
+        "rate_last" => Pick::Last(rate),
+        "dormant_last" => Pick::Last(f.double("m.dormant_count")),
+        "returned_last" => Pick::Last(f.double("m.returned_count")),
+        _ => return None,
+    })
 }
 
 /// A retention table's total-row figure: every cohort row summed, eligible members only.

@@ -24,6 +24,8 @@ mod revenue;
 mod segment;
 mod stickiness;
 mod survey;
+mod uplift;
+mod winback;
 
 pub use dialect::{ClickHouse, Dialect, DuckDb, NAMES, Postgres, Spark, by_name};
 pub use results::{AttributeTypes, Row, Rows, ShapeError, ValueType, read_input, read_result};
@@ -205,6 +207,14 @@ pub(crate) fn body(
         MetricKind::Lifecycle(lifecycle) => lifecycle::statement(plan, lifecycle, dialect, known.labels),
         MetricKind::Stickiness(stickiness) => stickiness::statement(plan, stickiness, dialect),
         MetricKind::Survey(survey) => survey::statement(plan, survey, dialect, known.labels),
+        MetricKind::Uplift(uplift) => uplift::statement(plan, uplift, dialect, known.labels),
+        MetricKind::Winback(winback) => winback::statement(plan, winback, dialect, known.labels),
+        MetricKind::Health(_) => Err(
+            "a health score is not translated to SQL yet: it ranks every entity of the population \
+             against the others and lists the ones at risk one by one, which the statements here do \
+             not return; `tenure run` on the files computes it"
+                .to_string(),
+        ),
         MetricKind::Retention(retention) => retention::statement(plan, retention, dialect, known.labels),
         MetricKind::Activation(activation) => activation::statement(plan, activation, dialect, known.labels),
         MetricKind::Revenue(revenue) => revenue::statement(plan, revenue, dialect, known.labels),

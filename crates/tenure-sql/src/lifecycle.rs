@@ -35,19 +35,7 @@ pub(crate) fn statement(
              WHERE dated_rows.local_day <= as_of.as_of AND ({filter})"
         ),
     ));
-    ctes.extend(breakdown.ctes);
-    let active = if metric.by.is_empty() {
-        "activity"
-    } else {
-        ctes.push((
-            "grouped_activity".to_string(),
-            format!(
-                "SELECT activity.entity AS entity, active_period{} FROM activity{}",
-                breakdown.columns, breakdown.joins
-            ),
-        ));
-        "grouped_activity"
-    };
+    let active = breakdown::grouped_activity(&mut ctes, breakdown, "active_period");
     let neighbour = |offset: i8| dialect.neighbour("active_period", offset, "entity", "active_period");
     ctes.push((
         "sequenced".to_string(),
@@ -92,6 +80,6 @@ pub(crate) fn statement(
             sums.join(", ")
         ),
     ));
-    let query = breakdown::tables_query("counts", &FIGURES, metric.by.len());
+    let query = breakdown::tables_query("counts", &FIGURES, metric.by.len(), breakdown::PERIOD_OVER);
     Ok(with(&ctes, &query, dialect))
 }

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use tenure_plan::derive::{self, OrderFigures};
 use tenure_plan::figures::{
-    ActiveDays, CrrCounts, DayCounts, Labels, LifecycleCounts, Movements, RowCounts, SurveyCounts,
-    SurveyPeriodCounts, retention_totals,
+    ActiveDays, CrrCounts, DayCounts, FollowUpCounts, Labels, LifecycleCounts, Movements, RowCounts,
+    SurveyCounts, SurveyPeriodCounts, UpliftCounts, WinbackCounts, retention_totals,
 };
 use tenure_plan::time::period_length;
 use tenure_plan::{
@@ -254,6 +254,27 @@ pub fn read_result(
         MetricKind::Survey(survey) => {
             survey_result(survey, week_start, types, &each).map(MetricResult::Survey)
         }
+        MetricKind::Winback(winback) => {
+            let labels = Labels {
+                grain: winback.grain,
+                week_start,
+            };
+            winback_result(winback, labels, types, &each).map(MetricResult::Winback)
+        }
+        MetricKind::Uplift(uplift) => match plan.uplift_retention(uplift) {
+            Some(retention) => {
+                let cohort = &plan.cohorts[retention.cohort];
+                let labels = Labels {
+                    grain: cohort.grain,
+                    week_start,
+                };
+                uplift_result(uplift, retention, labels, &cohort.by, types, &each).map(MetricResult::Uplift)
+            }
+            None => Err(format!(
+                "retention metric `{}` is not in the plan",
+                uplift.retention
+            )),
+        },
         MetricKind::Ltv(Ltv {
             form: LtvForm::Orders { cost_to_serve, .. },
             margin,
@@ -529,6 +550,32 @@ fn lifecycle_result(
     Ok(LifecycleResult::from_counts(&overall, segments, labels))
 }
 
+fn winback_result(
+    metric: &tenure_plan::Winback,
+    labels: Labels,
+    types: &AttributeTypes,
+    rows: &[Row<'_>],
+) -> Result<tenure_plan::WinbackResult, String> {
+    let (overall, groups) = split_tables(
+        rows,
+        &metric.by,
+        types,
+        |row| {
+            Ok(WinbackCounts {
+                period: row.index("period")?,
+                complete: row.flag("complete")?,
+                dormant: row.count("dormant_count")?,
+                returned: row.count("returned_count")?,
+            })
+        },
+        |m: &WinbackCounts| m.period,
+    )?;
+    let segments = (!metric.by.is_empty()).then_some(groups);
+    Ok(tenure_plan::WinbackResult::from_counts(
+        metric, &overall, segments, labels,
+    ))
+}
+
 /// The stickiness tables from the day rows (`part` 0) and the period rows (`part` 1, one per
 /// period and number of active days with any entity, or one with `days_count` 0).
 fn stickiness_result(
@@ -613,6 +660,13 @@ fn survey_result(
                 Some(_) => Some(row.count("asked")?),
                 None => None,
             },
+            follow_up: match survey.follow_up {
+                Some(_) => Some(FollowUpCounts {
+                    followed: row.count("followed_up")?,
+                    median_micros: row.number("follow_up_median_micros")?,
+                }),
+                None => None,
+            },
         })
     };
     let period_of = |row: &Row<'_>, counts: SurveyCounts| -> Result<SurveyPeriodCounts, String> {
@@ -655,6 +709,7 @@ fn survey_result(
     values.sort_by(|a, b| a.0.sort_cmp(&b.0));
     let none = SurveyCounts {
         asked: survey.asked.map(|_| 0),
+        follow_up: survey.follow_up.map(|_| FollowUpCounts::default()),
         ..SurveyCounts::default()
     };
     let segments = (!survey.by.is_empty()).then(|| {
@@ -686,6 +741,83 @@ fn survey_result(
         labels,
         segments,
     ))
+}
+
+/// An uplift from its rows: one per cohort row and group value, with the members whose
+/// assignments conflict apart.
+fn uplift_result(
+    uplift: &tenure_plan::Uplift,
+    retention: &tenure_plan::Retention,
+    labels: Labels,
+    by: &[Field],
+    types: &AttributeTypes,
+    rows: &[Row<'_>],
+) -> Result<tenure_plan::UpliftResult, String> {
+    let mut cohorts: Vec<(i32, Option<Segment>, UpliftCounts, UpliftCounts)> = Vec::new();
+    let (mut ungrouped, mut conflicting) = (0, 0);
+    for row in rows {
+        let period = row.index("cohort_period")?;
+        let segment = row.segment(by, types)?;
+        let at = match cohorts
+            .iter()
+            .position(|(p, s, _, _)| *p == period && *s == segment)
+        {
+            Some(at) => at,
+            None => {
+                cohorts.push((period, segment, UpliftCounts::default(), UpliftCounts::default()));
+                cohorts.len() - 1
+            }
+        };
+        let counts = UpliftCounts {
+            members: row.count("members")?,
+            eligible: row.count("eligible")?,
+            retained: row.count("retained")?,
+        };
+        if row.flag("conflicting")? {
+            conflicting += counts.members;
+            continue;
+        }
+        let variant = match (&uplift.groups, row.text("variant")?) {
+            (_, None) => None,
+            (tenure_plan::UpliftGroups::Attribute(Field::Attr(name)), Some(text)) => {
+                match types.get(name).copied().unwrap_or_default() {
+                    ValueType::Bool => row.truth("variant")?.map(|flag| flag.to_string()),
+                    _ => Some(variant_text(text)),
+                }
+            }
+            (_, Some(text)) => Some(variant_text(text)),
+        };
+        let (_, _, treatment, control) = &mut cohorts[at];
+        match variant {
+            Some(value) if value == uplift.treatment => *treatment = treatment.plus(counts),
+            Some(value) if value == uplift.control => *control = control.plus(counts),
+            _ => ungrouped += counts.members,
+        }
+    }
+    let rows = in_engine_order(
+        cohorts
+            .into_iter()
+            .map(|(period, segment, t, c)| (period, (labels.of(period), segment, t, c)))
+            .collect(),
+        |row| &row.1,
+    );
+    Ok(tenure_plan::UpliftResult::from_counts(
+        uplift,
+        retention,
+        rows,
+        ungrouped,
+        conflicting,
+    ))
+}
+
+/// A group value as the engine spells it: a number without a fraction has no decimals.
+fn variant_text(text: &str) -> String {
+    match text.parse::<f64>() {
+        Ok(number) if number.is_finite() => {
+            tenure_plan::figures::group_text(&ScalarValue::Number(number)).unwrap_or_default()
+        }
+        _ => text.to_string(),
+    }
 }
 
 /// An orders-form LTV from its one row of order figures, as the engine derives it.

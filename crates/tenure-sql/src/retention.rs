@@ -9,12 +9,15 @@ use crate::expr::row_sql;
 use crate::input::{Amount, dated_rows, with};
 use crate::{Dialect, SegmentLabels};
 
-pub(crate) fn statement(
+/// The CTEs through `member_cells`: one row per cohort member with its cohort row's keys
+/// (`cohort_period`, `by_<i>`) and, per column `i`, `member_retained_i` and `member_eligible_i`
+/// (1 or 0); also each column's condition on a return's offset `r.k` and its last period.
+pub(crate) fn member_cells(
     plan: &Plan,
     metric: &Retention,
     dialect: &dyn Dialect,
     labels: Option<&SegmentLabels>,
-) -> Result<String, String> {
+) -> Result<MemberCells, String> {
     let cohort = &plan.cohorts[metric.cohort];
     let mut ctes = dated_rows(plan, dialect)?;
     ctes.extend(member_ctes(plan, cohort, dialect, labels)?);
@@ -76,6 +79,49 @@ pub(crate) fn statement(
             "max(CASE WHEN {over} THEN 1 ELSE 0 END) AS member_eligible_{index}"
         ));
     }
+    let keys = key_columns(cohort);
+    let member_keys: Vec<String> = keys.iter().map(|k| format!("m.{k}")).collect();
+    let named_keys: Vec<String> = keys.iter().map(|k| format!("m.{k} AS {k}")).collect();
+    ctes.push((
+        "member_cells".to_string(),
+        format!(
+            "SELECT m.entity AS entity, {}, {} FROM members AS m CROSS JOIN as_of \
+             LEFT JOIN returns AS r ON r.entity = m.entity GROUP BY m.entity, {}",
+            named_keys.join(", "),
+            per_member.join(", "),
+            member_keys.join(", ")
+        ),
+    ));
+    Ok(MemberCells {
+        ctes,
+        columns,
+        offset,
+    })
+}
+
+/// What [`member_cells`] gives.
+pub(crate) struct MemberCells {
+    /// The CTEs, `member_cells` last.
+    pub ctes: Vec<(String, String)>,
+    /// Per column: the condition on a return's offset `r.k`, and the column's last period.
+    pub columns: Vec<(String, u32)>,
+    /// A row's offset from its member's start (over `r.day`, `r.local_day`, `m.d0`, `m.d0_date`).
+    pub offset: String,
+}
+
+pub(crate) fn statement(
+    plan: &Plan,
+    metric: &Retention,
+    dialect: &dyn Dialect,
+    labels: Option<&SegmentLabels>,
+) -> Result<String, String> {
+    let cohort = &plan.cohorts[metric.cohort];
+    let MemberCells {
+        mut ctes,
+        columns,
+        offset,
+    } = member_cells(plan, metric, dialect, labels)?;
+    let keys = key_columns(cohort);
     // With `value`: each member's revenue per column (its value event's amounts at the column's
     // offsets) and up to the column's last period, in micro-units.
     let mut value_columns = Vec::new();
@@ -112,19 +158,6 @@ pub(crate) fn statement(
             ),
         ));
     }
-    let keys = key_columns(cohort);
-    let member_keys: Vec<String> = keys.iter().map(|k| format!("m.{k}")).collect();
-    let named_keys: Vec<String> = keys.iter().map(|k| format!("m.{k} AS {k}")).collect();
-    ctes.push((
-        "member_cells".to_string(),
-        format!(
-            "SELECT m.entity AS entity, {}, {} FROM members AS m CROSS JOIN as_of \
-             LEFT JOIN returns AS r ON r.entity = m.entity GROUP BY m.entity, {}",
-            named_keys.join(", "),
-            per_member.join(", "),
-            member_keys.join(", ")
-        ),
-    ));
     let mut sums = vec!["count(*) AS size".to_string()];
     for index in &value_columns {
         let revenue = format!("coalesce(v.member_revenue_{index}, 0)");

@@ -192,7 +192,7 @@ pub(crate) fn statement(
             sums.join(", ")
         ),
     ));
-    let query = breakdown::tables_query("movements", &figures, metric.by.len());
+    let query = breakdown::tables_query("movements", &figures, metric.by.len(), breakdown::PERIOD_OVER);
     Ok(with(&ctes, &query, dialect))
 }
 

@@ -9,11 +9,24 @@ use crate::input::{Amount, dated_rows, with};
 use crate::{Dialect, SegmentLabels, breakdown};
 
 /// The figures over relation `met` (one row per answer, `is_answer` 1, and per ask, `is_ask`
-/// 1), in the columns the reader expects; `asked` is null without an ask event.
-fn figures(asked: bool) -> String {
+/// 1), in the columns the reader expects; `asked` is null without an ask event. With follow-ups
+/// allowed `within` microseconds (`met` then has each answer's `delay`), also `followed_up`
+/// and `follow_up_median_micros`.
+fn figures(asked: bool, within: Option<i64>, dialect: &dyn Dialect) -> String {
     let asked = match asked {
         true => "count(DISTINCT CASE WHEN is_ask = 1 THEN entity END)",
         false => "NULL",
+    };
+    let follow_up = match within {
+        Some(within) => {
+            let delays = "CASE WHEN answer = -1 THEN delay END";
+            format!(
+                ", sum(CASE WHEN answer = -1 AND delay <= {within} THEN 1 ELSE 0 END) AS followed_up, \
+                 CASE WHEN count({delays}) = 0 THEN NULL ELSE {} END AS follow_up_median_micros",
+                dialect.median(delays)
+            )
+        }
+        None => String::new(),
     };
     format!(
         "count(valid_score) AS responses, \
@@ -23,7 +36,7 @@ fn figures(asked: bool) -> String {
          sum(CASE WHEN answer = 0 THEN 1 ELSE 0 END) AS neutral, \
          sum(CASE WHEN answer = -1 THEN 1 ELSE 0 END) AS negative, \
          CAST(coalesce(sum(valid_score), 0) AS BIGINT) AS score_sum, \
-         {asked} AS asked"
+         {asked} AS asked{follow_up}"
     )
 }
 
@@ -58,18 +71,63 @@ pub(crate) fn statement(
     let score = Amount::of(column, dialect).number();
     // Each answer (a whole number on the scale is valid: 1 positive, 0 neutral, -1 negative),
     // and each ask.
+    let valid_score = format!(
+        "CASE WHEN {score} = floor({score}) AND {score} >= {low} AND {score} <= {high} THEN {score} END"
+    );
+    let answers = format!(
+        "SELECT entity, {period} AS period, {valid_score} AS valid_score FROM dated_rows CROSS JOIN as_of \
+         WHERE dated_rows.local_day <= as_of.as_of AND ({response})"
+    );
+    let (answers, delay, ask_delay) = match survey.follow_up {
+        None => (answers, "", String::new()),
+        Some((event, _)) => {
+            // Each answer's time to the entity's first follow-up at or after it.
+            let follow_up = row_sql(&plan.events[event].filter, dialect)?;
+            ctes.push((
+                "answers".to_string(),
+                format!(
+                    "SELECT row_number() OVER (ORDER BY entity, time) AS answer_id, entity, time, {period} AS period, \
+                     {valid_score} AS valid_score FROM dated_rows CROSS JOIN as_of \
+                     WHERE dated_rows.local_day <= as_of.as_of AND ({response})"
+                ),
+            ));
+            ctes.push((
+                "follow_ups".to_string(),
+                format!(
+                    "SELECT entity AS follow_entity, time AS follow_time FROM dated_rows CROSS JOIN as_of \
+                     WHERE dated_rows.local_day <= as_of.as_of AND ({follow_up})"
+                ),
+            ));
+            ctes.push((
+                "answer_delays".to_string(),
+                format!(
+                    "SELECT a.answer_id AS delayed_id, min(CASE WHEN f.follow_time >= a.time THEN {} END) AS delay \
+                     FROM answers AS a LEFT JOIN follow_ups AS f ON f.follow_entity = a.entity GROUP BY a.answer_id",
+                    dialect.micros_between("a.time", "f.follow_time")
+                ),
+            ));
+            // A double, as the asks' null delay is: whole microseconds stay exact.
+            (
+                format!(
+                    "SELECT a.entity AS entity, a.period AS period, a.valid_score AS valid_score, {} AS delay \
+                     FROM answers AS a LEFT JOIN answer_delays AS d ON d.delayed_id = a.answer_id",
+                    dialect.to_double("d.delay")
+                ),
+                ", delay",
+                format!(", {} AS delay", dialect.typed_null(false)),
+            )
+        }
+    };
     let mut met = format!(
         "SELECT entity, period, 1 AS is_answer, 0 AS is_ask, valid_score, CASE WHEN valid_score >= {positive} \
-         THEN 1 WHEN valid_score <= {negative} THEN -1 WHEN valid_score IS NOT NULL THEN 0 END AS answer \
-         FROM (SELECT entity, {period} AS period, CASE WHEN {score} = floor({score}) AND {score} >= {low} \
-         AND {score} <= {high} THEN {score} END AS valid_score FROM dated_rows CROSS JOIN as_of \
-         WHERE dated_rows.local_day <= as_of.as_of AND ({response})) AS scored"
+         THEN 1 WHEN valid_score <= {negative} THEN -1 WHEN valid_score IS NOT NULL THEN 0 END AS answer{delay} \
+         FROM ({answers}) AS scored"
     );
     if let Some(event) = survey.asked {
         let filter = row_sql(&plan.events[event].filter, dialect)?;
         met.push_str(&format!(
             "\n  UNION ALL\n  SELECT entity, {period} AS period, 0 AS is_answer, 1 AS is_ask, {} AS valid_score, \
-             NULL AS answer FROM dated_rows CROSS JOIN as_of \
+             NULL AS answer{ask_delay} FROM dated_rows CROSS JOIN as_of \
              WHERE dated_rows.local_day <= as_of.as_of AND ({filter})",
             dialect.typed_null(false)
         ));
@@ -85,13 +143,16 @@ pub(crate) fn statement(
         ctes.push((
             "met".to_string(),
             format!(
-                "SELECT rows_met.entity AS entity, period, is_answer, is_ask, valid_score, answer{} \
+                "SELECT rows_met.entity AS entity, period, is_answer, is_ask, valid_score, answer{delay}{} \
                  FROM rows_met{}",
                 breakdown.columns, breakdown.joins
             ),
         ));
     }
-    let figures = figures(survey.asked.is_some());
+    let within = survey
+        .follow_up
+        .map(|(_, hours)| i64::from(hours) * 3_600_000_000);
+    let figures = figures(survey.asked.is_some(), within, dialect);
     let nulls: String = (0..by).map(|index| format!(", NULL AS by_{index}")).collect();
     let mut parts = vec![format!(
         "SELECT 0 AS per_value, 1 AS overall, 0 AS period, 1 = 1 AS complete, {}{nulls} FROM met",
@@ -127,13 +188,17 @@ pub(crate) fn statement(
             ),
         ));
         let complete = "periods.period < bounds.period_after_as_of AS complete";
-        let each: Vec<String> = COLUMNS
+        let mut each: Vec<String> = COLUMNS
             .iter()
             .map(|c| match (*c, survey.asked) {
                 ("asked", None) => "NULL AS asked".to_string(),
                 (c, _) => format!("coalesce(per_period.{c}, 0) AS {c}"),
             })
             .collect();
+        if within.is_some() {
+            each.push("coalesce(per_period.followed_up, 0) AS followed_up".to_string());
+            each.push("per_period.follow_up_median_micros AS follow_up_median_micros".to_string());
+        }
         parts.push(format!(
             "SELECT 0 AS per_value, 0 AS overall, periods.period AS period, {complete}, {}{nulls}\n  \
              FROM periods CROSS JOIN bounds LEFT JOIN per_period ON per_period.met_period = periods.period",
@@ -148,8 +213,13 @@ pub(crate) fn statement(
                     figures
                 ),
             ));
+            let follow_up_columns: &[&str] = match within {
+                Some(_) => &["followed_up", "follow_up_median_micros"],
+                None => &[],
+            };
             let each: Vec<String> = COLUMNS
                 .iter()
+                .chain(follow_up_columns)
                 .map(|c| format!("value_periods.{c} AS {c}"))
                 .collect();
             parts.push(format!(

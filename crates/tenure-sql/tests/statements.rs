@@ -148,13 +148,55 @@ fn a_survey_metric_in_every_dialect() {
     let text = format!(
         "{WAREHOUSE}\n[events.answer]\nwhere = \"event == 'nps_answered'\"\n\
          [metrics.nps]\ntype = \"survey\"\nscale = \"nps\"\nresponse = \"answer\"\nscore = \"props.score\"\n\
-         asked = \"value\"\ngrain = \"month\"\n"
+         asked = \"value\"\ngrain = \"month\"\n\
+         [metrics.nps_followed_up]\ntype = \"survey\"\nscale = \"nps\"\nresponse = \"answer\"\n\
+         score = \"props.score\"\ngrain = \"month\"\nfollow_up = \"value\"\nfollow_up_within = \"48h\"\n"
     );
     let plan = plan(&text);
     let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
     for dialect in dialects {
-        let sql = tenure_sql::compile(&plan, "nps", dialect).unwrap();
-        insta::assert_snapshot!(format!("nps_{}", dialect.name()), sql);
+        for metric in ["nps", "nps_followed_up"] {
+            let sql = tenure_sql::compile(&plan, metric, dialect).unwrap();
+            insta::assert_snapshot!(format!("{metric}_{}", dialect.name()), sql);
+        }
+    }
+}
+
+#[test]
+fn uplifts_by_attribute_and_by_assignment_in_every_dialect() {
+    let text = format!(
+        "{}\n[events.assigned]\nwhere = \"event == 'experiment'\"\n\
+         [metrics.by_attribute]\ntype = \"uplift\"\nretention = \"vrr_by_plan\"\nperiod = 1\n\
+         group = \"attr.arm\"\ntreatment = \"email\"\ncontrol = \"none\"\n\
+         [metrics.by_assignment]\ntype = \"uplift\"\nretention = \"vrr_by_plan\"\nperiod = 1\n\
+         assignment = \"assigned\"\nvariant = \"props.variant\"\ntreatment = \"B\"\ncontrol = \"A\"\n",
+        with_entities()
+    );
+    let plan = plan(&text);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        for metric in ["by_attribute", "by_assignment"] {
+            let sql = tenure_sql::compile(&plan, metric, dialect).unwrap();
+            insta::assert_snapshot!(format!("uplift_{metric}_{}", dialect.name()), sql);
+        }
+    }
+}
+
+#[test]
+fn winbacks_by_month_by_week_and_by_attribute_in_every_dialect() {
+    let text = format!(
+        "{}\n[metrics.winback_month]\ntype = \"winback\"\nactive = \"value\"\ndormant = \"30d\"\nwithin = \"2w\"\n\
+         [metrics.winback_week_by_plan]\ntype = \"winback\"\nactive = \"value\"\ndormant = \"14d\"\nwithin = \"7d\"\n\
+         grain = \"week\"\nby = [\"attr.plan\"]\n",
+        with_entities()
+    );
+    let plan = plan(&text);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        for metric in ["winback_month", "winback_week_by_plan"] {
+            let sql = tenure_sql::compile(&plan, metric, dialect).unwrap();
+            insta::assert_snapshot!(format!("{metric}_{}", dialect.name()), sql);
+        }
     }
 }
 

@@ -90,6 +90,9 @@ pub fn render(report: &Report) -> String {
             MetricResult::Lifecycle(_) => "lifecycle",
             MetricResult::Stickiness(_) => "stickiness",
             MetricResult::Survey(_) => "survey",
+            MetricResult::Uplift(_) => "uplift",
+            MetricResult::Winback(_) => "winback",
+            MetricResult::Health(_) => "health",
             MetricResult::Formula(_) => "formula",
             MetricResult::Ltv(_) => "ltv",
             MetricResult::Payback(_) => "payback",
@@ -226,6 +229,87 @@ pub fn render(report: &Report) -> String {
                     w.row("", "", "", "nrr_window", number(window));
                 }
             }
+            MetricResult::Health(health) => {
+                // Bands (`cohort` empty, `period` the band), then each entity at risk (`cohort`
+                // the entity id).
+                let per_value = health
+                    .segments
+                    .iter()
+                    .flatten()
+                    .map(|s| (segment(&Some(s.segment.clone())), &s.scores));
+                let tables = std::iter::once((String::new(), &health.scores)).chain(per_value);
+                for (segment_text, scores) in tables {
+                    for row in &scores.distribution {
+                        w.row("", &segment_text, &row.band, "entities", row.entities.to_string());
+                        w.row("", &segment_text, &row.band, "share", number(row.share));
+                        w.row("", &segment_text, &row.band, "revenue", row.revenue.to_string());
+                    }
+                    w.row("", &segment_text, "", "unscored", scores.unscored.to_string());
+                    w.row("", &segment_text, "", "mean_score", number(scores.mean_score));
+                }
+                for entity in &health.at_risk {
+                    let mut figure = |measure: &str, value: String| {
+                        w.row(&entity.entity, "", &health.at_risk_band, measure, value);
+                    };
+                    figure("score", entity.score.to_string());
+                    figure("revenue", entity.revenue.to_string());
+                    figure("days_since_active", entity.days_since_active.to_string());
+                    for (component, part) in &entity.contributions {
+                        figure(&format!("component.{component}"), number(*part));
+                    }
+                }
+                for band in health.backtest.iter().flat_map(|b| &b.churn) {
+                    w.row("backtest", "", &band.band, "entities", band.entities.to_string());
+                    w.row("backtest", "", &band.band, "churned", band.churned.to_string());
+                    w.row("backtest", "", &band.band, "churn_rate", number(band.rate));
+                }
+            }
+            MetricResult::Winback(winback) => {
+                let per_value = winback
+                    .segments
+                    .iter()
+                    .flatten()
+                    .map(|s| (segment(&Some(s.segment.clone())), &s.periods, &s.total));
+                let tables =
+                    std::iter::once((String::new(), &winback.periods, &winback.total)).chain(per_value);
+                for (segment_text, periods, total) in tables {
+                    for p in periods {
+                        w.row("", &segment_text, &p.period, "dormant", p.dormant.to_string());
+                        w.row("", &segment_text, &p.period, "returned", p.returned.to_string());
+                        w.row("", &segment_text, &p.period, "rate", number(p.rate));
+                        w.row("", &segment_text, &p.period, "complete", p.complete.to_string());
+                    }
+                    w.row("total", &segment_text, "", "dormant", total.dormant.to_string());
+                    w.row("total", &segment_text, "", "returned", total.returned.to_string());
+                    w.row("total", &segment_text, "", "rate", number(total.rate));
+                }
+            }
+            MetricResult::Uplift(uplift) => {
+                let rows = uplift
+                    .cohorts
+                    .iter()
+                    .map(|row| (row.cohort.as_str(), segment(&row.segment), &row.comparison))
+                    .chain(std::iter::once(("total", String::new(), &uplift.total)));
+                for (cohort, segment_text, c) in rows {
+                    let mut figure = |measure: &str, value: String| {
+                        w.row(cohort, &segment_text, &uplift.period, measure, value);
+                    };
+                    for (side, group) in [("treatment", &c.treatment), ("control", &c.control)] {
+                        figure(&format!("{side}_members"), group.members.to_string());
+                        figure(&format!("{side}_eligible"), group.eligible.to_string());
+                        figure(&format!("{side}_retained"), group.retained.to_string());
+                        figure(&format!("{side}_rate"), number(group.rate));
+                    }
+                    figure("uplift", number(c.uplift));
+                    figure("relative_uplift", number(c.relative_uplift));
+                    figure("low", number(c.low));
+                    figure("high", number(c.high));
+                    figure("p_value", number(c.p_value));
+                    figure("small", c.small.to_string());
+                }
+                w.row("", "", "", "ungrouped", uplift.ungrouped.to_string());
+                w.row("", "", "", "conflicting", uplift.conflicting.to_string());
+            }
             MetricResult::Survey(survey) => {
                 // The whole survey, then each breakdown value, with its segment text.
                 let tables = std::iter::once((String::new(), &survey.total, &survey.periods)).chain(
@@ -261,6 +345,14 @@ pub fn render(report: &Report) -> String {
                                 "response_rate",
                                 number(f.response_rate),
                             );
+                        }
+                        if let Some(follow_up) = &f.follow_up {
+                            let mut figure = |measure: &str, value: String| {
+                                w.row("", &segment_text, period, measure, value);
+                            };
+                            figure("followed_up", follow_up.followed.to_string());
+                            figure("follow_up_rate", number(follow_up.rate));
+                            figure("follow_up_median_hours", number(follow_up.median_hours));
                         }
                     }
                     for p in periods.iter().flatten() {

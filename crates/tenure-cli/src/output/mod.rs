@@ -1,5 +1,6 @@
 //! Rendering a report: tables for people, JSON and CSV for programs.
 
+mod acting;
 pub mod csv;
 pub mod grid;
 pub mod table;

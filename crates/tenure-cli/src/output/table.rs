@@ -8,6 +8,7 @@ use tenure::plan::{
     StickinessResult, SurveyFigures, SurveyPeriod, SurveyResult,
 };
 
+use super::acting;
 use super::grid::{Grid, GridColumn};
 use tenure::plan::norms::{JudgedColumn, Verdict};
 
@@ -47,6 +48,9 @@ pub fn render(report: &Report, plan: &Plan, style: Style) -> String {
             MetricResult::Lifecycle(table) => lifecycle(&mut out, table, style),
             MetricResult::Stickiness(table) => stickiness(&mut out, table, style),
             MetricResult::Survey(survey) => survey_table(&mut out, survey, style),
+            MetricResult::Uplift(uplift) => acting::uplift_table(&mut out, uplift, style),
+            MetricResult::Winback(winback) => acting::winback_tables(&mut out, winback, style),
+            MetricResult::Health(health) => acting::health_table(&mut out, health, style),
             MetricResult::Formula(result) => formula(&mut out, result, style),
             MetricResult::Ltv(result) => {
                 let inputs = match result.form {
@@ -145,6 +149,28 @@ fn heading(metric: &Metric, plan: &Plan) -> String {
                 .grain
                 .map_or(String::new(), |g| format!(", per {}", g.as_str()))
         ),
+        MetricKind::Health(h) => format!(
+            "health score of entities with `{}` in the last {} days, from {} signals over {} days",
+            plan.events[h.active].name,
+            h.population_days,
+            h.components.len(),
+            h.window_days
+        ),
+        MetricKind::Winback(w) => format!(
+            "win-back: entities without `{}` for {}+ days on the first day of each {}, and those back within {} days",
+            plan.events[w.active].name,
+            w.dormant_days,
+            w.grain.as_str(),
+            w.within_days
+        ),
+        MetricKind::Uplift(uplift) => format!(
+            "uplift of `{}` column {}: `{}` against `{}`, 95 % interval (Newcombe)",
+            uplift.retention,
+            plan.uplift_retention(uplift)
+                .map_or(String::new(), |r| r.mode.cell_label(uplift.cell)),
+            uplift.treatment,
+            uplift.control
+        ),
         MetricKind::Formula(_) | MetricKind::Ltv(_) | MetricKind::Payback(_) => String::new(),
     };
     let mut text = match &metric.description {
@@ -171,18 +197,18 @@ fn segment_text(segment: &Option<Segment>) -> String {
 }
 
 /// The key columns of a cohort table: the cohort, and its segment when some row has one.
-struct CohortKeys {
+pub(super) struct CohortKeys {
     segmented: bool,
 }
 
 impl CohortKeys {
-    fn of<'a>(mut segments: impl Iterator<Item = &'a Option<Segment>>) -> CohortKeys {
+    pub(super) fn of<'a>(mut segments: impl Iterator<Item = &'a Option<Segment>>) -> CohortKeys {
         CohortKeys {
             segmented: segments.any(|s| s.is_some()),
         }
     }
 
-    fn columns(&self) -> Vec<GridColumn> {
+    pub(super) fn columns(&self) -> Vec<GridColumn> {
         let mut columns = vec![GridColumn::key("cohort")];
         if self.segmented {
             columns.push(GridColumn::key("segment"));
@@ -190,7 +216,7 @@ impl CohortKeys {
         columns
     }
 
-    fn cells(&self, cohort: &str, segment: &Option<Segment>) -> Vec<String> {
+    pub(super) fn cells(&self, cohort: &str, segment: &Option<Segment>) -> Vec<String> {
         let mut cells = vec![cohort.to_string()];
         if self.segmented {
             cells.push(segment_text(segment));
@@ -203,11 +229,11 @@ fn percent(rate: f64) -> String {
     format!("{:.1}%", rate * 100.0)
 }
 
-fn optional_percent(rate: Option<f64>) -> String {
+pub(super) fn optional_percent(rate: Option<f64>) -> String {
     rate.map_or("–".to_string(), percent)
 }
 
-fn money(value: Option<f64>) -> String {
+pub(super) fn money(value: Option<f64>) -> String {
     value.map_or("–".to_string(), |v| format!("{v:.2}"))
 }
 
@@ -230,7 +256,7 @@ const INCOMPLETE_NOTE: &str = "* period not yet over for every member by";
 
 /// Writes notes under a table, three spaces apart, starting a new line before a note that would
 /// cross the page width.
-fn notes(out: &mut String, notes: &[String], width: usize) {
+pub(super) fn notes(out: &mut String, notes: &[String], width: usize) {
     let mut line = String::new();
     for note in notes.iter().filter(|n| !n.is_empty()) {
         if !line.is_empty() && line.chars().count() + 3 + note.chars().count() > width {
@@ -449,7 +475,7 @@ fn activation(out: &mut String, table: &ActivationResult, style: Style) {
 }
 
 /// A period label, marked `*` when the period is not over by `as_of`.
-fn period_cell(period: &str, complete: bool) -> String {
+pub(super) fn period_cell(period: &str, complete: bool) -> String {
     format!("{period}{}", if complete { "" } else { "*" })
 }
 
@@ -593,6 +619,11 @@ fn survey_grid(
     if asked {
         columns.push(GridColumn::figure("response rate"));
     }
+    let followed = total.follow_up.is_some();
+    if followed {
+        columns.push(GridColumn::figure("followed up"));
+        columns.push(GridColumn::figure("median h"));
+    }
     let mut grid = Grid::new(columns);
     let score = |f: &SurveyFigures| match survey.scale {
         "nps" => f.score.map_or("–".to_string(), |s| format!("{s:.1}")),
@@ -613,6 +644,14 @@ fn survey_grid(
         if asked {
             cells.push(optional_percent(f.response_rate));
         }
+        if let Some(follow_up) = &f.follow_up {
+            cells.push(optional_percent(follow_up.rate));
+            cells.push(
+                follow_up
+                    .median_hours
+                    .map_or("–".to_string(), |h| format!("{h:.1}")),
+            );
+        }
         cells
     };
     for p in periods.into_iter().flatten() {
@@ -620,13 +659,18 @@ fn survey_grid(
     }
     grid.row(row("total".to_string(), total));
     out.push_str(&grid.render(style.width));
-    if periods.into_iter().flatten().any(|p| !p.complete) {
-        notes(out, &["* period not over by as_of".to_string()], style.width);
+    let mut summary = Vec::new();
+    if followed {
+        summary.push("followed up: negative answers followed up in the time allowed".to_string());
     }
+    if periods.into_iter().flatten().any(|p| !p.complete) {
+        summary.push("* period not over by as_of".to_string());
+    }
+    notes(out, &summary, style.width);
 }
 
 /// A breakdown value as the heading of its table: `attr.plan = pro, …`.
-fn segment_heading(segment: &Segment) -> String {
+pub(super) fn segment_heading(segment: &Segment) -> String {
     segment
         .0
         .iter()

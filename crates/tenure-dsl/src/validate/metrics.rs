@@ -64,6 +64,14 @@ impl Validator<'_> {
                     .decode::<SurveyConfig>(&entry, &table)
                     .and_then(|config| self.survey(config, event_names, segment_names))
                     .map(|(kind, description)| (plan::MetricKind::Survey(kind), description)),
+                "health" => self
+                    .decode::<HealthConfig>(&entry, &table)
+                    .and_then(|config| self.health(config, event_names, segment_names))
+                    .map(|(kind, description)| (plan::MetricKind::Health(kind), description)),
+                "winback" => self
+                    .decode::<WinbackConfig>(&entry, &table)
+                    .and_then(|config| self.winback(config, event_names, segment_names))
+                    .map(|(kind, description)| (plan::MetricKind::Winback(kind), description)),
                 "activation" => self
                     .decode::<ActivationConfig>(&entry, &table)
                     .and_then(|config| self.activation(config, event_names, cohort_names))
@@ -71,12 +79,17 @@ impl Validator<'_> {
                 _ => {
                     let grouped = matches!(entry.value.get_ref(), DeValue::Table(t)
                         if t.iter().any(|(k, _)| k.get_ref() == "grain" || k.get_ref() == "cohort"));
-                    let exposed = if kind == "formula" && grouped {
-                        "last"
+                    let exposed: &[&str] = if kind == "uplift" {
+                        &plan::UPLIFT_SCALARS
+                    } else if kind == "formula" && grouped {
+                        &["last"]
                     } else {
-                        "value"
+                        &["value"]
                     };
-                    scalars.insert(entry.name.clone(), vec![exposed.to_string()]);
+                    scalars.insert(
+                        entry.name.clone(),
+                        exposed.iter().map(|name| name.to_string()).collect(),
+                    );
                     derived.push((entry, table, kind));
                     continue;
                 }
@@ -108,6 +121,10 @@ impl Validator<'_> {
                 "ltv" => self
                     .decode::<LtvConfig>(&entry, &table)
                     .and_then(|config| self.ltv(config, event_names, &types)),
+                "uplift" => self
+                    .decode::<UpliftConfig>(&entry, &table)
+                    .and_then(|config| self.uplift(config, event_names, &metrics, &types))
+                    .map(|(kind, description)| (plan::MetricKind::Uplift(kind), description)),
                 _ => self
                     .decode::<PaybackConfig>(&entry, &table)
                     .and_then(|config| self.payback(config, &types)),
@@ -157,40 +174,47 @@ impl Validator<'_> {
         name: &Spanned<String>,
         types: &BTreeMap<String, String>,
     ) -> Option<String> {
+        self.typed_metric(name, types, "revenue")
+            .then(|| name.value.clone())
+    }
+
+    /// Whether `name` is a metric of type `wanted`; a diagnostic when it is of another type or
+    /// unknown (none when it was declared with a mistake of its own, reported already).
+    fn typed_metric(
+        &mut self,
+        name: &Spanned<String>,
+        types: &BTreeMap<String, String>,
+        wanted: &str,
+    ) -> bool {
         match types.get(&name.value).map(String::as_str) {
-            Some("revenue") => Some(name.value.clone()),
-            // Declared with a bad or missing type: reported already.
-            None if self.failed_metrics.contains(&name.value) => None,
-            Some(other) => {
-                self.push(
-                    Diagnostic::new(
-                        Code::UnknownMetric,
-                        format!("metric `{}` is a {other} metric", name.value),
-                        name.span.clone(),
-                    )
-                    .with_label("expected a metric with type = \"revenue\""),
-                );
-                None
-            }
+            Some(kind) if kind == wanted => return true,
+            None if self.failed_metrics.contains(&name.value) => {}
+            Some(other) => self.push(
+                Diagnostic::new(
+                    Code::UnknownMetric,
+                    format!("metric `{}` is a {other} metric", name.value),
+                    name.span.clone(),
+                )
+                .with_label(format!("expected a metric with type = \"{wanted}\"")),
+            ),
             None => {
-                let revenue: Vec<&str> = types
+                let known = types
                     .iter()
-                    .filter(|(_, t)| *t == "revenue")
-                    .map(|(n, _)| n.as_str())
-                    .collect();
-                let suggestion = closest(&name.value, revenue.iter().copied());
+                    .filter(|(_, t)| *t == wanted)
+                    .map(|(n, _)| n.as_str());
+                let suggestion = closest(&name.value, known);
                 self.push(
                     Diagnostic::new(
                         Code::UnknownMetric,
                         format!("unknown metric `{}`", name.value),
                         name.span.clone(),
                     )
-                    .with_label("no revenue metric has this name")
+                    .with_label(format!("no {wanted} metric has this name"))
                     .with_suggestion(suggestion),
                 );
-                None
             }
         }
+        false
     }
 
     #[allow(clippy::type_complexity)]
@@ -864,8 +888,39 @@ impl Validator<'_> {
             (ScaleConfig::Ces, None) => plan::SurveyScale::Ces,
         };
         let score = self.row_number(&config.score);
+        let follow_up = match (&config.follow_up, &config.follow_up_within) {
+            (Some(event), Some(within)) => {
+                let event = self.reference(event, event_names, Code::UnknownEvent, "event");
+                let hours = self.elapsed_hours(within);
+                Some(event.zip(hours))
+            }
+            (Some(event), None) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::MissingKey,
+                        "`follow_up` needs `follow_up_within`, the time a follow-up must come within",
+                        event.span.clone(),
+                    )
+                    .with_label("add `follow_up_within = \"48h\"` or similar"),
+                );
+                return None;
+            }
+            (None, Some(within)) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::ConflictingKeys,
+                        "`follow_up_within` belongs to `follow_up`",
+                        within.span.clone(),
+                    )
+                    .with_label("add `follow_up = \"<value event>\"`, or remove this key"),
+                );
+                return None;
+            }
+            (None, None) => None,
+        };
         Some((
             plan::Survey {
+                follow_up: follow_up.map_or(Some(None), |f| f.map(Some))?,
                 scale,
                 response: response?,
                 score: score?,
@@ -875,6 +930,555 @@ impl Validator<'_> {
             },
             config.description,
         ))
+    }
+
+    pub(super) fn uplift(
+        &mut self,
+        config: UpliftConfig,
+        event_names: &[String],
+        metrics: &[plan::Metric],
+        types: &BTreeMap<String, String>,
+    ) -> Option<(plan::Uplift, Option<String>)> {
+        let retention = self.retention_metric(&config.retention, metrics, types);
+        let cell = retention.and_then(|retention| self.uplift_cell(&config.period, retention));
+        let groups = match (&config.group, &config.assignment, &config.variant) {
+            (Some(group), None, None) => self
+                .group_field(group, "attr", "an entity attribute")
+                .map(plan::UpliftGroups::Attribute),
+            (None, Some(event), Some(variant)) => {
+                let event = self.reference(event, event_names, Code::UnknownEvent, "event");
+                let variant = self.group_field(variant, "props", "a property of the assignment row");
+                event
+                    .zip(variant)
+                    .map(|(event, variant)| plan::UpliftGroups::Assignment { event, variant })
+            }
+            (None, Some(event), None) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::MissingKey,
+                        "`assignment` needs `variant`, the property that names the group",
+                        event.span.clone(),
+                    )
+                    .with_label("add `variant = \"props.<column>\"`"),
+                );
+                None
+            }
+            (Some(group), Some(_), _) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::ConflictingKeys,
+                        "an entity's group comes from `group` or from `assignment`, not both",
+                        group.span.clone(),
+                    )
+                    .with_label("remove `group` or `assignment`"),
+                );
+                None
+            }
+            (Some(_), None, Some(variant)) | (None, None, Some(variant)) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::ConflictingKeys,
+                        "`variant` belongs to `assignment`",
+                        variant.span.clone(),
+                    )
+                    .with_label("add `assignment = \"<value event>\"`, or remove `variant`"),
+                );
+                None
+            }
+            (None, None, None) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::MissingKey,
+                        "an uplift needs each entity's group",
+                        config.treatment.span.clone(),
+                    )
+                    .with_label(
+                        "add `group = \"attr.<column>\"`, or `assignment = \"<event>\"` with `variant = \"props.<column>\"`",
+                    ),
+                );
+                None
+            }
+        };
+        if config.treatment.value == config.control.value {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("`{}` is both the treatment and the control", config.control.value),
+                    config.control.span.clone(),
+                )
+                .with_label("expected two different group values"),
+            );
+            return None;
+        }
+        Some((
+            plan::Uplift {
+                retention: config.retention.value.clone(),
+                cell: cell?,
+                groups: groups?,
+                treatment: config.treatment.value,
+                control: config.control.value,
+            },
+            config.description,
+        ))
+    }
+
+    /// An uplift's `group` (`root` = `attr`) or `variant` (`props`): a column under `root`.
+    fn group_field(&mut self, key: &Spanned<String>, root: &str, what: &str) -> Option<Field> {
+        if key.value.split('.').next() == Some(root) {
+            return self.breakdown_key(key, &[], &[root]);
+        }
+        let help = match root {
+            "attr" => format!(
+                "a group an event names: `assignment = \"<event>\"` with `variant = \"{}\"`",
+                key.value
+            ),
+            _ => "a group an entity attribute names: `group = \"attr.<column>\"`, without `assignment`"
+                .to_string(),
+        };
+        self.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("`{}` is not {what}", key.value),
+                key.span.clone(),
+            )
+            .with_label(format!("expected `{root}.<column>`"))
+            .with_help(help),
+        );
+        None
+    }
+
+    /// A reference to a metric of type `retention`, with its plan (`None` when that metric
+    /// was declared with a mistake of its own, reported already).
+    fn retention_metric<'m>(
+        &mut self,
+        name: &Spanned<String>,
+        metrics: &'m [plan::Metric],
+        types: &BTreeMap<String, String>,
+    ) -> Option<&'m plan::Retention> {
+        if !self.typed_metric(name, types, "retention") {
+            return None;
+        }
+        metrics.iter().find_map(|metric| match &metric.kind {
+            plan::MetricKind::Retention(retention) if metric.name == name.value => Some(retention),
+            _ => None,
+        })
+    }
+
+    /// The column of `retention` an uplift's `period` names.
+    fn uplift_cell(&mut self, period: &Spanned<i64>, retention: &plan::Retention) -> Option<usize> {
+        let firsts: Vec<i64> = match &retention.mode {
+            plan::RetentionMode::NDay(periods) | plan::RetentionMode::Unbounded(periods) => {
+                periods.iter().map(|k| i64::from(*k)).collect()
+            }
+            plan::RetentionMode::Bracket(brackets) => brackets.iter().map(|(a, _)| i64::from(*a)).collect(),
+        };
+        if let Some(cell) = firsts.iter().position(|k| *k == period.value) {
+            return Some(cell);
+        }
+        let listed: Vec<String> = firsts.iter().map(i64::to_string).collect();
+        self.push(
+            Diagnostic::new(
+                Code::InvalidPeriods,
+                format!("the retention metric has no column at period {}", period.value),
+                period.span.clone(),
+            )
+            .with_label(format!("expected one of: {}", listed.join(", "))),
+        );
+        None
+    }
+
+    pub(super) fn health(
+        &mut self,
+        config: HealthConfig,
+        event_names: &[String],
+        segment_names: &[String],
+    ) -> Option<(plan::Health, Option<String>)> {
+        let by = self.breakdown_keys(config.by.as_deref(), segment_names);
+        let active = self.reference(&config.active, event_names, Code::UnknownEvent, "event");
+        let days = |validator: &mut Self, text: &Option<Spanned<String>>, default: u32| match text {
+            Some(text) => validator.whole_days(text),
+            None => Some(default),
+        };
+        let population = days(self, &config.population, 90);
+        let window = days(self, &config.window, 30);
+        let backtest = config.backtest.as_ref().map(|text| self.whole_days(text));
+        let revenue = config
+            .revenue
+            .as_ref()
+            .map(|name| self.amount_event(name, event_names));
+        let bands = self.health_bands(config.bands.as_ref());
+        // The at-risk band is looked up among the names written, even when the bands are wrong.
+        let names: Vec<String> = match &config.bands {
+            Some(bands) => bands.value.iter().map(|band| band.name.value.clone()).collect(),
+            None => ["green", "yellow", "red"].map(String::from).to_vec(),
+        };
+        let at_risk = match &config.at_risk {
+            Some(name) => {
+                let found = names.iter().position(|known| *known == name.value);
+                if found.is_none() {
+                    let suggestion = closest(&name.value, names.iter().map(String::as_str));
+                    self.push(
+                        Diagnostic::new(
+                            Code::UnknownName,
+                            format!("unknown band `{}`", name.value),
+                            name.span.clone(),
+                        )
+                        .with_label(format!("expected one of the bands: {}", names.join(", ")))
+                        .with_suggestion(suggestion),
+                    );
+                }
+                found
+            }
+            None => names.len().checked_sub(1),
+        };
+        let mut components = Vec::new();
+        let mut failed = false;
+        if config.components.value.is_empty() {
+            self.push(
+                Diagnostic::new(
+                    Code::MissingKey,
+                    "a health score needs at least one component",
+                    config.components.span.clone(),
+                )
+                .with_label(
+                    "add `[metrics.<name>.components.<component>]` with `signal`, `weight` and `scale`",
+                ),
+            );
+            failed = true;
+        }
+        for (name, component) in config.components.value {
+            match self.health_component(name, component, event_names) {
+                Some(component) => components.push(component),
+                None => failed = true,
+            }
+        }
+        if failed {
+            return None;
+        }
+        Some((
+            plan::Health {
+                active: active?,
+                population_days: population?,
+                window_days: window?,
+                bands: bands?,
+                at_risk: at_risk?,
+                revenue: revenue.map_or(Some(None), |event| event.map(Some))?,
+                backtest_days: backtest.map_or(Some(None), |days| days.map(Some))?,
+                by: by?,
+                components,
+            },
+            config.description,
+        ))
+    }
+
+    /// A health score's bands, best first, or the default green, yellow and red.
+    fn health_bands(
+        &mut self,
+        bands: Option<&Spanned<Vec<HealthBandConfig>>>,
+    ) -> Option<Vec<plan::HealthBand>> {
+        let Some(bands) = bands else {
+            let band = |name: &str, min: f64| plan::HealthBand {
+                name: name.to_string(),
+                min,
+            };
+            return Some(vec![band("green", 70.0), band("yellow", 40.0), band("red", 0.0)]);
+        };
+        let mut ok = !bands.value.is_empty();
+        for (index, band) in bands.value.iter().enumerate() {
+            let repeated = bands.value[..index]
+                .iter()
+                .any(|b| b.name.value == band.name.value);
+            let out_of_order = index > 0 && band.min.value >= bands.value[index - 1].min.value;
+            let (message, label) = if repeated {
+                (
+                    format!("band `{}` is named twice", band.name.value),
+                    "expected a name of its own".to_string(),
+                )
+            } else if !(0.0..=100.0).contains(&band.min.value) {
+                (
+                    format!("a band from {} is off the 0–100 scale", band.min.value),
+                    "expected 0 to 100".to_string(),
+                )
+            } else if out_of_order {
+                (
+                    format!(
+                        "band `{}` does not start below the band before it",
+                        band.name.value
+                    ),
+                    format!(
+                        "expected less than {}: bands go from the best down",
+                        bands.value[index - 1].min.value
+                    ),
+                )
+            } else {
+                continue;
+            };
+            let span = if repeated { &band.name.span } else { &band.min.span };
+            self.push(Diagnostic::new(Code::InvalidValue, message, span.clone()).with_label(label));
+            ok = false;
+        }
+        if ok && bands.value.last().is_some_and(|band| band.min.value != 0.0) {
+            let last = bands.value.last().map_or(0..0, |band| band.min.span.clone());
+            self.push(
+                Diagnostic::new(Code::InvalidValue, "the last band must start at 0", last)
+                    .with_label("expected `min = 0`, so that every score has a band"),
+            );
+            ok = false;
+        } else if bands.value.is_empty() {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    "a health score needs at least one band",
+                    bands.span.clone(),
+                )
+                .with_label("expected `[{ name = \"ok\", min = 0 }]` or more"),
+            );
+        }
+        ok.then(|| {
+            bands
+                .value
+                .iter()
+                .map(|band| plan::HealthBand {
+                    name: band.name.value.clone(),
+                    min: band.min.value,
+                })
+                .collect()
+        })
+    }
+
+    /// One component of a health score.
+    fn health_component(
+        &mut self,
+        name: String,
+        config: HealthComponentConfig,
+        event_names: &[String],
+    ) -> Option<plan::HealthComponent> {
+        let signal_span = config.signal.span.clone();
+        let needs = |validator: &mut Self, key: &str, hint: &str| {
+            validator.push(
+                Diagnostic::new(
+                    Code::MissingKey,
+                    format!("component `{name}` needs `{key}`"),
+                    signal_span.clone(),
+                )
+                .with_label(hint.to_string()),
+            );
+        };
+        let signal = match (config.signal.value, &config.event, &config.value) {
+            (SignalConfig::Attribute, None, Some(value)) => self
+                .group_field(value, "attr", "an entity attribute")
+                .map(plan::Signal::Attribute),
+            (SignalConfig::Attribute, None, None) => {
+                needs(self, "value", "add `value = \"attr.<column>\"`");
+                None
+            }
+            (SignalConfig::Attribute, Some(event), _) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::ConflictingKeys,
+                        "an `attribute` signal reads the entity, not an event",
+                        event.span.clone(),
+                    )
+                    .with_label("remove `event`"),
+                );
+                None
+            }
+            (_, None, _) => {
+                needs(self, "event", "add `event = \"<value event>\"`");
+                None
+            }
+            (SignalConfig::Latest, Some(event), Some(value)) => {
+                let event = self.reference(event, event_names, Code::UnknownEvent, "event");
+                let value = self.row_number(value);
+                event
+                    .zip(value)
+                    .map(|(event, value)| plan::Signal::Latest { event, value })
+            }
+            (SignalConfig::Latest, Some(_), None) => {
+                needs(
+                    self,
+                    "value",
+                    "add `value = \"props.<column>\"`, the number each row gives",
+                );
+                None
+            }
+            (signal, Some(event), value) => {
+                if let Some(value) = value {
+                    self.push(
+                        Diagnostic::new(
+                            Code::ConflictingKeys,
+                            "`value` belongs to the `latest` and `attribute` signals",
+                            value.span.clone(),
+                        )
+                        .with_label("remove `value`"),
+                    );
+                    return None;
+                }
+                match signal {
+                    SignalConfig::Amount | SignalConfig::Trend => self.amount_event(event, event_names),
+                    _ => self.reference(event, event_names, Code::UnknownEvent, "event"),
+                }
+                .map(|event| match signal {
+                    SignalConfig::Count => plan::Signal::Count(event),
+                    SignalConfig::Recency => plan::Signal::Recency(event),
+                    SignalConfig::FrequencyBreak => plan::Signal::FrequencyBreak(event),
+                    SignalConfig::Amount => plan::Signal::Amount(event),
+                    _ => plan::Signal::Trend(event),
+                })
+            }
+        };
+        let weight = config.weight.value;
+        if !(weight.is_finite() && weight > 0.0) {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("component `{name}` has weight {weight}"),
+                    config.weight.span.clone(),
+                )
+                .with_label("expected a number above 0; weights are divided by their sum"),
+            );
+            return None;
+        }
+        let scoring = match (&config.scale, &config.percentile) {
+            (Some(scale), None) => {
+                match scale.value.as_slice() {
+                    [worst, best] if worst != best && worst.is_finite() && best.is_finite() => {
+                        Some(plan::Scoring::Scale {
+                            worst: *worst,
+                            best: *best,
+                        })
+                    }
+                    _ => {
+                        self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!("component `{name}` has no scale to score on"),
+                            scale.span.clone(),
+                        )
+                        .with_label("expected `[worst, best]`: two different numbers, the values scored 0 and 100"),
+                    );
+                        None
+                    }
+                }
+            }
+            (None, Some(better)) => Some(plan::Scoring::Percentile {
+                higher_is_better: matches!(better.value, BetterConfig::Higher),
+            }),
+            (Some(scale), Some(_)) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::ConflictingKeys,
+                        format!("component `{name}` is scored by `scale` or by `percentile`, not both"),
+                        scale.span.clone(),
+                    )
+                    .with_label("remove `scale` or `percentile`"),
+                );
+                None
+            }
+            (None, None) => {
+                needs(
+                    self,
+                    "scale",
+                    "add `scale = [worst, best]`, or `percentile = \"higher\"` to score by rank",
+                );
+                None
+            }
+        };
+        Some(plan::HealthComponent {
+            name,
+            signal: signal?,
+            weight,
+            scoring: scoring?,
+        })
+    }
+
+    pub(super) fn winback(
+        &mut self,
+        config: WinbackConfig,
+        event_names: &[String],
+        segment_names: &[String],
+    ) -> Option<(plan::Winback, Option<String>)> {
+        let by = self.breakdown_keys(config.by.as_deref(), segment_names);
+        let active = self.reference(&config.active, event_names, Code::UnknownEvent, "event");
+        let dormant = self.whole_days(&config.dormant);
+        let within = self.whole_days(&config.within);
+        Some((
+            plan::Winback {
+                active: active?,
+                dormant_days: dormant?,
+                within_days: within?,
+                grain: grain_of(config.grain.as_ref()),
+                by: by?,
+            },
+            config.description,
+        ))
+    }
+
+    /// Breakdown keys by entity (`attr.*`, `segment.*`), each checked; `None` when one is wrong.
+    fn breakdown_keys(
+        &mut self,
+        keys: Option<&[Spanned<String>]>,
+        segment_names: &[String],
+    ) -> Option<Vec<Field>> {
+        let fields: Vec<Option<Field>> = keys
+            .unwrap_or_default()
+            .iter()
+            .map(|key| self.breakdown_key(key, segment_names, &["attr", "segment"]))
+            .collect();
+        fields.into_iter().collect()
+    }
+
+    /// A duration in hours, days or weeks as elapsed hours (a day is 24 hours).
+    fn elapsed_hours(&mut self, text: &Spanned<String>) -> Option<u32> {
+        let duration = self.duration(text)?;
+        let hours = match duration.unit {
+            tenure_plan::DurationUnit::Hour => Some(duration.count),
+            tenure_plan::DurationUnit::Day => Some(duration.count * 24),
+            tenure_plan::DurationUnit::Week => Some(duration.count * 168),
+            tenure_plan::DurationUnit::Month => None,
+        };
+        if hours.is_none() {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidDuration,
+                    format!("`{}` is not a fixed length of time", text.value),
+                    text.span.clone(),
+                )
+                .with_label("expected hours, days or weeks: `48h`, `2d`, `1w`"),
+            );
+        }
+        hours
+    }
+
+    /// A duration in days or weeks, as a number of days.
+    fn whole_days(&mut self, text: &Spanned<String>) -> Option<u32> {
+        let duration = self.duration(text)?;
+        match duration.unit {
+            _ if duration.count == 0 => {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidDuration,
+                        format!("`{}` is no time at all", text.value),
+                        text.span.clone(),
+                    )
+                    .with_label("expected at least one day"),
+                );
+                None
+            }
+            tenure_plan::DurationUnit::Day => Some(duration.count),
+            tenure_plan::DurationUnit::Week => Some(duration.count * 7),
+            _ => {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidDuration,
+                        format!("`{}` is not a number of days", text.value),
+                        text.span.clone(),
+                    )
+                    .with_label("expected days or weeks: `30d`, `8w`"),
+                );
+                None
+            }
+        }
     }
 
     pub(super) fn activation(

@@ -5,12 +5,15 @@ pub mod amount;
 pub mod cohort;
 pub mod crr;
 pub mod formula;
+pub mod health;
 pub mod lifecycle;
 pub mod retention;
 pub mod revenue;
 pub mod stickiness;
 pub mod survey;
+pub mod uplift;
 pub mod value;
+pub mod winback;
 
 use rayon::prelude::*;
 

@@ -124,10 +124,34 @@ impl Tally {
     }
 }
 
-/// Computes one retention table.
-pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
-    let cohort = &data.plan.cohorts[metric.cohort];
-    let assignment = data.assignment(metric.cohort);
+/// Each cohort member's outcome in each column of a retention metric: retained, and eligible.
+pub(crate) struct MemberCells<'a> {
+    data: &'a Dataset,
+    offsets: Offsets<'a>,
+    returned: Returned<'a>,
+    /// The last period of each column.
+    ends: Vec<u32>,
+}
+
+impl MemberCells<'_> {
+    /// Whether member `entity` (which started on local day `d0`) is retained in column `cell`,
+    /// and whether that column's last period is over by `as_of`.
+    #[inline]
+    pub(crate) fn cell(&self, entity: usize, d0: i32, cell: usize) -> (bool, bool) {
+        let end = self.offsets.period_end(d0, self.ends[cell]);
+        (
+            self.returned.retained(entity, cell),
+            end <= i64::from(self.data.as_of_day),
+        )
+    }
+}
+
+/// Finds every cohort member's returns for `metric`.
+pub(crate) fn member_cells<'a>(
+    data: &'a Dataset,
+    metric: &'a Retention,
+    assignment: &Assignment,
+) -> MemberCells<'a> {
     let store = &data.store;
     let returns = data.event_mask(metric.return_event);
     let offsets = Offsets {
@@ -208,8 +232,25 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
             words,
         },
     };
+    let ends = (0..metric.mode.cell_count())
+        .map(|cell| metric.mode.last_period(cell))
+        .collect();
+    MemberCells {
+        data,
+        offsets,
+        returned,
+        ends,
+    }
+}
+
+/// Computes one retention table.
+pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
+    let cohort = &data.plan.cohorts[metric.cohort];
+    let assignment = data.assignment(metric.cohort);
+    let store = &data.store;
+    let cells = metric.mode.cell_count();
+    let members = member_cells(data, metric, &assignment);
     let groups = assignment.groups.len();
-    let ends: Vec<u32> = (0..cells).map(|cell| metric.mode.last_period(cell)).collect();
     let tally = (0..store.entities.len())
         .into_par_iter()
         .with_min_len(ENTITIES_PER_TALLY)
@@ -219,10 +260,7 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
                 let group = assignment.group_of[entity];
                 if group != NO_GROUP {
                     let d0 = assignment.d0[entity];
-                    tally.add(group as usize, |cell| {
-                        let end = offsets.period_end(d0, ends[cell]);
-                        (returned.retained(entity, cell), end <= i64::from(data.as_of_day))
-                    });
+                    tally.add(group as usize, |cell| members.cell(entity, d0, cell));
                 }
                 tally
             },
@@ -240,7 +278,7 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
     }
     let money = metric
         .value
-        .map(|event| cohort_revenue(data, &assignment, &offsets, metric, event));
+        .map(|event| cohort_revenue(data, &assignment, &members.offsets, metric, event));
     let cohort_grain = cohort.grain;
     let rows = assignment
         .groups

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use tenure_plan::figures::{Labels, SurveyCounts, SurveyPeriodCounts};
+use tenure_plan::figures::{FollowUpCounts, Labels, SurveyCounts, SurveyPeriodCounts};
 use tenure_plan::{Answer, Grain, Segment, Survey, SurveyResult};
 
 use super::amount::AmountReader;
@@ -19,6 +19,9 @@ struct Met {
     period: i32,
     ask: bool,
     answer: Option<Option<(u64, Answer)>>,
+    /// An answer's time to the entity's first follow-up at or after it (microseconds), when
+    /// the survey follows answers up and there is one by `as_of`.
+    delay: Option<i64>,
 }
 
 /// Computes one survey's figures.
@@ -28,6 +31,16 @@ pub fn evaluate(data: &Dataset, metric: &Survey) -> SurveyResult {
     let responses = data.event_mask(metric.response);
     let asked = metric.asked.map(|event| data.event_mask(event));
     let scores = AmountReader::new(data, &metric.score);
+    // Each entity's follow-up times up to `as_of`, sorted.
+    let follow_ups = metric.follow_up.map(|(event, _)| {
+        let mask = data.event_mask(event);
+        let mut times: Vec<Vec<i64>> = vec![Vec::new(); store.entities.len()];
+        for row in (0..store.len()).filter(|row| mask[*row] && store.day[*row] <= data.as_of_day) {
+            times[store.entity[row] as usize].push(store.time[row]);
+        }
+        times.iter_mut().for_each(|times| times.sort_unstable());
+        times
+    });
     let mut met = Vec::new();
     for row in 0..store.len() {
         let ask = asked.as_ref().is_some_and(|mask| mask[row]);
@@ -46,6 +59,11 @@ pub fn evaluate(data: &Dataset, metric: &Survey) -> SurveyResult {
                 .map_or(0, |grain| calendar.period_index(grain, store.day[row])),
             ask,
             answer,
+            delay: follow_ups.as_ref().and_then(|times| {
+                let times = &times[store.entity[row] as usize];
+                let next = times.partition_point(|time| *time < store.time[row]);
+                times.get(next).map(|time| time - store.time[row])
+            }),
         });
     }
     let periods = metric.grain.map(|grain| {
@@ -53,7 +71,10 @@ pub fn evaluate(data: &Dataset, metric: &Survey) -> SurveyResult {
         let first = met.iter().map(|m| m.period).min().unwrap_or(last).min(last);
         (grain, first, last)
     });
-    let table = |met: &[Met]| tally(met, metric.asked.is_some(), periods, data);
+    let within = metric
+        .follow_up
+        .map(|(_, hours)| i64::from(hours) * 3_600_000_000);
+    let table = |met: &[Met]| tally(met, metric.asked.is_some(), within, periods, data);
     let (total, rows) = table(&met);
     let segments = (!metric.by.is_empty()).then(|| {
         let keys = Compiled::fields(&metric.by, store);
@@ -88,10 +109,11 @@ pub fn evaluate(data: &Dataset, metric: &Survey) -> SurveyResult {
 fn tally(
     met: &[Met],
     asked: bool,
+    within: Option<i64>,
     periods: Option<(Grain, i32, i32)>,
     data: &Dataset,
 ) -> (SurveyCounts, Option<Vec<SurveyPeriodCounts>>) {
-    let total = counts(met.iter(), asked);
+    let total = counts(met.iter(), asked, within);
     let rows = periods.map(|(grain, first, last)| {
         let mut by_period: BTreeMap<i32, Vec<&Met>> = BTreeMap::new();
         for m in met {
@@ -101,17 +123,22 @@ fn tally(
             .map(|period| SurveyPeriodCounts {
                 period,
                 complete: data.calendar.period_last_day(grain, period) <= data.as_of_day,
-                counts: counts(by_period.remove(&period).unwrap_or_default().into_iter(), asked),
+                counts: counts(
+                    by_period.remove(&period).unwrap_or_default().into_iter(),
+                    asked,
+                    within,
+                ),
             })
             .collect()
     });
     (total, rows)
 }
 
-/// The counts of some rows: answers by what they say, distinct respondents and asked entities.
-fn counts<'a>(met: impl Iterator<Item = &'a Met>, asked: bool) -> SurveyCounts {
+/// The counts of some rows: answers by what they say, distinct respondents and asked entities,
+/// and with follow-ups allowed `within` microseconds, how the negative answers were followed up.
+fn counts<'a>(met: impl Iterator<Item = &'a Met>, asked: bool, within: Option<i64>) -> SurveyCounts {
     let mut counts = SurveyCounts::default();
-    let (mut respondents, mut asks) = (Vec::new(), Vec::new());
+    let (mut respondents, mut asks, mut delays) = (Vec::new(), Vec::new(), Vec::new());
     for m in met {
         if m.ask {
             asks.push(m.entity);
@@ -125,7 +152,10 @@ fn counts<'a>(met: impl Iterator<Item = &'a Met>, asked: bool) -> SurveyCounts {
                 match answer {
                     Answer::Positive => counts.positive += 1,
                     Answer::Neutral => counts.neutral += 1,
-                    Answer::Negative => counts.negative += 1,
+                    Answer::Negative => {
+                        counts.negative += 1;
+                        delays.extend(m.delay);
+                    }
                 }
                 respondents.push(m.entity);
             }
@@ -138,5 +168,17 @@ fn counts<'a>(met: impl Iterator<Item = &'a Met>, asked: bool) -> SurveyCounts {
     };
     counts.respondents = distinct(respondents);
     counts.asked = asked.then(|| distinct(asks));
+    counts.follow_up = within.map(|within| {
+        delays.sort_unstable();
+        let middle = delays.len() / 2;
+        FollowUpCounts {
+            followed: delays.iter().filter(|delay| **delay <= within).count() as u64,
+            median_micros: match delays.len() {
+                0 => None,
+                n if n % 2 == 1 => Some(delays[middle] as f64),
+                _ => Some((delays[middle - 1] as f64 + delays[middle] as f64) / 2.0),
+            },
+        }
+    });
     counts
 }
