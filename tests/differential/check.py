@@ -322,11 +322,19 @@ def retention_members(metric):
     cohort = config["cohorts"][metric["cohort"]]
     mode, unit = metric.get("mode", "n-day"), metric.get("unit", "day")
     align = metric.get("align", "entity")
-    con.execute(f"""
-    CREATE OR REPLACE TEMP TABLE members AS
-    SELECT account_id, t0, CAST(timezone('{tz}', t0) AS DATE) AS d0 FROM (
-      SELECT account_id, min(ts) AS t0 FROM rows
-      WHERE {event_sql(cohort['start'])} AND d <= DATE '{as_of}' GROUP BY account_id)""")
+    if cohort["start"].startswith("attr."):
+        # Every entity of the accounts file with a date on or before as_of, from its midnight.
+        source = next(s for s in config["sources"].values() if s.get("kind") == "entities")
+        column = cohort["start"].removeprefix("attr.")
+        members = f"""SELECT "{source['entity']}" AS account_id, timezone('{tz}', CAST(d0 AS TIMESTAMP)) AS t0, d0
+            FROM (SELECT *, TRY_CAST("{column}" AS DATE) AS d0
+                  FROM read_csv('{os.path.join(base, source['path'])}', all_varchar = true))
+            WHERE d0 <= DATE '{as_of}'"""
+    else:
+        members = f"""SELECT account_id, t0, CAST(timezone('{tz}', t0) AS DATE) AS d0 FROM (
+            SELECT account_id, min(ts) AS t0 FROM rows
+            WHERE {event_sql(cohort['start'])} AND d <= DATE '{as_of}' GROUP BY account_id)"""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE members AS {members}")
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE offsets AS
     SELECT DISTINCT m.account_id, {offset_sql(unit, align)} AS k

@@ -349,13 +349,19 @@ pub fn explain(plan: &Plan, names: &[String]) -> String {
 
 fn cohort(out: &mut String, plan: &Plan, id: usize) {
     let cohort = &plan.cohorts[id];
-    let start = &plan.events[cohort.start];
+    let entry = match &cohort.start {
+        tenure::plan::CohortStart::Event(event) => {
+            let start = &plan.events[*event];
+            format!("at their first `{}` = {}", start.name, start.filter)
+        }
+        tenure::plan::CohortStart::Attribute(column) => {
+            format!("on the date in `attr.{column}` (from its local midnight; entities without events too)")
+        }
+    };
     let _ = writeln!(
         out,
-        "  cohort `{}`: entities enter at their first `{}` = {}, grouped by {}",
+        "  cohort `{}`: entities enter {entry}, grouped by {}",
         cohort.name,
-        start.name,
-        start.filter,
         cohort.grain.as_str()
     );
     if let Some(filter) = &cohort.filter {

@@ -284,7 +284,8 @@ pub struct EventConfig {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CohortConfig {
-    /// The value event whose first occurrence puts an entity in a cohort.
+    /// The value event whose first occurrence puts an entity in a cohort, or `attr.<column>`: a
+    /// date attribute (every entity with one is a member, with or without events).
     pub start: Spanned<String>,
     /// `day`, `week`, `month` or `quarter`.
     pub grain: Spanned<GrainConfig>,

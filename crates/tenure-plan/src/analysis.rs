@@ -18,6 +18,9 @@ impl Plan {
             }
         }
         for cohort in &self.cohorts {
+            if let crate::CohortStart::Attribute(column) = &cohort.start {
+                visit(&Field::Attr(column.clone()));
+            }
             if let Some(filter) = &cohort.filter {
                 filter.for_each_field(visit);
             }

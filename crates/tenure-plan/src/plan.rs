@@ -250,14 +250,34 @@ pub struct ValueEvent {
 pub struct Cohort {
     /// The `[cohorts.<name>]` name.
     pub name: String,
-    /// The value event whose first occurrence sets an entity's `t0`.
-    pub start: EventId,
+    /// What sets an entity's `t0`.
+    pub start: CohortStart,
     /// Period of `t0` that labels the cohort.
     pub grain: Grain,
     /// Entities kept in the cohort (over `attr.*` and the start event's `props.*`).
     pub filter: Option<Expr>,
     /// Breakdown keys: one cohort row per distinct combination.
     pub by: Vec<crate::Field>,
+}
+
+/// What starts an entity's membership of a cohort.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CohortStart {
+    /// The first occurrence of a value event.
+    Event(EventId),
+    /// A date attribute of the entity (`attr.<column>`): `t0` is that day's local midnight, and
+    /// entities without any event are members too.
+    Attribute(String),
+}
+
+impl CohortStart {
+    /// The start event, when the cohort starts at one.
+    pub fn event(&self) -> Option<EventId> {
+        match self {
+            CohortStart::Event(event) => Some(*event),
+            CohortStart::Attribute(_) => None,
+        }
+    }
 }
 
 /// A metric to compute.

@@ -1,11 +1,12 @@
 //! Cohort members: each entity's `t0` (its first start event on or before `as_of`), the local
 //! date of it and its cohort period (docs/config.md, `[cohorts.<name>]`).
 
-use tenure_plan::{Cohort, Plan};
+use tenure_plan::{Cohort, CohortStart, Plan};
 
 use crate::breakdown;
 use crate::calendar::period_sql;
 use crate::expr::row_sql;
+use crate::input::entity_rows;
 use crate::{Dialect, SegmentLabels};
 
 /// CTEs `starts` and `members` (`entity`, `t0`, `d0_date`, `d0` in days since 1970-01-01,
@@ -20,19 +21,33 @@ pub(crate) fn member_ctes(
     if cohort.filter.is_some() {
         return Err("a cohort with `where` is not translated to SQL yet".to_string());
     }
-    let breakdown = breakdown::join(plan, &cohort.by, "days.entity", dialect, labels)?;
-    let start = row_sql(&plan.events[cohort.start].filter, dialect)?;
+    let mut breakdown = breakdown::join(plan, &cohort.by, "days.entity", dialect, labels)?;
     let zone = dialect.string(plan.project.timezone.name());
     let d0 = dialect.days_since_epoch("d0_date");
     let cohort_period = period_sql(cohort.grain, "d0_date", "d0", plan.project.week_start, dialect);
-    let mut ctes = vec![
-        (
-            "starts".to_string(),
+    let mut ctes = Vec::new();
+    let starts = match &cohort.start {
+        CohortStart::Event(event) => {
+            let start = row_sql(&plan.events[*event].filter, dialect)?;
             format!(
                 "SELECT entity, min(time) AS t0 FROM dated_rows CROSS JOIN as_of \
                  WHERE dated_rows.local_day <= as_of.as_of AND ({start}) GROUP BY entity"
-            ),
-        ),
+            )
+        }
+        CohortStart::Attribute(column) => {
+            // Every entity with a date on or before as_of, from the local midnight of that day.
+            ctes.push(entity_rows(plan, dialect)?);
+            breakdown.ctes.retain(|(name, _)| name != "entity_rows");
+            let date = format!("CAST({} AS DATE)", dialect.identifier(&format!("attr.{column}")));
+            format!(
+                "SELECT entity, {} AS t0 FROM (SELECT entity, {date} AS start_date FROM entity_rows) AS dated \
+                 CROSS JOIN as_of WHERE start_date IS NOT NULL AND start_date <= as_of.as_of",
+                dialect.local_midnight("start_date", &zone)
+            )
+        }
+    };
+    ctes.extend([
+        ("starts".to_string(), starts),
         (
             "start_days".to_string(),
             format!(
@@ -40,7 +55,7 @@ pub(crate) fn member_ctes(
                 dialect.local_date("t0", &zone)
             ),
         ),
-    ];
+    ]);
     ctes.extend(breakdown.ctes);
     ctes.push((
         "members".to_string(),

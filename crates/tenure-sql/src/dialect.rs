@@ -78,6 +78,10 @@ pub trait Dialect {
     /// The local calendar date of `instant` in the zone `zone` (a quoted literal).
     fn local_date(&self, instant: &str, zone: &str) -> String;
 
+    /// The instant of the local midnight that starts date `date` in zone `zone` (a quoted
+    /// literal).
+    fn local_midnight(&self, date: &str, zone: &str) -> String;
+
     /// The date after `date`.
     fn next_day(&self, date: &str) -> String {
         format!("({date} + 1)")
@@ -197,6 +201,10 @@ impl Dialect for DuckDb {
         format!("CAST(timezone({zone}, {instant}) AS DATE)")
     }
 
+    fn local_midnight(&self, date: &str, zone: &str) -> String {
+        format!("timezone({zone}, CAST({date} AS TIMESTAMP))")
+    }
+
     fn days_since_epoch(&self, date: &str) -> String {
         format!("CAST({date} - DATE '1970-01-01' AS BIGINT)")
     }
@@ -250,6 +258,10 @@ impl Dialect for Postgres {
 
     fn local_date(&self, instant: &str, zone: &str) -> String {
         format!("CAST(({instant} AT TIME ZONE {zone}) AS DATE)")
+    }
+
+    fn local_midnight(&self, date: &str, zone: &str) -> String {
+        format!("(CAST({date} AS TIMESTAMP) AT TIME ZONE {zone})")
     }
 
     fn days_since_epoch(&self, date: &str) -> String {
@@ -346,6 +358,10 @@ impl Dialect for ClickHouse {
 
     fn local_date(&self, instant: &str, zone: &str) -> String {
         format!("toDate({instant}, {zone})")
+    }
+
+    fn local_midnight(&self, date: &str, zone: &str) -> String {
+        format!("toDateTime64(toString({date}), 6, {zone})")
     }
 
     fn days_since_epoch(&self, date: &str) -> String {
@@ -449,6 +465,10 @@ impl Dialect for Spark {
 
     fn local_date(&self, instant: &str, zone: &str) -> String {
         format!("to_date(from_utc_timestamp({instant}, {zone}))")
+    }
+
+    fn local_midnight(&self, date: &str, zone: &str) -> String {
+        format!("to_utc_timestamp(CAST({date} AS TIMESTAMP), {zone})")
     }
 
     fn next_day(&self, date: &str) -> String {

@@ -99,20 +99,20 @@ fn heading(metric: &Metric, plan: &Plan) -> String {
         MetricKind::Retention(r) => {
             let cohort = &plan.cohorts[r.cohort];
             format!(
-                "{} retention of `{}`, by {} cohort of first `{}`",
+                "{} retention of `{}`, by {} cohort of {}",
                 r.mode.as_str(),
                 plan.events[r.return_event].name,
                 cohort.grain.as_str(),
-                plan.events[cohort.start].name
+                cohort_start(cohort, plan)
             )
         }
         MetricKind::Activation(a) => {
             let cohort = &plan.cohorts[a.cohort];
             format!(
-                "activation: first `{}` within {} of first `{}`, by {} cohort",
+                "activation: first `{}` within {} of {}, by {} cohort",
                 plan.events[a.reached].name,
                 a.within,
-                plan.events[cohort.start].name,
+                cohort_start(cohort, plan),
                 cohort.grain.as_str()
             )
         }
@@ -182,6 +182,14 @@ fn heading(metric: &Metric, plan: &Plan) -> String {
         text.push_str(&detail);
     }
     text
+}
+
+/// What starts a cohort, for headings: ``first `signup` `` or `` `attr.signed_at` ``.
+fn cohort_start(cohort: &tenure::plan::Cohort, plan: &Plan) -> String {
+    match &cohort.start {
+        tenure::plan::CohortStart::Event(event) => format!("first `{}`", plan.events[*event].name),
+        tenure::plan::CohortStart::Attribute(column) => format!("`attr.{column}`"),
+    }
 }
 
 fn segment_text(segment: &Option<Segment>) -> String {

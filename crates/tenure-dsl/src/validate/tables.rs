@@ -842,7 +842,18 @@ impl Validator<'_> {
             let Some(config) = self.decode::<CohortConfig>(&entry, &table) else {
                 continue;
             };
-            let start = self.reference(&config.start, event_names, Code::UnknownEvent, "event");
+            // `attr.<column>`: a date attribute starts the cohort; anything else names an event.
+            let start = match config.start.value.strip_prefix("attr.") {
+                Some(column) => {
+                    self.references
+                        .attrs
+                        .push((column.to_string(), config.start.span.clone()));
+                    Some(plan::CohortStart::Attribute(column.to_string()))
+                }
+                None => self
+                    .reference(&config.start, event_names, Code::UnknownEvent, "event")
+                    .map(plan::CohortStart::Event),
+            };
             let scope = Scope {
                 context: Context::Cohort,
                 constants,
@@ -861,6 +872,36 @@ impl Validator<'_> {
                 match self.breakdown_key(key, segment_names, &["attr", "props", "segment"]) {
                     Some(field) => by.push(field),
                     None => by_ok = false,
+                }
+            }
+            // Without a start event there is no row whose properties could be read.
+            if matches!(start, Some(plan::CohortStart::Attribute(_))) {
+                let mut props = Vec::new();
+                if let Some(Some(filter)) = &filter {
+                    filter.for_each_field(&mut |field| {
+                        if let Field::Prop(name) = field {
+                            props.push((
+                                format!("props.{name}"),
+                                config.filter.as_ref().map(|f| f.span.clone()),
+                            ));
+                        }
+                    });
+                }
+                for (key, field) in config.by.iter().flatten().zip(&by) {
+                    if matches!(field, Field::Prop(_)) {
+                        props.push((key.value.clone(), Some(key.span.clone())));
+                    }
+                }
+                for (name, span) in props {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!("`{name}` cannot be read: this cohort starts at an attribute date, not at an event"),
+                            span.unwrap_or(config.start.span.clone()),
+                        )
+                        .with_label("expected `attr.<column>` or `segment.<name>`"),
+                    );
+                    by_ok = false;
                 }
             }
             let grain = match config.grain.value {

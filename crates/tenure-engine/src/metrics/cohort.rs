@@ -1,6 +1,6 @@
 //! Cohort assignment: each entity's `t0`, its cohort period and its breakdown values.
 
-use tenure_plan::{Cohort, ScalarValue, Segment};
+use tenure_plan::{Cohort, CohortStart, ScalarValue, Segment};
 
 use super::per_entity;
 use crate::Dataset;
@@ -48,10 +48,15 @@ impl Assignment {
     }
 }
 
-/// Assigns every entity with a start event on or before `as_of` to its cohort row.
+/// Assigns every entity with a start event (or start date) on or before `as_of` to its cohort
+/// row.
 pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
+    let start = match &cohort.start {
+        CohortStart::Event(event) => *event,
+        CohortStart::Attribute(column) => return assign_by_date(data, cohort, column),
+    };
     let store = &data.store;
-    let starts = data.event_mask(cohort.start);
+    let starts = data.event_mask(start);
     let entities = store.entities.len();
     // The first start event: earliest time, ties broken by row content, never by row order
     // (rows of equal content differ in nothing a metric reads, so either may be taken).
@@ -118,6 +123,51 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
         });
         Some((time, day, period, segment))
     };
+    placed(entities, place)
+}
+
+/// Assigns every entity whose date attribute `column` is on or before `as_of`: `t0` is the local
+/// midnight that starts that day; the filter and the breakdown read the entity's attributes and
+/// segments.
+fn assign_by_date(data: &Dataset, cohort: &Cohort, column: &str) -> Assignment {
+    let store = &data.store;
+    let date = Compiled::fields(&[tenure_plan::Field::Attr(column.to_string())], store);
+    let filter = cohort.filter.as_ref().map(|f| Compiled::new(f, store));
+    let by = Compiled::fields(&cohort.by, store);
+    let place = |entity: usize| -> Option<(i64, i32, i32, Option<Segment>)> {
+        let fields = EntityFields { store, entity };
+        let day = match eval(&date[0].1, &fields) {
+            Val::Date(day) | Val::Time(_, day) => day,
+            Val::Str(text) => chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .map(tenure_plan::time::days_from_date)
+                .ok()?,
+            _ => return None,
+        };
+        if day > data.as_of_day {
+            return None;
+        }
+        if let Some(filter) = &filter
+            && eval(filter, &fields) != Val::Bool(true)
+        {
+            return None;
+        }
+        let midnight = i64::from(day) * crate::calendar::MICROS_PER_DAY;
+        let time = crate::calendar::Clock::new(data.plan.project.timezone)
+            .local_to_utc(midnight)
+            .unwrap_or(midnight);
+        let period = data.calendar.period_index(cohort.grain, day);
+        let segment = (!by.is_empty()).then(|| entity_segment(&by, store, entity as u32));
+        Some((time, day, period, segment))
+    };
+    placed(store.entities.len(), place)
+}
+
+/// Places every entity by `place` (its `t0`, start day, cohort period and breakdown values, or
+/// none), in parallel pieces, and numbers the cohort rows in their sorted order.
+fn placed(
+    entities: usize,
+    place: impl Fn(usize) -> Option<(i64, i32, i32, Option<Segment>)> + Sync,
+) -> Assignment {
     let pieces: Vec<PlacedPiece> = (0..entities.div_ceil(ENTITIES_PER_PIECE))
         .into_par_iter()
         .map(|piece| {
