@@ -260,3 +260,39 @@ fn closing_the_loop_counts_negative_answers_followed_up_in_time_by_hand() {
         json!({"followed": 2, "rate": 0.5, "median_hours": 23.0})
     );
 }
+
+#[test]
+fn waves_compare_the_same_entities_period_on_period_by_hand() {
+    // NPS by month. January: a 10 then 3 (its latest: 3), b 9, c 7. February: a 9, b 8, d 10.
+    // March: a 10; b answers 9 and 5 at the same time (the higher, 9, counts).
+    let fixture = Fixture::new();
+    fixture.file(
+        "events.csv",
+        "id,ts,event,score\n\
+         a,2025-01-05T10:00:00Z,answer,10\na,2025-01-20T10:00:00Z,answer,3\nb,2025-01-06T10:00:00Z,answer,9\n\
+         c,2025-01-07T10:00:00Z,answer,7\na,2025-02-05T10:00:00Z,answer,9\nb,2025-02-06T10:00:00Z,answer,8\n\
+         d,2025-02-07T10:00:00Z,answer,10\na,2025-03-02T10:00:00Z,answer,10\nb,2025-03-02T10:00:00Z,answer,5\n\
+         b,2025-03-02T10:00:00Z,answer,9\n",
+    );
+    let report = fixture.run(&config(
+        "timezone = \"UTC\"\nas_of = \"2025-03-31\"",
+        "[events.answer]\nwhere = \"event == 'answer'\"\n\
+         [metrics.nps]\ntype = \"survey\"\nscale = \"nps\"\nresponse = \"answer\"\nscore = \"props.score\"\n\
+         grain = \"month\"\nwaves = true",
+    ));
+    let periods = report["metrics"]["nps"]["periods"].as_array().unwrap().clone();
+    let waves: Vec<Value> = periods.iter().map(|p| p["wave"].clone()).collect();
+    // January has no month before: nobody to compare.
+    // February: a and b answered in both. Then a 3 (detractor), b 9 (promoter): NPS (1 − 1)/2
+    // = 0. Now a 9 (promoter), b 8 (passive): (1 − 0)/2 × 100 = 50. Change +50.
+    // March: a and b again (d did not answer in March). Then a 9, b 8: 50. Now a 10, b 9: 100.
+    // Change +50.
+    assert_eq!(
+        waves,
+        vec![
+            json!({"entities": 0, "before": null, "now": null, "change": null}),
+            json!({"entities": 2, "before": 0.0, "now": 50.0, "change": 50.0}),
+            json!({"entities": 2, "before": 50.0, "now": 100.0, "change": 50.0}),
+        ]
+    );
+}

@@ -230,7 +230,7 @@ def check_survey(name, metric):
     if follow:
         delay = (f"(SELECT epoch_us(min(f.ts)) - epoch_us(r.ts) FROM rows AS f WHERE f.account_id = r.account_id "
                  f"AND {event_sql(follow).replace('event', 'f.event')} AND f.d <= DATE '{as_of}' AND f.ts >= r.ts)")
-    answers = con.execute(f"SELECT account_id, {idx}, TRY_CAST(trim(CAST(score AS VARCHAR)) AS DOUBLE), {delay} "
+    answers = con.execute(f"SELECT account_id, {idx}, TRY_CAST(trim(CAST(score AS VARCHAR)) AS DOUBLE), {delay}, epoch_us(ts) "
                           f"FROM rows AS r WHERE {event_sql(metric['response'])} AND d <= DATE '{as_of}'").fetchall()
     within = days_of(metric["follow_up_within"]) * 86_400_000_000 if follow else None
     asks = con.execute(f"SELECT DISTINCT account_id, {idx} FROM rows WHERE {event_sql(metric['asked'])} "
@@ -259,6 +259,30 @@ def check_survey(name, metric):
             result["follow_up"] = {"followed": followed,
                                    "rate": followed / counts["negative"] if counts["negative"] else None,
                                    "median_hours": None if median is None else median / 3_600_000_000}
+        if metric.get("waves") and period is not None:
+            # Each entity's latest valid answer in this period and the one before (ties: the
+            # higher score); the score of those present in both.
+            def latest(p):
+                best = {}
+                for a in answers:
+                    if a[1] == p and a[2] is not None and a[2] == int(a[2]) and low <= a[2] <= high:
+                        key = (a[4], a[2])
+                        if a[0] not in best or key > best[a[0]]:
+                            best[a[0]] = key
+                return {e: k[1] for e, k in best.items()}
+            now, before = latest(period), latest(period - 1)
+            both = sorted(set(now) & set(before))
+
+            def wave_score(scores):
+                if not scores:
+                    return None
+                n = len(scores)
+                return {"nps": (sum(s >= positive for s in scores) - sum(s <= negative for s in scores)) / n * 100.0,
+                        "csat": sum(s >= positive for s in scores) / n,
+                        "ces": sum(int(s) for s in scores) / n}[scale]
+            b, w = wave_score([before[e] for e in both]), wave_score([now[e] for e in both])
+            result["wave"] = {"entities": len(both), "before": b, "now": w,
+                              "change": None if b is None or w is None else w - b}
         return result
 
     got = tenure["metrics"][name]

@@ -488,12 +488,29 @@ def check(config_path, report_path):
                     if not as_bool(r["overall"]):
                         row = {"period": label(grain, as_int(r["period"]), week_start),
                                "complete": as_bool(r["complete"]), **row}
+                        if metric.get("waves"):
+                            row["wave"] = wave_figures(r)
                     out.append(row)
                 return out
 
+            def wave_figures(r):
+                # Each side's score from its counts, as docs/config.md states.
+                n = as_int(r["wave_entities"])
+
+                def side(name):
+                    if not n:
+                        return None
+                    pos, neg = as_int(r[f"wave_{name}_positive"]), as_int(r[f"wave_{name}_negative"])
+                    return {"nps": (float(pos) - float(neg)) / n * 100.0, "csat": pos / n,
+                            "ces": as_int(r[f"wave_{name}_score_sum"]) / n}[metric["scale"]]
+                before, now = side("before"), side("now")
+                return {"entities": n, "before": before, "now": now,
+                        "change": None if before is None or now is None else now - before}
+
             def engine_rows(table):
+                wave = ["wave"] if metric.get("waves") else []
                 return [{k: table["total"][k] for k in keys}] + \
-                    [{k: p[k] for k in ["period", "complete"] + keys} for p in table.get("periods") or []]
+                    [{k: p[k] for k in ["period", "complete"] + keys + wave} for p in table.get("periods") or []]
             whole = [r for r in named if not as_bool(r["per_value"])]
             got, want = survey_rows(whole), engine_rows(expected)
             if by:

@@ -560,6 +560,9 @@ pub struct SurveyConfig {
     pub follow_up: Option<Spanned<String>>,
     /// With `follow_up`: the time a follow-up must come within (`48h`, `2d`, `1w`).
     pub follow_up_within: Option<Spanned<String>>,
+    /// With `grain`: each period's change in score for the entities that also answered the
+    /// period before.
+    pub waves: Option<Spanned<bool>>,
 }
 
 /// `type = "uplift"`.

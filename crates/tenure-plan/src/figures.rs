@@ -10,7 +10,7 @@ use crate::report::{
     LifecycleSegment, RetentionRow, RetentionTotal, RevenuePeriod, RevenueResult, RevenueSegment,
     ScalarValue, Segment, SegmentTotal, StickinessDay, StickinessPeriod, StickinessResult, SurveyFigures,
     SurveyPeriod, SurveyResult, SurveySegment, UpliftComparison, UpliftGroup, UpliftResult, UpliftRow,
-    WinbackPeriod, WinbackResult, WinbackSegment, WinbackTotal,
+    WaveFigures, WinbackPeriod, WinbackResult, WinbackSegment, WinbackTotal,
 };
 use crate::time::{Grain, WeekStart, period_label};
 
@@ -591,6 +591,18 @@ pub struct SurveyPeriodCounts {
     pub complete: bool,
     /// Its counts.
     pub counts: SurveyCounts,
+    /// With `waves`: the latest answers of the entities that answered in this period and in
+    /// the one before.
+    pub wave: Option<WaveCounts>,
+}
+
+/// The latest answers, in two consecutive periods, of the entities that answered in both.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct WaveCounts {
+    /// The period before (its `responses` is the number of entities).
+    pub before: SurveyCounts,
+    /// This period.
+    pub now: SurveyCounts,
 }
 
 impl SurveyFigures {
@@ -645,6 +657,16 @@ impl SurveyResult {
                         period: labels.of(row.period),
                         complete: row.complete,
                         figures: SurveyFigures::from_counts(&row.counts, scale),
+                        wave: row.wave.map(|wave| {
+                            let before = SurveyFigures::from_counts(&wave.before, scale).score;
+                            let now = SurveyFigures::from_counts(&wave.now, scale).score;
+                            WaveFigures {
+                                entities: wave.now.responses,
+                                before,
+                                now,
+                                change: now.zip(before).map(|(now, before)| now - before),
+                            }
+                        }),
                     })
                     .collect(),
             )

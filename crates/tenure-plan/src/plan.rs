@@ -671,6 +671,9 @@ pub struct Survey {
     /// Close the loop: the value event that follows up negative answers, and the hours it must
     /// come within.
     pub follow_up: Option<(EventId, u32)>,
+    /// Each period's change in score for the entities that answered in it and in the period
+    /// before (needs `grain`).
+    pub waves: bool,
 }
 
 /// The scalars an uplift exposes to formulas: its overall figures.

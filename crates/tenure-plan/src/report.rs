@@ -716,6 +716,24 @@ pub struct SurveyPeriod {
     /// The period's figures.
     #[serde(flatten)]
     pub figures: SurveyFigures,
+    /// With `waves`: the change for the entities that answered in this period and the one
+    /// before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wave: Option<WaveFigures>,
+}
+
+/// A survey wave against the one before, over the same entities (each one's latest answer in
+/// each period).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WaveFigures {
+    /// Entities that answered (on the scale) in both periods.
+    pub entities: u64,
+    /// Their score in the period before.
+    pub before: Option<f64>,
+    /// Their score in this period.
+    pub now: Option<f64>,
+    /// Now − before.
+    pub change: Option<f64>,
 }
 
 /// A survey's figures over some responses.

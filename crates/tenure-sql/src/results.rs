@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use tenure_plan::derive::{self, OrderFigures};
 use tenure_plan::figures::{
     ActiveDays, CrrCounts, DayCounts, FollowUpCounts, Labels, LifecycleCounts, Movements, RowCounts,
-    SurveyCounts, SurveyPeriodCounts, UpliftCounts, WinbackCounts, retention_totals,
+    SurveyCounts, SurveyPeriodCounts, UpliftCounts, WaveCounts, WinbackCounts, retention_totals,
 };
 use tenure_plan::time::period_length;
 use tenure_plan::{
@@ -670,10 +670,33 @@ fn survey_result(
         })
     };
     let period_of = |row: &Row<'_>, counts: SurveyCounts| -> Result<SurveyPeriodCounts, String> {
+        let wave = match survey.waves {
+            true => {
+                let side = |name: &str| -> Result<SurveyCounts, String> {
+                    let entities = row.count("wave_entities")?;
+                    let positive = row.count(&format!("wave_{name}_positive"))?;
+                    let negative = row.count(&format!("wave_{name}_negative"))?;
+                    Ok(SurveyCounts {
+                        responses: entities,
+                        positive,
+                        negative,
+                        neutral: entities.saturating_sub(positive + negative),
+                        score_sum: row.count(&format!("wave_{name}_score_sum"))?,
+                        ..SurveyCounts::default()
+                    })
+                };
+                Some(WaveCounts {
+                    before: side("before")?,
+                    now: side("now")?,
+                })
+            }
+            false => None,
+        };
         Ok(SurveyPeriodCounts {
             period: row.index("period")?,
             complete: row.flag("complete")?,
             counts,
+            wave,
         })
     };
     let mut total = None;

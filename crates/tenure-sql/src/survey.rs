@@ -51,6 +51,17 @@ const COLUMNS: [&str; 8] = [
     "asked",
 ];
 
+/// The counts of a survey wave, as the statement names them.
+pub(crate) const WAVE_COLUMNS: [&str; 7] = [
+    "wave_entities",
+    "wave_before_positive",
+    "wave_before_negative",
+    "wave_before_score_sum",
+    "wave_now_positive",
+    "wave_now_negative",
+    "wave_now_score_sum",
+];
+
 pub(crate) fn statement(
     plan: &Plan,
     survey: &Survey,
@@ -149,13 +160,64 @@ pub(crate) fn statement(
             ),
         ));
     }
+    // With waves: each entity's latest answer on the scale per period, paired with its latest
+    // of the period before.
+    let waves = survey.waves && survey.grain.is_some();
+    if waves {
+        if by > 0 {
+            return Err("`waves` with `by` is not translated to SQL yet".to_string());
+        }
+        ctes.push((
+            "wave_answers".to_string(),
+            format!(
+                "SELECT entity, period, valid_score, CASE WHEN valid_score >= {positive} THEN 1 \
+                 WHEN valid_score <= {negative} THEN -1 ELSE 0 END AS answer, row_number() OVER \
+                 (PARTITION BY entity, period ORDER BY time DESC, valid_score DESC) AS latest_rank \
+                 FROM (SELECT entity, time, {period} AS period, {valid_score} AS valid_score FROM dated_rows \
+                 CROSS JOIN as_of WHERE dated_rows.local_day <= as_of.as_of AND ({response})) AS timed \
+                 WHERE valid_score IS NOT NULL"
+            ),
+        ));
+        ctes.push((
+            "wave_pairs".to_string(),
+            "SELECT n.period AS wave_period, n.answer AS now_answer, n.valid_score AS now_score, \
+             b.answer AS before_answer, b.valid_score AS before_score FROM wave_answers AS n \
+             JOIN wave_answers AS b ON b.entity = n.entity AND b.period = n.period - 1 \
+             WHERE n.latest_rank = 1 AND b.latest_rank = 1"
+                .to_string(),
+        ));
+        let mut sums = vec!["count(*) AS wave_entities".to_string()];
+        for side in ["before", "now"] {
+            sums.push(format!(
+                "sum(CASE WHEN {side}_answer = 1 THEN 1 ELSE 0 END) AS wave_{side}_positive"
+            ));
+            sums.push(format!(
+                "sum(CASE WHEN {side}_answer = -1 THEN 1 ELSE 0 END) AS wave_{side}_negative"
+            ));
+            sums.push(format!(
+                "CAST(sum({side}_score) AS BIGINT) AS wave_{side}_score_sum"
+            ));
+        }
+        ctes.push((
+            "wave_counts".to_string(),
+            format!(
+                "SELECT wave_period, {} FROM wave_pairs GROUP BY wave_period",
+                sums.join(", ")
+            ),
+        ));
+    }
+    let wave_zeros: String = if waves {
+        WAVE_COLUMNS.iter().map(|c| format!(", 0 AS {c}")).collect()
+    } else {
+        String::new()
+    };
     let within = survey
         .follow_up
         .map(|(_, hours)| i64::from(hours) * 3_600_000_000);
     let figures = figures(survey.asked.is_some(), within, dialect);
     let nulls: String = (0..by).map(|index| format!(", NULL AS by_{index}")).collect();
     let mut parts = vec![format!(
-        "SELECT 0 AS per_value, 1 AS overall, 0 AS period, 1 = 1 AS complete, {}{nulls} FROM met",
+        "SELECT 0 AS per_value, 1 AS overall, 0 AS period, 1 = 1 AS complete, {}{nulls}{wave_zeros} FROM met",
         figures
     )];
     if by > 0 {
@@ -199,9 +261,21 @@ pub(crate) fn statement(
             each.push("coalesce(per_period.followed_up, 0) AS followed_up".to_string());
             each.push("per_period.follow_up_median_micros AS follow_up_median_micros".to_string());
         }
+        let (wave_columns, wave_join) = if waves {
+            let columns: String = WAVE_COLUMNS
+                .iter()
+                .map(|c| format!(", coalesce(wave_counts.{c}, 0) AS {c}"))
+                .collect();
+            (
+                columns,
+                " LEFT JOIN wave_counts ON wave_counts.wave_period = periods.period",
+            )
+        } else {
+            (String::new(), "")
+        };
         parts.push(format!(
-            "SELECT 0 AS per_value, 0 AS overall, periods.period AS period, {complete}, {}{nulls}\n  \
-             FROM periods CROSS JOIN bounds LEFT JOIN per_period ON per_period.met_period = periods.period",
+            "SELECT 0 AS per_value, 0 AS overall, periods.period AS period, {complete}, {}{nulls}{wave_columns}\n  \
+             FROM periods CROSS JOIN bounds LEFT JOIN per_period ON per_period.met_period = periods.period{wave_join}",
             each.join(", ")
         ));
         if by > 0 {

@@ -150,7 +150,7 @@ fn a_survey_metric_in_every_dialect() {
          [metrics.nps]\ntype = \"survey\"\nscale = \"nps\"\nresponse = \"answer\"\nscore = \"props.score\"\n\
          asked = \"value\"\ngrain = \"month\"\n\
          [metrics.nps_followed_up]\ntype = \"survey\"\nscale = \"nps\"\nresponse = \"answer\"\n\
-         score = \"props.score\"\ngrain = \"month\"\nfollow_up = \"value\"\nfollow_up_within = \"48h\"\n"
+         score = \"props.score\"\ngrain = \"month\"\nfollow_up = \"value\"\nfollow_up_within = \"48h\"\nwaves = true\n"
     );
     let plan = plan(&text);
     let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];

@@ -357,6 +357,18 @@ pub fn render(report: &Report) -> String {
                     }
                     for p in periods.iter().flatten() {
                         w.row("", &segment_text, &p.period, "complete", p.complete.to_string());
+                        if let Some(wave) = &p.wave {
+                            w.row(
+                                "",
+                                &segment_text,
+                                &p.period,
+                                "wave_entities",
+                                wave.entities.to_string(),
+                            );
+                            w.row("", &segment_text, &p.period, "wave_before", number(wave.before));
+                            w.row("", &segment_text, &p.period, "wave_now", number(wave.now));
+                            w.row("", &segment_text, &p.period, "wave_change", number(wave.change));
+                        }
                     }
                 }
             }

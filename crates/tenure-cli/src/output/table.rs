@@ -632,12 +632,18 @@ fn survey_grid(
         columns.push(GridColumn::figure("followed up"));
         columns.push(GridColumn::figure("median h"));
     }
+    let waves = periods.into_iter().flatten().any(|p| p.wave.is_some());
+    if waves {
+        columns.push(GridColumn::figure("same"));
+        columns.push(GridColumn::figure("change"));
+    }
     let mut grid = Grid::new(columns);
-    let score = |f: &SurveyFigures| match survey.scale {
-        "nps" => f.score.map_or("–".to_string(), |s| format!("{s:.1}")),
-        "csat" => optional_percent(f.score),
-        _ => f.score.map_or("–".to_string(), |s| format!("{s:.2}")),
+    let show = |score: Option<f64>| match survey.scale {
+        "nps" => score.map_or("–".to_string(), |s| format!("{s:.1}")),
+        "csat" => optional_percent(score),
+        _ => score.map_or("–".to_string(), |s| format!("{s:.2}")),
     };
+    let score = |f: &SurveyFigures| show(f.score);
     let row = |label: String, f: &SurveyFigures| {
         let mut cells = vec![
             label,
@@ -663,13 +669,32 @@ fn survey_grid(
         cells
     };
     for p in periods.into_iter().flatten() {
-        grid.row(row(period_cell(&p.period, p.complete), &p.figures));
+        let mut cells = row(period_cell(&p.period, p.complete), &p.figures);
+        if let Some(wave) = &p.wave {
+            cells.push(wave.entities.to_string());
+            cells.push(match (wave.change, survey.scale) {
+                (Some(change), "csat") => format!("{:+.1} pp", change * 100.0),
+                (Some(change), "nps") => format!("{change:+.1}"),
+                (Some(change), _) => format!("{change:+.2}"),
+                (None, _) => "–".to_string(),
+            });
+        }
+        grid.row(cells);
     }
-    grid.row(row("total".to_string(), total));
+    let mut last = row("total".to_string(), total);
+    if waves {
+        last.extend(["".to_string(), "".to_string()]);
+    }
+    grid.row(last);
     out.push_str(&grid.render(style.width));
     let mut summary = Vec::new();
     if followed {
         summary.push("followed up: negative answers followed up in the time allowed".to_string());
+    }
+    if waves {
+        summary.push(
+            "same: entities that also answered the period before; change: their score now − then".to_string(),
+        );
     }
     if periods.into_iter().flatten().any(|p| !p.complete) {
         summary.push("* period not over by as_of".to_string());

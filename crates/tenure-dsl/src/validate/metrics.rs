@@ -918,8 +918,23 @@ impl Validator<'_> {
             }
             (None, None) => None,
         };
+        let waves = config.waves.as_ref().is_some_and(|waves| waves.value);
+        if let (Some(waves), None) = (&config.waves, &config.grain)
+            && waves.value
+        {
+            self.push(
+                Diagnostic::new(
+                    Code::MissingKey,
+                    "`waves` compares each period with the one before: it needs `grain`",
+                    waves.span.clone(),
+                )
+                .with_label("add `grain = \"quarter\"` or similar"),
+            );
+            return None;
+        }
         Some((
             plan::Survey {
+                waves,
                 follow_up: follow_up.map_or(Some(None), |f| f.map(Some))?,
                 scale,
                 response: response?,

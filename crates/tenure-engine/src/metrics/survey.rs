@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use tenure_plan::figures::{FollowUpCounts, Labels, SurveyCounts, SurveyPeriodCounts};
+use tenure_plan::figures::{FollowUpCounts, Labels, SurveyCounts, SurveyPeriodCounts, WaveCounts};
 use tenure_plan::{Answer, Grain, Segment, Survey, SurveyResult};
 
 use super::amount::AmountReader;
@@ -17,6 +17,7 @@ use crate::eval::Compiled;
 struct Met {
     entity: u32,
     period: i32,
+    time: i64,
     ask: bool,
     answer: Option<Option<(u64, Answer)>>,
     /// An answer's time to the entity's first follow-up at or after it (microseconds), when
@@ -54,6 +55,7 @@ pub fn evaluate(data: &Dataset, metric: &Survey) -> SurveyResult {
         });
         met.push(Met {
             entity: store.entity[row],
+            time: store.time[row],
             period: metric
                 .grain
                 .map_or(0, |grain| calendar.period_index(grain, store.day[row])),
@@ -74,7 +76,7 @@ pub fn evaluate(data: &Dataset, metric: &Survey) -> SurveyResult {
     let within = metric
         .follow_up
         .map(|(_, hours)| i64::from(hours) * 3_600_000_000);
-    let table = |met: &[Met]| tally(met, metric.asked.is_some(), within, periods, data);
+    let table = |met: &[Met]| tally(met, metric.asked.is_some(), within, metric.waves, periods, data);
     let (total, rows) = table(&met);
     let segments = (!metric.by.is_empty()).then(|| {
         let keys = Compiled::fields(&metric.by, store);
@@ -110,10 +112,26 @@ fn tally(
     met: &[Met],
     asked: bool,
     within: Option<i64>,
+    waves: bool,
     periods: Option<(Grain, i32, i32)>,
     data: &Dataset,
 ) -> (SurveyCounts, Option<Vec<SurveyPeriodCounts>>) {
     let total = counts(met.iter(), asked, within);
+    // Each entity's latest answer on the scale per period: of answers at the same time, the
+    // higher score, whatever the order of the rows.
+    let mut latest: BTreeMap<(i32, u32), (i64, u64, Answer)> = BTreeMap::new();
+    if waves {
+        for m in met {
+            if let Some(Some((score, answer))) = m.answer {
+                let slot = latest
+                    .entry((m.period, m.entity))
+                    .or_insert((m.time, score, answer));
+                if (m.time, score) > (slot.0, slot.1) {
+                    *slot = (m.time, score, answer);
+                }
+            }
+        }
+    }
     let rows = periods.map(|(grain, first, last)| {
         let mut by_period: BTreeMap<i32, Vec<&Met>> = BTreeMap::new();
         for m in met {
@@ -128,10 +146,32 @@ fn tally(
                     asked,
                     within,
                 ),
+                wave: waves.then(|| wave(&latest, period)),
             })
             .collect()
     });
     (total, rows)
+}
+
+/// The latest answers (by period, then entity) in `period` and in the period before of the
+/// entities with both.
+fn wave(latest: &BTreeMap<(i32, u32), (i64, u64, Answer)>, period: i32) -> WaveCounts {
+    let mut wave = WaveCounts::default();
+    for ((_, entity), now) in latest.range((period, 0)..=(period, u32::MAX)) {
+        let Some(before) = latest.get(&(period - 1, *entity)) else {
+            continue;
+        };
+        for (counts, (_, score, answer)) in [(&mut wave.before, before), (&mut wave.now, now)] {
+            counts.responses += 1;
+            counts.score_sum += score;
+            match answer {
+                Answer::Positive => counts.positive += 1,
+                Answer::Neutral => counts.neutral += 1,
+                Answer::Negative => counts.negative += 1,
+            }
+        }
+    }
+    wave
 }
 
 /// The counts of some rows: answers by what they say, distinct respondents and asked entities,
