@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 export INSTA_UPDATE=no      # a changed snapshot fails instead of being written
+export CARGO_INCREMENTAL=0  # a clean build gains nothing from incremental state but its disk
+export PIP_NO_CACHE_DIR=1   # the venv's wheels are installed once; a cache copy only takes disk
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
