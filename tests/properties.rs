@@ -461,6 +461,13 @@ reactivation_within = "3w"
 type = "revenue"
 amount = "pay"
 spread = "2"
+[cohorts.payers]
+start = "pay"
+grain = "month"
+[metrics.by_cohort]
+type = "revenue"
+amount = "pay"
+cohort = "payers"
 "#;
 
 /// Checks every revenue period of `report`: the movements identity, start = previous end, and
@@ -505,6 +512,40 @@ fn check_revenue(report: &Value) -> Result<(), TestCaseError> {
                 );
             }
         }
+    }
+    check_cohort_revenue(report)
+}
+
+/// Revenue by cohort of first payment: shares are proportions (GRR at most NRR, both 1 in the
+/// first period), and each calendar month's revenue over the cohort rows is that month's MRR.
+fn check_cohort_revenue(report: &Value) -> Result<(), TestCaseError> {
+    let micros = |v: &Value| (v.as_f64().unwrap() * 1e6).round() as i128;
+    let mut by_month: std::collections::BTreeMap<String, i128> = Default::default();
+    for row in report["metrics"]["by_cohort"]["cohorts"].as_array().unwrap() {
+        let (year, month) = row["cohort"].as_str().unwrap().split_once('-').unwrap();
+        let start = year.parse::<i32>().unwrap() * 12 + month.parse::<i32>().unwrap() - 1;
+        for p in row["periods"].as_array().unwrap() {
+            let index = start + p["period"].as_i64().unwrap() as i32;
+            let label = format!("{:04}-{:02}", index / 12, index % 12 + 1);
+            *by_month.entry(label).or_default() += micros(&p["revenue"]);
+            let (nrr, grr, logo) = (p["nrr"].as_f64(), p["grr"].as_f64(), p["logo_retention"].as_f64());
+            prop_assert_eq!(nrr.is_some(), row["customers_start"].as_u64().unwrap() > 0);
+            if let (Some(nrr), Some(grr), Some(logo)) = (nrr, grr, logo) {
+                prop_assert!((0.0..=1.0).contains(&grr) && grr <= nrr && (0.0..=1.0).contains(&logo));
+                if p["period"] == 0 {
+                    prop_assert_eq!((nrr, grr, logo), (1.0, 1.0, 1.0));
+                }
+            }
+        }
+    }
+    for p in report["metrics"]["month"]["periods"].as_array().unwrap() {
+        let month = p["period"].as_str().unwrap();
+        prop_assert_eq!(
+            by_month.get(month).copied().unwrap_or(0),
+            micros(&p["end"]),
+            "{}",
+            month
+        );
     }
     Ok(())
 }

@@ -191,6 +191,63 @@ def check_revenue(name, metric):
     return 0, cells
 
 
+def check_cohort_revenue(name, metric):
+    """Revenue retention by cohort: per cohort row and period k since its start, the members'
+    revenue and payers, and the starting customers' NRR, GRR and logo retention."""
+    cohort = config["cohorts"][metric["cohort"]]
+    grain = cohort["grain"]
+    as_of_date = f"DATE '{as_of}'"
+    last, after = con.execute(f"""SELECT {period_index_sql(grain, as_of_date)},
+        {period_index_sql(grain, f"({as_of_date} + 1)")}""").fetchone()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE members AS {members_sql(cohort)}")
+    rows = con.execute(f"""
+    WITH r AS (SELECT account_id, {period_index_sql(grain, "d")} AS p, sum(amount) AS m FROM rows
+               WHERE {event_sql(metric['amount'])} AND d <= {as_of_date} AND amount IS NOT NULL
+               GROUP BY 1, 2 HAVING sum(amount) > 0),
+    mem AS (SELECT account_id, {cohort_label(grain)} AS cohort, {period_index_sql(grain, "d0")} AS p0 FROM members),
+    cells AS (SELECT mem.cohort, r.p - mem.p0 AS k, r.m, base.m AS b
+              FROM mem JOIN r ON r.account_id = mem.account_id AND r.p BETWEEN mem.p0 AND {last}
+              LEFT JOIN r AS base ON base.account_id = mem.account_id AND base.p = mem.p0)
+    SELECT cohort, k, sum(m), count(*), coalesce(sum(m) FILTER (WHERE b IS NOT NULL), 0),
+           coalesce(sum(least(m, b)) FILTER (WHERE b IS NOT NULL), 0), count(*) FILTER (WHERE b IS NOT NULL)
+    FROM cells GROUP BY 1, 2""").fetchall()
+    sizes = dict(con.execute(f"SELECT {cohort_label(grain)}, count(*) FROM members GROUP BY 1").fetchall())
+    p0s = dict(con.execute(f"SELECT {cohort_label(grain)}, min({period_index_sql(grain, 'd0')}) FROM members GROUP BY 1").fetchall())
+    cells = {(c, k): (float(m), n, float(sm), float(g), sn) for c, k, m, n, sm, g, sn in rows}
+
+    def ratio(a, b):
+        return a / b if b else None
+
+    expected = []
+    for cohort_name in sorted(sizes):
+        start = cells.get((cohort_name, 0), (0.0, 0, 0.0, 0.0, 0))
+        periods = []
+        for k in range(last - p0s[cohort_name] + 1):
+            m, n, sm, g, sn = cells.get((cohort_name, k), (0.0, 0, 0.0, 0.0, 0))
+            complete = p0s[cohort_name] + k < last or after > last
+            periods.append({"period": k, "complete": complete, "revenue": m, "customers": n,
+                            "nrr": ratio(sm, start[0]), "grr": ratio(g, start[0]), "logo_retention": ratio(sn, start[1])})
+        expected.append({"cohort": cohort_name, "size": sizes[cohort_name], "customers_start": start[1],
+                         "revenue_start": start[0], "periods": periods})
+    got = tenure["metrics"][name]["cohorts"]
+    figures = 0
+    if len(got) != len(expected):
+        print(f"MISMATCH {name}: duckdb {len(expected)} cohorts, tenure {len(got)}")
+        return 1, 0
+    for want, row in zip(expected, got):
+        same = [want[k] == row[k] for k in ("cohort", "size", "customers_start")] + [close(want["revenue_start"], row["revenue_start"])]
+        same.append(len(want["periods"]) == len(row["periods"]))
+        for w, g in zip(want["periods"], row["periods"]):
+            same += [w[k] == g[k] for k in ("period", "complete", "customers")]
+            same += [close(w[k], g[k]) for k in ("revenue", "nrr", "grr", "logo_retention")]
+            figures += 7
+        if not all(same):
+            print(f"MISMATCH {name}: duckdb {want}\n{' ' * (10 + len(name))}tenure {row}")
+            return 1, figures
+    print(f"ok {name}: {len(got)} cohorts by {grain}, {figures} figures (revenue retention by cohort)")
+    return 0, figures
+
+
 def check_crr(name, metric):
     grain = metric.get("grain", "month")
     idx = period_index_sql(grain, "d")
@@ -340,24 +397,28 @@ def check_lifecycle(name, metric):
     return 0, 5 * len(got)
 
 
+def members_sql(cohort):
+    """The members of a cohort: account_id, t0 and the local date d0."""
+    if cohort["start"].startswith("attr."):
+        # Every entity of the accounts file with a date on or before as_of, from its midnight.
+        source = next(s for s in config["sources"].values() if s.get("kind") == "entities")
+        column = cohort["start"].removeprefix("attr.")
+        return f"""SELECT "{source['entity']}" AS account_id, timezone('{tz}', CAST(d0 AS TIMESTAMP)) AS t0, d0
+            FROM (SELECT *, TRY_CAST("{column}" AS DATE) AS d0
+                  FROM read_csv('{os.path.join(base, source['path'])}', all_varchar = true))
+            WHERE d0 <= DATE '{as_of}'"""
+    return f"""SELECT account_id, t0, CAST(timezone('{tz}', t0) AS DATE) AS d0 FROM (
+        SELECT account_id, min(ts) AS t0 FROM rows
+        WHERE {event_sql(cohort['start'])} AND d <= DATE '{as_of}' GROUP BY account_id)"""
+
+
 def retention_members(metric):
     """Tables `members` (account_id, t0, d0) of a retention metric's cohort and `offsets`
     (account_id, k) of its returns; the metric's columns."""
     cohort = config["cohorts"][metric["cohort"]]
     mode, unit = metric.get("mode", "n-day"), metric.get("unit", "day")
     align = metric.get("align", "entity")
-    if cohort["start"].startswith("attr."):
-        # Every entity of the accounts file with a date on or before as_of, from its midnight.
-        source = next(s for s in config["sources"].values() if s.get("kind") == "entities")
-        column = cohort["start"].removeprefix("attr.")
-        members = f"""SELECT "{source['entity']}" AS account_id, timezone('{tz}', CAST(d0 AS TIMESTAMP)) AS t0, d0
-            FROM (SELECT *, TRY_CAST("{column}" AS DATE) AS d0
-                  FROM read_csv('{os.path.join(base, source['path'])}', all_varchar = true))
-            WHERE d0 <= DATE '{as_of}'"""
-    else:
-        members = f"""SELECT account_id, t0, CAST(timezone('{tz}', t0) AS DATE) AS d0 FROM (
-            SELECT account_id, min(ts) AS t0 FROM rows
-            WHERE {event_sql(cohort['start'])} AND d <= DATE '{as_of}' GROUP BY account_id)"""
+    members = members_sql(cohort)
     con.execute(f"CREATE OR REPLACE TEMP TABLE members AS {members}")
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE offsets AS
@@ -662,6 +723,13 @@ def check_stickiness(name, metric):
 
 
 for name, metric in config["metrics"].items():
+    if metric["type"] == "revenue" and "cohort" in metric:
+        if not config["cohorts"][metric["cohort"]].get("by") and "spread" not in metric:
+            failed, cells = check_cohort_revenue(name, metric)
+            failures += failed
+            checked += cells
+            metrics_checked += 1 - failed
+        continue  # breakdowns and spread are compared by the SQL engines (sql_check.py)
     if metric["type"] == "revenue" and any(key in metric for key in ("reactivation_within", "window", "spread")):
         continue  # compared by the SQL engines (sql_check.py, warehouse_check.py)
     if metric["type"] == "winback" and metric.get("by"):

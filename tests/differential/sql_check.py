@@ -295,6 +295,43 @@ def check(config_path, report_path):
                     got.append({"segment": list(key), **total_of(values[key])})
                 for t in sorted(expected.get("totals") or [], key=lambda t: order(engine_segment(t["segment"]))):
                     want.append({"segment": engine_segment(t["segment"]), **{k: t[k] for k in total}})
+        elif metric["type"] == "revenue" and "cohort" in metric:
+            # Per cohort row: members (k = -1) and each period since the start with revenue.
+            cohort = config["cohorts"][metric["cohort"]]
+            grain, by = cohort["grain"], len(cohort.get("by", []))
+            table = {}
+            for r in named:
+                last, after = as_int(r["last_period"]), as_int(r["period_after_as_of"])
+                period = as_int(r["cohort_period"])
+                key = (label(grain, period, week_start), [segment_value(r[f"by_{i}"]) for i in range(by)])
+                row = table.setdefault(repr(key), {"cohort": key[0], "segment": key[1], "size": 0, "cells": {},
+                                                   "width": last - period + 1, "period": period,
+                                                   "complete": after > last, "last": last})
+                k = as_int(r["k"])
+                if k < 0:
+                    row["size"] += as_int(r["members"])
+                else:
+                    row["cells"][k] = [as_int(r[c]) for c in ("revenue_micros", "customers", "starting_micros",
+                                                              "gross_micros", "starting_customers")]
+
+            def share(a, b):
+                return None if b == 0 else float(a) / float(b)
+
+            got = []
+            for row in sorted(table.values(), key=row_key):
+                start = row["cells"].get(0, [0] * 5)
+                periods = []
+                for k in range(row["width"]):
+                    revenue, customers, starting, gross, kept = row["cells"].get(k, [0] * 5)
+                    periods.append({"period": k, "complete": row["period"] + k < row["last"] or row["complete"],
+                                    "revenue": revenue / 1e6, "customers": customers,
+                                    "nrr": share(starting, start[0]), "grr": share(gross, start[0]),
+                                    "logo_retention": share(kept, start[1])})
+                got.append({"cohort": row["cohort"], "segment": row["segment"], "size": row["size"],
+                            "customers_start": start[1], "revenue_start": start[0] / 1e6, "periods": periods})
+            want = sorted(({"cohort": c["cohort"], "segment": engine_segment(c["segment"]),
+                            **{k: c[k] for k in ("size", "customers_start", "revenue_start", "periods")}}
+                           for c in expected["cohorts"]), key=row_key)
         elif metric["type"] == "revenue":
             grain = metric.get("grain", "month")
             by = len(metric.get("by", []))

@@ -79,12 +79,7 @@ pub fn explain(plan: &Plan, names: &[String]) -> String {
                     event.filter,
                     r.grain.as_str()
                 );
-                if let Some(spread) = &r.spread {
-                    let _ = writeln!(
-                        out,
-                        "  each payment is spread evenly over {spread} months from its own month"
-                    );
-                }
+                spread_line(&mut out, r.spread.as_ref());
                 let _ = writeln!(
                     out,
                     "  per period after the first with revenue: start, new, expansion, contraction, churned, reactivation, end; GRR, NRR, churn rates"
@@ -113,6 +108,26 @@ pub fn explain(plan: &Plan, names: &[String]) -> String {
                         "  trailing NRR over {window}: revenue now of those who paid {window} ago ÷ their revenue then"
                     );
                 }
+            }
+            MetricKind::CohortRevenue(r) => {
+                cohort(&mut out, plan, r.cohort);
+                let event = &plan.events[r.event];
+                let amount = event.amount.as_ref().map_or("?".to_string(), |a| a.to_string());
+                let grain = plan.cohorts[r.cohort].grain.as_str();
+                let _ = writeln!(
+                    out,
+                    "  revenue: the amount {amount} of `{}` = {}, summed per member and {grain}; a sum of zero or less is none",
+                    event.name, event.filter
+                );
+                spread_line(&mut out, r.spread.as_ref());
+                let _ = writeln!(
+                    out,
+                    "  per cohort row and {grain} k since its start: members' revenue and payers; for the starting customers (revenue in {grain} 0): NRR = revenue in k ÷ revenue in 0, GRR = the same capped per customer at 0's revenue, logo retention = still paying ÷ starting"
+                );
+                let _ = writeln!(
+                    out,
+                    "  total = the same sums over the cohort rows whose {grain} k is over by as_of"
+                );
             }
             MetricKind::Formula(f) => {
                 let _ = writeln!(out, "  value = {}", formula_text(&f.expr, plan));
@@ -383,4 +398,14 @@ pub fn formula_text(expr: &tenure::plan::Expr, plan: &Plan) -> String {
         text = text.replace(&format!("event#{index}"), &event.name);
     }
     text
+}
+
+/// How payments are spread over the months they cover, when they are.
+fn spread_line(out: &mut String, spread: Option<&tenure::plan::Expr>) {
+    if let Some(spread) = spread {
+        let _ = writeln!(
+            out,
+            "  each payment is spread evenly over {spread} months from its own month"
+        );
+    }
 }

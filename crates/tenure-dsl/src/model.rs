@@ -478,6 +478,8 @@ pub struct RevenueConfig {
     pub window: Option<Spanned<String>>,
     /// Breakdown keys, `attr.<column>` or `segment.<name>`: one table per combination of values.
     pub by: Option<Vec<Spanned<String>>>,
+    /// A cohort: the table follows each cohort row's revenue per period since its start instead.
+    pub cohort: Option<Spanned<String>>,
 }
 
 /// `type = "crr"`.

@@ -280,6 +280,9 @@ impl Dataset {
                 MetricKind::Revenue(revenue) => {
                     MetricResult::Revenue(metrics::revenue::evaluate(self, revenue))
                 }
+                MetricKind::CohortRevenue(revenue) => {
+                    MetricResult::CohortRevenue(metrics::cohort_revenue::evaluate(self, revenue))
+                }
                 MetricKind::Crr(crr) => MetricResult::Crr(metrics::crr::evaluate(self, crr)),
                 MetricKind::Lifecycle(lifecycle) => {
                     MetricResult::Lifecycle(metrics::lifecycle::evaluate(self, lifecycle))
@@ -326,6 +329,7 @@ impl Dataset {
         let cohort = match kind {
             MetricKind::Retention(r) => Some(r.cohort),
             MetricKind::Activation(a) => Some(a.cohort),
+            MetricKind::CohortRevenue(r) => Some(r.cohort),
             MetricKind::Formula(f) => f.cohort,
             _ => None,
         };

@@ -34,6 +34,11 @@ impl Plan {
                     }
                     revenue.by.iter().for_each(&mut *visit);
                 }
+                MetricKind::CohortRevenue(revenue) => {
+                    if let Some(spread) = &revenue.spread {
+                        spread.for_each_field(visit);
+                    }
+                }
                 MetricKind::Lifecycle(lifecycle) => lifecycle.by.iter().for_each(&mut *visit),
                 MetricKind::Winback(winback) => winback.by.iter().for_each(&mut *visit),
                 MetricKind::Health(health) => {
@@ -103,6 +108,7 @@ impl Plan {
         match kind {
             MetricKind::Retention(retention) => &self.cohorts[retention.cohort].by,
             MetricKind::Activation(activation) => &self.cohorts[activation.cohort].by,
+            MetricKind::CohortRevenue(revenue) => &self.cohorts[revenue.cohort].by,
             MetricKind::Formula(formula) => formula.cohort.map_or(&[], |cohort| &self.cohorts[cohort].by),
             MetricKind::Revenue(revenue) => &revenue.by,
             MetricKind::Lifecycle(lifecycle) => &lifecycle.by,

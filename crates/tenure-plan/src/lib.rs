@@ -8,6 +8,7 @@
 
 mod analysis;
 pub mod backend;
+pub mod cohort_revenue;
 pub mod derive;
 pub mod expr;
 pub mod figures;

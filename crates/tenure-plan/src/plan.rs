@@ -300,6 +300,9 @@ pub enum MetricKind {
     Activation(Activation),
     /// MRR movements, NRR, GRR, revenue and customer churn.
     Revenue(Revenue),
+    /// A `revenue` metric with `cohort`: each cohort's revenue since its start, against its first
+    /// period's.
+    CohortRevenue(CohortRevenue),
     /// Classic customer retention rate (E − N) / S.
     Crr(Crr),
     /// Active entities per period as new, returning, resurrecting, and those gone dormant.
@@ -328,7 +331,7 @@ impl MetricKind {
         match self {
             MetricKind::Retention(_) => "retention",
             MetricKind::Activation(_) => "activation",
-            MetricKind::Revenue(_) => "revenue",
+            MetricKind::Revenue(_) | MetricKind::CohortRevenue(_) => "revenue",
             MetricKind::Crr(_) => "crr",
             MetricKind::Lifecycle(_) => "lifecycle",
             MetricKind::Stickiness(_) => "stickiness",
@@ -389,6 +392,7 @@ impl MetricKind {
                 "customers_churned_last",
                 "customers_end_last",
             ],
+            MetricKind::CohortRevenue(_) => &[],
             MetricKind::Crr(_) => &["crr", "crr_last"],
             MetricKind::Lifecycle(_) => &[
                 "active_last",
@@ -530,6 +534,18 @@ pub struct Revenue {
     pub window: Option<Duration>,
     /// Breakdown keys (`attr.*`, `segment.*`): one movements table per combination of values.
     pub by: Vec<crate::Field>,
+}
+
+/// A `type = "revenue"` metric with `cohort` (docs/config.md, "Revenue retention by cohort"):
+/// its periods are the cohort's grain.
+#[derive(Debug, Clone)]
+pub struct CohortRevenue {
+    /// The cohort whose rows are followed.
+    pub cohort: CohortId,
+    /// The value event whose `amount` is revenue.
+    pub event: EventId,
+    /// Number of months a payment covers, spread evenly over them.
+    pub spread: Option<Expr>,
 }
 
 /// A `type = "crr"` metric.

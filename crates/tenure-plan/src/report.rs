@@ -132,6 +132,8 @@ pub enum MetricResult {
     Activation(ActivationResult),
     /// A revenue movements table.
     Revenue(RevenueResult),
+    /// Revenue retention by cohort.
+    CohortRevenue(crate::cohort_revenue::CohortRevenueResult),
     /// A customer retention rate table.
     Crr(CrrResult),
     /// A lifecycle table.
@@ -1159,7 +1161,7 @@ impl MetricResult {
             },
             MetricResult::Ltv(result) => (name == "value").then_some(result.value).flatten(),
             MetricResult::Payback(result) => (name == "value").then_some(result.value).flatten(),
-            MetricResult::Failed(_) => None,
+            MetricResult::CohortRevenue(_) | MetricResult::Failed(_) => None,
         }
     }
 }

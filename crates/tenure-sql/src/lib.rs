@@ -11,6 +11,7 @@ mod activation;
 mod breakdown;
 mod calendar;
 mod cohort;
+mod cohort_revenue;
 mod crr;
 mod dialect;
 mod expr;
@@ -218,6 +219,7 @@ pub(crate) fn body(
         MetricKind::Retention(retention) => retention::statement(plan, retention, dialect, known.labels),
         MetricKind::Activation(activation) => activation::statement(plan, activation, dialect, known.labels),
         MetricKind::Revenue(revenue) => revenue::statement(plan, revenue, dialect, known.labels),
+        MetricKind::CohortRevenue(metric) => cohort_revenue::statement(plan, metric, dialect, known.labels),
         MetricKind::Formula(formula) => formula::statement(plan, formula, dialect, known.scalars),
         MetricKind::Ltv(tenure_plan::Ltv {
             form: tenure_plan::LtvForm::Orders { order, .. },

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use tenure_plan::cohort_revenue::{CohortRevenueCell, CohortRevenueCounts, CohortRevenueResult, LastPeriod};
 use tenure_plan::derive::{self, OrderFigures};
 use tenure_plan::figures::{
     ActiveDays, CrrCounts, DayCounts, FollowUpCounts, Labels, LifecycleCounts, Movements, RowCounts,
@@ -227,6 +228,15 @@ pub fn read_result(
             )
             .map(MetricResult::Revenue)
         }
+        MetricKind::CohortRevenue(metric) => {
+            let cohort = &plan.cohorts[metric.cohort];
+            let labels = Labels {
+                grain: cohort.grain,
+                week_start,
+            };
+            cohort_revenue_result(&cohort.name, labels, &cohort.by, types, &each)
+                .map(MetricResult::CohortRevenue)
+        }
         MetricKind::Lifecycle(lifecycle) => {
             let labels = Labels {
                 grain: lifecycle.grain,
@@ -423,6 +433,76 @@ fn in_engine_order<T>(mut rows: Vec<(i32, T)>, segment: impl Fn(&T) -> &Option<S
         })
     });
     rows.into_iter().map(|(_, row)| row).collect()
+}
+
+/// Revenue retention by cohort: a row with `k` −1 counts a cohort row's members, the others
+/// its periods since the start with revenue (the periods without are zeros).
+fn cohort_revenue_result(
+    cohort: &str,
+    labels: Labels,
+    by: &[Field],
+    types: &AttributeTypes,
+    rows: &[Row<'_>],
+) -> Result<CohortRevenueResult, String> {
+    let mut counts: Vec<(i32, CohortRevenueCounts)> = Vec::new();
+    let mut last = None;
+    for row in rows {
+        let (last_period, after) = (row.index("last_period")?, row.index("period_after_as_of")?);
+        last = Some(LastPeriod {
+            index: last_period,
+            complete: after > last_period,
+        });
+        let (period, segment) = (row.index("cohort_period")?, row.segment(by, types)?);
+        let position = match counts
+            .iter()
+            .position(|(known, row)| *known == period && row.segment == segment)
+        {
+            Some(position) => position,
+            None => {
+                let width = usize::try_from(last_period - period + 1).unwrap_or(0);
+                counts.push((
+                    period,
+                    CohortRevenueCounts {
+                        period,
+                        segment,
+                        size: 0,
+                        cells: vec![CohortRevenueCell::default(); width],
+                    },
+                ));
+                counts.len() - 1
+            }
+        };
+        let counts = &mut counts[position].1;
+        let k = row.index("k")?;
+        if k < 0 {
+            counts.size += row.count("members")?;
+            continue;
+        }
+        let cell = usize::try_from(k)
+            .ok()
+            .and_then(|k| counts.cells.get_mut(k))
+            .ok_or_else(|| format!("period {k} since the start is outside the table"))?;
+        *cell = CohortRevenueCell {
+            revenue: row.integer("revenue_micros")?,
+            customers: row.count("customers")?,
+            starting_revenue: row.integer("starting_micros")?,
+            gross_revenue: row.integer("gross_micros")?,
+            starting_customers: row.count("starting_customers")?,
+        };
+    }
+    let rows = in_engine_order(counts, |row| &row.segment);
+    // Without a member there is no row, and the table has no period either.
+    let last = last.unwrap_or(LastPeriod {
+        index: i32::MIN,
+        complete: false,
+    });
+    Ok(CohortRevenueResult::from_counts(
+        cohort,
+        &rows,
+        labels,
+        last,
+        !by.is_empty(),
+    ))
 }
 
 /// The revenue table, and with `by` one per breakdown value over the same periods: the rows

@@ -1,7 +1,7 @@
 //! `type = "revenue"`: MRR movements per period, summed as exact integers of 10⁻⁶ units
 //! (docs/config.md, `type = "revenue"`).
 
-use tenure_plan::{Duration, DurationUnit, Expr, Field, Grain, Literal, Plan, Revenue};
+use tenure_plan::{Duration, DurationUnit, EventId, Expr, Field, Grain, Literal, Plan, Revenue};
 
 use crate::breakdown;
 use crate::calendar::{period_rows, row_period};
@@ -19,33 +19,16 @@ pub(crate) fn statement(
         None => "FALSE".to_string(),
         Some(within) => too_late(metric.grain, within)?,
     };
-    let event = &plan.events[metric.event];
-    let Some(Expr::Field(Field::Prop(column))) = &event.amount else {
-        return Err("an amount other than a property column is not translated to SQL yet".to_string());
-    };
     let breakdown = breakdown::join(plan, &metric.by, "cells.entity", dialect, labels)?;
     let keys = breakdown::keys(metric.by.len());
     let mut ctes = dated_rows(plan, dialect)?;
-    let filter = row_sql(&event.filter, dialect)?;
-    let period = row_period(plan, metric.grain, dialect);
-    let micros = Amount::of(column, dialect).micros();
-    match &metric.spread {
-        None => ctes.push((
-            "payments".to_string(),
-            format!(
-                "SELECT entity, {period} AS period, {micros} AS micros FROM dated_rows CROSS JOIN as_of \
-                 WHERE dated_rows.local_day <= as_of.as_of AND ({filter})"
-            ),
-        )),
-        Some(months) => ctes.extend(spread_payments(metric.grain, &micros, months, &filter, dialect)?),
-    }
-    // r(e, p), and each entity's breakdown values.
-    ctes.push((
-        "cells".to_string(),
-        "SELECT entity, period AS paid_period, sum(micros) AS revenue FROM payments \
-         WHERE micros IS NOT NULL GROUP BY entity, period"
-            .to_string(),
-    ));
+    ctes.extend(revenue_cells(
+        plan,
+        metric.event,
+        metric.grain,
+        metric.spread.as_ref(),
+        dialect,
+    )?);
     ctes.extend(breakdown.ctes);
     if !metric.by.is_empty() {
         ctes.push((
@@ -194,6 +177,42 @@ pub(crate) fn statement(
     ));
     let query = breakdown::tables_query("movements", &figures, metric.by.len(), breakdown::PERIOD_OVER);
     Ok(with(&ctes, &query, dialect))
+}
+
+/// CTEs `payments` and `cells` (`entity`, `paid_period`, `revenue`: r(e, p) in micro-units, the
+/// sum of the entity's amounts of `event` in period `p` at `grain`, `spread` over months when
+/// given), to follow the CTEs of `input::dated_rows`.
+pub(crate) fn revenue_cells(
+    plan: &Plan,
+    event: EventId,
+    grain: Grain,
+    spread: Option<&Expr>,
+    dialect: &dyn Dialect,
+) -> Result<Vec<(String, String)>, String> {
+    let event = &plan.events[event];
+    let Some(Expr::Field(Field::Prop(column))) = &event.amount else {
+        return Err("an amount other than a property column is not translated to SQL yet".to_string());
+    };
+    let filter = row_sql(&event.filter, dialect)?;
+    let period = row_period(plan, grain, dialect);
+    let micros = Amount::of(column, dialect).micros();
+    let mut ctes = match spread {
+        None => vec![(
+            "payments".to_string(),
+            format!(
+                "SELECT entity, {period} AS period, {micros} AS micros FROM dated_rows CROSS JOIN as_of \
+                 WHERE dated_rows.local_day <= as_of.as_of AND ({filter})"
+            ),
+        )],
+        Some(months) => spread_payments(grain, &micros, months, &filter, dialect)?,
+    };
+    ctes.push((
+        "cells".to_string(),
+        "SELECT entity, period AS paid_period, sum(micros) AS revenue FROM payments \
+         WHERE micros IS NOT NULL GROUP BY entity, period"
+            .to_string(),
+    ));
+    Ok(ctes)
 }
 
 /// The figures of a revenue row, in micro-units and customers.

@@ -43,6 +43,11 @@ type = "revenue"
 amount = "payment"
 grain = "month"
 
+[metrics.nrr_cohorts]
+type = "revenue"
+amount = "payment"
+cohort = "monthly"
+
 [metrics.crr]
 type = "crr"
 active = "value"
@@ -187,6 +192,74 @@ fn revenue_rows_in_micro_units_become_money_and_ratios() {
     assert_eq!(result.grr, Some(170.0 / 190.5));
     assert_eq!(result.nrr, Some(180.5 / 190.5));
     assert_eq!(result.grr_last, Some(90.0 / 90.5));
+}
+
+#[test]
+fn cohort_revenue_rows_fill_missing_periods_with_zeros() {
+    // As of 2025-03-31 (period 24302; the day after is in April, 24303: March is over). January
+    // (24300): 3 members, 2 paying 150.00 in month 0; month 1 has no row (nobody paid); month 2
+    // one starting customer pays 120.00, capped at its 100.00, and a late payer 30.00.
+    let columns = [
+        "cohort_period",
+        "k",
+        "members",
+        "revenue_micros",
+        "customers",
+        "starting_micros",
+        "gross_micros",
+        "starting_customers",
+        "last_period",
+        "period_after_as_of",
+    ];
+    let row = |values: [&'static str; 8]| -> Vec<Option<&'static str>> {
+        values
+            .into_iter()
+            .map(Some)
+            .chain([Some("24302"), Some("24303")])
+            .collect()
+    };
+    let values = [
+        row(["24300", "-1", "3", "0", "0", "0", "0", "0"]),
+        row(["24300", "0", "0", "150000000", "2", "150000000", "150000000", "2"]),
+        row([
+            "24300",
+            "2",
+            "0",
+            "150000000.000000",
+            "2",
+            "120000000",
+            "100000000",
+            "1",
+        ]),
+    ];
+    let values: Vec<&[Option<&str>]> = values.iter().map(Vec::as_slice).collect();
+    let MetricResult::CohortRevenue(result) = read_result(
+        &plan(),
+        "nrr_cohorts",
+        &rows(&columns, &values),
+        &AttributeTypes::new(),
+    )
+    .unwrap() else {
+        panic!("a revenue-by-cohort result");
+    };
+    let january = &result.cohorts[0];
+    assert_eq!(
+        (january.cohort.as_str(), january.size, january.customers_start),
+        ("2025-01", 3, 2)
+    );
+    assert_eq!(january.periods.len(), 3);
+    assert_eq!(
+        (january.periods[1].revenue, january.periods[1].nrr),
+        (0.0, Some(0.0))
+    );
+    // Month 2: NRR 120/150, GRR 100/150, logo 1/2; all three months are over.
+    let march = &january.periods[2];
+    assert_eq!((march.revenue, march.customers, march.complete), (150.0, 2, true));
+    assert_eq!(
+        (march.nrr, march.grr, march.logo_retention),
+        (Some(0.8), Some(100.0 / 150.0), Some(0.5))
+    );
+    assert_eq!(result.total[2].cohorts, 1);
 }
 
 #[test]

@@ -144,6 +144,20 @@ fn a_revenue_metric_with_spread_payments_in_every_dialect() {
 }
 
 #[test]
+fn revenue_retention_by_cohort_in_every_dialect() {
+    let text = format!(
+        "{WAREHOUSE}\n[cohorts.payers]\nstart = \"payment\"\ngrain = \"month\"\n\
+         [metrics.nrr_cohorts]\ntype = \"revenue\"\namount = \"payment\"\ncohort = \"payers\"\n"
+    );
+    let plan = plan(&text);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::compile(&plan, "nrr_cohorts", dialect).unwrap();
+        insta::assert_snapshot!(format!("nrr_cohorts_{}", dialect.name()), sql);
+    }
+}
+
+#[test]
 fn a_survey_metric_in_every_dialect() {
     let text = format!(
         "{WAREHOUSE}\n[events.answer]\nwhere = \"event == 'nps_answered'\"\n\

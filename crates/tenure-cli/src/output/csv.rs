@@ -85,7 +85,7 @@ pub fn render(report: &Report) -> String {
         let kind = match result {
             MetricResult::Retention(_) => "retention",
             MetricResult::Activation(_) => "activation",
-            MetricResult::Revenue(_) => "revenue",
+            MetricResult::Revenue(_) | MetricResult::CohortRevenue(_) => "revenue",
             MetricResult::Crr(_) => "crr",
             MetricResult::Lifecycle(_) => "lifecycle",
             MetricResult::Stickiness(_) => "stickiness",
@@ -168,6 +168,55 @@ pub fn render(report: &Report) -> String {
                     w.row("total", "", &label, "norm_low", column.low.to_string());
                     w.row("total", "", &label, "norm_high", column.high.to_string());
                     w.row("total", "", &label, "verdict", verdict(&column.total));
+                }
+            }
+            MetricResult::CohortRevenue(table) => {
+                let letter = table.grain.chars().next().unwrap_or('m');
+                let label = |k: u32| format!("{letter}{k}");
+                for row in &table.cohorts {
+                    let segment = segment(&row.segment);
+                    w.row(&row.cohort, &segment, "", "size", row.size.to_string());
+                    w.row(
+                        &row.cohort,
+                        &segment,
+                        "",
+                        "customers_start",
+                        row.customers_start.to_string(),
+                    );
+                    w.row(
+                        &row.cohort,
+                        &segment,
+                        "",
+                        "revenue_start",
+                        row.revenue_start.to_string(),
+                    );
+                    for period in &row.periods {
+                        let label = label(period.period);
+                        let mut figure = |measure: &str, value: String| {
+                            w.row(&row.cohort, &segment, &label, measure, value);
+                        };
+                        figure("complete", period.complete.to_string());
+                        figure("revenue", period.revenue.to_string());
+                        figure("customers", period.customers.to_string());
+                        figure("nrr", number(period.nrr));
+                        figure("grr", number(period.grr));
+                        figure("logo_retention", number(period.logo_retention));
+                    }
+                }
+                let per_value = table.totals.iter().flatten().map(|t| (&t.segment, &t.total));
+                for (segment_text, total) in total_rows(per_value, &table.total) {
+                    for period in total {
+                        let label = label(period.period);
+                        let mut figure = |measure: &str, value: String| {
+                            w.row("total", &segment_text, &label, measure, value);
+                        };
+                        figure("cohorts", period.cohorts.to_string());
+                        figure("revenue_start", period.revenue_start.to_string());
+                        figure("revenue", period.revenue.to_string());
+                        figure("nrr", number(period.nrr));
+                        figure("grr", number(period.grr));
+                        figure("logo_retention", number(period.logo_retention));
+                    }
                 }
             }
             MetricResult::Activation(table) => {

@@ -3,6 +3,7 @@
 mod acting;
 pub mod csv;
 pub mod grid;
+mod revenue_cohorts;
 pub mod table;
 
 use std::collections::BTreeMap;

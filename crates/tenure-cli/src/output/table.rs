@@ -44,6 +44,9 @@ pub fn render(report: &Report, plan: &Plan, style: Style) -> String {
             MetricResult::Retention(table) => retention(&mut out, table, &report.as_of, style),
             MetricResult::Activation(table) => activation(&mut out, table, style),
             MetricResult::Revenue(table) => revenue(&mut out, table, style),
+            MetricResult::CohortRevenue(table) => {
+                super::revenue_cohorts::cohort_revenue_table(&mut out, table, style)
+            }
             MetricResult::Crr(table) => crr(&mut out, table, style),
             MetricResult::Lifecycle(table) => lifecycle(&mut out, table, style),
             MetricResult::Stickiness(table) => stickiness(&mut out, table, style),
@@ -126,6 +129,21 @@ fn heading(metric: &Metric, plan: &Plan) -> String {
                 ""
             }
         ),
+        MetricKind::CohortRevenue(r) => {
+            let cohort = &plan.cohorts[r.cohort];
+            format!(
+                "revenue of `{}` by {} cohort of {}, per {} since the start{}",
+                plan.events[r.event].name,
+                cohort.grain.as_str(),
+                cohort_start(cohort, plan),
+                cohort.grain.as_str(),
+                if r.spread.is_some() {
+                    ", multi-month payments spread over their months"
+                } else {
+                    ""
+                }
+            )
+        }
         MetricKind::Crr(c) => format!(
             "customer retention rate (E − N) / S of `{}` by {}",
             plan.events[c.active].name,

@@ -46,8 +46,7 @@ impl Validator<'_> {
                     .map(|(kind, description)| (plan::MetricKind::Retention(kind), description)),
                 "revenue" => self
                     .decode::<RevenueConfig>(&entry, &table)
-                    .and_then(|config| self.revenue(config, event_names, segment_names))
-                    .map(|(kind, description)| (plan::MetricKind::Revenue(kind), description)),
+                    .and_then(|config| self.revenue(config, event_names, cohort_names, segment_names)),
                 "crr" => self
                     .decode::<CrrConfig>(&entry, &table)
                     .and_then(|config| self.crr(config, event_names))
@@ -96,6 +95,10 @@ impl Validator<'_> {
             };
             match metric {
                 Some((kind, description)) => {
+                    if let plan::MetricKind::CohortRevenue(_) = kind {
+                        // Its table has no movements for LTV or payback to read.
+                        types.insert(entry.name.clone(), "revenue-by-cohort".to_string());
+                    }
                     scalars.insert(entry.name.clone(), kind.scalars());
                     metrics.push(plan::Metric {
                         name: entry.name.clone(),
@@ -195,7 +198,13 @@ impl Validator<'_> {
                     format!("metric `{}` is a {other} metric", name.value),
                     name.span.clone(),
                 )
-                .with_label(format!("expected a metric with type = \"{wanted}\"")),
+                .with_label(if other == "revenue-by-cohort" {
+                    format!(
+                        "expected a metric with type = \"{wanted}\" and no `cohort`: its movements are read"
+                    )
+                } else {
+                    format!("expected a metric with type = \"{wanted}\"")
+                }),
             ),
             None => {
                 let known = types
@@ -612,8 +621,15 @@ impl Validator<'_> {
         &mut self,
         config: RevenueConfig,
         event_names: &[String],
+        cohort_names: &[String],
         segment_names: &[String],
-    ) -> Option<(plan::Revenue, Option<String>)> {
+    ) -> Option<(plan::MetricKind, Option<String>)> {
+        if let Some(cohort) = &config.cohort {
+            let cohort = cohort.clone();
+            return self
+                .cohort_revenue(config, &cohort, event_names, cohort_names)
+                .map(|(kind, description)| (plan::MetricKind::CohortRevenue(kind), description));
+        }
         let mut by = Vec::new();
         for key in config.by.iter().flatten() {
             by.push(self.breakdown_key(key, segment_names, &["attr", "segment"])?);
@@ -648,27 +664,15 @@ impl Validator<'_> {
             None => (None, None),
         };
         let spread = match &config.spread {
-            Some(text) => {
-                if !matches!(
-                    grain,
-                    plan::Grain::Month | plan::Grain::Quarter | plan::Grain::Year
-                ) {
-                    self.push(
-                        Diagnostic::new(
-                            Code::ConflictingKeys,
-                            "`spread` needs `grain = \"month\"` or `\"quarter\"`",
-                            text.span.clone(),
-                        )
-                        .with_label("payments are spread over calendar months"),
-                    );
-                    return None;
-                }
-                Some(self.row_number(text)?)
-            }
+            Some(text) => Some(self.spread_months(
+                text,
+                grain,
+                "`spread` needs `grain = \"month\"`, `\"quarter\"` or `\"year\"`".to_string(),
+            )?),
             None => None,
         };
         Some((
-            plan::Revenue {
+            plan::MetricKind::Revenue(plan::Revenue {
                 event: event?,
                 grain,
                 reactivation_within,
@@ -676,6 +680,115 @@ impl Validator<'_> {
                 window_periods,
                 window,
                 by,
+            }),
+            config.description,
+        ))
+    }
+
+    /// A revenue metric's `spread`: the months a payment covers, over periods of `grain`, which
+    /// must be calendar months or longer (`message` says so otherwise).
+    fn spread_months(
+        &mut self,
+        text: &Spanned<String>,
+        grain: plan::Grain,
+        message: String,
+    ) -> Option<plan::Expr> {
+        if !matches!(
+            grain,
+            plan::Grain::Month | plan::Grain::Quarter | plan::Grain::Year
+        ) {
+            self.push(
+                Diagnostic::new(Code::ConflictingKeys, message, text.span.clone())
+                    .with_label("payments are spread over calendar months"),
+            );
+            return None;
+        }
+        self.row_number(text)
+    }
+
+    /// A revenue metric with `cohort`: its periods are the cohort's, its rows the cohort's rows
+    /// (docs/config.md, "Revenue retention by cohort").
+    fn cohort_revenue(
+        &mut self,
+        config: RevenueConfig,
+        cohort: &Spanned<String>,
+        event_names: &[String],
+        cohort_names: &[String],
+    ) -> Option<(plan::CohortRevenue, Option<String>)> {
+        let mut valid = true;
+        let keys: [(&str, Option<Range<usize>>, &str); 3] = [
+            (
+                "by",
+                config
+                    .by
+                    .as_ref()
+                    .and_then(|by| by.first())
+                    .map(|key| key.span.clone()),
+                "the rows are the cohort's: break it down with the cohort's own `by`",
+            ),
+            (
+                "window",
+                config.window.as_ref().map(|w| w.span.clone()),
+                "every column of a cohort table is already a window from the cohort's start",
+            ),
+            (
+                "reactivation_within",
+                config.reactivation_within.as_ref().map(|w| w.span.clone()),
+                "a cohort table does not sort revenue into movements",
+            ),
+        ];
+        for (key, span, why) in keys {
+            if let Some(span) = span {
+                self.push(
+                    Diagnostic::new(
+                        Code::ConflictingKeys,
+                        format!("`{key}` does not go with `cohort`"),
+                        span,
+                    )
+                    .with_label(why),
+                );
+                valid = false;
+            }
+        }
+        let event = self.amount_event(&config.amount, event_names);
+        let index = self.reference(cohort, cohort_names, Code::UnknownCohort, "cohort")?;
+        // A cohort declared with a mistake of its own has been reported already.
+        let grain = *self.cohort_grains.get(&cohort.value)?;
+        if let Some(written) = &config.grain
+            && grain_of(Some(written)) != grain
+        {
+            self.push(
+                Diagnostic::new(
+                    Code::ConflictingKeys,
+                    format!(
+                        "`grain` differs from cohort `{}`'s grain, `{}`",
+                        cohort.value,
+                        grain.as_str()
+                    ),
+                    written.span.clone(),
+                )
+                .with_label("with `cohort`, the periods are the cohort's: remove `grain`"),
+            );
+            valid = false;
+        }
+        let spread = match &config.spread {
+            Some(text) => Some(self.spread_months(
+                text,
+                grain,
+                format!(
+                    "`spread` needs a cohort by month, quarter or year; `{}` is by {}",
+                    cohort.value,
+                    grain.as_str()
+                ),
+            )?),
+            None => None,
+        };
+        let event = event?;
+        valid.then_some((
+            plan::CohortRevenue {
+                cohort: index,
+                event,
+                spread,
             },
             config.description,
         ))

@@ -51,6 +51,7 @@ pub(crate) fn validate(text: &str, base_dir: &Path) -> Result<(plan::Plan, DataR
         events_with_amount: Vec::new(),
         constants: BTreeMap::new(),
         benchmarks: Vec::new(),
+        cohort_grains: BTreeMap::new(),
         failed_metrics: BTreeSet::new(),
     };
     let plan = validator.run(base_dir);
@@ -86,6 +87,8 @@ struct Validator<'t> {
     constants: BTreeMap<String, f64>,
     /// `[benchmarks.*]`, for retention metrics' `benchmark`.
     benchmarks: Vec<tenure_plan::norms::Norm>,
+    /// Each valid cohort's grain, for metrics whose periods follow it.
+    cohort_grains: BTreeMap<String, plan::Grain>,
 }
 
 /// A named table entry: its key (with span) and its value.
@@ -161,6 +164,7 @@ impl<'t> Validator<'t> {
             &segment_names,
         );
         self.benchmarks = self.benchmarks(sections.remove("benchmarks"));
+        self.cohort_grains = cohorts.iter().map(|c| (c.name.clone(), c.grain)).collect();
         let metrics = self.metrics(
             sections.remove("metrics"),
             &event_names,

@@ -3,6 +3,7 @@
 pub mod activation;
 pub mod amount;
 pub mod cohort;
+pub mod cohort_revenue;
 pub mod crr;
 pub mod formula;
 pub mod health;

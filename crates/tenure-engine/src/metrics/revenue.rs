@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 use tenure_plan::figures::{Labels, Movements};
-use tenure_plan::{Grain, Revenue, RevenueResult, RevenueSegment, Segment};
+use tenure_plan::{Expr, Grain, Revenue, RevenueResult, RevenueSegment, Segment};
 
 use super::amount::AmountReader;
 use super::cohort::entity_segment;
@@ -21,19 +21,17 @@ pub struct Cell {
     pub micros: i128,
 }
 
-/// r(e, p) for every entity and period with revenue, sorted by entity then period.
-pub fn revenue_cells(data: &Dataset, metric: &Revenue) -> Vec<Cell> {
+/// r(e, p) of value event `event` at `grain`, for every entity and period with revenue, sorted by
+/// entity then period; with `spread`, each payment spread over the months it covers (periods
+/// after `as_of` included).
+pub fn revenue_cells(data: &Dataset, event: usize, grain: Grain, spread: Option<&Expr>) -> Vec<Cell> {
     let store = &data.store;
-    let mask = data.event_mask(metric.event);
-    let Some(amount) = data.plan.events[metric.event].amount.as_ref() else {
+    let mask = data.event_mask(event);
+    let Some(amount) = data.plan.events[event].amount.as_ref() else {
         return Vec::new();
     };
     let amounts = AmountReader::new(data, amount);
-    let months = metric
-        .spread
-        .as_ref()
-        .map(|spread| AmountReader::new(data, spread));
-    let grain = metric.grain;
+    let months = spread.map(|spread| AmountReader::new(data, spread));
     let chunks = store.len().div_ceil(CHUNK_ROWS);
     let mut cells: Vec<Cell> = (0..chunks)
         .into_par_iter()
@@ -96,7 +94,7 @@ pub fn revenue_cells(data: &Dataset, metric: &Revenue) -> Vec<Cell> {
 /// Computes one revenue table, and one per breakdown value with `by`.
 pub fn evaluate(data: &Dataset, metric: &Revenue) -> RevenueResult {
     let grain = metric.grain;
-    let cells = revenue_cells(data, metric);
+    let cells = revenue_cells(data, metric.event, grain, metric.spread.as_ref());
     let last = data.calendar.period_index(grain, data.as_of_day);
     let first = cells.iter().filter(|c| c.micros > 0).map(|c| c.period).min();
     let Some(first) = first.filter(|f| *f < last) else {
