@@ -85,6 +85,13 @@ within = "3d"
 type = "lifecycle"
 active = "active"
 grain = "week"
+[events.login]
+where = "event == 'login'"
+[metrics.funnel]
+type = "funnel"
+cohort = "weekly"
+steps = ["login", "report", "login"]
+within = "10d"
 [metrics.stickiness]
 type = "stickiness"
 active = "active"
@@ -198,6 +205,24 @@ proptest! {
             prop_assert_eq!(row["rate"].is_null(), row["eligible"] == 0);
             if let Some(rate) = row["rate"].as_f64() {
                 prop_assert!((0.0..=1.0).contains(&rate));
+            }
+        }
+        // A funnel narrows: each step's members are some of the step before's.
+        let funnel = &report["metrics"]["funnel"];
+        let rows = funnel["cohorts"].as_array().unwrap().iter().chain(std::iter::once(&funnel["total"]));
+        for row in rows {
+            let mut before = if row.get("cohort").is_some() { &row["size"] } else { &row["eligible"] }.as_u64().unwrap();
+            prop_assert!(row["eligible"].as_u64() <= row["size"].as_u64());
+            for step in row["steps"].as_array().unwrap() {
+                let reached = step["reached"].as_u64().unwrap();
+                prop_assert!(reached <= before, "{} above {}", reached, before);
+                prop_assert_eq!(step["rate"].is_null(), row["eligible"] == 0);
+                for rate in [&step["rate"], &step["step_rate"]] {
+                    if let Some(rate) = rate.as_f64() {
+                        prop_assert!((0.0..=1.0).contains(&rate));
+                    }
+                }
+                before = reached;
             }
         }
     }

@@ -248,6 +248,69 @@ def check_cohort_revenue(name, metric):
     return 0, figures
 
 
+def check_funnel(name, metric):
+    """Funnels: each step the first of its event at or after the step before (t0 first), within
+    the window of t0; per cohort row size, eligible, reached, rates and median days."""
+    cohort = config["cohorts"][metric["cohort"]]
+    count, unit = re.fullmatch(r"(\d+)(h|d|w|mo)", metric["within"]).groups()
+    interval = f"INTERVAL '{count} {dict(h='hours', d='days', w='weeks', mo='months')[unit]}'"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE members AS
+        SELECT account_id, t0, d0, t0 + {interval} AS deadline FROM ({members_sql(cohort)})""")
+    previous, joins, columns = "m.t0", "", []
+    for k, step in enumerate(metric["steps"]):
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE step_{k} AS
+            SELECT m.account_id, min(r.ts) AS reached FROM members m JOIN rows r USING (account_id)
+            {joins.replace(' LEFT JOIN', ' JOIN')}
+            WHERE {event_sql(step)} AND r.d <= DATE '{as_of}' AND r.ts >= {previous} AND r.ts <= m.deadline
+            GROUP BY 1""")
+        joins += f" LEFT JOIN step_{k} s{k} ON s{k}.account_id = m.account_id"
+        columns.append(f"count(s{k}.reached), count(s{k}.reached) FILTER (WHERE eligible), "
+                       f"median(epoch_us(s{k}.reached) - epoch_us({previous}))")
+        previous = f"s{k}.reached"
+    rows = con.execute(f"""
+    SELECT {cohort_label(cohort['grain'])} AS cohort, count(*), count(*) FILTER (WHERE eligible), {', '.join(columns)}
+    FROM (SELECT *, CAST(timezone('{tz}', deadline) AS DATE) <= DATE '{as_of}' AS eligible FROM members) m {joins}
+    GROUP BY ROLLUP (1) ORDER BY 1 NULLS LAST""").fetchall()
+
+    def share(a, b, open_):
+        return a / b if open_ and b else None
+
+    def figures(row, total):
+        size, eligible = row[1], row[2]
+        base = eligible if total else size
+        steps, before = [], base
+        for k, step in enumerate(metric["steps"]):
+            reached = row[3 + 3 * k + (1 if total else 0)]
+            median = row[5 + 3 * k]
+            steps.append({"step": step, "reached": reached, "rate": share(reached, base, eligible > 0),
+                          "step_rate": share(reached, before, eligible > 0),
+                          "median_days": None if median is None else float(median) / 86_400_000_000})
+            before = reached
+        return {"size": size, "eligible": eligible, "steps": steps}
+
+    got = tenure["metrics"][name]
+    expected = [{"cohort": r[0], **figures(r, False)} for r in rows if r[0] is not None]
+    expected.append(figures(next(r for r in rows if r[0] is None), True))
+    actual = [{k: c[k] for k in ("cohort", "size", "eligible", "steps")} for c in got["cohorts"]] + [got["total"]]
+
+    def same(a, b):
+        if isinstance(a, dict):
+            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, list):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        if isinstance(a, float) or isinstance(b, float):
+            return close(a, b)
+        return a == b
+
+    if len(expected) != len(actual) or not all(same(e, a) for e, a in zip(expected, actual)):
+        diff = next(((e, a) for e, a in zip(expected, actual) if not same(e, a)), "rows differ")
+        print(f"MISMATCH {name}: duckdb vs tenure {diff}")
+        return 1, 0
+    cells = sum(2 + 5 * len(metric["steps"]) for _ in expected)
+    print(f"ok {name}: {len(expected) - 1} cohorts, {len(metric['steps'])} steps within {metric['within']} (funnel)")
+    return 0, cells
+
+
 def check_crr(name, metric):
     grain = metric.get("grain", "month")
     idx = period_index_sql(grain, "d")
@@ -732,13 +795,15 @@ for name, metric in config["metrics"].items():
         continue  # breakdowns and spread are compared by the SQL engines (sql_check.py)
     if metric["type"] == "revenue" and any(key in metric for key in ("reactivation_within", "window", "spread")):
         continue  # compared by the SQL engines (sql_check.py, warehouse_check.py)
+    if metric["type"] == "funnel" and config["cohorts"][metric["cohort"]].get("by"):
+        continue  # breakdowns are compared by the SQL engines (sql_check.py, warehouse_check.py)
     if metric["type"] == "winback" and metric.get("by"):
         continue  # breakdowns are compared by the SQL engines (sql_check.py, warehouse_check.py)
     if metric["type"] == "uplift" and config["cohorts"][config["metrics"][metric["retention"]]["cohort"]].get("by"):
         continue  # breakdowns are compared by the SQL engines (sql_check.py, warehouse_check.py)
     checker = {"stickiness": check_stickiness, "survey": check_survey, "lifecycle": check_lifecycle,
                "revenue": check_revenue, "crr": check_crr, "uplift": check_uplift,
-               "winback": check_winback, "health": check_health}.get(metric["type"])
+               "winback": check_winback, "health": check_health, "funnel": check_funnel}.get(metric["type"])
     if checker:
         failed, cells = checker(name, metric)
         failures += failed

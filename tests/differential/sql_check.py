@@ -492,6 +492,42 @@ def check(config_path, report_path):
                     got.append({"segment": values(r), **figures(r, "activated_eligible")})
                 for t in sorted(expected.get("totals") or [], key=lambda t: order(engine_segment(t["segment"]))):
                     want.append({"segment": engine_segment(t["segment"]), **{k: t[k] for k in keys}})
+        elif metric["type"] == "funnel":
+            # Rates from the counts as docs/config.md states: a row's over its members, a total's
+            # over eligible members; each step also over the step before.
+            cohort = config["cohorts"][metric["cohort"]]
+            grain, by = cohort["grain"], len(cohort.get("by", []))
+
+            def funnel_figures(r, total):
+                size, eligible = as_int(r["size"]), as_int(r["eligible"])
+                base = eligible if total else size
+                steps, before = [], base
+                for k, step in enumerate(metric["steps"]):
+                    reached = as_int(r[f"reached_eligible_{k}" if total else f"reached_{k}"])
+                    median = r[f"median_delay_us_{k}"]
+                    share = lambda d: None if eligible == 0 or d == 0 else float(reached) / float(d)
+                    steps.append({"step": step, "reached": reached, "rate": share(base), "step_rate": share(before),
+                                  "median_days": None if median is None else float(median) / 86_400_000_000})
+                    before = reached
+                return {"size": size, "eligible": eligible, "steps": steps}
+
+            def values(r):
+                return [segment_value(r[f"by_{i}"]) for i in range(by)]
+            got = sorted(({"cohort": label(grain, as_int(r["cohort_period"]), week_start), "segment": values(r),
+                           **funnel_figures(r, False)} for r in named if not as_bool(r["all_cohorts"])), key=row_key)
+            want = sorted(({"cohort": c["cohort"], "segment": engine_segment(c["segment"]),
+                            **{k: c[k] for k in ("size", "eligible", "steps")}} for c in expected["cohorts"]),
+                          key=row_key)
+            totals = [r for r in named if as_bool(r["all_cohorts"])]
+            got.append(funnel_figures(next(r for r in totals if not by or as_bool(r["all_values"])), True))
+            want.append(expected["total"])
+            if by:
+                order = lambda k: [(v is None, isinstance(v, str), str(v)) for v in k]
+                per_value = [r for r in totals if not as_bool(r["all_values"])]
+                for r in sorted(per_value, key=lambda r: order(values(r))):
+                    got.append({"segment": values(r), **funnel_figures(r, True)})
+                for t in sorted(expected.get("totals") or [], key=lambda t: order(engine_segment(t["segment"]))):
+                    want.append({"segment": engine_segment(t["segment"]), **t["total"]})
         elif metric["type"] == "survey":
             # The counts, and the score and response rate from them as docs/config.md states.
             def survey_figures(r):

@@ -109,6 +109,29 @@ pub fn explain(plan: &Plan, names: &[String]) -> String {
                     );
                 }
             }
+            MetricKind::Funnel(f) => {
+                cohort(&mut out, plan, f.cohort);
+                for (k, event) in f.steps.iter().enumerate() {
+                    let event = &plan.events[*event];
+                    let after = if k == 0 { "t0" } else { "the step before" };
+                    let _ = writeln!(
+                        out,
+                        "  step {}: the first `{}` = {} at or after {after}",
+                        k + 1,
+                        event.name,
+                        event.filter
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "  every step within {} of t0; eligible when that window has ended by as_of",
+                    f.within
+                );
+                let _ = writeln!(
+                    out,
+                    "  per cohort row: reached per step, rate = reached / size, step rate = reached / reached at the step before, median days between steps; total over eligible members"
+                );
+            }
             MetricKind::CohortRevenue(r) => {
                 cohort(&mut out, plan, r.cohort);
                 let event = &plan.events[r.event];

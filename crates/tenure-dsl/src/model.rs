@@ -320,6 +320,8 @@ pub enum MetricConfig {
     Retention(RetentionConfig),
     /// Value activation rate and time to value.
     Activation(ActivationConfig),
+    /// Of a cohort's members, those who went through ordered steps within a window.
+    Funnel(FunnelConfig),
     /// MRR movements, NRR, GRR, revenue and customer churn.
     Revenue(RevenueConfig),
     /// Classic customer retention rate (E − N) / S.
@@ -345,9 +347,10 @@ pub enum MetricConfig {
 }
 
 /// The metric types, for `type = …` suggestions.
-pub const METRIC_TYPES: [&str; 13] = [
+pub const METRIC_TYPES: [&str; 14] = [
     "retention",
     "activation",
+    "funnel",
     "revenue",
     "crr",
     "lifecycle",
@@ -783,6 +786,24 @@ pub enum AlignConfig {
     Entity,
     /// By calendar period.
     Calendar,
+}
+
+/// `type = "funnel"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunnelConfig {
+    /// The metric type (read before this table).
+    #[serde(rename = "type")]
+    #[schemars(skip)]
+    pub kind: Spanned<String>,
+    /// One line saying what the metric means.
+    pub description: Option<String>,
+    /// The cohort whose members enter the funnel at their start.
+    pub cohort: Spanned<String>,
+    /// The value events of the steps after the start, in order.
+    pub steps: Spanned<Vec<Spanned<String>>>,
+    /// The window after the cohort start inside which every step must fall, such as `14d`.
+    pub within: Spanned<String>,
 }
 
 /// `type = "activation"`.

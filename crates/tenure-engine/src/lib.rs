@@ -283,6 +283,7 @@ impl Dataset {
                 MetricKind::CohortRevenue(revenue) => {
                     MetricResult::CohortRevenue(metrics::cohort_revenue::evaluate(self, revenue))
                 }
+                MetricKind::Funnel(funnel) => MetricResult::Funnel(metrics::funnel::evaluate(self, funnel)),
                 MetricKind::Crr(crr) => MetricResult::Crr(metrics::crr::evaluate(self, crr)),
                 MetricKind::Lifecycle(lifecycle) => {
                     MetricResult::Lifecycle(metrics::lifecycle::evaluate(self, lifecycle))
@@ -330,6 +331,7 @@ impl Dataset {
             MetricKind::Retention(r) => Some(r.cohort),
             MetricKind::Activation(a) => Some(a.cohort),
             MetricKind::CohortRevenue(r) => Some(r.cohort),
+            MetricKind::Funnel(f) => Some(f.cohort),
             MetricKind::Formula(f) => f.cohort,
             _ => None,
         };

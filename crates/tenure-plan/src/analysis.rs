@@ -109,6 +109,7 @@ impl Plan {
             MetricKind::Retention(retention) => &self.cohorts[retention.cohort].by,
             MetricKind::Activation(activation) => &self.cohorts[activation.cohort].by,
             MetricKind::CohortRevenue(revenue) => &self.cohorts[revenue.cohort].by,
+            MetricKind::Funnel(funnel) => &self.cohorts[funnel.cohort].by,
             MetricKind::Formula(formula) => formula.cohort.map_or(&[], |cohort| &self.cohorts[cohort].by),
             MetricKind::Revenue(revenue) => &revenue.by,
             MetricKind::Lifecycle(lifecycle) => &lifecycle.by,

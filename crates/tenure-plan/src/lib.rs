@@ -12,6 +12,7 @@ pub mod cohort_revenue;
 pub mod derive;
 pub mod expr;
 pub mod figures;
+pub mod funnel;
 pub mod health;
 pub mod norms;
 pub mod plan;

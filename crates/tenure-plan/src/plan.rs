@@ -303,6 +303,8 @@ pub enum MetricKind {
     /// A `revenue` metric with `cohort`: each cohort's revenue since its start, against its first
     /// period's.
     CohortRevenue(CohortRevenue),
+    /// Of a cohort's members, those who went through ordered steps within a window.
+    Funnel(Funnel),
     /// Classic customer retention rate (E − N) / S.
     Crr(Crr),
     /// Active entities per period as new, returning, resurrecting, and those gone dormant.
@@ -332,6 +334,7 @@ impl MetricKind {
             MetricKind::Retention(_) => "retention",
             MetricKind::Activation(_) => "activation",
             MetricKind::Revenue(_) | MetricKind::CohortRevenue(_) => "revenue",
+            MetricKind::Funnel(_) => "funnel",
             MetricKind::Crr(_) => "crr",
             MetricKind::Lifecycle(_) => "lifecycle",
             MetricKind::Stickiness(_) => "stickiness",
@@ -392,7 +395,7 @@ impl MetricKind {
                 "customers_churned_last",
                 "customers_end_last",
             ],
-            MetricKind::CohortRevenue(_) => &[],
+            MetricKind::CohortRevenue(_) | MetricKind::Funnel(_) => &[],
             MetricKind::Crr(_) => &["crr", "crr_last"],
             MetricKind::Lifecycle(_) => &[
                 "active_last",
@@ -546,6 +549,17 @@ pub struct CohortRevenue {
     pub event: EventId,
     /// Number of months a payment covers, spread evenly over them.
     pub spread: Option<Expr>,
+}
+
+/// A `type = "funnel"` metric (docs/config.md, `type = "funnel"`).
+#[derive(Debug, Clone)]
+pub struct Funnel {
+    /// The cohort whose members enter at their start.
+    pub cohort: CohortId,
+    /// The steps' value events, in order.
+    pub steps: Vec<EventId>,
+    /// The window after `t0` inside which every step must fall.
+    pub within: Duration,
 }
 
 /// A `type = "crr"` metric.

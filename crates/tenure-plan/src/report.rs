@@ -130,6 +130,8 @@ pub enum MetricResult {
     Retention(RetentionResult),
     /// An activation table.
     Activation(ActivationResult),
+    /// A funnel's table.
+    Funnel(crate::funnel::FunnelResult),
     /// A revenue movements table.
     Revenue(RevenueResult),
     /// Revenue retention by cohort.
@@ -1161,7 +1163,7 @@ impl MetricResult {
             },
             MetricResult::Ltv(result) => (name == "value").then_some(result.value).flatten(),
             MetricResult::Payback(result) => (name == "value").then_some(result.value).flatten(),
-            MetricResult::CohortRevenue(_) | MetricResult::Failed(_) => None,
+            MetricResult::CohortRevenue(_) | MetricResult::Funnel(_) | MetricResult::Failed(_) => None,
         }
     }
 }

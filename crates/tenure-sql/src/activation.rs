@@ -3,7 +3,7 @@
 
 use tenure_plan::{Activation, Plan};
 
-use crate::cohort::{key_columns, member_ctes};
+use crate::cohort::{Grouping, key_columns, member_ctes, window_cte};
 use crate::expr::row_sql;
 use crate::input::{dated_rows, with};
 use crate::{Dialect, SegmentLabels};
@@ -18,16 +18,9 @@ pub(crate) fn statement(
     ctes.extend(member_ctes(plan, &plan.cohorts[metric.cohort], dialect, labels)?);
     let reached = row_sql(&plan.events[metric.reached].filter, dialect)?;
     let zone = dialect.string(plan.project.timezone.name());
-    let deadline = dialect.add_local("t0", &zone, metric.within.count, metric.within.unit);
     let cohort = &plan.cohorts[metric.cohort];
     let keys = key_columns(cohort);
-    ctes.push((
-        "windows".to_string(),
-        format!(
-            "SELECT entity, t0, {}, {deadline} AS deadline FROM members",
-            keys.join(", ")
-        ),
-    ));
+    ctes.push(window_cte(plan, cohort, metric.within, dialect));
     // The first `reached` at or after t0, up to as_of.
     ctes.push((
         "firsts".to_string(),
@@ -54,26 +47,14 @@ pub(crate) fn statement(
             dialect.micros_between("w.t0", "f.first_reached"),
         ),
     ));
-    // The last rows are every cohort together, told apart by GROUPING (a NULL cohort_period
-    // would not do: ClickHouse fills it with the type's default): with `by`, first each
-    // breakdown value's cohorts (`all_values` 0), then all of them.
-    let by_keys = keys[1..].join(", ");
-    let keys = keys.join(", ");
-    let (values, sets, order) = if cohort.by.is_empty() {
-        (
-            String::new(),
-            format!("({keys}), ()"),
-            format!("all_cohorts, {keys}"),
-        )
-    } else {
-        (
-            ", GROUPING(by_0) AS all_values".to_string(),
-            format!("({keys}), ({by_keys}), ()"),
-            format!("all_cohorts, all_values, {keys}"),
-        )
-    };
+    let Grouping {
+        keys,
+        flags,
+        sets,
+        order,
+    } = Grouping::of(cohort);
     let query = format!(
-        "SELECT {keys}, GROUPING(cohort_period) AS all_cohorts{values}, count(*) AS size, \
+        "SELECT {keys}, {flags}, count(*) AS size, \
          sum(member_activated) AS activated, sum(member_eligible) AS eligible,\n  \
          sum(member_activated * member_eligible) AS activated_eligible, {} AS median_delay_us\n\
          FROM member_flags\nGROUP BY GROUPING SETS ({sets})\n\

@@ -1,7 +1,7 @@
 //! Cohort members: each entity's `t0` (its first start event on or before `as_of`), the local
 //! date of it and its cohort period (docs/config.md, `[cohorts.<name>]`).
 
-use tenure_plan::{Cohort, CohortStart, Plan};
+use tenure_plan::{Cohort, CohortStart, Duration, Plan};
 
 use crate::breakdown;
 use crate::calendar::period_sql;
@@ -68,9 +68,64 @@ pub(crate) fn member_ctes(
     Ok(ctes)
 }
 
+/// CTE `windows`: each member's `entity`, `t0`, key columns and `deadline`, the end of the
+/// window `within` after its t0 in the project zone; to follow [`member_ctes`].
+pub(crate) fn window_cte(
+    plan: &Plan,
+    cohort: &Cohort,
+    within: Duration,
+    dialect: &dyn Dialect,
+) -> (String, String) {
+    let zone = dialect.string(plan.project.timezone.name());
+    let deadline = dialect.add_local("t0", &zone, within.count, within.unit);
+    (
+        "windows".to_string(),
+        format!(
+            "SELECT entity, t0, {}, {deadline} AS deadline FROM members",
+            key_columns(cohort).join(", ")
+        ),
+    )
+}
+
 /// The columns of a cohort row: `cohort_period` and `by_<i>` per breakdown field.
 pub(crate) fn key_columns(cohort: &Cohort) -> Vec<String> {
     std::iter::once("cohort_period".to_string())
         .chain((0..cohort.by.len()).map(|index| format!("by_{index}")))
         .collect()
+}
+
+/// How a statement over members groups them: each cohort row, then with `by` each breakdown
+/// value's rows together (`all_values` 0), then every row. The total rows are told apart by
+/// `GROUPING` (a NULL `cohort_period` would not do: ClickHouse fills it with the type's
+/// default).
+pub(crate) struct Grouping {
+    /// The key columns, joined.
+    pub(crate) keys: String,
+    /// `all_cohorts` (and `all_values`), to follow the keys.
+    pub(crate) flags: String,
+    /// The grouping sets, joined.
+    pub(crate) sets: String,
+    /// The order of the rows: cohort rows, then the totals.
+    pub(crate) order: String,
+}
+
+impl Grouping {
+    pub(crate) fn of(cohort: &Cohort) -> Grouping {
+        let columns = key_columns(cohort);
+        let keys = columns.join(", ");
+        if cohort.by.is_empty() {
+            return Grouping {
+                flags: "GROUPING(cohort_period) AS all_cohorts".to_string(),
+                sets: format!("({keys}), ()"),
+                order: format!("all_cohorts, {keys}"),
+                keys,
+            };
+        }
+        Grouping {
+            flags: "GROUPING(cohort_period) AS all_cohorts, GROUPING(by_0) AS all_values".to_string(),
+            sets: format!("({keys}), ({}), ()", columns[1..].join(", ")),
+            order: format!("all_cohorts, all_values, {keys}"),
+            keys,
+        }
+    }
 }

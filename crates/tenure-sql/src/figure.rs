@@ -120,7 +120,10 @@ pub(crate) fn ctes(
         MetricKind::Ltv(_) | MetricKind::Payback(_) if scalar == "value" => {
             Some(format!("SELECT max(m.value) AS figure FROM {rows} AS m"))
         }
-        MetricKind::Ltv(_) | MetricKind::Payback(_) | MetricKind::CohortRevenue(_) => None,
+        MetricKind::Ltv(_)
+        | MetricKind::Payback(_)
+        | MetricKind::CohortRevenue(_)
+        | MetricKind::Funnel(_) => None,
         MetricKind::Winback(winback) => {
             let filter = if winback.by.is_empty() {
                 ""

@@ -17,6 +17,7 @@ mod dialect;
 mod expr;
 mod figure;
 mod formula;
+mod funnel;
 mod input;
 mod lifecycle;
 mod results;
@@ -220,6 +221,7 @@ pub(crate) fn body(
         MetricKind::Activation(activation) => activation::statement(plan, activation, dialect, known.labels),
         MetricKind::Revenue(revenue) => revenue::statement(plan, revenue, dialect, known.labels),
         MetricKind::CohortRevenue(metric) => cohort_revenue::statement(plan, metric, dialect, known.labels),
+        MetricKind::Funnel(funnel) => funnel::statement(plan, funnel, dialect, known.labels),
         MetricKind::Formula(formula) => formula::statement(plan, formula, dialect, known.scalars),
         MetricKind::Ltv(tenure_plan::Ltv {
             form: tenure_plan::LtvForm::Orders { order, .. },

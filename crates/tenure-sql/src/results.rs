@@ -11,6 +11,9 @@ use tenure_plan::figures::{
     ActiveDays, CrrCounts, DayCounts, FollowUpCounts, Labels, LifecycleCounts, Movements, RowCounts,
     SurveyCounts, SurveyPeriodCounts, UpliftCounts, WaveCounts, WinbackCounts, retention_totals,
 };
+use tenure_plan::funnel::{
+    FunnelCounts, FunnelResult, FunnelRow, FunnelSegmentTotal, FunnelTotal, StepCounts,
+};
 use tenure_plan::time::period_length;
 use tenure_plan::{
     ActivationResult, ActivationRow, ActivationSegmentTotal, ActivationTotal, CrrResult, Field,
@@ -228,6 +231,19 @@ pub fn read_result(
             )
             .map(MetricResult::Revenue)
         }
+        MetricKind::Funnel(funnel) => {
+            let cohort = &plan.cohorts[funnel.cohort];
+            let labels = Labels {
+                grain: cohort.grain,
+                week_start,
+            };
+            let names: Vec<String> = funnel
+                .steps
+                .iter()
+                .map(|event| plan.events[*event].name.clone())
+                .collect();
+            funnel_result(funnel, &names, labels, &cohort.by, types, &each).map(MetricResult::Funnel)
+        }
         MetricKind::CohortRevenue(metric) => {
             let cohort = &plan.cohorts[metric.cohort];
             let labels = Labels {
@@ -420,6 +436,72 @@ fn activation_result(
             totals.sort_by(|a, b| a.segment.sort_cmp(&b.segment));
             totals
         }),
+    })
+}
+
+/// A funnel: rows as activation's (`all_cohorts`, `all_values`), with per step `k`
+/// `reached_k`, `reached_eligible_k` and `median_delay_us_k`.
+fn funnel_result(
+    metric: &tenure_plan::Funnel,
+    names: &[String],
+    labels: Labels,
+    by: &[Field],
+    types: &AttributeTypes,
+    rows: &[Row<'_>],
+) -> Result<FunnelResult, String> {
+    let counts_of = |row: &Row<'_>| -> Result<FunnelCounts, String> {
+        Ok(FunnelCounts {
+            size: row.count("size")?,
+            eligible: row.count("eligible")?,
+            steps: (0..names.len())
+                .map(|k| {
+                    Ok(StepCounts {
+                        reached: row.count(&format!("reached_{k}"))?,
+                        reached_eligible: row.count(&format!("reached_eligible_{k}"))?,
+                        median_micros: row.number(&format!("median_delay_us_{k}"))?,
+                    })
+                })
+                .collect::<Result<_, String>>()?,
+        })
+    };
+    let mut cohorts = Vec::new();
+    let mut total = None;
+    let mut totals = Vec::new();
+    for row in rows {
+        let counts = counts_of(row)?;
+        if row.flag("all_cohorts")? {
+            let counted = FunnelTotal::from_counts(names, &counts);
+            match row.segment(by, types)? {
+                Some(segment) if !row.flag("all_values")? => totals.push(FunnelSegmentTotal {
+                    segment,
+                    total: counted,
+                }),
+                _ => total = Some(counted),
+            }
+        } else {
+            let period = row.index("cohort_period")?;
+            cohorts.push((
+                period,
+                FunnelRow::from_counts(labels.of(period), row.segment(by, types)?, names, &counts),
+            ));
+        }
+    }
+    totals.sort_by(|a, b| a.segment.sort_cmp(&b.segment));
+    Ok(FunnelResult {
+        kind: "funnel",
+        within: metric.within.to_string(),
+        steps: names.to_vec(),
+        cohorts: in_engine_order(cohorts, |row| &row.segment),
+        total: total.unwrap_or_else(|| {
+            FunnelTotal::from_counts(
+                names,
+                &FunnelCounts {
+                    steps: vec![StepCounts::default(); names.len()],
+                    ..FunnelCounts::default()
+                },
+            )
+        }),
+        totals: (!by.is_empty()).then_some(totals),
     })
 }
 

@@ -158,6 +158,20 @@ fn revenue_retention_by_cohort_in_every_dialect() {
 }
 
 #[test]
+fn a_funnel_in_every_dialect() {
+    let text = format!(
+        "{WAREHOUSE}\n[metrics.onboarding]\ntype = \"funnel\"\ncohort = \"weekly\"\n\
+         steps = [\"value\", \"payment\"]\nwithin = \"14d\"\n"
+    );
+    let plan = plan(&text);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::compile(&plan, "onboarding", dialect).unwrap();
+        insta::assert_snapshot!(format!("funnel_{}", dialect.name()), sql);
+    }
+}
+
+#[test]
 fn a_survey_metric_in_every_dialect() {
     let text = format!(
         "{WAREHOUSE}\n[events.answer]\nwhere = \"event == 'nps_answered'\"\n\

@@ -85,6 +85,7 @@ pub fn render(report: &Report) -> String {
         let kind = match result {
             MetricResult::Retention(_) => "retention",
             MetricResult::Activation(_) => "activation",
+            MetricResult::Funnel(_) => "funnel",
             MetricResult::Revenue(_) | MetricResult::CohortRevenue(_) => "revenue",
             MetricResult::Crr(_) => "crr",
             MetricResult::Lifecycle(_) => "lifecycle",
@@ -168,6 +169,43 @@ pub fn render(report: &Report) -> String {
                     w.row("total", "", &label, "norm_low", column.low.to_string());
                     w.row("total", "", &label, "norm_high", column.high.to_string());
                     w.row("total", "", &label, "verdict", verdict(&column.total));
+                }
+            }
+            MetricResult::Funnel(table) => {
+                let per_value = table.totals.iter().flatten().map(|t| (&t.segment, &t.total));
+                let rows = table
+                    .cohorts
+                    .iter()
+                    .map(|row| {
+                        (
+                            row.cohort.clone(),
+                            segment(&row.segment),
+                            row.size,
+                            row.eligible,
+                            &row.steps,
+                        )
+                    })
+                    .chain(total_rows(per_value, &table.total).map(|(text, total)| {
+                        (
+                            "total".to_string(),
+                            text,
+                            total.size,
+                            total.eligible,
+                            &total.steps,
+                        )
+                    }));
+                for (cohort, segment, size, eligible, steps) in rows {
+                    w.row(&cohort, &segment, "", "size", size.to_string());
+                    w.row(&cohort, &segment, "", "eligible", eligible.to_string());
+                    for step in steps {
+                        let mut figure = |measure: &str, value: String| {
+                            w.row(&cohort, &segment, &step.step, measure, value);
+                        };
+                        figure("reached", step.reached.to_string());
+                        figure("rate", number(step.rate));
+                        figure("step_rate", number(step.step_rate));
+                        figure("median_days", number(step.median_days));
+                    }
                 }
             }
             MetricResult::CohortRevenue(table) => {

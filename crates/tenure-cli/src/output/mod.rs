@@ -2,6 +2,7 @@
 
 mod acting;
 pub mod csv;
+mod funnel;
 pub mod grid;
 mod revenue_cohorts;
 pub mod table;

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use tenure::plan::cohort_revenue::{CohortRevenuePeriod, CohortRevenueResult, CohortRevenueTotal};
 
 use super::grid::{Grid, GridColumn};
-use super::table::{CohortKeys, Style, money, notes, optional_percent};
+use super::table::{CohortKeys, Style, money, notes, optional_percent, total_rows};
 
 /// One figure of a cohort cell and of a total cell.
 struct Figure {
@@ -63,12 +63,8 @@ pub(super) fn cohort_revenue_table(out: &mut String, table: &CohortRevenueResult
             }
             grid.row(cells);
         }
-        let totals = table
-            .totals
-            .iter()
-            .flatten()
-            .map(|t| (Some(t.segment.clone()), &t.total))
-            .chain(std::iter::once((None, &table.total)));
+        let per_value = table.totals.iter().flatten().map(|t| (&t.segment, &t.total));
+        let totals = total_rows(per_value, &table.total);
         for (segment, total) in totals {
             let mut cells = keys.cells("total", &segment);
             let base = total.first();

@@ -43,6 +43,7 @@ pub fn render(report: &Report, plan: &Plan, style: Style) -> String {
         match result {
             MetricResult::Retention(table) => retention(&mut out, table, &report.as_of, style),
             MetricResult::Activation(table) => activation(&mut out, table, style),
+            MetricResult::Funnel(table) => super::funnel::funnel_table(&mut out, table, style),
             MetricResult::Revenue(table) => revenue(&mut out, table, style),
             MetricResult::CohortRevenue(table) => {
                 super::revenue_cohorts::cohort_revenue_table(&mut out, table, style)
@@ -129,6 +130,21 @@ fn heading(metric: &Metric, plan: &Plan) -> String {
                 ""
             }
         ),
+        MetricKind::Funnel(f) => {
+            let cohort = &plan.cohorts[f.cohort];
+            let steps: Vec<String> = f
+                .steps
+                .iter()
+                .map(|event| format!("`{}`", plan.events[*event].name))
+                .collect();
+            format!(
+                "funnel: {} → {} within {}, by {} cohort",
+                cohort_start(cohort, plan),
+                steps.join(" → "),
+                f.within,
+                cohort.grain.as_str()
+            )
+        }
         MetricKind::CohortRevenue(r) => {
             let cohort = &plan.cohorts[r.cohort];
             format!(
@@ -434,7 +450,7 @@ fn retention(out: &mut String, table: &RetentionResult, as_of: &str, style: Styl
 }
 
 /// A table's total rows: one per breakdown value, then the total of all (no segment).
-fn total_rows<'a, T>(
+pub(super) fn total_rows<'a, T>(
     per_value: impl Iterator<Item = (&'a Segment, &'a T)>,
     all: &'a T,
 ) -> impl Iterator<Item = (Option<Segment>, &'a T)> {

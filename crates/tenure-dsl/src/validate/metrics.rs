@@ -71,6 +71,10 @@ impl Validator<'_> {
                     .decode::<WinbackConfig>(&entry, &table)
                     .and_then(|config| self.winback(config, event_names, segment_names))
                     .map(|(kind, description)| (plan::MetricKind::Winback(kind), description)),
+                "funnel" => self
+                    .decode::<FunnelConfig>(&entry, &table)
+                    .and_then(|config| self.funnel(config, event_names, cohort_names))
+                    .map(|(kind, description)| (plan::MetricKind::Funnel(kind), description)),
                 "activation" => self
                     .decode::<ActivationConfig>(&entry, &table)
                     .and_then(|config| self.activation(config, event_names, cohort_names))
@@ -1622,6 +1626,49 @@ impl Validator<'_> {
             plan::Activation {
                 cohort: cohort?,
                 reached: reached?,
+                within: within?,
+            },
+            config.description,
+        ))
+    }
+}
+
+impl Validator<'_> {
+    /// A funnel: its cohort, at least one step, and the window (docs/config.md,
+    /// `type = "funnel"`).
+    fn funnel(
+        &mut self,
+        config: FunnelConfig,
+        event_names: &[String],
+        cohort_names: &[String],
+    ) -> Option<(plan::Funnel, Option<String>)> {
+        let cohort = self.reference(&config.cohort, cohort_names, Code::UnknownCohort, "cohort");
+        let mut steps = Some(Vec::new());
+        for step in &config.steps.value {
+            match (
+                self.reference(step, event_names, Code::UnknownEvent, "event"),
+                &mut steps,
+            ) {
+                (Some(event), Some(steps)) => steps.push(event),
+                _ => steps = None,
+            }
+        }
+        if config.steps.value.is_empty() {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    "a funnel needs at least one step",
+                    config.steps.span.clone(),
+                )
+                .with_label("list the value events after the cohort's start, in order"),
+            );
+            steps = None;
+        }
+        let within = self.duration(&config.within);
+        Some((
+            plan::Funnel {
+                cohort: cohort?,
+                steps: steps?,
                 within: within?,
             },
             config.description,

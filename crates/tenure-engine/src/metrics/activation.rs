@@ -1,8 +1,6 @@
 //! `type = "activation"`: value activation rate and time to value (docs/config.md, `type = "activation"`).
 
-use tenure_plan::{
-    Activation, ActivationResult, ActivationRow, ActivationSegmentTotal, ActivationTotal, Segment,
-};
+use tenure_plan::{Activation, ActivationResult, ActivationRow, ActivationSegmentTotal, ActivationTotal};
 
 use super::per_entity;
 use crate::Dataset;
@@ -71,13 +69,7 @@ pub fn evaluate(data: &Dataset, metric: &Activation) -> ActivationResult {
         )
     };
     let total = total_of(&|_| true);
-    let mut values: Vec<&Segment> = assignment
-        .groups
-        .iter()
-        .filter_map(|key| key.segment.as_ref())
-        .collect();
-    values.sort_by(|a, b| a.sort_cmp(b));
-    values.dedup();
+    let values = assignment.segment_values();
     let totals = (!cohort.by.is_empty()).then(|| {
         values
             .iter()
@@ -112,7 +104,7 @@ pub fn evaluate(data: &Dataset, metric: &Activation) -> ActivationResult {
 }
 
 /// The median of durations in microseconds; the mean of the middle two for even counts.
-fn median_micros(values: &mut [i64]) -> Option<f64> {
+pub(crate) fn median_micros(values: &mut [i64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }

@@ -46,6 +46,18 @@ impl Assignment {
             .filter(|(_, g)| **g != NO_GROUP)
             .map(|(e, _)| e)
     }
+
+    /// The distinct breakdown values of the rows, in the report's order of values.
+    pub fn segment_values(&self) -> Vec<&Segment> {
+        let mut values: Vec<&Segment> = self
+            .groups
+            .iter()
+            .filter_map(|key| key.segment.as_ref())
+            .collect();
+        values.sort_by(|a, b| a.sort_cmp(b));
+        values.dedup();
+        values
+    }
 }
 
 /// Assigns every entity with a start event (or start date) on or before `as_of` to its cohort

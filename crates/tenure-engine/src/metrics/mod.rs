@@ -6,6 +6,7 @@ pub mod cohort;
 pub mod cohort_revenue;
 pub mod crr;
 pub mod formula;
+pub mod funnel;
 pub mod health;
 pub mod lifecycle;
 pub mod retention;
