@@ -486,6 +486,11 @@ reactivation_within = "3w"
 type = "revenue"
 amount = "pay"
 spread = "2"
+[metrics.week_spread]
+type = "revenue"
+amount = "pay"
+grain = "week"
+spread = "2"
 [cohorts.payers]
 start = "pay"
 grain = "month"
@@ -498,7 +503,7 @@ cohort = "payers"
 /// Checks every revenue period of `report`: the movements identity, start = previous end, and
 /// retention rates where they are defined.
 fn check_revenue(report: &Value) -> Result<(), TestCaseError> {
-    for metric in ["month", "week", "spread"] {
+    for metric in ["month", "week", "spread", "week_spread"] {
         let mut previous_end: Option<i128> = None;
         for p in report["metrics"][metric]["periods"].as_array().unwrap() {
             let micros = |k: &str| (p[k].as_f64().unwrap() * 1e6).round() as i128;

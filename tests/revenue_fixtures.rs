@@ -249,6 +249,78 @@ fn spread_payments_over_the_months_they_cover() {
 }
 
 #[test]
+fn spread_payments_over_the_days_they_cover_by_week() {
+    let fixture = Fixture::new();
+    // Weeks start on Monday. e pays 31.00001 on Monday 6 January for a month: 6 January up to
+    // 6 February, 31 days of 1.000000 each, the first 10 days one micro-unit more. f pays 62 on
+    // Monday 13 January for a month: 13 January up to 13 February, 31 days of 2.
+    fixture.file(
+        "events.csv",
+        "id,ts,event,amount,months\ne,2025-01-06T00:00:00Z,invoice,31.00001,1\nf,2025-01-13T00:00:00Z,invoice,62,1\n",
+    );
+    let config = project("[metrics.weekly]\ntype = \"revenue\"\namount = \"payment\"\ngrain = \"week\"\nspread = \"props.months\"")
+        .replace("2025-06-30", "2025-02-23");
+    let report = fixture.run(&config);
+    assert_eq!(
+        movements(&report, "weekly"),
+        vec![
+            // Week of 6 Jan: e's days 0–6, all with the extra micro-unit: 7.000007 (the start
+            // of the week after). Week of 13 Jan: e's days 7–13, three of them (7, 8, 9) with
+            // it: 7.000003, so a contraction of 0.000004; f new, 7 days of 2.
+            (
+                "2025-01-13".into(),
+                [7.000007, 14.0, 0.0, 0.000004, 0.0, 0.0, 21.000003],
+                [1, 0]
+            ),
+            // e's days 14–20 have no extra micro-unit: 7, contraction 0.000003.
+            (
+                "2025-01-20".into(),
+                [21.000003, 0.0, 0.0, 0.000003, 0.0, 0.0, 21.0],
+                [2, 0]
+            ),
+            ("2025-01-27".into(), [21.0, 0.0, 0.0, 0.0, 0.0, 0.0, 21.0], [2, 0]),
+            // Week of 3 Feb: e's last days are 3, 4 and 5 February: 3, contraction 4.
+            ("2025-02-03".into(), [21.0, 0.0, 0.0, 4.0, 0.0, 0.0, 17.0], [2, 0]),
+            // Week of 10 Feb: e churns (3); f's last days are 10, 11 and 12 February: 6,
+            // contraction 8.
+            ("2025-02-10".into(), [17.0, 0.0, 0.0, 8.0, 3.0, 0.0, 6.0], [2, 1]),
+            ("2025-02-17".into(), [6.0, 0.0, 0.0, 0.0, 6.0, 0.0, 0.0], [1, 1]),
+        ]
+    );
+    // Each payment's days add up to the payment: 31.00001 + 62.
+    let total: f64 = report["metrics"]["weekly"]["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["end"].as_f64().unwrap())
+        .sum::<f64>()
+        + 7.000007;
+    assert!((total - 93.00001).abs() < 1e-9, "{total}");
+    // A spread table has no warning.
+    assert!(report["metrics"]["weekly"].get("warnings").is_none());
+}
+
+#[test]
+fn weekly_revenue_over_monthly_payments_warns() {
+    let report = run(
+        "[metrics.weekly]\ntype = \"revenue\"\namount = \"payment\"\ngrain = \"week\"\n\
+         [metrics.monthly]\ntype = \"revenue\"\namount = \"payment\"",
+    );
+    // Weeks (from Monday) between consecutive paid weeks: a 5, 4, 4, 9 · b 4 · c 3, 1, 4, 5, 4, 5
+    // (c's 2 January and 20 January are weeks apart). Sorted: 1 3 4 4 4 4 4 5 5 5 9 → median 4.
+    assert_eq!(
+        report["metrics"]["weekly"]["warnings"],
+        json!([
+            "a customer's consecutive payments are a median of 4 weeks apart: every week between \
+             two payments counts as churn and the next payment as reactivation; give `spread` to \
+             spread each payment over the months it covers"
+        ])
+    );
+    // By month the same payments are one period apart (median 1): no warning.
+    assert!(report["metrics"]["monthly"].get("warnings").is_none());
+}
+
+#[test]
 fn classic_customer_retention_rate() {
     let fixture = Fixture::new();
     // Active months: x Jan Feb Mar · y Feb Apr · z Mar Apr · w Jan.
@@ -279,7 +351,8 @@ fn classic_customer_retention_rate() {
 }
 
 /// end = start − churned − contraction + expansion + new + reactivation, for every period of
-/// generated datasets, by month, week and quarter, with and without spreading.
+/// generated datasets, by month, week and quarter, with and without spreading (by month and by
+/// week).
 #[test]
 fn accounting_identity_on_generated_data() {
     for seed in [1u64, 2, 3] {
@@ -320,9 +393,14 @@ reactivation_within = "2mo"
 type = "revenue"
 amount = "payment"
 spread = "3"
+[metrics.spread_by_week]
+type = "revenue"
+amount = "payment"
+grain = "week"
+spread = "1"
 "#;
         let report = fixture.run(config);
-        for metric in ["month", "week", "quarter", "spread"] {
+        for metric in ["month", "week", "quarter", "spread", "spread_by_week"] {
             let periods = report["metrics"][metric]["periods"].as_array().unwrap();
             assert!(periods.len() > 2, "{metric}: too few periods to test");
             let mut previous_end: Option<i128> = None;

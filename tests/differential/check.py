@@ -135,11 +135,38 @@ def check_revenue(name, metric):
     idx = period_index_sql(grain, "d")
     as_of_date = f"DATE '{as_of}'"
     last = con.execute(f"SELECT {period_index_sql(grain, as_of_date)}").fetchone()[0]
-    con.execute(f"""
-    CREATE OR REPLACE TEMP TABLE r AS
-    SELECT account_id, {idx} AS p, sum(amount) AS m FROM rows
-    WHERE {event_sql(event)} AND d <= DATE '{as_of}' AND amount IS NOT NULL
-    GROUP BY 1, 2 HAVING sum(amount) > 0""")
+    if "spread" in metric:
+        # Each payment as one row per day it covers (from its day up to the same day n months
+        # later, clamped to the month's end): an equal share in micro-units, the first days one
+        # more until the remainder is used up; a period sums its days.
+        months = int(round(float(metric["spread"])))
+        con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE r AS
+        WITH pay AS (
+          SELECT account_id, d, CAST(round(amount * 1000000) AS HUGEINT) AS micros,
+                 CAST(CAST(d + INTERVAL {months} MONTH AS DATE) - d AS BIGINT) AS len
+          FROM rows WHERE {event_sql(event)} AND d <= DATE '{as_of}' AND amount IS NOT NULL),
+        days AS (SELECT account_id, micros, len, CAST(d + CAST(i AS INTEGER) AS DATE) AS day, i
+                 FROM pay, LATERAL (SELECT unnest(range(0, len)) AS i))
+        SELECT account_id, {period_index_sql(grain, "day")} AS p,
+               sum(micros // len + CASE WHEN i < micros % len THEN 1 ELSE 0 END) / 1000000.0 AS m
+        FROM days GROUP BY 1, 2 HAVING sum(micros // len + CASE WHEN i < micros % len THEN 1 ELSE 0 END) > 0""")
+    else:
+        con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE r AS
+        SELECT account_id, {idx} AS p, sum(amount) AS m FROM rows
+        WHERE {event_sql(event)} AND d <= DATE '{as_of}' AND amount IS NOT NULL
+        GROUP BY 1, 2 HAVING sum(amount) > 0""")
+        # The warning of a table whose periods are shorter than the typical interval between a
+        # customer's payments (docs/config.md, "Payments longer than a period").
+        gap = con.execute("""SELECT median(p - previous) FROM (
+            SELECT p, lag(p) OVER (PARTITION BY account_id ORDER BY p) AS previous FROM r)
+            WHERE previous IS NOT NULL""").fetchone()[0]
+        warnings = tenure["metrics"][name].get("warnings", [])
+        expected = gap is not None and gap > 1
+        if expected != bool(warnings) or (expected and f"a median of {gap:g} " not in warnings[0]):
+            print(f"MISMATCH {name}: median interval between payments {gap}, tenure warns {warnings}")
+            return 1, 0
     first = con.execute("SELECT min(p) FROM r").fetchone()[0]
     result = con.execute(f"""
     WITH firsts AS (SELECT account_id, min(p) AS fp FROM r GROUP BY 1),
@@ -793,8 +820,10 @@ for name, metric in config["metrics"].items():
             checked += cells
             metrics_checked += 1 - failed
         continue  # breakdowns and spread are compared by the SQL engines (sql_check.py)
-    if metric["type"] == "revenue" and any(key in metric for key in ("reactivation_within", "window", "spread")):
+    if metric["type"] == "revenue" and any(key in metric for key in ("reactivation_within", "window")):
         continue  # compared by the SQL engines (sql_check.py, warehouse_check.py)
+    if metric["type"] == "revenue" and "spread" in metric and metric.get("grain") not in ("day", "week"):
+        continue  # spread over calendar months: compared by the SQL engines (sql_check.py)
     if metric["type"] == "funnel" and config["cohorts"][metric["cohort"]].get("by"):
         continue  # breakdowns are compared by the SQL engines (sql_check.py, warehouse_check.py)
     if metric["type"] == "winback" and metric.get("by"):

@@ -132,7 +132,23 @@ impl RevenueResult {
             nrr_window: windowed.then(|| last_complete.and_then(|p| p.nrr_window.flatten())),
             periods,
             segments: None,
+            warnings: Vec::new(),
         }
+    }
+
+    /// Warns when customers' payments are typically further apart than one period of the
+    /// table: `median_gap` is the median, over every customer's consecutive paid periods, of
+    /// the periods between them (docs/config.md, "Payments longer than a period").
+    pub fn warn_of_billing_gap(&mut self, median_gap: Option<f64>) {
+        let Some(gap) = median_gap.filter(|gap| *gap > 1.0) else {
+            return;
+        };
+        let unit = self.grain;
+        self.warnings.push(format!(
+            "a customer's consecutive payments are a median of {gap} {unit}s apart: every {unit} \
+             between two payments counts as churn and the next payment as reactivation; give \
+             `spread` to spread each payment over the months it covers"
+        ));
     }
 
     /// This table as the table of breakdown value `segment`.

@@ -449,6 +449,10 @@ pub struct RevenueResult {
     /// With `by`: the same table for the entities of each breakdown value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segments: Option<Vec<RevenueSegment>>,
+    /// What a reader should know before trusting the table: a grain shorter than the customers'
+    /// typical interval between payments (docs/config.md, "Payments longer than a period").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The revenue table of one breakdown value.

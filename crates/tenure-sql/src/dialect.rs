@@ -90,6 +90,10 @@ pub trait Dialect {
     /// Days from 1970-01-01 to `date`.
     fn days_since_epoch(&self, date: &str) -> String;
 
+    /// The date `months` (a whole-number expression) calendar months after `date`: the same day
+    /// of the month, or the month's last day where it has no such day.
+    fn add_months(&self, date: &str, months: &str) -> String;
+
     /// `year × 12 + month − 1` of `date`.
     fn month_index(&self, date: &str) -> String {
         format!(
@@ -209,6 +213,10 @@ impl Dialect for DuckDb {
         format!("CAST({date} - DATE '1970-01-01' AS BIGINT)")
     }
 
+    fn add_months(&self, date: &str, months: &str) -> String {
+        format!("CAST({date} + to_months(CAST({months} AS INTEGER)) AS DATE)")
+    }
+
     fn series_of(&self, columns: &str, from: &str, to: &str, relation: &str) -> String {
         format!("SELECT {columns}unnest(range({from}, {to} + 1)) AS period FROM {relation}")
     }
@@ -266,6 +274,10 @@ impl Dialect for Postgres {
 
     fn days_since_epoch(&self, date: &str) -> String {
         format!("CAST({date} - DATE '1970-01-01' AS BIGINT)")
+    }
+
+    fn add_months(&self, date: &str, months: &str) -> String {
+        format!("CAST({date} + make_interval(months => CAST({months} AS INTEGER)) AS DATE)")
     }
 
     fn series_of(&self, columns: &str, from: &str, to: &str, relation: &str) -> String {
@@ -366,6 +378,10 @@ impl Dialect for ClickHouse {
 
     fn days_since_epoch(&self, date: &str) -> String {
         format!("toInt64(toRelativeDayNum({date}) - toRelativeDayNum(toDate('1970-01-01')))")
+    }
+
+    fn add_months(&self, date: &str, months: &str) -> String {
+        format!("addMonths({date}, {months})")
     }
 
     fn month_index(&self, date: &str) -> String {
@@ -477,6 +493,10 @@ impl Dialect for Spark {
 
     fn days_since_epoch(&self, date: &str) -> String {
         format!("CAST(datediff({date}, DATE '1970-01-01') AS BIGINT)")
+    }
+
+    fn add_months(&self, date: &str, months: &str) -> String {
+        format!("add_months({date}, CAST({months} AS INT))")
     }
 
     fn contains(&self, haystack: &str, needle: &str) -> String {

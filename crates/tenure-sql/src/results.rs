@@ -18,8 +18,8 @@ use tenure_plan::time::period_length;
 use tenure_plan::{
     ActivationResult, ActivationRow, ActivationSegmentTotal, ActivationTotal, CrrResult, Field,
     FormulaResult, FormulaRow, FormulaValue, InputSummary, LifecycleResult, Ltv, LtvForm, MetricKind,
-    MetricResult, Periods, Plan, RejectReason, RetentionMode, RetentionResult, RetentionRow, RevenueResult,
-    ScalarValue, Segment, SourceSummary, Stickiness, StickinessResult,
+    MetricResult, Periods, Plan, RejectReason, RetentionMode, RetentionResult, RetentionRow, Revenue,
+    RevenueResult, ScalarValue, Segment, SourceSummary, Stickiness, StickinessResult,
 };
 
 /// What an engine returned for one statement: the column names, and each value as the engine
@@ -222,14 +222,7 @@ pub fn read_result(
                 grain: revenue.grain,
                 week_start,
             };
-            revenue_result(
-                labels,
-                revenue.window_periods.is_some(),
-                &revenue.by,
-                types,
-                &each,
-            )
-            .map(MetricResult::Revenue)
+            revenue_result(labels, revenue, types, &each).map(MetricResult::Revenue)
         }
         MetricKind::Funnel(funnel) => {
             let cohort = &plan.cohorts[funnel.cohort];
@@ -592,11 +585,11 @@ fn cohort_revenue_result(
 /// movement (the periods without are all zero).
 fn revenue_result(
     labels: Labels,
-    windowed: bool,
-    by: &[Field],
+    revenue: &Revenue,
     types: &AttributeTypes,
     rows: &[Row<'_>],
 ) -> Result<RevenueResult, String> {
+    let (windowed, by) = (revenue.window_periods.is_some(), &revenue.by);
     let (overall, groups) = split_tables(
         rows,
         by,
@@ -630,6 +623,14 @@ fn revenue_result(
         |m: &Movements| m.period,
     )?;
     let mut result = RevenueResult::from_movements(&overall, labels, windowed);
+    if revenue.spread.is_none() {
+        // Every row carries the same median (see `revenue::statement`).
+        let median_gap = match rows.first() {
+            Some(row) => row.number("median_gap")?,
+            None => None,
+        };
+        result.warn_of_billing_gap(median_gap);
+    }
     if by.is_empty() || overall.is_empty() {
         return Ok(result);
     }

@@ -4,7 +4,7 @@
 use tenure_plan::{Duration, DurationUnit, EventId, Expr, Field, Grain, Literal, Plan, Revenue};
 
 use crate::breakdown;
-use crate::calendar::{period_rows, row_period};
+use crate::calendar::{period_rows, row_period, week_first_day, week_index};
 use crate::expr::row_sql;
 use crate::input::{Amount, dated_rows, with};
 use crate::{Dialect, SegmentLabels};
@@ -175,7 +175,27 @@ pub(crate) fn statement(
             sums.join(", ")
         ),
     ));
-    let query = breakdown::tables_query("movements", &figures, metric.by.len(), breakdown::PERIOD_OVER);
+    let mut query = breakdown::tables_query("movements", &figures, metric.by.len(), breakdown::PERIOD_OVER);
+    if metric.spread.is_none() {
+        // The customers' typical interval between payments, for the report's warning when it
+        // is longer than a period (docs/config.md, "Payments longer than a period").
+        ctes.push((
+            "billing_gap".to_string(),
+            format!(
+                "SELECT {} AS median_gap FROM sequenced WHERE previous_period IS NOT NULL",
+                dialect.median("paid_period - previous_period")
+            ),
+        ));
+        let order = if metric.by.is_empty() {
+            "period"
+        } else {
+            "overall DESC, period"
+        };
+        query = format!(
+            "SELECT revenue_tables.*, billing_gap.median_gap AS median_gap\n\
+             FROM ({query}) AS revenue_tables CROSS JOIN billing_gap\nORDER BY {order}"
+        );
+    }
     Ok(with(&ctes, &query, dialect))
 }
 
@@ -204,7 +224,7 @@ pub(crate) fn revenue_cells(
                  WHERE dated_rows.local_day <= as_of.as_of AND ({filter})"
             ),
         )],
-        Some(months) => spread_payments(grain, &micros, months, &filter, dialect)?,
+        Some(months) => spread_payments(plan, grain, &micros, months, &filter, dialect)?,
     };
     ctes.push((
         "cells".to_string(),
@@ -270,9 +290,11 @@ fn too_late(grain: Grain, within: Duration) -> Result<String, String> {
 /// CTEs ending in `payments` (entity, period, micros) for a metric with `spread`: each payment
 /// spread evenly over `months` calendar months from its own, as the engine does — the number
 /// of months rounded (halves away from zero) and held within 1 to 1200, 1 where it is no number;
-/// the remainder of the exact integer division in micro-units going to the first months, so
-/// nothing is lost (docs/config.md, `spread`).
+/// the remainder of the exact integer division in micro-units going to the first months (or,
+/// over day and week periods, the first covered days), so nothing is lost (docs/config.md,
+/// `spread`).
 fn spread_payments(
+    plan: &Plan,
     grain: Grain,
     micros: &str,
     months: &Expr,
@@ -295,23 +317,34 @@ fn spread_payments(
         }
     };
     let paid = dialect.wide_integer("paid_micros");
+    let payments = |columns: &str| {
+        format!(
+            "SELECT entity, {columns}, {micros} AS paid_micros \
+             FROM dated_rows CROSS JOIN as_of WHERE dated_rows.local_day <= as_of.as_of AND ({filter})"
+        )
+    };
     let month = |offset: &str| format!("first_month + {offset}");
     let period = match grain {
         Grain::Month => month("month_offset"),
         Grain::Quarter => format!("CAST(floor(({}) / 3.0) AS BIGINT)", month("month_offset")),
         Grain::Year => format!("CAST(floor(({}) / 12.0) AS BIGINT)", month("month_offset")),
         Grain::Day | Grain::Week => {
-            return Err(format!("`spread` over {} periods", grain.as_str()));
+            let end_day = dialect.days_since_epoch(&dialect.add_months("dated_rows.local_day", &count));
+            return Ok(spread_over_days(
+                plan,
+                grain,
+                payments(&format!("dated_rows.day AS first_day, {end_day} AS end_day")),
+                dialect,
+            ));
         }
     };
     Ok(vec![
         (
             "spread_payments".to_string(),
-            format!(
-                "SELECT entity, {} AS first_month, {micros} AS paid_micros, {count} AS month_count \
-                 FROM dated_rows CROSS JOIN as_of WHERE dated_rows.local_day <= as_of.as_of AND ({filter})",
+            payments(&format!(
+                "{} AS first_month, {count} AS month_count",
                 dialect.month_index("dated_rows.local_day")
-            ),
+            )),
         ),
         (
             "spread_parts".to_string(),
@@ -345,4 +378,71 @@ fn spread_payments(
             ),
         ),
     ])
+}
+
+/// The CTEs of [`spread_payments`] over day or week periods, from `payments` (entity,
+/// `first_day` and `end_day` day numbers, `paid_micros`): a payment covers the days from its
+/// own up to the same day `months` later, each covered day takes an equal share, the first days
+/// one micro-unit more until the remainder is used up, and each period the shares of its
+/// covered days — as the engine does.
+fn spread_over_days(
+    plan: &Plan,
+    grain: Grain,
+    payments: String,
+    dialect: &dyn Dialect,
+) -> Vec<(String, String)> {
+    let paid = dialect.wide_integer("paid_micros");
+    let week_start = plan.project.week_start;
+    let weeks = grain == Grain::Week;
+    let period_of = |day: &str| {
+        if weeks {
+            week_index(day, week_start)
+        } else {
+            day.to_string()
+        }
+    };
+    let first_day_of = |period: &str| {
+        if weeks {
+            week_first_day(period, week_start)
+        } else {
+            format!("({period})")
+        }
+    };
+    // Covered days `low_day..high_day`, counted from the payment's day.
+    let low = format!("(greatest({}, first_day) - first_day)", first_day_of("period"));
+    let high = format!("(least({}, end_day) - first_day)", first_day_of("period + 1"));
+    vec![
+        ("spread_payments".to_string(), payments),
+        (
+            "spread_parts".to_string(),
+            format!(
+                "SELECT entity, first_day, end_day, {paid} AS exact_micros, \
+                 (({paid} % (end_day - first_day)) + (end_day - first_day)) % (end_day - first_day) AS remainder_micros \
+                 FROM spread_payments WHERE paid_micros IS NOT NULL"
+            ),
+        ),
+        (
+            "spread_periods".to_string(),
+            format!(
+                "SELECT entity, first_day, end_day, exact_micros, remainder_micros, period, \
+                 {low} AS low_day, {high} AS high_day FROM ({}) AS covered",
+                dialect.series_of(
+                    "entity, first_day, end_day, exact_micros, remainder_micros, ",
+                    &period_of("first_day"),
+                    &period_of("end_day - 1"),
+                    "spread_parts"
+                )
+            ),
+        ),
+        (
+            "payments".to_string(),
+            format!(
+                "SELECT entity, period, {} AS micros FROM spread_periods",
+                dialect.micros_type(&format!(
+                    "(high_day - low_day) * {} + greatest(least(high_day, remainder_micros) - low_day, 0)",
+                    dialect.exact_quotient("exact_micros - remainder_micros", "end_day - first_day")
+                ))
+            ),
+        ),
+    ]
 }

@@ -142,6 +142,7 @@ fn revenue_rows_in_micro_units_become_money_and_ratios() {
         "customers_start",
         "customers_churned",
         "customers_end",
+        "median_gap",
     ];
     let answer = rows(
         &columns,
@@ -159,6 +160,7 @@ fn revenue_rows_in_micro_units_become_money_and_ratios() {
                 Some("4"),
                 Some("1"),
                 Some("3"),
+                Some("2.5"),
             ],
             &[
                 Some("24302"),
@@ -173,6 +175,7 @@ fn revenue_rows_in_micro_units_become_money_and_ratios() {
                 Some("3"),
                 Some("0"),
                 Some("4"),
+                Some("2.5"),
             ],
         ],
     );
@@ -192,6 +195,13 @@ fn revenue_rows_in_micro_units_become_money_and_ratios() {
     assert_eq!(result.grr, Some(170.0 / 190.5));
     assert_eq!(result.nrr, Some(180.5 / 190.5));
     assert_eq!(result.grr_last, Some(90.0 / 90.5));
+    // Payments a median of 2.5 months apart: longer than a period, so the table warns.
+    assert_eq!(result.warnings.len(), 1);
+    assert!(
+        result.warnings[0].contains("a median of 2.5 months apart"),
+        "{:?}",
+        result.warnings
+    );
 }
 
 #[test]

@@ -131,15 +131,18 @@ fn a_revenue_metric_with_reactivation_and_a_window_in_every_dialect() {
 
 #[test]
 fn a_revenue_metric_with_spread_payments_in_every_dialect() {
-    let text = format!(
-        "{WAREHOUSE}\n[metrics.mrr_spread]\ntype = \"revenue\"\namount = \"payment\"\ngrain = \"quarter\"\n\
-         spread = \"props.months\"\n"
-    );
-    let plan = plan(&text);
-    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
-    for dialect in dialects {
-        let sql = tenure_sql::compile(&plan, "mrr_spread", dialect).unwrap();
-        insta::assert_snapshot!(format!("mrr_spread_{}", dialect.name()), sql);
+    // Over calendar months by quarter, and over the days each payment covers by week.
+    for (name, grain) in [("mrr_spread", "quarter"), ("mrr_spread_weekly", "week")] {
+        let text = format!(
+            "{WAREHOUSE}\n[metrics.{name}]\ntype = \"revenue\"\namount = \"payment\"\ngrain = \"{grain}\"\n\
+             spread = \"props.months\"\n"
+        );
+        let plan = plan(&text);
+        let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+        for dialect in dialects {
+            let sql = tenure_sql::compile(&plan, name, dialect).unwrap();
+            insta::assert_snapshot!(format!("{name}_{}", dialect.name()), sql);
+        }
     }
 }
 

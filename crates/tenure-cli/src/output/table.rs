@@ -3,8 +3,8 @@
 use std::fmt::Write;
 
 use tenure::plan::{
-    ActivationResult, CrrResult, FormulaResult, FormulaValue, LifecyclePeriod, LifecycleResult, Metric,
-    MetricKind, MetricResult, Periods, Plan, Report, RetentionResult, RevenueResult, Segment,
+    ActivationResult, CrrResult, FormulaResult, FormulaValue, Grain, LifecyclePeriod, LifecycleResult,
+    Metric, MetricKind, MetricResult, Periods, Plan, Report, RetentionResult, RevenueResult, Segment,
     StickinessResult, SurveyFigures, SurveyPeriod, SurveyResult,
 };
 
@@ -124,11 +124,7 @@ fn heading(metric: &Metric, plan: &Plan) -> String {
             "revenue movements of `{}` by {}{}",
             plan.events[r.event].name,
             r.grain.as_str(),
-            if r.spread.is_some() {
-                ", multi-month payments spread over their months"
-            } else {
-                ""
-            }
+            spread_note(r.spread.is_some(), r.grain)
         ),
         MetricKind::Funnel(f) => {
             let cohort = &plan.cohorts[f.cohort];
@@ -153,11 +149,7 @@ fn heading(metric: &Metric, plan: &Plan) -> String {
                 cohort.grain.as_str(),
                 cohort_start(cohort, plan),
                 cohort.grain.as_str(),
-                if r.spread.is_some() {
-                    ", multi-month payments spread over their months"
-                } else {
-                    ""
-                }
+                spread_note(r.spread.is_some(), cohort.grain)
             )
         }
         MetricKind::Crr(c) => format!(
@@ -219,6 +211,15 @@ fn heading(metric: &Metric, plan: &Plan) -> String {
 }
 
 /// What starts a cohort, for headings: ``first `signup` `` or `` `attr.signed_at` ``.
+/// How a revenue heading says its payments are spread (docs/config.md, `spread`).
+fn spread_note(spread: bool, grain: Grain) -> &'static str {
+    match (spread, grain) {
+        (false, _) => "",
+        (true, Grain::Day | Grain::Week) => ", each payment spread over the days it covers",
+        (true, _) => ", multi-month payments spread over their months",
+    }
+}
+
 fn cohort_start(cohort: &tenure::plan::Cohort, plan: &Plan) -> String {
     match &cohort.start {
         tenure::plan::CohortStart::Event(event) => format!("first `{}`", plan.events[*event].name),
@@ -533,6 +534,7 @@ fn revenue(out: &mut String, table: &RevenueResult, style: Style) {
             grr_last: segment.grr_last,
             nrr_window: None,
             segments: None,
+            warnings: Vec::new(),
             ..table.clone()
         };
         let _ = writeln!(out, "\n{name}:");
@@ -595,6 +597,9 @@ fn revenue_table(out: &mut String, table: &RevenueResult, style: Style) {
         summary.push("* period not over by as_of".to_string());
     }
     notes(out, &summary, style.width);
+    for warning in &table.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
 }
 
 fn crr(out: &mut String, table: &CrrResult, style: Style) {

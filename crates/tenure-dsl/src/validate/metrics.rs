@@ -668,11 +668,7 @@ impl Validator<'_> {
             None => (None, None),
         };
         let spread = match &config.spread {
-            Some(text) => Some(self.spread_months(
-                text,
-                grain,
-                "`spread` needs `grain = \"month\"`, `\"quarter\"` or `\"year\"`".to_string(),
-            )?),
+            Some(text) => Some(self.row_number(text)?),
             None => None,
         };
         Some((
@@ -687,27 +683,6 @@ impl Validator<'_> {
             }),
             config.description,
         ))
-    }
-
-    /// A revenue metric's `spread`: the months a payment covers, over periods of `grain`, which
-    /// must be calendar months or longer (`message` says so otherwise).
-    fn spread_months(
-        &mut self,
-        text: &Spanned<String>,
-        grain: plan::Grain,
-        message: String,
-    ) -> Option<plan::Expr> {
-        if !matches!(
-            grain,
-            plan::Grain::Month | plan::Grain::Quarter | plan::Grain::Year
-        ) {
-            self.push(
-                Diagnostic::new(Code::ConflictingKeys, message, text.span.clone())
-                    .with_label("payments are spread over calendar months"),
-            );
-            return None;
-        }
-        self.row_number(text)
     }
 
     /// A revenue metric with `cohort`: its periods are the cohort's, its rows the cohort's rows
@@ -776,15 +751,7 @@ impl Validator<'_> {
             valid = false;
         }
         let spread = match &config.spread {
-            Some(text) => Some(self.spread_months(
-                text,
-                grain,
-                format!(
-                    "`spread` needs a cohort by month, quarter or year; `{}` is by {}",
-                    cohort.value,
-                    grain.as_str()
-                ),
-            )?),
+            Some(text) => Some(self.row_number(text)?),
             None => None,
         };
         let event = event?;

@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 use tenure_plan::figures::{Labels, Movements};
-use tenure_plan::{Expr, Grain, Revenue, RevenueResult, RevenueSegment, Segment};
+use tenure_plan::{Duration, DurationUnit, Expr, Grain, Revenue, RevenueResult, RevenueSegment, Segment};
 
 use super::amount::AmountReader;
 use super::cohort::entity_segment;
@@ -52,11 +52,15 @@ pub fn revenue_cells(data: &Dataset, event: usize, grain: Grain, spread: Option<
                         micros,
                     }),
                     Some(months) => {
-                        // Spread over n calendar months from the payment's month; the remainder
-                        // of the integer division goes to the first months, so nothing is lost.
                         let n = months
                             .number(row)
                             .map_or(1, |m| m.round().clamp(1.0, 1200.0) as i128);
+                        if matches!(grain, Grain::Day | Grain::Week) {
+                            spread_over_days(data, grain, entity, store.day[row], micros, n, &mut out);
+                            continue;
+                        }
+                        // Spread over n calendar months from the payment's month; the remainder
+                        // of the integer division goes to the first months, so nothing is lost.
                         let first = month_index(store.day[row]);
                         let (base, remainder) = (micros.div_euclid(n), micros.rem_euclid(n));
                         for offset in 0..n {
@@ -91,6 +95,68 @@ pub fn revenue_cells(data: &Dataset, event: usize, grain: Grain, spread: Option<
     cells
 }
 
+/// The cells of one payment of `micros` on local day `day` covering `months` calendar months,
+/// over day or week periods: the payment covers the days from `day` up to the same day
+/// `months` later (the month's last day where it has no such day), each covered day takes an
+/// equal share in whole micro-units, the first days one more each until the remainder is used
+/// up, and a period takes the shares of its covered days (docs/config.md, `spread`).
+fn spread_over_days(
+    data: &Dataset,
+    grain: Grain,
+    entity: u32,
+    day: i32,
+    micros: i128,
+    months: i128,
+    out: &mut Vec<Cell>,
+) {
+    let months = Duration {
+        count: u32::try_from(months).unwrap_or(1),
+        unit: DurationUnit::Month,
+    };
+    let end = add_calendar_days(day, months);
+    let length = i128::from(end - day).max(1);
+    let (share, remainder) = (micros.div_euclid(length), micros.rem_euclid(length));
+    let mut period = data.calendar.period_index(grain, day);
+    loop {
+        let first = data.calendar.period_first_day(grain, period).max(day);
+        let after = data.calendar.period_first_day(grain, period + 1).min(end);
+        if first >= end {
+            break;
+        }
+        // Covered days `low..high`, counted from the payment's day.
+        let (low, high) = (i128::from(first - day), i128::from(after - day));
+        out.push(Cell {
+            entity,
+            period,
+            micros: (high - low) * share + (high.min(remainder) - low).max(0),
+        });
+        period += 1;
+    }
+}
+
+/// The median, over every entity's consecutive periods with revenue above zero, of the periods
+/// between them; `None` when no entity paid in two periods.
+fn median_billing_gap(cells: &[Cell]) -> Option<f64> {
+    let mut gaps: Vec<i64> = cells
+        .iter()
+        .filter(|c| c.micros > 0)
+        .collect::<Vec<_>>()
+        .windows(2)
+        .filter(|pair| pair[0].entity == pair[1].entity)
+        .map(|pair| i64::from(pair[1].period) - i64::from(pair[0].period))
+        .collect();
+    if gaps.is_empty() {
+        return None;
+    }
+    gaps.sort_unstable();
+    let middle = gaps.len() / 2;
+    Some(if gaps.len() % 2 == 1 {
+        gaps[middle] as f64
+    } else {
+        (gaps[middle - 1] + gaps[middle]) as f64 / 2.0
+    })
+}
+
 /// Computes one revenue table, and one per breakdown value with `by`.
 pub fn evaluate(data: &Dataset, metric: &Revenue) -> RevenueResult {
     let grain = metric.grain;
@@ -106,6 +172,9 @@ pub fn evaluate(data: &Dataset, metric: &Revenue) -> RevenueResult {
         return RevenueResult::from_movements(&[], labels, metric.window_periods.is_some());
     };
     let mut result = table(data, metric, &cells, first, last);
+    if metric.spread.is_none() {
+        result.warn_of_billing_gap(median_billing_gap(&cells));
+    }
     if !metric.by.is_empty() {
         result.segments = Some(by_segment(data, metric, &cells, first, last));
     }
