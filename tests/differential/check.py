@@ -518,6 +518,21 @@ def retention_members(metric):
     return metric["brackets"] if mode == "bracket" else metric["periods"]
 
 
+def add_did(cohort):
+    """Adds column `did` to table `members`: whether the member's first `did` event at or after
+    t0 comes by t0 + did_within (local calendar), false once that deadline's day is over by
+    as_of, else null."""
+    count, unit = re.fullmatch(r"(\d+)(h|d|w|mo)", cohort["did_within"]).groups()
+    interval = f"INTERVAL '{count} {dict(h='hours', d='days', w='weeks', mo='months')[unit]}'"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE members AS
+        SELECT m.*, CASE WHEN f.first_did <= m.t0 + {interval} THEN true
+                         WHEN CAST(timezone('{tz}', m.t0 + {interval}) AS DATE) <= DATE '{as_of}' THEN false END AS did
+        FROM members m LEFT JOIN (
+            SELECT account_id, min(r.ts) AS first_did FROM members m JOIN rows r USING (account_id)
+            WHERE {event_sql(cohort['did'])} AND r.d <= DATE '{as_of}' AND r.ts >= m.t0 GROUP BY 1) f
+        USING (account_id)""")
+
+
 def cell_sql(metric, cell):
     """Predicates over member `m`: retained in column `cell`, and that column over by as_of."""
     mode, unit = metric.get("mode", "n-day"), metric.get("unit", "day")
@@ -853,17 +868,24 @@ for name, metric in config["metrics"].items():
         columns.append(f"count(*) FILTER (WHERE {retained}) AS r{i}")
         columns.append(f"count(*) FILTER (WHERE {eligible}) AS e{i}")
         columns.append(f"count(*) FILTER (WHERE {retained} AND {eligible}) AS re{i}")
+    did = cohort.get("did")
+    if did:
+        add_did(cohort)
     rows = con.execute(f"""
-    SELECT {cohort_label(cohort['grain'])} AS cohort, count(*) AS size, {', '.join(columns)}
-    FROM members m GROUP BY 1 ORDER BY 1""").fetchall()
+    SELECT {cohort_label(cohort['grain'])} AS cohort, {'did' if did else 'NULL'} AS did, count(*) AS size,
+      {', '.join(columns)}
+    FROM members m GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST""").fetchall()
+    rows = [(r[0],) + r[2:] + (r[1],) for r in rows]
     got = tenure["metrics"][name]
     expected_cohorts = [
         {"cohort": r[0], "size": r[1],
          "retained": [r[2 + 3 * i] for i in range(len(cells))],
-         "eligible": [r[3 + 3 * i] for i in range(len(cells))]}
+         "eligible": [r[3 + 3 * i] for i in range(len(cells))],
+         "did": r[-1]}
         for r in rows
     ]
-    actual_cohorts = [{k: c[k] for k in ("cohort", "size", "retained", "eligible")} for c in got["cohorts"]]
+    actual_cohorts = [{**{k: c[k] for k in ("cohort", "size", "retained", "eligible")},
+                       "did": c["segment"][f"did.{did}"] if did else None} for c in got["cohorts"]]
     if expected_cohorts != actual_cohorts:
         failures += 1
         for e, a in zip(expected_cohorts, actual_cohorts):

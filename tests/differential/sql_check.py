@@ -183,10 +183,17 @@ def segment_value(value):
     all-varchar CSV holds the digits the engine types as a number), text as text."""
     if value is None:
         return None
+    if isinstance(value, bool) or str(value) in ("true", "false"):
+        return str(value).lower() == "true"  # a cohort's `did` split, as each engine returns it
     try:
         return float(value)
     except (TypeError, ValueError):
         return str(value)
+
+
+def breakdowns(cohort):
+    """The number of a cohort's breakdown columns: its `by` fields, then `did` when it has one."""
+    return len(cohort.get("by", [])) + ("did" in cohort)
 
 
 def engine_segment(segment):
@@ -250,7 +257,7 @@ def check(config_path, report_path):
                     for p in expected["periods"]]
         elif metric["type"] == "retention":
             cohort = config["cohorts"][metric["cohort"]]
-            grain, by = cohort["grain"], len(cohort.get("by", []))
+            grain, by = cohort["grain"], breakdowns(cohort)
             cells = len(metric.get("brackets", metric.get("periods", [])))
             valued = "value" in metric
 
@@ -298,7 +305,7 @@ def check(config_path, report_path):
         elif metric["type"] == "revenue" and "cohort" in metric:
             # Per cohort row: members (k = -1) and each period since the start with revenue.
             cohort = config["cohorts"][metric["cohort"]]
-            grain, by = cohort["grain"], len(cohort.get("by", []))
+            grain, by = cohort["grain"], breakdowns(cohort)
             table = {}
             for r in named:
                 last, after = as_int(r["last_period"]), as_int(r["period_after_as_of"])
@@ -463,7 +470,7 @@ def check(config_path, report_path):
                 want = [expected["value"]]
         elif metric["type"] == "activation":
             cohort = config["cohorts"][metric["cohort"]]
-            grain, by = cohort["grain"], len(cohort.get("by", []))
+            grain, by = cohort["grain"], breakdowns(cohort)
 
             def median_days(micros):
                 # As the engine computes it: the median in microseconds, then days.
@@ -496,7 +503,7 @@ def check(config_path, report_path):
             # Rates from the counts as docs/config.md states: a row's over its members, a total's
             # over eligible members; each step also over the step before.
             cohort = config["cohorts"][metric["cohort"]]
-            grain, by = cohort["grain"], len(cohort.get("by", []))
+            grain, by = cohort["grain"], breakdowns(cohort)
 
             def funnel_figures(r, total):
                 size, eligible = as_int(r["size"]), as_int(r["eligible"])
@@ -613,7 +620,7 @@ def check(config_path, report_path):
             # Counts per cohort row and group value, put on each side as docs/config.md says.
             retention = config["metrics"][metric["retention"]]
             cohort = config["cohorts"][retention["cohort"]]
-            grain, by = cohort["grain"], len(cohort.get("by", []))
+            grain, by = cohort["grain"], breakdowns(cohort)
             empty = {"members": 0, "eligible": 0, "retained": 0}
             rows_by_key, left_out = {}, {"ungrouped": 0, "conflicting": 0}
 

@@ -408,6 +408,13 @@ fn cohort(out: &mut String, plan: &Plan, id: usize) {
     if !cohort.by.is_empty() {
         let _ = writeln!(out, "    split by {}", join(cohort.by.iter()));
     }
+    if let Some(did) = &cohort.did {
+        let _ = writeln!(
+            out,
+            "    did.{0}: true when the first `{0}` at or after the start falls within {1}, false when not and that time is over, null until then",
+            plan.events[did.event].name, did.within
+        );
+    }
 }
 
 fn join<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {

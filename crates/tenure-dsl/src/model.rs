@@ -294,6 +294,11 @@ pub struct CohortConfig {
     pub filter: Option<Spanned<String>>,
     /// Breakdown keys: `attr.<column>`, `props.<column>` (of the start event), `segment.<name>`.
     pub by: Option<Vec<Spanned<String>>>,
+    /// A value event: splits the rows by whether each member did it within `did_within` of its
+    /// start (a breakdown `did.<event>`: true, false, or null while the window is open).
+    pub did: Option<Spanned<String>>,
+    /// The window after the start for `did`: `7d`, `2w`, `1mo`, `48h`.
+    pub did_within: Option<Spanned<String>>,
 }
 
 /// Calendar periods.

@@ -151,6 +151,8 @@ fn slot(field: &Field, store: &EventStore) -> Slot {
             .iter()
             .position(|(n, _)| n == name)
             .map_or(Slot::Missing, Slot::Segment),
+        // A cohort's `did` is no column: the cohort assignment computes it from t0.
+        Field::Did(_) => Slot::Missing,
     }
 }
 

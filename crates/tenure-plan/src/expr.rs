@@ -32,6 +32,9 @@ pub enum Field {
     Attr(String),
     /// `segment.<name>`: the label a segment gives the entity.
     Segment(String),
+    /// `did.<event>`: in a cohort's breakdown only, whether the member did value event
+    /// `<event>` within the cohort's `did_within` of its start (see [`crate::Did`]).
+    Did(String),
 }
 
 impl std::fmt::Display for Field {
@@ -43,6 +46,7 @@ impl std::fmt::Display for Field {
             Field::Prop(name) => write!(f, "props.{name}"),
             Field::Attr(name) => write!(f, "attr.{name}"),
             Field::Segment(name) => write!(f, "segment.{name}"),
+            Field::Did(event) => write!(f, "did.{event}"),
         }
     }
 }

@@ -256,8 +256,22 @@ pub struct Cohort {
     pub grain: Grain,
     /// Entities kept in the cohort (over `attr.*` and the start event's `props.*`).
     pub filter: Option<Expr>,
-    /// Breakdown keys: one cohort row per distinct combination.
+    /// Breakdown keys: one cohort row per distinct combination. With `did`, the last one is
+    /// [`crate::Field::Did`].
     pub by: Vec<crate::Field>,
+    /// A behavioural split of the rows: whether each member did an event soon after its start.
+    pub did: Option<Did>,
+}
+
+/// A cohort's behavioural split (docs/config.md, `did`): a member's value is `true` when its
+/// first `event` at or after t0 comes within `within` of t0, `false` when it did not and the
+/// window has ended by `as_of`, and null while the window is still open.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Did {
+    /// The value event.
+    pub event: EventId,
+    /// The window after t0.
+    pub within: Duration,
 }
 
 /// What starts an entity's membership of a cohort.

@@ -1,7 +1,7 @@
 //! Cohort members: each entity's `t0` (its first start event on or before `as_of`), the local
 //! date of it and its cohort period (docs/config.md, `[cohorts.<name>]`).
 
-use tenure_plan::{Cohort, CohortStart, Duration, Plan};
+use tenure_plan::{Cohort, CohortStart, Did, Duration, Plan};
 
 use crate::breakdown;
 use crate::calendar::period_sql;
@@ -21,7 +21,9 @@ pub(crate) fn member_ctes(
     if cohort.filter.is_some() {
         return Err("a cohort with `where` is not translated to SQL yet".to_string());
     }
-    let mut breakdown = breakdown::join(plan, &cohort.by, "days.entity", dialect, labels)?;
+    // `did.<event>` (the last breakdown field with `did`) is computed here, not joined.
+    let joined = &cohort.by[..cohort.by.len() - usize::from(cohort.did.is_some())];
+    let mut breakdown = breakdown::join(plan, joined, "days.entity", dialect, labels)?;
     let zone = dialect.string(plan.project.timezone.name());
     let d0 = dialect.days_since_epoch("d0_date");
     let cohort_period = period_sql(cohort.grain, "d0_date", "d0", plan.project.week_start, dialect);
@@ -57,6 +59,15 @@ pub(crate) fn member_ctes(
         ),
     ]);
     ctes.extend(breakdown.ctes);
+    if let Some(did) = &cohort.did {
+        ctes.extend(did_ctes(plan, did, dialect)?);
+        breakdown
+            .columns
+            .push_str(&format!(", did_values.did AS by_{}", joined.len()));
+        breakdown
+            .joins
+            .push_str(" LEFT JOIN did_values ON did_values.entity = days.entity");
+    }
     ctes.push((
         "members".to_string(),
         format!(
@@ -66,6 +77,35 @@ pub(crate) fn member_ctes(
         ),
     ));
     Ok(ctes)
+}
+
+/// CTEs `did_firsts` (each member's first `did.event` at or after t0, up to as_of) and
+/// `did_values` (`entity`, `did`: true when that first one comes by t0 + `did.within`, false
+/// when not and the deadline's local day is on or before as_of, else null).
+fn did_ctes(plan: &Plan, did: &Did, dialect: &dyn Dialect) -> Result<Vec<(String, String)>, String> {
+    let done = row_sql(&plan.events[did.event].filter, dialect)?;
+    let zone = dialect.string(plan.project.timezone.name());
+    let deadline = dialect.add_local("t0", &zone, did.within.count, did.within.unit);
+    Ok(vec![
+        (
+            "did_firsts".to_string(),
+            format!(
+                "SELECT s.entity AS entity, min(r.time) AS did_time FROM start_days AS s \
+                 JOIN dated_rows AS r ON r.entity = s.entity CROSS JOIN as_of \
+                 WHERE r.local_day <= as_of.as_of AND ({done}) AND r.time >= s.t0 GROUP BY s.entity"
+            ),
+        ),
+        (
+            "did_values".to_string(),
+            format!(
+                "SELECT w.entity AS entity, CASE WHEN f.did_time IS NOT NULL AND f.did_time <= w.deadline THEN TRUE \
+                 WHEN {} <= as_of.as_of THEN FALSE END AS did \
+                 FROM (SELECT entity, {deadline} AS deadline FROM start_days) AS w CROSS JOIN as_of \
+                 LEFT JOIN did_firsts AS f ON f.entity = w.entity",
+                dialect.local_date("w.deadline", &zone)
+            ),
+        ),
+    ])
 }
 
 /// CTE `windows`: each member's `entity`, `t0`, key columns and `deadline`, the end of the

@@ -42,6 +42,7 @@ fn field_sql(field: &Field, dialect: &dyn Dialect) -> Result<String, String> {
         Field::Time => return Err("`time` in an expression (not yet translated to SQL)".to_string()),
         Field::Attr(_) => return Err("an entity attribute (not yet translated to SQL)".to_string()),
         Field::Segment(_) => return Err("a plugin segment, which is computed in process".to_string()),
+        Field::Did(_) => return Err("a cohort's `did`, which is no column".to_string()),
     })
 }
 

@@ -153,6 +153,7 @@ impl Row<'_> {
             let column = format!("by_{index}");
             let value_type = match field {
                 Field::Attr(name) => types.get(name).copied().unwrap_or_default(),
+                Field::Did(_) => ValueType::Bool,
                 _ => ValueType::Text,
             };
             let value = match (self.text(&column)?, value_type) {

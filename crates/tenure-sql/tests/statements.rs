@@ -175,6 +175,21 @@ fn a_funnel_in_every_dialect() {
 }
 
 #[test]
+fn a_cohort_split_by_what_members_did_in_every_dialect() {
+    let text = format!(
+        "{WAREHOUSE}\n[cohorts.paid_soon]\nstart = \"value\"\ngrain = \"month\"\ndid = \"payment\"\n\
+         did_within = \"14d\"\n[metrics.var_paid_soon]\ntype = \"activation\"\ncohort = \"paid_soon\"\n\
+         reached = \"value\"\nwithin = \"1mo\"\n"
+    );
+    let plan = plan(&text);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::compile(&plan, "var_paid_soon", dialect).unwrap();
+        insta::assert_snapshot!(format!("did_cohort_{}", dialect.name()), sql);
+    }
+}
+
+#[test]
 fn a_survey_metric_in_every_dialect() {
     let text = format!(
         "{WAREHOUSE}\n[events.answer]\nwhere = \"event == 'nps_answered'\"\n\

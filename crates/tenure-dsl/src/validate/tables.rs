@@ -904,6 +904,47 @@ impl Validator<'_> {
                     by_ok = false;
                 }
             }
+            let did = match (&config.did, &config.did_within) {
+                (Some(event), Some(within)) => {
+                    let event = self.reference(event, event_names, Code::UnknownEvent, "event");
+                    let within = self.duration(within);
+                    match event.zip(within) {
+                        Some((event, within)) => {
+                            by.push(Field::Did(event_names[event].clone()));
+                            Some(plan::Did { event, within })
+                        }
+                        None => {
+                            by_ok = false;
+                            None
+                        }
+                    }
+                }
+                (Some(event), None) => {
+                    self.push(
+                        Diagnostic::new(
+                            Code::MissingKey,
+                            "`did` needs `did_within`, the time after the start it must come within",
+                            event.span.clone(),
+                        )
+                        .with_label("add `did_within = \"7d\"` or similar"),
+                    );
+                    by_ok = false;
+                    None
+                }
+                (None, Some(within)) => {
+                    self.push(
+                        Diagnostic::new(
+                            Code::ConflictingKeys,
+                            "`did_within` belongs to `did`",
+                            within.span.clone(),
+                        )
+                        .with_label("add `did = \"<value event>\"`, or remove this key"),
+                    );
+                    by_ok = false;
+                    None
+                }
+                (None, None) => None,
+            };
             let grain = match config.grain.value {
                 GrainConfig::Day => plan::Grain::Day,
                 GrainConfig::Week => plan::Grain::Week,
@@ -920,6 +961,7 @@ impl Validator<'_> {
                         grain,
                         filter: filter.flatten(),
                         by,
+                        did,
                     }),
                 }
             }

@@ -2,7 +2,6 @@
 
 use tenure_plan::{Activation, ActivationResult, ActivationRow, ActivationSegmentTotal, ActivationTotal};
 
-use super::per_entity;
 use crate::Dataset;
 use crate::calendar::{Clock, add_calendar};
 
@@ -10,28 +9,11 @@ use crate::calendar::{Clock, add_calendar};
 pub fn evaluate(data: &Dataset, metric: &Activation) -> ActivationResult {
     let cohort = &data.plan.cohorts[metric.cohort];
     let assignment = data.assignment(metric.cohort);
-    let store = &data.store;
-    let reached = data.event_mask(metric.reached);
-    // The first `reached` at or after t0, per entity.
-    let first = per_entity(
-        store.len(),
-        store.entities.len(),
-        i64::MAX,
-        |state, row| {
-            if !reached[row] || store.day[row] > data.as_of_day {
-                return;
-            }
-            let entity = store.entity[row] as usize;
-            if assignment.group_of[entity] == super::cohort::NO_GROUP {
-                return;
-            }
-            let time = store.time[row];
-            if time >= assignment.t0[entity] && time < state[entity] {
-                state[entity] = time;
-            }
-        },
-        |left, right| *left = (*left).min(right),
-    );
+    // The first `reached` at or after t0, up to as_of.
+    let first = super::first_in_window(data, metric.reached, |entity| match assignment.group_of[entity] {
+        super::cohort::NO_GROUP => (i64::MAX, i64::MIN),
+        _ => (assignment.t0[entity], i64::MAX),
+    });
     let mut clock = Clock::new(data.plan.project.timezone);
     let groups = assignment.groups.len();
     let mut size = vec![0u64; groups];

@@ -63,10 +63,53 @@ impl Assignment {
 /// Assigns every entity with a start event (or start date) on or before `as_of` to its cohort
 /// row.
 pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
-    let start = match &cohort.start {
-        CohortStart::Event(event) => *event,
-        CohortStart::Attribute(column) => return assign_by_date(data, cohort, column),
+    let assignment = match &cohort.start {
+        CohortStart::Event(start) => assign_by_event(data, cohort, *start),
+        CohortStart::Attribute(column) => assign_by_date(data, cohort, column),
     };
+    match &cohort.did {
+        Some(did) => split_by_did(data, did, assignment),
+        None => assignment,
+    }
+}
+
+/// Places each member again, its last breakdown value (`did.<event>`, null until now) replaced
+/// by whether it did `did.event` within `did.within` of its `t0`: true when its first such
+/// event at or after `t0` is at most the deadline, false when not and the deadline's local day
+/// is on or before `as_of`, null while the window is still open (docs/config.md, `did`).
+fn split_by_did(data: &Dataset, did: &tenure_plan::Did, assignment: Assignment) -> Assignment {
+    let first = super::first_in_window(data, did.event, |entity| match assignment.group_of[entity] {
+        NO_GROUP => (i64::MAX, i64::MIN),
+        _ => (assignment.t0[entity], i64::MAX),
+    });
+    let timezone = data.plan.project.timezone;
+    let place = |entity: usize| -> Option<(i64, i32, i32, Option<Segment>)> {
+        let group = assignment.group_of[entity];
+        if group == NO_GROUP {
+            return None;
+        }
+        let t0 = assignment.t0[entity];
+        let mut clock = crate::calendar::Clock::new(timezone);
+        let deadline = crate::calendar::add_calendar(&mut clock, t0, did.within);
+        let value = if first[entity] != i64::MAX && first[entity] <= deadline {
+            ScalarValue::Bool(true)
+        } else if deadline != i64::MAX && clock.local_day(deadline) <= data.as_of_day {
+            ScalarValue::Bool(false)
+        } else {
+            ScalarValue::Null
+        };
+        let key = &assignment.groups[group as usize];
+        let mut segment = key.segment.clone().unwrap_or(Segment(Vec::new()));
+        if let Some(last) = segment.0.last_mut() {
+            last.1 = value;
+        }
+        Some((t0, assignment.d0[entity], key.period, Some(segment)))
+    };
+    placed(data.store.entities.len(), place)
+}
+
+/// Assigns by the first start event on or before `as_of`.
+fn assign_by_event(data: &Dataset, cohort: &Cohort, start: tenure_plan::EventId) -> Assignment {
     let store = &data.store;
     let starts = data.event_mask(start);
     let entities = store.entities.len();

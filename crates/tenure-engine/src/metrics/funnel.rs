@@ -8,7 +8,6 @@ use tenure_plan::funnel::{
 
 use super::activation::median_micros;
 use super::cohort::NO_GROUP;
-use super::per_entity;
 use crate::Dataset;
 use crate::calendar::{Clock, add_calendar};
 
@@ -38,26 +37,12 @@ pub fn evaluate(data: &Dataset, metric: &Funnel) -> FunnelResult {
     let mut previous: Vec<i64> = assignment.t0.clone();
     let mut steps: Vec<Vec<i64>> = Vec::new();
     for event in &metric.steps {
-        let mask = data.event_mask(*event);
-        let first = per_entity(
-            store.len(),
-            store.entities.len(),
-            i64::MAX,
-            |state, row| {
-                if !mask[row] || store.day[row] > data.as_of_day {
-                    return;
-                }
-                let entity = store.entity[row] as usize;
-                if assignment.group_of[entity] == NO_GROUP || previous[entity] == i64::MAX {
-                    return;
-                }
-                let time = store.time[row];
-                if time >= previous[entity] && time <= deadline[entity] && time < state[entity] {
-                    state[entity] = time;
-                }
-            },
-            |left, right| *left = (*left).min(right),
-        );
+        let first = super::first_in_window(data, *event, |entity| {
+            match (assignment.group_of[entity], previous[entity]) {
+                (NO_GROUP, _) | (_, i64::MAX) => (i64::MAX, i64::MIN),
+                (_, from) => (from, deadline[entity]),
+            }
+        });
         previous.clone_from(&first);
         steps.push(first);
     }

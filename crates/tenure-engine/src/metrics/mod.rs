@@ -95,6 +95,35 @@ where
     fold_pieces(rows, entities, empty, fold, merge)
 }
 
+/// Per entity, the time of its first row of `event` in its window (`window` gives the first and
+/// the last instant, both included; a window that ends before it starts skips the entity), on
+/// or before `as_of`; `i64::MAX` when there is none.
+pub(crate) fn first_in_window(
+    data: &crate::Dataset,
+    event: usize,
+    window: impl Fn(usize) -> (i64, i64) + Sync,
+) -> Vec<i64> {
+    let store = &data.store;
+    let mask = data.event_mask(event);
+    per_entity(
+        store.len(),
+        store.entities.len(),
+        i64::MAX,
+        |state, row| {
+            if !mask[row] || store.day[row] > data.as_of_day {
+                return;
+            }
+            let entity = store.entity[row] as usize;
+            let (from, until) = window(entity);
+            let time = store.time[row];
+            if from <= time && time <= until && time < state[entity] {
+                state[entity] = time;
+            }
+        },
+        |left, right| *left = (*left).min(right),
+    )
+}
+
 /// Folds rows into `words` 64-bit words of flags per entity (entity `e` owns words
 /// `e * words .. (e + 1) * words`), in parallel, merged by bitwise or.
 pub fn per_entity_bits<F>(rows: usize, entities: usize, words: usize, fold: F) -> Vec<u64>
