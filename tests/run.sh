@@ -20,5 +20,7 @@ echo "== the fuzz targets still compile (running them: docs/reliability.md)"
 cargo check --locked --manifest-path fuzz/Cargo.toml --target-dir target/fuzz-check --bins
 echo "== differential test against DuckDB"
 bash tests/differential/run.sh
+echo "== the HTML report in headless Chromium"
+bash tests/report/run.sh
 echo "== benchmark harness at a small size (agreement of the engines, not speed)"
 bash bench/run.sh --events 2e5 --check

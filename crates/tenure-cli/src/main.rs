@@ -3,6 +3,7 @@
 mod explain;
 mod output;
 mod progress;
+mod report;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -44,6 +45,21 @@ enum Command {
         /// What cohort cells of the table show: rates, retained/eligible counts, or both.
         #[arg(long, value_enum, default_value_t = output::table::Show::Rates)]
         show: output::table::Show,
+    },
+    /// Evaluate the metrics and write them as one self-contained HTML page of charts and tables.
+    Report {
+        /// The config file.
+        #[arg(default_value = "metrics.toml")]
+        config: PathBuf,
+        /// The HTML file to write.
+        #[arg(long, default_value = "report.html")]
+        out: PathBuf,
+        /// Compute and show only this metric (repeatable).
+        #[arg(long = "metric")]
+        metrics: Vec<String>,
+        /// Stop at the first row that cannot be read (as `on_bad_row = "fail"`).
+        #[arg(long)]
+        strict: bool,
     },
     /// Check a config, and that its sources have the columns it names (no rows are read).
     Validate {
@@ -159,6 +175,12 @@ fn main() -> ExitCode {
             strict,
             show,
         } => run(&config, format, out, &metrics, cli.quiet, strict, show),
+        Command::Report {
+            config,
+            out,
+            metrics,
+            strict,
+        } => write_report(&config, &out, &metrics, cli.quiet, strict),
         Command::Validate { config, no_data } => validate(&config, no_data),
         Command::Explain { config, metrics } => match open(&config) {
             Ok(project) => match unknown_metric(&project, &metrics) {
@@ -307,35 +329,10 @@ fn run(
     strict: bool,
     show: output::table::Show,
 ) -> ExitCode {
-    let mut project = match open(config) {
-        Ok(project) => project,
+    let (project, report) = match compute(config, metrics, quiet, strict) {
+        Ok(computed) => computed,
         Err(code) => return code,
     };
-    if strict {
-        project.plan.quality.on_bad_row = tenure::plan::BadRowPolicy::Fail;
-    }
-    if let Some(code) = unknown_metric(&project, metrics) {
-        return code;
-    }
-    let connection = match project.connection() {
-        Ok(connection) => connection,
-        Err(error) => return data_error(&error),
-    };
-    let computed = match connection {
-        Some(connection) => project.run_on_connection(connection, metrics),
-        // A bar only on a terminal, and never with --quiet: piped or logged runs stay clean.
-        None if !quiet && std::io::stderr().is_terminal() => project
-            .load_with_progress(&progress::TerminalProgress::default())
-            .map(|dataset| dataset.evaluate(metrics)),
-        None => project.load().map(|dataset| dataset.evaluate(metrics)),
-    };
-    let report = match computed {
-        Ok(report) => report,
-        Err(error) => return data_error(&error),
-    };
-    if !quiet {
-        eprintln!("{}", output::summary(&report, &project.plan));
-    }
     let text = match format {
         Format::Table => {
             let style = output::table::Style {
@@ -359,6 +356,68 @@ fn run(
             ExitCode::from(1)
         }
     }
+}
+
+/// `tenure report`: the metrics as one HTML page written to `out`.
+fn write_report(
+    config: &std::path::Path,
+    out: &std::path::Path,
+    metrics: &[String],
+    quiet: bool,
+    strict: bool,
+) -> ExitCode {
+    let (project, report) = match compute(config, metrics, quiet, strict) {
+        Ok(computed) => computed,
+        Err(code) => return code,
+    };
+    let html = report::render(&report, &project.plan);
+    match std::fs::write(out, html.as_bytes()) {
+        Ok(()) => {
+            if !quiet {
+                eprintln!(
+                    "report written to {} ({} kB)",
+                    out.display(),
+                    html.len().div_ceil(1024)
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: cannot write {}: {error}", out.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Opens the project and computes `metrics` (all when empty) on its files or its connection;
+/// the row accounting goes to standard error unless `quiet`.
+fn compute(
+    config: &std::path::Path,
+    metrics: &[String],
+    quiet: bool,
+    strict: bool,
+) -> Result<(tenure::Project, tenure::plan::Report), ExitCode> {
+    let mut project = open(config)?;
+    if strict {
+        project.plan.quality.on_bad_row = tenure::plan::BadRowPolicy::Fail;
+    }
+    if let Some(code) = unknown_metric(&project, metrics) {
+        return Err(code);
+    }
+    let connection = project.connection().map_err(|error| data_error(&error))?;
+    let computed = match connection {
+        Some(connection) => project.run_on_connection(connection, metrics),
+        // A bar only on a terminal, and never with --quiet: piped or logged runs stay clean.
+        None if !quiet && std::io::stderr().is_terminal() => project
+            .load_with_progress(&progress::TerminalProgress::default())
+            .map(|dataset| dataset.evaluate(metrics)),
+        None => project.load().map(|dataset| dataset.evaluate(metrics)),
+    };
+    let report = computed.map_err(|error| data_error(&error))?;
+    if !quiet {
+        eprintln!("{}", output::summary(&report, &project.plan));
+    }
+    Ok((project, report))
 }
 
 /// Prints each metric's SQL; a metric that is not compiled is named on standard error with the

@@ -12,23 +12,44 @@ use tenure::plan::{MetricResult, Periods, Report, Segment};
 
 const HEADER: &str = "metric,type,cohort,segment,period,measure,value";
 
+/// One figure of the long form: the fields `metric`, `type`, `cohort`, `segment`, `period`,
+/// `measure`, `value`.
+pub(crate) type Record = [String; 7];
+
 struct Writer<'a> {
-    out: String,
+    records: Vec<Record>,
     metric: &'a str,
     kind: &'a str,
 }
 
 impl Writer<'_> {
     fn row(&mut self, cohort: &str, segment: &str, period: &str, measure: &str, value: String) {
-        let fields = [self.metric, self.kind, cohort, segment, period, measure, &value];
-        for (index, field) in fields.iter().enumerate() {
-            if index > 0 {
-                self.out.push(',');
-            }
-            push_field(&mut self.out, field);
-        }
-        self.out.push('\n');
+        self.records.push([
+            self.metric.to_string(),
+            self.kind.to_string(),
+            cohort.to_string(),
+            segment.to_string(),
+            period.to_string(),
+            measure.to_string(),
+            value,
+        ]);
     }
+}
+
+/// `records` as CSV text under the header line.
+pub(crate) fn text(records: &[Record]) -> String {
+    let mut out = String::from(HEADER);
+    out.push('\n');
+    for record in records {
+        for (index, field) in record.iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            push_field(&mut out, field);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Appends one CSV field, quoted when it holds a separator, a quote or a line break.
@@ -79,8 +100,12 @@ fn number(value: Option<f64>) -> String {
 
 /// Renders every metric of the report.
 pub fn render(report: &Report) -> String {
-    let mut out = String::from(HEADER);
-    out.push('\n');
+    text(&records(report))
+}
+
+/// Every figure of the report in the long form, metric by metric.
+pub(crate) fn records(report: &Report) -> Vec<Record> {
+    let mut records = Vec::new();
     for (name, result) in &report.metrics {
         let kind = match result {
             MetricResult::Retention(_) => "retention",
@@ -100,7 +125,7 @@ pub fn render(report: &Report) -> String {
             MetricResult::Failed(failed) => failed.kind.as_str(),
         };
         let mut w = Writer {
-            out,
+            records,
             metric: name,
             kind,
         };
@@ -548,9 +573,9 @@ pub fn render(report: &Report) -> String {
             }
             MetricResult::Failed(failed) => w.row("", "", "", "error", failed.error.clone()),
         }
-        out = w.out;
+        records = w.records;
     }
-    out
+    records
 }
 
 /// The rows of one revenue period.

@@ -97,7 +97,7 @@ pub fn render(report: &Report, plan: &Plan, style: Style) -> String {
 }
 
 /// The metric's name with its description, then what the table shows, on a second line.
-fn heading(metric: &Metric, plan: &Plan) -> String {
+pub(crate) fn heading(metric: &Metric, plan: &Plan) -> String {
     let name = &metric.name;
     let detail = match &metric.kind {
         MetricKind::Retention(r) => {
