@@ -45,6 +45,10 @@ enum Command {
         /// What cohort cells of the table show: rates, retained/eligible counts, or both.
         #[arg(long, value_enum, default_value_t = output::table::Show::Rates)]
         show: output::table::Show,
+        /// Shade retention cells by their rate: `auto` when the table goes to a terminal and
+        /// `NO_COLOR` is not set.
+        #[arg(long, value_enum, default_value_t = Colour::Auto)]
+        color: Colour,
     },
     /// Evaluate the metrics and write them as one self-contained HTML page of charts and tables.
     Report {
@@ -137,6 +141,17 @@ enum Command {
     Schema,
 }
 
+/// When `run` shades the cells of its tables.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Colour {
+    /// On a terminal, unless `NO_COLOR` is set to anything but the empty text.
+    Auto,
+    /// Always, also into a file or a pipe.
+    Always,
+    /// Never.
+    Never,
+}
+
 /// Result formats of `run`.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -174,7 +189,24 @@ fn main() -> ExitCode {
             metrics,
             strict,
             show,
-        } => run(&config, format, out, &metrics, cli.quiet, strict, show),
+            color,
+        } => {
+            let colour = match color {
+                Colour::Always => true,
+                Colour::Never => false,
+                Colour::Auto => {
+                    out.is_none()
+                        && std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+                }
+            };
+            let style = output::table::Style {
+                show,
+                width: output::page_width(),
+                colour,
+            };
+            run(&config, format, out, &metrics, cli.quiet, strict, style)
+        }
         Command::Report {
             config,
             out,
@@ -327,20 +359,14 @@ fn run(
     metrics: &[String],
     quiet: bool,
     strict: bool,
-    show: output::table::Show,
+    style: output::table::Style,
 ) -> ExitCode {
     let (project, report) = match compute(config, metrics, quiet, strict) {
         Ok(computed) => computed,
         Err(code) => return code,
     };
     let text = match format {
-        Format::Table => {
-            let style = output::table::Style {
-                show,
-                width: output::page_width(),
-            };
-            output::table::render(&report, &project.plan, style)
-        }
+        Format::Table => output::table::render(&report, &project.plan, style),
         Format::Json => output::json(&report),
         Format::Csv => output::csv::render(&report),
     };

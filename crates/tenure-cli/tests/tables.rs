@@ -227,3 +227,40 @@ fn counts_show_retained_of_eligible_members() {
     assert_eq!(code, 0);
     insta::assert_snapshot!("var_both", both);
 }
+
+#[test]
+fn colour_shades_retention_cells_and_changes_nothing_else() {
+    let root = repo_root();
+    let args = ["run", "--metric", "vrr_by_plan", "--quiet"];
+    let (code, plain, _) = tenure(&root, &args, &[]);
+    assert_eq!(code, 0);
+    // Into a pipe, `auto` writes no colour; `always` does, even with NO_COLOR set.
+    assert!(!plain.contains('\u{1b}'));
+    let (_, auto, _) = tenure(&root, &[&args[..], &["--color", "auto"]].concat(), &[]);
+    assert_eq!(auto, plain);
+    let (code, shaded, _) = tenure(
+        &root,
+        &[&args[..], &["--color", "always"]].concat(),
+        &[("NO_COLOR", "1")],
+    );
+    assert_eq!(code, 0);
+    // Every cell with a rate is shaded (a background of the cividis scale, then a reset); the
+    // text without the colour sequences is the plain table, column for column.
+    let sequences = shaded.matches("\u{1b}[48;2;").count();
+    assert_eq!(sequences, shaded.matches("\u{1b}[0m").count());
+    let percents = plain.matches('%').count();
+    assert_eq!(sequences, percents);
+    let mut stripped = String::new();
+    let mut in_sequence = false;
+    for c in shaded.chars() {
+        match (in_sequence, c) {
+            (false, '\u{1b}') => in_sequence = true,
+            (false, _) => stripped.push(c),
+            (true, 'm') => in_sequence = false,
+            (true, _) => {}
+        }
+    }
+    assert_eq!(stripped, plain);
+    // A rate of 100 % is the scale's yellow end, with dark text.
+    assert!(shaded.contains("\u{1b}[48;2;254;232;56;30m100.0%\u{1b}[0m"));
+}

@@ -78,7 +78,7 @@ impl Grid {
             .map(|(index, column)| {
                 self.rows
                     .iter()
-                    .map(|row| row[index].chars().count())
+                    .map(|row| visible_width(&row[index]))
                     .chain([column.title.chars().count()])
                     .max()
                     .unwrap_or(0)
@@ -135,16 +135,32 @@ impl Grid {
             if position > 0 {
                 line.push_str(&" ".repeat(GAP));
             }
-            let width = widths[index];
+            let padding = " ".repeat(widths[index].saturating_sub(visible_width(cells[index])));
             if self.columns[index].figure {
-                let _ = write!(line, "{:>width$}", cells[index]);
+                let _ = write!(line, "{padding}{}", cells[index]);
             } else {
-                let _ = write!(line, "{:<width$}", cells[index]);
+                let _ = write!(line, "{}{padding}", cells[index]);
             }
         }
         out.push_str(line.trim_end());
         out.push('\n');
     }
+}
+
+/// The columns `text` takes on a terminal: its characters, less the colour sequences
+/// (`ESC [ … m`) a shaded cell carries.
+fn visible_width(text: &str) -> usize {
+    let mut width = 0;
+    let mut in_sequence = false;
+    for c in text.chars() {
+        match (in_sequence, c) {
+            (false, '\u{1b}') => in_sequence = true,
+            (false, _) => width += 1,
+            (true, 'm') => in_sequence = false,
+            (true, _) => {}
+        }
+    }
+    width
 }
 
 #[cfg(test)]
@@ -176,6 +192,21 @@ mod tests {
             "cohort   size      d0       d1\n\
              2025-01    12  100.0%    50.0%*\n\
              total       3    9.0%        ·\n"
+        );
+    }
+
+    #[test]
+    fn colour_sequences_take_no_width() {
+        // The shaded cell is 6 columns wide on screen, as wide as the column: no padding.
+        let mut grid = Grid::new(vec![GridColumn::key("cohort"), GridColumn::marked("d0")]);
+        grid.row(vec![
+            "2025-01".into(),
+            "\u{1b}[48;2;0;34;78m50.0% \u{1b}[0m".into(),
+        ]);
+        grid.row(vec!["total".into(), "9.0% ".into()]);
+        assert_eq!(
+            grid.render(120),
+            "cohort      d0\n2025-01  \u{1b}[48;2;0;34;78m50.0% \u{1b}[0m\ntotal     9.0%\n"
         );
     }
 

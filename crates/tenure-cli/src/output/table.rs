@@ -30,6 +30,28 @@ pub struct Style {
     pub show: Show,
     /// The page width tables fold to.
     pub width: usize,
+    /// Retention cells shaded by their rate (a terminal that shows colour).
+    pub colour: bool,
+}
+
+/// `cell` on a background of the cividis scale at `rate` (the report's heatmap colours), when
+/// `style` shades cells; as it is otherwise.
+fn shaded(cell: String, rate: Option<f64>, style: Style) -> String {
+    match rate {
+        Some(rate) if style.colour => {
+            let (r, g, b) = crate::report::svg::cividis_rgb(rate);
+            let text = if crate::report::svg::dark_text_reads_on(r, g, b) {
+                30
+            } else {
+                97
+            };
+            // The marker's blank stays outside the shade, so that no line ends with a space.
+            let figure = cell.trim_end();
+            let blank = &cell[figure.len()..];
+            format!("\u{1b}[48;2;{r};{g};{b};{text}m{figure}\u{1b}[0m{blank}")
+        }
+        _ => cell,
+    }
 }
 
 /// Renders every metric of the report for a terminal, in the config's order.
@@ -359,7 +381,11 @@ fn retention(out: &mut String, table: &RetentionResult, as_of: &str, style: Styl
             } else {
                 let cell = share_cell(row.rate[index], row.retained[index], row.size, style.show);
                 let verdict = judged(index, &|c| c.cohorts.get(row_index).copied().flatten());
-                format!("{cell}{verdict}{}", marker(eligible < row.size))
+                shaded(
+                    format!("{cell}{verdict}{}", marker(eligible < row.size)),
+                    row.rate[index],
+                    style,
+                )
             });
         }
         grid.row(cells);
@@ -375,10 +401,14 @@ fn retention(out: &mut String, table: &RetentionResult, as_of: &str, style: Styl
         for (index, rate) in total.rate.iter().enumerate() {
             cells.push(match rate {
                 None => "· ".to_string(),
-                Some(_) => format!(
-                    "{}{} ",
-                    share_cell(*rate, total.retained[index], total.eligible[index], style.show),
-                    if overall { judged(index, &|c| c.total) } else { "" }
+                Some(_) => shaded(
+                    format!(
+                        "{}{} ",
+                        share_cell(*rate, total.retained[index], total.eligible[index], style.show),
+                        if overall { judged(index, &|c| c.total) } else { "" }
+                    ),
+                    *rate,
+                    style,
                 ),
             });
         }

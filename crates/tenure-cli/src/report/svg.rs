@@ -79,18 +79,28 @@ const CIVIDIS: [(u8, u8, u8); 9] = [
     (0xfe, 0xe8, 0x38),
 ];
 
-/// The colour of `t` in 0..=1 on the cividis scale, and whether dark text reads on it.
+/// The colour of `t` in 0..=1 on the cividis scale, as `#rrggbb`, and whether dark text reads
+/// on it.
 pub(crate) fn cividis(t: f64) -> (String, bool) {
+    let (r, g, b) = cividis_rgb(t);
+    (format!("#{r:02x}{g:02x}{b:02x}"), dark_text_reads_on(r, g, b))
+}
+
+/// The colour of `t` in 0..=1 on the cividis scale (out of range and NaN at the ends).
+pub(crate) fn cividis_rgb(t: f64) -> (u8, u8, u8) {
     let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
     let position = t * (CIVIDIS.len() - 1) as f64;
     let low = (position.floor() as usize).min(CIVIDIS.len() - 2);
     let fraction = position - low as f64;
     let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * fraction).round() as u8;
     let (a, b) = (CIVIDIS[low], CIVIDIS[low + 1]);
-    let (r, g, bl) = (mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2));
-    // Relative luminance (sRGB weights, without the gamma curve: enough to choose the text).
-    let luminance = 0.2126 * f64::from(r) + 0.7152 * f64::from(g) + 0.0722 * f64::from(bl);
-    (format!("#{r:02x}{g:02x}{bl:02x}"), luminance > 128.0)
+    (mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// Whether dark text reads on a background of this colour (by its luminance, with the sRGB
+/// weights and without the gamma curve: enough to choose between dark and light).
+pub(crate) fn dark_text_reads_on(r: u8, g: u8, b: u8) -> bool {
+    0.2126 * f64::from(r) + 0.7152 * f64::from(g) + 0.0722 * f64::from(b) > 128.0
 }
 
 /// One cell of a heatmap.
