@@ -14,7 +14,7 @@ use super::svg::{
 pub(crate) struct Figure {
     /// What the chart shows, as a caption.
     pub caption: String,
-    /// The SVG.
+    /// The chart's markup: its SVG, and for some charts more of the same folded under it.
     pub svg: String,
 }
 
@@ -200,11 +200,14 @@ fn empty_cell() -> HeatCell {
 pub(crate) fn row_label(cohort: &str, segment: &Option<Segment>) -> String {
     match segment {
         None => cohort.to_string(),
-        Some(Segment(values)) => {
-            let values: Vec<String> = values.iter().map(|(_, v)| v.to_string()).collect();
-            format!("{cohort} · {}", values.join(" · "))
-        }
+        Some(values) => format!("{cohort} · {}", values_label(values)),
     }
+}
+
+/// Breakdown values as a label: `pro · 10`.
+fn values_label(Segment(values): &Segment) -> String {
+    let values: Vec<String> = values.iter().map(|(_, v)| v.to_string()).collect();
+    values.join(" · ")
 }
 
 /// The column titles of a retention table, as the terminal table writes them.
@@ -290,6 +293,25 @@ fn retention(table: &RetentionResult) -> (Vec<Card>, Vec<Figure>) {
     let norms = table.benchmark.as_ref().map_or(String::new(), |b| {
         format!(" Shaded: the {} norms ({}).", b.name, b.segment)
     });
+    let mut by_value = Vec::new();
+    if let Some(totals) = &table.totals {
+        let names: Vec<String> = totals.iter().map(|t| values_label(&t.segment)).collect();
+        let curves: Vec<Series> = totals
+            .iter()
+            .zip(&names)
+            .enumerate()
+            .map(|(index, (total, name))| series(name, total.total.rate.clone(), LineStyle::Colour(index)))
+            .collect();
+        by_value.push(figure(
+            "Retention of each breakdown value, its cohorts pooled (members whose period is over).",
+            lines(&columns, &curves, &[], Format::Percent),
+        ));
+        let sizes: Vec<f64> = totals.iter().map(|t| t.total.size as f64).collect();
+        by_value.push(figure(
+            "Members per breakdown value.",
+            stacked_bars(&names, &[layer("members", sizes, 0)], Format::Number),
+        ));
+    }
     let cards = columns
         .iter()
         .zip(&table.total.rate)
@@ -311,7 +333,10 @@ fn retention(table: &RetentionResult) -> (Vec<Card>, Vec<Figure>) {
                 ),
                 lines(&columns, &curves, &bands, Format::Percent),
             ),
-        ],
+        ]
+        .into_iter()
+        .chain(by_value)
+        .collect(),
     )
 }
 
@@ -372,13 +397,23 @@ fn revenue(table: &RevenueResult) -> (Vec<Card>, Vec<Figure>) {
         cards.push(card("NRR over the window", percent(window)));
     }
     let mut figures = Vec::new();
-    if let Some(last) = table.periods.iter().rev().find(|p| p.complete) {
+    let complete: Vec<&RevenuePeriod> = table.periods.iter().filter(|p| p.complete).collect();
+    if let Some((last, earlier)) = complete.split_last() {
+        let mut body = bridge(&bridge_steps(last), Format::Money);
+        if !earlier.is_empty() {
+            body.push_str("<details><summary>The bridges of the earlier periods</summary>");
+            for period in earlier.iter().rev() {
+                body.push_str(&format!("<p>{}</p>", super::svg::escape(&period.period)));
+                body.push_str(&bridge(&bridge_steps(period), Format::Money));
+            }
+            body.push_str("</details>");
+        }
         figures.push(figure(
             &format!(
                 "The revenue bridge of {}: from the previous period's revenue through each movement to this period's.",
                 last.period
             ),
-            bridge(&bridge_steps(last), Format::Money),
+            body,
         ));
     }
     let movements = |pick: fn(&RevenuePeriod) -> f64| table.periods.iter().map(pick).collect::<Vec<f64>>();
