@@ -19,6 +19,8 @@ pub use tenure_warehouse as warehouse;
 
 pub use tenure_plan::{MetricResult, Plan, Report};
 
+pub mod tidy;
+
 use std::path::Path;
 
 /// Why a project could not be opened or run.

@@ -22,5 +22,7 @@ echo "== differential test against DuckDB"
 bash tests/differential/run.sh
 echo "== the HTML report in headless Chromium"
 bash tests/report/run.sh
+echo "== the Python package (maturin, pytest)"
+bash tests/python/run.sh
 echo "== benchmark harness at a small size (agreement of the engines, not speed)"
 bash bench/run.sh --events 2e5 --check

@@ -368,7 +368,7 @@ fn run(
     let text = match format {
         Format::Table => output::table::render(&report, &project.plan, style),
         Format::Json => output::json(&report),
-        Format::Csv => output::csv::render(&report),
+        Format::Csv => tenure::tidy::csv(&report),
     };
     let written = match &out {
         Some(path) => std::fs::write(path, text.as_bytes()),
@@ -522,9 +522,9 @@ fn segment(config: &std::path::Path, name: &str) -> ExitCode {
     let mut out = String::from("entity,label\n");
     // An entity the plugin gave no label has an empty one.
     for (entity, label) in labels {
-        output::csv::push_field(&mut out, &entity);
+        tenure::tidy::push_field(&mut out, &entity);
         out.push(',');
-        output::csv::push_field(&mut out, &label.unwrap_or_default());
+        tenure::tidy::push_field(&mut out, &label.unwrap_or_default());
         out.push('\n');
     }
     match std::io::stdout().lock().write_all(out.as_bytes()) {

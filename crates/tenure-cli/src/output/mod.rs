@@ -1,7 +1,6 @@
 //! Rendering a report: tables for people, JSON and CSV for programs.
 
 mod acting;
-pub mod csv;
 mod funnel;
 pub mod grid;
 mod revenue_cohorts;

@@ -9,8 +9,8 @@ use std::fmt::Write;
 
 use tenure::plan::{MetricResult, Plan, Report};
 
-use crate::output::csv::{Record, records};
 use svg::escape;
+use tenure::tidy::{Record, records};
 
 /// The page's stylesheet: light and dark themes after the reader's system setting, a palette
 /// that colour-blind readers can tell apart (Okabe and Ito's), and a layout that reflows on a

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::svg::escape;
-use crate::output::csv::{Record, text};
+use tenure::tidy::{Record, to_csv};
 
 /// Fields of a [`Record`].
 const COHORT: usize = 2;
@@ -72,7 +72,7 @@ pub(crate) fn table(metric: &str, records: &[Record]) -> String {
         html,
         "<p><a class=\"download\" download=\"{}.csv\" href=\"data:text/csv;charset=utf-8,{}\">Download these figures as CSV</a></p>",
         escape(metric),
-        percent_encoded(&text(records))
+        percent_encoded(&to_csv(records))
     );
     html
 }

@@ -1,4 +1,4 @@
-//! CSV output in the tidy long form: one row per figure, the same columns for every metric type.
+//! The tidy long form of a report, the figures of `--format csv`: one row per figure, the same columns for every metric type.
 //!
 //! Columns: `metric,type,cohort,segment,period,measure,value`. A retention cell gives four rows
 //! (`size`, `retained`, `eligible`, `rate`), a revenue period one row per figure (`start`, `new`,
@@ -7,14 +7,14 @@
 
 use std::fmt::Write;
 
-use tenure::plan::norms::Verdict;
-use tenure::plan::{MetricResult, Periods, Report, Segment};
+use tenure_plan::norms::Verdict;
+use tenure_plan::{MetricResult, Periods, Report, Segment};
 
 const HEADER: &str = "metric,type,cohort,segment,period,measure,value";
 
 /// One figure of the long form: the fields `metric`, `type`, `cohort`, `segment`, `period`,
 /// `measure`, `value`.
-pub(crate) type Record = [String; 7];
+pub type Record = [String; 7];
 
 struct Writer<'a> {
     records: Vec<Record>,
@@ -37,7 +37,7 @@ impl Writer<'_> {
 }
 
 /// `records` as CSV text under the header line.
-pub(crate) fn text(records: &[Record]) -> String {
+pub fn to_csv(records: &[Record]) -> String {
     let mut out = String::from(HEADER);
     out.push('\n');
     for record in records {
@@ -53,7 +53,7 @@ pub(crate) fn text(records: &[Record]) -> String {
 }
 
 /// Appends one CSV field, quoted when it holds a separator, a quote or a line break.
-pub(crate) fn push_field(out: &mut String, field: &str) {
+pub fn push_field(out: &mut String, field: &str) {
     if field.contains([',', '"', '\n', '\r']) {
         let _ = write!(out, "\"{}\"", field.replace('"', "\"\""));
     } else {
@@ -65,11 +65,11 @@ trait ScalarValueOf {
     fn scalar_value(&self) -> Option<f64>;
 }
 
-impl ScalarValueOf for tenure::plan::FormulaResult {
+impl ScalarValueOf for tenure_plan::FormulaResult {
     fn scalar_value(&self) -> Option<f64> {
         match self.value {
-            tenure::plan::FormulaValue::Single(value) => value,
-            tenure::plan::FormulaValue::Grouped => None,
+            tenure_plan::FormulaValue::Single(value) => value,
+            tenure_plan::FormulaValue::Grouped => None,
         }
     }
 }
@@ -98,13 +98,13 @@ fn number(value: Option<f64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// Renders every metric of the report.
-pub fn render(report: &Report) -> String {
-    text(&records(report))
+/// Every figure of the report as CSV text.
+pub fn csv(report: &Report) -> String {
+    to_csv(&records(report))
 }
 
 /// Every figure of the report in the long form, metric by metric.
-pub(crate) fn records(report: &Report) -> Vec<Record> {
+pub fn records(report: &Report) -> Vec<Record> {
     let mut records = Vec::new();
     for (name, result) in &report.metrics {
         let kind = match result {
@@ -579,7 +579,7 @@ pub(crate) fn records(report: &Report) -> Vec<Record> {
 }
 
 /// The rows of one revenue period.
-fn revenue_rows(w: &mut Writer<'_>, segment: &str, p: &tenure::plan::RevenuePeriod, window: bool) {
+fn revenue_rows(w: &mut Writer<'_>, segment: &str, p: &tenure_plan::RevenuePeriod, window: bool) {
     let figures = [
         ("start", Some(p.start)),
         ("new", Some(p.new)),

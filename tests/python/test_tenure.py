@@ -1,0 +1,201 @@
+"""The Python package against the command line: the same figures, the same diagnostics.
+
+Run by tests/python/run.sh, which builds the package into a virtual environment and sets
+TENURE_BIN to the command line built from the same checkout.
+"""
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+import tenure
+
+ROOT = Path(__file__).resolve().parents[2]
+TENURE = os.environ.get("TENURE_BIN", str(ROOT / "target" / "debug" / "tenure"))
+EXAMPLES = [ROOT / "metrics.toml", ROOT / "examples" / "wholesale" / "metrics.toml"]
+
+
+def cli(*args, cwd=ROOT):
+    done = subprocess.run([TENURE, *args], cwd=cwd, capture_output=True, text=True)
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.fixture(scope="module", params=EXAMPLES, ids=["saas", "wholesale"])
+def example(request):
+    config = request.param
+    project = tenure.Project(str(config))
+    return config, project, project.run()
+
+
+def test_every_example_metric_equals_the_cli_json(example):
+    config, project, report = example
+    code, stdout, stderr = cli("run", str(config), "--format", "json", "--quiet")
+    assert code == 0, stderr
+    expected = json.loads(stdout)
+    assert report.to_dict() == expected
+    assert sorted(report) == sorted(project.metrics)
+    assert report.as_of == expected["as_of"]
+    assert report.input["rows"] == expected["input"]["rows"]
+    for name in report:
+        assert report[name].to_dict() == expected["metrics"][name]
+
+
+def test_tidy_tables_equal_the_cli_csv(example):
+    config, _, report = example
+    code, stdout, stderr = cli("run", str(config), "--format", "csv", "--quiet")
+    assert code == 0, stderr
+    rows = list(csv.reader(io.StringIO(stdout)))[1:]
+    for name in report:
+        columns = report[name].columns()
+        expected = [row for row in rows if row[0] == name]
+        got = [[columns[c][i] for c in ("metric", "type", "cohort", "segment", "period", "measure", "text")]
+               for i in range(len(columns["metric"]))]
+        assert got == expected, name
+
+
+def test_frames_have_the_tidy_columns_and_typed_values(example):
+    _, _, report = example
+    name = next(iter(report))
+    table = report[name]
+    arrow = table.to_arrow()
+    assert arrow.column_names == list(tenure.COLUMNS)
+    assert str(arrow.schema.field("value").type) == "double"
+    frame = table.to_pandas()
+    assert list(frame.columns) == list(tenure.COLUMNS)
+    assert len(frame) == arrow.num_rows > 0
+    # A number, a boolean and an empty value, as numbers and as text.
+    texts = dict(zip(arrow.column("text").to_pylist(), arrow.column("value").to_pylist()))
+    for text, value in texts.items():
+        if text in ("true", "false"):
+            assert value == (1.0 if text == "true" else 0.0)
+        elif text == "":
+            assert value is None
+    polars = pytest.importorskip("polars")
+    assert table.to_polars().shape == (arrow.num_rows, len(tenure.COLUMNS))
+    assert isinstance(table.to_polars(), polars.DataFrame)
+
+
+def test_some_metrics_only():
+    project = tenure.Project(str(EXAMPLES[0]))
+    report = project.run(["vrr", "revenue"])
+    assert sorted(report) == ["revenue", "vrr"]
+    with pytest.raises(KeyError, match="no metric `vrrr`"):
+        project.run(["vrrr"])
+    with pytest.raises(KeyError, match="no metric 'crr'"):
+        report["crr"]
+
+
+BAD = """[project]
+timezone = "Mars/Base"
+
+[sources.events]
+path = "events.csv"
+entity = "id"
+time = "ts"
+event = "event"
+
+[events.value]
+where = "event == 'report'"
+
+[cohorts.weekly]
+start = "valeu"
+grain = "week"
+"""
+
+
+def test_a_bad_config_raises_the_diagnostics_of_the_cli(tmp_path, monkeypatch):
+    (tmp_path / "metrics.toml").write_text(BAD)
+    (tmp_path / "events.csv").write_text("id,ts,event\n")
+    code, _, stderr = cli("validate", "--no-data", "metrics.toml", cwd=tmp_path)
+    assert code == 2
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(tenure.ConfigError) as raised:
+        tenure.Project("metrics.toml")
+    assert str(raised.value).strip() == stderr.strip()
+    with pytest.raises(tenure.ConfigError) as from_text:
+        tenure.Project.from_str(BAD, base_dir=str(tmp_path))
+    codes = [(d["code"], d["line"], d["column"]) for d in from_text.value.diagnostics]
+    # The zone on line 2, column 12; the unknown start event on line 14, column 9.
+    assert codes == [("E0205", 2, 12), ("E0201", 14, 9)]
+    assert from_text.value.diagnostics[1]["help"] == "did you mean `value`?"
+
+
+def test_missing_data_raises_a_data_error(tmp_path):
+    text = BAD.replace('"Mars/Base"', '"UTC"').replace('"valeu"', '"value"')
+    project = tenure.Project.from_str(text, base_dir=str(tmp_path))
+    with pytest.raises((tenure.ConfigError, tenure.DataError), match="events.csv"):
+        project.run()
+
+
+def test_sql_equals_the_cli(monkeypatch):
+    # Relative paths, as the command line is given them: DuckDB's statement names the file.
+    monkeypatch.chdir(ROOT)
+    project = tenure.Project("metrics.toml")
+    code, stdout, stderr = cli("sql", "--dialect", "duckdb", "--metric", "vrr")
+    assert code == 0, stderr
+    assert project.sql("duckdb", ["vrr"])["vrr"].strip() == stdout.strip()
+    every = tenure.sql(project, "duckdb")
+    assert "health" in every.refused and "health" not in every
+    assert len(every) + len(every.refused) == len(project.metrics)
+    with pytest.raises(ValueError, match="health"):
+        project.sql("duckdb", ["health"])
+    with pytest.raises(ValueError, match="unknown dialect"):
+        project.sql("oracle")
+
+
+def test_the_interpreter_lock_is_released_while_the_engine_runs():
+    import time
+
+    project = tenure.Project(str(EXAMPLES[0]))
+    # How fast this thread counts when nothing else runs.
+    counted, start = 0, time.perf_counter()
+    while time.perf_counter() - start < 0.05:
+        counted += 1
+    rate = counted / (time.perf_counter() - start)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (project.run(), done.set()))
+    counted, start = 0, time.perf_counter()
+    worker.start()
+    while not done.is_set():
+        counted += 1
+    elapsed = time.perf_counter() - start
+    worker.join()
+    # Held for the whole run, the lock would let this loop count for a few switch intervals
+    # (5 ms each) around the call only; released, it counts for much of the run, sharing the
+    # cores with the engine's threads.
+    assert elapsed > 0.05
+    assert counted > 0.2 * rate * elapsed, (counted, rate, elapsed)
+
+
+def test_one_and_two_threads_give_identical_reports():
+    script = ("import json, tenure; r = tenure.Project('metrics.toml').run(); "
+              "print(json.dumps(r.to_dict(), sort_keys=True))")
+    outputs = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, RAYON_NUM_THREADS=threads)
+        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+
+
+def test_the_example_script_draws_the_heatmap(tmp_path):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("polars")
+    from PIL import Image, ImageStat
+
+    out = tmp_path / "vrr.png"
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / "python" / "retention_heatmap.py"),
+                           "metrics.toml", str(out)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    # 27 weekly cohorts (2024-12-30 … 2025-06-30) and the total row, 7 columns (d0 … d90).
+    assert done.stdout.strip().endswith(": 28 rows (the cohorts, then the total) × 7 days")
+    image = Image.open(out).convert("L")
+    assert ImageStat.Stat(image).stddev[0] > 20  # a picture, not a blank page
