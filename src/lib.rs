@@ -38,6 +38,8 @@ pub enum Error {
     Warehouse(warehouse::WarehouseError),
     /// A plugin segment could not label the entities.
     Segment(String),
+    /// Record batches handed over in memory do not fit the project (a source it does not have).
+    InMemory(String),
 }
 
 impl std::fmt::Display for Error {
@@ -48,7 +50,7 @@ impl std::fmt::Display for Error {
             Error::Inputs(error) => f.write_str(&error.render()),
             Error::Engine(error) => write!(f, "{error}"),
             Error::Warehouse(error) => write!(f, "{error}"),
-            Error::Segment(error) => f.write_str(error),
+            Error::Segment(error) | Error::InMemory(error) => f.write_str(error),
         }
     }
 }
@@ -87,7 +89,7 @@ impl Project {
     }
 
     fn check_inputs_with(&self, json_lines: engine::JsonLinesKeys) -> Result<(), Error> {
-        self.check_before_run(json_lines, Some(&[]))
+        self.check_before_run(json_lines, Some(&[]), &engine::Inputs::new())
     }
 
     /// With sources on a connection: that every metric can be computed there (`E0304` for each
@@ -102,13 +104,27 @@ impl Project {
     /// The checks of [`Project::check_inputs`], and with sources on a connection, that the
     /// metrics (`metrics`, all when empty) can be computed there.
     /// `metrics` is `None` when no metric runs (labelling a segment).
+    /// Sources `inputs` holds are checked by the columns of their batches.
     fn check_before_run(
         &self,
         json_lines: engine::JsonLinesKeys,
         metrics: Option<&[String]>,
+        inputs: &engine::Inputs,
     ) -> Result<(), Error> {
-        let mut schemas = engine::inspect_sources(&self.plan, json_lines);
-        schemas.extend(warehouse::inspect_tables(&self.plan));
+        let mut schemas = engine::inspect_sources(&self.plan, json_lines, inputs);
+        let tables_to_inspect = self
+            .plan
+            .event_sources
+            .iter()
+            .chain(&self.plan.entity_source)
+            .any(|source| source.file().is_none() && !inputs.contains(&source.name));
+        if tables_to_inspect {
+            schemas.extend(
+                warehouse::inspect_tables(&self.plan)
+                    .into_iter()
+                    .filter(|schema| !inputs.contains(&schema.source)),
+            );
+        }
         let plugins = engine::check_plugins(&self.plan);
         // Sources in several places are the run's error to report, not a check's.
         let refused = match metrics {
@@ -173,7 +189,7 @@ impl Project {
         connection: &plan::Connection,
         metrics: &[String],
     ) -> Result<Report, Error> {
-        self.check_before_run(engine::JsonLinesKeys::Skip, Some(metrics))?;
+        self.check_before_run(engine::JsonLinesKeys::Skip, Some(metrics), &engine::Inputs::new())?;
         warehouse::run(&self.plan, connection, metrics).map_err(Error::Warehouse)
     }
 
@@ -182,11 +198,34 @@ impl Project {
     pub fn segment_labels(&self, segment: &str) -> Result<Vec<(String, Option<String>)>, Error> {
         match self.connection()? {
             Some(connection) => {
-                self.check_before_run(engine::JsonLinesKeys::Skip, None)?;
+                self.check_before_run(engine::JsonLinesKeys::Skip, None, &engine::Inputs::new())?;
                 warehouse::segment_labels(&self.plan, connection, segment).map_err(Error::Warehouse)
             }
             None => self.load()?.segment_labels(segment).map_err(Error::Segment),
         }
+    }
+
+    /// Computes the named metrics (all when `metrics` is empty) in process, reading the sources
+    /// `inputs` holds from its record batches (an embedder's data frames) and the others from
+    /// their files. Their columns are checked as a file's are, mistakes placed at the config's
+    /// lines; a source `inputs` names that the config does not have is an error.
+    pub fn run_with_inputs(&self, inputs: &engine::Inputs, metrics: &[String]) -> Result<Report, Error> {
+        if let Some(unknown) = inputs.names().find(|name| {
+            !self
+                .plan
+                .event_sources
+                .iter()
+                .chain(&self.plan.entity_source)
+                .any(|source| source.name == *name)
+        }) {
+            return Err(Error::InMemory(format!(
+                "no source `{unknown}` in this project to read from memory"
+            )));
+        }
+        self.check_before_run(engine::JsonLinesKeys::Skip, Some(&[]), inputs)?;
+        let dataset = engine::Dataset::load_with_inputs(&self.plan, &engine::progress::NoProgress, inputs)
+            .map_err(Error::Engine)?;
+        Ok(dataset.evaluate(metrics))
     }
 
     /// Computes the named metrics (all when `metrics` is empty) on any backend.

@@ -1,11 +1,14 @@
-"""Runs the example project from Python and draws its value retention as a heatmap.
+"""Runs the example project on polars DataFrames and draws its value retention as a heatmap.
 
     python examples/python/retention_heatmap.py [metrics.toml] [vrr.png]
 
-The figures come back as a polars DataFrame in the tidy form (one row per figure); a pivot
-gives the cohort × period grid that matplotlib draws.
+The events and accounts are read into polars DataFrames (in a pipeline they would come from
+anywhere) and handed to tenure in memory, through Arrow; the figures come back as a polars
+DataFrame in the tidy form (one row per figure), and a pivot gives the cohort × period grid
+that matplotlib draws.
 """
 import sys
+from pathlib import Path
 
 import matplotlib
 
@@ -19,7 +22,10 @@ config = sys.argv[1] if len(sys.argv) > 1 else "metrics.toml"
 out = sys.argv[2] if len(sys.argv) > 2 else "vrr.png"
 
 project = tenure.Project(config)
-report = project.run(["vrr"])
+folder = Path(config).resolve().parent
+events = pl.read_csv(folder / "examples/saas/events.csv", try_parse_dates=True)
+accounts = pl.read_csv(folder / "examples/saas/accounts.csv", try_parse_dates=True)
+report = project.run(["vrr"], events=events, entities=accounts)
 figures = report["vrr"].to_polars()
 
 # The retained share per cohort (rows) and day (columns); null where nothing is observable yet.

@@ -81,6 +81,63 @@ def test_frames_have_the_tidy_columns_and_typed_values(example):
     assert isinstance(table.to_polars(), polars.DataFrame)
 
 
+def frames(reader, config):
+    """The example's events and accounts read by `reader` ("polars", "pyarrow", "pandas")."""
+    folder = config.parent if config.parent != ROOT else ROOT / "examples" / "saas"
+    events, accounts = folder / "events.csv", folder / "accounts.csv"
+    if reader == "polars":
+        import polars as pl
+        return pl.read_csv(events, try_parse_dates=True), pl.read_csv(accounts, try_parse_dates=True)
+    if reader == "pyarrow":
+        import pyarrow.csv
+        return pyarrow.csv.read_csv(events), pyarrow.csv.read_csv(accounts)
+    import pandas as pd
+    return pd.read_csv(events, parse_dates=["ts"]), pd.read_csv(accounts)
+
+
+@pytest.mark.parametrize("reader", ["polars", "pyarrow", "pandas"])
+def test_data_frames_give_the_figures_of_the_files(example, reader):
+    config, project, report = example
+    events, accounts = frames(reader, config)
+    in_memory = project.run(events=events, entities=accounts)
+    assert in_memory.to_dict() == report.to_dict()
+
+
+def test_batches_of_a_stream_and_a_file_for_the_rest():
+    import pyarrow.csv
+
+    project = tenure.Project(str(EXAMPLES[0]))
+    # The events as a reader of 1000-row batches; the accounts from their file.
+    events = pyarrow.csv.read_csv(ROOT / "examples" / "saas" / "events.csv").to_reader(max_chunksize=1000)
+    assert project.run(["vrr", "revenue"], events=events).to_dict() == project.run(["vrr", "revenue"]).to_dict()
+
+
+def test_bad_data_frames_raise_clear_errors():
+    import polars as pl
+
+    project = tenure.Project(str(EXAMPLES[0]))
+    events, _ = frames("polars", EXAMPLES[0])
+    # A missing column: the diagnostic of the config line that names it.
+    with pytest.raises(tenure.ConfigError, match="source `events` has no column `event`") as missing:
+        project.run(["vrr"], events=events.drop("event"))
+    assert missing.value.diagnostics[0]["code"] == "E0302"
+    # A column of a type tenure does not read.
+    with pytest.raises(tenure.ConfigError, match="column `ts` of source `events` has type"):
+        project.run(["vrr"], events=events.with_columns(pl.concat_list("ts").alias("ts")))
+    # Rows that cannot be read are counted by reason, as in a file: no entity, no time.
+    every_tenth = pl.int_range(pl.len()) % 10 == 0
+    report = project.run(["vrr"], events=events.with_columns(
+        pl.when(every_tenth).then(None).otherwise(pl.col("account_id")).alias("account_id")))
+    assert report.input["rejected"]["missing_entity"] == (events.height + 9) // 10
+    report = project.run(["vrr"], events=events.with_columns(pl.lit("yesterday").alias("ts")))
+    assert report.input["rejected"]["bad_time"] == events.height
+    # Not Arrow data at all.
+    with pytest.raises(TypeError, match="a list is not Arrow data"):
+        project.run(events=[1, 2, 3])
+    with pytest.raises(tenure.DataError, match="no source `orders`"):
+        project.run(events={"orders": events})
+
+
 def test_some_metrics_only():
     project = tenure.Project(str(EXAMPLES[0]))
     report = project.run(["vrr", "revenue"])

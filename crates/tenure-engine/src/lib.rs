@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use tenure_plan::{Field, InputSummary, MetricKind, MetricResult, Plan, Report, SourceSummary};
 
 pub use error::EngineError;
-pub use load::{JsonLinesKeys, inspect_sources, set_min_part_bytes, set_resolve_batch};
+pub use load::{Inputs, JsonLinesKeys, inspect_sources, set_min_part_bytes, set_resolve_batch};
 pub use plugin_file::check_plugins;
 pub use segments::{AttributeValues, EntityFigures, label_entities};
 pub use tenure_plugin::NO_DAY;
@@ -93,11 +93,27 @@ impl Dataset {
         plan: &Plan,
         progress: &dyn progress::ReadProgress,
     ) -> Result<Dataset, EngineError> {
+        Dataset::load_with_inputs(plan, progress, &Inputs::new())
+    }
+
+    /// [`Dataset::load_with_progress`], reading the sources `inputs` holds from its record
+    /// batches instead of their files or tables.
+    pub fn load_with_inputs(
+        plan: &Plan,
+        progress: &dyn progress::ReadProgress,
+        inputs: &Inputs,
+    ) -> Result<Dataset, EngineError> {
         let load::Loaded {
             mut store,
             counts,
             duplicates,
-        } = load::load(plan, &plan.property_columns(), &plan.amount_columns(), progress)?;
+        } = load::load(
+            plan,
+            &plan.property_columns(),
+            &plan.amount_columns(),
+            progress,
+            inputs,
+        )?;
         // Duplicates go first, then the exclude rule over the rows left; both are dropped from
         // the store in one pass.
         let mut excluded_by_source = vec![0u64; counts.sources.len()];

@@ -62,9 +62,15 @@ impl Project {
     }
 
     /// Computes the named metrics (all when `None`): the report as JSON text and its figures in
-    /// the tidy long form, one 7-tuple per figure.
-    #[pyo3(signature = (metrics = None))]
-    fn run(&self, py: Python<'_>, metrics: Option<Vec<String>>) -> PyResult<(String, Vec<[String; 7]>)> {
+    /// the tidy long form, one 7-tuple per figure. `inputs` maps source names to Arrow data
+    /// (any object with `__arrow_c_stream__`) read instead of those sources' files or tables.
+    #[pyo3(signature = (metrics = None, inputs = None))]
+    fn run(
+        &self,
+        py: Python<'_>,
+        metrics: Option<Vec<String>>,
+        inputs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<(String, Vec<[String; 7]>)> {
         let metrics = metrics.unwrap_or_default();
         if let Some(unknown) = metrics
             .iter()
@@ -75,12 +81,40 @@ impl Project {
                 self.metrics().join(", ")
             )));
         }
+        let mut memory = tenure::engine::Inputs::new();
+        for (name, data) in inputs.into_iter().flatten() {
+            let name: String = name.extract()?;
+            let (schema, batches) = arrow_batches(&name, &data)?;
+            memory
+                .insert(&name, schema, batches)
+                .map_err(DataError::new_err)?;
+        }
         let report = py
-            .detach(|| self.inner.run_metrics(&metrics))
+            .detach(|| match memory.names().next() {
+                None => self.inner.run_metrics(&metrics),
+                Some(_) => self.inner.run_with_inputs(&memory, &metrics),
+            })
             .map_err(|error| python_error(py, error))?;
         let json = serde_json::to_string(&report)
             .map_err(|error| DataError::new_err(format!("the report could not be written: {error}")))?;
         Ok((json, tenure::tidy::records(&report)))
+    }
+
+    /// The names of the event sources, in the config's order.
+    #[getter]
+    fn event_sources(&self) -> Vec<String> {
+        self.inner
+            .plan
+            .event_sources
+            .iter()
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
+    /// The name of the entity-attribute source, if the config has one.
+    #[getter]
+    fn entity_source(&self) -> Option<String> {
+        self.inner.plan.entity_source.as_ref().map(|s| s.name.clone())
     }
 
     /// Each named metric's SQL in `dialect` (all metrics when `None`): a dict from metric name
@@ -108,6 +142,49 @@ impl Project {
         }
         Ok(statements)
     }
+}
+
+/// Every record batch of `data`, read through the Arrow C stream interface
+/// (`__arrow_c_stream__`: pyarrow tables and readers, polars and pandas data frames). The
+/// columns are not copied: the batches keep the producer's buffers.
+fn arrow_batches(
+    source: &str,
+    data: &Bound<'_, PyAny>,
+) -> PyResult<(arrow_schema::SchemaRef, Vec<arrow_array::RecordBatch>)> {
+    use arrow_array::RecordBatchReader;
+    use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
+    use pyo3::types::PyCapsule;
+
+    if !data.hasattr("__arrow_c_stream__")? {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "source `{source}`: a {} is not Arrow data; pass a pyarrow Table or RecordBatchReader, or a polars or pandas DataFrame",
+            data.get_type().name()?
+        )));
+    }
+    let capsule = data.call_method0("__arrow_c_stream__")?;
+    let capsule = capsule.cast::<PyCapsule>().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err(format!(
+            "source `{source}`: __arrow_c_stream__ did not return a capsule"
+        ))
+    })?;
+    let pointer = capsule
+        .pointer_checked(Some(c"arrow_array_stream"))
+        .map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err(format!(
+                "source `{source}`: __arrow_c_stream__ returned a capsule that is not an `arrow_array_stream`"
+            ))
+        })?;
+    // SAFETY: the capsule holds an `ArrowArrayStream` (checked by its name, as the PyCapsule
+    // interface specifies); `from_raw` moves the stream out and leaves a released one behind,
+    // which the capsule's destructor then leaves alone.
+    let reader =
+        unsafe { RecordBatchStreamReader::from_raw(pointer.cast::<FFI_ArrowArrayStream>().as_ptr()) }
+            .map_err(|error| DataError::new_err(format!("source `{source}`: {error}")))?;
+    let schema = reader.schema();
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| DataError::new_err(format!("source `{source}`: {error}")))?;
+    Ok((schema, batches))
 }
 
 /// The Python exception for a failed open or run: [`ConfigError`] with its diagnostics for a

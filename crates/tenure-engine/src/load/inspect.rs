@@ -25,12 +25,13 @@ pub enum JsonLinesKeys {
 }
 
 /// The shape of every file source of `plan`, event sources first, then the entity source (a
-/// table's shape is its database's to tell).
-pub fn inspect_sources(plan: &Plan, json_lines: JsonLinesKeys) -> Vec<SourceSchema> {
+/// table's shape is its database's to tell), and of every source `inputs` holds in memory.
+pub fn inspect_sources(plan: &Plan, json_lines: JsonLinesKeys, inputs: &super::Inputs) -> Vec<SourceSchema> {
+    let in_memory = inputs.schemas();
     plan.event_sources
         .iter()
         .chain(&plan.entity_source)
-        .filter(|source| source.file().is_some())
+        .filter(|source| source.file().is_some() && !inputs.contains(&source.name))
         .filter_map(|source| {
             let columns = columns_of(source, plan.project.timezone, json_lines).transpose()?;
             Some(SourceSchema {
@@ -38,6 +39,7 @@ pub fn inspect_sources(plan: &Plan, json_lines: JsonLinesKeys) -> Vec<SourceSche
                 columns,
             })
         })
+        .chain(in_memory)
         .collect()
 }
 
@@ -160,7 +162,7 @@ fn json_lines_columns(file: File, sample: &mut SampleKind) -> Result<Vec<Column>
     Ok(columns.into_iter().map(|(_, column)| column).collect())
 }
 
-fn schema_columns(schema: &Schema) -> Vec<Column> {
+pub(super) fn schema_columns(schema: &Schema) -> Vec<Column> {
     schema
         .fields()
         .iter()

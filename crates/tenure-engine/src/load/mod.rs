@@ -13,6 +13,7 @@ mod ids;
 mod inspect;
 mod ipc;
 mod jsonl;
+mod memory;
 mod parquet;
 mod parquet_text;
 mod pipeline;
@@ -21,6 +22,7 @@ mod sink;
 pub use csv::set_min_part_bytes;
 pub use ids::set_resolve_batch;
 pub use inspect::{JsonLinesKeys, inspect_sources};
+pub use memory::Inputs;
 pub(crate) use pipeline::read_pipelined;
 pub use sink::{EntitySink, Partial, RawEvent, RowSink, SinkTemplate, TimeValue, UnreadableRows};
 use sink::{bad_time_detail, check_time_range};
@@ -75,7 +77,10 @@ pub trait SourceReader {
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError>;
 }
 
-fn reader_for(source: &Source) -> Result<Box<dyn SourceReader>, EngineError> {
+fn reader_for<'a>(source: &Source, inputs: &'a Inputs) -> Result<Box<dyn SourceReader + 'a>, EngineError> {
+    if let Some(reader) = inputs.reader(&source.name) {
+        return Ok(Box::new(reader));
+    }
     match file_of(source)?.1 {
         Format::Csv => Ok(Box::new(csv::CsvReader)),
         Format::JsonLines => Ok(Box::new(jsonl::JsonLinesReader)),
@@ -135,6 +140,7 @@ pub fn load(
     props: &BTreeSet<String>,
     amounts: &BTreeSet<String>,
     progress: &dyn ReadProgress,
+    inputs: &Inputs,
 ) -> Result<Loaded, EngineError> {
     let mut store = EventStore::default();
     let mut counts = LoadCounts::default();
@@ -151,7 +157,7 @@ pub fn load(
         .map(|(slot, name)| (slot, name.clone()))
         .collect();
     for source in &plan.event_sources {
-        let reader = reader_for(source)?;
+        let reader = reader_for(source, inputs)?;
         let template = SinkTemplate {
             source,
             timezone: plan.project.timezone,
@@ -246,7 +252,7 @@ pub fn load(
         }
     }
     if let Some(source) = &plan.entity_source {
-        let reader = reader_for(source)?;
+        let reader = reader_for(source, inputs)?;
         let mut sink = EntitySink {
             entities: &mut store.entities,
             columns: BTreeMap::new(),

@@ -151,11 +151,45 @@ class Project:
         """The metrics' names, in the config's order."""
         return self._native.metrics
 
-    def run(self, metrics: Optional[Sequence[str]] = None) -> Report:
-        """Computes the named metrics (all when omitted) over the config's sources: files with
-        the in-process engine, tables as SQL on their connection. A missing file, a failed
-        connection or a failing plugin raises `DataError`."""
-        text, records = self._native.run(list(metrics) if metrics is not None else None)
+    @property
+    def event_sources(self) -> List[str]:
+        """The names of the event sources (`[sources.<name>]`), in the config's order."""
+        return self._native.event_sources
+
+    @property
+    def entity_source(self) -> Optional[str]:
+        """The name of the entity-attribute source, if the config has one."""
+        return self._native.entity_source
+
+    def run(self, metrics: Optional[Sequence[str]] = None, events: Any = None, entities: Any = None) -> Report:
+        """Computes the named metrics (all when omitted).
+
+        Without `events` and `entities`, over the config's sources: files with the in-process
+        engine, tables as SQL on their connection. `events` and `entities` hand the rows over
+        in memory instead, as Arrow data — a pyarrow Table or RecordBatchReader, a polars or
+        pandas DataFrame, anything with `__arrow_c_stream__` — whose columns are those the
+        config's sources name (`entity`, `time`, `event`, the properties and attributes);
+        `events` may be a dict from event-source name to data when the config has several.
+        Sources not handed over are read from their files.
+
+        A missing file, a failed connection or a failing plugin raises `DataError`; data that
+        is not Arrow raises `TypeError`; a missing column raises `ConfigError` at the config
+        line that names it."""
+        inputs: Dict[str, Any] = {}
+        if events is not None:
+            if isinstance(events, dict):
+                inputs.update(events)
+            elif len(self.event_sources) == 1:
+                inputs[self.event_sources[0]] = events
+            else:
+                raise ValueError(
+                    f"this project has {len(self.event_sources)} event sources "
+                    f"({', '.join(self.event_sources)}): pass events as a dict from source name to data")
+        if entities is not None:
+            if self.entity_source is None:
+                raise ValueError("this project has no entity source (`kind = \"entities\"`) for `entities`")
+            inputs[self.entity_source] = entities
+        text, records = self._native.run(list(metrics) if metrics is not None else None, inputs or None)
         return Report(text, records)
 
     def sql(self, dialect: str, metrics: Optional[Sequence[str]] = None) -> "Statements":
