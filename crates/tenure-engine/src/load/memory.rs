@@ -79,6 +79,9 @@ impl Inputs {
     }
 }
 
+/// The most rows one task reads of a batch handed over in memory.
+const ROWS_PER_SLICE: usize = 1 << 17;
+
 /// Reads one source's batches.
 pub(super) struct MemoryReader<'a> {
     data: &'a Batches,
@@ -96,7 +99,20 @@ impl SourceReader for MemoryReader<'_> {
     ) -> Result<(), EngineError> {
         let layout = Layout::new(source, &self.data.schema, props, template.dedupe())?;
         let project = |batch: &RecordBatch| batch.project(&layout.wanted);
-        let batches = &self.data.batches;
+        // A data frame often arrives as one batch of every row: slices of it (views, not
+        // copies) are read side by side.
+        let batches: Vec<RecordBatch> = self
+            .data
+            .batches
+            .iter()
+            .flat_map(|batch| {
+                (0..batch.num_rows().div_ceil(ROWS_PER_SLICE)).map(move |slice| {
+                    let offset = slice * ROWS_PER_SLICE;
+                    batch.slice(offset, ROWS_PER_SLICE.min(batch.num_rows() - offset))
+                })
+            })
+            .collect();
+        let batches = &batches;
         if rayon::current_num_threads() > 1 && batches.len() > 1 && !template.fails_on_bad_rows() {
             let mut first_rows = Vec::with_capacity(batches.len());
             let mut rows = 0u64;
