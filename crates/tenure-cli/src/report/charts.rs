@@ -294,6 +294,17 @@ fn retention(table: &RetentionResult) -> (Vec<Card>, Vec<Figure>) {
         format!(" Shaded: the {} norms ({}).", b.name, b.segment)
     });
     let mut by_value = Vec::new();
+    if let Some(ltv) = &table.total.ltv {
+        by_value.push(figure(
+            "Realised revenue per member, cumulative from the start through each column (the LTV curve), members whose column is over.",
+            lines(
+                &columns,
+                &[series("revenue per member", ltv.clone(), LineStyle::Colour(2))],
+                &[],
+                Format::Money,
+            ),
+        ));
+    }
     if let Some(totals) = &table.totals {
         let names: Vec<String> = totals.iter().map(|t| values_label(&t.segment)).collect();
         let curves: Vec<Series> = totals
