@@ -208,8 +208,12 @@ impl Project {
     /// Computes the named metrics (all when `metrics` is empty) in process, reading the sources
     /// `inputs` holds from its record batches (an embedder's data frames) and the others from
     /// their files. Their columns are checked as a file's are, mistakes placed at the config's
-    /// lines; a source `inputs` names that the config does not have is an error.
+    /// lines; a source `inputs` names that the config does not have is an error. Without any
+    /// input, this is [`Project::run_metrics`]: where the sources are.
     pub fn run_with_inputs(&self, inputs: &engine::Inputs, metrics: &[String]) -> Result<Report, Error> {
+        if inputs.is_empty() {
+            return self.run_metrics(metrics);
+        }
         if let Some(unknown) = inputs.names().find(|name| {
             !self
                 .plan

@@ -90,10 +90,7 @@ impl Project {
                 .map_err(DataError::new_err)?;
         }
         let report = py
-            .detach(|| match memory.names().next() {
-                None => self.inner.run_metrics(&metrics),
-                Some(_) => self.inner.run_with_inputs(&memory, &metrics),
-            })
+            .detach(|| self.inner.run_with_inputs(&memory, &metrics))
             .map_err(|error| python_error(py, error))?;
         let json = serde_json::to_string(&report)
             .map_err(|error| DataError::new_err(format!("the report could not be written: {error}")))?;

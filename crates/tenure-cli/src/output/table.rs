@@ -250,15 +250,17 @@ fn cohort_start(cohort: &tenure::plan::Cohort, plan: &Plan) -> String {
 }
 
 fn segment_text(segment: &Option<Segment>) -> String {
-    match segment {
-        None => String::new(),
-        Some(segment) => segment
-            .0
-            .iter()
-            .map(|(_, v)| v.to_string())
-            .collect::<Vec<_>>()
-            .join(" · "),
-    }
+    segment.as_ref().map_or(String::new(), values_text)
+}
+
+/// Breakdown values as a label: `pro · 10`.
+pub(crate) fn values_text(segment: &Segment) -> String {
+    segment
+        .0
+        .iter()
+        .map(|(_, v)| v.to_string())
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// The key columns of a cohort table: the cohort, and its segment when some row has one.
@@ -294,11 +296,11 @@ fn percent(rate: f64) -> String {
     format!("{:.1}%", rate * 100.0)
 }
 
-pub(super) fn optional_percent(rate: Option<f64>) -> String {
+pub(crate) fn optional_percent(rate: Option<f64>) -> String {
     rate.map_or("–".to_string(), percent)
 }
 
-pub(super) fn money(value: Option<f64>) -> String {
+pub(crate) fn money(value: Option<f64>) -> String {
     value.map_or("–".to_string(), |v| format!("{v:.2}"))
 }
 
@@ -340,9 +342,14 @@ pub(super) fn notes(out: &mut String, notes: &[String], width: usize) {
     }
 }
 
-fn retention(out: &mut String, table: &RetentionResult, as_of: &str, style: Style) {
+/// The column titles of a retention table: `d7`, `w1+`, `d8-30`.
+pub(crate) fn column_labels(table: &RetentionResult) -> Vec<String> {
     let letter = table.unit.chars().next().unwrap_or('d');
-    let labels = table.periods.labels(letter, table.mode == "unbounded");
+    table.periods.labels(letter, table.mode == "unbounded")
+}
+
+fn retention(out: &mut String, table: &RetentionResult, as_of: &str, style: Style) {
+    let labels = column_labels(table);
     let keys = CohortKeys::of(table.cohorts.iter().map(|c| &c.segment));
     let columns = || {
         let mut columns = keys.columns();

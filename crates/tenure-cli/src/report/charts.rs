@@ -5,6 +5,8 @@ use tenure::plan::{
     RevenuePeriod, RevenueResult, Segment, StickinessResult, SurveyResult, UpliftResult, WinbackResult,
 };
 
+use crate::output::table::{column_labels, money, optional_percent, values_text};
+
 use super::svg::{
     Band, Format, HeatCell, HeatRow, Interval, Layer, LineStyle, Series, Step, bridge, heatmap, intervals,
     lines, stacked_bars,
@@ -179,14 +181,6 @@ fn series(name: &str, points: Vec<Option<f64>>, style: LineStyle) -> Series {
     }
 }
 
-fn percent(rate: Option<f64>) -> String {
-    rate.map_or("–".to_string(), |r| Format::Percent.text(r))
-}
-
-fn money(value: Option<f64>) -> String {
-    value.map_or("–".to_string(), |v| format!("{v:.2}"))
-}
-
 fn empty_cell() -> HeatCell {
     HeatCell {
         value: None,
@@ -200,24 +194,12 @@ fn empty_cell() -> HeatCell {
 pub(crate) fn row_label(cohort: &str, segment: &Option<Segment>) -> String {
     match segment {
         None => cohort.to_string(),
-        Some(values) => format!("{cohort} · {}", values_label(values)),
+        Some(values) => format!("{cohort} · {}", values_text(values)),
     }
 }
 
-/// Breakdown values as a label: `pro · 10`.
-fn values_label(Segment(values): &Segment) -> String {
-    let values: Vec<String> = values.iter().map(|(_, v)| v.to_string()).collect();
-    values.join(" · ")
-}
-
-/// The column titles of a retention table, as the terminal table writes them.
-pub(crate) fn retention_columns(table: &RetentionResult) -> Vec<String> {
-    let letter = table.unit.chars().next().unwrap_or('d');
-    table.periods.labels(letter, table.mode == "unbounded")
-}
-
 fn retention(table: &RetentionResult) -> (Vec<Card>, Vec<Figure>) {
-    let columns = retention_columns(table);
+    let columns = column_labels(table);
     let mut rows: Vec<HeatRow> = table
         .cohorts
         .iter()
@@ -306,7 +288,7 @@ fn retention(table: &RetentionResult) -> (Vec<Card>, Vec<Figure>) {
         ));
     }
     if let Some(totals) = &table.totals {
-        let names: Vec<String> = totals.iter().map(|t| values_label(&t.segment)).collect();
+        let names: Vec<String> = totals.iter().map(|t| values_text(&t.segment)).collect();
         let curves: Vec<Series> = totals
             .iter()
             .zip(&names)
@@ -329,7 +311,7 @@ fn retention(table: &RetentionResult) -> (Vec<Card>, Vec<Figure>) {
         .rev()
         .take(3)
         .rev()
-        .map(|(column, rate)| card(&format!("{column}, all cohorts"), percent(*rate)))
+        .map(|(column, rate)| card(&format!("{column}, all cohorts"), optional_percent(*rate)))
         .collect();
     (
         cards,
@@ -362,7 +344,7 @@ fn activation(table: &ActivationResult) -> (Vec<Card>, Vec<Figure>) {
     let cards = vec![
         card(
             &format!("activated within {}", table.within),
-            percent(table.total.rate),
+            optional_percent(table.total.rate),
         ),
         card(
             "median days to value",
@@ -400,12 +382,12 @@ fn activation(table: &ActivationResult) -> (Vec<Card>, Vec<Figure>) {
 fn revenue(table: &RevenueResult) -> (Vec<Card>, Vec<Figure>) {
     let labels: Vec<String> = table.periods.iter().map(|p| p.period.clone()).collect();
     let mut cards = vec![
-        card("NRR, whole window", percent(table.nrr)),
-        card("GRR, whole window", percent(table.grr)),
-        card("NRR, last complete period", percent(table.nrr_last)),
+        card("NRR, whole window", optional_percent(table.nrr)),
+        card("GRR, whole window", optional_percent(table.grr)),
+        card("NRR, last complete period", optional_percent(table.nrr_last)),
     ];
     if let Some(window) = table.nrr_window {
-        cards.push(card("NRR over the window", percent(window)));
+        cards.push(card("NRR over the window", optional_percent(window)));
     }
     let mut figures = Vec::new();
     let complete: Vec<&RevenuePeriod> = table.periods.iter().filter(|p| p.complete).collect();
@@ -496,8 +478,8 @@ fn crr(table: &CrrResult) -> (Vec<Card>, Vec<Figure>) {
         .collect();
     (
         vec![
-            card("CRR, whole window", percent(table.crr)),
-            card("CRR, last complete period", percent(table.crr_last)),
+            card("CRR, whole window", optional_percent(table.crr)),
+            card("CRR, last complete period", optional_percent(table.crr_last)),
         ],
         vec![figure(
             "Customer retention rate (E − N) / S per complete period.",
@@ -539,7 +521,7 @@ fn stickiness(table: &StickinessResult) -> (Vec<Card>, Vec<Figure>) {
         table.days.iter().map(|d| Some(f(d) as f64)).collect::<Vec<_>>()
     };
     (
-        vec![card("DAU/MAU, 30-day mean", percent(table.dau_mau_mean))],
+        vec![card("DAU/MAU, 30-day mean", optional_percent(table.dau_mau_mean))],
         vec![
             figure(
                 "Daily, weekly (7 days) and monthly (30 days) active entities.",
@@ -587,7 +569,7 @@ fn survey_pictures(survey: &SurveyResult) -> (Vec<Card>, Vec<Figure>) {
         card("responses", survey.total.responses.to_string()),
     ];
     if let Some(rate) = survey.total.response_rate {
-        cards.push(card("response rate", percent(Some(rate))));
+        cards.push(card("response rate", optional_percent(Some(rate))));
     }
     let mut figures = Vec::new();
     if let Some(periods) = &survey.periods {
@@ -624,10 +606,14 @@ fn uplift_pictures(uplift: &UpliftResult) -> (Vec<Card>, Vec<Figure>) {
         high: uplift.total.high,
     });
     let cards = vec![
-        card("uplift, all cohorts", percent(uplift.total.uplift)),
+        card("uplift, all cohorts", optional_percent(uplift.total.uplift)),
         card(
             "95 % interval",
-            format!("{} to {}", percent(uplift.total.low), percent(uplift.total.high)),
+            format!(
+                "{} to {}",
+                optional_percent(uplift.total.low),
+                optional_percent(uplift.total.high)
+            ),
         ),
         card(
             "p-value",
@@ -657,7 +643,10 @@ fn winback_pictures(winback: &WinbackResult) -> (Vec<Card>, Vec<Figure>) {
         .map(|p| if p.complete { p.rate } else { None })
         .collect();
     (
-        vec![card("won back, complete periods", percent(winback.total.rate))],
+        vec![card(
+            "won back, complete periods",
+            optional_percent(winback.total.rate),
+        )],
         vec![figure(
             &format!(
                 "Of the entities dormant {}+ days on each period's first day, the share back within {} days.",

@@ -52,6 +52,11 @@ impl Inputs {
         Ok(())
     }
 
+    /// Whether no source is given in memory.
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+
     /// Whether source `name` is given in memory.
     pub fn contains(&self, name: &str) -> bool {
         self.sources.contains_key(name)

@@ -10,10 +10,7 @@ pub fn evaluate(data: &Dataset, metric: &Activation) -> ActivationResult {
     let cohort = &data.plan.cohorts[metric.cohort];
     let assignment = data.assignment(metric.cohort);
     // The first `reached` at or after t0, up to as_of.
-    let first = super::first_in_window(data, metric.reached, |entity| match assignment.group_of[entity] {
-        super::cohort::NO_GROUP => (i64::MAX, i64::MIN),
-        _ => (assignment.t0[entity], i64::MAX),
-    });
+    let first = super::first_in_window(data, metric.reached, |entity| assignment.since_start(entity));
     let mut clock = Clock::new(data.plan.project.timezone);
     let groups = assignment.groups.len();
     let mut size = vec![0u64; groups];
@@ -25,7 +22,7 @@ pub fn evaluate(data: &Dataset, metric: &Activation) -> ActivationResult {
         let group = assignment.group_of[entity] as usize;
         let t0 = assignment.t0[entity];
         let deadline = add_calendar(&mut clock, t0, metric.within);
-        let is_eligible = deadline != i64::MAX && clock.local_day(deadline) <= data.as_of_day;
+        let is_eligible = super::over_by_as_of(data, &mut clock, deadline);
         let is_activated = first[entity] != i64::MAX && first[entity] <= deadline;
         size[group] += 1;
         eligible[group] += u64::from(is_eligible);

@@ -38,6 +38,15 @@ pub struct Assignment {
 }
 
 impl Assignment {
+    /// The window of [`super::first_in_window`] from an entity's `t0` on: from `t0` without end
+    /// for a member, an empty one for an entity in no cohort.
+    pub(crate) fn since_start(&self, entity: usize) -> (i64, i64) {
+        match self.group_of[entity] {
+            NO_GROUP => (i64::MAX, i64::MIN),
+            _ => (self.t0[entity], i64::MAX),
+        }
+    }
+
     /// Entity codes in a cohort.
     pub fn members(&self) -> impl Iterator<Item = usize> + '_ {
         self.group_of
@@ -78,10 +87,7 @@ pub fn assign(data: &Dataset, cohort: &Cohort) -> Assignment {
 /// event at or after `t0` is at most the deadline, false when not and the deadline's local day
 /// is on or before `as_of`, null while the window is still open (docs/config.md, `did`).
 fn split_by_did(data: &Dataset, did: &tenure_plan::Did, assignment: Assignment) -> Assignment {
-    let first = super::first_in_window(data, did.event, |entity| match assignment.group_of[entity] {
-        NO_GROUP => (i64::MAX, i64::MIN),
-        _ => (assignment.t0[entity], i64::MAX),
-    });
+    let first = super::first_in_window(data, did.event, |entity| assignment.since_start(entity));
     let timezone = data.plan.project.timezone;
     let place = |entity: usize| -> Option<(i64, i32, i32, Option<Segment>)> {
         let group = assignment.group_of[entity];
@@ -93,7 +99,7 @@ fn split_by_did(data: &Dataset, did: &tenure_plan::Did, assignment: Assignment) 
         let deadline = crate::calendar::add_calendar(&mut clock, t0, did.within);
         let value = if first[entity] != i64::MAX && first[entity] <= deadline {
             ScalarValue::Bool(true)
-        } else if deadline != i64::MAX && clock.local_day(deadline) <= data.as_of_day {
+        } else if super::over_by_as_of(data, &mut clock, deadline) {
             ScalarValue::Bool(false)
         } else {
             ScalarValue::Null

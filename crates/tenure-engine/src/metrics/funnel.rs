@@ -50,7 +50,7 @@ pub fn evaluate(data: &Dataset, metric: &Funnel) -> FunnelResult {
         .members()
         .map(|entity| Walk {
             group: assignment.group_of[entity] as usize,
-            eligible: deadline[entity] != i64::MAX && clock.local_day(deadline[entity]) <= data.as_of_day,
+            eligible: super::over_by_as_of(data, &mut clock, deadline[entity]),
             reached: steps
                 .iter()
                 .map(|times| (times[entity] != i64::MAX).then_some(times[entity]))

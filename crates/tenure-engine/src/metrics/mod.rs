@@ -95,6 +95,12 @@ where
     fold_pieces(rows, entities, empty, fold, merge)
 }
 
+/// Whether a window that ends at `instant` is over by `as_of`: its local day is on or before
+/// `as_of` (a window without end, `i64::MAX`, never is).
+pub(crate) fn over_by_as_of(data: &crate::Dataset, clock: &mut crate::calendar::Clock, instant: i64) -> bool {
+    instant != i64::MAX && clock.local_day(instant) <= data.as_of_day
+}
+
 /// Per entity, the time of its first row of `event` in its window (`window` gives the first and
 /// the last instant, both included; a window that ends before it starts skips the entity), on
 /// or before `as_of`; `i64::MAX` when there is none.
