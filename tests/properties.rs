@@ -76,6 +76,15 @@ return = "active"
 unit = "week"
 align = "calendar"
 periods = [0, 1, 2, 4]
+[cohorts.every_week]
+start = "report"
+grain = "week"
+recurring = true
+[metrics.recurring]
+type = "retention"
+cohort = "every_week"
+return = "active"
+periods = [0, 1, 7, 14]
 [metrics.var]
 type = "activation"
 cohort = "weekly"
@@ -341,6 +350,33 @@ proptest! {
                 prop_assert_eq!(&sum, &as_list(&table["total"][figure]), "{} {}", metric, figure);
             }
         }
+    }
+
+    #[test]
+    fn a_recurring_cohort_holds_every_first_time_member(rows in rows_strategy()) {
+        // Each entity's first report week is one of the weeks it reported in: every first-time
+        // row has a recurring row of the same week at least as large, and the recurring rows'
+        // counts fit their sizes.
+        let report = run(&rows);
+        let first = report["metrics"]["nday"]["cohorts"].as_array().unwrap();
+        let recurring = report["metrics"]["recurring"]["cohorts"].as_array().unwrap();
+        prop_assert!(recurring.len() >= first.len());
+        for row in first {
+            let same = recurring.iter().find(|r| r["cohort"] == row["cohort"]);
+            prop_assert!(same.is_some(), "no recurring row for {}", row["cohort"]);
+            let same = same.unwrap();
+            prop_assert!(same["size"].as_u64() >= row["size"].as_u64());
+        }
+        for row in recurring {
+            let size = row["size"].as_u64().unwrap();
+            prop_assert!(numbers(&row["retained"]).iter().all(|n| *n <= size));
+            prop_assert!(numbers(&row["eligible"]).iter().all(|n| *n <= size));
+            // The start is a report, and a report is active: day 0 keeps every member.
+            prop_assert_eq!(numbers(&row["retained"])[0], size);
+        }
+        let total = &report["metrics"]["recurring"]["total"]["size"];
+        let sizes: u64 = recurring.iter().map(|r| r["size"].as_u64().unwrap()).sum();
+        prop_assert_eq!(total.as_u64(), Some(sizes));
     }
 
     #[test]

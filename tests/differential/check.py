@@ -497,14 +497,17 @@ def members_sql(cohort):
             FROM (SELECT *, TRY_CAST("{column}" AS DATE) AS d0
                   FROM read_csv('{os.path.join(base, source['path'])}', all_varchar = true))
             WHERE d0 <= DATE '{as_of}'"""
+    # A recurring cohort has a member per entity and period with a start: its first start there.
+    per_period = f", {period_index_sql(cohort['grain'], 'd')}" if cohort.get("recurring") else ""
     return f"""SELECT account_id, t0, CAST(timezone('{tz}', t0) AS DATE) AS d0 FROM (
         SELECT account_id, min(ts) AS t0 FROM rows
-        WHERE {event_sql(cohort['start'])} AND d <= DATE '{as_of}' GROUP BY account_id)"""
+        WHERE {event_sql(cohort['start'])} AND d <= DATE '{as_of}' GROUP BY account_id{per_period})"""
 
 
 def retention_members(metric):
     """Tables `members` (account_id, t0, d0) of a retention metric's cohort and `offsets`
-    (account_id, k) of its returns; the metric's columns."""
+    (account_id, t0, k) of its returns, a member told by its entity and t0; the metric's
+    columns."""
     cohort = config["cohorts"][metric["cohort"]]
     mode, unit = metric.get("mode", "n-day"), metric.get("unit", "day")
     align = metric.get("align", "entity")
@@ -512,7 +515,7 @@ def retention_members(metric):
     con.execute(f"CREATE OR REPLACE TEMP TABLE members AS {members}")
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE offsets AS
-    SELECT DISTINCT m.account_id, {offset_sql(unit, align)} AS k
+    SELECT DISTINCT m.account_id, m.t0, {offset_sql(unit, align)} AS k
     FROM members m JOIN rows r USING (account_id)
     WHERE {event_sql(metric['return'])} AND r.d <= DATE '{as_of}' AND {offset_sql(unit, align)} >= 0""")
     return metric["brackets"] if mode == "bracket" else metric["periods"]
@@ -543,7 +546,7 @@ def cell_sql(metric, cell):
         test, last = f"k >= {cell}", cell
     else:
         test, last = f"k BETWEEN {cell[0]} AND {cell[1]}", cell[1]
-    retained = f"EXISTS (SELECT 1 FROM offsets o WHERE o.account_id = m.account_id AND o.{test})"
+    retained = f"EXISTS (SELECT 1 FROM offsets o WHERE o.account_id = m.account_id AND o.t0 = m.t0 AND o.{test})"
     eligible = f"{period_end_sql(unit, align, last)} <= DATE '{as_of}'"
     return retained, eligible
 

@@ -390,7 +390,16 @@ fn cohort(out: &mut String, plan: &Plan, id: usize) {
     let entry = match &cohort.start {
         tenure::plan::CohortStart::Event(event) => {
             let start = &plan.events[*event];
-            format!("at their first `{}` = {}", start.name, start.filter)
+            if cohort.recurring {
+                format!(
+                    "at their first `{}` = {} in each {} they have one (recurring)",
+                    start.name,
+                    start.filter,
+                    cohort.grain.as_str()
+                )
+            } else {
+                format!("at their first `{}` = {}", start.name, start.filter)
+            }
         }
         tenure::plan::CohortStart::Attribute(column) => {
             format!("on the date in `attr.{column}` (from its local midnight; entities without events too)")

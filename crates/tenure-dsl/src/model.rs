@@ -299,6 +299,9 @@ pub struct CohortConfig {
     pub did: Option<Spanned<String>>,
     /// The window after the start for `did`: `7d`, `2w`, `1mo`, `48h`.
     pub did_within: Option<Spanned<String>>,
+    /// Every period with a start event starts a membership (recurring retention), not only the
+    /// first occurrence; default false.
+    pub recurring: Option<Spanned<bool>>,
 }
 
 /// Calendar periods.

@@ -261,6 +261,10 @@ pub struct Cohort {
     pub by: Vec<crate::Field>,
     /// A behavioural split of the rows: whether each member did an event soon after its start.
     pub did: Option<Did>,
+    /// Recurring (docs/config.md, `recurring`): an entity is a member of every cohort period in
+    /// which it had a start event, from its first start event of that period, instead of only
+    /// of the period of its first one. Only an event start can recur.
+    pub recurring: bool,
 }
 
 /// A cohort's behavioural split (docs/config.md, `did`): a member's value is `true` when its

@@ -11,7 +11,8 @@ use crate::{Dialect, SegmentLabels};
 
 /// CTEs `starts` and `members` (`entity`, `t0`, `d0_date`, `d0` in days since 1970-01-01,
 /// `cohort_period`, and `by_<i>` for each breakdown field), to follow the CTEs of
-/// `input::dated_rows`.
+/// `input::dated_rows`. A recurring cohort has a member row per entity and cohort period, told
+/// apart by [`member_key`].
 pub(crate) fn member_ctes(
     plan: &Plan,
     cohort: &Cohort,
@@ -31,9 +32,18 @@ pub(crate) fn member_ctes(
     let starts = match &cohort.start {
         CohortStart::Event(event) => {
             let start = row_sql(&plan.events[*event].filter, dialect)?;
+            // Recurring: the first start of each cohort period is a membership of its own.
+            let per_period = if cohort.recurring {
+                format!(
+                    ", {}",
+                    period_sql(cohort.grain, "local_day", "day", plan.project.week_start, dialect)
+                )
+            } else {
+                String::new()
+            };
             format!(
                 "SELECT entity, min(time) AS t0 FROM dated_rows CROSS JOIN as_of \
-                 WHERE dated_rows.local_day <= as_of.as_of AND ({start}) GROUP BY entity"
+                 WHERE dated_rows.local_day <= as_of.as_of AND ({start}) GROUP BY entity{per_period}"
             )
         }
         CohortStart::Attribute(column) => {
@@ -77,6 +87,16 @@ pub(crate) fn member_ctes(
         ),
     ));
     Ok(ctes)
+}
+
+/// The columns of `members` that identify one member: the entity, and for a recurring cohort
+/// its cohort period too.
+pub(crate) fn member_key(cohort: &Cohort) -> &'static [&'static str] {
+    if cohort.recurring {
+        &["entity", "cohort_period"]
+    } else {
+        &["entity"]
+    }
 }
 
 /// CTEs `did_firsts` (each member's first `did.event` at or after t0, up to as_of) and

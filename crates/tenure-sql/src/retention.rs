@@ -4,7 +4,7 @@
 use tenure_plan::{Align, Expr, Field, Plan, Retention, RetentionMode, Unit};
 
 use crate::calendar::{week_first_day, week_index};
-use crate::cohort::{key_columns, member_ctes};
+use crate::cohort::{key_columns, member_ctes, member_key};
 use crate::expr::row_sql;
 use crate::input::{Amount, dated_rows, with};
 use crate::{Dialect, SegmentLabels};
@@ -37,10 +37,20 @@ pub(crate) fn member_cells(
             dialect.month_index("m.d0_date")
         ),
     };
+    // A return belongs to each member row of its entity (several in a recurring cohort).
+    let member_key = member_key(cohort);
+    let return_key: String = member_key[1..]
+        .iter()
+        .map(|column| format!(", m.{column} AS return_{column}"))
+        .collect();
+    let joined_key: String = member_key[1..]
+        .iter()
+        .map(|column| format!(" AND r.return_{column} = m.{column}"))
+        .collect();
     ctes.push((
         "returns".to_string(),
         format!(
-            "SELECT DISTINCT r.entity AS entity, {offset} AS k FROM dated_rows AS r \
+            "SELECT DISTINCT r.entity AS entity{return_key}, {offset} AS k FROM dated_rows AS r \
              JOIN members AS m ON r.entity = m.entity CROSS JOIN as_of \
              WHERE r.local_day <= as_of.as_of AND ({returns}) AND {offset} >= 0"
         ),
@@ -86,7 +96,7 @@ pub(crate) fn member_cells(
         "member_cells".to_string(),
         format!(
             "SELECT m.entity AS entity, {}, {} FROM members AS m CROSS JOIN as_of \
-             LEFT JOIN returns AS r ON r.entity = m.entity GROUP BY m.entity, {}",
+             LEFT JOIN returns AS r ON r.entity = m.entity{joined_key} GROUP BY m.entity, {}",
             named_keys.join(", "),
             per_member.join(", "),
             member_keys.join(", ")

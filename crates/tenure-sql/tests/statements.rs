@@ -190,6 +190,21 @@ fn a_cohort_split_by_what_members_did_in_every_dialect() {
 }
 
 #[test]
+fn recurring_retention_in_every_dialect() {
+    let text = format!(
+        "{WAREHOUSE}\n[cohorts.every_week]\nstart = \"value\"\ngrain = \"week\"\nrecurring = true\n\
+         [metrics.recurring_vrr]\ntype = \"retention\"\ncohort = \"every_week\"\nreturn = \"value\"\n\
+         unit = \"week\"\nperiods = [0, 1, 4]\n"
+    );
+    let plan = plan(&text);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::compile(&plan, "recurring_vrr", dialect).unwrap();
+        insta::assert_snapshot!(format!("recurring_retention_{}", dialect.name()), sql);
+    }
+}
+
+#[test]
 fn a_survey_metric_in_every_dialect() {
     let text = format!(
         "{WAREHOUSE}\n[events.answer]\nwhere = \"event == 'nps_answered'\"\n\

@@ -244,6 +244,11 @@ fn spread_note(spread: bool, grain: Grain) -> &'static str {
 
 fn cohort_start(cohort: &tenure::plan::Cohort, plan: &Plan) -> String {
     match &cohort.start {
+        tenure::plan::CohortStart::Event(event) if cohort.recurring => format!(
+            "any `{}`, once per {} (recurring)",
+            plan.events[*event].name,
+            cohort.grain.as_str()
+        ),
         tenure::plan::CohortStart::Event(event) => format!("first `{}`", plan.events[*event].name),
         tenure::plan::CohortStart::Attribute(column) => format!("`attr.{column}`"),
     }

@@ -250,7 +250,14 @@ impl Validator<'_> {
             return None;
         }
         let cohort = match &config.cohort {
-            Some(name) => Some(self.reference(name, cohort_names, Code::UnknownCohort, "cohort")?),
+            Some(name) => {
+                let index = self.reference(name, cohort_names, Code::UnknownCohort, "cohort");
+                Some(self.one_start(
+                    index,
+                    &name.span,
+                    "a formula per cohort sorts each entity's rows into its one cohort row",
+                )?)
+            }
             None => None,
         };
         let constants = self.constants.clone();
@@ -423,6 +430,24 @@ impl Validator<'_> {
         None
     }
 
+    /// Passes `cohort` on unless it is recurring, which `what` cannot read: it follows each
+    /// member from one start (docs/config.md, `recurring`).
+    fn one_start(&mut self, cohort: Option<usize>, span: &Range<usize>, what: &str) -> Option<usize> {
+        let index = cohort?;
+        if !self.recurring_cohorts.contains(&index) {
+            return Some(index);
+        }
+        self.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("{what}, and this cohort is recurring: a member starts again in each period"),
+                span.clone(),
+            )
+            .with_label("expected a cohort without `recurring`"),
+        );
+        None
+    }
+
     pub(super) fn retention(
         &mut self,
         config: RetentionConfig,
@@ -431,7 +456,14 @@ impl Validator<'_> {
         table: &str,
         header: &Range<usize>,
     ) -> Option<(plan::Retention, Option<String>)> {
-        let cohort = self.reference(&config.cohort, cohort_names, Code::UnknownCohort, "cohort");
+        let mut cohort = self.reference(&config.cohort, cohort_names, Code::UnknownCohort, "cohort");
+        if let Some(value) = &config.value {
+            cohort = self.one_start(
+                cohort,
+                &value.span,
+                "`value` sums each member's amounts from its one start",
+            );
+        }
         let return_event = self.reference(&config.return_event, event_names, Code::UnknownEvent, "event");
         let value = config
             .value
@@ -730,7 +762,12 @@ impl Validator<'_> {
             }
         }
         let event = self.amount_event(&config.amount, event_names);
-        let index = self.reference(cohort, cohort_names, Code::UnknownCohort, "cohort")?;
+        let index = self.reference(cohort, cohort_names, Code::UnknownCohort, "cohort");
+        let index = self.one_start(
+            index,
+            &cohort.span,
+            "revenue by cohort follows each member's MRR from its one start",
+        )?;
         // A cohort declared with a mistake of its own has been reported already.
         let grain = *self.cohort_grains.get(&cohort.value)?;
         if let Some(written) = &config.grain
@@ -1038,7 +1075,16 @@ impl Validator<'_> {
         metrics: &[plan::Metric],
         types: &BTreeMap<String, String>,
     ) -> Option<(plan::Uplift, Option<String>)> {
-        let retention = self.retention_metric(&config.retention, metrics, types);
+        let retention = self
+            .retention_metric(&config.retention, metrics, types)
+            .filter(|retention| {
+                self.one_start(
+                    Some(retention.cohort),
+                    &config.retention.span,
+                    "an uplift puts each member in one group from its one start",
+                )
+                .is_some()
+            });
         let cell = retention.and_then(|retention| self.uplift_cell(&config.period, retention));
         let groups = match (&config.group, &config.assignment, &config.variant) {
             (Some(group), None, None) => self
@@ -1587,6 +1633,11 @@ impl Validator<'_> {
         cohort_names: &[String],
     ) -> Option<(plan::Activation, Option<String>)> {
         let cohort = self.reference(&config.cohort, cohort_names, Code::UnknownCohort, "cohort");
+        let cohort = self.one_start(
+            cohort,
+            &config.cohort.span,
+            "activation follows each member from its one start",
+        );
         let reached = self.reference(&config.reached, event_names, Code::UnknownEvent, "event");
         let within = self.duration(&config.within);
         Some((
@@ -1610,6 +1661,11 @@ impl Validator<'_> {
         cohort_names: &[String],
     ) -> Option<(plan::Funnel, Option<String>)> {
         let cohort = self.reference(&config.cohort, cohort_names, Code::UnknownCohort, "cohort");
+        let cohort = self.one_start(
+            cohort,
+            &config.cohort.span,
+            "a funnel follows each member from its one start",
+        );
         let mut steps = Some(Vec::new());
         for step in &config.steps.value {
             match (

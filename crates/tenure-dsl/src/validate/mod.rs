@@ -52,6 +52,7 @@ pub(crate) fn validate(text: &str, base_dir: &Path) -> Result<(plan::Plan, DataR
         constants: BTreeMap::new(),
         benchmarks: Vec::new(),
         cohort_grains: BTreeMap::new(),
+        recurring_cohorts: BTreeSet::new(),
         failed_metrics: BTreeSet::new(),
     };
     let plan = validator.run(base_dir);
@@ -89,6 +90,8 @@ struct Validator<'t> {
     benchmarks: Vec<tenure_plan::norms::Norm>,
     /// Each valid cohort's grain, for metrics whose periods follow it.
     cohort_grains: BTreeMap<String, plan::Grain>,
+    /// The cohorts declared `recurring`, by their index among the declared cohorts.
+    recurring_cohorts: BTreeSet<usize>,
 }
 
 /// A named table entry: its key (with span) and its value.

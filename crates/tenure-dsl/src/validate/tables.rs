@@ -945,6 +945,36 @@ impl Validator<'_> {
                 }
                 (None, None) => None,
             };
+            let recurring = config.recurring.as_ref().is_some_and(|r| r.value);
+            if let Some(span) = config
+                .recurring
+                .as_ref()
+                .filter(|r| r.value)
+                .map(|r| r.span.clone())
+            {
+                let conflict = if matches!(start, Some(plan::CohortStart::Attribute(_))) {
+                    Some((
+                        Code::InvalidValue,
+                        "a date attribute is one day per entity: only a cohort that starts at an event can recur",
+                        "start at a value event, or remove `recurring`",
+                    ))
+                } else if config.did.is_some() {
+                    Some((
+                        Code::ConflictingKeys,
+                        "`did` follows each member from one start, and a recurring cohort has one per period",
+                        "remove `did` or `recurring`",
+                    ))
+                } else {
+                    None
+                };
+                if let Some((code, message, label)) = conflict {
+                    self.push(Diagnostic::new(code, message, span).with_label(label));
+                    by_ok = false;
+                }
+            }
+            if recurring {
+                self.recurring_cohorts.insert(declared.len() - 1);
+            }
             let grain = match config.grain.value {
                 GrainConfig::Day => plan::Grain::Day,
                 GrainConfig::Week => plan::Grain::Week,
@@ -962,6 +992,7 @@ impl Validator<'_> {
                         filter: filter.flatten(),
                         by,
                         did,
+                        recurring,
                     }),
                 }
             }

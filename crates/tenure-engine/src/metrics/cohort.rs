@@ -4,7 +4,7 @@ use tenure_plan::{Cohort, CohortStart, ScalarValue, Segment};
 
 use super::per_entity;
 use crate::Dataset;
-use crate::eval::{Compiled, FieldSource, Slot, StoreRow, Val, column_value, eval};
+use crate::eval::{CHUNK_ROWS, Compiled, FieldSource, Slot, StoreRow, Val, column_value, eval};
 use crate::memory::{PREFETCH_ROWS, prefetch};
 use rayon::prelude::*;
 
@@ -154,37 +154,132 @@ fn assign_by_event(data: &Dataset, cohort: &Cohort, start: tenure_plan::EventId)
             }
         },
     );
-    let filter = cohort.filter.as_ref().map(|f| Compiled::new(f, store));
-    let by = Compiled::fields(&cohort.by, store);
     // Each piece of entities places its own: the filter, the start day and the breakdown values
     // read the store at each entity's first start row, at random. Cohort rows are numbered as a
     // piece meets them and renumbered into one set afterwards; the final order is sorted.
+    let placer = StartPlacer::new(data, cohort);
     let place = |entity: usize| -> Option<(i64, i32, i32, Option<Segment>)> {
         let (time, row) = first[entity];
         if (time, row) == NONE {
             return None;
         }
+        placer.place(time, row as usize)
+    };
+    placed(entities, place)
+}
+
+/// A cohort's filter and breakdown, compiled, to place an entity at one of its start rows.
+struct StartPlacer<'a> {
+    data: &'a Dataset,
+    grain: tenure_plan::Grain,
+    filter: Option<Compiled>,
+    by: Vec<(String, Compiled)>,
+}
+
+impl<'a> StartPlacer<'a> {
+    fn new(data: &'a Dataset, cohort: &Cohort) -> StartPlacer<'a> {
+        StartPlacer {
+            data,
+            grain: cohort.grain,
+            filter: cohort.filter.as_ref().map(|f| Compiled::new(f, &data.store)),
+            by: Compiled::fields(&cohort.by, &data.store),
+        }
+    }
+
+    /// The `t0`, start day, cohort period and breakdown values of a start at `row` (at
+    /// `time`), or none when the cohort's filter leaves it out.
+    fn place(&self, time: i64, row: usize) -> Option<(i64, i32, i32, Option<Segment>)> {
         let source = StoreRow {
-            store,
-            row: row as usize,
+            store: &self.data.store,
+            row,
         };
-        if let Some(filter) = &filter
+        if let Some(filter) = &self.filter
             && eval(filter, &source) != Val::Bool(true)
         {
             return None;
         }
         let day = source.local_day(time);
-        let period = data.calendar.period_index(cohort.grain, day);
-        let segment = (!by.is_empty()).then(|| {
+        let period = self.data.calendar.period_index(self.grain, day);
+        let segment = (!self.by.is_empty()).then(|| {
             Segment(
-                by.iter()
+                self.by
+                    .iter()
                     .map(|(name, expr)| (name.clone(), scalar(eval(expr, &source))))
                     .collect(),
             )
         });
         Some((time, day, period, segment))
+    }
+}
+
+/// A recurring cohort's members (docs/config.md, `recurring`): one membership per entity and
+/// cohort period in which it had a start event on or before `as_of`, from its first start event
+/// of that period.
+pub(crate) struct Memberships {
+    /// Cohort rows, sorted by period then segment.
+    pub(crate) groups: Vec<GroupKey>,
+    /// `(entity, cohort row, local start day)`, sorted by entity, then start day.
+    pub(crate) members: Vec<(u32, u32, i32)>,
+}
+
+/// Places every start of a recurring cohort: the first start event of each entity in each
+/// cohort period (earliest time, ties by row content as for a cohort's first start), kept when
+/// the cohort's filter holds on that row, with the breakdown values read there.
+pub(crate) fn memberships(data: &Dataset, cohort: &Cohort) -> Memberships {
+    let Some(start) = cohort.start.event() else {
+        return Memberships {
+            groups: Vec::new(),
+            members: Vec::new(),
+        };
     };
-    placed(entities, place)
+    let store = &data.store;
+    let starts = data.event_mask(start);
+    let chunks = store.len().div_ceil(CHUNK_ROWS);
+    let mut firsts: Vec<(u32, i32, i64, u32)> = (0..chunks)
+        .into_par_iter()
+        .flat_map_iter(|chunk| {
+            (chunk * CHUNK_ROWS..((chunk + 1) * CHUNK_ROWS).min(store.len()))
+                .filter(|row| starts[*row] && store.day[*row] <= data.as_of_day)
+                .map(|row| {
+                    let period = data.calendar.period_index(cohort.grain, store.day[row]);
+                    (store.entity[row], period, store.time[row], row as u32)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    firsts.par_sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2)
+            .cmp(&(b.0, b.1, b.2))
+            .then_with(|| store.compare_content(a.3 as usize, b.3 as usize))
+            .then(a.3.cmp(&b.3))
+    });
+    firsts.dedup_by_key(|first| (first.0, first.1));
+    let placer = StartPlacer::new(data, cohort);
+    let placed: Vec<Option<(i32, i32, Option<Segment>)>> = firsts
+        .par_iter()
+        .map(|(_, _, time, row)| {
+            placer
+                .place(*time, *row as usize)
+                .map(|(_, day, period, segment)| (day, period, segment))
+        })
+        .collect();
+    let mut keys = CohortKeys::default();
+    let members: Vec<(u32, u32, i32)> = firsts
+        .iter()
+        .zip(placed)
+        .filter_map(|(first, placed)| {
+            let (day, period, segment) = placed?;
+            Some((first.0, keys.index_of(period, segment), day))
+        })
+        .collect();
+    let (groups, position) = keys.into_sorted();
+    Memberships {
+        groups,
+        members: members
+            .into_iter()
+            .map(|(entity, key, day)| (entity, position[key as usize], day))
+            .collect(),
+    }
 }
 
 /// Assigns every entity whose date attribute `column` is on or before `as_of`: `t0` is the local

@@ -146,6 +146,45 @@ impl MemberCells<'_> {
     }
 }
 
+/// Which cells of `metric` a return at offset o fills: `words` words of one bit per cell, for o
+/// up to `max_needed`, the largest offset any cell needs (unbounded mode marks none: it compares
+/// the latest offset with each column's first period).
+struct CellMarks {
+    cells_at: Vec<u64>,
+    words: usize,
+    max_needed: usize,
+}
+
+impl CellMarks {
+    fn of(metric: &Retention) -> CellMarks {
+        let cells = metric.mode.cell_count();
+        let max_needed = (0..cells).map(|i| metric.mode.last_period(i)).max().unwrap_or(0) as usize;
+        let words = cells.div_ceil(64).max(1);
+        let mut cells_at = vec![0u64; (max_needed + 1) * words];
+        let mut mark = |offset: usize, cell: usize| cells_at[offset * words + cell / 64] |= 1 << (cell % 64);
+        match &metric.mode {
+            RetentionMode::NDay(periods) => {
+                for (cell, k) in periods.iter().enumerate() {
+                    mark(*k as usize, cell);
+                }
+            }
+            RetentionMode::Bracket(brackets) => {
+                for (cell, (a, b)) in brackets.iter().enumerate() {
+                    for offset in *a..=*b {
+                        mark(offset as usize, cell);
+                    }
+                }
+            }
+            RetentionMode::Unbounded(_) => {}
+        }
+        CellMarks {
+            cells_at,
+            words,
+            max_needed,
+        }
+    }
+}
+
 /// Finds every cohort member's returns for `metric`.
 pub(crate) fn member_cells<'a>(
     data: &'a Dataset,
@@ -160,28 +199,11 @@ pub(crate) fn member_cells<'a>(
         data,
         months: MonthTable::new(data.first_day, data.as_of_day),
     };
-    let cells = metric.mode.cell_count();
-    // Which cells a return at offset o fills (`words` words of one bit per cell), for o up to
-    // the largest offset any cell needs.
-    let max_needed = (0..cells).map(|i| metric.mode.last_period(i)).max().unwrap_or(0) as usize;
-    let words = cells.div_ceil(64).max(1);
-    let mut cells_at = vec![0u64; (max_needed + 1) * words];
-    let mut mark = |offset: usize, cell: usize| cells_at[offset * words + cell / 64] |= 1 << (cell % 64);
-    match &metric.mode {
-        RetentionMode::NDay(periods) => {
-            for (cell, k) in periods.iter().enumerate() {
-                mark(*k as usize, cell);
-            }
-        }
-        RetentionMode::Bracket(brackets) => {
-            for (cell, (a, b)) in brackets.iter().enumerate() {
-                for offset in *a..=*b {
-                    mark(offset as usize, cell);
-                }
-            }
-        }
-        RetentionMode::Unbounded(_) => {}
-    }
+    let CellMarks {
+        cells_at,
+        words,
+        max_needed,
+    } = CellMarks::of(metric);
     // The offset of each row that is a return of a member, when within the table.
     let offset_of = |row: usize| -> Option<i32> {
         if !returns[row] || store.day[row] > data.as_of_day {
@@ -246,6 +268,11 @@ pub(crate) fn member_cells<'a>(
 /// Computes one retention table.
 pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
     let cohort = &data.plan.cohorts[metric.cohort];
+    if cohort.recurring {
+        let memberships = super::cohort::memberships(data, cohort);
+        let tally = recurring_tally(data, metric, &memberships);
+        return table(data, metric, &memberships.groups, tally, None);
+    }
     let assignment = data.assignment(metric.cohort);
     let store = &data.store;
     let cells = metric.mode.cell_count();
@@ -266,6 +293,77 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
             },
         )
         .reduce(|| Tally::new(groups, cells), Tally::merged);
+    let money = metric
+        .value
+        .map(|event| cohort_revenue(data, &assignment, &members.offsets, metric, event));
+    table(data, metric, &assignment.groups, tally, money)
+}
+
+/// Each membership of a recurring cohort counted in its row: retained in a column when the
+/// entity has a return at the column's offsets from that membership's start day, eligible when
+/// the column's last period from that day is over by `as_of`.
+fn recurring_tally(data: &Dataset, metric: &Retention, memberships: &super::cohort::Memberships) -> Tally {
+    let offsets = Offsets {
+        unit: metric.unit,
+        align: metric.align,
+        data,
+        months: MonthTable::new(data.first_day, data.as_of_day),
+    };
+    // Each entity's distinct local days with a return, on or before as_of, sorted.
+    let return_days = super::active_periods(data, metric.return_event, tenure_plan::Grain::Day);
+    let marks = CellMarks::of(metric);
+    let cells = metric.mode.cell_count();
+    let ends: Vec<u32> = (0..cells).map(|cell| metric.mode.last_period(cell)).collect();
+    let groups = memberships.groups.len();
+    memberships
+        .members
+        .par_chunks(ENTITIES_PER_TALLY)
+        .fold(
+            || Tally::new(groups, cells),
+            |mut tally, chunk| {
+                let mut bits = vec![0u64; marks.words];
+                for &(entity, group, d0) in chunk {
+                    let from = return_days.partition_point(|(e, day)| (*e, *day) < (entity, d0));
+                    let days = return_days[from..]
+                        .iter()
+                        .take_while(|(e, _)| *e == entity)
+                        .map(|(_, day)| offsets.offset(d0, *day));
+                    bits.fill(0);
+                    let mut latest = -1;
+                    for offset in days {
+                        latest = latest.max(offset);
+                        if (0..=marks.max_needed as i32).contains(&offset) {
+                            let at = offset as usize * marks.words;
+                            for (word, mask) in bits.iter_mut().zip(&marks.cells_at[at..at + marks.words]) {
+                                *word |= mask;
+                            }
+                        }
+                    }
+                    tally.add(group as usize, |cell| {
+                        let retained = match &metric.mode {
+                            RetentionMode::Unbounded(periods) => latest >= periods[cell] as i32,
+                            _ => bits[cell / 64] & (1 << (cell % 64)) != 0,
+                        };
+                        let over = offsets.period_end(d0, ends[cell]) <= i64::from(data.as_of_day);
+                        (retained, over)
+                    });
+                }
+                tally
+            },
+        )
+        .reduce(|| Tally::new(groups, cells), Tally::merged)
+}
+
+/// The table of `metric` from its rows' counts (and money, with `value`).
+fn table(
+    data: &Dataset,
+    metric: &Retention,
+    groups: &[super::cohort::GroupKey],
+    tally: Tally,
+    money: Option<CohortRevenue>,
+) -> RetentionResult {
+    let cohort = &data.plan.cohorts[metric.cohort];
+    let cells = metric.mode.cell_count();
     let Tally {
         sizes,
         kept,
@@ -276,12 +374,8 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
     fn row_of(counts: &[u64], cells: usize, group: usize) -> &[u64] {
         &counts[group * cells..(group + 1) * cells]
     }
-    let money = metric
-        .value
-        .map(|event| cohort_revenue(data, &assignment, &members.offsets, metric, event));
     let cohort_grain = cohort.grain;
-    let rows = assignment
-        .groups
+    let rows = groups
         .iter()
         .enumerate()
         .map(|(group, key)| {
@@ -298,8 +392,7 @@ pub fn evaluate(data: &Dataset, metric: &Retention) -> RetentionResult {
             }
         })
         .collect();
-    let counts: Vec<(Option<Segment>, RowCounts)> = assignment
-        .groups
+    let counts: Vec<(Option<Segment>, RowCounts)> = groups
         .iter()
         .enumerate()
         .map(|(group, key)| {
