@@ -527,6 +527,15 @@ type = "revenue"
 amount = "pay"
 grain = "week"
 spread = "2"
+[metrics.gains]
+type = "formula"
+formula = "month.new + month.expansion + month.reactivation"
+[metrics.losses_last]
+type = "formula"
+formula = "month.contraction_last + month.churned_last"
+[metrics.quick_ratio]
+type = "formula"
+formula = "(month.new + month.expansion + month.reactivation) / (month.contraction + month.churned)"
 [cohorts.payers]
 start = "pay"
 grain = "month"
@@ -579,7 +588,52 @@ fn check_revenue(report: &Value) -> Result<(), TestCaseError> {
             }
         }
     }
+    check_quick_ratio(report)?;
     check_cohort_revenue(report)
+}
+
+/// The quick ratio's parts, read by formulas, are the movement figures of the table: sums over
+/// its complete periods, and the last complete period's for `_last`.
+fn check_quick_ratio(report: &Value) -> Result<(), TestCaseError> {
+    let periods = report["metrics"]["month"]["periods"].as_array().unwrap();
+    let complete: Vec<&Value> = periods.iter().filter(|p| p["complete"] == true).collect();
+    let sum =
+        |period: &Value, names: &[&str]| -> f64 { names.iter().map(|n| period[*n].as_f64().unwrap()).sum() };
+    let gains: f64 = complete
+        .iter()
+        .map(|p| sum(p, &["new", "expansion", "reactivation"]))
+        .sum();
+    let losses: f64 = complete.iter().map(|p| sum(p, &["contraction", "churned"])).sum();
+    let value = |name: &str| report["metrics"][name]["value"].as_f64();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(1.0);
+    if complete.is_empty() {
+        return Ok(());
+    }
+    prop_assert!(
+        value("gains").is_some_and(|v| close(v, gains)),
+        "gains {:?} vs {}",
+        value("gains"),
+        gains
+    );
+    match value("quick_ratio") {
+        Some(ratio) => prop_assert!(
+            losses > 0.0 && close(ratio, gains / losses),
+            "quick {} vs {} / {}",
+            ratio,
+            gains,
+            losses
+        ),
+        None => prop_assert!(losses == 0.0, "quick ratio null with losses {}", losses),
+    }
+    let last = complete.last().unwrap();
+    let last_losses = sum(last, &["contraction", "churned"]);
+    prop_assert!(
+        value("losses_last").is_some_and(|v| close(v, last_losses)),
+        "losses_last {:?} vs {}",
+        value("losses_last"),
+        last_losses
+    );
+    Ok(())
 }
 
 /// Revenue by cohort of first payment: shares are proportions (GRR at most NRR, both 1 in the

@@ -249,6 +249,56 @@ fn spread_payments_over_the_months_they_cover() {
 }
 
 #[test]
+fn spread_chosen_per_payment_by_the_billing_attribute() {
+    let fixture = Fixture::new();
+    // a is billed yearly: 1200 in January covers twelve months (100 a month). b is billed
+    // monthly: 100 in January and February. c has no billing value: `attr.billing == 'year'` is
+    // null there, so `if` takes its last branch, one month: 50 in January.
+    fixture.file(
+        "events.csv",
+        "id,ts,event,amount
+a,2025-01-10T00:00:00Z,invoice,1200
+b,2025-01-05T00:00:00Z,invoice,100
+\
+         b,2025-02-05T00:00:00Z,invoice,100
+c,2025-01-20T00:00:00Z,invoice,50
+",
+    );
+    fixture.file(
+        "accounts.csv",
+        "id,billing
+a,year
+b,month
+c,
+",
+    );
+    let config = project(
+        "[metrics.mrr]\ntype = \"revenue\"\namount = \"payment\"\nspread = \"if(attr.billing == 'year', 12, 1)\"",
+    )
+    .replace(
+        "[events.payment]",
+        "[sources.accounts]\nkind = \"entities\"\npath = \"accounts.csv\"\nentity = \"id\"\n[events.payment]",
+    );
+    let report = fixture.run(&config);
+    // February: start 100 + 100 + 50 = 250, c churns 50, end 200. March: b churns 100; a stays
+    // at 100 through June.
+    assert_eq!(
+        movements(&report, "mrr"),
+        vec![
+            ("2025-02".into(), [250.0, 0.0, 0.0, 0.0, 50.0, 0.0, 200.0], [3, 1]),
+            (
+                "2025-03".into(),
+                [200.0, 0.0, 0.0, 0.0, 100.0, 0.0, 100.0],
+                [2, 1]
+            ),
+            ("2025-04".into(), [100.0, 0.0, 0.0, 0.0, 0.0, 0.0, 100.0], [1, 0]),
+            ("2025-05".into(), [100.0, 0.0, 0.0, 0.0, 0.0, 0.0, 100.0], [1, 0]),
+            ("2025-06".into(), [100.0, 0.0, 0.0, 0.0, 0.0, 0.0, 100.0], [1, 0]),
+        ]
+    );
+}
+
+#[test]
 fn spread_payments_over_the_days_they_cover_by_week() {
     let fixture = Fixture::new();
     // Weeks start on Monday. e pays 31.00001 on Monday 6 January for a month: 6 January up to

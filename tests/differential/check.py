@@ -36,6 +36,10 @@ CREATE TABLE ev AS
 SELECT DISTINCT account_id, ts, event, amount, plan, user_agent, score
 FROM read_csv('{events_file}', types={{'ts': 'TIMESTAMPTZ'}})
 WHERE NOT coalesce(lower(user_agent) LIKE '%bot%', false)""")
+# The entity rows, as text, when the config has an entities source.
+entity_source = next((s for s in config["sources"].values() if s.get("kind") == "entities"), None)
+if entity_source:
+    con.execute(f"""CREATE TABLE accounts AS SELECT * FROM read_csv('{os.path.join(base, entity_source['path'])}', all_varchar = true)""")
 # Local calendar date of every row in the project zone.
 con.execute(f"CREATE TABLE rows AS SELECT account_id, ts, event, amount, score, plan, CAST(timezone('{tz}', ts) AS DATE) AS d FROM ev")
 
@@ -50,6 +54,9 @@ def event_sql(name, seen=()):
     if m:
         names = [s.strip() for s in m.group(1).split(",")]
         return f"event IN ({', '.join(names)})"
+    if where.startswith("event == if(") and "attr." not in where:
+        # `if` over the event name and the rows' own columns: DuckDB has the same function.
+        return "(" + where.replace("==", "=").replace("props.", "") + ")"
     parts = [p.strip() for p in where.split(" or ")]
     if all(p in config["events"] for p in parts):
         return "(" + " OR ".join(event_sql(p) for p in parts) + ")"
@@ -129,28 +136,59 @@ def close(a, b):
     return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
 
 
+def spread_payments_sql(event, spread):
+    """Rows (account_id, d, micros, months) of the payments of `event` on or before as_of, with
+    the months each covers: `spread` is a number, `props.amount`, or
+    `if(attr.<column> == '<value>', <months>, <months>)`, rounded and held within 1 to 1200."""
+    condition = re.fullmatch(r"if\(attr\.(\w+) == '([^']*)', (\d+), (\d+)\)", spread.strip())
+    if condition:
+        column, value, then, otherwise = condition.groups()
+        months = f"CASE WHEN a.{column} = '{value}' THEN {then} ELSE {otherwise} END"
+        join = "LEFT JOIN accounts a USING (account_id)"
+    elif spread.strip() == "props.amount":
+        months = "floor(amount + 0.5)"
+        join = ""
+    else:
+        months = f"floor({float(spread)} + 0.5)"
+        join = ""
+    return f"""SELECT account_id, d, CAST(round(amount * 1000000) AS HUGEINT) AS micros,
+                  CAST(least(greatest(coalesce({months}, 1), 1), 1200) AS BIGINT) AS months
+           FROM rows {join} WHERE {event_sql(event)} AND d <= DATE '{as_of}' AND amount IS NOT NULL"""
+
+
 def check_revenue(name, metric):
     grain = metric.get("grain", "month")
     event = metric["amount"]
     idx = period_index_sql(grain, "d")
     as_of_date = f"DATE '{as_of}'"
     last = con.execute(f"SELECT {period_index_sql(grain, as_of_date)}").fetchone()[0]
-    if "spread" in metric:
+    if "spread" in metric and grain in ("day", "week"):
         # Each payment as one row per day it covers (from its day up to the same day n months
         # later, clamped to the month's end): an equal share in micro-units, the first days one
         # more until the remainder is used up; a period sums its days.
-        months = int(round(float(metric["spread"])))
         con.execute(f"""
         CREATE OR REPLACE TEMP TABLE r AS
         WITH pay AS (
-          SELECT account_id, d, CAST(round(amount * 1000000) AS HUGEINT) AS micros,
-                 CAST(CAST(d + INTERVAL {months} MONTH AS DATE) - d AS BIGINT) AS len
-          FROM rows WHERE {event_sql(event)} AND d <= DATE '{as_of}' AND amount IS NOT NULL),
+          SELECT account_id, d, micros, CAST(CAST(d + to_months(months) AS DATE) - d AS BIGINT) AS len
+          FROM ({spread_payments_sql(event, metric["spread"])})),
         days AS (SELECT account_id, micros, len, CAST(d + CAST(i AS INTEGER) AS DATE) AS day, i
                  FROM pay, LATERAL (SELECT unnest(range(0, len)) AS i))
         SELECT account_id, {period_index_sql(grain, "day")} AS p,
                sum(micros // len + CASE WHEN i < micros % len THEN 1 ELSE 0 END) / 1000000.0 AS m
         FROM days GROUP BY 1, 2 HAVING sum(micros // len + CASE WHEN i < micros % len THEN 1 ELSE 0 END) > 0""")
+    elif "spread" in metric:
+        # Each payment as one row per calendar month it covers, from its own: an equal share in
+        # micro-units, the first months one more until the remainder is used up; a period sums
+        # its months.
+        month = "(year(d) * 12 + month(d) - 1 + i)"
+        period = {"month": month, "quarter": f"({month} // 3)", "year": f"({month} // 12)"}[grain]
+        con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE r AS
+        WITH parts AS (
+          SELECT account_id, d, i, micros // months + CASE WHEN i < micros % months THEN 1 ELSE 0 END AS share
+          FROM ({spread_payments_sql(event, metric["spread"])}), LATERAL (SELECT unnest(range(0, months)) AS i))
+        SELECT account_id, {period} AS p, sum(share) / 1000000.0 AS m
+        FROM parts GROUP BY 1, 2 HAVING sum(share) > 0""")
     else:
         con.execute(f"""
         CREATE OR REPLACE TEMP TABLE r AS
@@ -840,8 +878,6 @@ for name, metric in config["metrics"].items():
         continue  # breakdowns and spread are compared by the SQL engines (sql_check.py)
     if metric["type"] == "revenue" and any(key in metric for key in ("reactivation_within", "window")):
         continue  # compared by the SQL engines (sql_check.py, warehouse_check.py)
-    if metric["type"] == "revenue" and "spread" in metric and metric.get("grain") not in ("day", "week"):
-        continue  # spread over calendar months: compared by the SQL engines (sql_check.py)
     if metric["type"] == "funnel" and config["cohorts"][metric["cohort"]].get("by"):
         continue  # breakdowns are compared by the SQL engines (sql_check.py, warehouse_check.py)
     if metric["type"] == "winback" and metric.get("by"):

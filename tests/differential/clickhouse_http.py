@@ -30,9 +30,10 @@ escaped = structure.replace("'", "\\'")
 db.query(f"INSERT INTO analytics.events SELECT * FROM file('{events_csv}', CSVWithNames, '{escaped}')"
          " SETTINGS input_format_csv_trim_whitespaces = 0")
 accounts_csv = os.path.join(os.path.dirname(events_csv), "accounts.csv")
-accounts = ("account_id Nullable(String), plan Nullable(String), industry Nullable(String), "
-            "employees Nullable(Int64), country Nullable(String), created Nullable(Date), "
-            "onboarding Nullable(String)")
+with open(accounts_csv) as f:
+    header = f.readline().strip().split(",")
+typed = {"employees": "Nullable(Int64)", "created": "Nullable(Date)"}
+accounts = ", ".join(f"{c} {typed.get(c, 'Nullable(String)')}" for c in header)
 db.query(f"CREATE TABLE analytics.accounts ({accounts}) ENGINE = MergeTree ORDER BY tuple()")
 db.query(f"INSERT INTO analytics.accounts SELECT * FROM file('{accounts_csv}', CSVWithNames, '{accounts}')")
 

@@ -31,6 +31,15 @@ with open(pairs[0][0], "rb") as f:
     SOURCE = tomllib.load(f)["sources"]["events"]
 TABLE, TIME = SOURCE.get("table", "events"), SOURCE["time"]
 accounts_csv = events_csv.rsplit("/", 1)[0] + "/accounts.csv"
+with open(accounts_csv, newline="") as f:
+    ACCOUNT_COLUMNS = next(csv.reader(f))
+
+
+def account_schema(types, text):
+    """The accounts table's columns as in its header: `employees` an integer, `created` a date,
+    the others text, each typed by `types` (integer, date) or `text`."""
+    return ", ".join(f"{c} {types.get(c, text)}" for c in ACCOUNT_COLUMNS)
+
 
 
 def label(grain, index, week_start):
@@ -76,8 +85,7 @@ def postgres_runner():
             f"COPY {quoted(TABLE)} FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
         copy.write(f.read())
     con.execute("DROP TABLE IF EXISTS accounts")
-    con.execute("CREATE TABLE accounts (account_id text, plan text, industry text, employees integer, "
-                "country text, created date, onboarding text)")
+    con.execute(f"CREATE TABLE accounts ({account_schema({'employees': 'integer', 'created': 'date'}, 'text')})")
     with open(accounts_csv, "rb") as f, con.cursor().copy(
             "COPY accounts FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
         copy.write(f.read())
@@ -108,9 +116,7 @@ def chdb_runner():
     s.query(f"INSERT INTO {quoted(TABLE)} SELECT * FROM file('{events_csv}', CSVWithNames, '{structure}')"
             " SETTINGS input_format_csv_trim_whitespaces = 0")
     s.query("DROP TABLE IF EXISTS accounts")
-    accounts = ("account_id Nullable(String), plan Nullable(String), industry Nullable(String), "
-                "employees Nullable(Int64), country Nullable(String), created Nullable(Date), "
-                "onboarding Nullable(String)")
+    accounts = account_schema({"employees": "Nullable(Int64)", "created": "Nullable(Date)"}, "Nullable(String)")
     s.query(f"CREATE TABLE accounts ({accounts}) ENGINE = MergeTree ORDER BY tuple()")
     s.query(f"INSERT INTO accounts SELECT * FROM file('{accounts_csv}', CSVWithNames, '{accounts}')")
 
@@ -140,8 +146,8 @@ def spark_runner():
     schema = ", ".join(f"{quoted(c)} {'timestamp' if c == TIME else 'string'}" for c in COLUMNS)
     # RFC 4180 quoting (a quote doubled inside a quoted field), not Spark's default backslash.
     spark.read.csv(events_csv, header=True, schema=schema, escape='"').createOrReplaceTempView(quoted(TABLE))
-    spark.read.csv(accounts_csv, header=True, schema="account_id string, plan string, industry string, "
-                   "employees int, country string, created date, onboarding string").createOrReplaceTempView("accounts")
+    spark.read.csv(accounts_csv, header=True, schema=account_schema({"employees": "int", "created": "date"}, "string")) \
+        .createOrReplaceTempView("accounts")
 
     def store(table, rows):
         spark.createDataFrame(rows, "entity string, label string").createOrReplaceTempView(table)

@@ -456,6 +456,15 @@ fn call<'a>(function: Function, args: &'a [Compiled], source: &impl FieldSource<
                 _ => Val::Null,
             }
         }
+        Function::If => {
+            // A null condition takes the second branch, as SQL's CASE WHEN.
+            let taken = if values.next() == Some(Val::Bool(true)) {
+                0
+            } else {
+                1
+            };
+            values.nth(taken).unwrap_or(Val::Null)
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! Deterministic synthetic SaaS data: accounts that sign up, activate, use the product, pay
-//! monthly (with expansion, contraction and churn), answer NPS surveys, open support tickets and
+//! monthly, yearly or weekly (with expansion, contraction and churn), answer NPS surveys, open support tickets and
 //! fail payments (more often before they churn), take part in an onboarding experiment whose
 //! welcome email really raises activation — plus bot traffic and
 //! duplicate rows, so that quality rules have something to do.
@@ -216,6 +216,39 @@ struct Account {
     /// chance that a SaaS account activates by 10 points; half the accounts, by a hash of the
     /// account's number, so the random stream of everything else is unchanged.
     treated: bool,
+    /// How often a paying account is invoiced; drawn like `treated`, from the account's number.
+    billing: Billing,
+}
+
+/// A SaaS account's billing interval (`billing` in the accounts file, as Stripe names a price's
+/// interval).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Billing {
+    Month,
+    /// Ten months' price once a year: two months free, a common annual discount. A quarter of
+    /// the accounts that start on pro or enterprise.
+    Year,
+    /// 12/52 of the monthly price every seven days. A sixth of the accounts that start on
+    /// starter.
+    Week,
+}
+
+impl Billing {
+    fn of(plan: u8, draw: u64) -> Billing {
+        match (plan, draw % 12) {
+            (2 | 3, 0..3) => Billing::Year,
+            (1, 0..2) => Billing::Week,
+            _ => Billing::Month,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Billing::Month => "month",
+            Billing::Year => "year",
+            Billing::Week => "week",
+        }
+    }
 }
 
 /// Writes `events.csv` (or `.jsonl`) and `accounts.csv` into `dir`.
@@ -238,6 +271,10 @@ pub fn generate(options: &Options, dir: &Path) -> Result<Summary, GenError> {
         let mut account = new_account(&mut rng, end_day);
         account.treated =
             Rng(options.seed ^ u64::from(index).wrapping_mul(0x9E37_79B9_7F4A_7C15)).next() % 2 == 0;
+        account.billing = Billing::of(
+            account.plan,
+            Rng(options.seed ^ u64::from(index).wrapping_mul(0xA24B_AED4_963E_E407)).next(),
+        );
         // About 3% of accounts were created by sales but never used the product: attributes, no events.
         if !rng.chance(0.03) {
             match options.profile {
@@ -332,6 +369,7 @@ fn new_account(rng: &mut Rng, end_day: i64) -> Account {
         country,
         signup_day: signup_day.min(end_day - 1),
         treated: false,
+        billing: Billing::Month,
     }
 }
 
@@ -474,6 +512,9 @@ fn simulate_billing(
 ) {
     let mut plan = account.plan as usize;
     let mut price = [0.0, 49.0, 199.0, 990.0][plan] * (1.0 + (account.employees as f64).ln() / 20.0);
+    // The invoices a monthly payer would get; other intervals are made from them afterwards, so
+    // that every account draws the same random numbers whatever its interval.
+    let mut invoices = Vec::new();
     let mut day = account.signup_day + 14; // a two-week trial, then monthly invoices
     let mut active_until = churn_day;
     let mut came_back = false;
@@ -499,7 +540,7 @@ fn simulate_billing(
                 price *= 0.6 + rng.unit() * 0.3; // seats removed
             }
             let cents = (price * 100.0).round() as u32;
-            rows.push(Row {
+            invoices.push(Row {
                 seconds: start + day * 86_400 + 3 * 3600 + rng.below(3600) as i64,
                 account: index,
                 event: 5,
@@ -525,6 +566,52 @@ fn simulate_billing(
             });
         }
         day += days_in_month_from(start / 86_400 + day);
+    }
+    rebill(account.billing, &invoices, start + end_day * 86_400, rows);
+}
+
+/// Appends to `rows` the invoices of an account billed at `billing` that would have paid
+/// `monthly` (in time order) as a monthly payer: the same rows for a monthly payer; for a yearly
+/// one the first invoice of each run of twelve, at ten times its price (a run restarts after a
+/// gap of more than 45 days, when a churned payer comes back); for a weekly one, from each monthly
+/// invoice on, 12/52 of its price every seven days for the month it covered, before `end`.
+fn rebill(billing: Billing, monthly: &[Row], end: i64, rows: &mut Vec<Row>) {
+    const DAY: i64 = 86_400;
+    match billing {
+        Billing::Month => rows.extend_from_slice(monthly),
+        Billing::Year => {
+            let mut in_run = 0;
+            for (index, invoice) in monthly.iter().enumerate() {
+                let gap = index
+                    .checked_sub(1)
+                    .map_or(0, |previous| invoice.seconds - monthly[previous].seconds);
+                if gap > 45 * DAY {
+                    in_run = 0;
+                }
+                if in_run % 12 == 0 {
+                    rows.push(Row {
+                        amount_cents: invoice.amount_cents.saturating_mul(10),
+                        ..*invoice
+                    });
+                }
+                in_run += 1;
+            }
+        }
+        Billing::Week => {
+            for invoice in monthly {
+                let covered = days_in_month_from(invoice.seconds.div_euclid(DAY)) * DAY;
+                let cents = (f64::from(invoice.amount_cents) * 12.0 / 52.0).round() as u32;
+                let mut at = invoice.seconds;
+                while at < (invoice.seconds + covered).min(end) {
+                    rows.push(Row {
+                        seconds: at,
+                        amount_cents: cents,
+                        ..*invoice
+                    });
+                    at += 7 * DAY;
+                }
+            }
+        }
     }
 }
 
@@ -789,14 +876,15 @@ fn write_accounts(
     let mut out = std::io::BufWriter::new(file);
     writeln!(
         out,
-        "account_id,plan,industry,employees,country,created,onboarding"
+        "account_id,plan,industry,employees,country,created,onboarding{}",
+        if profile == Profile::Saas { ",billing" } else { "" }
     )
     .map_err(error)?;
     for (index, account) in accounts.iter().enumerate() {
         let created = start + chrono::Duration::days(account.signup_day);
         writeln!(
             out,
-            "{},{},{},{},{},{:04}-{:02}-{:02},{}",
+            "{},{},{},{},{},{:04}-{:02}-{:02},{}{}",
             account_id(index as u32),
             plans[account.plan as usize],
             industries.map_or(account.industry, |names| names[SAAS_INDUSTRIES
@@ -812,6 +900,10 @@ fn write_accounts(
                 "welcome_email"
             } else {
                 "control"
+            },
+            match profile {
+                Profile::Saas => format!(",{}", account.billing.name()),
+                Profile::Wholesale => String::new(),
             }
         )
         .map_err(error)?;
@@ -876,6 +968,60 @@ mod tests {
     }
 
     /// A fresh folder, removed with everything in it when the test ends.
+    fn invoice(day: i64, cents: u32) -> Row {
+        Row {
+            seconds: day * 86_400,
+            account: 1,
+            event: 5,
+            plan: 2,
+            agent: 4,
+            score: 0,
+            amount_cents: cents,
+        }
+    }
+
+    #[test]
+    fn yearly_payers_pay_ten_months_once_a_year_and_again_after_a_comeback() {
+        // Fourteen monthly invoices 30 days apart, then a gap of 90 days and one more.
+        let mut monthly: Vec<Row> = (0..14).map(|n| invoice(30 * n, 10_000)).collect();
+        monthly.push(invoice(30 * 13 + 90, 10_000));
+        let mut rows = Vec::new();
+        rebill(Billing::Year, &monthly, i64::MAX, &mut rows);
+        // The first and the thirteenth invoice start a year; the comeback starts a new one.
+        let paid: Vec<(i64, u32)> = rows
+            .iter()
+            .map(|r| (r.seconds / 86_400, r.amount_cents))
+            .collect();
+        assert_eq!(paid, [(0, 100_000), (360, 100_000), (480, 100_000)]);
+    }
+
+    #[test]
+    fn weekly_payers_pay_twelve_fifty_seconds_every_seven_days_of_the_month_covered() {
+        // 2025-01-01 is day 20089; January has 31 days: payments on days 0, 7, 14, 21 and 28 of
+        // it, each 5200 × 12 / 52 = 1200 cents. The second invoice (February, 28 days) is cut
+        // by the end of the data after two weeks.
+        let january = 20_089;
+        let monthly = [invoice(january, 5_200), invoice(january + 31, 5_200)];
+        let mut rows = Vec::new();
+        rebill(Billing::Week, &monthly, (january + 31 + 14) * 86_400, &mut rows);
+        let paid: Vec<(i64, u32)> = rows
+            .iter()
+            .map(|r| (r.seconds / 86_400 - january, r.amount_cents))
+            .collect();
+        assert_eq!(
+            paid,
+            [
+                (0, 1200),
+                (7, 1200),
+                (14, 1200),
+                (21, 1200),
+                (28, 1200),
+                (31, 1200),
+                (38, 1200)
+            ]
+        );
+    }
+
     fn tempdir() -> tempfile::TempDir {
         tempfile::tempdir().expect("a temporary folder")
     }

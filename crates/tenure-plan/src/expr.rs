@@ -142,11 +142,14 @@ pub enum Function {
     Date,
     /// `days_between(a, b)`: whole calendar days from `a` to `b` (b − a).
     DaysBetween,
+    /// `if(condition, then, otherwise)`: `then` where the condition is true, `otherwise` where it
+    /// is false or null (SQL's `CASE WHEN`).
+    If,
 }
 
 impl Function {
     /// Every function, for lookups and suggestions.
-    pub const ALL: [Function; 9] = [
+    pub const ALL: [Function; 10] = [
         Function::Lower,
         Function::Upper,
         Function::Coalesce,
@@ -156,6 +159,7 @@ impl Function {
         Function::Max,
         Function::Date,
         Function::DaysBetween,
+        Function::If,
     ];
 
     /// The function's name as written.
@@ -170,6 +174,7 @@ impl Function {
             Function::Max => "max",
             Function::Date => "date",
             Function::DaysBetween => "days_between",
+            Function::If => "if",
         }
     }
 
@@ -179,6 +184,7 @@ impl Function {
             Function::Lower | Function::Upper | Function::Abs | Function::Date => (1, 1),
             Function::Round => (1, 2),
             Function::DaysBetween => (2, 2),
+            Function::If => (3, 3),
             Function::Coalesce | Function::Min | Function::Max => (1, usize::MAX),
         }
     }

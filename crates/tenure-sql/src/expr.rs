@@ -85,19 +85,22 @@ fn binary_sql(op: BinaryOp, left: &Expr, right: &Expr, dialect: &dyn Dialect) ->
     ))
 }
 
-/// Whether a comparison compares text with text: the event name, a text literal, `lower` or
-/// `upper` of something. A property may hold numbers, which the expression language compares by
-/// value; that is not translated yet.
+/// Whether a comparison compares text with text ([`is_text`]). A property may hold numbers,
+/// which the expression language compares by value; that is not translated yet.
 fn both_text(left: &Expr, right: &Expr) -> bool {
-    let text = |e: &Expr| {
-        matches!(
-            e,
-            Expr::Field(Field::Event | Field::Entity)
-                | Expr::Literal(Literal::String(_))
-                | Expr::Call(Function::Lower | Function::Upper, _)
-        )
-    };
-    text(left) && text(right)
+    is_text(left) && is_text(right)
+}
+
+/// Whether an expression is text for certain: the event name, the entity, a text literal,
+/// `lower` or `upper` of something, or an `if` whose branches both are.
+fn is_text(expr: &Expr) -> bool {
+    match expr {
+        Expr::Field(Field::Event | Field::Entity)
+        | Expr::Literal(Literal::String(_))
+        | Expr::Call(Function::Lower | Function::Upper, _) => true,
+        Expr::Call(Function::If, args) => args[1..].iter().all(is_text),
+        _ => false,
+    }
 }
 
 fn call_sql(function: Function, args: &[Expr], dialect: &dyn Dialect) -> Result<String, String> {
@@ -109,6 +112,7 @@ fn call_sql(function: Function, args: &[Expr], dialect: &dyn Dialect) -> Result<
         Function::Lower => format!("lower({})", args.join(", ")),
         Function::Upper => format!("upper({})", args.join(", ")),
         Function::Coalesce => format!("coalesce({})", args.join(", ")),
+        Function::If => format!("CASE WHEN {} THEN {} ELSE {} END", args[0], args[1], args[2]),
         other => {
             return Err(format!(
                 "the function `{}` (not yet translated to SQL)",

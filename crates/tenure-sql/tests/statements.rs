@@ -205,6 +205,21 @@ fn recurring_retention_in_every_dialect() {
 }
 
 #[test]
+fn if_in_a_value_event_in_every_dialect() {
+    let text = format!(
+        "{WAREHOUSE}\n[events.plan_value]\nwhere = \"event == if(lower(props.plan) == 'free', 'login', 'report_created')\"\n\
+         [metrics.crr_plan_value]\ntype = \"crr\"\nactive = \"plan_value\"\ngrain = \"month\"\n"
+    );
+    let plan = plan(&text);
+    let dialects: [&dyn Dialect; 4] = [&ClickHouse, &Spark, &Postgres, &DuckDb];
+    for dialect in dialects {
+        let sql = tenure_sql::compile(&plan, "crr_plan_value", dialect).unwrap();
+        assert!(sql.contains("CASE WHEN"), "{sql}");
+        insta::assert_snapshot!(format!("if_value_event_{}", dialect.name()), sql);
+    }
+}
+
+#[test]
 fn a_survey_metric_in_every_dialect() {
     let text = format!(
         "{WAREHOUSE}\n[events.answer]\nwhere = \"event == 'nps_answered'\"\n\

@@ -671,6 +671,25 @@ impl Resolver<'_, '_> {
                 Type::Time | Type::Date | Type::Text | Type::Any | Type::Null => Type::Date,
                 other => return self.mismatch(&args[0].value, other, Type::Time),
             },
+            Function::If => {
+                if self.scope.context == Context::Formula {
+                    let diagnostic = Diagnostic::new(
+                        Code::UnknownFunction,
+                        "`if` chooses per row: it is not available in a formula",
+                        name_span,
+                    )
+                    .with_label("use it in `where`, `amount` or `spread`");
+                    return self.error(diagnostic);
+                }
+                if !types[0].fits(Type::Bool) {
+                    return self.mismatch(&args[0].value, types[0], Type::Bool);
+                }
+                let known: Vec<Type> = types[1..].iter().copied().filter(|t| *t != Type::Null).collect();
+                match known.first() {
+                    Some(first) if known.iter().all(|t| t == first) => *first,
+                    _ => Type::Any,
+                }
+            }
             Function::DaysBetween => {
                 for (index, ty) in types.iter().enumerate() {
                     if !matches!(ty, Type::Time | Type::Date | Type::Any | Type::Null) {
