@@ -210,9 +210,22 @@ impl Project {
     /// their files. Their columns are checked as a file's are, mistakes placed at the config's
     /// lines; a source `inputs` names that the config does not have is an error. Without any
     /// input, this is [`Project::run_metrics`]: where the sources are.
-    pub fn run_with_inputs(&self, inputs: &engine::Inputs, metrics: &[String]) -> Result<Report, Error> {
+    ///
+    /// `progress` hears how reading goes and may stop an in-process run (a
+    /// [`engine::progress::StopSignal`] that another thread gives on Ctrl-C): the run then ends
+    /// with [`engine::EngineError::Stopped`] after the part or metric under way. A run on a
+    /// connection is not stopped.
+    pub fn run_with_inputs(
+        &self,
+        inputs: &engine::Inputs,
+        metrics: &[String],
+        progress: &dyn engine::progress::ReadProgress,
+    ) -> Result<Report, Error> {
         if inputs.is_empty() {
-            return self.run_metrics(metrics);
+            if let Some(connection) = self.connection()? {
+                return self.run_on_connection(connection, metrics);
+            }
+            return Self::evaluated(&self.load_with_progress(progress)?, metrics, progress);
         }
         if let Some(unknown) = inputs.names().find(|name| {
             !self
@@ -227,9 +240,23 @@ impl Project {
             )));
         }
         self.check_before_run(engine::JsonLinesKeys::Skip, Some(&[]), inputs)?;
-        let dataset = engine::Dataset::load_with_inputs(&self.plan, &engine::progress::NoProgress, inputs)
-            .map_err(Error::Engine)?;
-        Ok(dataset.evaluate(metrics))
+        let dataset =
+            engine::Dataset::load_with_inputs(&self.plan, progress, inputs).map_err(Error::Engine)?;
+        Self::evaluated(&dataset, metrics, progress)
+    }
+
+    /// The named metrics of `dataset`, or [`engine::EngineError::Stopped`] when `progress` asked
+    /// to stop on the way.
+    fn evaluated(
+        dataset: &engine::Dataset,
+        metrics: &[String],
+        progress: &dyn engine::progress::ReadProgress,
+    ) -> Result<Report, Error> {
+        let report = dataset.evaluate_with(metrics, progress);
+        if progress.stop_requested() {
+            return Err(Error::Engine(engine::EngineError::Stopped));
+        }
+        Ok(report)
     }
 
     /// Computes the named metrics (all when `metrics` is empty) on any backend.

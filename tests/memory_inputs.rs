@@ -79,7 +79,9 @@ fn batches_in_memory_give_the_figures_of_the_same_rows_in_a_file() {
         let (schema, batches) = batches(split);
         let mut inputs = tenure::engine::Inputs::new();
         inputs.insert("events", schema, batches).unwrap();
-        let in_memory = project.run_with_inputs(&inputs, &[]).unwrap();
+        let in_memory = project
+            .run_with_inputs(&inputs, &[], &tenure::engine::progress::NoProgress)
+            .unwrap();
         assert_eq!(in_memory.metrics, from_file.metrics);
         assert_eq!(in_memory.input.rejected, from_file.input.rejected);
         // By hand: 2 members, both retained on day 0 and a on day 7.
@@ -104,7 +106,9 @@ fn batches_are_checked_like_a_file() {
     let (schema, batches) = batches(2);
     let mut inputs = tenure::engine::Inputs::new();
     inputs.insert("orders", schema.clone(), batches.clone()).unwrap();
-    let error = project.run_with_inputs(&inputs, &[]).unwrap_err();
+    let error = project
+        .run_with_inputs(&inputs, &[], &tenure::engine::progress::NoProgress)
+        .unwrap_err();
     assert_eq!(
         error.to_string(),
         "no source `orders` in this project to read from memory"
@@ -117,7 +121,10 @@ fn batches_are_checked_like_a_file() {
     let cut: Vec<RecordBatch> = batches.iter().map(|b| b.project(&[0, 1]).unwrap()).collect();
     let mut inputs = tenure::engine::Inputs::new();
     inputs.insert("events", narrow, cut).unwrap();
-    let error = project.run_with_inputs(&inputs, &[]).unwrap_err().to_string();
+    let error = project
+        .run_with_inputs(&inputs, &[], &tenure::engine::progress::NoProgress)
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("error[E0302]: source `events` has no column `event`"),
         "{error}"
@@ -130,4 +137,36 @@ fn batches_are_checked_like_a_file() {
         refused.starts_with("source `events`: batch 1 has the columns"),
         "{refused}"
     );
+}
+
+#[test]
+fn a_stop_signal_given_ends_the_run_stopped_from_memory_and_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("events.csv"),
+        "id,ts,event\na,2025-01-06T10:00:00Z,report\n",
+    )
+    .unwrap();
+    let project = tenure::Project::from_str(CONFIG, dir.path()).unwrap();
+    let stop = tenure::engine::progress::StopSignal::new();
+    stop.stop();
+    let (schema, batches) = batches(2);
+    let mut inputs = tenure::engine::Inputs::new();
+    inputs.insert("events", schema, batches).unwrap();
+    for inputs in [inputs, tenure::engine::Inputs::new()] {
+        let error = project.run_with_inputs(&inputs, &[], &stop).unwrap_err();
+        assert!(
+            matches!(error, tenure::Error::Engine(tenure::engine::EngineError::Stopped)),
+            "{error}"
+        );
+    }
+    // A signal not given stops nothing.
+    let report = project
+        .run_with_inputs(
+            &tenure::engine::Inputs::new(),
+            &[],
+            &tenure::engine::progress::StopSignal::new(),
+        )
+        .unwrap();
+    assert!(report.metrics.contains_key("kept"));
 }

@@ -256,3 +256,30 @@ def test_the_example_script_draws_the_heatmap(tmp_path):
     assert done.stdout.strip().endswith(": 28 rows (the cohorts, then the total) × 7 days")
     image = Image.open(out).convert("L")
     assert ImageStat.Stat(image).stddev[0] > 20  # a picture, not a blank page
+
+
+def test_ctrl_c_stops_a_run_and_the_project_runs_again():
+    import _thread
+    import time
+
+    import polars as pl
+
+    project = tenure.Project(str(EXAMPLES[0]))
+    # The example's events forty times over (every copy but the first removed as duplicates):
+    # a run long enough to be stopped part way.
+    events = pl.concat([pl.read_csv(ROOT / "examples" / "saas" / "events.csv", try_parse_dates=True)] * 40)
+    start = time.perf_counter()
+    whole = project.run(events=events)
+    full = time.perf_counter() - start
+    # Ctrl-C, as a terminal or a notebook's interrupt button gives it, a quarter of the way in.
+    timer = threading.Timer(full / 4, _thread.interrupt_main)
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        project.run(events=events)
+    stopped = time.perf_counter() - start
+    timer.join()
+    # The run ended after the part or metric under way, well before a whole run's time.
+    assert stopped < 0.75 * full, (stopped, full)
+    # Nothing was left running or half-done: the same project runs again to the same figures.
+    assert project.run(events=events).to_dict() == whole.to_dict()

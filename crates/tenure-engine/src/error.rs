@@ -3,6 +3,10 @@
 /// Why a run could not be completed.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// The run was asked to stop ([`crate::progress::ReadProgress::stop_requested`]) before it
+    /// finished.
+    #[error("the run was stopped before it finished")]
+    Stopped,
     /// A source file could not be opened or read.
     #[error("cannot read source `{source_name}` ({location}): {error}")]
     Read {

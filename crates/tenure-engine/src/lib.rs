@@ -114,6 +114,9 @@ impl Dataset {
             progress,
             inputs,
         )?;
+        if progress.stop_requested() {
+            return Err(EngineError::Stopped);
+        }
         // Duplicates go first, then the exclude rule over the rows left; both are dropped from
         // the store in one pass.
         let mut excluded_by_source = vec![0u64; counts.sources.len()];
@@ -275,8 +278,17 @@ impl Dataset {
     ///
     /// Metrics that formulas read are computed first, even when not asked for.
     pub fn evaluate(&self, only: &[String]) -> Report {
+        self.evaluate_with(only, &progress::NoProgress)
+    }
+
+    /// [`Dataset::evaluate`], asking `progress` before each metric whether to stop: the report
+    /// then holds only the metrics computed before (the caller that stopped the run knows).
+    pub fn evaluate_with(&self, only: &[String], progress: &dyn progress::ReadProgress) -> Report {
         let mut results: BTreeMap<String, MetricResult> = BTreeMap::new();
         for index in self.plan.evaluation_order(only) {
+            if progress.stop_requested() {
+                break;
+            }
             let metric = &self.plan.metrics[index];
             if let Some(error) = self.failed_segment(&metric.kind) {
                 let failed = tenure_plan::FailedMetric {

@@ -1,7 +1,8 @@
-//! How far reading has got, for a front end that wants to show it (the CLI draws a bar).
+//! How far reading has got, for a front end that wants to show it (the CLI draws a bar), and a
+//! way for it to stop a run (an embedder's Ctrl-C).
 
-/// Receives reading progress. Called from several threads at once when a source is read in
-/// parallel parts. Every method does nothing by default.
+/// Receives reading progress, and may ask a run to stop. Called from several threads at once
+/// when a source is read in parallel parts. Every method does nothing by default.
 pub trait ReadProgress: Sync {
     /// Source `source` starts: `total` bytes to read (file bytes for CSV and JSON Lines,
     /// compressed row-group bytes for Parquet).
@@ -16,6 +17,37 @@ pub trait ReadProgress: Sync {
 
     /// The current source is read.
     fn finish(&self) {}
+
+    /// Whether the run should stop: asked before each part read is stored, after loading and
+    /// before each metric. Loading then ends with [`crate::EngineError::Stopped`], and
+    /// evaluation leaves the metrics not computed yet out of its report.
+    fn stop_requested(&self) -> bool {
+        false
+    }
+}
+
+/// A request to stop a run, shared between the thread that runs it and one that may stop it.
+/// As a [`ReadProgress`] it reports nothing and asks to stop once [`StopSignal::stop`] was
+/// called.
+#[derive(Debug, Clone, Default)]
+pub struct StopSignal(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl StopSignal {
+    /// A signal not given yet.
+    pub fn new() -> StopSignal {
+        StopSignal::default()
+    }
+
+    /// Asks the run to stop at its next check.
+    pub fn stop(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl ReadProgress for StopSignal {
+    fn stop_requested(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// No progress reporting.

@@ -89,8 +89,8 @@ impl Project {
                 .insert(&name, schema, batches)
                 .map_err(DataError::new_err)?;
         }
-        let report = py
-            .detach(|| self.inner.run_with_inputs(&memory, &metrics))
+        let stop = tenure::engine::progress::StopSignal::new();
+        let report = interruptible(py, &stop, || self.inner.run_with_inputs(&memory, &metrics, &stop))?
             .map_err(|error| python_error(py, error))?;
         let json = serde_json::to_string(&report)
             .map_err(|error| DataError::new_err(format!("the report could not be written: {error}")))?;
@@ -186,6 +186,40 @@ fn arrow_batches(
 
 /// The Python exception for a failed open or run: [`ConfigError`] with its diagnostics for a
 /// config or input mistake, [`DataError`] for the rest.
+/// Runs `work` on a thread of its own with the interpreter lock released, while this thread
+/// looks for signals (Ctrl-C) every 50 ms: when a signal handler raises (KeyboardInterrupt),
+/// `stop` asks the run to stop, the work is waited for (it ends after the part or metric under
+/// way) and the handler's exception is raised, so no run goes on in the background.
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    stop: &tenure::engine::progress::StopSignal,
+    work: impl FnOnce() -> T + Send,
+) -> PyResult<T> {
+    use std::sync::mpsc::{RecvTimeoutError, channel};
+    py.detach(|| {
+        std::thread::scope(|scope| {
+            let (sender, receiver) = channel();
+            scope.spawn(move || {
+                let _ = sender.send(work());
+            });
+            loop {
+                match receiver.recv_timeout(std::time::Duration::from_millis(50)) {
+                    Ok(result) => return Ok(result),
+                    Err(RecvTimeoutError::Disconnected) => {
+                        return Err(DataError::new_err("the run ended without a result"));
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                }
+                if let Err(interrupt) = Python::attach(|py| py.check_signals()) {
+                    stop.stop();
+                    let _ = receiver.recv();
+                    return Err(interrupt);
+                }
+            }
+        })
+    })
+}
+
 fn python_error(py: Python<'_>, error: tenure::Error) -> PyErr {
     let config = match &error {
         tenure::Error::Config(tenure::dsl::LoadError::Invalid(invalid)) => Some(invalid),

@@ -297,10 +297,10 @@ impl SourceReader for CsvReader {
                 quotes += part_quotes;
                 if quotes % 2 == 1 && range.end < file_len {
                     let (rest, _) = read_range(source, &layout, template, range.start..file_len)?;
-                    consume(rest);
+                    consume(rest)?;
                     return Ok(false);
                 }
-                consume(part);
+                consume(part)?;
                 Ok(true)
             })?;
             return Ok(());
@@ -311,8 +311,7 @@ impl SourceReader for CsvReader {
         layout.headers.iter().for_each(|h| sink.saw_column(h));
         read_records(source, &mut reader, &layout, &mut sink)?;
         drop(reader);
-        consume(sink.finish());
-        Ok(())
+        consume(sink.finish())
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {
@@ -413,7 +412,8 @@ mod tests {
         let mut parts = Vec::new();
         pool.install(|| {
             CsvReader.read_events(&source, &["note".to_string()], &template, &mut |part| {
-                parts.push((part.counts.rows, part.counts.rejected_total()))
+                parts.push((part.counts.rows, part.counts.rejected_total()));
+                Ok(())
             })
         })
         .unwrap();

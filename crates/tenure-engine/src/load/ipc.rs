@@ -59,8 +59,7 @@ impl SourceReader for ArrowIpcReader {
         let mut sink = template.sink();
         read_batches(source, &layout, projected()?, 0, &mut sink)?;
         sink.progress_advance(total);
-        consume(sink.finish());
-        Ok(())
+        consume(sink.finish())
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {

@@ -109,8 +109,7 @@ impl SourceReader for JsonLinesReader {
                 line: line_no,
             })
         })?;
-        consume(owned.finish());
-        Ok(())
+        consume(owned.finish())
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {

@@ -141,8 +141,7 @@ impl SourceReader for MemoryReader<'_> {
         }
         let mut sink = template.sink();
         read_batches(source, &layout, batches.iter().map(project), 0, &mut sink)?;
-        consume(sink.finish());
-        Ok(())
+        consume(sink.finish())
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {

@@ -46,7 +46,7 @@ pub const TIME_LIMIT: i64 = 7_258_118_400_000_000;
 pub const AMOUNT_LIMIT: f64 = 1e15;
 
 /// Where readers hand their parts, in file order.
-pub type Consumer<'c> = dyn FnMut(Partial) + Send + 'c;
+pub type Consumer<'c> = dyn FnMut(Partial) -> Result<(), EngineError> + Send + 'c;
 
 /// [`read_pipelined`] for readers whose tasks each give one part, all kept.
 pub(crate) fn read_parts<T: Sync>(
@@ -55,7 +55,7 @@ pub(crate) fn read_parts<T: Sync>(
     consume: &mut Consumer<'_>,
 ) -> Result<(), EngineError> {
     read_pipelined(tasks, read, &mut |part| {
-        consume(part);
+        consume(part)?;
         Ok(true)
     })
 }
@@ -174,6 +174,9 @@ pub fn load(
         let mut columns = BTreeSet::new();
         let first_row = store.len();
         let mut consume = |mut part: Partial| {
+            if progress.stop_requested() {
+                return Err(EngineError::Stopped);
+            }
             source_counts.rows += part.counts.rows;
             for (reason, n) in &part.counts.rejected {
                 *source_counts.rejected.entry(*reason).or_insert(0) += n;
@@ -196,6 +199,7 @@ pub fn load(
                 builders.iter_mut().for_each(|b| b.reserve(remaining));
             }
             template.recycle(part);
+            Ok(())
         };
         let read = reader.read_events(source, &prop_names, &template, &mut consume);
         progress.finish();

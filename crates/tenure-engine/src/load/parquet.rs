@@ -190,8 +190,7 @@ impl SourceReader for ParquetReader {
         for group in 0..row_groups {
             rows += read_row_group(source, &metadata, &layout, group, rows, &mut sink)?;
         }
-        consume(sink.finish());
-        Ok(())
+        consume(sink.finish())
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {
