@@ -556,3 +556,83 @@ fn damaged_plain_entity_pages_are_an_error_or_a_report_not_a_panic() {
     }
     assert!(errors > 0, "some damage is noticed");
 }
+
+#[test]
+fn a_folder_or_pattern_of_parts_reads_as_one_table() {
+    let fixture = Fixture::new();
+    // The rows of `typed_columns` split over parts as Spark writes them — part files, a
+    // `_SUCCESS` marker and checksum files beside them — and one part in a partition subfolder.
+    let ms = |day: &str, time: &str| {
+        chrono::DateTime::parse_from_rfc3339(&format!("{day}T{time}Z"))
+            .unwrap()
+            .timestamp_millis()
+    };
+    let part = |rows: &[(i64, &str, &str, Option<i128>)]| -> Vec<(&'static str, ArrayRef)> {
+        let ts: Vec<i64> = rows.iter().map(|r| ms(r.1, "10:00:00")).collect();
+        let amounts = Decimal128Array::from(rows.iter().map(|r| r.3).collect::<Vec<_>>())
+            .with_precision_and_scale(10, 2)
+            .unwrap();
+        vec![
+            (
+                "id",
+                Arc::new(Int64Array::from(rows.iter().map(|r| r.0).collect::<Vec<_>>())),
+            ),
+            (
+                "ts",
+                Arc::new(TimestampMillisecondArray::from(ts).with_timezone("UTC")),
+            ),
+            (
+                "event",
+                Arc::new(StringArray::from(rows.iter().map(|r| r.2).collect::<Vec<_>>())),
+            ),
+            ("amount", Arc::new(amounts)),
+        ]
+    };
+    std::fs::create_dir_all(fixture.path().join("events/date=2025-02")).unwrap();
+    // 1: reports on Mon 01-06 and Tue 01-07 (days 0, 1), pays 10.50 in January and February.
+    // 2: reports on Sun 01-12 (the week of 01-06) and 01-19 (day 7).
+    write(
+        &fixture,
+        "events/part-00000-c000.snappy.parquet",
+        part(&[
+            (1, "2025-01-06", "report", None),
+            (2, "2025-01-12", "report", None),
+        ]),
+    );
+    write(
+        &fixture,
+        "events/part-00001-c000.snappy.parquet",
+        part(&[
+            (1, "2025-01-07", "report", None),
+            (2, "2025-01-19", "report", None),
+            (1, "2025-01-20", "pay", Some(1050)),
+        ]),
+    );
+    write(
+        &fixture,
+        "events/date=2025-02/part-00000-c000.snappy.parquet",
+        part(&[(1, "2025-02-20", "pay", Some(1050))]),
+    );
+    fixture.file("events/_SUCCESS", "");
+    fixture.file("events/.part-00000-c000.snappy.parquet.crc", "not parquet");
+    let expected = vec![("2025-01-06".to_string(), 2, vec![2, 1, 1], vec![2, 2, 2])];
+    for path in ["events/", "events"] {
+        let report = fixture.run(&config("UTC", path));
+        assert_eq!(cohorts(&report, "m"), expected, "{path}");
+        assert_eq!(report["input"]["rows"], 6, "{path}");
+        let periods = report["metrics"]["mrr"]["periods"].as_array().unwrap();
+        assert_eq!(
+            (&periods[0]["end"], &periods[1]["churned"]),
+            (&10.5.into(), &10.5.into())
+        );
+    }
+    // A pattern in the file name: the two top-level parts only (no February payment: churned
+    // in February instead).
+    let report = fixture.run(&config("UTC", "events/part-*.parquet"));
+    assert_eq!(cohorts(&report, "m"), expected);
+    assert_eq!(report["input"]["rows"], 5);
+    assert_eq!(report["metrics"]["mrr"]["periods"][0]["churned"], 10.5);
+    // Nothing matches: one clear error naming the source.
+    let error = fixture.run_err(&config("UTC", "events/part-*.csv.parquet"));
+    assert!(error.contains("no file matches the pattern"), "{error}");
+}

@@ -96,6 +96,22 @@ if ! command -v java >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
 fi
 sql_check duckdb .sql
+# A folder of Parquet parts as Spark writes them: every figure equal to the CSV's, in process and
+# in DuckDB (which reads the folder's parts by a glob).
+SPARK_LOCAL_IP=127.0.0.1 "$venv/bin/python" tests/differential/spark_parts.py "$work/data/events.csv" \
+  "$work/data/events_spark" 2>/dev/null
+sed -e 's|^path = "data/events.csv"|path = "data/events_spark"|' "$work/utc.toml" > "$work/spark_parts.toml"
+"$tenure" run "$work/spark_parts.toml" --format json --quiet > "$work/spark_parts.json"
+"$venv/bin/python" - "$work/utc.json" "$work/spark_parts.json" <<'PY'
+import json, sys
+csv_report, parts_report = (json.load(open(path)) for path in sys.argv[1:3])
+differing = [m for m in csv_report["metrics"] if csv_report["metrics"][m] != parts_report["metrics"].get(m)]
+if differing or csv_report["input"]["rows"] != parts_report["input"]["rows"]:
+    sys.exit(f"Spark's Parquet parts differ from the CSV in {differing or 'rows read'}")
+print(f"Spark's Parquet parts: {len(csv_report['metrics'])} metrics equal to the CSV's")
+PY
+"$venv/bin/python" tests/differential/sql_check.py "$tenure" duckdb "$work/data/events.csv" \
+  "$work/spark_parts.toml" "$work/spark_parts.json"
 sql_check postgres .table
 sql_check chdb .table
 # `tenure run` on the connections (the table `events` in PostgreSQL is sql_check's): the same

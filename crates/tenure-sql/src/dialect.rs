@@ -187,7 +187,11 @@ impl Dialect for DuckDb {
     }
 
     fn file(&self, path: &str, format: Format) -> Option<String> {
-        let path = self.string(path);
+        // A folder of Parquet parts (a path ending in `/`): every `.parquet` file under it.
+        let path = match format {
+            Format::Parquet if path.ends_with('/') => self.string(&format!("{path}**/*.parquet")),
+            _ => self.string(path),
+        };
         match format {
             // As text, as the in-process engine reads CSV, so that duplicates compare alike.
             Format::Csv => Some(format!("read_csv({path}, header = true, all_varchar = true)")),

@@ -264,9 +264,16 @@ impl Validator<'_> {
                     );
                     return None;
                 }
-                let format = self.file_format(config.format.as_ref(), path)?;
+                // A folder of Parquet parts, as Spark and Hive write them, is written with a
+                // trailing `/` in the plan (docs/config.md, `path`).
+                let mut resolved = base_dir.join(&path.value);
+                let folder = path.value.ends_with('/') || resolved.is_dir();
+                if folder && !path.value.ends_with('/') {
+                    resolved.as_mut_os_string().push("/");
+                }
+                let format = self.file_format(config.format.as_ref(), path, folder)?;
                 let relation = plan::Relation::File {
-                    path: base_dir.join(&path.value),
+                    path: resolved,
                     format,
                 };
                 Some((relation, path.span.clone()))
@@ -316,12 +323,28 @@ impl Validator<'_> {
         }
     }
 
-    /// A file's format: as given, or from the file's extension.
+    /// A file's format: as given, or from the file's extension; a folder holds Parquet parts.
     fn file_format(
         &mut self,
         format: Option<&Spanned<FormatConfig>>,
         path: &Spanned<String>,
+        folder: bool,
     ) -> Option<plan::Format> {
+        if folder {
+            if format.is_some_and(|f| !matches!(f.value, FormatConfig::Parquet)) {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        "a folder is read as the Parquet files in it",
+                        path.span.clone(),
+                    )
+                    .with_label("a folder of parts")
+                    .with_help("name one file, or remove `format`"),
+                );
+                return None;
+            }
+            return Some(plan::Format::Parquet);
+        }
         match format.map(|f| f.value) {
             Some(FormatConfig::Csv) => Some(plan::Format::Csv),
             Some(FormatConfig::Jsonl) => Some(plan::Format::JsonLines),

@@ -5,12 +5,14 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufRead;
+use std::path::PathBuf;
 
 use arrow_schema::{DataType, Schema};
 use tenure_plan::schema::{Column, ColumnKind, SourceSchema};
 use tenure_plan::{Format, Plan, Source, TimeFormat};
 
 use super::batches::supported;
+use crate::EngineError;
 use crate::calendar::{Clock, parse_time};
 use crate::store::parse_number;
 
@@ -55,6 +57,17 @@ fn columns_of(
             "it is a {}, and this version of tenure reads files only",
             source.relation
         ));
+    };
+    // A folder or pattern of Parquet parts: the columns of its first file.
+    let first_part;
+    let path = if format == Format::Parquet {
+        first_part = super::parquet::parquet_files(source).map_err(|error| match error {
+            EngineError::Read { error, .. } => format!("{}: {error}", path.display()),
+            other => other.to_string(),
+        })?;
+        first_part.first().map_or(path, PathBuf::as_path)
+    } else {
+        path
     };
     if path.is_dir() {
         return Err(format!("{} is a folder, not a file", path.display()));

@@ -4,6 +4,7 @@
 //! compares whole rows); batches become rows in [`super::batches`].
 
 use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -27,29 +28,132 @@ pub struct ParquetReader;
 /// Rows per decoded batch.
 const BATCH_ROWS: usize = 8_192;
 
-fn open(source: &Source) -> Result<ParquetRecordBatchReaderBuilder<File>, EngineError> {
-    let file = File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
-    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| read_error(source, e))
+/// The Parquet files of `source`: its file; every file under its folder (a path ending in `/`,
+/// as Spark and Hive write a table's parts, subfolders included) whose name ends in `.parquet`;
+/// or the files a pattern with `*` or `?` in its last part matches. Sorted by path.
+pub(crate) fn parquet_files(source: &Source) -> Result<Vec<PathBuf>, EngineError> {
+    let path = file_path(source)?;
+    let text = path.to_string_lossy();
+    let mut files = Vec::new();
+    if text.ends_with('/') {
+        collect_parts(path, &mut files).map_err(|e| read_error(source, e))?;
+        if files.is_empty() {
+            return Err(read_error(source, "the folder holds no .parquet file"));
+        }
+    } else if let Some(pattern) = path
+        .file_name()
+        .map(|name| name.to_string_lossy())
+        .filter(|name| name.contains(['*', '?']))
+    {
+        let folder = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        for entry in std::fs::read_dir(folder).map_err(|e| read_error(source, e))? {
+            let entry = entry.map_err(|e| read_error(source, e))?;
+            if entry.file_type().is_ok_and(|t| t.is_file())
+                && wildcard_match(&pattern, &entry.file_name().to_string_lossy())
+            {
+                files.push(entry.path());
+            }
+        }
+        if files.is_empty() {
+            return Err(read_error(source, "no file matches the pattern"));
+        }
+    } else {
+        files.push(path.to_path_buf());
+    }
+    files.sort();
+    Ok(files)
 }
 
-/// Reads row group `group` of the file into `sink`, numbering its rows from `first_row` + 1;
+/// The `.parquet` files under `folder`, at any depth.
+fn collect_parts(folder: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(folder)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            collect_parts(&entry.path(), files)?;
+        } else if entry.file_name().to_string_lossy().ends_with(".parquet") {
+            files.push(entry.path());
+        }
+    }
+    Ok(())
+}
+
+/// Whether `name` matches `pattern`, where `*` stands for any run of characters and `?` for one.
+fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let (pattern, name): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    // The pattern position after the last `*`, and the name position it was matched from.
+    let (mut p, mut n, mut star) = (0, 0, None::<(usize, usize)>);
+    while n < name.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p + 1, n));
+                p += 1;
+            }
+            Some(c) if *c == '?' || *c == name[n] => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((after, from)) => {
+                    p = after;
+                    n = from + 1;
+                    star = Some((after, from + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
+/// One Parquet file of a source: its path, its footer (text read as dictionaries) and where
+/// the config's columns are in it.
+struct PartFile {
+    path: PathBuf,
+    metadata: ArrowReaderMetadata,
+    layout: Layout,
+}
+
+impl PartFile {
+    fn open(source: &Source, path: PathBuf, props: &[String], dedupe: bool) -> Result<PartFile, EngineError> {
+        let file = File::open(&path).map_err(|e| read_error(source, e))?;
+        let metadata =
+            ArrowReaderMetadata::load(&file, Default::default()).map_err(|e| read_error(source, e))?;
+        let metadata = with_dictionary_text(metadata);
+        let layout = Layout::new(source, metadata.schema(), props, dedupe)?;
+        Ok(PartFile {
+            path,
+            metadata,
+            layout,
+        })
+    }
+}
+
+/// Reads row group `group` of `part` into `sink`, numbering its rows from `first_row` + 1;
 /// returns the number of rows read.
 fn read_row_group(
     source: &Source,
-    metadata: &ArrowReaderMetadata,
-    layout: &Layout,
+    part: &PartFile,
     group: usize,
     first_row: u64,
     sink: &mut RowSink<'_>,
 ) -> Result<u64, EngineError> {
+    let PartFile {
+        path,
+        metadata,
+        layout,
+    } = part;
     // The footer was parsed once for the file; each row group only opens the file again.
-    let file = File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
+    let file = File::open(path).map_err(|e| read_error(source, e))?;
     let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone());
     let row_group = builder.metadata().row_group(group);
     let bytes = row_group.compressed_size().max(0) as u64;
     let entity_chunk = match plain_entity_chunk(metadata, layout, group) {
         Some(column) => {
-            let file = File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
+            let file = File::open(path).map_err(|e| read_error(source, e))?;
             let rows = row_group.num_rows().max(0) as usize;
             Some(TextChunk::decode(file, column, rows).map_err(|e| read_error(source, e))?)
         }
@@ -164,47 +268,63 @@ impl SourceReader for ParquetReader {
         template: &SinkTemplate<'_>,
         consume: &mut Consumer<'_>,
     ) -> Result<(), EngineError> {
-        let file = File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
-        let metadata =
-            ArrowReaderMetadata::load(&file, Default::default()).map_err(|e| read_error(source, e))?;
-        let metadata = with_dictionary_text(metadata);
-        let layout = Layout::new(source, metadata.schema(), props, template.dedupe())?;
-        let row_groups = metadata.metadata().row_groups();
-        let total: i64 = row_groups.iter().map(|g| g.compressed_size()).sum();
+        let parts = parquet_files(source)?
+            .into_iter()
+            .map(|path| PartFile::open(source, path, props, template.dedupe()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let groups_of = |part: &PartFile| part.metadata.metadata().row_groups().to_vec();
+        let total: i64 = parts
+            .iter()
+            .flat_map(groups_of)
+            .map(|g| g.compressed_size())
+            .sum();
         template.progress().start(&source.name, total.max(0) as u64);
-        template.expect_rows(metadata.metadata().file_metadata().num_rows().max(0) as u64);
-        let row_groups = row_groups.len();
+        let rows: i64 = parts
+            .iter()
+            .map(|part| part.metadata.metadata().file_metadata().num_rows().max(0))
+            .sum();
+        template.expect_rows(rows as u64);
+        // Every row group of every file, in path order.
+        let groups: Vec<(usize, usize)> = parts
+            .iter()
+            .enumerate()
+            .flat_map(|(index, part)| (0..part.metadata.metadata().num_row_groups()).map(move |g| (index, g)))
+            .collect();
         let threads = rayon::current_num_threads();
-        if threads > 1 && row_groups > 1 && !template.fails_on_bad_rows() {
-            let groups: Vec<usize> = (0..row_groups).collect();
-            let read = |group: &usize| {
+        if threads > 1 && groups.len() > 1 && !template.fails_on_bad_rows() {
+            let read = |(part, group): &(usize, usize)| {
                 let mut sink = template.sink();
-                read_row_group(source, &metadata, &layout, *group, 0, &mut sink)?;
+                read_row_group(source, &parts[*part], *group, 0, &mut sink)?;
                 Ok(sink.finish())
             };
-            read_parts(&groups, read, consume)?;
-            return Ok(());
+            return read_parts(&groups, read, consume);
         }
+        // Rows are numbered through the files one after another, as one table.
         let mut sink = template.sink();
         let mut rows = 0;
-        for group in 0..row_groups {
-            rows += read_row_group(source, &metadata, &layout, group, rows, &mut sink)?;
+        for (part, group) in groups {
+            rows += read_row_group(source, &parts[part], group, rows, &mut sink)?;
         }
         consume(sink.finish())
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {
-        let builder = open(source)?;
-        let names: Vec<String> = builder
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        let reader = builder
-            .with_batch_size(BATCH_ROWS)
-            .build()
-            .map_err(|e| read_error(source, e))?;
-        read_entity_batches(source, &names, reader, sink)
+        for path in parquet_files(source)? {
+            let file = File::open(path).map_err(|e| read_error(source, e))?;
+            let builder =
+                ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| read_error(source, e))?;
+            let names: Vec<String> = builder
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            let reader = builder
+                .with_batch_size(BATCH_ROWS)
+                .build()
+                .map_err(|e| read_error(source, e))?;
+            read_entity_batches(source, &names, reader, sink)?;
+        }
+        Ok(())
     }
 }
