@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """tenure against DuckDB and Polars on the same files, in one run.
 
-usage: bench.py [--events N ...] [--formats parquet,csv] [--threads 2] [--check] [--scaling]
-                [--parquet-dictionary-kib K]
+usage: bench.py [--events N ...] [--formats parquet,csv] [--writers tenure,pyarrow,…] [--threads 2 1]
+                [--check] [--scaling] [--parquet-dictionary-kib K]
 
-For each size: generates data with `tenure gen` (cached under target/bench/), runs tenure on the
-W1 + W2 config, then the anchor scripts of ../shared/anchors (DuckDB, Polars) on the same file;
-checks that every engine agrees on every figure of W1 and W2, and that tenure with 1 and 2 threads
-gives identical output; prints wall time, CPU time, peak RSS and tenure's ratios. With --check
-the timings are printed but only agreement decides the exit code. On CSV the anchor scripts run
-through typed_csv.py, which declares `amount` a number and changes nothing else.
+For each size: generates data with `tenure gen` (cached under target/bench/); for Parquet, also
+rewrites it as other writers write the same rows (writers.py: pyarrow with and without
+dictionaries, DuckDB, Polars, a folder of parts from Spark); at each thread count runs tenure on
+the W1 + W2 config, then the anchor scripts of ../shared/anchors (DuckDB, Polars) on the same
+file; checks that every engine agrees on every figure of W1 and W2, and that tenure gives
+identical output at every thread count; prints wall time, CPU time, peak RSS and tenure's ratios
+per writer and thread count. With --check the timings are printed but only agreement decides the
+exit code. On CSV the anchor scripts run through typed_csv.py, which declares `amount` a number
+and changes nothing else.
 
 With --scaling only tenure runs, at every size in turn, round after round (--repeat rounds,
 default 5), so that the machine's drift falls on every size alike; each measured run follows an
@@ -113,9 +116,27 @@ def compare(name, reference, other):
     return problems
 
 
-def config_for(events, fmt, dictionary_kib):
-    """The W1 + W2 config for the generated file of `events` events in format `fmt`."""
-    data = generate(events, fmt, dictionary_kib)
+WRITERS = ["tenure", "pyarrow", "pyarrow-plain", "duckdb", "polars", "spark"]
+
+
+def written(events, writer, dictionary_kib):
+    """The generated Parquet file of `events` events as `writer` writes it (a folder for Spark),
+    made once with writers.py."""
+    source = generate(events, "parquet", dictionary_kib)
+    if writer == "tenure":
+        return source
+    target = source.parent / writer / ("events" if writer == "spark" else "events.parquet")
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1")
+        subprocess.run([sys.executable, str(Path(__file__).parent / "writers.py"), writer, str(source),
+                        str(target)], check=True, env=env, stderr=subprocess.DEVNULL)
+    return target
+
+
+def config_for(events, fmt, dictionary_kib, writer="tenure"):
+    """The W1 + W2 config for the file of `events` events in format `fmt` as `writer` wrote it."""
+    data = written(events, writer, dictionary_kib) if fmt == "parquet" else generate(events, fmt, dictionary_kib)
     config = data.parent / f"w1w2-{fmt}.toml"
     template = (Path(__file__).parent / "w1w2.toml.in").read_text()
     config.write_text(template.replace("EVENTS_FILE", str(data)).replace(
@@ -125,7 +146,7 @@ def config_for(events, fmt, dictionary_kib):
 
 def scaling(args):
     """tenure alone at every size, one run per size per round; medians and growth."""
-    env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads))
+    env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads[0]))
     sizes = sorted(args.events)
     failures = 0
     for fmt in args.formats.split(","):
@@ -161,7 +182,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=float, nargs="+", default=[20e6])
     parser.add_argument("--formats", default="parquet,csv")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, nargs="+", default=[2, 1],
+                        help="thread counts, each measured (default 2 1); tenure's output must not change")
+    parser.add_argument("--writers", default=",".join(WRITERS),
+                        help=f"Parquet writers whose files are measured (default {','.join(WRITERS)})")
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--repeat", type=int, default=None,
                         help="runs per engine, the median reported (default 3, 1 with --check)")
@@ -174,7 +198,6 @@ def main():
     if args.scaling:
         return scaling(args)
     repeat = args.repeat or (1 if args.check else 3)
-    python = sys.executable
     for script in ("duckdb_workload.py", "polars_workload.py"):
         if not (ANCHORS / script).is_file():
             print(f"error: {ANCHORS / script} not found; set TENURE_ANCHORS to the anchors folder")
@@ -185,59 +208,81 @@ def main():
     growth = {}
     for events in args.events:
         for fmt in args.formats.split(","):
-            data, config = config_for(events, fmt, args.parquet_dictionary_kib)
-            env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads))
-            runs = {}
-            command = [str(TENURE), "run", str(config), "--format", "json", "--quiet"]
-            code, out, wall, cpu, peak = measure_median(command, env, repeat)
-            if code != 0:
-                print(f"tenure failed on {data}")
-                return 1
-            report = json.loads(out)
-            rows_read = report["input"]["rows"]
-            runs["tenure"] = (wall, cpu, peak)
-            reference = tenure_figures(report)
-            single = dict(env, RAYON_NUM_THREADS="1")
-            code, out_single, *_ = measure([str(TENURE), "run", str(config), "--format", "json", "--quiet"], single)
-            if out_single != out:
-                print(f"MISMATCH tenure: 1 and {args.threads} threads give different output")
-                failures += 1
-            else:
-                passes += 1
-            for engine, script, extra in [("duckdb", "duckdb_workload.py", [str(args.threads)]),
-                                          ("polars", "polars_workload.py", [])]:
-                command = [python, str(ANCHORS / script), str(data), *extra]
-                if fmt == "csv":
-                    # The scripts infer CSV types from the first rows, which in a large log ordered
-                    # by time precede the first payment; the wrapper declares `amount` a number.
-                    command.insert(1, str(Path(__file__).parent / "typed_csv.py"))
-                code, out, wall, cpu, peak = measure_median(command, env, repeat)
-                if code != 0:
-                    print(f"FAILED {engine} could not run on {data.name} (exit {code})")
-                    failures += 1
-                    continue
-                runs[engine] = (wall, cpu, peak)
-                problems = compare(engine, reference, anchor_figures(out))
-                for problem in problems:
-                    print(f"MISMATCH {engine} ({fmt}, {rows_read} rows): {problem}")
-                failures += bool(problems)
-                passes += not problems
-            for engine, (wall, cpu, peak) in runs.items():
-                base = runs["tenure"]
-                rows.append((f"{rows_read / 1e6:.2f} M", fmt, engine, wall, cpu, peak,
-                             base[0] / wall if engine != "tenure" else None,
-                             base[2] / peak if engine != "tenure" else None))
-                growth.setdefault((fmt, engine), []).append((rows_read, wall))
-    print(f"\n{'events':>9} {'format':>8} {'engine':>7} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} "
-          f"{'tenure/x wall':>14} {'tenure/x RSS':>13}")
-    for size, fmt, engine, wall, cpu, peak, wall_ratio, rss_ratio in rows:
+            for writer in (args.writers.split(",") if fmt == "parquet" else ["tenure"]):
+                outcome = compare_engines(args, events, fmt, writer, repeat, rows, growth)
+                passes += outcome[0]
+                failures += outcome[1]
+    print(f"\n{'events':>9} {'format':>8} {'writer':>13} {'thr':>3} {'engine':>7} {'wall s':>8} {'cpu s':>8} "
+          f"{'peak MiB':>9} {'tenure/x wall':>14} {'tenure/x RSS':>13}")
+    for size, fmt, writer, threads, engine, wall, cpu, peak, wall_ratio, rss_ratio in rows:
         ratio = f"{wall_ratio:.2f}" if wall_ratio else ""
         rss = f"{rss_ratio:.2f}" if rss_ratio else ""
-        print(f"{size:>9} {fmt:>8} {engine:>7} {wall:>8.2f} {cpu:>8.2f} {peak:>9.0f} {ratio:>14} {rss:>13}")
+        print(f"{size:>9} {fmt:>8} {writer:>13} {threads:>3} {engine:>7} {wall:>8.2f} {cpu:>8.2f} {peak:>9.0f} "
+              f"{ratio:>14} {rss:>13}")
     print()
     print_growth(growth)
     print(f"\nbench: {passes} passed, {failures} failed")
     return 1 if failures else 0
+
+
+def compare_engines(args, events, fmt, writer, repeat, rows, growth):
+    """tenure, DuckDB and Polars on one file at each thread count: their figures compared and
+    their runs added to `rows` (and, for tenure gen's files at the first thread count, to
+    `growth`). Returns (passes, failures)."""
+    passes = failures = 0
+    data, config = config_for(events, fmt, args.parquet_dictionary_kib, writer)
+    # The anchor scripts read a folder of parts by a glob (read_parquet, scan_parquet).
+    anchor_data = str(data / "*.parquet") if data.is_dir() else str(data)
+    command = [str(TENURE), "run", str(config), "--format", "json", "--quiet"]
+    thread_counts = args.threads if len(args.threads) > 1 else args.threads + [2 if args.threads == [1] else 1]
+    outputs = {}
+    for threads in thread_counts:
+        env = dict(os.environ, RAYON_NUM_THREADS=str(threads), POLARS_MAX_THREADS=str(threads))
+        if threads not in args.threads:
+            # Only to compare its output with the measured thread count's.
+            outputs[threads] = measure(command, env)[1]
+            continue
+        runs = {}
+        code, out, wall, cpu, peak = measure_median(command, env, repeat)
+        if code != 0:
+            print(f"FAILED tenure could not run on {data} (exit {code})")
+            return passes, failures + 1
+        outputs[threads] = out
+        report = json.loads(out)
+        rows_read = report["input"]["rows"]
+        runs["tenure"] = (wall, cpu, peak)
+        reference = tenure_figures(report)
+        for engine, script, extra in [("duckdb", "duckdb_workload.py", [str(threads)]),
+                                      ("polars", "polars_workload.py", [])]:
+            anchor = [sys.executable, str(ANCHORS / script), anchor_data, *extra]
+            if fmt == "csv":
+                # The scripts infer CSV types from the first rows, which in a large log ordered
+                # by time precede the first payment; the wrapper declares `amount` a number.
+                anchor.insert(1, str(Path(__file__).parent / "typed_csv.py"))
+            code, out, wall, cpu, peak = measure_median(anchor, env, repeat)
+            if code != 0:
+                print(f"FAILED {engine} could not run on {data.name} (exit {code})")
+                failures += 1
+                continue
+            runs[engine] = (wall, cpu, peak)
+            problems = compare(engine, reference, anchor_figures(out))
+            for problem in problems:
+                print(f"MISMATCH {engine} ({fmt} by {writer}, {rows_read} rows): {problem}")
+            failures += bool(problems)
+            passes += not problems
+        base = runs["tenure"]
+        for engine, (wall, cpu, peak) in runs.items():
+            rows.append((f"{rows_read / 1e6:.2f} M", fmt, writer, threads, engine, wall, cpu, peak,
+                         base[0] / wall if engine != "tenure" else None,
+                         base[2] / peak if engine != "tenure" else None))
+            if writer == "tenure" and threads == args.threads[0]:
+                growth.setdefault((fmt, engine), []).append((rows_read, wall))
+    if len(set(outputs.values())) > 1:
+        print(f"MISMATCH tenure ({fmt} by {writer}): thread counts {sorted(outputs)} give different output")
+        failures += 1
+    else:
+        passes += 1
+    return passes, failures
 
 
 def print_growth(growth):
