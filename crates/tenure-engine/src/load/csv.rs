@@ -127,13 +127,16 @@ fn read_records<R: Read>(
     reader: &mut csv::Reader<R>,
     layout: &Layout,
     sink: &mut RowSink<'_>,
-) -> Result<(), EngineError> {
+    limit: Option<u64>,
+) -> Result<bool, EngineError> {
+    let mut read = 0u64;
     let mut record = csv::ByteRecord::new();
     // Buffers reused across rows: emptied and re-borrowed each row, never reallocated.
     let mut fields_buffer: Vec<&str> = Vec::with_capacity(layout.headers.len());
     let mut values_buffer: Vec<Option<&str>> = Vec::with_capacity(layout.prop_columns.len());
     let dedupe = sink.dedupe();
     while let Some(line) = next_record(source, reader, &mut record, layout.headers.len(), sink)? {
+        read += 1;
         let mut fields = recycle(std::mem::take(&mut fields_buffer));
         let mut values = recycle(std::mem::take(&mut values_buffer));
         // One UTF-8 check for the whole record, then each field is a checked slice of it (a
@@ -181,8 +184,11 @@ fn read_records<R: Read>(
         })?;
         fields_buffer = recycle(fields);
         values_buffer = recycle(values);
+        if limit.is_some_and(|limit| read >= limit) {
+            return Ok(true);
+        }
     }
-    Ok(())
+    Ok(false)
 }
 
 /// A reader that counts the quote characters passing through it.
@@ -251,12 +257,15 @@ fn read_range(
         .from_reader(counter);
     let mut sink = template.sink();
     layout.headers.iter().for_each(|h| sink.saw_column(h));
-    read_records(source, &mut reader, layout, &mut sink)?;
+    read_records(source, &mut reader, layout, &mut sink, None)?;
     Ok((sink.finish(), reader.get_ref().quotes))
 }
 
 /// The size a CSV file's parts aim at: small enough that a few per thread fit in memory at once.
 const TARGET_PART_BYTES: u64 = 64 << 20;
+
+/// Records per part when a file is read in one pass: about a million, as a Parquet row group.
+const PART_ROWS: u64 = 1 << 20;
 
 impl SourceReader for CsvReader {
     /// Reads a file in byte ranges on the rayon pool, a few per thread at a time, when it is
@@ -307,11 +316,17 @@ impl SourceReader for CsvReader {
         }
         let mut reader = open(source, template.progress())?;
         reader.headers().map_err(|e| read_error(source, e))?;
-        let mut sink = template.sink();
-        layout.headers.iter().for_each(|h| sink.saw_column(h));
-        read_records(source, &mut reader, &layout, &mut sink)?;
-        drop(reader);
-        consume(sink.finish())
+        // Parts of PART_ROWS records, one after another (so that no more than one is held
+        // beside the store), their lines numbered through the file.
+        loop {
+            let mut sink = template.sink();
+            layout.headers.iter().for_each(|h| sink.saw_column(h));
+            let more = read_records(source, &mut reader, &layout, &mut sink, Some(PART_ROWS))?;
+            consume(sink.finish())?;
+            if !more {
+                return Ok(());
+            }
+        }
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {

@@ -56,10 +56,16 @@ impl SourceReader for ArrowIpcReader {
             };
             return read_parts(&indices, read, consume);
         }
-        let mut sink = template.sink();
-        read_batches(source, &layout, projected()?, 0, &mut sink)?;
-        sink.progress_advance(total);
-        consume(sink.finish())
+        // One batch after another, each a part of its own as in parallel (so that no more than
+        // one is held beside the store), rows numbered through the file.
+        let mut rows = 0;
+        for (index, batch) in projected()?.enumerate() {
+            let mut sink = template.sink();
+            rows += read_batches(source, &layout, std::iter::once(batch), rows, &mut sink)?;
+            sink.progress_advance(share(total, index, batches));
+            consume(sink.finish())?;
+        }
+        Ok(())
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {

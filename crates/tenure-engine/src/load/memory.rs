@@ -117,31 +117,33 @@ impl SourceReader for MemoryReader<'_> {
                 })
             })
             .collect();
-        let batches = &batches;
-        if rayon::current_num_threads() > 1 && batches.len() > 1 && !template.fails_on_bad_rows() {
-            let mut first_rows = Vec::with_capacity(batches.len());
-            let mut rows = 0u64;
-            for batch in batches {
-                first_rows.push(rows);
-                rows += batch.num_rows() as u64;
-            }
-            let tasks: Vec<(&RecordBatch, u64)> = batches.iter().zip(first_rows).collect();
-            let read = |(batch, first_row): &(&RecordBatch, u64)| {
-                let mut sink = template.sink();
-                read_batches(
-                    source,
-                    &layout,
-                    std::iter::once(project(batch)),
-                    *first_row,
-                    &mut sink,
-                )?;
-                Ok(sink.finish())
-            };
+        let mut first_rows = Vec::with_capacity(batches.len());
+        let mut rows = 0u64;
+        for batch in &batches {
+            first_rows.push(rows);
+            rows += batch.num_rows() as u64;
+        }
+        let tasks: Vec<(&RecordBatch, u64)> = batches.iter().zip(first_rows).collect();
+        let read = |(batch, first_row): &(&RecordBatch, u64)| {
+            let mut sink = template.sink();
+            read_batches(
+                source,
+                &layout,
+                std::iter::once(project(batch)),
+                *first_row,
+                &mut sink,
+            )?;
+            Ok(sink.finish())
+        };
+        if rayon::current_num_threads() > 1 && tasks.len() > 1 && !template.fails_on_bad_rows() {
             return read_parts(&tasks, read, consume);
         }
-        let mut sink = template.sink();
-        read_batches(source, &layout, batches.iter().map(project), 0, &mut sink)?;
-        consume(sink.finish())
+        // One slice after another, each a part of its own as in parallel (so that no more than
+        // one is held beside the store).
+        for task in &tasks {
+            consume(read(task)?)?;
+        }
+        Ok(())
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {

@@ -299,13 +299,15 @@ impl SourceReader for ParquetReader {
             };
             return read_parts(&groups, read, consume);
         }
-        // Rows are numbered through the files one after another, as one table.
-        let mut sink = template.sink();
+        // One row group after another, each a part of its own as in parallel (so that no more
+        // than one is held beside the store), rows numbered through the files as one table.
         let mut rows = 0;
         for (part, group) in groups {
+            let mut sink = template.sink();
             rows += read_row_group(source, &parts[part], group, rows, &mut sink)?;
+            consume(sink.finish())?;
         }
-        consume(sink.finish())
+        Ok(())
     }
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {
