@@ -342,22 +342,47 @@ pub fn records(report: &Report) -> Vec<Record> {
                 }
             }
             MetricResult::Health(health) => {
-                // Bands (`cohort` empty, `period` the band), then each entity at risk (`cohort`
-                // the entity id).
-                let per_value = health
-                    .segments
-                    .iter()
-                    .flatten()
-                    .map(|s| (segment(&Some(s.segment.clone())), &s.scores));
-                let tables = std::iter::once((String::new(), &health.scores)).chain(per_value);
-                for (segment_text, scores) in tables {
-                    for row in &scores.distribution {
-                        w.row("", &segment_text, &row.band, "entities", row.entities.to_string());
-                        w.row("", &segment_text, &row.band, "share", number(row.share));
-                        w.row("", &segment_text, &row.band, "revenue", row.revenue.to_string());
-                    }
-                    w.row("", &segment_text, "", "unscored", scores.unscored.to_string());
-                    w.row("", &segment_text, "", "mean_score", number(scores.mean_score));
+                // Bands (`cohort` empty, `period` the band), the history's bands (`cohort`
+                // `history <period>`), then each entity at risk (`cohort` the entity id).
+                let mut bands =
+                    |cohort: &str,
+                     scores: &tenure_plan::health::BandCounts,
+                     segments: &Option<Vec<tenure_plan::health::HealthSegment>>| {
+                        let per_value = segments
+                            .iter()
+                            .flatten()
+                            .map(|s| (segment(&Some(s.segment.clone())), &s.scores));
+                        for (segment_text, scores) in
+                            std::iter::once((String::new(), scores)).chain(per_value)
+                        {
+                            for row in &scores.distribution {
+                                w.row(
+                                    cohort,
+                                    &segment_text,
+                                    &row.band,
+                                    "entities",
+                                    row.entities.to_string(),
+                                );
+                                w.row(cohort, &segment_text, &row.band, "share", number(row.share));
+                                w.row(
+                                    cohort,
+                                    &segment_text,
+                                    &row.band,
+                                    "revenue",
+                                    row.revenue.to_string(),
+                                );
+                            }
+                            w.row(cohort, &segment_text, "", "unscored", scores.unscored.to_string());
+                            w.row(cohort, &segment_text, "", "mean_score", number(scores.mean_score));
+                        }
+                    };
+                bands("", &health.scores, &health.segments);
+                for period in health.history.iter().flatten() {
+                    bands(
+                        &format!("history {}", period.period),
+                        &period.scores,
+                        &period.segments,
+                    );
                 }
                 for entity in &health.at_risk {
                     let mut figure = |measure: &str, value: String| {

@@ -41,6 +41,7 @@ fn run() -> Value {
         "[events.nps]\nwhere = \"event == 'nps'\"\n\
          [events.payment]\nwhere = \"event == 'payment'\"\namount = \"props.amount\"\n\
          [metrics.health]\ntype = \"health\"\nactive = \"report\"\nrevenue = \"payment\"\nbacktest = \"30d\"\n\
+         history = \"month\"\nhistory_periods = 3\n\
          [metrics.health.components.usage]\nsignal = \"count\"\nevent = \"report\"\nweight = 3\nscale = [0, 10]\n\
          [metrics.health.components.recency]\nsignal = \"recency\"\nevent = \"report\"\nweight = 1\nscale = [30, 0]\n\
          [metrics.health.components.nps]\nsignal = \"latest\"\nevent = \"nps\"\nvalue = \"props.score\"\nweight = 1\n\
@@ -125,4 +126,49 @@ fn the_backtest_scores_an_earlier_date_and_counts_who_churned() {
         backtest["transitions"],
         json!([{"from": "red", "to": "red", "entities": 2}, {"from": "red", "to": null, "entities": 1}])
     );
+}
+
+#[test]
+fn the_history_scores_the_last_day_of_each_month() {
+    let metrics = run();
+    let history = metrics["health"]["history"].as_array().unwrap();
+    // as_of 03-31 ends March, so the three months are January, February and March.
+    // January (01-31): the population has a report in the 90 days to 01-31: b (01-20), d
+    // (12-15). Window 01-02 to 01-31: b 1 report → 10, 11 days → (11 − 30)/(0 − 30) = 63.333,
+    // score (30 + 63.333)/4 = 23.333: red; d 0, 47 days → 0: red. Mean 11.667.
+    // February (02-28): b (01-20), d, e (02-10); window 01-30 to 02-28. b: 0, 39 days → 0:
+    // red; d: 0: red; e: 1 report → 10, 18 days → 40, (30 + 40)/4 = 17.5: red. Mean 5.833.
+    // No payment in either window: no revenue at stake.
+    // March (03-31): the scores of `as_of` (scores_bands_and_the_accounts_at_risk_by_hand).
+    let counts = |period: &Value| -> Vec<u64> {
+        period["distribution"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|band| band["entities"].as_u64().unwrap())
+            .collect()
+    };
+    let summary: Vec<(String, String, u64, Vec<u64>)> = history
+        .iter()
+        .map(|p| {
+            (
+                p["period"].as_str().unwrap().to_string(),
+                p["date"].as_str().unwrap().to_string(),
+                p["population"].as_u64().unwrap(),
+                counts(p),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("2025-01".into(), "2025-01-31".into(), 2, vec![0, 0, 2]),
+            ("2025-02".into(), "2025-02-28".into(), 3, vec![0, 0, 3]),
+            ("2025-03".into(), "2025-03-31".into(), 4, vec![1, 1, 2]),
+        ]
+    );
+    assert!(close(&history[0]["mean_score"], (30.0 + 190.0 / 3.0) / 4.0 / 2.0));
+    assert!(close(&history[1]["mean_score"], 17.5 / 3.0));
+    assert_eq!(history[2]["distribution"], metrics["health"]["distribution"]);
+    assert_eq!(history[2]["mean_score"], metrics["health"]["mean_score"]);
 }

@@ -831,10 +831,28 @@ def check_health(name, metric):
             moves[(bands[b]["name"], to)] = moves.get((bands[b]["name"], to), 0) + 1
         if {(t["from"], t["to"]): t["entities"] for t in got["backtest"]["transitions"]} != moves:
             problems.append("backtest transitions")
+    if "history" in metric:
+        # The last history_periods periods over by as_of, each scored at its last day.
+        grain, periods = metric["history"], metric.get("history_periods", 6)
+        last_days = con.execute(f"""
+            WITH p AS (SELECT DISTINCT {period_index_sql(grain, 'd')} AS p, max(d) OVER (PARTITION BY {period_index_sql(grain, 'd')}) AS last_day
+                       FROM (SELECT unnest(range(DATE '{as_of}' - INTERVAL 800 DAY, DATE '{as_of}' + INTERVAL 400 DAY, INTERVAL 1 DAY))::DATE AS d))
+            SELECT p, last_day FROM p WHERE last_day <= DATE '{as_of}' ORDER BY p DESC LIMIT {periods}""").fetchall()[::-1]
+        expected_history = []
+        for index, last_day in last_days:
+            people = health_population(metric, str(last_day))
+            bands_then, scored_then = health_scores(metric, people[0], people[2])
+            expected_history.append((period_label(grain, index), str(last_day), len(people[0]),
+                                     [sum(1 for _, b in scored_then.values() if b == i) for i in range(len(bands_then))]))
+        got_history = [(h["period"], h["date"], h["population"], [row["entities"] for row in h["distribution"]])
+                       for h in got.get("history", [])]
+        if got_history != expected_history:
+            problems.append(f"history {expected_history[:2]}… vs {got_history[:2]}…")
     if problems:
         print(f"MISMATCH {name}: duckdb vs tenure: {'; '.join(problems)}")
         return 1, 0
-    print(f"ok {name}: {len(scored)} entities scored, {len(expected)} at risk, bands {counts} (health)")
+    print(f"ok {name}: {len(scored)} entities scored, {len(expected)} at risk, bands {counts}"
+          f"{', ' + str(len(got.get('history', []))) + ' periods of history' if 'history' in metric else ''} (health)")
     return 0, len(entities)
 
 

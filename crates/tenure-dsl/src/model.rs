@@ -632,6 +632,11 @@ pub struct HealthConfig {
     pub revenue: Option<Spanned<String>>,
     /// Also score the population this long before `as_of`, and report what became of each band.
     pub backtest: Option<Spanned<String>>,
+    /// Also score the population at the last day of each past period of this grain: the bands'
+    /// history.
+    pub history: Option<Spanned<GrainConfig>>,
+    /// With `history`: how many complete periods up to `as_of` (default 6, at most 120).
+    pub history_periods: Option<Spanned<i64>>,
     /// Breakdown keys, `attr.<column>` or `segment.<name>`: the bands per combination of values.
     pub by: Option<Vec<Spanned<String>>>,
     /// The signals, by name, each scored from 0 to 100 and weighted.

@@ -54,6 +54,43 @@ pub struct HealthResult {
     /// With `backtest`: the population scored earlier, and what became of each band.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backtest: Option<Backtest>,
+    /// With `history`: the bands at the end of each past period, oldest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HealthPeriod>>,
+}
+
+/// The bands of the population scored at the last day of one period (docs/config.md, health
+/// `history`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HealthPeriod {
+    /// The period's label (`2025-03`, a week's first day, `2025-Q1`, …).
+    pub period: String,
+    /// The day scored: the period's last day.
+    pub date: String,
+    /// The scores at that day.
+    #[serde(flatten)]
+    pub scores: BandCounts,
+    /// With `by`: the bands per combination of values at that day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Vec<HealthSegment>>,
+}
+
+impl HealthPeriod {
+    /// Scores `population`, measured at the last day (`date`) of `period`, into bands.
+    pub fn from_signals(
+        metric: &Health,
+        period: String,
+        date: String,
+        population: &[EntitySignals],
+    ) -> HealthPeriod {
+        let scored = score(metric, population);
+        HealthPeriod {
+            period,
+            date,
+            scores: band_counts(metric, population.iter().zip(&scored)),
+            segments: segment_counts(metric, population, &scored),
+        }
+    }
 }
 
 /// A band as the report names it.
@@ -244,6 +281,32 @@ fn money(micros: i128) -> f64 {
     crate::figures::from_micros(micros)
 }
 
+/// With `by`, the bands' counts of each combination of values, in the order of values.
+fn segment_counts(
+    metric: &Health,
+    population: &[EntitySignals],
+    scored: &[Option<Scored>],
+) -> Option<Vec<HealthSegment>> {
+    (!metric.by.is_empty()).then(|| {
+        let mut values: Vec<&Segment> = population.iter().filter_map(|e| e.segment.as_ref()).collect();
+        values.sort_by(|a, b| a.sort_cmp(b));
+        values.dedup();
+        values
+            .into_iter()
+            .map(|segment| HealthSegment {
+                segment: segment.clone(),
+                scores: band_counts(
+                    metric,
+                    population
+                        .iter()
+                        .zip(scored)
+                        .filter(|(e, _)| e.segment.as_ref() == Some(segment)),
+                ),
+            })
+            .collect()
+    })
+}
+
 /// The bands' counts of `scored` entities (with their revenue in micro-units).
 fn band_counts<'a>(
     metric: &Health,
@@ -293,24 +356,7 @@ impl HealthResult {
     ) -> HealthResult {
         let scored = score(metric, population);
         let scores = band_counts(metric, population.iter().zip(&scored));
-        let segments = (!metric.by.is_empty()).then(|| {
-            let mut values: Vec<&Segment> = population.iter().filter_map(|e| e.segment.as_ref()).collect();
-            values.sort_by(|a, b| a.sort_cmp(b));
-            values.dedup();
-            values
-                .into_iter()
-                .map(|segment| HealthSegment {
-                    segment: segment.clone(),
-                    scores: band_counts(
-                        metric,
-                        population
-                            .iter()
-                            .zip(&scored)
-                            .filter(|(e, _)| e.segment.as_ref() == Some(segment)),
-                    ),
-                })
-                .collect()
-        });
+        let segments = segment_counts(metric, population, &scored);
         let mut at_risk: Vec<AtRisk> = population
             .iter()
             .zip(&scored)
@@ -405,6 +451,7 @@ impl HealthResult {
             at_risk_band: metric.bands[metric.at_risk].name.clone(),
             at_risk,
             backtest,
+            history: None,
         }
     }
 

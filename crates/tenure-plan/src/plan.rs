@@ -617,6 +617,9 @@ pub struct Health {
     pub revenue: Option<EventId>,
     /// Also score the population this many days before `as_of`.
     pub backtest_days: Option<u32>,
+    /// Also score the population at the last day of each of this many complete periods of this
+    /// grain up to `as_of` (docs/config.md, health `history`).
+    pub history: Option<(Grain, u32)>,
     /// Breakdown keys (`attr.*`, `segment.*`): the bands per combination of values.
     pub by: Vec<crate::Field>,
     /// The signals, in name order.

@@ -175,6 +175,32 @@ pub(super) fn health_table(out: &mut String, health: &HealthResult, style: Style
         }
         out.push_str(&grid.render(style.width));
     }
+    if let Some(history) = &health.history {
+        let _ = writeln!(out, "history: entities per band at the end of each period");
+        let mut columns = vec![GridColumn::key("period"), GridColumn::key("scored on")];
+        columns.extend(health.bands.iter().map(|band| GridColumn::figure(&band.name)));
+        columns.extend([GridColumn::figure("unscored"), GridColumn::figure("mean score")]);
+        let mut grid = Grid::new(columns);
+        for period in history {
+            let mut cells = vec![period.period.clone(), period.date.clone()];
+            cells.extend(
+                period
+                    .scores
+                    .distribution
+                    .iter()
+                    .map(|row| row.entities.to_string()),
+            );
+            cells.push(period.scores.unscored.to_string());
+            cells.push(
+                period
+                    .scores
+                    .mean_score
+                    .map_or("–".to_string(), |m| format!("{m:.1}")),
+            );
+            grid.row(cells);
+        }
+        out.push_str(&grid.render(style.width));
+    }
 }
 
 /// One population's bands.

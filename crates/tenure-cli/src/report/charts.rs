@@ -130,13 +130,31 @@ pub(crate) fn pictures(result: &MetricResult) -> (Vec<Card>, Vec<Figure>) {
                     health.at_risk.len().to_string(),
                 ),
             ];
-            (
-                cards,
-                vec![figure(
-                    &format!("Entities per health band on {}.", health.date),
-                    stacked_bars(&labels, &layers, Format::Number),
-                )],
-            )
+            let mut figures = vec![figure(
+                &format!("Entities per health band on {}.", health.date),
+                stacked_bars(&labels, &layers, Format::Number),
+            )];
+            if let Some(history) = &health.history {
+                // One bar per period, one layer per band, best band at the bottom.
+                let periods: Vec<String> = history.iter().map(|p| p.period.clone()).collect();
+                let layers: Vec<Layer> = health
+                    .bands
+                    .iter()
+                    .enumerate()
+                    .map(|(index, band)| {
+                        let values = history
+                            .iter()
+                            .map(|p| p.scores.distribution[index].entities as f64)
+                            .collect();
+                        layer(&band.name, values, index)
+                    })
+                    .collect();
+                figures.push(figure(
+                    "Entities per health band at the end of each period.",
+                    stacked_bars(&periods, &layers, Format::Number),
+                ));
+            }
+            (cards, figures)
         }
         MetricResult::Formula(result) => formula(result),
         MetricResult::Ltv(result) => (vec![card("lifetime value", money(result.value))], Vec::new()),

@@ -1247,6 +1247,7 @@ impl Validator<'_> {
         let population = days(self, &config.population, 90);
         let window = days(self, &config.window, 30);
         let backtest = config.backtest.as_ref().map(|text| self.whole_days(text));
+        let history = self.health_history(config.history.as_ref(), config.history_periods.as_ref());
         let revenue = config
             .revenue
             .as_ref()
@@ -1309,11 +1310,50 @@ impl Validator<'_> {
                 at_risk: at_risk?,
                 revenue: revenue.map_or(Some(None), |event| event.map(Some))?,
                 backtest_days: backtest.map_or(Some(None), |days| days.map(Some))?,
+                history: history?,
                 by: by?,
                 components,
             },
             config.description,
         ))
+    }
+
+    /// A health score's `history`: its grain and number of periods (6 unless `history_periods`
+    /// says otherwise, 1 to 120); `Some(None)` without it, `None` after a mistake.
+    fn health_history(
+        &mut self,
+        grain: Option<&Spanned<GrainConfig>>,
+        periods: Option<&Spanned<i64>>,
+    ) -> Option<Option<(plan::Grain, u32)>> {
+        match (grain, periods) {
+            (None, None) => Some(None),
+            (None, Some(periods)) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::ConflictingKeys,
+                        "`history_periods` belongs to `history`",
+                        periods.span.clone(),
+                    )
+                    .with_label("add `history = \"month\"` or similar, or remove this key"),
+                );
+                None
+            }
+            (Some(grain), periods) => {
+                let count = periods.map_or(6, |p| p.value);
+                if !(1..=120).contains(&count) {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!("{count} periods of history"),
+                            periods.map_or(grain.span.clone(), |p| p.span.clone()),
+                        )
+                        .with_label("expected 1 to 120"),
+                    );
+                    return None;
+                }
+                Some(Some((grain_of(Some(grain)), count as u32)))
+            }
+        }
     }
 
     /// A health score's bands, best first, or the default green, yellow and red.

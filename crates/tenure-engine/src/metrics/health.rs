@@ -1,7 +1,7 @@
 //! `type = "health"`: each entity's signals at `as_of` (and at the backtest date), measured from
 //! the store; scoring and banding are `tenure_plan::health`'s (docs/config.md, `type = "health"`).
 
-use tenure_plan::health::{EntitySignals, HealthResult};
+use tenure_plan::health::{EntitySignals, HealthPeriod, HealthResult};
 use tenure_plan::{Health, ScalarValue, Signal};
 
 use super::amount::AmountReader;
@@ -18,14 +18,36 @@ pub fn evaluate(data: &Dataset, metric: &Health) -> HealthResult {
         let then = date - days as i32;
         (day_label(then), measure(data, metric, then))
     });
-    HealthResult::from_signals(
+    let mut result = HealthResult::from_signals(
         metric,
         day_label(date),
         &population,
         backtest
             .as_ref()
             .map(|(label, earlier)| (label.clone(), earlier.as_slice())),
-    )
+    );
+    result.history = metric.history.map(|(grain, periods)| {
+        // The last `periods` periods over by `as_of`, each scored at its last day.
+        let calendar = data.calendar;
+        let current = calendar.period_index(grain, date);
+        let latest = if calendar.period_last_day(grain, current) <= date {
+            current
+        } else {
+            current - 1
+        };
+        (latest - periods as i32 + 1..=latest)
+            .map(|period| {
+                let last_day = calendar.period_last_day(grain, period);
+                HealthPeriod::from_signals(
+                    metric,
+                    calendar.period_label(grain, period),
+                    day_label(last_day),
+                    &measure(data, metric, last_day),
+                )
+            })
+            .collect()
+    });
+    result
 }
 
 /// The population at local day `date` (entities with an `active` event in the `population`
