@@ -64,20 +64,37 @@ pub struct Project {
     pub plan: Plan,
     /// Where the config names its inputs, to place mistakes about them at its lines.
     places: dsl::Places,
+    /// How in-process loading splits its work.
+    load_options: engine::LoadOptions,
 }
 
 impl Project {
+    /// The same project, loading its data with its work split as `options` says (the defaults
+    /// otherwise; tests split tiny files as large ones are).
+    pub fn with_load_options(mut self, options: engine::LoadOptions) -> Project {
+        self.load_options = options;
+        self
+    }
+
     /// Reads and validates a config file.
     pub fn open(path: impl AsRef<Path>) -> Result<Project, Error> {
         let dsl::Config { plan, places } = dsl::open_file(path.as_ref()).map_err(Error::Config)?;
-        Ok(Project { plan, places })
+        Ok(Project {
+            plan,
+            places,
+            load_options: engine::LoadOptions::default(),
+        })
     }
 
     /// Validates config text; relative source paths resolve against `base_dir`.
     pub fn from_str(text: &str, base_dir: impl AsRef<Path>) -> Result<Project, Error> {
         let dsl::Config { plan, places } = dsl::open_str(text, "metrics.toml", base_dir.as_ref())
             .map_err(|e| Error::Config(dsl::LoadError::Invalid(e)))?;
-        Ok(Project { plan, places })
+        Ok(Project {
+            plan,
+            places,
+            load_options: engine::LoadOptions::default(),
+        })
     }
 
     /// Checks what the config names outside itself: that every source can be opened and has the
@@ -159,7 +176,8 @@ impl Project {
         // Loading reads a JSON Lines file's keys anyway; scanning them first would read the
         // file twice. A property no source has is reported once it is read.
         self.check_inputs_with(engine::JsonLinesKeys::Skip)?;
-        engine::Dataset::load_with_progress(&self.plan, progress).map_err(Error::Engine)
+        engine::Dataset::load_with_inputs(&self.plan, progress, &engine::Inputs::new(), self.load_options)
+            .map_err(Error::Engine)
     }
 
     /// Computes every metric where the data is: with the in-process engine over files, or as
@@ -240,8 +258,8 @@ impl Project {
             )));
         }
         self.check_before_run(engine::JsonLinesKeys::Skip, Some(&[]), inputs)?;
-        let dataset =
-            engine::Dataset::load_with_inputs(&self.plan, progress, inputs).map_err(Error::Engine)?;
+        let dataset = engine::Dataset::load_with_inputs(&self.plan, progress, inputs, self.load_options)
+            .map_err(Error::Engine)?;
         Self::evaluated(&dataset, metrics, progress)
     }
 

@@ -12,10 +12,6 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new() -> Fixture {
-        // Split even these tiny CSV files into parts read in parallel, and resolve their entity
-        // ids a few at a time, as large files are.
-        tenure::engine::set_min_part_bytes(16);
-        tenure::engine::set_resolve_batch(3);
         Fixture {
             dir: tempfile::tempdir().expect("a temporary folder"),
         }
@@ -33,14 +29,26 @@ impl Fixture {
 
     /// Validates `config` and runs every metric; the report as JSON.
     pub fn run(&self, config: &str) -> serde_json::Value {
-        let project = tenure::Project::from_str(config, self.path()).unwrap_or_else(|e| panic!("{e}"));
+        let project = self.project(config);
         let report = project.run().unwrap_or_else(|e| panic!("{e}"));
         serde_json::to_value(&report).expect("serialisable report")
     }
 
+    /// Validates `config`: a project whose loading splits even these tiny CSV files into parts
+    /// read in parallel, and resolves their entity ids a few at a time, as large files are.
+    pub fn project(&self, config: &str) -> tenure::Project {
+        let options = tenure::engine::LoadOptions {
+            min_part_bytes: 16,
+            resolve_batch: 3,
+        };
+        tenure::Project::from_str(config, self.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_load_options(options)
+    }
+
     /// Runs and returns the error text.
     pub fn run_err(&self, config: &str) -> String {
-        let project = tenure::Project::from_str(config, self.path()).unwrap_or_else(|e| panic!("{e}"));
+        let project = self.project(config);
         match project.run() {
             Ok(_) => panic!("expected the run to fail"),
             Err(error) => error.to_string(),

@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use tenure_plan::{Field, InputSummary, MetricKind, MetricResult, Plan, Report, SourceSummary};
 
 pub use error::EngineError;
-pub use load::{Inputs, JsonLinesKeys, inspect_sources, set_min_part_bytes, set_resolve_batch};
+pub use load::{Inputs, JsonLinesKeys, LoadOptions, inspect_sources};
 pub use plugin_file::check_plugins;
 pub use segments::{AttributeValues, EntityFigures, label_entities};
 pub use tenure_plugin::NO_DAY;
@@ -93,15 +93,16 @@ impl Dataset {
         plan: &Plan,
         progress: &dyn progress::ReadProgress,
     ) -> Result<Dataset, EngineError> {
-        Dataset::load_with_inputs(plan, progress, &Inputs::new())
+        Dataset::load_with_inputs(plan, progress, &Inputs::new(), LoadOptions::default())
     }
 
     /// [`Dataset::load_with_progress`], reading the sources `inputs` holds from its record
-    /// batches instead of their files or tables.
+    /// batches instead of their files or tables, with its work split as `options` says.
     pub fn load_with_inputs(
         plan: &Plan,
         progress: &dyn progress::ReadProgress,
         inputs: &Inputs,
+        options: LoadOptions,
     ) -> Result<Dataset, EngineError> {
         let load::Loaded {
             mut store,
@@ -113,6 +114,7 @@ impl Dataset {
             &plan.amount_columns(),
             progress,
             inputs,
+            options,
         )?;
         if progress.stop_requested() {
             return Err(EngineError::Stopped);

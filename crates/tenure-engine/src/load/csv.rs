@@ -2,7 +2,6 @@
 
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use tenure_plan::{RejectReason, Source};
 
@@ -109,16 +108,6 @@ impl Layout {
             headers,
         })
     }
-}
-
-/// A CSV file is read in parts of at least this many bytes, one per rayon task (set lower by
-/// tests, so that small files are split too).
-static MIN_PART_BYTES: AtomicU64 = AtomicU64::new(8 << 20);
-
-/// Sets the smallest part a CSV file is split into for parallel reading (tests use a few bytes
-/// to exercise the split on small files).
-pub fn set_min_part_bytes(bytes: u64) {
-    MIN_PART_BYTES.store(bytes.max(1), Ordering::Relaxed);
 }
 
 /// Reads every record of `reader` into `sink`.
@@ -293,7 +282,7 @@ impl SourceReader for CsvReader {
         let data_len = file_len.saturating_sub(data_start);
         let parts = (data_len / TARGET_PART_BYTES)
             .max(threads * 2)
-            .min(data_len / MIN_PART_BYTES.load(Ordering::Relaxed));
+            .min(data_len / template.options.min_part_bytes.max(1));
         if threads > 1 && parts > 1 && !template.fails_on_bad_rows() {
             template.progress().advance(data_start);
             let ranges = split(source, data_start, file_len, parts)?;
@@ -421,8 +410,11 @@ mod tests {
             spare: Default::default(),
             expected_rows: Default::default(),
             ids: &ids,
+            options: crate::load::LoadOptions {
+                min_part_bytes: 16,
+                ..crate::load::LoadOptions::default()
+            },
         };
-        set_min_part_bytes(16);
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
         let mut parts = Vec::new();
         pool.install(|| {

@@ -11,7 +11,6 @@
 //! exactly as interning row by row would.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::memory::{PREFETCH_ROWS, prefetch};
 use crate::store::{CodeTable, IdKey, Interner, text_hash};
@@ -21,21 +20,6 @@ use crate::store::{CodeTable, IdKey, Interner, text_hash};
 /// enough for a core's cache at larger id counts. At 456 k ids, noting and resolving took 70–85 %
 /// of the CPU time with 32 shards that it took with 256 (16: 56 %; 8: resolving slows again).
 const SHARDS: usize = 32;
-
-/// Pending ids a part resolves at once: enough for each shard's group to reuse its cache lines
-/// many times, few enough to keep the pending memory (32 bytes an id) small.
-static RESOLVE_BATCH: AtomicUsize = AtomicUsize::new(1 << 20);
-
-/// Sets how many pending entity ids a part resolves at once (tests use a few, so that small
-/// files are resolved in several rounds, as large ones are).
-pub fn set_resolve_batch(ids: usize) {
-    RESOLVE_BATCH.store(ids.max(1), Ordering::Relaxed);
-}
-
-/// How many pending entity ids a part resolves at once.
-pub(super) fn resolve_batch() -> usize {
-    RESOLVE_BATCH.load(Ordering::Relaxed)
-}
 
 /// A code not assigned yet.
 const UNASSIGNED: u32 = u32::MAX;

@@ -19,8 +19,6 @@ mod parquet_text;
 mod pipeline;
 mod sink;
 
-pub use csv::set_min_part_bytes;
-pub use ids::set_resolve_batch;
 pub use inspect::{JsonLinesKeys, inspect_sources};
 pub use memory::Inputs;
 pub(crate) use pipeline::read_pipelined;
@@ -44,6 +42,26 @@ pub const EARLIEST_TIME: i64 = -2_208_988_800_000_000;
 pub const TIME_LIMIT: i64 = 7_258_118_400_000_000;
 /// The largest magnitude an amount may have (10¹⁵), so sums of micro-units stay exact in i128.
 pub const AMOUNT_LIMIT: f64 = 1e15;
+
+/// How loading splits its work: sizes that change how a file is read, never what is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// A CSV file is read in parts of at least this many bytes, one per task (8 MiB).
+    pub min_part_bytes: u64,
+    /// Pending entity ids a part resolves at once (about a million): enough for each shard's
+    /// group to reuse its cache lines many times, few enough to keep the pending memory (32
+    /// bytes an id) small.
+    pub resolve_batch: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> LoadOptions {
+        LoadOptions {
+            min_part_bytes: 8 << 20,
+            resolve_batch: 1 << 20,
+        }
+    }
+}
 
 /// Where readers hand their parts, in file order.
 pub type Consumer<'c> = dyn FnMut(Partial) -> Result<(), EngineError> + Send + 'c;
@@ -141,6 +159,7 @@ pub fn load(
     amounts: &BTreeSet<String>,
     progress: &dyn ReadProgress,
     inputs: &Inputs,
+    options: LoadOptions,
 ) -> Result<Loaded, EngineError> {
     let mut store = EventStore::default();
     let mut counts = LoadCounts::default();
@@ -169,6 +188,7 @@ pub fn load(
             spare: std::sync::Mutex::new(Vec::new()),
             expected_rows: std::sync::atomic::AtomicU64::new(0),
             ids: &shared_ids,
+            options,
         };
         let mut source_counts = SourceCounts::new(&source.name, "events");
         let mut columns = BTreeSet::new();

@@ -121,6 +121,8 @@ pub struct SinkTemplate<'s> {
     pub(super) expected_rows: std::sync::atomic::AtomicU64,
     /// Entity ids of every event source, shared by all parts.
     pub(super) ids: &'s ids::SharedIds,
+    /// How parts are sized and ids resolved.
+    pub(super) options: super::LoadOptions,
 }
 
 impl<'s> SinkTemplate<'s> {
@@ -160,7 +162,7 @@ impl<'s> SinkTemplate<'s> {
             source: self.source,
             progress: self.progress,
             ids: self.ids,
-            resolve_at: ids::resolve_batch(),
+            resolve_at: self.options.resolve_batch.max(1),
         }
     }
 
