@@ -14,8 +14,9 @@ use tenure_plan::RejectReason;
 
 use super::batches::{Layout, dictionary_key, write_value};
 use super::dedupe::{TypedKind, text_hash, typed_hash};
+use super::parse_time;
 use super::{AMOUNT_LIMIT, RowSink, bad_time_detail, check_time_range};
-use crate::calendar::{MICROS_PER_DAY, parse_time};
+use crate::calendar::MICROS_PER_DAY;
 use crate::error::EngineError;
 use crate::store::{ColumnBuilder, NULL_CODE, parse_number};
 

@@ -12,8 +12,9 @@ use tenure_plan::schema::{Column, ColumnKind, SourceSchema};
 use tenure_plan::{Format, Plan, Source, TimeFormat};
 
 use super::batches::supported;
+use super::parse_time;
 use crate::EngineError;
-use crate::calendar::{Clock, parse_time};
+use crate::calendar::Clock;
 use crate::store::parse_number;
 
 /// How far to look into a JSON Lines source, which has no header.

@@ -18,12 +18,14 @@ mod parquet;
 mod parquet_text;
 mod pipeline;
 mod sink;
+mod time_text;
 
 pub use inspect::{JsonLinesKeys, inspect_sources};
 pub use memory::Inputs;
 pub(crate) use pipeline::read_pipelined;
 pub use sink::{EntitySink, Partial, RawEvent, RowSink, SinkTemplate, TimeValue, UnreadableRows};
 use sink::{bad_time_detail, check_time_range};
+pub(crate) use time_text::parse_time;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,7 +33,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use tenure_plan::{BadRowPolicy, Format, Plan, RejectReason, Source, TimeFormat};
 
-use crate::calendar::{Clock, parse_time};
+use crate::calendar::Clock;
 use crate::error::EngineError;
 use crate::progress::ReadProgress;
 use crate::store::{Codes, ColumnBuilder, EventStore, Interner};
