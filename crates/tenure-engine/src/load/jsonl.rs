@@ -16,6 +16,9 @@ use crate::progress::ProgressReader;
 /// Reads JSON Lines with `serde_json`; scalars become text, typed again per column later.
 pub struct JsonLinesReader;
 
+/// Objects per part: about a million, as a Parquet row group.
+const PART_ROWS: u64 = 1 << 20;
+
 fn open(source: &Source) -> Result<std::io::BufReader<std::fs::File>, EngineError> {
     std::fs::File::open(file_path(source)?)
         .map(std::io::BufReader::new)
@@ -81,7 +84,16 @@ impl SourceReader for JsonLinesReader {
             .map_or(0, |m| m.len());
         template.progress().start(&source.name, total);
         let reader = ProgressReader::new(open(source)?, template.progress());
+        let mut in_part = 0u64;
         for_each_object(source, reader, &mut owned, |sink, line_no, object| {
+            // Parts of PART_ROWS objects, one after another, so that no more than one is held
+            // beside the store.
+            if in_part == PART_ROWS {
+                let full = std::mem::replace(sink, template.sink());
+                consume(full.finish())?;
+                in_part = 0;
+            }
+            in_part += 1;
             object.keys().for_each(|key| sink.saw_column(key));
             let texts: Vec<(&String, Option<std::borrow::Cow<'_, str>>)> =
                 object.iter().map(|(k, v)| (k, scalar_text(v))).collect();
