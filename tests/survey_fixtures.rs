@@ -296,3 +296,30 @@ fn waves_compare_the_same_entities_period_on_period_by_hand() {
         ]
     );
 }
+
+#[test]
+fn nps_per_cohort_of_first_answer_by_hand() {
+    let report = run("[cohorts.first_answer]\nstart = \"answer\"\ngrain = \"month\"\n\
+         [metrics.nps]\ntype = \"survey\"\nscale = \"nps\"\nresponse = \"answer\"\nscore = \"props.score\"\n\
+         asked = \"ask\"\ncohort = \"first_answer\"");
+    let segments = &report["metrics"]["nps"]["segments"];
+    // First answers: a 01-05, b 01-10, c 01-20, d 01-26 (January); e 02-02 (February); f never
+    // answers and is in no cohort row, so its ask counts nowhere.
+    // January's members answered a 10, b 7, c 3, a 9, c 9 on the scale (promoters a, a, c = 3,
+    // passive b, detractor c 3): NPS (3 − 1) ÷ 5 × 100 = 40; d's 11 and b's 8.5 invalid.
+    // Asked of them a, b, c: all three answered, response rate 1.
+    // February's e answered without a score: invalid, no score; never asked.
+    assert_eq!(segments[0]["segment"], json!({"cohort": "2025-01"}), "{segments}");
+    assert_eq!(
+        segments[0]["total"],
+        json!({"responses": 5, "respondents": 3, "invalid": 2, "positive": 3, "neutral": 1,
+               "negative": 1, "score": 40.0, "asked": 3, "response_rate": 1.0})
+    );
+    assert_eq!(segments[1]["segment"], json!({"cohort": "2025-02"}));
+    assert_eq!(
+        segments[1]["total"],
+        json!({"responses": 0, "respondents": 0, "invalid": 1, "positive": 0, "neutral": 0,
+               "negative": 0, "score": null, "asked": 0, "response_rate": null})
+    );
+    assert_eq!(segments.as_array().unwrap().len(), 2);
+}

@@ -479,6 +479,18 @@ def check_survey(name, metric):
         touched = [a[1] for a in answers] + [a[1] for a in asks or []]
         expected += [{"period": period_label(grain, p), **figures(p)} for p in range(min(touched, default=last), last + 1)]
         actual += [{k: v for k, v in p.items() if k != "complete"} for p in got["periods"]]
+    if "cohort" in metric:
+        # Per cohort row: the figures of its members' answers and asks only.
+        cohort = config["cohorts"][metric["cohort"]]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE members AS {members_sql(cohort)}")
+        label_of = dict(con.execute(f"SELECT account_id, {cohort_label(cohort['grain'])} FROM members m").fetchall())
+        all_answers, all_asks = answers, asks
+        for label in sorted(set(label_of.values())):
+            answers = [a for a in all_answers if label_of.get(a[0]) == label]
+            asks = None if all_asks is None else [a for a in all_asks if label_of.get(a[0]) == label]
+            if answers or asks:
+                expected.append({"cohort": label, **figures(None)})
+        actual += [{"cohort": s["segment"]["cohort"], **s["total"]} for s in got.get("segments", [])]
     if expected != actual:
         difference = next((f"duckdb {e}, tenure {a}" for e, a in zip(expected, actual) if e != a),
                           f"{len(expected)} rows vs tenure's {len(actual)}")

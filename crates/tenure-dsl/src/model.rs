@@ -569,6 +569,8 @@ pub struct SurveyConfig {
     pub grain: Option<Spanned<GrainConfig>>,
     /// Breakdown keys, `attr.<column>` or `segment.<name>`: the figures per combination of values.
     pub by: Option<Vec<Spanned<String>>>,
+    /// A cohort: the figures per cohort row, of the answers of its members.
+    pub cohort: Option<Spanned<String>>,
     /// Close the loop: the value event that follows up a negative answer.
     pub follow_up: Option<Spanned<String>>,
     /// With `follow_up`: the time a follow-up must come within (`48h`, `2d`, `1w`).

@@ -707,6 +707,9 @@ pub struct Winback {
 /// A `type = "survey"` metric.
 #[derive(Debug, Clone)]
 pub struct Survey {
+    /// With a cohort: the figures per cohort row (its period and breakdown values, then `by`), of
+    /// the answers of its members.
+    pub cohort: Option<usize>,
     /// NPS, CSAT or CES, with its scale.
     pub scale: SurveyScale,
     /// The value event whose rows are responses.

@@ -68,6 +68,9 @@ pub(crate) fn statement(
     dialect: &dyn Dialect,
     labels: Option<&SegmentLabels>,
 ) -> Result<String, String> {
+    if survey.cohort.is_some() {
+        return Err("a survey per cohort is not translated to SQL yet".to_string());
+    }
     let Expr::Field(Field::Prop(column)) = &survey.score else {
         return Err("a `score` other than a property column is not translated to SQL yet".to_string());
     };

@@ -61,7 +61,7 @@ impl Validator<'_> {
                     .map(|(kind, description)| (plan::MetricKind::Stickiness(kind), description)),
                 "survey" => self
                     .decode::<SurveyConfig>(&entry, &table)
-                    .and_then(|config| self.survey(config, event_names, segment_names))
+                    .and_then(|config| self.survey(config, event_names, cohort_names, segment_names))
                     .map(|(kind, description)| (plan::MetricKind::Survey(kind), description)),
                 "health" => self
                     .decode::<HealthConfig>(&entry, &table)
@@ -965,12 +965,21 @@ impl Validator<'_> {
         &mut self,
         config: SurveyConfig,
         event_names: &[String],
+        cohort_names: &[String],
         segment_names: &[String],
     ) -> Option<(plan::Survey, Option<String>)> {
         let mut by = Vec::new();
         for key in config.by.iter().flatten() {
             by.push(self.breakdown_key(key, segment_names, &["attr", "segment"])?);
         }
+        let cohort = config.cohort.as_ref().map(|name| {
+            let index = self.reference(name, cohort_names, Code::UnknownCohort, "cohort");
+            self.one_start(
+                index,
+                &name.span,
+                "a survey per cohort puts each member in its one cohort row",
+            )
+        });
         let response = self.reference(&config.response, event_names, Code::UnknownEvent, "event");
         let asked = config
             .asked
@@ -1063,6 +1072,7 @@ impl Validator<'_> {
                 asked: asked.map_or(Some(None), |asked| asked.map(Some))?,
                 grain: config.grain.as_ref().map(|grain| grain_of(Some(grain))),
                 by,
+                cohort: cohort.map_or(Some(None), |cohort| cohort.map(Some))?,
             },
             config.description,
         ))

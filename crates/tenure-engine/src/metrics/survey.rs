@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use tenure_plan::figures::{FollowUpCounts, Labels, SurveyCounts, SurveyPeriodCounts, WaveCounts};
-use tenure_plan::{Answer, Grain, Segment, Survey, SurveyResult};
+use tenure_plan::{Answer, Grain, ScalarValue, Segment, Survey, SurveyResult};
 
 use super::amount::AmountReader;
-use super::cohort::entity_segment;
+use super::cohort::{NO_GROUP, entity_segment};
 use crate::Dataset;
 use crate::eval::Compiled;
 
@@ -78,14 +78,39 @@ pub fn evaluate(data: &Dataset, metric: &Survey) -> SurveyResult {
         .map(|(_, hours)| i64::from(hours) * 3_600_000_000);
     let table = |met: &[Met]| tally(met, metric.asked.is_some(), within, metric.waves, periods, data);
     let (total, rows) = table(&met);
-    let segments = (!metric.by.is_empty()).then(|| {
+    let segments = (!metric.by.is_empty() || metric.cohort.is_some()).then(|| {
         let keys = Compiled::fields(&metric.by, store);
+        // With a cohort: each member's cohort row (its label, then the cohort's breakdown
+        // values) before the `by` values; entities in no row are left out.
+        let cohort = metric
+            .cohort
+            .map(|index| (data.plan.cohorts[index].grain, data.assignment(index)));
+        let cohort_row = |entity: u32| -> Option<Vec<(String, ScalarValue)>> {
+            let Some((grain, assignment)) = &cohort else {
+                return Some(Vec::new());
+            };
+            let group = assignment.group_of[entity as usize];
+            if group == NO_GROUP {
+                return None;
+            }
+            let key = &assignment.groups[group as usize];
+            let label = ScalarValue::String(calendar.period_label(*grain, key.period));
+            Some(
+                std::iter::once(("cohort".to_string(), label))
+                    .chain(key.segment.iter().flat_map(|segment| segment.0.clone()))
+                    .collect(),
+            )
+        };
         // Each entity's values are read once, for all its rows.
         let mut by_entity = met.clone();
         by_entity.sort_by_key(|m| m.entity);
         let mut groups: Vec<(Segment, Vec<Met>)> = Vec::new();
         for rows in by_entity.chunk_by(|a, b| a.entity == b.entity) {
-            let segment = entity_segment(&keys, store, rows[0].entity);
+            let Some(mut values) = cohort_row(rows[0].entity) else {
+                continue;
+            };
+            values.extend(entity_segment(&keys, store, rows[0].entity).0);
+            let segment = Segment(values);
             match groups.iter_mut().find(|(known, _)| *known == segment) {
                 Some((_, known)) => known.extend_from_slice(rows),
                 None => groups.push((segment, rows.to_vec())),
