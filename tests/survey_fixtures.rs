@@ -323,3 +323,47 @@ fn nps_per_cohort_of_first_answer_by_hand() {
     );
     assert_eq!(segments.as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn nps_by_revenue_band_at_each_answer_by_hand() {
+    let fixture = Fixture::new();
+    // a pays 200 on 01-02, b 50 on 01-08, c nothing. Answers: a 10 on 01-05 (200 in the 30
+    // days up to it: band 100 of [100, 1000]), b 7 on 01-10 (50: band 0, below the first
+    // bound), c 3 on 01-20 (no revenue: null), a 9 on 02-20 (its 200 is 49 days old: null).
+    fixture.file(
+        "events.csv",
+        "id,ts,event,score,amount\na,2025-01-02T10:00:00Z,pay,,200\nb,2025-01-08T10:00:00Z,pay,,50\n\
+         a,2025-01-05T10:00:00Z,answer,10,\nb,2025-01-10T10:00:00Z,answer,7,\n\
+         c,2025-01-20T10:00:00Z,answer,3,\na,2025-02-20T10:00:00Z,answer,9,\n",
+    );
+    let report = fixture.run(&config(
+        "timezone = \"UTC\"\nas_of = \"2025-02-28\"",
+        "[events.answer]\nwhere = \"event == 'answer'\"\n\
+         [events.pay]\nwhere = \"event == 'pay'\"\namount = \"props.amount\"\n\
+         [metrics.nps]\ntype = \"survey\"\nscale = \"nps\"\nresponse = \"answer\"\nscore = \"props.score\"\n\
+         revenue = \"pay\"\nrevenue_bands = [100, 1000]",
+    ));
+    let rows: Vec<(Value, u64, Value)> = report["metrics"]["nps"]["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["segment"]["revenue_band"].clone(),
+                s["total"]["responses"].as_u64().unwrap(),
+                s["total"]["score"].clone(),
+            )
+        })
+        .collect();
+    // No revenue: a 9 (promoter) and c 3 (detractor): (1 − 1) ÷ 2 = 0. Band 0: b 7 (passive),
+    // NPS 0. Band 100: a 10, NPS 100. The total is every answer: (2 − 1) ÷ 4 × 100 = 25.
+    assert_eq!(
+        rows,
+        vec![
+            (Value::Null, 2, json!(0.0)),
+            (json!(0.0), 1, json!(0.0)),
+            (json!(100.0), 1, json!(100.0)),
+        ]
+    );
+    assert_eq!(report["metrics"]["nps"]["total"]["score"], json!(25.0));
+}

@@ -491,6 +491,33 @@ def check_survey(name, metric):
             if answers or asks:
                 expected.append({"cohort": label, **figures(None)})
         actual += [{"cohort": s["segment"]["cohort"], **s["total"]} for s in got.get("segments", [])]
+    if "revenue_bands" in metric:
+        # Per band: the answers and asks whose entity's revenue in the 30 days up to them falls
+        # in it (the band's lower bound, 0 below the first, None without revenue).
+        bounds, window = metric["revenue_bands"], 30 * 86_400_000_000
+        payments = {}
+        for account, time, micros in con.execute(
+                f"SELECT account_id, epoch_us(ts), CAST(round(amount * 1000000) AS HUGEINT) FROM rows "
+                f"WHERE {event_sql(metric['revenue'])} AND d <= DATE '{as_of}' AND amount IS NOT NULL").fetchall():
+            payments.setdefault(account, []).append((time, micros))
+
+        def band(account, time):
+            micros = sum(m for t, m in payments.get(account, []) if time - window < t <= time)
+            if micros <= 0:
+                return None
+            reached = [float(b) for b in bounds if micros / 1e6 >= b]
+            return reached[-1] if reached else 0.0
+        ask_rows = con.execute(f"SELECT account_id, {idx}, epoch_us(ts) FROM rows WHERE {event_sql(metric['asked'])} "
+                               f"AND d <= DATE '{as_of}'").fetchall() if "asked" in metric else []
+        all_answers = answers
+        keyed_answers = [(band(a[0], a[4]), a) for a in all_answers]
+        keyed_asks = [(band(a[0], a[2]), (a[0], a[1])) for a in ask_rows]
+        keys = {k for k, _ in keyed_answers} | {k for k, _ in keyed_asks}
+        for key in sorted(keys, key=lambda k: (k is not None, k or 0.0)):
+            answers = [a for k, a in keyed_answers if k == key]
+            asks = [a for k, a in keyed_asks if k == key] if "asked" in metric else None
+            expected.append({"revenue_band": key, **figures(None)})
+        actual += [{"revenue_band": s["segment"]["revenue_band"], **s["total"]} for s in got.get("segments", [])]
     if expected != actual:
         difference = next((f"duckdb {e}, tenure {a}" for e, a in zip(expected, actual) if e != a),
                           f"{len(expected)} rows vs tenure's {len(actual)}")

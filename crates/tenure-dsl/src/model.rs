@@ -571,6 +571,11 @@ pub struct SurveyConfig {
     pub by: Option<Vec<Spanned<String>>>,
     /// A cohort: the figures per cohort row, of the answers of its members.
     pub cohort: Option<Spanned<String>>,
+    /// An amount event: with `revenue_bands`, each answer and ask is broken down by its entity's
+    /// revenue in the 30 days up to it.
+    pub revenue: Option<Spanned<String>>,
+    /// With `revenue`: the bands' lower bounds above 0, ascending (`[100, 1000]`).
+    pub revenue_bands: Option<Spanned<Vec<f64>>>,
     /// Close the loop: the value event that follows up a negative answer.
     pub follow_up: Option<Spanned<String>>,
     /// With `follow_up`: the time a follow-up must come within (`48h`, `2d`, `1w`).

@@ -710,6 +710,9 @@ pub struct Survey {
     /// With a cohort: the figures per cohort row (its period and breakdown values, then `by`), of
     /// the answers of its members.
     pub cohort: Option<usize>,
+    /// A breakdown of each answer and ask by its entity's revenue of this amount event in the
+    /// 30 days up to it, in bands with these lower bounds (docs/config.md, `revenue_bands`).
+    pub revenue_bands: Option<(EventId, Vec<f64>)>,
     /// NPS, CSAT or CES, with its scale.
     pub scale: SurveyScale,
     /// The value event whose rows are responses.

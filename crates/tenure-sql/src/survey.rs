@@ -71,6 +71,9 @@ pub(crate) fn statement(
     if survey.cohort.is_some() {
         return Err("a survey per cohort is not translated to SQL yet".to_string());
     }
+    if survey.revenue_bands.is_some() {
+        return Err("a survey by revenue band is not translated to SQL yet".to_string());
+    }
     let Expr::Field(Field::Prop(column)) = &survey.score else {
         return Err("a `score` other than a property column is not translated to SQL yet".to_string());
     };

@@ -980,6 +980,11 @@ impl Validator<'_> {
                 "a survey per cohort puts each member in its one cohort row",
             )
         });
+        let revenue_bands = self.revenue_bands(
+            config.revenue.as_ref(),
+            config.revenue_bands.as_ref(),
+            event_names,
+        );
         let response = self.reference(&config.response, event_names, Code::UnknownEvent, "event");
         let asked = config
             .asked
@@ -1073,9 +1078,64 @@ impl Validator<'_> {
                 grain: config.grain.as_ref().map(|grain| grain_of(Some(grain))),
                 by,
                 cohort: cohort.map_or(Some(None), |cohort| cohort.map(Some))?,
+                revenue_bands: revenue_bands?,
             },
             config.description,
         ))
+    }
+
+    /// A survey's `revenue` and `revenue_bands`, given together: the amount event and the
+    /// bands' lower bounds (1 to 10 of them, above 0, ascending); `Some(None)` without them.
+    fn revenue_bands(
+        &mut self,
+        revenue: Option<&Spanned<String>>,
+        bands: Option<&Spanned<Vec<f64>>>,
+        event_names: &[String],
+    ) -> Option<Option<(usize, Vec<f64>)>> {
+        match (revenue, bands) {
+            (None, None) => Some(None),
+            (Some(revenue), None) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::MissingKey,
+                        "`revenue` needs `revenue_bands`, the bands to break the answers down by",
+                        revenue.span.clone(),
+                    )
+                    .with_label("add `revenue_bands = [100, 1000]` or similar"),
+                );
+                None
+            }
+            (None, Some(bands)) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::MissingKey,
+                        "`revenue_bands` needs `revenue`, the amount event the bands are of",
+                        bands.span.clone(),
+                    )
+                    .with_label("add `revenue = \"<amount event>\"`"),
+                );
+                None
+            }
+            (Some(revenue), Some(bands)) => {
+                let event = self.amount_event(revenue, event_names);
+                let ascending = bands.value.windows(2).all(|pair| pair[0] < pair[1]);
+                let valid = (1..=10).contains(&bands.value.len())
+                    && ascending
+                    && bands.value.iter().all(|b| b.is_finite() && *b > 0.0);
+                if !valid {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            "revenue bands must be 1 to 10 amounts above 0, ascending",
+                            bands.span.clone(),
+                        )
+                        .with_label("expected e.g. `[100, 1000]`"),
+                    );
+                    return None;
+                }
+                Some(Some((event?, bands.value.clone())))
+            }
+        }
     }
 
     pub(super) fn uplift(

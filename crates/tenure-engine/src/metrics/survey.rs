@@ -78,7 +78,12 @@ pub fn evaluate(data: &Dataset, metric: &Survey) -> SurveyResult {
         .map(|(_, hours)| i64::from(hours) * 3_600_000_000);
     let table = |met: &[Met]| tally(met, metric.asked.is_some(), within, metric.waves, periods, data);
     let (total, rows) = table(&met);
-    let segments = (!metric.by.is_empty() || metric.cohort.is_some()).then(|| {
+    let breakdown = !metric.by.is_empty() || metric.cohort.is_some() || metric.revenue_bands.is_some();
+    let segments = breakdown.then(|| {
+        let band_of = metric
+            .revenue_bands
+            .as_ref()
+            .map(|(event, bounds)| RevenueBands::new(data, *event, bounds));
         let keys = Compiled::fields(&metric.by, store);
         // With a cohort: each member's cohort row (its label, then the cohort's breakdown
         // values) before the `by` values; entities in no row are left out.
@@ -110,10 +115,23 @@ pub fn evaluate(data: &Dataset, metric: &Survey) -> SurveyResult {
                 continue;
             };
             values.extend(entity_segment(&keys, store, rows[0].entity).0);
-            let segment = Segment(values);
-            match groups.iter_mut().find(|(known, _)| *known == segment) {
-                Some((_, known)) => known.extend_from_slice(rows),
-                None => groups.push((segment, rows.to_vec())),
+            // With revenue bands, each row takes its own band after the entity's values.
+            let split: Vec<(Segment, &[Met])> = match &band_of {
+                None => vec![(Segment(values), rows)],
+                Some(bands) => rows
+                    .iter()
+                    .map(|row| {
+                        let mut values = values.clone();
+                        values.push(("revenue_band".to_string(), bands.band(row.entity, row.time)));
+                        (Segment(values), std::slice::from_ref(row))
+                    })
+                    .collect(),
+            };
+            for (segment, rows) in split {
+                match groups.iter_mut().find(|(known, _)| *known == segment) {
+                    Some((_, known)) => known.extend_from_slice(rows),
+                    None => groups.push((segment, rows.to_vec())),
+                }
             }
         }
         groups.sort_by(|a, b| a.0.sort_cmp(&b.0));
@@ -130,6 +148,64 @@ pub fn evaluate(data: &Dataset, metric: &Survey) -> SurveyResult {
         week_start: calendar.week_start,
     });
     SurveyResult::from_counts(metric.scale, &total, rows.as_deref(), labels, segments)
+}
+
+/// Each entity's payments of an amount event, to band a survey's rows by the revenue of the 30
+/// days up to each (docs/config.md, `revenue_bands`).
+struct RevenueBands<'a> {
+    /// Per entity, its payments' times (up to `as_of`, sorted) and the running sum of their
+    /// micro-units (one more entry, starting at 0).
+    payments: Vec<(Vec<i64>, Vec<i128>)>,
+    bounds: &'a [f64],
+}
+
+impl<'a> RevenueBands<'a> {
+    const WINDOW_MICROS: i64 = 30 * crate::calendar::MICROS_PER_DAY;
+
+    fn new(data: &Dataset, event: usize, bounds: &'a [f64]) -> RevenueBands<'a> {
+        let store = &data.store;
+        let mask = data.event_mask(event);
+        let mut rows: Vec<Vec<(i64, i128)>> = vec![Vec::new(); store.entities.len()];
+        if let Some(amount) = &data.plan.events[event].amount {
+            let amounts = AmountReader::new(data, amount);
+            for row in (0..store.len()).filter(|row| mask[*row] && store.day[*row] <= data.as_of_day) {
+                if let Some(micros) = amounts.micros(row) {
+                    rows[store.entity[row] as usize].push((store.time[row], micros));
+                }
+            }
+        }
+        let payments = rows
+            .into_iter()
+            .map(|mut paid| {
+                paid.sort_unstable();
+                let times = paid.iter().map(|(time, _)| *time).collect();
+                let sums = std::iter::once(0)
+                    .chain(paid.iter().scan(0i128, |sum, (_, micros)| {
+                        *sum += micros;
+                        Some(*sum)
+                    }))
+                    .collect();
+                (times, sums)
+            })
+            .collect();
+        RevenueBands { payments, bounds }
+    }
+
+    /// The band of `entity` at `time`: the largest lower bound its revenue of the 30 days up to
+    /// `time` (after `time` − 30 days, up to `time` included) reaches, 0 below the first, null
+    /// without revenue (a sum of 0 or less).
+    fn band(&self, entity: u32, time: i64) -> ScalarValue {
+        let (times, sums) = &self.payments[entity as usize];
+        let from = times.partition_point(|t| *t <= time - Self::WINDOW_MICROS);
+        let to = times.partition_point(|t| *t <= time);
+        let micros = sums[to] - sums[from];
+        if micros <= 0 {
+            return ScalarValue::Null;
+        }
+        let revenue = tenure_plan::figures::from_micros(micros);
+        let bound = self.bounds.iter().rev().find(|bound| revenue >= **bound);
+        ScalarValue::Number(bound.copied().unwrap_or(0.0))
+    }
 }
 
 /// The counts of every row of `met`, and with periods `(grain, first, last)` of each period.
