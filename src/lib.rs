@@ -188,10 +188,7 @@ impl Project {
 
     /// [`Project::run`] for the named metrics only (all when `metrics` is empty).
     pub fn run_metrics(&self, metrics: &[String]) -> Result<Report, Error> {
-        match self.connection()? {
-            Some(connection) => self.run_on_connection(connection, metrics),
-            None => Ok(self.load()?.evaluate(metrics)),
-        }
+        self.run_with_inputs(&engine::Inputs::new(), metrics, &engine::progress::NoProgress)
     }
 
     /// The connection the sources' tables are in; `None` when the sources are files.
@@ -227,7 +224,8 @@ impl Project {
     /// `inputs` holds from its record batches (an embedder's data frames) and the others from
     /// their files. Their columns are checked as a file's are, mistakes placed at the config's
     /// lines; a source `inputs` names that the config does not have is an error. Without any
-    /// input, this is [`Project::run_metrics`]: where the sources are.
+    /// input, it runs where the sources are: in process over files, or as SQL on their
+    /// connection.
     ///
     /// `progress` hears how reading goes and may stop an in-process run (a
     /// [`engine::progress::StopSignal`] that another thread gives on Ctrl-C): the run then ends
