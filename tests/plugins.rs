@@ -3,33 +3,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::Fixture;
+use common::{Fixture, build_dir, library};
 use serde_json::Value;
-
-/// The folder the workspace's libraries are built into (target/debug or target/release).
-fn build_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>")
-        .to_path_buf()
-}
-
-fn library(name: &str) -> String {
-    let path = build_dir().join(format!(
-        "{}{name}{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ));
-    assert!(
-        path.is_file(),
-        "{} is missing: run `cargo build --workspace` first",
-        path.display()
-    );
-    path.display().to_string()
-}
 
 /// Payments up to as_of 2025-06-30:
 ///
@@ -41,19 +16,7 @@ fn library(name: &str) -> String {
 /// | e4 | 25 × 4 | 05-01 | 60 | 4 | 100 |
 /// | e5 | 50 | 06-28 | 2 | 1 | 50 |
 /// | e6 | none (attributes only) | | | 0 | |
-const EVENTS: &str = "id,ts,event,amount
-e1,2025-04-01T10:00:00Z,pay,100
-e1,2025-05-01T10:00:00Z,pay,100
-e1,2025-06-28T10:00:00Z,pay,100
-e2,2025-06-01T10:00:00Z,pay,50
-e3,2025-05-20T10:00:00Z,pay,250
-e3,2025-06-20T10:00:00Z,pay,250
-e4,2025-02-01T10:00:00Z,pay,25
-e4,2025-03-01T10:00:00Z,pay,25
-e4,2025-04-01T10:00:00Z,pay,25
-e4,2025-05-01T10:00:00Z,pay,25
-e5,2025-06-28T10:00:00Z,pay,50
-";
+const EVENTS: &str = common::PLUGIN_PAYMENTS;
 
 const ACCOUNTS: &str = "id,industry,employees
 e1,software,100

@@ -486,10 +486,11 @@ fn payments_csv(payments: &[Payment]) -> String {
         let time = chrono::DateTime::from_timestamp(1_735_689_600 + i64::from(*day) * 86_400 + 3_600, 0)
             .expect("in range")
             .format("%Y-%m-%dT%H:%M:%SZ");
+        let sign = if *cents < 0 { "-" } else { "" };
         text.push_str(&format!(
-            "e{entity},{time},pay,{}.{:02}\n",
-            cents / 100,
-            (cents % 100).abs()
+            "e{entity},{time},pay,{sign}{}.{:02}\n",
+            cents.abs() / 100,
+            cents.abs() % 100
         ));
     }
     text
@@ -683,5 +684,78 @@ proptest! {
         check_revenue(&report)?;
         fixture.file("events.csv", &payments_csv(&shuffled(&payments, seed)));
         prop_assert_eq!(fixture.run(REVENUE), report);
+    }
+}
+
+/// A monthly revenue table broken down by RFM labelled at each period's start, over
+/// `payments` up to `as_of`.
+fn period_start_config(as_of: &str, by: bool) -> String {
+    let by = if by {
+        "[metrics.by_rfm]\ntype = \"revenue\"\namount = \"pay\"\nby = [\"segment.rfm\"]\n"
+    } else {
+        ""
+    };
+    format!(
+        "[project]\nas_of = \"{as_of}\"\n[sources.events]\npath = \"events.csv\"\nentity = \"id\"\ntime = \"ts\"\n\
+         event = \"event\"\n[events.pay]\nwhere = \"event == 'pay'\"\namount = \"props.amount\"\n\
+         [plugins.rfm]\npath = \"{}\"\n[segments.rfm]\nplugin = \"rfm\"\nevent = \"pay\"\nparams = {{ bins = 2 }}\n\
+         as_of = \"period_start\"\n{by}",
+        common::library("tenure_rfm")
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: case_count(), ..ProptestConfig::default() })]
+
+    /// A label taken at a period's start never reads a later event: each month's table of
+    /// each label holds exactly the revenue of the entities that a run over only the payments
+    /// before that month (as of its eve) gives that label.
+    #[test]
+    fn labels_at_a_period_start_read_only_the_data_before_it(payments in payments_strategy()) {
+        let fixture = Fixture::new();
+        fixture.file("events.csv", &payments_csv(&payments));
+        let report = fixture.run(&period_start_config("2025-08-31", true));
+        let micros = |v: &Value| (v.as_f64().unwrap() * 1e6).round() as i128;
+        // Each entity's revenue per month (days from 2025-01-01), positive months only.
+        let month_of = |day: u16| {
+            let date = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Days::new(u64::from(day));
+            date.format("%Y-%m").to_string()
+        };
+        let mut revenue: std::collections::BTreeMap<(String, String), i128> = Default::default();
+        for (entity, day, cents) in &payments {
+            *revenue.entry((month_of(*day), format!("e{entity}"))).or_default() += i128::from(*cents) * 10_000;
+        }
+        let segments = report["metrics"]["by_rfm"]["segments"].as_array().cloned().unwrap_or_default();
+        for row in report["metrics"]["by_rfm"]["periods"].as_array().unwrap() {
+            let month = row["period"].as_str().unwrap().to_string();
+            let first_day = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").unwrap();
+            let eve = first_day.pred_opt().unwrap();
+            // Only the payments before the month, read as of its eve.
+            let before: Vec<Payment> = payments
+                .iter()
+                .filter(|(_, day, _)| chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Days::new(u64::from(*day)) <= eve)
+                .copied()
+                .collect();
+            let labels: std::collections::BTreeMap<String, Option<String>> = if before.is_empty() {
+                Default::default()
+            } else {
+                let earlier = Fixture::new();
+                earlier.file("events.csv", &payments_csv(&before));
+                let config = period_start_config(&eve.to_string(), false);
+                let project = tenure::Project::from_str(&config, earlier.path()).unwrap_or_else(|e| panic!("{e}"));
+                let dataset = project.load().unwrap_or_else(|e| panic!("{e}"));
+                dataset.segment_labels("rfm").unwrap().into_iter().collect()
+            };
+            for table in &segments {
+                let label = table["segment"]["segment.rfm"].as_str().map(str::to_string);
+                let expected: i128 = revenue
+                    .iter()
+                    .filter(|((m, entity), value)| *m == month && **value > 0 && labels.get(entity).cloned().flatten() == label)
+                    .map(|(_, value)| *value)
+                    .sum();
+                let period = table["periods"].as_array().unwrap().iter().find(|p| p["period"] == row["period"]).unwrap();
+                prop_assert_eq!(micros(&period["end"]), expected, "{} {:?}", month, label);
+            }
+        }
     }
 }

@@ -212,3 +212,43 @@ pub fn parquet_bytes_encoded(
     writer.close().expect("closed");
     bytes
 }
+
+/// The folder the workspace's libraries are built into (target/debug or target/release).
+pub fn build_dir() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>")
+        .to_path_buf()
+}
+
+/// The path of the workspace's built library `name` (`cargo build --workspace` builds it).
+pub fn library(name: &str) -> String {
+    let path = build_dir().join(format!(
+        "{}{name}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo build --workspace` first",
+        path.display()
+    );
+    path.display().to_string()
+}
+
+/// Payments of entities e1–e5 from February to June 2025 (event `pay`, column `amount`), for
+/// the segment plugin tests; each test tabulates what it reads of them.
+pub const PLUGIN_PAYMENTS: &str = "id,ts,event,amount
+e1,2025-04-01T10:00:00Z,pay,100
+e1,2025-05-01T10:00:00Z,pay,100
+e1,2025-06-28T10:00:00Z,pay,100
+e2,2025-06-01T10:00:00Z,pay,50
+e3,2025-05-20T10:00:00Z,pay,250
+e3,2025-06-20T10:00:00Z,pay,250
+e4,2025-02-01T10:00:00Z,pay,25
+e4,2025-03-01T10:00:00Z,pay,25
+e4,2025-04-01T10:00:00Z,pay,25
+e4,2025-05-01T10:00:00Z,pay,25
+e5,2025-06-28T10:00:00Z,pay,50
+";

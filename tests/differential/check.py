@@ -156,6 +156,35 @@ def spread_payments_sql(event, spread):
            FROM rows {join} WHERE {event_sql(event)} AND d <= DATE '{as_of}' AND amount IS NOT NULL"""
 
 
+def period_start_segment(by):
+    """The segment a breakdown reads at each period's start, when `by` is exactly one such."""
+    if by and len(by) == 1 and by[0].startswith("segment."):
+        segment = config["segments"][by[0].removeprefix("segment.")]
+        if segment.get("as_of") == "period_start":
+            return by[0].removeprefix("segment."), segment
+    return None
+
+
+def create_period_start_labels(segment, grain):
+    """Table `labels` (p, account_id, label): each entity's RFM score at the start of each
+    period of `grain`, from the segment event's rows before that period's first day only, scored
+    with that day's eve as as_of (NTILE as in the `rfm` check below)."""
+    bins = segment.get("params", {}).get("bins", 5)
+    first_day = con.execute("SELECT min(d) FROM rows").fetchone()[0]
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE labels AS
+    WITH days AS (SELECT CAST(x AS DATE) AS day FROM range(DATE '{first_day}', DATE '{as_of}' + 1, INTERVAL 1 DAY) t(x)),
+    cut AS (SELECT {period_index_sql(grain, "day")} AS p, min(day) - 1 AS eve FROM days GROUP BY 1),
+    f AS (SELECT cut.p, cut.eve, account_id, count(*) AS freq,
+                 sum(CAST(amount AS DECIMAL(18, 6))) AS mon, max(d) AS last_d
+          FROM cut JOIN rows ON {event_sql(segment['event'])} AND d <= cut.eve GROUP BY ALL)
+    SELECT p, account_id,
+      CAST(NTILE({bins}) OVER (PARTITION BY p ORDER BY (eve - last_d) DESC, account_id) AS VARCHAR) ||
+      CAST(NTILE({bins}) OVER (PARTITION BY p ORDER BY freq, account_id) AS VARCHAR) ||
+      CAST(NTILE({bins}) OVER (PARTITION BY p ORDER BY coalesce(mon, 0), account_id) AS VARCHAR) AS label
+    FROM f""")
+
+
 def check_revenue(name, metric):
     grain = metric.get("grain", "month")
     event = metric["amount"]
@@ -206,15 +235,21 @@ def check_revenue(name, metric):
             print(f"MISMATCH {name}: median interval between payments {gap}, tenure warns {warnings}")
             return 1, 0
     first = con.execute("SELECT min(p) FROM r").fetchone()[0]
+    # With a breakdown by a segment labelled at each period's start, an entity's figures of
+    # period p count under its label at p's start.
+    split = period_start_segment(metric.get("by"))
+    if split:
+        create_period_start_labels(split[1], grain)
+    label, join = ("l.label", "LEFT JOIN labels l ON l.account_id = g.account_id AND l.p = g.p") if split else ("NULL", "")
     result = con.execute(f"""
     WITH firsts AS (SELECT account_id, min(p) AS fp FROM r GROUP BY 1),
     g AS (SELECT DISTINCT account_id, p FROM (SELECT account_id, p FROM r UNION ALL SELECT account_id, p + 1 FROM r)
           WHERE p > {first} AND p <= {last}),
-    j AS (SELECT g.p, coalesce(c.m, 0) AS cur, coalesce(pr.m, 0) AS prev, f.fp
+    j AS (SELECT g.p, {label} AS label, coalesce(c.m, 0) AS cur, coalesce(pr.m, 0) AS prev, f.fp
           FROM g LEFT JOIN r c ON c.account_id = g.account_id AND c.p = g.p
                  LEFT JOIN r pr ON pr.account_id = g.account_id AND pr.p = g.p - 1
-                 JOIN firsts f ON f.account_id = g.account_id)
-    SELECT p, sum(prev),
+                 JOIN firsts f ON f.account_id = g.account_id {join})
+    SELECT p, label, sum(prev),
       sum(CASE WHEN prev > 0 AND cur = 0 THEN prev ELSE 0 END),
       sum(CASE WHEN prev > 0 AND cur > 0 AND cur < prev THEN prev - cur ELSE 0 END),
       sum(CASE WHEN prev > 0 AND cur > prev THEN cur - prev ELSE 0 END),
@@ -223,21 +258,53 @@ def check_revenue(name, metric):
       sum(cur),
       count(*) FILTER (WHERE prev > 0),
       count(*) FILTER (WHERE prev > 0 AND cur = 0)
-    FROM j GROUP BY p ORDER BY p""").fetchall()
-    by_period = {row[0]: row[1:] for row in result}
+    FROM j GROUP BY p, label ORDER BY p""").fetchall()
     figures = ["start", "churned", "contraction", "expansion", "new", "reactivation", "end",
                "customers_start", "customers_churned"]
+    by_period = {}
+    by_label = {}
+    for row in result:
+        by_label.setdefault(row[1], {})[row[0]] = row[2:]
+        summed = by_period.get(row[0], (0,) * len(figures))
+        by_period[row[0]] = tuple(a + b for a, b in zip(summed, row[2:]))
     got = tenure["metrics"][name]["periods"]
     expected_periods = list(range(first + 1, last + 1))
     if [p["period"] for p in got] != [period_label(grain, i) for i in expected_periods]:
         print(f"MISMATCH {name}: periods {[p['period'] for p in got][:3]}… vs {[period_label(grain, i) for i in expected_periods][:3]}…")
         return 1, 0
+    tables = [(None, by_period, got)]
+    if split:
+        key = f"segment.{split[0]}"
+        segments = tenure["metrics"][name]["segments"]
+        # A value with no figure in any period (only zeros) has no DuckDB group to compare with.
+        nonzero = lambda periods: any(float(v) for values in periods.values() for v in values)
+        expected_labels = sorted((l for l, p in by_label.items() if nonzero(p)), key=lambda l: (l is not None, l or ""))
+        actual_labels = [s["segment"][key] for s in segments
+                         if any(float(p[f]) for p in s["periods"] for f in figures)]
+        if expected_labels != actual_labels:
+            print(f"MISMATCH {name}: labels {expected_labels[:6]}… in DuckDB, {actual_labels[:6]}… in tenure")
+            return 1, 0
+        tables += [(s["segment"][key], by_label.get(s["segment"][key], {}), s["periods"]) for s in segments]
+    cells = 0
+    for label, expected, got in tables:
+        failed, counted = compare_movements(name, label, expected_periods, expected, got, figures)
+        cells += counted
+        if failed:
+            return 1, cells
+    by = f" and {len(tables) - 1} tables by `{split[0]}` at each period's start" if split else ""
+    print(f"ok {name}: {len(got)} periods, every revenue figure of docs/config.md (by {grain}){by}")
+    return 0, cells
+
+
+def compare_movements(name, label, expected_periods, by_period, got, figures):
+    """Compares one revenue table with DuckDB's sums per period; (failed, cells compared)."""
+    where = f" [{label}]" if label else ""
     cells = 0
     for index, row in zip(expected_periods, got):
         values = by_period.get(index, (0,) * len(figures))
         for figure, value in zip(figures, values):
             if not close(float(value), float(row[figure])):
-                print(f"MISMATCH {name} {row['period']} {figure}: duckdb {value}, tenure {row[figure]}")
+                print(f"MISMATCH {name}{where} {row['period']} {figure}: duckdb {value}, tenure {row[figure]}")
                 return 1, cells
             cells += 1
         start, churned, contraction, expansion = (float(v) for v in values[:4])
@@ -249,10 +316,9 @@ def check_revenue(name, metric):
         }
         for figure, value in rates.items():
             if not close(value, row[figure]):
-                print(f"MISMATCH {name} {row['period']} {figure}: duckdb {value}, tenure {row[figure]}")
+                print(f"MISMATCH {name}{where} {row['period']} {figure}: duckdb {value}, tenure {row[figure]}")
                 return 1, cells
             cells += 1
-    print(f"ok {name}: {len(got)} periods, every revenue figure of docs/config.md (by {grain})")
     return 0, cells
 
 
@@ -953,7 +1019,8 @@ for name, metric in config["metrics"].items():
     if metric["type"] != "retention":
         continue
     cohort = config["cohorts"][metric["cohort"]]
-    if cohort.get("by"):
+    split = period_start_segment(cohort.get("by"))
+    if cohort.get("by") and not split:
         continue  # breakdowns are compared by the SQL engines (sql_check.py, warehouse_check.py)
     cells = retention_members(metric)
     mode, unit = metric.get("mode", "n-day"), metric.get("unit", "day")
@@ -967,10 +1034,16 @@ for name, metric in config["metrics"].items():
     did = cohort.get("did")
     if did:
         add_did(cohort)
+    # A member's label at the start of its cohort period, for a segment labelled so.
+    label, join = "NULL", ""
+    if split:
+        create_period_start_labels(split[1], cohort["grain"])
+        label = "l.label"
+        join = f"LEFT JOIN labels l ON l.account_id = m.account_id AND l.p = {period_index_sql(cohort['grain'], 'm.d0')}"
     rows = con.execute(f"""
-    SELECT {cohort_label(cohort['grain'])} AS cohort, {'did' if did else 'NULL'} AS did, count(*) AS size,
+    SELECT {cohort_label(cohort['grain'])} AS cohort, {'did' if did else label} AS did, count(*) AS size,
       {', '.join(columns)}
-    FROM members m GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST""").fetchall()
+    FROM members m {join} GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST""").fetchall()
     rows = [(r[0],) + r[2:] + (r[1],) for r in rows]
     got = tenure["metrics"][name]
     expected_cohorts = [
@@ -980,8 +1053,9 @@ for name, metric in config["metrics"].items():
          "did": r[-1]}
         for r in rows
     ]
+    split_key = f"did.{did}" if did else f"segment.{split[0]}" if split else None
     actual_cohorts = [{**{k: c[k] for k in ("cohort", "size", "retained", "eligible")},
-                       "did": c["segment"][f"did.{did}"] if did else None} for c in got["cohorts"]]
+                       "did": c["segment"][split_key] if split_key else None} for c in got["cohorts"]]
     if expected_cohorts != actual_cohorts:
         failures += 1
         for e, a in zip(expected_cohorts, actual_cohorts):

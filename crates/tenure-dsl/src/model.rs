@@ -108,6 +108,18 @@ pub struct SegmentConfig {
     pub event: Option<Spanned<String>>,
     /// Passed to the plugin as JSON; the plugin checks them.
     pub params: Option<serde_json::Value>,
+    /// When the labels a breakdown reads are taken (default `as_of`).
+    pub as_of: Option<SegmentAsOfConfig>,
+}
+
+/// `[segments.<name>] as_of`: when an entity's label is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SegmentAsOfConfig {
+    /// Once, from the data up to the project's `as_of`.
+    AsOf,
+    /// At the start of each period a breakdown reads, from the data before that day.
+    PeriodStart,
 }
 
 /// `[plugins.<name>]`.

@@ -80,6 +80,9 @@ pub struct Dataset {
     assignments: Mutex<BTreeMap<usize, Arc<metrics::cohort::Assignment>>>,
     /// Why each failed segment failed, by segment name.
     segment_errors: BTreeMap<String, String>,
+    /// The labels at each period's start of the segments labelled so, one entry per grain a
+    /// breakdown reads them at.
+    period_start_labels: Vec<segments::PeriodStartLabels>,
 }
 
 impl Dataset {
@@ -184,6 +187,7 @@ impl Dataset {
             masks: Mutex::new(BTreeMap::new()),
             assignments: Mutex::new(BTreeMap::new()),
             segment_errors: BTreeMap::new(),
+            period_start_labels: Vec::new(),
         };
         // Segments are labels per entity from plugins; a plugin that fails fails only the
         // metrics whose cohorts use its segment.
@@ -195,7 +199,56 @@ impl Dataset {
                 }
             }
         }
+        dataset.label_at_period_starts();
         Ok(dataset)
+    }
+
+    /// Labels the segments labelled at each period's start, at the start of every period of
+    /// each grain a breakdown reads them at: a cohort's grain, a revenue metric's grain.
+    fn label_at_period_starts(&mut self) {
+        let plan = &self.plan;
+        let mut grains: Vec<tenure_plan::Grain> = Vec::new();
+        let breakdowns = plan
+            .cohorts
+            .iter()
+            .map(|cohort| (cohort.grain, &cohort.by))
+            .chain(plan.metrics.iter().filter_map(|metric| match &metric.kind {
+                MetricKind::Revenue(revenue) => Some((revenue.grain, &revenue.by)),
+                _ => None,
+            }));
+        for (grain, by) in breakdowns {
+            if plan.period_start_segments(by).next().is_some() && !grains.contains(&grain) {
+                grains.push(grain);
+            }
+        }
+        let segments: Vec<&tenure_plan::SegmentDef> = plan
+            .segments
+            .iter()
+            .filter(|segment| segment.at_period_start && !self.segment_errors.contains_key(&segment.name))
+            .collect();
+        let computed: Vec<_> = grains
+            .into_iter()
+            .map(|grain| segments::PeriodStartLabels::compute(self, grain, &segments))
+            .collect();
+        for result in computed {
+            match result {
+                Ok(labels) => self.period_start_labels.push(labels),
+                Err((segment, error)) => {
+                    self.segment_errors.insert(segment, error);
+                }
+            }
+        }
+    }
+
+    /// The labels at the start of each period of `grain`, when a breakdown at that grain reads
+    /// a segment labelled so.
+    pub(crate) fn labels_at_period_start(
+        &self,
+        grain: tenure_plan::Grain,
+    ) -> Option<&segments::PeriodStartLabels> {
+        self.period_start_labels
+            .iter()
+            .find(|labels| labels.grain() == grain)
     }
 
     /// Rows that are occurrences of value event `event` (computed once, then cached).

@@ -125,6 +125,19 @@ impl Plan {
         }
     }
 
+    /// The segments among `fields` that are labelled at each period's start
+    /// ([`crate::SegmentDef::at_period_start`]).
+    pub fn period_start_segments<'a>(&'a self, fields: &'a [Field]) -> impl Iterator<Item = &'a str> + 'a {
+        fields.iter().filter_map(|field| match field {
+            Field::Segment(name) => self
+                .segments
+                .iter()
+                .any(|segment| segment.name == *name && segment.at_period_start)
+                .then_some(name.as_str()),
+            _ => None,
+        })
+    }
+
     /// The retention metric an uplift compares a column of.
     pub fn uplift_retention(&self, uplift: &crate::Uplift) -> Option<&crate::Retention> {
         self.metrics.iter().find_map(|metric| match &metric.kind {

@@ -38,6 +38,9 @@ pub struct SegmentDef {
     pub params: String,
     /// The value event whose recency, frequency and amounts the plugin sees (all events if none).
     pub event: Option<EventId>,
+    /// Labelled at the start of each period a breakdown reads it in, from the data before that
+    /// day only, instead of once as of `as_of` (docs/config.md, `as_of = "period_start"`).
+    pub at_period_start: bool,
 }
 
 /// A native plugin library.

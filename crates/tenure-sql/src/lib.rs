@@ -204,6 +204,13 @@ pub(crate) fn body(
     let Some(metric) = plan.metrics.iter().find(|m| m.name == name) else {
         return Err("the plan has no such metric".to_string());
     };
+    if let Some(segment) = plan.period_start_segments(plan.breakdown(&metric.kind)).next() {
+        return Err(format!(
+            "segment `{segment}` is labelled at each period's start: its plugin runs once per \
+             period over the data before that day, in process, and a statement reads one label \
+             per entity; `tenure run` on the files computes it"
+        ));
+    }
     match &metric.kind {
         MetricKind::Crr(crr) => crr::statement(plan, crr, dialect),
         MetricKind::Lifecycle(lifecycle) => lifecycle::statement(plan, lifecycle, dialect, known.labels),

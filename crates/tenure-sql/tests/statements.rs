@@ -484,6 +484,25 @@ fn metrics_not_translated_yet_are_refused_with_the_reason() {
         refusal.reason,
         "a breakdown by `props.plan` (a value at the start event) is not translated to SQL yet"
     );
+    // A segment labelled at each period's start is labelled once per period in process; a
+    // statement reads one label per entity.
+    let text = format!(
+        "{WAREHOUSE}\n[plugins.rfm]\npath = \"tenure_rfm\"\n[segments.rfm_then]\nplugin = \"rfm\"\n\
+         event = \"payment\"\nas_of = \"period_start\"\n\
+         [cohorts.by_rfm_then]\nstart = \"value\"\ngrain = \"month\"\nby = [\"segment.rfm_then\"]\n\
+         [metrics.vrr_by_rfm_then]\ntype = \"retention\"\ncohort = \"by_rfm_then\"\nreturn = \"value\"\n\
+         unit = \"month\"\nperiods = [1]\n[metrics.mrr_by_rfm_then]\ntype = \"revenue\"\namount = \"payment\"\n\
+         by = [\"segment.rfm_then\"]\n"
+    );
+    for metric in ["vrr_by_rfm_then", "mrr_by_rfm_then"] {
+        let refusal = tenure_sql::compile(&plan(&text), metric, &DuckDb).unwrap_err();
+        assert_eq!(
+            refusal.reason,
+            "segment `rfm_then` is labelled at each period's start: its plugin runs once per period \
+             over the data before that day, in process, and a statement reads one label per entity; \
+             `tenure run` on the files computes it"
+        );
+    }
     // An expression form the compiler does not translate is refused, not approximated.
     let text = WAREHOUSE.replace("lower(props.user_agent) contains 'bot'", "props.score > 3");
     let refusal = tenure_sql::compile(&plan(&text), "crr_week", &DuckDb).unwrap_err();

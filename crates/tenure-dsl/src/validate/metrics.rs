@@ -668,7 +668,7 @@ impl Validator<'_> {
         }
         let mut by = Vec::new();
         for key in config.by.iter().flatten() {
-            by.push(self.breakdown_key(key, segment_names, &["attr", "segment"])?);
+            by.push(self.breakdown_key(key, segment_names, &["attr", "segment"], true)?);
         }
         let event = self.amount_event(&config.amount, event_names);
         let grain = grain_of(config.grain.as_ref());
@@ -825,7 +825,7 @@ impl Validator<'_> {
     ) -> Option<(plan::Lifecycle, Option<String>)> {
         let mut by = Vec::new();
         for key in config.by.iter().flatten() {
-            by.push(self.breakdown_key(key, segment_names, &["attr", "segment"])?);
+            by.push(self.breakdown_key(key, segment_names, &["attr", "segment"], false)?);
         }
         let active = self.reference(&config.active, event_names, Code::UnknownEvent, "event")?;
         let grain = grain_of(config.grain.as_ref());
@@ -970,7 +970,7 @@ impl Validator<'_> {
     ) -> Option<(plan::Survey, Option<String>)> {
         let mut by = Vec::new();
         for key in config.by.iter().flatten() {
-            by.push(self.breakdown_key(key, segment_names, &["attr", "segment"])?);
+            by.push(self.breakdown_key(key, segment_names, &["attr", "segment"], false)?);
         }
         let cohort = config.cohort.as_ref().map(|name| {
             let index = self.reference(name, cohort_names, Code::UnknownCohort, "cohort");
@@ -1240,7 +1240,7 @@ impl Validator<'_> {
     /// An uplift's `group` (`root` = `attr`) or `variant` (`props`): a column under `root`.
     fn group_field(&mut self, key: &Spanned<String>, root: &str, what: &str) -> Option<Field> {
         if key.value.split('.').next() == Some(root) {
-            return self.breakdown_key(key, &[], &[root]);
+            return self.breakdown_key(key, &[], &[root], false);
         }
         let help = match root {
             "attr" => format!(
@@ -1678,7 +1678,7 @@ impl Validator<'_> {
         let fields: Vec<Option<Field>> = keys
             .unwrap_or_default()
             .iter()
-            .map(|key| self.breakdown_key(key, segment_names, &["attr", "segment"]))
+            .map(|key| self.breakdown_key(key, segment_names, &["attr", "segment"], false))
             .collect();
         fields.into_iter().collect()
     }

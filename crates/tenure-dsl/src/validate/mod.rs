@@ -52,6 +52,7 @@ pub(crate) fn validate(text: &str, base_dir: &Path) -> Result<(plan::Plan, DataR
         constants: BTreeMap::new(),
         benchmarks: Vec::new(),
         cohort_grains: BTreeMap::new(),
+        period_start_segments: Vec::new(),
         recurring_cohorts: BTreeSet::new(),
         failed_metrics: BTreeSet::new(),
     };
@@ -92,6 +93,8 @@ struct Validator<'t> {
     cohort_grains: BTreeMap<String, plan::Grain>,
     /// The cohorts declared `recurring`, by their index among the declared cohorts.
     recurring_cohorts: BTreeSet<usize>,
+    /// The segments labelled at each period's start (`as_of = "period_start"`).
+    period_start_segments: Vec<String>,
 }
 
 /// A named table entry: its key (with span) and its value.

@@ -689,12 +689,17 @@ impl Validator<'_> {
                 .params
                 .as_ref()
                 .map_or_else(|| "{}".to_string(), |p| p.to_string());
+            let at_period_start = config.as_of == Some(SegmentAsOfConfig::PeriodStart);
+            if at_period_start {
+                self.period_start_segments.push(entry.name.clone());
+            }
             if let (Some(plugin), Some(event)) = (plugin, event) {
                 segments.push(plan::SegmentDef {
                     name: entry.name.clone(),
                     plugin,
                     params,
                     event,
+                    at_period_start,
                 });
             }
         }
@@ -800,16 +805,34 @@ impl Validator<'_> {
         norms
     }
 
-    /// A `by` key: `<root>.<name>` with an allowed root, and a declared segment for `segment.*`.
+    /// A `by` key: `<root>.<name>` with an allowed root, and a declared segment for `segment.*`;
+    /// a segment labelled at each period's start only where `periods_label` (a cohort's rows, a
+    /// revenue table's periods).
     pub(super) fn breakdown_key(
         &mut self,
         key: &Spanned<String>,
         segment_names: &[String],
         roots: &[&str],
+        periods_label: bool,
     ) -> Option<Field> {
         let field = breakdown_field(&key.value);
         let root = key.value.split('.').next().unwrap_or("");
         match field {
+            Some(Field::Segment(name)) if !periods_label && self.period_start_segments.contains(&name) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!("segment `{name}` is labelled at each period's start, which this metric cannot break down by"),
+                        key.span.clone(),
+                    )
+                    .with_label("read here as one label per entity")
+                    .with_help(
+                        "a cohort's `by` and a revenue metric's `by` read labels at each period's start; \
+                         here, use a segment labelled as of `as_of` (the default)",
+                    ),
+                );
+                None
+            }
             Some(Field::Segment(name)) if !segment_names.contains(&name) => {
                 let suggestion = closest(&name, segment_names.iter().map(String::as_str));
                 self.push(
@@ -889,10 +912,32 @@ impl Validator<'_> {
                 .filter
                 .as_ref()
                 .map(|text| self.expression(text, &scope, Type::Bool));
+            if let (Some(Some(filter)), Some(text)) = (&filter, &config.filter) {
+                let mut labelled_later = Vec::new();
+                filter.for_each_field(&mut |field| {
+                    if let Field::Segment(name) = field
+                        && self.period_start_segments.contains(name)
+                        && !labelled_later.contains(name)
+                    {
+                        labelled_later.push(name.clone());
+                    }
+                });
+                for name in labelled_later {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            format!("segment `{name}` is labelled at each period's start, which a `where` cannot read"),
+                            text.span.clone(),
+                        )
+                        .with_label("a filter keeps or drops an entity once, not per period")
+                        .with_help("break the cohort down by it with `by`, or filter on a segment labelled as of `as_of`"),
+                    );
+                }
+            }
             let mut by = Vec::new();
             let mut by_ok = true;
             for key in config.by.iter().flatten() {
-                match self.breakdown_key(key, segment_names, &["attr", "props", "segment"]) {
+                match self.breakdown_key(key, segment_names, &["attr", "props", "segment"], true) {
                     Some(field) => by.push(field),
                     None => by_ok = false,
                 }

@@ -6,6 +6,7 @@ use super::per_entity;
 use crate::Dataset;
 use crate::eval::{CHUNK_ROWS, Compiled, FieldSource, Slot, StoreRow, Val, column_value, eval};
 use crate::memory::{PREFETCH_ROWS, prefetch};
+use crate::segments::{AtPeriodStart, PeriodStartLabels};
 use rayon::prelude::*;
 
 /// No cohort.
@@ -174,6 +175,8 @@ struct StartPlacer<'a> {
     grain: tenure_plan::Grain,
     filter: Option<Compiled>,
     by: Vec<(String, Compiled)>,
+    /// The labels the breakdown reads at the start of the cohort period, when it reads any.
+    at_period_start: Option<&'a PeriodStartLabels>,
 }
 
 impl<'a> StartPlacer<'a> {
@@ -183,6 +186,7 @@ impl<'a> StartPlacer<'a> {
             grain: cohort.grain,
             filter: cohort.filter.as_ref().map(|f| Compiled::new(f, &data.store)),
             by: Compiled::fields(&cohort.by, &data.store),
+            at_period_start: period_start_labels(data, cohort),
         }
     }
 
@@ -200,16 +204,37 @@ impl<'a> StartPlacer<'a> {
         }
         let day = source.local_day(time);
         let period = self.data.calendar.period_index(self.grain, day);
-        let segment = (!self.by.is_empty()).then(|| {
-            Segment(
-                self.by
-                    .iter()
-                    .map(|(name, expr)| (name.clone(), scalar(eval(expr, &source))))
-                    .collect(),
-            )
+        let segment = (!self.by.is_empty()).then(|| match self.at_period_start {
+            Some(labels) => {
+                let entity = self.data.store.entity[row] as usize;
+                let source = AtPeriodStart {
+                    source,
+                    labels,
+                    period,
+                    entity,
+                };
+                segment_of(&self.by, &source)
+            }
+            None => segment_of(&self.by, &source),
         });
         Some((time, day, period, segment))
     }
+}
+
+/// The breakdown values `by` reads from `source`.
+fn segment_of<'a>(by: &'a [(String, Compiled)], source: &impl FieldSource<'a>) -> Segment {
+    Segment(
+        by.iter()
+            .map(|(name, expr)| (name.clone(), scalar(eval(expr, source))))
+            .collect(),
+    )
+}
+
+/// The labels at the start of each of `cohort`'s periods, when its breakdown reads a segment
+/// labelled so.
+fn period_start_labels<'a>(data: &'a Dataset, cohort: &Cohort) -> Option<&'a PeriodStartLabels> {
+    data.plan.period_start_segments(&cohort.by).next()?;
+    data.labels_at_period_start(cohort.grain)
 }
 
 /// A recurring cohort's members (docs/config.md, `recurring`): one membership per entity and
@@ -290,6 +315,7 @@ fn assign_by_date(data: &Dataset, cohort: &Cohort, column: &str) -> Assignment {
     let date = Compiled::fields(&[tenure_plan::Field::Attr(column.to_string())], store);
     let filter = cohort.filter.as_ref().map(|f| Compiled::new(f, store));
     let by = Compiled::fields(&cohort.by, store);
+    let at_period_start = period_start_labels(data, cohort);
     let place = |entity: usize| -> Option<(i64, i32, i32, Option<Segment>)> {
         let fields = EntityFields { store, entity };
         let day = match eval(&date[0].1, &fields) {
@@ -312,7 +338,10 @@ fn assign_by_date(data: &Dataset, cohort: &Cohort, column: &str) -> Assignment {
             .local_to_utc(midnight)
             .unwrap_or(midnight);
         let period = data.calendar.period_index(cohort.grain, day);
-        let segment = (!by.is_empty()).then(|| entity_segment(&by, store, entity as u32));
+        let segment = (!by.is_empty()).then(|| match at_period_start {
+            Some(labels) => entity_segment_at(&by, store, entity as u32, labels, period),
+            None => entity_segment(&by, store, entity as u32),
+        });
         Some((time, day, period, segment))
     };
     placed(store.entities.len(), place)
@@ -468,11 +497,28 @@ pub(crate) fn entity_segment(
         store,
         entity: entity as usize,
     };
-    Segment(
-        keys.iter()
-            .map(|(name, expr)| (name.clone(), scalar(eval(expr, &fields))))
-            .collect(),
-    )
+    segment_of(keys, &fields)
+}
+
+/// [`entity_segment`] at the start of `period`: segments labelled at a period's start read
+/// their label then (`labels`).
+pub(crate) fn entity_segment_at(
+    keys: &[(String, Compiled)],
+    store: &crate::store::EventStore,
+    entity: u32,
+    labels: &PeriodStartLabels,
+    period: i32,
+) -> Segment {
+    let source = AtPeriodStart {
+        source: EntityFields {
+            store,
+            entity: entity as usize,
+        },
+        labels,
+        period,
+        entity: entity as usize,
+    };
+    segment_of(keys, &source)
 }
 
 /// The per-entity attribute and segment values, for breakdowns of per-entity metrics.

@@ -5,10 +5,12 @@ use tenure_plan::figures::{Labels, Movements};
 use tenure_plan::{Duration, DurationUnit, Expr, Grain, Revenue, RevenueResult, RevenueSegment, Segment};
 
 use super::amount::AmountReader;
-use super::cohort::entity_segment;
+use super::cohort::{entity_segment, entity_segment_at};
 use crate::Dataset;
 use crate::calendar::{add_calendar_days, month_index};
 use crate::eval::{CHUNK_ROWS, Compiled};
+use crate::segments::PeriodStartLabels;
+use std::collections::HashMap;
 
 /// Revenue of one entity in one period, in micro-units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -171,7 +173,7 @@ pub fn evaluate(data: &Dataset, metric: &Revenue) -> RevenueResult {
         };
         return RevenueResult::from_movements(&[], labels, metric.window_periods.is_some());
     };
-    let mut result = table(data, metric, &cells, first, last);
+    let mut result = table(data, metric, &cells, first, last, |_, _| true);
     if metric.spread.is_none() {
         result.warn_of_billing_gap(median_billing_gap(&cells));
     }
@@ -190,6 +192,11 @@ fn by_segment(
     last: i32,
 ) -> Vec<RevenueSegment> {
     let keys = Compiled::fields(&metric.by, &data.store);
+    if data.plan.period_start_segments(&metric.by).next().is_some()
+        && let Some(labels) = data.labels_at_period_start(metric.grain)
+    {
+        return by_segment_at_period_starts(data, metric, cells, first, last, &keys, labels);
+    }
     let mut groups: Vec<(Segment, Vec<Cell>)> = Vec::new();
     for entity_cells in cells.chunk_by(|a, b| a.entity == b.entity) {
         let segment = entity_segment(&keys, &data.store, entity_cells[0].entity);
@@ -201,22 +208,71 @@ fn by_segment(
     groups.sort_by(|a, b| a.0.sort_cmp(&b.0));
     groups
         .into_iter()
-        .map(|(segment, cells)| table(data, metric, &cells, first, last).into_segment(segment))
+        .map(|(segment, cells)| table(data, metric, &cells, first, last, |_, _| true).into_segment(segment))
         .collect()
 }
 
-/// The movements table of `cells` (sorted by entity, then period) over periods first+1 ..= last.
-fn table(data: &Dataset, metric: &Revenue, cells: &[Cell], first: i32, last: i32) -> RevenueResult {
+/// [`by_segment`] when the breakdown reads a segment labelled at each period's start: each
+/// period's figures of an entity count in the table of the values it had when that period
+/// began, so an entity can move between tables from one period to the next.
+fn by_segment_at_period_starts(
+    data: &Dataset,
+    metric: &Revenue,
+    cells: &[Cell],
+    first: i32,
+    last: i32,
+    keys: &[(String, Compiled)],
+    labels: &PeriodStartLabels,
+) -> Vec<RevenueSegment> {
+    // Every row's values for every entity with revenue: (entity, period) -> group.
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut group_of: HashMap<(u32, i32), usize> = HashMap::new();
+    for entity_cells in cells.chunk_by(|a, b| a.entity == b.entity) {
+        let entity = entity_cells[0].entity;
+        for period in first + 1..=last {
+            let segment = entity_segment_at(keys, &data.store, entity, labels, period);
+            let group = match segments.iter().position(|known| *known == segment) {
+                Some(group) => group,
+                None => {
+                    segments.push(segment);
+                    segments.len() - 1
+                }
+            };
+            group_of.insert((entity, period), group);
+        }
+    }
+    let mut order: Vec<usize> = (0..segments.len()).collect();
+    order.sort_by(|a, b| segments[*a].sort_cmp(&segments[*b]));
+    order
+        .into_iter()
+        .map(|group| {
+            let keep = |entity: u32, period: i32| group_of.get(&(entity, period)) == Some(&group);
+            table(data, metric, cells, first, last, keep).into_segment(segments[group].clone())
+        })
+        .collect()
+}
+
+/// The movements table of `cells` (sorted by entity, then period) over periods first+1 ..= last,
+/// counting an entity's figures of a period only where `keep(entity, period)`.
+fn table(
+    data: &Dataset,
+    metric: &Revenue,
+    cells: &[Cell],
+    first: i32,
+    last: i32,
+    keep: impl Fn(u32, i32) -> bool,
+) -> RevenueResult {
     let grain = metric.grain;
     let calendar = data.calendar;
     // A period's revenue that nets to zero or below (refunds) counts as no revenue.
     let positive = |cell: &Cell| cell.micros > 0;
     let rows = (last - first) as usize; // rows for periods first+1 ..= last
     let mut table = vec![Movements::default(); rows];
-    let row_of = |period: i32| -> Option<usize> {
-        (period > first && period <= last).then(|| (period - first - 1) as usize)
+    let row_of = |entity: u32, period: i32| -> Option<usize> {
+        (period > first && period <= last && keep(entity, period)).then(|| (period - first - 1) as usize)
     };
     for entity_cells in cells.chunk_by(|a, b| a.entity == b.entity) {
+        let entity = entity_cells[0].entity;
         let paid: Vec<&Cell> = entity_cells.iter().filter(|c| positive(c)).collect();
         let revenue_at = |period: i32| -> i128 {
             paid.binary_search_by_key(&period, |c| c.period)
@@ -225,7 +281,7 @@ fn table(data: &Dataset, metric: &Revenue, cells: &[Cell], first: i32, last: i32
         for (index, cell) in paid.iter().enumerate() {
             let (period, now) = (cell.period, cell.micros);
             // As this period's revenue.
-            if let Some(row) = row_of(period) {
+            if let Some(row) = row_of(entity, period) {
                 table[row].end += now;
                 table[row].customers_end += 1;
                 let previous = index.checked_sub(1).map(|i| paid[i].period);
@@ -254,7 +310,7 @@ fn table(data: &Dataset, metric: &Revenue, cells: &[Cell], first: i32, last: i32
                 }
             }
             // As the previous period's revenue of the next period.
-            if let Some(row) = row_of(period + 1) {
+            if let Some(row) = row_of(entity, period + 1) {
                 table[row].start += now;
                 table[row].customers_start += 1;
                 if revenue_at(period + 1) == 0 {
@@ -264,7 +320,7 @@ fn table(data: &Dataset, metric: &Revenue, cells: &[Cell], first: i32, last: i32
             }
             // As the base of the trailing window.
             if let Some(window) = metric.window_periods
-                && let Some(row) = row_of(period + window as i32)
+                && let Some(row) = row_of(entity, period + window as i32)
             {
                 table[row].window_base += now;
                 table[row].window_now += revenue_at(period + window as i32);

@@ -6,6 +6,10 @@
 //! panics and reports them as errors; the failure of a segment fails the metrics that use it and
 //! nothing else. Libraries are never unloaded (unloading is unsound with thread-locals).
 
+mod period_start;
+
+pub(crate) use period_start::{AtPeriodStart, PeriodStartLabels};
+
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::path::PathBuf;
@@ -281,7 +285,7 @@ struct Figures<'a> {
     recency: &'a [i32],
     frequency: &'a [u64],
     monetary: &'a [f64],
-    attributes: AttributeColumns<'a>,
+    attributes: &'a AttributeColumns<'a>,
 }
 
 /// Each entity's label of `segment`, from figures computed outside the engine, in the order of
@@ -330,7 +334,7 @@ pub fn label_entities(segment: &SegmentDef, figures: &EntityFigures) -> Result<V
         recency: &figures.recency_days,
         frequency: &figures.frequency,
         monetary: &figures.monetary,
-        attributes,
+        attributes: &attributes,
     };
     let (codes, dict) = classify(segment, &view)?;
     Ok(codes
@@ -339,66 +343,147 @@ pub fn label_entities(segment: &SegmentDef, figures: &EntityFigures) -> Result<V
         .collect())
 }
 
-/// Computes a segment: one label per entity, as a text column indexed by entity code.
+/// Computes a segment as of `as_of`: one label per entity, as a text column indexed by entity
+/// code.
 pub fn compute(data: &Dataset, segment: &SegmentDef) -> Result<Column, String> {
+    let mut labels = labels_as_of(data, segment, &[data.as_of_day])?;
+    Ok(labels.pop().unwrap_or(Column::Text {
+        codes: Vec::new().into(),
+        dict: Vec::new(),
+    }))
+}
+
+/// The labels of `segment` as of the end of each of `days` (ascending, none after `as_of`),
+/// each from the rows up to that day only and with that day as the plugin's `as_of`.
+pub(crate) fn labels_as_of(
+    data: &Dataset,
+    segment: &SegmentDef,
+    days: &[i32],
+) -> Result<Vec<Column>, String> {
     let store = &data.store;
-    let entities = store.entities.len();
-    // Features per entity.
-    let mut first_seen = vec![NO_DAY; entities];
-    let mut last_seen = vec![NO_DAY; entities];
-    for row in 0..store.len() {
-        let (entity, day) = (store.entity[row] as usize, store.day[row]);
-        if day > data.as_of_day {
-            continue;
-        }
-        if first_seen[entity] == NO_DAY || day < first_seen[entity] {
-            first_seen[entity] = day;
-        }
-        last_seen[entity] = last_seen[entity].max(day);
-    }
-    let mut last_event = vec![NO_DAY; entities];
-    let mut frequency = vec![0u64; entities];
-    let mut monetary = vec![0i128; entities];
+    let mut figures = RunningFigures::new(store.entities.len());
     let mask = segment.event.map(|event| data.event_mask(event));
     let amounts = segment
         .event
         .and_then(|event| data.plan.events[event].amount.as_ref())
         .map(|amount| AmountReader::new(data, amount));
-    for row in 0..store.len() {
-        if store.day[row] > data.as_of_day || mask.as_ref().is_some_and(|m| !m[row]) {
-            continue;
+    let add = |figures: &mut RunningFigures, row: usize| {
+        let counted = mask.as_ref().is_none_or(|m| m[row]);
+        let amount = amounts.as_ref().and_then(|a| a.number(row));
+        figures.add(store.entity[row] as usize, store.day[row], counted, amount);
+    };
+    let ids: Vec<&str> = store.entities.values().iter().map(|id| &**id).collect();
+    let attributes = attribute_columns(data);
+    let mut labels = Vec::with_capacity(days.len());
+    if let [day] = days {
+        for row in (0..store.len()).filter(|row| store.day[*row] <= *day) {
+            add(&mut figures, row);
         }
-        let entity = store.entity[row] as usize;
-        frequency[entity] += 1;
-        last_event[entity] = last_event[entity].max(store.day[row]);
-        if let Some(value) = amounts.as_ref().and_then(|a| a.number(row)) {
-            monetary[entity] += to_micros(value);
+        labels.push(figures.classify(segment, *day, &ids, &attributes)?);
+        return Ok(labels);
+    }
+    // Rows by the first of `days` they count for, then one sweep adding each day's rows.
+    let bucket_of = |row: usize| days.partition_point(|day| *day < store.day[row]);
+    let mut bounds = vec![0usize; days.len() + 1];
+    for row in 0..store.len() {
+        let bucket = bucket_of(row);
+        if bucket < days.len() {
+            bounds[bucket + 1] += 1;
         }
     }
-    let recency: Vec<i32> = last_event
-        .iter()
-        .map(|d| if *d == NO_DAY { -1 } else { data.as_of_day - d })
-        .collect();
-    let monetary: Vec<f64> = monetary.into_iter().map(from_micros).collect();
-    let view = Figures {
-        as_of_day: data.as_of_day,
-        ids: store.entities.values().iter().map(|id| &**id).collect(),
-        first_seen: &first_seen,
-        last_seen: &last_seen,
-        recency: &recency,
-        frequency: &frequency,
-        monetary: &monetary,
-        attributes: attribute_columns(data),
-    };
-    let (codes, dict) = classify(segment, &view)?;
-    let codes: Vec<u32> = codes
-        .into_iter()
-        .map(|c| if c == NO_LABEL { NULL_CODE } else { c })
-        .collect();
-    Ok(Column::Text {
-        codes: codes.into(),
-        dict,
-    })
+    for bucket in 0..days.len() {
+        bounds[bucket + 1] += bounds[bucket];
+    }
+    let mut order = vec![0u32; bounds[days.len()]];
+    let mut next = bounds.clone();
+    for row in 0..store.len() {
+        let bucket = bucket_of(row);
+        if bucket < days.len() {
+            order[next[bucket]] = row as u32;
+            next[bucket] += 1;
+        }
+    }
+    for (bucket, day) in days.iter().enumerate() {
+        for row in &order[bounds[bucket]..bounds[bucket + 1]] {
+            add(&mut figures, *row as usize);
+        }
+        labels.push(figures.classify(segment, *day, &ids, &attributes)?);
+    }
+    Ok(labels)
+}
+
+/// Per entity, what a plugin reads, over the rows added so far.
+struct RunningFigures {
+    first_seen: Vec<i32>,
+    last_seen: Vec<i32>,
+    /// The day of the last row of the segment's event.
+    last_event: Vec<i32>,
+    frequency: Vec<u64>,
+    /// The sum of those rows' amounts, in micro-units (exact in any order).
+    monetary: Vec<i128>,
+}
+
+impl RunningFigures {
+    fn new(entities: usize) -> RunningFigures {
+        RunningFigures {
+            first_seen: vec![NO_DAY; entities],
+            last_seen: vec![NO_DAY; entities],
+            last_event: vec![NO_DAY; entities],
+            frequency: vec![0; entities],
+            monetary: vec![0; entities],
+        }
+    }
+
+    /// One kept row of `entity` on `day`; `counted` when it is an occurrence of the segment's
+    /// event, with its amount.
+    fn add(&mut self, entity: usize, day: i32, counted: bool, amount: Option<f64>) {
+        if self.first_seen[entity] == NO_DAY || day < self.first_seen[entity] {
+            self.first_seen[entity] = day;
+        }
+        self.last_seen[entity] = self.last_seen[entity].max(day);
+        if counted {
+            self.frequency[entity] += 1;
+            self.last_event[entity] = self.last_event[entity].max(day);
+            if let Some(value) = amount {
+                self.monetary[entity] += to_micros(value);
+            }
+        }
+    }
+
+    /// The plugin's labels of every entity from the rows added so far, as of `as_of_day`.
+    fn classify(
+        &self,
+        segment: &SegmentDef,
+        as_of_day: i32,
+        ids: &[&str],
+        attributes: &AttributeColumns<'_>,
+    ) -> Result<Column, String> {
+        let recency: Vec<i32> = self
+            .last_event
+            .iter()
+            .map(|d| if *d == NO_DAY { -1 } else { as_of_day - d })
+            .collect();
+        let monetary: Vec<f64> = self.monetary.iter().copied().map(from_micros).collect();
+        let view = Figures {
+            as_of_day,
+            ids: ids.to_vec(),
+            first_seen: &self.first_seen,
+            last_seen: &self.last_seen,
+            recency: &recency,
+            frequency: &self.frequency,
+            monetary: &monetary,
+            attributes,
+        };
+        let (codes, dict) = classify(segment, &view)?;
+        let codes: Vec<u32> = codes
+            .into_iter()
+            .map(|c| if c == NO_LABEL { NULL_CODE } else { c })
+            .collect();
+        Ok(Column::Text {
+            codes: codes.into(),
+            dict,
+        })
+    }
 }
 
 /// Calls `segment`'s plugin over `figures`: one label code per entity ([`NO_LABEL`] for none),
