@@ -684,3 +684,57 @@ fn a_parquet_source_is_checked_by_its_footer() {
         "{error}"
     );
 }
+
+/// Text rows (the row sink) and Arrow batches (Parquet with text columns) go through the same
+/// checks: each kind of bad row gets the same reason and the same message from either reader.
+#[test]
+fn csv_and_parquet_reject_the_same_bad_row_with_the_same_message() {
+    let good = ["a", "2025-01-06T10:00:00Z", "report", ""];
+    let bad_rows: [[&str; 4]; 6] = [
+        [" ", "2025-01-06T10:00:00Z", "report", ""],
+        ["b", "2025-01-06T10:00:00Z", " ", ""],
+        ["b", "", "report", ""],
+        ["b", "1736159400", "report", ""],
+        ["b", "2300-01-01T00:00:00Z", "report", ""],
+        ["b", "2025-01-06T10:00:00Z", "invoice", "12 EUR"],
+    ];
+    for bad in bad_rows {
+        let fixture = Fixture::new();
+        let rows = [good, bad];
+        let csv: String = std::iter::once("id,ts,event,amount".to_string())
+            .chain(rows.iter().map(|row| row.join(",")))
+            .collect::<Vec<_>>()
+            .join("\n");
+        fixture.file("events.csv", &csv);
+        let column = |index: usize| -> ArrayRef {
+            Arc::new(StringArray::from(
+                rows.iter().map(|row| Some(row[index])).collect::<Vec<_>>(),
+            ))
+        };
+        let columns = vec![
+            ("id", column(0)),
+            ("ts", column(1)),
+            ("event", column(2)),
+            ("amount", column(3)),
+        ];
+        std::fs::write(
+            fixture.path().join("events.parquet"),
+            parquet_bytes(columns, None),
+        )
+        .unwrap();
+        let config = format!("{STRICT}{}", revenue_config());
+        let from_csv = fixture.run_err(&config);
+        let from_parquet = fixture.run_err(&config.replace("events.csv", "events.parquet"));
+        // A CSV file's line 3 (after the header) is the Parquet file's row 2.
+        let located = |error: &str, file: &str, at: &str| {
+            let place = format!("{}:{at}: ", fixture.path().join(file).display());
+            assert!(error.starts_with(&place), "{error}");
+            error[place.len()..].to_string()
+        };
+        assert_eq!(
+            located(&from_csv, "events.csv", "3"),
+            located(&from_parquet, "events.parquet", "2"),
+            "{bad:?}"
+        );
+    }
+}

@@ -3,7 +3,9 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 
-use tenure_plan::{RejectReason, Source};
+use tenure_plan::Source;
+
+use super::reject::Rejection;
 
 use super::dedupe::{column_seed, text_hash};
 use super::{
@@ -70,7 +72,7 @@ fn next_record<R: Read>(
             }
             Err(error) => {
                 let line = error.position().map_or(0, |p| p.line());
-                sink.reject_unreadable(line, RejectReason::MalformedRow, error.to_string())?;
+                sink.reject_unreadable(line, Rejection::Malformed(error.to_string()))?;
                 continue;
             }
         }
@@ -79,7 +81,7 @@ fn next_record<R: Read>(
             return Ok(Some(line));
         }
         let detail = format!("{} fields where the header has {}", record.len(), fields);
-        sink.reject_unreadable(line, RejectReason::MalformedRow, detail)?;
+        sink.reject_unreadable(line, Rejection::Malformed(detail))?;
     }
 }
 
@@ -147,8 +149,7 @@ fn read_records<R: Read>(
             values_buffer = recycle(values);
             sink.reject_unreadable(
                 line,
-                RejectReason::BadEncoding,
-                "a field is not valid UTF-8".into(),
+                Rejection::BadEncoding("a field is not valid UTF-8".to_string()),
             )?;
             continue;
         }
@@ -333,8 +334,7 @@ impl SourceReader for CsvReader {
             else {
                 sink.reject_unreadable(
                     line,
-                    RejectReason::BadEncoding,
-                    "a field is not valid UTF-8".into(),
+                    Rejection::BadEncoding("a field is not valid UTF-8".to_string()),
                 )?;
                 continue;
             };

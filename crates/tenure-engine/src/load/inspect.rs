@@ -11,7 +11,7 @@ use arrow_schema::{DataType, Schema};
 use tenure_plan::schema::{Column, ColumnKind, SourceSchema};
 use tenure_plan::{Format, Plan, Source, TimeFormat};
 
-use super::batches::supported;
+use super::arrow::supported;
 use super::parse_time;
 use crate::EngineError;
 use crate::calendar::Clock;

@@ -6,7 +6,7 @@ use std::fs::File;
 use arrow_ipc::reader::FileReader;
 use tenure_plan::Source;
 
-use super::batches::{Layout, read_batches, read_entity_batches};
+use super::arrow::{Layout, read_batches, read_entity_batches};
 use super::{Consumer, EntitySink, SinkTemplate, SourceReader, file_path, read_error, read_parts};
 use crate::error::EngineError;
 

@@ -3,7 +3,9 @@
 use std::io::BufRead;
 
 use serde_json::Value;
-use tenure_plan::{RejectReason, Source};
+use tenure_plan::Source;
+
+use super::reject::Rejection;
 
 use super::dedupe::{column_seed, text_hash};
 use super::{
@@ -39,8 +41,7 @@ fn for_each_object<S: UnreadableRows>(
         let Ok(text) = std::str::from_utf8(&bytes) else {
             sink.reject_unreadable(
                 line_no,
-                RejectReason::BadEncoding,
-                "the line is not valid UTF-8".into(),
+                Rejection::BadEncoding("the line is not valid UTF-8".to_string()),
             )?;
             continue;
         };
@@ -51,8 +52,7 @@ fn for_each_object<S: UnreadableRows>(
             Ok(object) => each(sink, line_no, object)?,
             Err(error) => sink.reject_unreadable(
                 line_no,
-                RejectReason::MalformedRow,
-                format!("not a JSON object: {error}"),
+                Rejection::Malformed(format!("not a JSON object: {error}")),
             )?,
         }
     }

@@ -9,7 +9,7 @@ use arrow_schema::SchemaRef;
 use tenure_plan::Source;
 use tenure_plan::schema::SourceSchema;
 
-use super::batches::{Layout, read_batches, read_entity_batches};
+use super::arrow::{Layout, read_batches, read_entity_batches};
 use super::{Consumer, EntitySink, SinkTemplate, SourceReader, read_parts};
 use crate::error::EngineError;
 

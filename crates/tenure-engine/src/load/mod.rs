@@ -2,11 +2,10 @@
 //!
 //! Each format implements [`SourceReader`]: it finds the columns it was asked for and hands
 //! rows to [`RowSink`]s (`sink`) — one row at a time for text formats, a column at a time for
-//! Arrow batches (`columnar`) — which validate them and collect them into parts. Parts are merged
+//! Arrow batches (`arrow`) — which validate them and collect them into parts. Parts are merged
 //! into the store in file order; exact duplicates are found once every source is read (`dedupe`).
 
-mod batches;
-mod columnar;
+mod arrow;
 mod csv;
 mod dedupe;
 mod ids;
@@ -17,6 +16,7 @@ mod memory;
 mod parquet;
 mod parquet_text;
 mod pipeline;
+mod reject;
 mod sink;
 mod time_text;
 
@@ -24,7 +24,6 @@ pub use inspect::{JsonLinesKeys, inspect_sources};
 pub use memory::Inputs;
 pub(crate) use pipeline::read_pipelined;
 pub use sink::{EntitySink, Partial, RawEvent, RowSink, SinkTemplate, TimeValue, UnreadableRows};
-use sink::{bad_time_detail, check_time_range};
 pub(crate) use time_text::parse_time;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -17,7 +17,7 @@ use parquet::basic::{Encoding, PageType};
 use parquet::file::metadata::ColumnChunkMetaData;
 use tenure_plan::Source;
 
-use super::batches::{Layout, read_batches, read_entity_batches};
+use super::arrow::{Layout, read_batches, read_entity_batches};
 use super::parquet_text::{self, TextChunk};
 use super::{Consumer, EntitySink, RowSink, SinkTemplate, SourceReader, file_path, read_error, read_parts};
 use crate::error::EngineError;

@@ -2,6 +2,7 @@
 //! [`Partial`] (one part of a source), made from a [`SinkTemplate`] shared by a source's parts;
 //! the [`EntitySink`] collects entity attributes.
 
+use super::reject::{self, Rejection};
 use super::*;
 
 /// One event row as a reader sees it: borrowed text, and a fingerprint of every column.
@@ -21,7 +22,7 @@ pub struct RawEvent<'a> {
     pub line: u64,
 }
 
-/// A time as a text reader found it (typed Arrow times are read in `columnar`).
+/// A time as a text reader found it (typed Arrow times are read in `arrow`).
 #[derive(Debug, Clone, Copy)]
 pub enum TimeValue<'a> {
     /// Text (or a number as text) to parse per the source's `time_format`.
@@ -37,28 +38,6 @@ impl<'a> TimeValue<'a> {
             Some(text) if !text.trim().is_empty() => TimeValue::Text(text),
             _ => TimeValue::Missing,
         }
-    }
-}
-
-/// Counts a rejected row of `source`, or fails under `on_bad_row = "fail"`.
-fn reject_row(
-    counts: &mut SourceCounts,
-    policy: BadRowPolicy,
-    source: &Source,
-    line: u64,
-    reason: RejectReason,
-    detail: String,
-) -> Result<(), EngineError> {
-    *counts.rejected.entry(reason).or_insert(0) += 1;
-    match policy {
-        BadRowPolicy::Skip => Ok(()),
-        BadRowPolicy::Fail => Err(EngineError::BadRow {
-            source_name: source.name.clone(),
-            location: source.relation.to_string(),
-            row: line,
-            reason,
-            detail,
-        }),
     }
 }
 
@@ -178,29 +157,6 @@ impl<'s> SinkTemplate<'s> {
     }
 }
 
-/// Why a time could not be read, with a hint for epoch numbers read as dates.
-pub(super) fn bad_time_detail(text: &str, format: TimeFormat) -> String {
-    let hint = match format {
-        TimeFormat::Auto if text.bytes().all(|b| b.is_ascii_digit()) => {
-            " (epoch numbers need time_format = \"epoch_s\" or \"epoch_ms\")"
-        }
-        _ => "",
-    };
-    format!("cannot read time `{text}`{hint}")
-}
-
-/// The time, if within the supported range (1900-01-01 to 2199-12-31), or why not.
-pub(super) fn check_time_range(time: i64) -> Result<i64, String> {
-    if (EARLIEST_TIME..TIME_LIMIT).contains(&time) {
-        Ok(time)
-    } else {
-        Err(format!(
-            "time {} is outside the supported range 1900-01-01 to 2199-12-31",
-            crate::calendar::day_label(time.div_euclid(crate::calendar::MICROS_PER_DAY) as i32)
-        ))
-    }
-}
-
 /// Receives event rows from a reader.
 pub struct RowSink<'s> {
     pub(super) partial: Partial,
@@ -264,53 +220,34 @@ impl RowSink<'_> {
     /// Validates and appends one row; returns an error only under `on_bad_row = "fail"`.
     pub fn push(&mut self, row: RawEvent<'_>) -> Result<(), EngineError> {
         self.partial.counts.rows += 1;
-        let entity = match row.entity.map(str::trim) {
-            Some(entity) if !entity.is_empty() => entity,
-            _ => {
-                return self.reject(
-                    row.line,
-                    RejectReason::MissingEntity,
-                    "the entity id is empty".into(),
-                );
+        match self.check(&row) {
+            Ok((entity, event, time)) => {
+                self.append(&row, entity, event, time);
+                Ok(())
             }
-        };
-        let event = match row.event.map(str::trim) {
-            Some(event) if !event.is_empty() => event,
-            _ => {
-                return self.reject(
-                    row.line,
-                    RejectReason::MissingEvent,
-                    "the event name is empty".into(),
-                );
-            }
-        };
+            Err(rejection) => self.reject(row.line, rejection),
+        }
+    }
+
+    /// The row's entity id, event name and time, or why it is rejected, checked in the order
+    /// of [`reject`](super::reject).
+    fn check<'r>(&mut self, row: &RawEvent<'r>) -> Result<(&'r str, &'r str, i64), Rejection> {
+        let entity = reject::required(row.entity, Rejection::MissingEntity)?;
+        let event = reject::required(row.event, Rejection::MissingEvent)?;
         let time = match row.time {
-            TimeValue::Missing => {
-                return self.reject(row.line, RejectReason::MissingTime, "the time is empty".into());
-            }
-            TimeValue::Text(text) => {
-                let text = text.trim();
-                match parse_time(text, self.time_format, &mut self.clock) {
-                    Ok(micros) => micros,
-                    Err(_) => {
-                        let detail = bad_time_detail(text, self.time_format);
-                        return self.reject(row.line, RejectReason::BadTime, detail);
-                    }
-                }
-            }
+            TimeValue::Missing => return Err(Rejection::MissingTime),
+            TimeValue::Text(text) => reject::time_from_text(text, self.time_format, &mut self.clock)?,
         };
-        if let Err(detail) = check_time_range(time) {
-            return self.reject(row.line, RejectReason::BadTime, detail);
-        }
         for (slot, column) in &self.amount_slots {
-            if let Some(text) = row.props[*slot].map(str::trim).filter(|t| !t.is_empty())
-                && !crate::store::parse_number(text).is_some_and(|v| v.abs() <= AMOUNT_LIMIT)
-            {
-                let detail =
-                    format!("amount column `{column}` holds `{text}`, not a finite number within ±10¹⁵");
-                return self.reject(row.line, RejectReason::BadAmount, detail);
+            if let Some(text) = row.props[*slot] {
+                reject::amount_text(column, text)?;
             }
         }
+        Ok((entity, event, time))
+    }
+
+    /// Appends a checked row.
+    fn append(&mut self, row: &RawEvent<'_>, entity: &str, event: &str, time: i64) {
         let partial = &mut self.partial;
         partial.entity.push(partial.pending_ids.push(entity));
         partial.event.push(partial.event_names.intern(event));
@@ -325,24 +262,17 @@ impl RowSink<'_> {
         if partial.pending_ids.len() >= self.resolve_at {
             self.resolve_ids();
         }
-        Ok(())
     }
 
     /// Counts a row already counted as read that is rejected, or fails under
     /// `on_bad_row = "fail"`.
-    pub(super) fn reject(
-        &mut self,
-        line: u64,
-        reason: RejectReason,
-        detail: String,
-    ) -> Result<(), EngineError> {
-        reject_row(
+    pub(super) fn reject(&mut self, line: u64, rejection: Rejection) -> Result<(), EngineError> {
+        reject::count_rejection(
             &mut self.partial.counts,
             self.policy,
             self.source,
             line,
-            reason,
-            detail,
+            rejection,
         )
     }
 }
@@ -354,15 +284,10 @@ pub trait UnreadableRows {
 
     /// Counts a row the reader could not split into fields (read and rejected at once), or fails
     /// under `on_bad_row = "fail"`.
-    fn reject_unreadable(
-        &mut self,
-        line: u64,
-        reason: RejectReason,
-        detail: String,
-    ) -> Result<(), EngineError> {
+    fn reject_unreadable(&mut self, line: u64, rejection: Rejection) -> Result<(), EngineError> {
         let (counts, policy, source) = self.accounting();
         counts.rows += 1;
-        reject_row(counts, policy, source, line, reason, detail)
+        reject::count_rejection(counts, policy, source, line, rejection)
     }
 }
 
@@ -416,18 +341,10 @@ impl EntitySink<'_> {
         names: &[String],
     ) -> Result<(), EngineError> {
         self.counts.rows += 1;
-        let entity = match entity.map(str::trim) {
-            Some(entity) if !entity.is_empty() => entity,
-            _ => {
-                let detail = "the entity id is empty".to_string();
-                return reject_row(
-                    &mut self.counts,
-                    self.policy,
-                    self.source,
-                    line,
-                    RejectReason::MissingEntity,
-                    detail,
-                );
+        let entity = match reject::required(entity, Rejection::MissingEntity) {
+            Ok(entity) => entity,
+            Err(rejection) => {
+                return reject::count_rejection(&mut self.counts, self.policy, self.source, line, rejection);
             }
         };
         let code = self.entities.intern(entity);

@@ -1,0 +1,304 @@
+//! Reading values out of Arrow arrays: text (UTF-8, views, dictionaries) without copying where
+//! the array holds it, other scalars written as text into reused buffers, and text columns turned
+//! into interned codes once per dictionary value.
+
+use std::fmt::Write as _;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, ArrayRef};
+use arrow_buffer::ArrowNativeType;
+use arrow_schema::{DataType, TimeUnit};
+
+use crate::store::NULL_CODE;
+
+/// A dictionary code not worked out yet.
+const UNSEEN: u32 = NULL_CODE - 1;
+
+/// What a part remembers of the last dictionary of one column: its values (held, so that the
+/// same allocation cannot come back as another dictionary) and what was derived from them.
+#[derive(Default)]
+pub(super) struct DictionaryMemo<T> {
+    values: Option<ArrayRef>,
+    derived: Vec<T>,
+}
+
+impl<T: Clone> DictionaryMemo<T> {
+    /// The derived values for `values`, made with `make` when the dictionary is a new one.
+    pub(super) fn for_values(
+        &mut self,
+        values: &ArrayRef,
+        make: impl FnOnce(&ArrayRef) -> Vec<T>,
+    ) -> &mut [T] {
+        let same = self
+            .values
+            .as_ref()
+            .is_some_and(|known| std::sync::Arc::ptr_eq(known, values));
+        if !same {
+            self.derived = make(values);
+            self.values = Some(values.clone());
+        }
+        &mut self.derived
+    }
+
+    /// Forgets the dictionary, so that the next batch derives its values again.
+    pub(super) fn forget(&mut self) {
+        self.values = None;
+    }
+}
+
+/// The dictionary key of each row of a dictionary array, read in place for the `Int32` keys
+/// the Parquet reader is asked for.
+pub(super) enum Keys<'a> {
+    Int32(&'a [i32]),
+    Normalized(Vec<usize>),
+}
+
+impl Keys<'_> {
+    pub(super) fn of(array: &dyn Array) -> Keys<'_> {
+        match array.as_dictionary_opt::<Int32Type>() {
+            Some(dictionary) => Keys::Int32(dictionary.keys().values()),
+            None => Keys::Normalized(array.as_any_dictionary().normalized_keys()),
+        }
+    }
+
+    /// The key of row `row` (valid for rows that are not null).
+    #[inline]
+    pub(super) fn get(&self, row: usize) -> usize {
+        match self {
+            Keys::Int32(keys) => keys[row] as usize,
+            Keys::Normalized(keys) => keys[row],
+        }
+    }
+}
+
+/// A batch column prepared for row access: dictionaries resolved to their keys once per batch.
+pub(in crate::load) struct ColumnView {
+    array: ArrayRef,
+    /// For dictionary columns: the value index of each row.
+    keys: Option<Vec<usize>>,
+}
+
+impl ColumnView {
+    pub(super) fn new(array: ArrayRef) -> ColumnView {
+        let keys = match array.data_type() {
+            DataType::Dictionary(_, _) => Some(array.as_any_dictionary().normalized_keys()),
+            _ => None,
+        };
+        ColumnView { array, keys }
+    }
+
+    /// Writes row `row` as text into `out`; false when the value is null.
+    pub(super) fn write(&self, row: usize, out: &mut String) -> bool {
+        out.clear();
+        if self.array.is_null(row) {
+            return false;
+        }
+        match &self.keys {
+            Some(keys) => write_value(self.array.as_any_dictionary().values().as_ref(), keys[row], out),
+            None => write_value(self.array.as_ref(), row, out),
+        }
+    }
+}
+
+/// Writes a scalar as text; false for null or an unsupported type.
+pub(in crate::load) fn write_value(array: &dyn Array, row: usize, out: &mut String) -> bool {
+    if array.is_null(row) {
+        return false;
+    }
+    macro_rules! number {
+        ($t:ty) => {{
+            let _ = write!(out, "{}", array.as_primitive::<$t>().value(row));
+            true
+        }};
+    }
+    match array.data_type() {
+        DataType::Utf8 => out.push_str(array.as_string::<i32>().value(row)),
+        DataType::LargeUtf8 => out.push_str(array.as_string::<i64>().value(row)),
+        DataType::Utf8View => out.push_str(array.as_string_view().value(row)),
+        DataType::Boolean => out.push_str(if array.as_boolean().value(row) {
+            "true"
+        } else {
+            "false"
+        }),
+        DataType::Int8 => return number!(Int8Type),
+        DataType::Int16 => return number!(Int16Type),
+        DataType::Int32 => return number!(Int32Type),
+        DataType::Int64 => return number!(Int64Type),
+        DataType::UInt8 => return number!(UInt8Type),
+        DataType::UInt16 => return number!(UInt16Type),
+        DataType::UInt32 => return number!(UInt32Type),
+        DataType::UInt64 => return number!(UInt64Type),
+        DataType::Float32 => return number!(Float32Type),
+        DataType::Float64 => return number!(Float64Type),
+        DataType::Decimal128(_, scale) => {
+            let value = array.as_primitive::<Decimal128Type>().value(row);
+            let scale = u32::try_from(*scale).unwrap_or(0);
+            let divisor = 10i128.pow(scale.min(38));
+            let sign = if value < 0 { "-" } else { "" };
+            let (whole, fraction) = (
+                value.unsigned_abs() / divisor as u128,
+                value.unsigned_abs() % divisor as u128,
+            );
+            let _ = if scale == 0 {
+                write!(out, "{sign}{whole}")
+            } else {
+                write!(out, "{sign}{whole}.{fraction:0width$}", width = scale as usize)
+            };
+        }
+        DataType::Date32 => {
+            let day = array.as_primitive::<Date32Type>().value(row);
+            out.push_str(&crate::calendar::day_label(day));
+        }
+        DataType::Date64 => return number!(Date64Type),
+        // Instants as their raw count of the column's unit: exact, and all that de-duplication
+        // needs (the time itself is read as an instant, not from this text).
+        DataType::Timestamp(TimeUnit::Second, _) => return number!(TimestampSecondType),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => return number!(TimestampMillisecondType),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => return number!(TimestampMicrosecondType),
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => return number!(TimestampNanosecondType),
+        DataType::Dictionary(_, _) => {
+            let values = array.as_any_dictionary().values();
+            return write_value(values.as_ref(), dictionary_key(array, row), out);
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The key of row `row` (not null) of a dictionary array, read without decoding the other keys.
+pub(in crate::load) fn dictionary_key(array: &dyn Array, row: usize) -> usize {
+    macro_rules! key_of {
+        ($($t:ty),*) => {
+            $(if let Some(dictionary) = array.as_dictionary_opt::<$t>() {
+                return dictionary.keys().value(row).as_usize();
+            })*
+        };
+    }
+    key_of!(
+        Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type
+    );
+    array.as_any_dictionary().normalized_keys()[row]
+}
+
+/// The text of row `row` of a text-like array (`None` for null), without copying when the
+/// array holds UTF-8; other types are written into `scratch`.
+pub(super) fn text_at<'a>(array: &'a dyn Array, row: usize, scratch: &'a mut String) -> Option<&'a str> {
+    if array.is_null(row) {
+        return None;
+    }
+    match array.data_type() {
+        DataType::Utf8 => Some(array.as_string::<i32>().value(row)),
+        DataType::LargeUtf8 => Some(array.as_string::<i64>().value(row)),
+        DataType::Utf8View => Some(array.as_string_view().value(row)),
+        DataType::Dictionary(_, _) => {
+            let values = array.as_any_dictionary().values();
+            text_at(values.as_ref(), dictionary_key(array, row), scratch)
+        }
+        _ => {
+            scratch.clear();
+            write_value(array, row, scratch).then_some(scratch.as_str())
+        }
+    }
+}
+
+/// `text` without leading and trailing whitespace; text that starts and ends with a visible
+/// ASCII character (ids and names almost always do) is returned as it is without a scan.
+#[inline]
+fn trimmed(text: &str) -> &str {
+    let visible = |byte: Option<&u8>| byte.is_some_and(|b| (0x21..0x80).contains(b));
+    let bytes = text.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        text
+    } else {
+        text.trim()
+    }
+}
+
+/// Writes into `out` the code of every row of a text column: each distinct value goes through
+/// `intern` once per dictionary (for dictionary arrays) or once per row; [`NULL_CODE`] for null
+/// or, when `trim`, blank values (empty values are always missing).
+pub(super) fn text_codes(
+    array: &ArrayRef,
+    memo: &mut DictionaryMemo<u32>,
+    scratch: &mut String,
+    trim: bool,
+    mut intern: impl FnMut(&str) -> u32,
+    out: &mut Vec<u32>,
+) {
+    let mut code_of = |text: Option<&str>| match text.map(|t| if trim { trimmed(t) } else { t }) {
+        Some(text) if !text.is_empty() => intern(text),
+        _ => NULL_CODE,
+    };
+    let rows = array.len();
+    out.clear();
+    if let DataType::Dictionary(_, _) = array.data_type() {
+        let values = array.as_any_dictionary().values();
+        let codes = memo.for_values(values, |values| vec![UNSEEN; values.len()]);
+        let keys = Keys::of(array.as_ref());
+        let nulls = array.logical_nulls();
+        let strings = values.as_string_opt::<i32>();
+        out.extend((0..rows).map(|row| {
+            if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
+                return NULL_CODE;
+            }
+            let key = keys.get(row);
+            if codes[key] == UNSEEN {
+                codes[key] = match strings {
+                    Some(strings) => code_of(strings.is_valid(key).then(|| strings.value(key))),
+                    None => code_of(text_at(values.as_ref(), key, scratch)),
+                };
+            }
+            codes[key]
+        }));
+        return;
+    }
+    out.extend((0..rows).map(|row| code_of(text_at(array.as_ref(), row, scratch))));
+}
+
+/// [`text_codes`] of a key column (entity or event: trimmed, blank is missing), or
+/// [`NULL_CODE`] for all `rows` when the file has no such column.
+pub(super) fn key_codes(
+    array: Option<&ArrayRef>,
+    rows: usize,
+    memo: &mut DictionaryMemo<u32>,
+    scratch: &mut String,
+    code: impl FnMut(&str) -> u32,
+    out: &mut Vec<u32>,
+) {
+    match array {
+        Some(array) => text_codes(array, memo, scratch, true, code, out),
+        None => {
+            out.clear();
+            out.resize(rows, NULL_CODE);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trimming_keeps_what_str_trim_keeps() {
+        let cases = [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\tacc_1\n",
+            "acc_1",
+            "~x~",
+            "\u{a0}acc\u{3000}",
+            "é",
+            " é ",
+            "x\u{85}",
+            "\u{7f}",
+            "\u{1f}acc",
+        ];
+        for text in cases {
+            assert_eq!(trimmed(text), text.trim(), "{text:?}");
+        }
+    }
+}
