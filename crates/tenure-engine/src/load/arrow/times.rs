@@ -50,9 +50,18 @@ pub(super) struct TimeColumn<'a> {
     array: &'a dyn Array,
     /// For dictionary columns: the dictionary's values, each row's key and the nulls.
     dictionary: Option<(&'a dyn Array, Keys<'a>, Option<arrow_buffer::NullBuffer>)>,
-    /// For timestamps with a zone (instants): the raw values, their unit and the nulls, read
-    /// without per-row type checks.
-    instants: Option<(&'a [i64], TimeUnit, Option<&'a arrow_buffer::NullBuffer>)>,
+    /// For timestamps: the raw values, their unit, the nulls and whether they carry a zone
+    /// (instants) or not (wall-clock times), read without per-row type checks.
+    timestamps: Option<Timestamps<'a>>,
+}
+
+/// A timestamp array's raw values, unit and nulls, and whether it carries a zone.
+#[derive(Clone, Copy)]
+struct Timestamps<'a> {
+    values: &'a [i64],
+    unit: TimeUnit,
+    nulls: Option<&'a arrow_buffer::NullBuffer>,
+    zoned: bool,
 }
 
 impl<'a> TimeColumn<'a> {
@@ -68,27 +77,37 @@ impl<'a> TimeColumn<'a> {
             }
             _ => None,
         };
-        let instants = match array.data_type() {
-            DataType::Timestamp(unit, Some(_)) => {
+        let timestamps = match array.data_type() {
+            DataType::Timestamp(unit, zone) => {
                 let (values, nulls) = timestamp_values(array.as_ref(), *unit);
-                Some((values, *unit, nulls))
+                Some(Timestamps {
+                    values,
+                    unit: *unit,
+                    nulls,
+                    zoned: zone.is_some(),
+                })
             }
             _ => None,
         };
         TimeColumn {
             array: array.as_ref(),
             dictionary,
-            instants,
+            timestamps,
         }
     }
 
     /// The time of row `row`.
     pub(super) fn raw<'s>(&'s self, row: usize, scratch: &'s mut String) -> RawTime<'s> {
-        if let Some((values, unit, nulls)) = self.instants {
-            if nulls.is_some_and(|n| n.is_null(row)) {
+        if let Some(timestamps) = self.timestamps {
+            if timestamps.nulls.is_some_and(|n| n.is_null(row)) {
                 return RawTime::Missing;
             }
-            return RawTime::Instant(micros_of(values[row], unit));
+            let micros = micros_of(timestamps.values[row], timestamps.unit);
+            return if timestamps.zoned {
+                RawTime::Instant(micros)
+            } else {
+                RawTime::Local(micros)
+            };
         }
         match &self.dictionary {
             Some((values, keys, nulls)) => {
