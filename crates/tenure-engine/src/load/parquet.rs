@@ -151,20 +151,20 @@ fn read_row_group(
     let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone());
     let row_group = builder.metadata().row_group(group);
     let bytes = row_group.compressed_size().max(0) as u64;
-    let entity_chunk = match plain_entity_chunk(metadata, layout, group) {
-        Some(column) => {
-            let file = File::open(path).map_err(|e| read_error(source, e))?;
-            let rows = row_group.num_rows().max(0) as usize;
-            Some(TextChunk::decode(file, column, rows).map_err(|e| read_error(source, e))?)
-        }
-        None => None,
-    };
-    // The Arrow reader decodes every wanted column but an entity column decoded above.
+    // Text columns with plain pages are decoded whole, each into one dictionary for the row
+    // group; the Arrow reader decodes the other wanted columns.
+    let rows_in_group = row_group.num_rows().max(0) as usize;
+    let mut chunks: Vec<(usize, TextChunk)> = Vec::new();
+    for (column, chunk) in plain_text_chunks(metadata, layout, group) {
+        let file = File::open(path).map_err(|e| read_error(source, e))?;
+        let decoded = TextChunk::decode(file, chunk, rows_in_group).map_err(|e| read_error(source, e))?;
+        chunks.push((column, decoded));
+    }
     let decoded = layout
         .wanted
         .iter()
         .copied()
-        .filter(|column| entity_chunk.is_none() || *column != layout.entity);
+        .filter(|column| chunks.iter().all(|(done, _)| done != column));
     let mask = ProjectionMask::roots(builder.parquet_schema(), decoded);
     let reader = builder
         .with_row_groups(vec![group])
@@ -172,56 +172,74 @@ fn read_row_group(
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| read_error(source, e))?;
-    let rows = match entity_chunk {
-        None => read_batches(source, layout, reader, first_row, sink)?,
-        Some(chunk) => {
-            let schema = metadata
-                .schema()
-                .project(&layout.wanted)
-                .map_err(|e| read_error(source, e))?;
-            let batches = with_entity_column(reader, Arc::new(schema), layout, chunk);
-            read_batches(source, layout, batches, first_row, sink)?
-        }
+    let rows = if chunks.is_empty() {
+        read_batches(source, layout, reader, first_row, sink)?
+    } else {
+        let schema = metadata
+            .schema()
+            .project(&layout.wanted)
+            .map_err(|e| read_error(source, e))?;
+        let batches = with_text_columns(reader, Arc::new(schema), layout, chunks);
+        read_batches(source, layout, batches, first_row, sink)?
     };
     sink.progress_advance(bytes);
     Ok(rows)
 }
 
-/// The reader's batches with the entity column, decoded whole as `chunk`, put back in its place.
-fn with_entity_column(
+/// The reader's batches with the text columns decoded whole (`chunks`, by file column) put back
+/// in their places.
+fn with_text_columns(
     reader: impl Iterator<Item = Result<RecordBatch, ArrowError>>,
     schema: SchemaRef,
     layout: &Layout,
-    chunk: TextChunk,
+    chunks: Vec<(usize, TextChunk)>,
 ) -> impl Iterator<Item = Result<RecordBatch, String>> {
-    let at = layout.position(layout.entity).unwrap_or_default();
+    // In ascending place, so that each insertion finds the columns before it in place.
+    let mut placed: Vec<(usize, TextChunk)> = chunks
+        .into_iter()
+        .map(|(column, chunk)| (layout.position(column).unwrap_or_default(), chunk))
+        .collect();
+    placed.sort_by_key(|(at, _)| *at);
     let mut offset = 0;
     reader.map(move |batch| {
         let batch = batch.map_err(|e| e.to_string())?;
         let mut columns = batch.columns().to_vec();
-        columns.insert(at, chunk.slice(offset, batch.num_rows())?);
+        for (at, chunk) in &placed {
+            columns.insert(*at, chunk.slice(offset, batch.num_rows())?);
+        }
         offset += batch.num_rows();
         RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())
     })
 }
 
-/// The entity column's chunk in row group `group`, when [`TextChunk`] should decode it: text
-/// read as a dictionary, in a flat file, with plain data pages (where the Arrow reader would
-/// build a dictionary per batch), in encodings the decoder knows.
-fn plain_entity_chunk<'m>(
+/// The wanted columns of row group `group` that [`TextChunk`] should decode, with their chunks:
+/// text read as a dictionary, in a flat file, with plain data pages (where the Arrow reader
+/// would build a dictionary per batch, hashing every value), in encodings the decoder knows.
+fn plain_text_chunks<'m>(
     metadata: &'m ArrowReaderMetadata,
     layout: &Layout,
     group: usize,
-) -> Option<&'m ColumnChunkMetaData> {
+) -> Vec<(usize, &'m ColumnChunkMetaData)> {
     let flat =
         metadata.metadata().file_metadata().schema_descr().num_columns() == metadata.schema().fields().len();
-    let dictionary_text = matches!(
-        metadata.schema().field(layout.entity).data_type(),
-        DataType::Dictionary(key, value) if **key == DataType::Int32 && **value == DataType::Utf8
-    );
-    let column = metadata.metadata().row_group(group).column(layout.entity);
-    (flat && dictionary_text && has_plain_data_pages(column) && parquet_text::decodable(column))
-        .then_some(column)
+    if !flat {
+        return Vec::new();
+    }
+    let dictionary_text = |column: usize| {
+        matches!(
+            metadata.schema().field(column).data_type(),
+            DataType::Dictionary(key, value) if **key == DataType::Int32 && **value == DataType::Utf8
+        )
+    };
+    let row_group = metadata.metadata().row_group(group);
+    layout
+        .wanted
+        .iter()
+        .map(|column| (*column, row_group.column(*column)))
+        .filter(|(column, chunk)| {
+            dictionary_text(*column) && has_plain_data_pages(chunk) && parquet_text::decodable(chunk)
+        })
+        .collect()
 }
 
 /// Whether some data page of `column` is plain, from its page encoding statistics (`false`
