@@ -66,6 +66,8 @@ pub struct Partial {
     pub(super) counts: SourceCounts,
     /// Every column name seen (for missing-column errors).
     pub(super) columns: BTreeSet<String>,
+    /// The Arrow reader's buffers, kept for the next part read into this memory.
+    pub(super) batch_memos: super::arrow::BatchMemos,
 }
 
 impl Partial {

@@ -22,6 +22,9 @@ use crate::load::{RowSink, read_error};
 use crate::store::{ColumnBuilder, NULL_CODE};
 
 /// Per-part state of the columnar reader: dictionaries already handled, per column and role.
+/// A finished part keeps it for the next part read into the same memory (its buffers are
+/// reused; its dictionaries are forgotten).
+#[derive(Default)]
 pub(in crate::load) struct BatchMemos {
     /// Fingerprint contributions per dictionary value, per decoded column.
     hashes: Vec<DictionaryMemo<u128>>,
@@ -45,20 +48,28 @@ struct RowBuffers {
     codes: Vec<u32>,
 }
 
+impl std::fmt::Debug for BatchMemos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BatchMemos")
+    }
+}
+
 impl BatchMemos {
-    pub(in crate::load) fn new(layout: &Layout) -> BatchMemos {
-        BatchMemos {
-            hashes: layout.wanted.iter().map(|_| DictionaryMemo::default()).collect(),
-            entity: DictionaryMemo::default(),
-            event: DictionaryMemo::default(),
-            props: layout
-                .prop_columns
-                .iter()
-                .map(|_| DictionaryMemo::default())
-                .collect(),
-            scratch: String::new(),
-            buffers: RowBuffers::default(),
-        }
+    /// Makes the memos fit `layout`'s columns, with no dictionary remembered.
+    fn prepare(&mut self, layout: &Layout) {
+        self.hashes
+            .resize_with(layout.wanted.len(), DictionaryMemo::default);
+        self.props
+            .resize_with(layout.prop_columns.len(), DictionaryMemo::default);
+        self.forget();
+    }
+
+    /// Forgets every dictionary (and lets go of it), keeping the buffers.
+    fn forget(&mut self) {
+        self.hashes.iter_mut().for_each(DictionaryMemo::forget);
+        self.props.iter_mut().for_each(DictionaryMemo::forget);
+        self.entity.forget();
+        self.event.forget();
     }
 }
 
@@ -72,13 +83,16 @@ pub(in crate::load) fn read_batches<E: std::fmt::Display>(
     sink: &mut RowSink<'_>,
 ) -> Result<u64, EngineError> {
     layout.names.iter().for_each(|n| sink.saw_column(n));
-    let mut memos = BatchMemos::new(layout);
+    let mut memos = std::mem::take(&mut sink.partial.batch_memos);
+    memos.prepare(layout);
     let mut row = first_row;
     for batch in batches {
         let batch: RecordBatch = batch.map_err(|e| read_error(source, e))?;
         sink.push_batch(&batch, layout, &mut memos, row)?;
         row += batch.num_rows() as u64;
     }
+    memos.forget();
+    sink.partial.batch_memos = memos;
     Ok(row - first_row)
 }
 

@@ -43,10 +43,9 @@ pub(super) fn add_hashes(
         DataType::Dictionary(_, _) => {
             let dictionary = array.as_any_dictionary();
             let values = dictionary.values();
-            let hashes = memo.for_values(values, |values| {
-                let mut hashes = vec![0u128; values.len()];
-                add_hashes(values, seed, &mut DictionaryMemo::default(), &mut hashes);
-                hashes
+            let hashes = memo.for_values(values, |values, hashes| {
+                hashes.resize(values.len(), 0);
+                add_hashes(values, seed, &mut DictionaryMemo::default(), hashes);
             });
             let keys = Keys::of(array.as_ref());
             match array.logical_nulls() {

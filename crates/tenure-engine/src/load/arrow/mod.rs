@@ -14,5 +14,5 @@ mod times;
 mod values;
 
 pub(in crate::load) use entities::read_entity_batches;
-pub(in crate::load) use events::read_batches;
+pub(in crate::load) use events::{BatchMemos, read_batches};
 pub(in crate::load) use layout::{Layout, supported};

@@ -24,18 +24,20 @@ pub(super) struct DictionaryMemo<T> {
 }
 
 impl<T: Clone> DictionaryMemo<T> {
-    /// The derived values for `values`, made with `make` when the dictionary is a new one.
+    /// The derived values for `values`, written by `make` into the memo's buffer (emptied, its
+    /// memory kept from one dictionary to the next) when the dictionary is a new one.
     pub(super) fn for_values(
         &mut self,
         values: &ArrayRef,
-        make: impl FnOnce(&ArrayRef) -> Vec<T>,
+        make: impl FnOnce(&ArrayRef, &mut Vec<T>),
     ) -> &mut [T] {
         let same = self
             .values
             .as_ref()
             .is_some_and(|known| std::sync::Arc::ptr_eq(known, values));
         if !same {
-            self.derived = make(values);
+            self.derived.clear();
+            make(values, &mut self.derived);
             self.values = Some(values.clone());
         }
         &mut self.derived
@@ -234,7 +236,7 @@ pub(super) fn text_codes(
     out.clear();
     if let DataType::Dictionary(_, _) = array.data_type() {
         let values = array.as_any_dictionary().values();
-        let codes = memo.for_values(values, |values| vec![UNSEEN; values.len()]);
+        let codes = memo.for_values(values, |values, codes| codes.resize(values.len(), UNSEEN));
         let keys = Keys::of(array.as_ref());
         let nulls = array.logical_nulls();
         let strings = values.as_string_opt::<i32>();
