@@ -15,7 +15,7 @@ use tenure_plan::Source;
 use super::fingerprints::add_hashes;
 use super::layout::Layout;
 use super::times::{RawTime, TimeColumn};
-use super::values::{DictionaryMemo, key_codes, text_at, text_codes};
+use super::values::{TextMemo, key_codes, text_at, text_codes};
 use crate::error::EngineError;
 use crate::load::reject::{self, Rejection};
 use crate::load::{RowSink, read_error};
@@ -27,10 +27,10 @@ use crate::store::{ColumnBuilder, NULL_CODE};
 #[derive(Default)]
 pub(in crate::load) struct BatchMemos {
     /// Fingerprint contributions per dictionary value, per decoded column.
-    hashes: Vec<DictionaryMemo<u128>>,
-    entity: DictionaryMemo<u32>,
-    event: DictionaryMemo<u32>,
-    props: Vec<DictionaryMemo<u32>>,
+    hashes: Vec<TextMemo<u128>>,
+    entity: TextMemo<u32>,
+    event: TextMemo<u32>,
+    props: Vec<TextMemo<u32>>,
     scratch: String,
     /// Per-row buffers reused from batch to batch.
     buffers: RowBuffers,
@@ -57,17 +57,16 @@ impl std::fmt::Debug for BatchMemos {
 impl BatchMemos {
     /// Makes the memos fit `layout`'s columns, with no dictionary remembered.
     fn prepare(&mut self, layout: &Layout) {
-        self.hashes
-            .resize_with(layout.wanted.len(), DictionaryMemo::default);
+        self.hashes.resize_with(layout.wanted.len(), TextMemo::default);
         self.props
-            .resize_with(layout.prop_columns.len(), DictionaryMemo::default);
+            .resize_with(layout.prop_columns.len(), TextMemo::default);
         self.forget();
     }
 
     /// Forgets every dictionary (and lets go of it), keeping the buffers.
     fn forget(&mut self) {
-        self.hashes.iter_mut().for_each(DictionaryMemo::forget);
-        self.props.iter_mut().for_each(DictionaryMemo::forget);
+        self.hashes.iter_mut().for_each(TextMemo::forget);
+        self.props.iter_mut().for_each(TextMemo::forget);
         self.entity.forget();
         self.event.forget();
     }
@@ -272,7 +271,7 @@ impl RowSink<'_> {
 fn append_values(
     builder: &mut ColumnBuilder,
     array: &ArrayRef,
-    memo: &mut DictionaryMemo<u32>,
+    memo: &mut TextMemo<u32>,
     scratch: &mut String,
     kept: &[bool],
     codes: &mut Vec<u32>,

@@ -1,21 +1,17 @@
 //! Row fingerprints of Arrow batches, column by column (the hashes are `dedupe`'s): a typed
-//! loop per column, and dictionary values hashed once per dictionary.
+//! loop per column, dictionary values hashed once per dictionary and string views once while
+//! they stay cached.
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::{DataType, TimeUnit};
 
-use super::values::{DictionaryMemo, Keys};
+use super::values::{Keys, TextMemo};
 use crate::load::dedupe::{TypedKind, text_hash, typed_hash};
 
 /// Adds each row's contribution from `array` (a column with hash seed `seed`) to `fingerprints`.
-pub(super) fn add_hashes(
-    array: &ArrayRef,
-    seed: u64,
-    memo: &mut DictionaryMemo<u128>,
-    fingerprints: &mut [u128],
-) {
+pub(super) fn add_hashes(array: &ArrayRef, seed: u64, memo: &mut TextMemo<u128>, fingerprints: &mut [u128]) {
     macro_rules! typed {
         ($t:ty, $kind:expr, $bits:expr) => {
             typed!($t, $kind, $bits, seed)
@@ -45,7 +41,7 @@ pub(super) fn add_hashes(
             let values = dictionary.values();
             let hashes = memo.for_values(values, |values, hashes| {
                 hashes.resize(values.len(), 0);
-                add_hashes(values, seed, &mut DictionaryMemo::default(), hashes);
+                add_hashes(values, seed, &mut TextMemo::default(), hashes);
             });
             let keys = Keys::of(array.as_ref());
             match array.logical_nulls() {
@@ -65,7 +61,16 @@ pub(super) fn add_hashes(
         }
         DataType::Utf8 => add_text_hashes(array.as_string::<i32>().iter(), seed, fingerprints),
         DataType::LargeUtf8 => add_text_hashes(array.as_string::<i64>().iter(), seed, fingerprints),
-        DataType::Utf8View => add_text_hashes(array.as_string_view().iter(), seed, fingerprints),
+        DataType::Utf8View => {
+            let strings = array.as_string_view();
+            let views = strings.views();
+            let cache = memo.views_of_new_array(text_hash(seed, ""));
+            for (row, sum) in fingerprints.iter_mut().enumerate() {
+                if strings.is_valid(row) {
+                    *sum = sum.wrapping_add(cache.get(views[row], || text_hash(seed, strings.value(row))));
+                }
+            }
+        }
         DataType::Boolean => {
             let values = array.as_boolean();
             for (row, sum) in fingerprints.iter_mut().enumerate() {
@@ -126,5 +131,37 @@ fn add_text_hashes<'a>(values: impl Iterator<Item = Option<&'a str>>, seed: u64,
         if let Some(text) = value {
             *sum = sum.wrapping_add(text_hash(seed, text));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{StringArray, StringViewArray};
+
+    use super::*;
+
+    #[test]
+    fn string_views_hash_as_plain_text_does() {
+        // Short (inline) and long texts, empties and nulls, more distinct than the cache holds.
+        let texts: Vec<Option<String>> = (0..3000u32)
+            .map(|row| match row % 5 {
+                0 => None,
+                1 => Some(String::new()),
+                2 => Some(format!("Mozilla/5.0 (compatible; crawler number {})", row % 700)),
+                _ => Some(format!("acc_{}", (row * 17) % 1100)),
+            })
+            .collect();
+        let plain: ArrayRef = Arc::new(StringArray::from(texts.clone()));
+        let views: ArrayRef = Arc::new(StringViewArray::from(texts));
+        let hashed = |array: &ArrayRef| {
+            let mut sums = vec![7u128; array.len()];
+            add_hashes(array, 42, &mut TextMemo::default(), &mut sums);
+            sums
+        };
+        let expected = hashed(&plain);
+        assert_ne!(expected[2], expected[3]);
+        assert_eq!(hashed(&views), expected);
     }
 }

@@ -15,15 +15,17 @@ use crate::store::NULL_CODE;
 /// A dictionary code not worked out yet.
 const UNSEEN: u32 = NULL_CODE - 1;
 
-/// What a part remembers of the last dictionary of one column: its values (held, so that the
-/// same allocation cannot come back as another dictionary) and what was derived from them.
+/// What a part remembers of one text column: what was derived from the values of its last
+/// dictionary (held, so that the same allocation cannot come back as another dictionary), and
+/// the cache of recently seen string views.
 #[derive(Default)]
-pub(super) struct DictionaryMemo<T> {
+pub(super) struct TextMemo<T> {
     values: Option<ArrayRef>,
     derived: Vec<T>,
+    by_view: ViewCache<T>,
 }
 
-impl<T: Clone> DictionaryMemo<T> {
+impl<T: Copy> TextMemo<T> {
     /// The derived values for `values`, written by `make` into the memo's buffer (emptied, its
     /// memory kept from one dictionary to the next) when the dictionary is a new one.
     pub(super) fn for_values(
@@ -43,9 +45,55 @@ impl<T: Clone> DictionaryMemo<T> {
         &mut self.derived
     }
 
+    /// The view cache, emptied for a new string-view array; `empty` is what the empty text
+    /// (the view of all zero bits) derives to.
+    pub(super) fn views_of_new_array(&mut self, empty: T) -> &mut ViewCache<T> {
+        self.by_view.reset(empty);
+        &mut self.by_view
+    }
+
     /// Forgets the dictionary, so that the next batch derives its values again.
     pub(super) fn forget(&mut self) {
         self.values = None;
+    }
+}
+
+/// A direct-mapped cache of values derived from the rows of one string-view array, keyed by
+/// the row's view. In one array equal views hold equal text (a view holds the text's length and
+/// either the text itself, up to 12 bytes, or the buffer and offset where it starts), so a text
+/// that many rows repeat (an event name, a plan, a user agent read from a dictionary page) is
+/// worked out once while it keeps its slot; a text whose slot another took is worked out again.
+pub(super) struct ViewCache<T> {
+    slots: Vec<(u128, T)>,
+}
+
+impl<T> Default for ViewCache<T> {
+    fn default() -> Self {
+        ViewCache { slots: Vec::new() }
+    }
+}
+
+impl<T: Copy> ViewCache<T> {
+    /// Slots, as a power of two: enough for the few values of a category column, small enough
+    /// to stay in the first-level cache.
+    const SLOT_BITS: u32 = 9;
+
+    fn reset(&mut self, empty: T) {
+        self.slots.clear();
+        self.slots.resize(1 << Self::SLOT_BITS, (0, empty));
+    }
+
+    /// The value derived from the text of `view`, by `derive` unless the view's slot holds it.
+    #[inline]
+    pub(super) fn get(&mut self, view: u128, derive: impl FnOnce() -> T) -> T {
+        let folded = (view as u64) ^ ((view >> 64) as u64).rotate_left(32);
+        let slot = (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - Self::SLOT_BITS)) as usize;
+        let (key, value) = &mut self.slots[slot];
+        if *key != view {
+            *value = derive();
+            *key = view;
+        }
+        *value
     }
 }
 
@@ -218,11 +266,12 @@ fn trimmed(text: &str) -> &str {
 }
 
 /// Writes into `out` the code of every row of a text column: each distinct value goes through
-/// `intern` once per dictionary (for dictionary arrays) or once per row; [`NULL_CODE`] for null
-/// or, when `trim`, blank values (empty values are always missing).
+/// `intern` once per dictionary (for dictionary arrays), once per view while it stays cached
+/// (for string views) or once per row; [`NULL_CODE`] for null or, when `trim`, blank values
+/// (empty values are always missing).
 pub(super) fn text_codes(
     array: &ArrayRef,
-    memo: &mut DictionaryMemo<u32>,
+    memo: &mut TextMemo<u32>,
     scratch: &mut String,
     trim: bool,
     mut intern: impl FnMut(&str) -> u32,
@@ -255,6 +304,18 @@ pub(super) fn text_codes(
         }));
         return;
     }
+    if let Some(strings) = array.as_string_view_opt() {
+        let views = strings.views();
+        let nulls = strings.nulls();
+        let cache = memo.views_of_new_array(code_of(Some("")));
+        out.extend((0..rows).map(|row| {
+            if nulls.is_some_and(|n| n.is_null(row)) {
+                return NULL_CODE;
+            }
+            cache.get(views[row], || code_of(Some(strings.value(row))))
+        }));
+        return;
+    }
     out.extend((0..rows).map(|row| code_of(text_at(array.as_ref(), row, scratch))));
 }
 
@@ -263,7 +324,7 @@ pub(super) fn text_codes(
 pub(super) fn key_codes(
     array: Option<&ArrayRef>,
     rows: usize,
-    memo: &mut DictionaryMemo<u32>,
+    memo: &mut TextMemo<u32>,
     scratch: &mut String,
     code: impl FnMut(&str) -> u32,
     out: &mut Vec<u32>,
@@ -280,6 +341,52 @@ pub(super) fn key_codes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The codes of `texts` read as `array`, interned in order of first appearance.
+    fn codes_of(array: ArrayRef, trim: bool) -> (Vec<u32>, Vec<String>) {
+        let mut seen: Vec<String> = Vec::new();
+        let mut codes = Vec::new();
+        let intern = |text: &str| match seen.iter().position(|s| s == text) {
+            Some(code) => code as u32,
+            None => {
+                seen.push(text.to_string());
+                seen.len() as u32 - 1
+            }
+        };
+        text_codes(
+            &array,
+            &mut TextMemo::default(),
+            &mut String::new(),
+            trim,
+            intern,
+            &mut codes,
+        );
+        (codes, seen)
+    }
+
+    #[test]
+    fn string_views_get_the_codes_plain_text_gets() {
+        use arrow_array::{StringArray, StringViewArray};
+        // Short texts (inline in their views), long ones (in the buffers), blanks, empties and
+        // nulls, with more distinct values than the view cache has slots, each repeated.
+        let texts: Vec<Option<String>> = (0..5000u32)
+            .map(|row| match row % 7 {
+                0 => None,
+                1 => Some(String::new()),
+                2 => Some("  ".to_string()),
+                3 => Some(format!("a long user agent string number {}", row % 900)),
+                _ => Some(format!("acc_{}", (row * 31) % 1300)),
+            })
+            .collect();
+        let plain: ArrayRef = std::sync::Arc::new(StringArray::from(texts.clone()));
+        let views: ArrayRef = std::sync::Arc::new(StringViewArray::from(texts));
+        for trim in [false, true] {
+            assert_eq!(codes_of(views.clone(), trim), codes_of(plain.clone(), trim));
+        }
+        let (codes, _) = codes_of(views, true);
+        assert_eq!(codes[0], NULL_CODE);
+        assert_eq!(codes[2], NULL_CODE);
+    }
 
     #[test]
     fn trimming_keeps_what_str_trim_keeps() {
