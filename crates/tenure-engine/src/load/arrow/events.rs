@@ -26,7 +26,7 @@ use crate::store::{ColumnBuilder, NULL_CODE};
 /// reused; its dictionaries are forgotten).
 #[derive(Default)]
 pub(in crate::load) struct BatchMemos {
-    /// Fingerprint contributions per dictionary value, per decoded column.
+    /// Fingerprint contributions per dictionary value or cached string view, per decoded column.
     hashes: Vec<TextMemo<u128>>,
     entity: TextMemo<u32>,
     event: TextMemo<u32>,

@@ -62,12 +62,10 @@ pub(super) fn add_hashes(array: &ArrayRef, seed: u64, memo: &mut TextMemo<u128>,
         DataType::Utf8 => add_text_hashes(array.as_string::<i32>().iter(), seed, fingerprints),
         DataType::LargeUtf8 => add_text_hashes(array.as_string::<i64>().iter(), seed, fingerprints),
         DataType::Utf8View => {
-            let strings = array.as_string_view();
-            let views = strings.views();
-            let cache = memo.views_of_new_array(text_hash(seed, ""));
-            for (row, sum) in fingerprints.iter_mut().enumerate() {
-                if strings.is_valid(row) {
-                    *sum = sum.wrapping_add(cache.get(views[row], || text_hash(seed, strings.value(row))));
+            let hashes = memo.derived_by_view(array.as_string_view(), |text| text_hash(seed, text));
+            for (sum, hash) in fingerprints.iter_mut().zip(hashes) {
+                if let Some(hash) = hash {
+                    *sum = sum.wrapping_add(hash);
                 }
             }
         }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
-use arrow_array::{Array, ArrayRef};
+use arrow_array::{Array, ArrayRef, StringViewArray};
 use arrow_buffer::ArrowNativeType;
 use arrow_schema::{DataType, TimeUnit};
 
@@ -45,11 +45,21 @@ impl<T: Copy> TextMemo<T> {
         &mut self.derived
     }
 
-    /// The view cache, emptied for a new string-view array; `empty` is what the empty text
-    /// (the view of all zero bits) derives to.
-    pub(super) fn views_of_new_array(&mut self, empty: T) -> &mut ViewCache<T> {
-        self.by_view.reset(empty);
-        &mut self.by_view
+    /// Each row's value derived from its text by `derive` (`None` for null), through the view
+    /// cache, emptied first since `strings` is a new array.
+    pub(super) fn derived_by_view<'a>(
+        &'a mut self,
+        strings: &'a StringViewArray,
+        mut derive: impl FnMut(&str) -> T + 'a,
+    ) -> impl Iterator<Item = Option<T>> + 'a {
+        // The empty text's view is all zero bits, the key every slot starts with.
+        self.by_view.reset(derive(""));
+        let cache = &mut self.by_view;
+        strings.views().iter().enumerate().map(move |(row, view)| {
+            strings
+                .is_valid(row)
+                .then(|| cache.get(*view, || derive(strings.value(row))))
+        })
     }
 
     /// Forgets the dictionary, so that the next batch derives its values again.
@@ -63,7 +73,7 @@ impl<T: Copy> TextMemo<T> {
 /// either the text itself, up to 12 bytes, or the buffer and offset where it starts), so a text
 /// that many rows repeat (an event name, a plan, a user agent read from a dictionary page) is
 /// worked out once while it keeps its slot; a text whose slot another took is worked out again.
-pub(super) struct ViewCache<T> {
+struct ViewCache<T> {
     slots: Vec<(u128, T)>,
 }
 
@@ -85,7 +95,7 @@ impl<T: Copy> ViewCache<T> {
 
     /// The value derived from the text of `view`, by `derive` unless the view's slot holds it.
     #[inline]
-    pub(super) fn get(&mut self, view: u128, derive: impl FnOnce() -> T) -> T {
+    fn get(&mut self, view: u128, derive: impl FnOnce() -> T) -> T {
         let folded = (view as u64) ^ ((view >> 64) as u64).rotate_left(32);
         let slot = (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - Self::SLOT_BITS)) as usize;
         let (key, value) = &mut self.slots[slot];
@@ -305,15 +315,8 @@ pub(super) fn text_codes(
         return;
     }
     if let Some(strings) = array.as_string_view_opt() {
-        let views = strings.views();
-        let nulls = strings.nulls();
-        let cache = memo.views_of_new_array(code_of(Some("")));
-        out.extend((0..rows).map(|row| {
-            if nulls.is_some_and(|n| n.is_null(row)) {
-                return NULL_CODE;
-            }
-            cache.get(views[row], || code_of(Some(strings.value(row))))
-        }));
+        let codes = memo.derived_by_view(strings, |text| code_of(Some(text)));
+        out.extend(codes.map(|code| code.unwrap_or(NULL_CODE)));
         return;
     }
     out.extend((0..rows).map(|row| code_of(text_at(array.as_ref(), row, scratch))));
