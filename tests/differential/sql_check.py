@@ -11,13 +11,19 @@ process) or `spark` (Spark SQL in local mode, one session for every config). For
 the config's event source must be the table `events`, which this script creates once from
 EVENTS.csv. Every metric the SQL backend compiles is checked, for each config and its report;
 metrics it refuses are listed. Exits 1 on a difference, printing it.
+
+A config's statements run a few at a time where the engine takes them from several threads
+(PostgreSQL on a connection per thread, Spark in its one session); the comparisons are made in
+the config's order either way.
 """
 import csv
 import json
 import os
 import subprocess
 import sys
+import threading
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 tenure, engine, events_csv = sys.argv[1:4]
@@ -62,7 +68,7 @@ def duckdb_runner():
     con.execute("SET threads = 2")
 
     def run(sql):
-        result = con.execute(sql)
+        result = con.cursor().execute(sql)
         names = [d[0] for d in result.description]
         return [dict(zip(names, row)) for row in result.fetchall()]
 
@@ -90,8 +96,13 @@ def postgres_runner():
             "COPY accounts FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
         copy.write(f.read())
 
+    # One connection per thread that runs statements.
+    local = threading.local()
+
     def run(sql):
-        cursor = con.execute(sql)
+        if not hasattr(local, "con"):
+            local.con = psycopg.connect(dbname="postgres", autocommit=True)
+        cursor = local.con.execute(sql)
         names = [d.name for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
@@ -138,7 +149,7 @@ def spark_runner():
     # Spark's timestamps are shown in the session zone; tenure's Spark SQL expects UTC.
     spark = (SparkSession.builder.master("local[2]").appName("tenure-sql-check")
              .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
-             .config("spark.sql.shuffle.partitions", "4").config("spark.ui.showConsoleProgress", "false")
+             .config("spark.sql.shuffle.partitions", "1").config("spark.sql.adaptive.enabled", "false").config("spark.ui.showConsoleProgress", "false")
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     def quoted(name):
@@ -156,6 +167,9 @@ def spark_runner():
 
 run_sql, store_table = {"duckdb": duckdb_runner, "postgres": postgres_runner, "chdb": chdb_runner,
                         "spark": spark_runner}[engine]()
+# Statements run at once: DuckDB and chDB use both cores for one statement, PostgreSQL one core
+# per connection, and Spark spends much of a small statement planning on the calling thread.
+WORKERS = {"duckdb": 1, "postgres": 2, "chdb": 1, "spark": 3}[engine]
 
 
 def store_labels(config_path, config):
@@ -215,6 +229,17 @@ def as_bool(value):
     return value in (True, 1, "1", "true")
 
 
+def answer(config_path, name):
+    """The rows of metric `name`'s statement on the engine, or None when the dialect refuses it."""
+    run = subprocess.run([tenure, "sql", config_path, "--dialect", dialect, "--metric", name],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        if not run.stderr.startswith("note: "):
+            raise SystemExit(f"tenure sql failed on `{name}`:\n{run.stderr}")
+        return None
+    return run_sql(run.stdout)
+
+
 def check(config_path, report_path):
     """Compares every compiled metric of one config; (passed, failed, refused names)."""
     with open(config_path, "rb") as f:
@@ -244,15 +269,12 @@ def check(config_path, report_path):
         print(f"MISMATCH input accounting ({engine}, {config_path}): SQL {got} vs engine {want}")
     else:
         checked += 1
-    for name, metric in config["metrics"].items():
-        run = subprocess.run([tenure, "sql", config_path, "--dialect", dialect, "--metric", name],
-                             capture_output=True, text=True)
-        if run.returncode != 0:
-            if not run.stderr.startswith("note: "):
-                raise SystemExit(f"tenure sql failed on `{name}`:\n{run.stderr}")
+    with ThreadPoolExecutor(WORKERS) as pool:
+        answers = list(pool.map(lambda name: answer(config_path, name), config["metrics"]))
+    for (name, metric), named in zip(config["metrics"].items(), answers):
+        if named is None:
             refused.append(name)
             continue
-        named = run_sql(run.stdout)
         rows = [tuple(r.values()) for r in named]
         expected = report["metrics"][name]
         if metric["type"] == "crr":
