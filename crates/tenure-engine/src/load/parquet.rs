@@ -152,13 +152,16 @@ fn read_row_group(
     let row_group = builder.metadata().row_group(group);
     let bytes = row_group.compressed_size().max(0) as u64;
     // Text columns with plain pages are decoded whole, each into one dictionary for the row
-    // group; the Arrow reader decodes the other wanted columns.
+    // group; the Arrow reader decodes the other wanted columns, and any such chunk the decoder
+    // turns down (a page in a layout it does not know, or damaged: the Arrow reader then
+    // says what is wrong).
     let rows_in_group = row_group.num_rows().max(0) as usize;
     let mut chunks: Vec<(usize, TextChunk)> = Vec::new();
     for (column, chunk) in plain_text_chunks(metadata, layout, group) {
         let file = File::open(path).map_err(|e| read_error(source, e))?;
-        let decoded = TextChunk::decode(file, chunk, rows_in_group).map_err(|e| read_error(source, e))?;
-        chunks.push((column, decoded));
+        if let Ok(decoded) = TextChunk::decode(file, chunk, rows_in_group) {
+            chunks.push((column, decoded));
+        }
     }
     let decoded = layout
         .wanted

@@ -30,7 +30,12 @@ use crate::memory::PREFETCH_ROWS;
 use crate::store::{CodeTable, IdKey};
 
 /// Whether [`TextChunk::decode`] can decode `column`: byte arrays, not nested, at most
-/// optional, in the encodings it knows.
+/// optional, in the encodings it knows. `BIT_PACKED` is accepted because parquet-mr (Spark,
+/// Hive) names it for the levels of every column without repetition, which no page stores; a
+/// page whose definition levels really are bit-packed fails to decode, and the chunk is then
+/// left to the Arrow reader.
+// `BIT_PACKED` is deprecated for writing, not for reading what parquet-mr wrote.
+#[allow(deprecated)]
 pub(super) fn decodable(column: &ColumnChunkMetaData) -> bool {
     let descriptor = column.column_descr();
     column.column_type() == PhysicalType::BYTE_ARRAY
@@ -39,7 +44,11 @@ pub(super) fn decodable(column: &ColumnChunkMetaData) -> bool {
         && column.encodings().all(|encoding| {
             matches!(
                 encoding,
-                Encoding::PLAIN | Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY | Encoding::RLE
+                Encoding::PLAIN
+                    | Encoding::PLAIN_DICTIONARY
+                    | Encoding::RLE_DICTIONARY
+                    | Encoding::RLE
+                    | Encoding::BIT_PACKED
             )
         })
 }
