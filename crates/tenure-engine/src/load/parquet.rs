@@ -245,18 +245,25 @@ fn plain_text_chunks<'m>(
         .collect()
 }
 
-/// Whether some data page of `column` is plain, from its page encoding statistics (`false`
-/// when the file has none).
+/// Whether some data page of `column` is plain, from its page encoding statistics, or from
+/// its list of encodings when the file has none (DuckDB writes none): `PLAIN` there names data
+/// pages when the chunk has no dictionary page, or when its dictionary page is named
+/// `PLAIN_DICTIONARY` (as format-1 writers name it: parquet-mr, DuckDB); writers that name
+/// their dictionary page `PLAIN` (arrow-rs, pyarrow) write the statistics. A wrong guess costs
+/// time only: the chunk decoder reads dictionary pages too.
 fn has_plain_data_pages(column: &ColumnChunkMetaData) -> bool {
     if let Some(mask) = column.page_encoding_stats_mask() {
         return mask.is_set(Encoding::PLAIN);
     }
-    column.page_encoding_stats().is_some_and(|stats| {
-        stats.iter().any(|page| {
+    if let Some(stats) = column.page_encoding_stats() {
+        return stats.iter().any(|page| {
             page.encoding == Encoding::PLAIN
                 && matches!(page.page_type, PageType::DATA_PAGE | PageType::DATA_PAGE_V2)
-        })
-    })
+        });
+    }
+    let encodings: Vec<Encoding> = column.encodings().collect();
+    encodings.contains(&Encoding::PLAIN)
+        && (column.dictionary_page_offset().is_none() || encodings.contains(&Encoding::PLAIN_DICTIONARY))
 }
 
 /// Asks the reader for text columns as dictionaries: Parquet stores text dictionary-encoded
