@@ -289,6 +289,67 @@ fn many_row_groups_read_in_parallel_match_the_csv() {
     assert_eq!(from_parquet["input"]["kept"], from_csv["input"]["kept"]);
 }
 
+/// A row group and a CSV part far larger than the blocks in which a part groups its rows'
+/// fingerprints: repeats within a block, across a block's end and from blocks before are all
+/// found, in both readers.
+#[test]
+fn duplicates_are_found_across_the_blocks_of_a_large_part() {
+    let fixture = Fixture::new();
+    let rows = 300_000u32;
+    // Row `i` is a copy of row `source(i)`; every other row is unique (its own second).
+    let source = |i: u32| match i {
+        131_071..=131_073 => 131_070,
+        262_150 => 5,
+        150_000..=280_000 if i % 10_000 == 0 => i - 140_000,
+        _ => i,
+    };
+    let mut ids = Vec::new();
+    let mut times = Vec::new();
+    let mut events = Vec::new();
+    let mut csv = String::from("id,ts,event,amount\n");
+    for i in 0..rows {
+        let s = source(i);
+        let id = format!("e{}", s % 97);
+        let ts = format!(
+            "2025-01-{:02}T{:02}:{:02}:{:02}Z",
+            1 + s / 86_400,
+            s / 3_600 % 24,
+            s / 60 % 60,
+            s % 60
+        );
+        let event = ["report", "login"][(s % 2) as usize];
+        csv.push_str(&format!("{id},{ts},{event},\n"));
+        ids.push(id);
+        times.push(ts);
+        events.push(event.to_string());
+    }
+    fixture.file("events.csv", &csv);
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("id", Arc::new(StringArray::from(ids))),
+        ("ts", Arc::new(StringArray::from(times))),
+        ("event", Arc::new(StringArray::from(events))),
+        (
+            "amount",
+            Arc::new(StringArray::from(vec![None::<String>; rows as usize])),
+        ),
+    ];
+    std::fs::write(
+        fixture.path().join("events.parquet"),
+        parquet_bytes(columns, None),
+    )
+    .unwrap();
+    assert_eq!(footer(&fixture.path().join("events.parquet")).num_row_groups(), 1);
+    // Repeats: rows 131 071–131 073 (3), row 262 150 (1) and rows 150 000, 160 000, …, 280 000
+    // (14): 18, so 300 000 − 18 = 299 982 rows kept.
+    for file in ["events.parquet", "events.csv"] {
+        // Default loading options: each file is read as one part.
+        let project = tenure::Project::from_str(&with_dedupe(file), fixture.path()).unwrap();
+        let report = serde_json::to_value(project.run().unwrap()).unwrap();
+        assert_eq!(report["input"]["duplicates"], 18, "{file}");
+        assert_eq!(report["input"]["kept"], 299_982, "{file}");
+    }
+}
+
 /// The same events as an Arrow IPC file of several record batches (read in parallel), with a
 /// dictionary-encoded event column, give the report of the CSV.
 #[test]

@@ -72,7 +72,13 @@ fn key_of(fingerprint: u128) -> u64 {
     (fingerprint << PARTITION_BITS >> 64) as u64
 }
 
-/// The fingerprints of one part's rows, grouped by partition (rows in order within each).
+/// How many rows' fingerprints a part groups at a time, at most (and one batch more): the
+/// keys of a block (1 MiB) stay in a core's cache while they are sorted into partitions, where
+/// a row group of millions of rows would scatter them over tens of megabytes.
+pub(crate) const BLOCK_ROWS: usize = 1 << 17;
+
+/// The fingerprints of a block of consecutive rows of a part, grouped by partition (rows in
+/// order within each).
 ///
 /// A row's place is not stored with its key: the partition of each row, in row order, is
 /// enough to find the row of the `k`-th key of a partition again (10 bytes a row in all).
@@ -109,6 +115,11 @@ impl PartitionedRows {
             keys,
             partitions,
         }
+    }
+
+    /// How many rows the block holds.
+    pub(crate) fn rows(&self) -> usize {
+        self.partitions.len()
     }
 
     /// The keys of partition `p`, its rows in order.

@@ -210,9 +210,11 @@ pub fn load(
             if expected > 0 {
                 store.reserve(expected);
             }
-            let part_first_row = store.len();
-            if let Some(rows) = merge(&mut store, &mut builders, &mut id_order, &mut part) {
-                partitioned.push((part_first_row, rows));
+            let mut block_first_row = store.len();
+            for block in merge(&mut store, &mut builders, &mut id_order, &mut part) {
+                let rows = block.rows();
+                partitioned.push((block_first_row, block));
+                block_first_row += rows;
             }
             if expected > 0 {
                 // After the first append, which fixes each column's type.
@@ -316,13 +318,14 @@ pub struct Loaded {
 }
 
 /// Appends a part's rows to the store in order, translating its event-name codes and giving
-/// entities their final codes; returns its fingerprints grouped for de-duplication, if kept.
+/// entities their final codes; returns its fingerprints grouped for de-duplication, if kept
+/// (blocks of consecutive rows, in order).
 fn merge(
     store: &mut EventStore,
     builders: &mut [ColumnBuilder],
     id_order: &mut ids::IdOrder,
     part: &mut Partial,
-) -> Option<dedupe::PartitionedRows> {
+) -> Vec<dedupe::PartitionedRows> {
     if store.entity.capacity() - store.entity.len() < part.entity.len() {
         // Grown ahead of the copy, all columns at once.
         store.reserve(part.entity.len());
@@ -358,7 +361,7 @@ fn merge(
             scope.spawn(|_| builder.append(column));
         }
     });
-    part.partitioned.take()
+    std::mem::take(&mut part.partitioned)
 }
 
 /// The file of `source` and its format; an error for a table, which this engine does not read.

@@ -57,10 +57,11 @@ pub struct Partial {
     pub(super) event: Vec<u32>,
     pub(super) time: Vec<i64>,
     pub(super) day: Vec<i32>,
-    /// The fingerprint of each row, kept only for exact de-duplication until the part is done.
+    /// The fingerprint of each row not grouped yet, kept only for exact de-duplication.
     pub(super) fingerprints: Vec<u128>,
-    /// The fingerprints grouped for de-duplication, once the part is done.
-    pub(super) partitioned: Option<dedupe::PartitionedRows>,
+    /// The fingerprints grouped for de-duplication, in blocks of consecutive rows of about
+    /// [`dedupe::BLOCK_ROWS`] (the part's rows in order, block after block).
+    pub(super) partitioned: Vec<dedupe::PartitionedRows>,
     pub(super) props: Vec<ColumnBuilder>,
     /// Rows read and rejected (duplicates are found once every source is read).
     pub(super) counts: SourceCounts,
@@ -71,6 +72,20 @@ pub struct Partial {
 }
 
 impl Partial {
+    /// Groups the fingerprints received since the last block once they make a block.
+    pub(super) fn group_full_block(&mut self) {
+        if self.fingerprints.len() >= dedupe::BLOCK_ROWS {
+            self.group_fingerprints();
+        }
+    }
+
+    /// Groups the fingerprints of the rows received since the last block into a block.
+    fn group_fingerprints(&mut self) {
+        self.partitioned
+            .push(dedupe::PartitionedRows::new(&self.fingerprints));
+        self.fingerprints.clear();
+    }
+
     /// Empties the part, keeping its memory.
     pub(super) fn clear(&mut self) {
         self.pending_ids.clear();
@@ -81,7 +96,7 @@ impl Partial {
         self.time.clear();
         self.day.clear();
         self.fingerprints.clear();
-        self.partitioned = None;
+        self.partitioned.clear();
         self.counts = SourceCounts::new(&self.counts.name, self.counts.kind);
         self.columns.clear();
     }
@@ -212,9 +227,8 @@ impl RowSink<'_> {
     pub fn finish(mut self) -> Partial {
         self.resolve_ids();
         let mut partial = self.partial;
-        if self.dedupe {
-            partial.partitioned = Some(dedupe::PartitionedRows::new(&partial.fingerprints));
-            partial.fingerprints.clear();
+        if self.dedupe && !partial.fingerprints.is_empty() {
+            partial.group_fingerprints();
         }
         partial
     }
@@ -257,6 +271,7 @@ impl RowSink<'_> {
         partial.day.push(self.clock.local_day(time));
         if self.dedupe {
             partial.fingerprints.push(row.fingerprint);
+            partial.group_full_block();
         }
         for (builder, value) in partial.props.iter_mut().zip(row.props) {
             builder.push(*value);

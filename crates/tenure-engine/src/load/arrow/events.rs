@@ -251,6 +251,7 @@ impl RowSink<'_> {
                     .extend((0..rows).filter(keep).map(|row| fingerprints[row]));
             }
         }
+        partial.group_full_block();
         for ((builder, file_column), memo) in partial
             .props
             .iter_mut()
