@@ -27,11 +27,13 @@ sed -e "s|PLUGIN_DIR|$plugins|" -e 's|timezone = "UTC"|timezone = "America/Los_A
   -e 's|week_start = "monday"|week_start = "sunday"|' tests/differential/metrics.toml > "$work/la.toml"
 sed -e "s|PLUGIN_DIR|$plugins|" -e 's|timezone = "UTC"|timezone = "America/St_Johns"|' \
   tests/differential/metrics.toml > "$work/stjohns.toml"
+started=$SECONDS
 for config in utc la stjohns; do
   "$tenure" run "$work/$config.toml" --format json --quiet > "$work/$config.json"
   "$tenure" segment "$work/$config.toml" --name rfm > "$work/$config.rfm.csv"
   "$venv/bin/python" tests/differential/check.py "$work/$config.toml" "$work/$config.json" "$work/$config.rfm.csv"
 done
+echo "-- the engine against DuckDB, three zones: $((SECONDS - started)) s"
 
 # For the SQL backend: the generated rows, plus accounts whose only rows carry an amount that is
 # not a number within ±10¹⁵ (rejected as bad_amount, so in no cohort) or one that is, and rows
@@ -87,9 +89,10 @@ done
 # DuckDB reading the file itself; PostgreSQL, ClickHouse (chDB) and Spark (local mode, one
 # session) reading the table.
 sql_check() {
-  local engine=$1 suffix=$2 args=()
+  local engine=$1 suffix=$2 args=() started=$SECONDS
   for config in utc la stjohns; do args+=("$work/$config$suffix.toml" "$work/$config.sql.json"); done
   "$venv/bin/python" tests/differential/sql_check.py "$tenure" "$engine" "$work/data/events_sql.csv" "${args[@]}"
+  echo "-- $engine, three zones: $((SECONDS - started)) s"
 }
 if ! command -v java >/dev/null; then
   echo "installing Java 17 for Spark (Debian package openjdk-17-jre-headless)"
@@ -125,6 +128,7 @@ warehouse_checks() {
       "$work/$config.sql.json" "${errors[@]}" --files "$work/$config.sql.toml" || return 1
   done
 }
+started=$SECONDS
 warehouse_checks pg > "$work/pg_checks.log" 2>&1 &
 pg_checks=$!
 warehouse_checks ch > "$work/ch_checks.log" 2>&1 &
@@ -132,12 +136,14 @@ ch_checks=$!
 pg_status=0 ch_status=0
 wait "$pg_checks" || pg_status=$?
 wait "$ch_checks" || ch_status=$?
+echo "-- tenure run on PostgreSQL and ClickHouse, three zones: $((SECONDS - started)) s"
 cat "$work/pg_checks.log" "$work/ch_checks.log"
 if [ "$pg_status" != 0 ] || [ "$ch_status" != 0 ]; then exit 1; fi
 SPARK_LOCAL_IP=127.0.0.1 sql_check spark .table
 
 # Hostile names and texts (quotes of every kind, backslashes, comment markers, semicolons,
 # non-ASCII) in the table, column and event names: every engine gives the engine's figures.
+started=$SECONDS
 mkdir "$work/hostile"
 "$venv/bin/python" tests/differential/hostile.py "$work/data/events_sql.csv" "$work/data/accounts.csv" "$work/hostile"
 "$tenure" run "$work/hostile/hostile.toml" --format json --quiet > "$work/hostile/hostile.json"
@@ -153,9 +159,12 @@ printf '[connections.warehouse]\nkind = "postgres"\nurl = "postgres://127.0.0.1:
   "$PGPORT" >> "$work/hostile/hostile.pg.toml"
 "$venv/bin/python" tests/differential/warehouse_check.py "$tenure" "$work/hostile/hostile.pg.toml" "$work/hostile/hostile.json"
 
+echo "-- hostile names on every engine: $((SECONDS - started)) s"
+
 # The example projects: each dialect's SQL of their metrics against the engine's report of their
 # own files (DuckDB reading the files, the other engines tables of the same rows).
 cargo build --quiet --workspace
+started=$SECONDS
 for example in saas wholesale; do
   case $example in
     saas) config=metrics.toml data=examples/saas ;;
@@ -192,6 +201,8 @@ for example in saas wholesale; do
   "$venv/bin/python" tests/differential/warehouse_check.py "$tenure" "$work/$example.ch.toml" "$work/$example.json" \
     --files "$config"
 done
+
+echo "-- the example projects on every engine: $((SECONDS - started)) s"
 
 # The same data as Parquet (written by DuckDB) must give the same report as the CSV.
 "$venv/bin/python" - "$work/data" <<'PY'
