@@ -15,8 +15,9 @@ if ! command -v java >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
 fi
 if [[ " $* " == *" --check "* ]]; then
-  # A correctness check of the comparison: the debug build the tests use is enough.
-  cargo build --quiet -p tenure-cli
+  # A correctness check of the comparison: the debug build the tests use is enough (the whole
+  # workspace, as tests/run.sh builds it, so that no dependency is compiled again).
+  cargo build --quiet --workspace
   export TENURE_BIN="$PWD/target/debug/tenure"
 else
   cargo build --quiet --release -p tenure-cli

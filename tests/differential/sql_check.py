@@ -3,8 +3,10 @@
 engine's report, figure by figure.
 
 usage: sql_check.py TENURE ENGINE EVENTS.csv CONFIG.toml TENURE.json [CONFIG.toml TENURE.json …]
+                    [--events EVENTS.csv CONFIG.toml TENURE.json … …]
 The entity rows are ACCOUNTS.csv beside EVENTS.csv (the table `accounts`, `employees` an
-integer column).
+integer column). Each `--events` starts another set of rows with the configs that read them,
+checked in the same process (for Spark, the same session: a new one costs half a minute).
 ENGINE is `duckdb` (the config's file source, read by DuckDB itself; EVENTS.csv is then unused),
 `postgres` (a server at PGHOST/PGPORT, given in the environment), `chdb` (ClickHouse's engine, in
 process) or `spark` (Spark SQL in local mode, one session for every config). For the last three
@@ -22,23 +24,40 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
-tenure, engine, events_csv = sys.argv[1:4]
-pairs = list(zip(sys.argv[4::2], sys.argv[5::2]))
+tenure, engine = sys.argv[1:3]
 EPOCH = date(1970, 1, 1)
-# The events' columns (the CSV header); the configs' time column is a timestamp with zone, the
-# others text, as a warehouse would type them. The table is the one the first config names.
-with open(events_csv, newline="") as f:
-    COLUMNS = next(csv.reader(f))
-with open(pairs[0][0], "rb") as f:
-    SOURCE = tomllib.load(f)["sources"]["events"]
-TABLE, TIME = SOURCE.get("table", "events"), SOURCE["time"]
-accounts_csv = events_csv.rsplit("/", 1)[0] + "/accounts.csv"
-with open(accounts_csv, newline="") as f:
-    ACCOUNT_COLUMNS = next(csv.reader(f))
+
+
+def row_sets(args):
+    """The command line's sets of rows: (EVENTS.csv, [(CONFIG.toml, TENURE.json), …]) each."""
+    sets, start = [], 0
+    while start < len(args):
+        end = args.index("--events", start) if "--events" in args[start:] else len(args)
+        events, rest = args[start], args[start + 1:end]
+        sets.append((events, list(zip(rest[0::2], rest[1::2]))))
+        start = end + 1
+    return sets
+
+
+def use_rows(events, first_config):
+    """Makes `events` (and the ACCOUNTS.csv beside it) the rows the checks read: the events'
+    columns (the CSV header; the configs' time column is a timestamp with zone, the others text,
+    as a warehouse would type them) in the table the first config names."""
+    global events_csv, COLUMNS, TABLE, TIME, accounts_csv, ACCOUNT_COLUMNS
+    events_csv = events
+    with open(events_csv, newline="") as f:
+        COLUMNS = next(csv.reader(f))
+    with open(first_config, "rb") as f:
+        source = tomllib.load(f)["sources"]["events"]
+    TABLE, TIME = source.get("table", "events"), source["time"]
+    accounts_csv = events_csv.rsplit("/", 1)[0] + "/accounts.csv"
+    with open(accounts_csv, newline="") as f:
+        ACCOUNT_COLUMNS = next(csv.reader(f))
 
 
 def account_schema(types, text):
@@ -113,9 +132,16 @@ def postgres_runner():
     return run, store
 
 
+CHDB_SESSION = None
+
+
 def chdb_runner():
+    global CHDB_SESSION
     from chdb import session
-    s = session.Session()
+    # One session for every set of rows: chDB keeps one per process.
+    if CHDB_SESSION is None:
+        CHDB_SESSION = session.Session()
+    s = CHDB_SESSION
 
     def quoted(name):
         return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
@@ -168,8 +194,8 @@ def spark_runner():
     return lambda sql: [row.asDict() for row in spark.sql(sql).collect()], store
 
 
-run_sql, store_table = {"duckdb": duckdb_runner, "postgres": postgres_runner, "chdb": chdb_runner,
-                        "spark": spark_runner}[engine]()
+RUNNERS = {"duckdb": duckdb_runner, "postgres": postgres_runner, "chdb": chdb_runner,
+           "spark": spark_runner}
 # Statements run at once: DuckDB, chDB and Spark use both cores for one statement, PostgreSQL one
 # core per connection. (Spark with three at once was no faster: its statements keep both cores busy.)
 WORKERS = {"duckdb": 1, "postgres": 2, "chdb": 1, "spark": 1}[engine]
@@ -716,11 +742,17 @@ def check(config_path, report_path):
 
 
 total_checked = total_failed = 0
-for config_path, report_path in pairs:
-    checked, failed, refused = check(config_path, report_path)
-    total_checked += checked
-    total_failed += failed
-    zone = tomllib.load(open(config_path, "rb")).get("project", {}).get("timezone", "UTC")
-    print(f"sql ({engine}, {zone}): {checked} passed, {failed} failed; "
-          f"not compiled yet: {', '.join(refused) or 'none'}")
+for events, pairs in row_sets(sys.argv[3:]):
+    use_rows(events, pairs[0][0])
+    # The engine's tables of these rows (Spark's session, once made, is the one `getOrCreate` gives).
+    run_sql, store_table = RUNNERS[engine]()
+    for config_path, report_path in pairs:
+        started = time.monotonic()
+        checked, failed, refused = check(config_path, report_path)
+        total_checked += checked
+        total_failed += failed
+        zone = tomllib.load(open(config_path, "rb")).get("project", {}).get("timezone", "UTC")
+        print(f"sql ({engine}, {zone}): {checked} passed, {failed} failed "
+              f"in {time.monotonic() - started:.0f} s; not compiled yet: {', '.join(refused) or 'none'}",
+              flush=True)
 sys.exit(1 if total_failed or total_checked == 0 else 0)

@@ -9,7 +9,9 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import maturin, pytes
   "$venv/bin/pip" install --quiet --disable-pip-version-check "maturin==1.16.0" "pytest==9.2.0" \
     "pyarrow==26.0.1" "pandas==3.1.1" "polars==2.1.0" "matplotlib==3.11.2"
 fi
-cargo build --quiet -p tenure-cli
+# The whole workspace, as tests/run.sh builds it: building one package alone would resolve its
+# dependencies' features differently and compile them again.
+cargo build --quiet --workspace
 # Into the environment as an editable install, built with the workspace's debug profile and
 # target folder, so that the crates the command line compiled are reused.
 VIRTUAL_ENV="$PWD/$venv" PATH="$PWD/$venv/bin:$PATH" \
