@@ -89,14 +89,19 @@ done
 
 # The SQL backend's statements, run on real engines, against the in-process engine's reports:
 # DuckDB reading the file itself; PostgreSQL, ClickHouse (chDB) and Spark (local mode, one
-# session) reading the table. sql_check ENGINE SUFFIX PASS...: the passes' configs ending in
-# SUFFIX.
+# session) reading the table. sql_check ENGINE SUFFIX PASS... [-- MORE...]: the passes' configs
+# ending in SUFFIX, then MORE of sql_check.py's arguments (other sets of rows).
 sql_check() {
-  local engine=$1 suffix=$2 args=() started=$SECONDS config
+  local engine=$1 suffix=$2 args=() passes=() started=$SECONDS
   shift 2
-  for config in "$@"; do args+=("$work/$config$suffix.toml" "$work/$config.sql.json"); done
-  "$venv/bin/python" tests/differential/sql_check.py "$tenure" "$engine" "$work/data/events_sql.csv" "${args[@]}"
-  echo "-- $engine, passes $*: $((SECONDS - started)) s"
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do
+    passes+=("$1")
+    args+=("$work/$1$suffix.toml" "$work/$1.sql.json")
+    shift
+  done
+  [ $# -eq 0 ] || shift
+  "$venv/bin/python" tests/differential/sql_check.py "$tenure" "$engine" "$work/data/events_sql.csv" "${args[@]}" "$@"
+  echo "-- $engine, passes ${passes[*]}${*:+ and other sets of rows}: $((SECONDS - started)) s"
 }
 if ! command -v java >/dev/null; then
   echo "installing Java 17 for Spark (Debian package openjdk-17-jre-headless)"
@@ -213,12 +218,9 @@ echo "-- the example projects on every engine but Spark: $((SECONDS - started)) 
 # warm up), and it spends seconds on each statement however few its rows (a dozen jobs of small
 # stages). Of the generated rows it runs the two passes that hold every case of the third: UTC
 # with Monday weeks, and the zone of half-hour offsets with Sunday weeks.
-started=$SECONDS
-SPARK_LOCAL_IP=127.0.0.1 "$venv/bin/python" tests/differential/sql_check.py "$tenure" spark \
-  "$work/data/events_sql.csv" "$work/utc.table.toml" "$work/utc.sql.json" "$work/stjohns.table.toml" "$work/stjohns.sql.json" \
+SPARK_LOCAL_IP=127.0.0.1 sql_check spark .table utc stjohns -- \
   --events "$work/hostile/events.csv" "$work/hostile/hostile.table.toml" "$work/hostile/hostile.json" \
   "${spark_rows[@]}"
-echo "-- Spark (passes utc stjohns, hostile names, the example projects): $((SECONDS - started)) s"
 
 # The same data as Parquet (written by DuckDB) must give the same report as the CSV.
 "$venv/bin/python" - "$work/data" <<'PY'
