@@ -17,8 +17,15 @@ work=$(mktemp -d)
 # A real PostgreSQL server for the SQL backend's statements, stopped on exit.
 source tests/differential/postgres.sh
 start_postgres
-clickhouse_pid=
-trap 'stop_postgres; [ -z "$clickhouse_pid" ] || kill "$clickhouse_pid" 2>/dev/null; rm -rf "$work"' EXIT
+clickhouse_pid= spark_pid=
+# kill_tree PID: stops a process and every process under it (Spark's JVM under its Python).
+kill_tree() {
+  local child
+  for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
+trap 'stop_postgres; [ -z "$clickhouse_pid" ] || kill "$clickhouse_pid" 2>/dev/null;
+  [ -z "$spark_pid" ] || kill_tree "$spark_pid"; rm -rf "$work"' EXIT
 "$tenure" gen --accounts 800 --days 240 --seed 11 --out "$work/data"
 
 # Pass 1: UTC, Monday weeks. Pass 2: a zone west of UTC. Pass 3: a zone whose offset is not
@@ -107,23 +114,46 @@ if ! command -v java >/dev/null; then
   echo "installing Java 17 for Spark (Debian package openjdk-17-jre-headless)"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
 fi
+# The sets of rows every engine checks besides the generated ones: hostile names and texts
+# (quotes of every kind, backslashes, comment markers, semicolons, non-ASCII) in the table,
+# column and event names, and the two example projects, each with the engine's report.
+mkdir "$work/hostile"
+"$venv/bin/python" tests/differential/hostile.py "$work/data/events_sql.csv" "$work/data/accounts.csv" "$work/hostile"
+"$tenure" run "$work/hostile/hostile.toml" --format json --quiet > "$work/hostile/hostile.json"
+# example_files NAME: sets config and data to the example project's config and folder.
+example_files() {
+  case $1 in
+    saas) config=metrics.toml data=examples/saas ;;
+    wholesale) config=examples/wholesale/metrics.toml data=examples/wholesale ;;
+  esac
+}
+spark_rows=(--events "$work/hostile/events.csv" "$work/hostile/hostile.table.toml" "$work/hostile/hostile.json")
+for example in saas wholesale; do
+  example_files "$example"
+  "$tenure" run "$config" --format json --quiet > "$work/$example.json"
+  # Tables instead of files; plugin libraries by absolute path, as the copy lives elsewhere.
+  sed -e 's|^path = ".*events.csv"|table = "events"|' -e 's|^path = ".*accounts.csv"|table = "accounts"|' \
+    -e "s|^path = \"target/|path = \"$PWD/target/|" "$config" > "$work/$example.tables.toml"
+  cp "$work/$example.tables.toml" "$work/$example.table.toml"
+  printf '\n[connections.warehouse]\nkind = "postgres"\n' >> "$work/$example.table.toml"
+  spark_rows+=(--events "$data/events.csv" "$work/$example.table.toml" "$work/$example.json")
+done
+
+# Spark runs beside the other engines, in the background, in one session for all of its rows (a
+# session costs half a minute to start and warm up), and it spends seconds on each statement
+# however few its rows (a dozen jobs of small stages, much of it planning on one core). It
+# first writes the generated rows as a folder of Parquet parts, as Spark writes a table. Of the
+# generated rows it checks the two passes that hold every case of the third: UTC with Monday
+# weeks, and the zone of half-hour offsets with Sunday weeks. Its output is shown when it ends.
+spark_checks() {
+  SPARK_LOCAL_IP=127.0.0.1 "$venv/bin/python" tests/differential/spark_parts.py "$work/data/events.csv" \
+    "$work/data/events_spark" 2>/dev/null || { echo "writing Spark's Parquet parts failed"; return 1; }
+  SPARK_LOCAL_IP=127.0.0.1 sql_check spark .table utc stjohns -- "${spark_rows[@]}"
+}
+spark_checks > "$work/spark.log" 2>&1 &
+spark_pid=$!
+
 sql_check duckdb .sql utc la stjohns
-# A folder of Parquet parts as Spark writes them: every figure equal to the CSV's, in process and
-# in DuckDB (which reads the folder's parts by a glob).
-SPARK_LOCAL_IP=127.0.0.1 "$venv/bin/python" tests/differential/spark_parts.py "$work/data/events.csv" \
-  "$work/data/events_spark" 2>/dev/null
-sed -e 's|^path = "data/events.csv"|path = "data/events_spark"|' "$work/utc.toml" > "$work/spark_parts.toml"
-"$tenure" run "$work/spark_parts.toml" --format json --quiet > "$work/spark_parts.json"
-"$venv/bin/python" - "$work/utc.json" "$work/spark_parts.json" <<'PY'
-import json, sys
-csv_report, parts_report = (json.load(open(path)) for path in sys.argv[1:3])
-differing = [m for m in csv_report["metrics"] if csv_report["metrics"][m] != parts_report["metrics"].get(m)]
-if differing or csv_report["input"]["rows"] != parts_report["input"]["rows"]:
-    sys.exit(f"Spark's Parquet parts differ from the CSV in {differing or 'rows read'}")
-print(f"Spark's Parquet parts: {len(csv_report['metrics'])} metrics equal to the CSV's")
-PY
-"$venv/bin/python" tests/differential/sql_check.py "$tenure" duckdb "$work/data/events.csv" \
-  "$work/spark_parts.toml" "$work/spark_parts.json"
 sql_check postgres .table utc la stjohns
 sql_check chdb .table utc la stjohns
 # `tenure run` on the connections (the table `events` in PostgreSQL is sql_check's): the same
@@ -151,12 +181,9 @@ echo "-- tenure run on PostgreSQL and ClickHouse, passes utc stjohns: $((SECONDS
 cat "$work/pg_checks.log" "$work/ch_checks.log"
 if [ "$pg_status" != 0 ] || [ "$ch_status" != 0 ]; then exit 1; fi
 
-# Hostile names and texts (quotes of every kind, backslashes, comment markers, semicolons,
-# non-ASCII) in the table, column and event names: every engine gives the engine's figures.
+# Hostile names and texts in the table, column and event names: every engine gives the
+# engine's figures.
 started=$SECONDS
-mkdir "$work/hostile"
-"$venv/bin/python" tests/differential/hostile.py "$work/data/events_sql.csv" "$work/data/accounts.csv" "$work/hostile"
-"$tenure" run "$work/hostile/hostile.toml" --format json --quiet > "$work/hostile/hostile.json"
 "$venv/bin/python" tests/differential/sql_check.py "$tenure" duckdb "$work/hostile/events.csv" \
   "$work/hostile/hostile.toml" "$work/hostile/hostile.json"
 for engine in postgres chdb; do
@@ -173,25 +200,15 @@ echo "-- hostile names on every engine but Spark: $((SECONDS - started)) s"
 
 # The example projects: each dialect's SQL of their metrics against the engine's report of their
 # own files (DuckDB reading the files, the other engines tables of the same rows).
-started=$SECONDS spark_rows=()
+started=$SECONDS
 for example in saas wholesale; do
-  case $example in
-    saas) config=metrics.toml data=examples/saas ;;
-    wholesale) config=examples/wholesale/metrics.toml data=examples/wholesale ;;
-  esac
-  "$tenure" run "$config" --format json --quiet > "$work/$example.json"
+  example_files "$example"
   "$venv/bin/python" tests/differential/sql_check.py "$tenure" duckdb "$data/events.csv" \
     "$config" "$work/$example.json"
-  # Tables instead of files; plugin libraries by absolute path, as the copy lives elsewhere.
-  sed -e 's|^path = ".*events.csv"|table = "events"|' -e 's|^path = ".*accounts.csv"|table = "accounts"|' \
-    -e "s|^path = \"target/|path = \"$PWD/target/|" "$config" > "$work/$example.tables.toml"
-  cp "$work/$example.tables.toml" "$work/$example.table.toml"
-  printf '\n[connections.warehouse]\nkind = "postgres"\n' >> "$work/$example.table.toml"
   for engine in postgres chdb; do
     "$venv/bin/python" tests/differential/sql_check.py "$tenure" "$engine" \
       "$data/events.csv" "$work/$example.table.toml" "$work/$example.json"
   done
-  spark_rows+=(--events "$data/events.csv" "$work/$example.table.toml" "$work/$example.json")
   # `tenure run` on the example's tables: PostgreSQL's are sql_check's, ClickHouse's a front of
   # their own.
   cp "$work/$example.tables.toml" "$work/$example.pg.toml"
@@ -214,13 +231,25 @@ done
 
 echo "-- the example projects on every engine but Spark: $((SECONDS - started)) s"
 
-# Spark, in one session for all of the rows above (a session costs half a minute to start and
-# warm up), and it spends seconds on each statement however few its rows (a dozen jobs of small
-# stages). Of the generated rows it runs the two passes that hold every case of the third: UTC
-# with Monday weeks, and the zone of half-hour offsets with Sunday weeks.
-SPARK_LOCAL_IP=127.0.0.1 sql_check spark .table utc stjohns -- \
-  --events "$work/hostile/events.csv" "$work/hostile/hostile.table.toml" "$work/hostile/hostile.json" \
-  "${spark_rows[@]}"
+# Spark's checks, when they end; then its Parquet parts against the CSV: every figure equal, in
+# process and in DuckDB (which reads the folder's parts by a glob).
+spark_status=0
+wait "$spark_pid" || spark_status=$?
+spark_pid=
+cat "$work/spark.log"
+[ "$spark_status" = 0 ] || exit 1
+sed -e 's|^path = "data/events.csv"|path = "data/events_spark"|' "$work/utc.toml" > "$work/spark_parts.toml"
+"$tenure" run "$work/spark_parts.toml" --format json --quiet > "$work/spark_parts.json"
+"$venv/bin/python" - "$work/utc.json" "$work/spark_parts.json" <<'PY'
+import json, sys
+csv_report, parts_report = (json.load(open(path)) for path in sys.argv[1:3])
+differing = [m for m in csv_report["metrics"] if csv_report["metrics"][m] != parts_report["metrics"].get(m)]
+if differing or csv_report["input"]["rows"] != parts_report["input"]["rows"]:
+    sys.exit(f"Spark's Parquet parts differ from the CSV in {differing or 'rows read'}")
+print(f"Spark's Parquet parts: {len(csv_report['metrics'])} metrics equal to the CSV's")
+PY
+"$venv/bin/python" tests/differential/sql_check.py "$tenure" duckdb "$work/data/events.csv" \
+  "$work/spark_parts.toml" "$work/spark_parts.json"
 
 # The same data as Parquet (written by DuckDB) must give the same report as the CSV.
 "$venv/bin/python" - "$work/data" <<'PY'
