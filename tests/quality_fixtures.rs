@@ -84,6 +84,42 @@ fn rules_and_duplicates_hold_past_255_distinct_event_names_and_values() {
 }
 
 #[test]
+fn a_rule_over_several_columns_follows_three_valued_logic() {
+    // `bot or (internal and score below 3)`, each side over a column of its own; a missing
+    // value makes its comparison null, and a null rule keeps the row.
+    let data = "id,ts,event,agent,plan,score
+a,2025-01-06T10:00:00Z,report,web,pro,5
+a,2025-01-07T10:00:00Z,login,Googlebot/2.1,pro,5
+b,2025-01-06T10:00:00Z,report,web,internal,1
+b,2025-01-07T10:00:00Z,login,web,internal,9
+c,2025-01-06T10:00:00Z,report,,internal,
+c,2025-01-07T10:00:00Z,login,Crawlerbot,,
+d,2025-01-06T10:00:00Z,report,web,,2
+";
+    let fixture = Fixture::new();
+    fixture.file("events.csv", data);
+    let quality = "[quality]\nexclude = \"lower(props.agent) contains 'bot' or \
+        (props.plan == 'internal' and props.score < 3)\"\n";
+    let report = fixture.run(&config(
+        "as_of = \"2025-01-31\"",
+        &format!("{quality}{RETENTION}"),
+    ));
+    // Row by row: false or (false and false) = false, kept; true (a bot), excluded; false or
+    // (true and true) = true, excluded; false or (true and false) = false, kept; null or (true
+    // and null) = null, kept; true or (null and null) = true, excluded; false or (null and
+    // true) = null, kept. Three excluded, four kept.
+    let input = &report["input"];
+    assert_eq!(input["excluded"], 3);
+    assert_eq!(input["kept"], 4);
+    // b's only report was excluded: the cohort is a, c and d, all active on day 0; the two
+    // day-1 logins left (a's and c's) were both excluded, and b's is not a member's.
+    assert_eq!(
+        cohorts(&report, "m"),
+        vec![("2025-01-06".into(), 3, vec![3, 0], vec![3, 3])]
+    );
+}
+
+#[test]
 fn without_rules_nothing_is_dropped_silently() {
     let fixture = Fixture::new();
     fixture.file("events.csv", MESSY);

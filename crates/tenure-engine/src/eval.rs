@@ -473,14 +473,33 @@ pub const CHUNK_ROWS: usize = 1 << 16;
 
 /// `true` for every row where the predicate is true (null and false both fail).
 pub fn row_mask(expr: &Expr, store: &EventStore) -> Vec<bool> {
-    let compiled = Compiled::new(expr, store);
+    true_rows(&Compiled::new(expr, store), store)
+}
+
+/// The rows where `compiled` is true. Under `and` and `or` each side is worked out on its own
+/// and the masks combined (in three-valued logic a conjunction is true where both sides are,
+/// a disjunction where either is), so that a side reading one text column or the event is
+/// worked out once per distinct value; any other expression is evaluated row by row.
+fn true_rows(compiled: &Compiled, store: &EventStore) -> Vec<bool> {
+    if let Compiled::Binary(op @ (BinaryOp::And | BinaryOp::Or), left, right) = compiled {
+        let (mut rows, other) = rayon::join(|| true_rows(left, store), || true_rows(right, store));
+        let combine: fn(&mut bool, bool) = match op {
+            BinaryOp::And => |row, other| *row &= other,
+            _ => |row, other| *row |= other,
+        };
+        rows.par_iter_mut()
+            .with_min_len(CHUNK_ROWS)
+            .zip(other)
+            .for_each(|(row, other)| combine(row, other));
+        return rows;
+    }
     let mut slots = Vec::new();
     compiled.slots(&mut slots);
     let passes = |value: Val<'_>| value == Val::Bool(true);
     match slots.as_slice() {
         [] => {
             let value = passes(eval(
-                &compiled,
+                compiled,
                 &DictEntry {
                     slot: Slot::Missing,
                     value: Val::Null,
@@ -495,7 +514,7 @@ pub fn row_mask(expr: &Expr, store: &EventStore) -> Vec<bool> {
                 .iter()
                 .map(|name| {
                     passes(eval(
-                        &compiled,
+                        compiled,
                         &DictEntry {
                             slot: Slot::Event,
                             value: Val::Str(Cow::Borrowed(name)),
@@ -516,7 +535,7 @@ pub fn row_mask(expr: &Expr, store: &EventStore) -> Vec<bool> {
                 .iter()
                 .map(|v| {
                     passes(eval(
-                        &compiled,
+                        compiled,
                         &DictEntry {
                             slot,
                             value: Val::Str(Cow::Borrowed(v)),
@@ -525,7 +544,7 @@ pub fn row_mask(expr: &Expr, store: &EventStore) -> Vec<bool> {
                 })
                 .collect();
             let null = passes(eval(
-                &compiled,
+                compiled,
                 &DictEntry {
                     slot,
                     value: Val::Null,
@@ -542,7 +561,102 @@ pub fn row_mask(expr: &Expr, store: &EventStore) -> Vec<bool> {
         _ => (0..store.len())
             .into_par_iter()
             .with_min_len(CHUNK_ROWS)
-            .map(|row| passes(eval(&compiled, &StoreRow { store, row })))
+            .map(|row| passes(eval(compiled, &StoreRow { store, row })))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::Codes;
+
+    /// A store of `rows` rows: an event, a text property `t` (with missing values) and a number
+    /// property `n` (with missing values), filled by a fixed pseudo-random sequence.
+    fn store(rows: usize) -> EventStore {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |below: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % below
+        };
+        let mut store = EventStore::default();
+        for name in ["open", "pay", "quit"] {
+            store.event_names.intern(name);
+        }
+        let mut texts = Vec::new();
+        let mut numbers = Vec::new();
+        for _ in 0..rows {
+            store.event.push(next(3) as u32);
+            texts.push(match next(4) {
+                3 => NULL_CODE,
+                code => code as u32,
+            });
+            numbers.push(match next(5) {
+                4 => f64::NAN,
+                value => value as f64,
+            });
+        }
+        let dict: Vec<Box<str>> = ["web", "Googlebot", "internal"]
+            .iter()
+            .map(|t| (*t).into())
+            .collect();
+        store.props = vec![
+            (
+                "t".to_string(),
+                Column::Text {
+                    codes: Codes::from(texts),
+                    dict,
+                },
+            ),
+            ("n".to_string(), Column::Number(numbers)),
+        ];
+        store.entity = vec![0; rows];
+        store.time = vec![0; rows];
+        store.day = vec![0; rows];
+        store
+    }
+
+    fn field(field: Field) -> Box<Expr> {
+        Box::new(Expr::Field(field))
+    }
+
+    fn text(value: &str) -> Box<Expr> {
+        Box::new(Expr::Literal(Literal::String(value.to_string())))
+    }
+
+    #[test]
+    fn combined_masks_agree_with_evaluating_each_row() {
+        let store = store(5_000);
+        let bot = Expr::Binary(BinaryOp::Contains, field(Field::Prop("t".into())), text("bot"));
+        let internal = Expr::Binary(BinaryOp::Eq, field(Field::Prop("t".into())), text("internal"));
+        let paid = Expr::Binary(BinaryOp::Eq, field(Field::Event), text("pay"));
+        let low = Expr::Binary(
+            BinaryOp::Lt,
+            field(Field::Prop("n".into())),
+            Box::new(Expr::Literal(Literal::Number(2.0))),
+        );
+        let not = |e: &Expr| Expr::Unary(UnaryOp::Not, Box::new(e.clone()));
+        let and = |a: &Expr, b: &Expr| Expr::Binary(BinaryOp::And, Box::new(a.clone()), Box::new(b.clone()));
+        let or = |a: &Expr, b: &Expr| Expr::Binary(BinaryOp::Or, Box::new(a.clone()), Box::new(b.clone()));
+        let null = Expr::Literal(Literal::Null);
+        let expressions = [
+            or(&bot, &and(&internal, &low)),
+            and(&or(&bot, &paid), &not(&low)),
+            or(&and(&paid, &null), &low),
+            and(&not(&or(&bot, &internal)), &paid),
+            or(&null, &and(&low, &not(&paid))),
+        ];
+        for expr in &expressions {
+            let compiled = Compiled::new(expr, &store);
+            let by_row: Vec<bool> = (0..store.len())
+                .map(|row| eval(&compiled, &StoreRow { store: &store, row }) == Val::Bool(true))
+                .collect();
+            let mask = row_mask(expr, &store);
+            assert_eq!(mask, by_row, "{expr:?}");
+            // Each expression keeps some rows and drops others, so both sides are exercised.
+            assert!(mask.contains(&true) && mask.contains(&false), "{expr:?}");
+        }
     }
 }
