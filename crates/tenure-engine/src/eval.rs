@@ -476,23 +476,11 @@ pub fn row_mask(expr: &Expr, store: &EventStore) -> Vec<bool> {
     true_rows(&Compiled::new(expr, store), store)
 }
 
-/// The rows where `compiled` is true. Under `and` and `or` each side is worked out on its own
-/// and the masks combined (in three-valued logic a conjunction is true where both sides are,
-/// a disjunction where either is), so that a side reading one text column or the event is
-/// worked out once per distinct value; any other expression is evaluated row by row.
+/// The rows where `compiled` is true. An expression that reads one text column or the event is
+/// worked out once per distinct value. One that reads more, under `and` or `or`, has each side
+/// worked out on its own and the masks combined (in three-valued logic a conjunction is true
+/// where both sides are, a disjunction where either is); any other is evaluated row by row.
 fn true_rows(compiled: &Compiled, store: &EventStore) -> Vec<bool> {
-    if let Compiled::Binary(op @ (BinaryOp::And | BinaryOp::Or), left, right) = compiled {
-        let (mut rows, other) = rayon::join(|| true_rows(left, store), || true_rows(right, store));
-        let combine: fn(&mut bool, bool) = match op {
-            BinaryOp::And => |row, other| *row &= other,
-            _ => |row, other| *row |= other,
-        };
-        rows.par_iter_mut()
-            .with_min_len(CHUNK_ROWS)
-            .zip(other)
-            .for_each(|(row, other)| combine(row, other));
-        return rows;
-    }
     let mut slots = Vec::new();
     compiled.slots(&mut slots);
     let passes = |value: Val<'_>| value == Val::Bool(true);
@@ -558,11 +546,25 @@ fn true_rows(compiled: &Compiled, store: &EventStore) -> Vec<bool> {
                 }
             })
         }
-        _ => (0..store.len())
-            .into_par_iter()
-            .with_min_len(CHUNK_ROWS)
-            .map(|row| passes(eval(compiled, &StoreRow { store, row })))
-            .collect(),
+        _ => match compiled {
+            Compiled::Binary(op @ (BinaryOp::And | BinaryOp::Or), left, right) => {
+                let (mut rows, other) = rayon::join(|| true_rows(left, store), || true_rows(right, store));
+                let combine: fn(&mut bool, bool) = match op {
+                    BinaryOp::And => |row, other| *row &= other,
+                    _ => |row, other| *row |= other,
+                };
+                rows.par_iter_mut()
+                    .with_min_len(CHUNK_ROWS)
+                    .zip(other)
+                    .for_each(|(row, other)| combine(row, other));
+                rows
+            }
+            _ => (0..store.len())
+                .into_par_iter()
+                .with_min_len(CHUNK_ROWS)
+                .map(|row| passes(eval(compiled, &StoreRow { store, row })))
+                .collect(),
+        },
     }
 }
 
