@@ -57,17 +57,33 @@ def measure(command, env=None):
     return process.returncode, out, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def measure_median(command, env, repeat):
-    """Runs a command `repeat` times; the run of median wall time (exit code, stdout, wall s,
-    CPU s, peak RSS MiB). The first failing run is returned as is."""
-    runs = []
+def measure_rounds(engines, env, repeat):
+    """Runs every engine's command once per round, engines in turn, `repeat` rounds, so that the
+    machine's speed drifting over minutes reaches every engine alike. Returns each engine's
+    runs (exit code, stdout, wall s, CPU s, peak RSS MiB), in round order; an engine whose run
+    fails is left out from then on."""
+    rounds = {engine: [] for engine, _ in engines}
     for _ in range(repeat):
-        run = measure(command, env)
-        if run[0] != 0:
-            return run
-        runs.append(run)
-    runs.sort(key=lambda run: run[2])
-    return runs[len(runs) // 2]
+        for engine, command in engines:
+            if engine not in rounds:
+                continue
+            run = measure(command, env)
+            if run[0] != 0:
+                del rounds[engine]
+                continue
+            rounds[engine].append(run)
+    return rounds
+
+
+def median_run(runs):
+    """The run of median wall time."""
+    return sorted(runs, key=lambda run: run[2])[len(runs) // 2]
+
+
+def paired_ratio(tenure_runs, engine_runs, field):
+    """The median over rounds of tenure's figure `field` (2 wall, 4 peak RSS) ÷ the engine's in
+    the same round."""
+    return statistics.median(t[field] / e[field] for t, e in zip(tenure_runs, engine_runs))
 
 
 def generate(events, fmt, dictionary_kib):
@@ -188,7 +204,8 @@ def main():
                         help=f"Parquet writers whose files are measured (default {','.join(WRITERS)})")
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--repeat", type=int, default=None,
-                        help="runs per engine, the median reported (default 3, 1 with --check)")
+                        help="rounds, each engine run once per round in turn; medians reported "
+                             "(default 3, 1 with --check)")
     parser.add_argument("--scaling", action="store_true",
                         help="tenure alone, sizes interleaved round by round; growth over the smallest")
     parser.add_argument("--parquet-dictionary-kib", type=int, default=DEFAULT_DICTIONARY_KIB,
@@ -242,16 +259,7 @@ def compare_engines(args, events, fmt, writer, repeat, rows, growth):
             # Only to compare its output with the measured thread count's.
             outputs[threads] = measure(command, env)[1]
             continue
-        runs = {}
-        code, out, wall, cpu, peak = measure_median(command, env, repeat)
-        if code != 0:
-            print(f"FAILED tenure could not run on {data} (exit {code})")
-            return passes, failures + 1
-        outputs[threads] = out
-        report = json.loads(out)
-        rows_read = report["input"]["rows"]
-        runs["tenure"] = (wall, cpu, peak)
-        reference = tenure_figures(report)
+        engines = [("tenure", command)]
         for engine, script, extra in [("duckdb", "duckdb_workload.py", [str(threads)]),
                                       ("polars", "polars_workload.py", [])]:
             anchor = [sys.executable, str(ANCHORS / script), anchor_data, *extra]
@@ -259,22 +267,32 @@ def compare_engines(args, events, fmt, writer, repeat, rows, growth):
                 # The scripts infer CSV types from the first rows, which in a large log ordered
                 # by time precede the first payment; the wrapper declares `amount` a number.
                 anchor.insert(1, str(Path(__file__).parent / "typed_csv.py"))
-            code, out, wall, cpu, peak = measure_median(anchor, env, repeat)
-            if code != 0:
-                print(f"FAILED {engine} could not run on {data.name} (exit {code})")
+            engines.append((engine, anchor))
+        rounds = measure_rounds(engines, env, repeat)
+        if "tenure" not in rounds:
+            print(f"FAILED tenure could not run on {data}")
+            return passes, failures + 1
+        out = median_run(rounds["tenure"])[1]
+        outputs[threads] = out
+        report = json.loads(out)
+        rows_read = report["input"]["rows"]
+        reference = tenure_figures(report)
+        for engine, _ in engines[1:]:
+            if engine not in rounds:
+                print(f"FAILED {engine} could not run on {data.name}")
                 failures += 1
                 continue
-            runs[engine] = (wall, cpu, peak)
-            problems = compare(engine, reference, anchor_figures(out))
+            problems = compare(engine, reference, anchor_figures(median_run(rounds[engine])[1]))
             for problem in problems:
                 print(f"MISMATCH {engine} ({fmt} by {writer}, {rows_read} rows): {problem}")
             failures += bool(problems)
             passes += not problems
-        base = runs["tenure"]
-        for engine, (wall, cpu, peak) in runs.items():
-            rows.append((f"{rows_read / 1e6:.2f} M", fmt, writer, threads, engine, wall, cpu, peak,
-                         base[0] / wall if engine != "tenure" else None,
-                         base[2] / peak if engine != "tenure" else None))
+        for engine, runs in rounds.items():
+            _, _, wall, cpu, peak = median_run(runs)
+            ratios = (None, None)
+            if engine != "tenure":
+                ratios = (paired_ratio(rounds["tenure"], runs, 2), paired_ratio(rounds["tenure"], runs, 4))
+            rows.append((f"{rows_read / 1e6:.2f} M", fmt, writer, threads, engine, wall, cpu, peak, *ratios))
             if writer == "tenure" and threads == args.threads[0]:
                 growth.setdefault((fmt, engine), []).append((rows_read, wall))
     if len(set(outputs.values())) > 1:
