@@ -184,6 +184,15 @@ impl Codes {
         each_width!(self, values => values.push(stored(code)));
     }
 
+    /// Appends the codes of `codes` whose `kept` is true, in order.
+    pub fn extend_kept(&mut self, codes: &[u32], kept: &[bool]) {
+        let kept_codes = || codes.iter().zip(kept).filter(|(_, k)| **k).map(|(code, _)| *code);
+        if let Some(largest) = kept_codes().filter(|c| *c != NULL_CODE).max() {
+            self.widen_for(largest);
+        }
+        each_width!(self, values => extend_stored(values, kept_codes()))
+    }
+
     /// Sets the code of row `row` (which must exist).
     pub fn set(&mut self, row: usize, code: u32) {
         self.widen_for(code);
@@ -267,5 +276,23 @@ mod tests {
         column.compact(&[false, true, false, false, true, false, false]);
         let kept: Vec<u32> = column.iter().collect();
         assert_eq!(kept, vec![NULL_CODE, 300, NULL_CODE, 9, 2]);
+    }
+
+    #[test]
+    fn kept_codes_are_appended_in_order_and_widen_only_for_what_is_kept() {
+        let mut column = Codes::from(vec![5]);
+        // 70 000 is on a dropped row: the kept codes 3, missing, 254 still fit one byte.
+        column.extend_kept(&[3, 70_000, NULL_CODE, 254], &[true, false, true, true]);
+        assert!(matches!(column, Codes::Narrow(_)));
+        assert_eq!(column.iter().collect::<Vec<_>>(), vec![5, 3, NULL_CODE, 254]);
+        // A kept 300 needs two bytes; the codes already there keep their values.
+        column.extend_kept(&[300, 1], &[true, true]);
+        assert!(matches!(column, Codes::Medium(_)));
+        assert_eq!(
+            column.iter().collect::<Vec<_>>(),
+            vec![5, 3, NULL_CODE, 254, 300, 1]
+        );
+        column.extend_kept(&[9, 9], &[false, false]);
+        assert_eq!(column.len(), 6);
     }
 }

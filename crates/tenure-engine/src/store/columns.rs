@@ -244,6 +244,18 @@ impl ColumnBuilder {
         }
     }
 
+    /// Appends the codes [`ColumnBuilder::intern`] gave (or [`NULL_CODE`]) of the rows whose
+    /// `kept` is true, in order.
+    pub fn extend_codes(&mut self, codes: &[u32], kept: &[bool]) {
+        match self {
+            ColumnBuilder::Text { codes: column, .. } => column.extend_kept(codes, kept),
+            _ => {
+                self.make_text();
+                self.extend_codes(codes, kept);
+            }
+        }
+    }
+
     /// Appends a number of a typed column (`None`, or a value that is not finite, is missing).
     #[inline]
     pub fn push_number(&mut self, value: Option<f64>) {

@@ -195,8 +195,10 @@ impl RowSink<'_> {
                 continue;
             };
             let floats = array.as_primitive_opt::<Float64Type>();
+            // The nulls once per batch: `Array::is_null` is a call through the array's vtable.
+            let nulls = array.nulls().filter(|nulls| nulls.null_count() > 0);
             for row in 0..rows {
-                if !kept[row] || array.is_null(row) {
+                if !kept[row] || nulls.is_some_and(|n| n.is_null(row)) {
                     continue;
                 }
                 let checked = match floats {
@@ -277,7 +279,7 @@ fn append_values(
     kept: &[bool],
     codes: &mut Vec<u32>,
 ) {
-    let kept = |row: &usize| kept[*row];
+    let is_kept = |row: &usize| kept[*row];
     let rows = 0..array.len();
     macro_rules! numbers {
         ($t:ty) => {{
@@ -289,8 +291,10 @@ fn append_values(
                     .filter(|v| v.is_finite())
             };
             match builder.numbers_mut() {
-                Some(column) => column.extend(rows.filter(kept).map(|row| value(row).unwrap_or(f64::NAN))),
-                None => rows.filter(kept).for_each(|row| builder.push_number(value(row))),
+                Some(column) => column.extend(rows.filter(is_kept).map(|row| value(row).unwrap_or(f64::NAN))),
+                None => rows
+                    .filter(is_kept)
+                    .for_each(|row| builder.push_number(value(row))),
             }
         }};
     }
@@ -307,15 +311,13 @@ fn append_values(
         DataType::Float64 => numbers!(Float64Type),
         DataType::Boolean => {
             let values = array.as_boolean();
-            for row in rows.filter(kept) {
+            for row in rows.filter(is_kept) {
                 builder.push_bool((!values.is_null(row)).then(|| values.value(row)));
             }
         }
         _ => {
             text_codes(array, memo, scratch, false, |text| builder.intern(text), codes);
-            for row in rows.filter(kept) {
-                builder.push_code(codes[row]);
-            }
+            builder.extend_codes(codes, kept);
         }
     }
 }

@@ -9,6 +9,7 @@ use arrow_schema::{DataType, TimeUnit};
 
 use super::values::{Keys, TextMemo};
 use crate::load::dedupe::{TypedKind, text_hash, typed_hash};
+use crate::memory::{PREFETCH_ROWS, prefetch};
 
 /// Adds each row's contribution from `array` (a column with hash seed `seed`) to `fingerprints`.
 pub(super) fn add_hashes(array: &ArrayRef, seed: u64, memo: &mut TextMemo<u128>, fingerprints: &mut [u128]) {
@@ -19,7 +20,7 @@ pub(super) fn add_hashes(array: &ArrayRef, seed: u64, memo: &mut TextMemo<u128>,
         ($t:ty, $kind:expr, $bits:expr, $seed:expr) => {{
             let values = array.as_primitive::<$t>();
             let add = |sum: &mut u128, value| *sum = sum.wrapping_add(typed_hash($seed, $kind, $bits(value)));
-            match values.nulls() {
+            match values.nulls().filter(|nulls| nulls.null_count() > 0) {
                 None => fingerprints
                     .iter_mut()
                     .zip(values.values().iter())
@@ -44,14 +45,24 @@ pub(super) fn add_hashes(array: &ArrayRef, seed: u64, memo: &mut TextMemo<u128>,
                 add_hashes(values, seed, &mut TextMemo::default(), hashes);
             });
             let keys = Keys::of(array.as_ref());
-            match array.logical_nulls() {
+            let rows = fingerprints.len();
+            // A dictionary of many values (ids) outgrows a core's cache, and rows reach it in
+            // no particular order: each row asks for the hash of the row some rows ahead.
+            let ahead = |row: usize| {
+                if row + PREFETCH_ROWS < rows {
+                    prefetch(hashes, keys.get(row + PREFETCH_ROWS));
+                }
+            };
+            match array.logical_nulls().filter(|nulls| nulls.null_count() > 0) {
                 None => {
                     for (row, sum) in fingerprints.iter_mut().enumerate() {
+                        ahead(row);
                         *sum = sum.wrapping_add(hashes[keys.get(row)]);
                     }
                 }
                 Some(nulls) => {
                     for (row, sum) in fingerprints.iter_mut().enumerate() {
+                        ahead(row);
                         if nulls.is_valid(row) {
                             *sum = sum.wrapping_add(hashes[keys.get(row)]);
                         }
