@@ -231,9 +231,9 @@ impl Codes {
         each_width!(self, values => values.reserve(additional))
     }
 
-    /// Drops the rows where `drop` is true, in place.
-    pub fn compact(&mut self, drop: &[bool]) {
-        each_width!(self, values => crate::store::compact(values, drop))
+    /// Keeps the rows of `kept`, in place.
+    pub fn compact(&mut self, kept: &crate::store::KeptRuns) {
+        each_width!(self, values => crate::store::compact(values, kept))
     }
 }
 
@@ -273,7 +273,9 @@ mod tests {
         assert_eq!(column.get(5), Some(9));
         assert_eq!(column.get(6), Some(2));
         column.set(0, NULL_CODE);
-        column.compact(&[false, true, false, false, true, false, false]);
+        column.compact(&crate::store::KeptRuns::of(&[
+            false, true, false, false, true, false, false,
+        ]));
         let kept: Vec<u32> = column.iter().collect();
         assert_eq!(kept, vec![NULL_CODE, 300, NULL_CODE, 9, 2]);
     }

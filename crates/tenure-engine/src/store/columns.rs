@@ -107,10 +107,153 @@ impl SparseNumbers {
         self.rows().collect()
     }
 
-    /// Drops the rows where `drop` is true.
-    fn compact(&mut self, drop: &[bool]) {
-        let kept = self.rows().zip(drop).filter(|(_, dropped)| !**dropped);
-        *self = SparseNumbers::sealed(kept.map(|(value, _)| value));
+    /// How many values the rows before `row` hold (once sealed; `row` up to the length).
+    fn rank(&self, row: usize) -> usize {
+        let (word, bit) = (row / 64, row % 64);
+        match (self.before.get(word), self.present.get(word)) {
+            (Some(before), Some(bits)) => {
+                *before as usize + (bits & ((1u64 << bit) - 1)).count_ones() as usize
+            }
+            _ => self.values.len(),
+        }
+    }
+
+    /// The presence bits of rows `row .. row + count` (`count` at most 64), the first row's in
+    /// the lowest bit.
+    fn bits_at(&self, row: usize, count: usize) -> u64 {
+        let (word, shift) = (row / 64, row % 64);
+        let mut bits = self.present[word] >> shift;
+        if shift > 0 && shift + count > 64 {
+            bits |= self.present[word + 1] << (64 - shift);
+        }
+        if count < 64 {
+            bits & ((1u64 << count) - 1)
+        } else {
+            bits
+        }
+    }
+
+    /// Keeps the rows of `kept`: each run's values are copied at once and its presence bits a
+    /// word at a time.
+    fn compact(&mut self, kept: &KeptRuns) {
+        self.seal();
+        let mut values = Vec::with_capacity(self.values.len());
+        let mut present = BitWriter::with_capacity(kept.rows.div_ceil(64));
+        for run in &kept.runs {
+            values.extend_from_slice(&self.values[self.rank(run.start)..self.rank(run.end)]);
+            let mut row = run.start;
+            while row < run.end {
+                let count = (run.end - row).min(64);
+                present.push(self.bits_at(row, count), count);
+                row += count;
+            }
+        }
+        *self = SparseNumbers {
+            len: kept.rows,
+            present: present.finish(),
+            before: Vec::new(),
+            values,
+        };
+        self.seal();
+    }
+}
+
+/// Appends bits to a vector of 64-bit words, the first bit in the lowest bit of the first word.
+struct BitWriter {
+    words: Vec<u64>,
+    /// The bits of the word being filled.
+    pending: u64,
+    /// How many bits of `pending` are filled (less than 64).
+    filled: usize,
+}
+
+impl BitWriter {
+    fn with_capacity(words: usize) -> BitWriter {
+        BitWriter {
+            words: Vec::with_capacity(words),
+            pending: 0,
+            filled: 0,
+        }
+    }
+
+    /// Appends the `count` low bits of `bits` (`count` at most 64, the bits above it zero).
+    fn push(&mut self, bits: u64, count: usize) {
+        self.pending |= bits << self.filled;
+        if self.filled + count >= 64 {
+            self.words.push(self.pending);
+            // The bits that did not fit, if any.
+            self.pending = if self.filled == 0 {
+                0
+            } else {
+                bits >> (64 - self.filled)
+            };
+            self.filled = self.filled + count - 64;
+        } else {
+            self.filled += count;
+        }
+    }
+
+    /// The words, the last one partly filled if the bits end inside it.
+    fn finish(mut self) -> Vec<u64> {
+        if self.filled > 0 {
+            self.words.push(self.pending);
+        }
+        self.words
+    }
+}
+
+/// The rows a compaction keeps, as runs of consecutive rows in order: dropped rows are few
+/// (duplicates, excluded rows), so each column moves a run at a time instead of testing every
+/// row.
+#[derive(Debug, Default)]
+pub struct KeptRuns {
+    runs: Vec<std::ops::Range<usize>>,
+    /// How many rows the runs hold.
+    rows: usize,
+}
+
+impl KeptRuns {
+    /// The rows where `drop` is false, found in pieces on the rayon pool; the dropped rows are
+    /// looked for eight at a time.
+    pub fn of(drop: &[bool]) -> KeptRuns {
+        use rayon::prelude::*;
+        const PIECE: usize = 1 << 20;
+        let pieces: Vec<Vec<std::ops::Range<usize>>> = drop
+            .par_chunks(PIECE)
+            .enumerate()
+            .map(|(piece, drop)| {
+                let first = piece * PIECE;
+                let mut runs = Vec::new();
+                let mut start = 0;
+                let mut dropped = |row: usize, runs: &mut Vec<_>| {
+                    if row > start {
+                        runs.push(first + start..first + row);
+                    }
+                    start = row + 1;
+                };
+                let mut eights = drop.chunks_exact(8);
+                for (index, eight) in eights.by_ref().enumerate() {
+                    let mut flags = u64::from_le_bytes(std::array::from_fn(|i| u8::from(eight[i])));
+                    while flags != 0 {
+                        dropped(index * 8 + flags.trailing_zeros() as usize / 8, &mut runs);
+                        flags &= flags - 1;
+                    }
+                }
+                let tail = drop.len() - eights.remainder().len();
+                for (offset, flag) in eights.remainder().iter().enumerate() {
+                    if *flag {
+                        dropped(tail + offset, &mut runs);
+                    }
+                }
+                if drop.len() > start {
+                    runs.push(first + start..first + drop.len());
+                }
+                runs
+            })
+            .collect();
+        let runs: Vec<std::ops::Range<usize>> = pieces.into_iter().flatten().collect();
+        let rows = runs.iter().map(|run| run.len()).sum();
+        KeptRuns { runs, rows }
     }
 }
 
@@ -157,27 +300,27 @@ impl Column {
         }
     }
 
-    /// Drops the rows where `drop` is true, in place.
-    pub fn compact(&mut self, drop: &[bool]) {
+    /// Keeps the rows of `kept`, in place.
+    pub fn compact(&mut self, kept: &KeptRuns) {
         match self {
-            Column::Text { codes, .. } => codes.compact(drop),
-            Column::Number(values) => compact(values, drop),
-            Column::Sparse(numbers) => numbers.compact(drop),
-            Column::Bool(values) => compact(values, drop),
+            Column::Text { codes, .. } => codes.compact(kept),
+            Column::Number(values) => compact(values, kept),
+            Column::Sparse(numbers) => numbers.compact(kept),
+            Column::Bool(values) => compact(values, kept),
         }
     }
 }
 
-/// Drops the values where `drop` is true, moving the others down in place (no new memory).
-pub fn compact<T: Copy>(values: &mut Vec<T>, drop: &[bool]) {
-    let mut kept = 0;
-    for row in 0..values.len() {
-        if !drop[row] {
-            values[kept] = values[row];
-            kept += 1;
+/// Keeps the values of the rows of `kept`, moving each run down in place (no new memory).
+pub fn compact<T: Copy>(values: &mut Vec<T>, kept: &KeptRuns) {
+    let mut len = 0;
+    for run in &kept.runs {
+        if run.start != len {
+            values.copy_within(run.clone(), len);
         }
+        len += run.len();
     }
-    values.truncate(kept);
+    values.truncate(len);
 }
 
 /// Builds one column from parts read in parallel. Text is interned (its type is inferred in
@@ -570,7 +713,7 @@ mod tests {
         // Dropping rows 0..4 moves 3.5 out and 7.5 to row 11.
         let mut drop = vec![false; 16];
         drop[..4].iter_mut().for_each(|d| *d = true);
-        finished.compact(&drop);
+        finished.compact(&KeptRuns::of(&drop));
         let mut expected = vec![None; 12];
         expected[11] = Some(7.5);
         assert_eq!(numbers_of(finished), expected);
@@ -610,13 +753,69 @@ mod tests {
     }
 
     #[test]
+    fn compaction_by_runs_keeps_what_a_row_by_row_filter_keeps() {
+        // Masks of 2 000 rows (runs cross the 64-row words at every offset and the eight-row
+        // groups the runs are found by), dropping about one row in `every`, plus the edges:
+        // nothing dropped, everything dropped, the first and the last row dropped.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut masks: Vec<Vec<bool>> = [2u64, 5, 30, 200]
+            .iter()
+            .map(|every| (0..2000).map(|_| next() % every == 0).collect())
+            .collect();
+        masks.push(vec![false; 2000]);
+        masks.push(vec![true; 2000]);
+        masks.push((0..2000).map(|row| row == 0 || row == 1999).collect());
+        // A value on about one row in five, so that the column stays sparse.
+        let values: Vec<Option<f64>> = (0..2000)
+            .map(|row| (next() % 5 == 0).then_some(row as f64))
+            .collect();
+        for drop in &masks {
+            let expected: Vec<Option<f64>> = values
+                .iter()
+                .zip(drop)
+                .filter(|(_, dropped)| !**dropped)
+                .map(|(value, _)| *value)
+                .collect();
+            let kept = KeptRuns::of(drop);
+            assert_eq!(kept.rows, expected.len());
+            let mut column = ColumnBuilder::default();
+            column.append(&mut numbers(&values));
+            let mut finished = column.finish();
+            assert!(matches!(finished, Column::Sparse(_)), "{finished:?}");
+            finished.compact(&kept);
+            assert_eq!(numbers_of(finished), expected);
+            let mut rows: Vec<usize> = (0..2000).collect();
+            compact(&mut rows, &kept);
+            let expected_rows: Vec<usize> = (0..2000).filter(|row| !drop[*row]).collect();
+            assert_eq!(rows, expected_rows);
+        }
+    }
+
+    #[test]
+    fn bits_are_written_across_words_whatever_the_offset() {
+        // 3, 64, 61 and 1 bits: the second push starts at bit 3 and spills into word two.
+        let mut writer = BitWriter::with_capacity(3);
+        writer.push(0b101, 3);
+        writer.push(u64::MAX, 64);
+        writer.push(0, 61);
+        writer.push(1, 1);
+        assert_eq!(writer.finish(), vec![u64::MAX << 3 | 0b101, 0b111, 1]);
+    }
+
+    #[test]
     fn appending_empties_the_part_and_compact_drops_rows_in_place() {
         let mut part = numbers(&[Some(1.0), Some(2.0), Some(3.0)]);
         let mut column = ColumnBuilder::default();
         column.append(&mut part);
         assert_eq!(part.len(), 0);
         let mut finished = column.finish();
-        finished.compact(&[false, true, false]);
+        finished.compact(&KeptRuns::of(&[false, true, false]));
         assert_eq!(numbers_of(finished), vec![Some(1.0), Some(3.0)]);
     }
 }

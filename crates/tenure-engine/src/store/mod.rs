@@ -8,7 +8,7 @@ pub const NULL_CODE: u32 = u32::MAX;
 mod columns;
 mod interner;
 
-pub use columns::{Column, ColumnBuilder, compact, parse_number};
+pub use columns::{Column, ColumnBuilder, KeptRuns, compact, parse_number};
 pub use interner::Interner;
 pub(crate) use interner::{CodeTable, IdKey, text_hash};
 
@@ -71,13 +71,14 @@ impl EventStore {
             props,
             ..
         } = self;
+        let kept = &KeptRuns::of(drop);
         rayon::scope(|scope| {
-            scope.spawn(|_| compact(entity, drop));
-            scope.spawn(|_| compact(time, drop));
-            scope.spawn(|_| compact(day, drop));
-            scope.spawn(|_| event.compact(drop));
+            scope.spawn(|_| compact(entity, kept));
+            scope.spawn(|_| compact(time, kept));
+            scope.spawn(|_| compact(day, kept));
+            scope.spawn(|_| event.compact(kept));
             for (_, column) in props.iter_mut() {
-                scope.spawn(|_| column.compact(drop));
+                scope.spawn(|_| column.compact(kept));
             }
         });
     }
