@@ -221,6 +221,33 @@ pub fn day_label(day: i32) -> String {
     tenure_plan::time::date_from_days(day).map_or_else(|| format!("day {day}"), |d| d.to_string())
 }
 
+/// The day number (days since 1970-01-01) of a date of the proleptic Gregorian calendar, or
+/// `None` for a month or day that does not exist (month 13, 30 February). Counted directly
+/// (whole 400-year eras, then years of the era from March, so that the leap day ends a year),
+/// not through a date type: time text is read row by row.
+pub fn civil_day(year: i32, month: u32, day: u32) -> Option<i32> {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day == 0 || day > days_in_month {
+        return None;
+    }
+    let (month, day) = (month as i32, day as i32);
+    // Years start on 1 March: January and February count with the year before.
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    // 719 468 days from 0000-03-01 to 1970-01-01.
+    Some(era * 146_097 + day_of_era - 719_468)
+}
+
 /// `year × 12 + month − 1` of a local day.
 pub fn month_index(day: i32) -> i32 {
     match tenure_plan::time::date_from_days(day) {
@@ -307,6 +334,24 @@ pub fn add_calendar_days(day: i32, duration: tenure_plan::Duration) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn civil_days_agree_with_chrono_on_every_date_and_refuse_the_rest() {
+        // Every year from 1600 to 2400 (leap centuries 1600, 2000, 2400; common 1700, 1900,
+        // 2100), months 0 to 13 and days 0 to 32: valid dates count as chrono counts them,
+        // invalid ones are refused by both.
+        for year in 1600..=2400 {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    let expected =
+                        NaiveDate::from_ymd_opt(year, month, day).map(tenure_plan::time::days_from_date);
+                    assert_eq!(civil_day(year, month, day), expected, "{year}-{month}-{day}");
+                }
+            }
+        }
+        assert_eq!(civil_day(1970, 1, 1), Some(0));
+        assert_eq!(civil_day(2000, 3, 1), Some(11_017));
+    }
 
     fn utc() -> Clock {
         Clock::new(chrono_tz::UTC)

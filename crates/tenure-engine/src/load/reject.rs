@@ -7,6 +7,7 @@ use tenure_plan::{BadRowPolicy, RejectReason, Source, TimeFormat};
 use super::{AMOUNT_LIMIT, EARLIEST_TIME, SourceCounts, TIME_LIMIT, parse_time};
 use crate::calendar::{Clock, MICROS_PER_DAY, day_label};
 use crate::error::EngineError;
+use crate::store::trimmed;
 
 /// A rejected row: the reason it is counted under, and what its message says.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,7 +88,7 @@ impl Rejection {
 
 /// An entity id or event name, trimmed; `missing` when it is absent or blank.
 pub(super) fn required(value: Option<&str>, missing: Rejection) -> Result<&str, Rejection> {
-    match value.map(str::trim) {
+    match value.map(trimmed) {
         Some(text) if !text.is_empty() => Ok(text),
         _ => Err(missing),
     }
@@ -104,7 +105,7 @@ pub(super) fn time_in_range(micros: i64) -> Result<i64, Rejection> {
 
 /// A time read from text per `format` (blank is missing), within the supported range.
 pub(super) fn time_from_text(text: &str, format: TimeFormat, clock: &mut Clock) -> Result<i64, Rejection> {
-    let text = text.trim();
+    let text = trimmed(text);
     if text.is_empty() {
         return Err(Rejection::MissingTime);
     }
@@ -125,7 +126,7 @@ pub(super) fn time_from_local(local: i64, clock: &mut Clock) -> Result<i64, Reje
 
 /// Checks a text value of amount column `column`: blank, or a number within ±10¹⁵.
 pub(super) fn amount_text(column: &str, text: &str) -> Result<(), Rejection> {
-    let text = text.trim();
+    let text = trimmed(text);
     if text.is_empty() || crate::store::parse_number(text).is_some_and(|v| v.abs() <= AMOUNT_LIMIT) {
         Ok(())
     } else {

@@ -35,7 +35,7 @@ impl<'a> TimeValue<'a> {
     /// Text, or missing when absent or empty.
     pub fn text(value: Option<&'a str>) -> TimeValue<'a> {
         match value {
-            Some(text) if !text.trim().is_empty() => TimeValue::Text(text),
+            Some(text) if !crate::store::trimmed(text).is_empty() => TimeValue::Text(text),
             _ => TimeValue::Missing,
         }
     }

@@ -2,10 +2,10 @@
 //! without a zone, and epoch seconds or milliseconds, read into microseconds since the epoch.
 //! Calendar arithmetic on the instants read is `crate::calendar`'s.
 
-use chrono::NaiveDate;
 use tenure_plan::TimeFormat;
 
-use crate::calendar::{Clock, MICROS_PER_DAY};
+use crate::calendar::{Clock, MICROS_PER_DAY, civil_day};
+use crate::store::trimmed;
 
 /// Why a time value could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,7 +13,7 @@ pub struct BadTime;
 
 /// Parses a time value (docs/config.md, "Time values") into microseconds since the epoch (UTC).
 pub fn parse_time(text: &str, format: TimeFormat, clock: &mut Clock) -> Result<i64, BadTime> {
-    let text = text.trim();
+    let text = trimmed(text);
     match format {
         TimeFormat::EpochSeconds => parse_epoch(text, 1_000_000.0),
         TimeFormat::EpochMillis => parse_epoch(text, 1_000.0),
@@ -50,13 +50,12 @@ fn parse_calendar_time(text: &str, clock: &mut Clock) -> Result<i64, BadTime> {
     if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return Err(BadTime);
     }
-    let date = NaiveDate::from_ymd_opt(
+    let day = civil_day(
         digits(bytes, 0, 4)? as i32,
         digits(bytes, 5, 2)? as u32,
         digits(bytes, 8, 2)? as u32,
     )
-    .ok_or(BadTime)?;
-    let day = tenure_plan::time::days_from_date(date) as i64;
+    .ok_or(BadTime)? as i64;
     if bytes.len() == 10 {
         return clock.local_to_utc(day * MICROS_PER_DAY).ok_or(BadTime);
     }

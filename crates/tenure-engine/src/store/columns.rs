@@ -622,9 +622,23 @@ impl ColumnBuilder {
     }
 }
 
+/// `text` without leading and trailing whitespace, as `str::trim` has it; text that starts and
+/// ends with a visible ASCII character (ids, names and times almost always do) is returned as it
+/// is without a scan.
+#[inline]
+pub fn trimmed(text: &str) -> &str {
+    let visible = |byte: Option<&u8>| byte.is_some_and(|b| (0x21..0x80).contains(b));
+    let bytes = text.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        text
+    } else {
+        text.trim()
+    }
+}
+
 /// Parses a number written in decimal or scientific notation (not `inf`, `nan` or hex).
 pub fn parse_number(text: &str) -> Option<f64> {
-    let text = text.trim();
+    let text = trimmed(text);
     let body = text.strip_prefix(['-', '+']).unwrap_or(text);
     if body.is_empty() || !body.as_bytes()[0].is_ascii_digit() && !body.starts_with('.') {
         return None;
@@ -750,6 +764,29 @@ mod tests {
         let column = texts(&[None, Some("2.5"), None, None, None]).finish();
         assert!(matches!(column, Column::Sparse(_)));
         assert_eq!(numbers_of(column), vec![None, Some(2.5), None, None, None]);
+    }
+
+    #[test]
+    fn trimming_keeps_what_str_trim_keeps() {
+        let cases = [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\tacc_1\n",
+            "acc_1",
+            "~x~",
+            "\u{a0}acc\u{3000}",
+            "é",
+            " é ",
+            "x\u{85}",
+            "\u{7f}",
+            "\u{1f}acc",
+        ];
+        for text in cases {
+            assert_eq!(trimmed(text), text.trim(), "{text:?}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub const NULL_CODE: u32 = u32::MAX;
 mod columns;
 mod interner;
 
-pub use columns::{Column, ColumnBuilder, KeptRuns, compact, parse_number};
+pub use columns::{Column, ColumnBuilder, KeptRuns, compact, parse_number, trimmed};
 pub use interner::Interner;
 pub(crate) use interner::{CodeTable, IdKey, text_hash};
 

@@ -10,7 +10,7 @@ use arrow_array::{Array, ArrayRef, StringViewArray};
 use arrow_buffer::ArrowNativeType;
 use arrow_schema::{DataType, TimeUnit};
 
-use crate::store::NULL_CODE;
+use crate::store::{NULL_CODE, trimmed};
 
 /// A dictionary code not worked out yet.
 const UNSEEN: u32 = NULL_CODE - 1;
@@ -262,19 +262,6 @@ pub(super) fn text_at<'a>(array: &'a dyn Array, row: usize, scratch: &'a mut Str
     }
 }
 
-/// `text` without leading and trailing whitespace; text that starts and ends with a visible
-/// ASCII character (ids and names almost always do) is returned as it is without a scan.
-#[inline]
-fn trimmed(text: &str) -> &str {
-    let visible = |byte: Option<&u8>| byte.is_some_and(|b| (0x21..0x80).contains(b));
-    let bytes = text.as_bytes();
-    if visible(bytes.first()) && visible(bytes.last()) {
-        text
-    } else {
-        text.trim()
-    }
-}
-
 /// Writes into `out` the code of every row of a text column: each distinct value goes through
 /// `intern` once per dictionary (for dictionary arrays), once per view while it stays cached
 /// (for string views) or once per row; [`NULL_CODE`] for null or, when `trim`, blank values
@@ -389,28 +376,5 @@ mod tests {
         let (codes, _) = codes_of(views, true);
         assert_eq!(codes[0], NULL_CODE);
         assert_eq!(codes[2], NULL_CODE);
-    }
-
-    #[test]
-    fn trimming_keeps_what_str_trim_keeps() {
-        let cases = [
-            "",
-            " ",
-            "a",
-            " a",
-            "a ",
-            "\tacc_1\n",
-            "acc_1",
-            "~x~",
-            "\u{a0}acc\u{3000}",
-            "é",
-            " é ",
-            "x\u{85}",
-            "\u{7f}",
-            "\u{1f}acc",
-        ];
-        for text in cases {
-            assert_eq!(trimmed(text), text.trim(), "{text:?}");
-        }
     }
 }
