@@ -576,13 +576,8 @@ mod tests {
     /// A store of `rows` rows: an event, a text property `t` (with missing values) and a number
     /// property `n` (with missing values), filled by a fixed pseudo-random sequence.
     fn store(rows: usize) -> EventStore {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |below: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % below
-        };
+        let mut random = crate::test_random::Xorshift::new();
+        let mut next = |below: u64| random.below(below);
         let mut store = EventStore::default();
         for name in ["open", "pay", "quit"] {
             store.event_names.intern(name);

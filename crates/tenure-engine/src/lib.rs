@@ -16,6 +16,8 @@ pub(crate) mod plugin_file;
 pub mod progress;
 pub(crate) mod segments;
 pub(crate) mod store;
+#[cfg(test)]
+mod test_random;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -1,10 +1,12 @@
 //! CSV sources (header row required).
 
-use std::io::{Read, Seek, SeekFrom};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Take};
 use std::ops::Range;
 
 use tenure_plan::Source;
 
+use super::csv_records::Records;
 use super::reject::Rejection;
 
 use super::dedupe::{column_seed, text_hash};
@@ -53,38 +55,6 @@ fn headers<R: Read>(source: &Source, reader: &mut csv::Reader<R>) -> Result<Vec<
     header_names(reader).map_err(|error| read_error(source, error))
 }
 
-/// Reads the next record with as many fields as the header into `record`; rows that cannot be
-/// read, or have another field count, are counted as `malformed_row` and skipped. Returns the
-/// record's line, or `None` at the end of the file.
-fn next_record<R: Read>(
-    source: &Source,
-    reader: &mut csv::Reader<R>,
-    record: &mut csv::ByteRecord,
-    fields: usize,
-    sink: &mut impl UnreadableRows,
-) -> Result<Option<u64>, EngineError> {
-    loop {
-        match reader.read_byte_record(record) {
-            Ok(false) => return Ok(None),
-            Ok(true) => {}
-            Err(error) if matches!(error.kind(), csv::ErrorKind::Io(_)) => {
-                return Err(read_error(source, error));
-            }
-            Err(error) => {
-                let line = error.position().map_or(0, |p| p.line());
-                sink.reject_unreadable(line, Rejection::Malformed(error.to_string()))?;
-                continue;
-            }
-        }
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() == fields {
-            return Ok(Some(line));
-        }
-        let detail = format!("{} fields where the header has {}", record.len(), fields);
-        sink.reject_unreadable(line, Rejection::Malformed(detail))?;
-    }
-}
-
 /// Where the columns a run needs sit in each record.
 struct Layout {
     headers: Vec<String>,
@@ -112,66 +82,82 @@ impl Layout {
     }
 }
 
-/// Reads every record of `reader` into `sink`.
+/// Puts in `fields` the fields of a record with as many fields as the header, each the checked
+/// UTF-8 slice of `bytes` at its place in `spans`; `false` (and the record counted in `sink`)
+/// for a record with another field count or a field that is not UTF-8.
+fn record_fields<'r>(
+    line: u64,
+    bytes: &'r [u8],
+    spans: &[Range<usize>],
+    header_fields: usize,
+    fields: &mut Vec<&'r str>,
+    sink: &mut impl UnreadableRows,
+) -> Result<bool, EngineError> {
+    if spans.len() != header_fields {
+        let detail = format!("{} fields where the header has {}", spans.len(), header_fields);
+        sink.reject_unreadable(line, Rejection::Malformed(detail))?;
+        return Ok(false);
+    }
+    // One UTF-8 check for the whole record, then each field is a checked slice of it (a field
+    // boundary inside a character, from bytes invalid on their own, fails the slice).
+    let utf8 = match std::str::from_utf8(bytes) {
+        Ok(whole) => spans.iter().all(|span| match whole.get(span.clone()) {
+            Some(field) => {
+                fields.push(field);
+                true
+            }
+            None => false,
+        }),
+        Err(_) => false,
+    };
+    if !utf8 {
+        sink.reject_unreadable(
+            line,
+            Rejection::BadEncoding("a field is not valid UTF-8".to_string()),
+        )?;
+    }
+    Ok(utf8)
+}
+
+/// Reads the records of `records` into `sink`, at most `limit`; whether any may be left.
 fn read_records<R: Read>(
     source: &Source,
-    reader: &mut csv::Reader<R>,
+    records: &mut Records<R>,
     layout: &Layout,
     sink: &mut RowSink<'_>,
     limit: Option<u64>,
 ) -> Result<bool, EngineError> {
     let mut read = 0u64;
-    let mut record = csv::ByteRecord::new();
+    let mut spans = Vec::with_capacity(layout.headers.len());
     // Buffers reused across rows: emptied and re-borrowed each row, never reallocated.
     let mut fields_buffer: Vec<&str> = Vec::with_capacity(layout.headers.len());
     let mut values_buffer: Vec<Option<&str>> = Vec::with_capacity(layout.prop_columns.len());
     let dedupe = sink.dedupe();
-    while let Some(line) = next_record(source, reader, &mut record, layout.headers.len(), sink)? {
+    while let Some((line, bytes)) = records.next(source, &mut spans, sink)? {
         read += 1;
         let mut fields = recycle(std::mem::take(&mut fields_buffer));
         let mut values = recycle(std::mem::take(&mut values_buffer));
-        // One UTF-8 check for the whole record, then each field is a checked slice of it (a
-        // field boundary inside a character, from bytes invalid on their own, fails the slice).
-        let utf8 = match std::str::from_utf8(record.as_slice()) {
-            Ok(whole) => {
-                (0..record.len()).all(|i| match record.range(i).and_then(|range| whole.get(range)) {
-                    Some(field) => {
-                        fields.push(field);
-                        true
-                    }
-                    None => false,
-                })
-            }
-            Err(_) => false,
-        };
-        if !utf8 {
-            fields_buffer = recycle(fields);
-            values_buffer = recycle(values);
-            sink.reject_unreadable(
+        if record_fields(line, bytes, &spans, layout.headers.len(), &mut fields, sink)? {
+            let fingerprint = if dedupe {
+                fields
+                    .iter()
+                    .zip(&layout.seeds)
+                    .fold(0u128, |sum, (field, seed)| {
+                        sum.wrapping_add(text_hash(*seed, field))
+                    })
+            } else {
+                0
+            };
+            values.extend(layout.prop_columns.iter().map(|c| c.map(|i| fields[i])));
+            sink.push(RawEvent {
+                entity: Some(fields[layout.entity]),
+                time: TimeValue::text(Some(fields[layout.time])),
+                event: Some(fields[layout.event]),
+                props: &values,
+                fingerprint,
                 line,
-                Rejection::BadEncoding("a field is not valid UTF-8".to_string()),
-            )?;
-            continue;
+            })?;
         }
-        let fingerprint = if dedupe {
-            fields
-                .iter()
-                .zip(&layout.seeds)
-                .fold(0u128, |sum, (field, seed)| {
-                    sum.wrapping_add(text_hash(*seed, field))
-                })
-        } else {
-            0
-        };
-        values.extend(layout.prop_columns.iter().map(|c| c.map(|i| fields[i])));
-        sink.push(RawEvent {
-            entity: Some(fields[layout.entity]),
-            time: TimeValue::text(Some(fields[layout.time])),
-            event: Some(fields[layout.event]),
-            props: &values,
-            fingerprint,
-            line,
-        })?;
         fields_buffer = recycle(fields);
         values_buffer = recycle(values);
         if limit.is_some_and(|limit| read >= limit) {
@@ -179,31 +165,6 @@ fn read_records<R: Read>(
         }
     }
     Ok(false)
-}
-
-/// A reader that counts the quote characters passing through it.
-struct QuoteCounter<R> {
-    inner: R,
-    quotes: u64,
-}
-
-impl<R: Read> Read for QuoteCounter<R> {
-    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
-        let read = self.inner.read(buffer)?;
-        self.quotes += count_quotes(&buffer[..read]);
-        Ok(read)
-    }
-}
-
-/// How many quote characters `bytes` holds. Counted in one-byte lanes over runs of 255 bytes
-/// (no lane can overflow), which the compiler turns into whole-register compares: a count
-/// per byte into a 64-bit total takes several times longer, and every byte of a file passes
-/// through here.
-fn count_quotes(bytes: &[u8]) -> u64 {
-    bytes
-        .chunks(255)
-        .map(|run| u64::from(run.iter().fold(0u8, |n, byte| n + u8::from(*byte == b'"'))))
-        .sum()
 }
 
 /// Splits the data bytes `start..end` of a file into about `parts` ranges, each ending just
@@ -236,6 +197,20 @@ fn split(source: &Source, start: u64, end: u64, parts: u64) -> Result<Vec<Range<
     Ok(bounds.windows(2).map(|w| w[0]..w[1]).collect())
 }
 
+/// The records in bytes `range` of the file, the first on line `first_line`.
+fn records_in<'p>(
+    source: &Source,
+    range: Range<u64>,
+    first_line: u64,
+    progress: &'p dyn ReadProgress,
+) -> Result<Records<ProgressReader<'p, Take<File>>>, EngineError> {
+    let mut file = File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
+    file.seek(SeekFrom::Start(range.start))
+        .map_err(|e| read_error(source, e))?;
+    let input = ProgressReader::new(file.take(range.end - range.start), progress);
+    Ok(Records::new(input, first_line))
+}
+
 /// Reads the records in bytes `range` of the file; also returns how many quote characters the
 /// range holds.
 fn read_range(
@@ -244,22 +219,13 @@ fn read_range(
     template: &SinkTemplate<'_>,
     range: Range<u64>,
 ) -> Result<(Partial, u64), EngineError> {
-    let mut file = std::fs::File::open(file_path(source)?).map_err(|e| read_error(source, e))?;
-    file.seek(SeekFrom::Start(range.start))
-        .map_err(|e| read_error(source, e))?;
-    let counter = QuoteCounter {
-        inner: ProgressReader::new(file.take(range.end - range.start), template.progress()),
-        quotes: 0,
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .buffer_capacity(1 << 20)
-        .from_reader(counter);
+    // Lines are counted from the range's start: a range's lines only ever reach counts, since
+    // a run that stops at the first bad row reads the file in one pass.
+    let mut records = records_in(source, range, 1, template.progress())?;
     let mut sink = template.sink();
     layout.headers.iter().for_each(|h| sink.saw_column(h));
-    read_records(source, &mut reader, layout, &mut sink, None)?;
-    Ok((sink.finish(), reader.get_ref().quotes))
+    read_records(source, &mut records, layout, &mut sink, None)?;
+    Ok((sink.finish(), records.quotes()))
 }
 
 /// The size a CSV file's parts aim at: small enough that a few per thread fit in memory at once.
@@ -288,7 +254,7 @@ impl SourceReader for CsvReader {
         let mut reader = open(source, &NoProgress)?;
         let headers = headers(source, &mut reader)?;
         let layout = Layout::new(source, headers, props)?;
-        let data_start = reader.position().byte();
+        let (data_start, first_line) = (reader.position().byte(), reader.position().line());
         drop(reader);
         let threads = rayon::current_num_threads() as u64;
         let data_len = file_len.saturating_sub(data_start);
@@ -315,14 +281,14 @@ impl SourceReader for CsvReader {
             })?;
             return Ok(());
         }
-        let mut reader = open(source, template.progress())?;
-        reader.headers().map_err(|e| read_error(source, e))?;
+        template.progress().advance(data_start);
+        let mut records = records_in(source, data_start..file_len, first_line, template.progress())?;
         // Parts of PART_ROWS records, one after another (so that no more than one is held
         // beside the store), their lines numbered through the file.
         loop {
             let mut sink = template.sink();
             layout.headers.iter().for_each(|h| sink.saw_column(h));
-            let more = read_records(source, &mut reader, &layout, &mut sink, Some(PART_ROWS))?;
+            let more = read_records(source, &mut records, &layout, &mut sink, Some(PART_ROWS))?;
             consume(sink.finish())?;
             if !more {
                 return Ok(());
@@ -332,23 +298,21 @@ impl SourceReader for CsvReader {
 
     fn read_entities(&self, source: &Source, sink: &mut EntitySink<'_>) -> Result<(), EngineError> {
         let mut reader = open(source, &NoProgress)?;
-        let headers = headers(source, &mut reader)?;
-        let entity = column_index(source, &headers, &source.entity_column)?;
-        let names: Vec<String> = headers.clone();
+        let names = headers(source, &mut reader)?;
+        let entity = column_index(source, &names, &source.entity_column)?;
+        let (data_start, first_line) = (reader.position().byte(), reader.position().line());
+        drop(reader);
         sink.set_attribute_columns(&names, entity);
-        let mut record = csv::ByteRecord::new();
-        while let Some(line) = next_record(source, &mut reader, &mut record, names.len(), sink)? {
-            let Ok(fields) = record
-                .iter()
-                .map(std::str::from_utf8)
-                .collect::<Result<Vec<&str>, _>>()
-            else {
-                sink.reject_unreadable(
-                    line,
-                    Rejection::BadEncoding("a field is not valid UTF-8".to_string()),
-                )?;
+        let file_len = std::fs::metadata(file_path(source)?)
+            .map_err(|e| read_error(source, e))?
+            .len();
+        let mut records = records_in(source, data_start..file_len, first_line, &NoProgress)?;
+        let mut spans = Vec::new();
+        while let Some((line, bytes)) = records.next(source, &mut spans, sink)? {
+            let mut fields = Vec::with_capacity(names.len());
+            if !record_fields(line, bytes, &spans, names.len(), &mut fields, sink)? {
                 continue;
-            };
+            }
             let values: Vec<(usize, Option<&str>)> = (0..names.len())
                 .filter(|i| *i != entity)
                 .map(|i| (i, Some(fields[i])))
@@ -436,17 +400,6 @@ mod tests {
         })
         .unwrap();
         parts
-    }
-
-    #[test]
-    fn quotes_are_counted_across_runs_of_255_bytes() {
-        assert_eq!(count_quotes(b""), 0);
-        assert_eq!(count_quotes(b"a,\"b, c\",d"), 2);
-        // 600 quotes: the runs of 255 + 255 + 90 bytes each count all of theirs.
-        assert_eq!(count_quotes(&[b'"'; 600]), 600);
-        // Every third byte of 1 000 is a quote: 334 of them (bytes 0, 3, …, 999).
-        let every_third: Vec<u8> = (0..1000).map(|i| if i % 3 == 0 { b'"' } else { b'x' }).collect();
-        assert_eq!(count_quotes(&every_third), 334);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 mod arrow;
 mod csv;
+mod csv_records;
 mod dedupe;
 mod ids;
 mod inspect;

@@ -794,13 +794,8 @@ mod tests {
         // Masks of 2 000 rows (runs cross the 64-row words at every offset and the eight-row
         // groups the runs are found by), dropping about one row in `every`, plus the edges:
         // nothing dropped, everything dropped, the first and the last row dropped.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut random = crate::test_random::Xorshift::new();
+        let mut next = move || random.next();
         let mut masks: Vec<Vec<bool>> = [2u64, 5, 30, 200]
             .iter()
             .map(|every| (0..2000).map(|_| next() % every == 0).collect())
