@@ -1,12 +1,12 @@
-//! The records of a CSV input after its header, as byte slices with the end of each field.
+//! The records of a CSV input after its header, as byte slices with the place of each field.
 //!
 //! Most machine-written logs end lines with a newline alone and quote a field, if at all, as a
 //! whole and without quotes or newlines inside it (`a,"b, c",d`). Such text is one record per
-//! line, so it is split here directly: newlines found a register at a time, then the fields of
-//! each line, without a copy (a quoted field is the bytes between its quotes). At the first line
-//! this cannot split — a quote inside a field or an escaped one, a quoted field running past its
-//! line — or the first carriage return read, the rest of the input goes to the `csv` crate's
-//! parser, which handles every form of quoting and every line terminator. Both give the same
+//! line, so it is split here directly, in one pass that finds its commas, quotes and newline
+//! eight bytes at a time, without a copy (a quoted field is the bytes between its quotes). At the
+//! first line this cannot split — a quote inside a field or an escaped one, a quoted field
+//! running past its line — or the first carriage return read, the rest of the input goes to the
+//! `csv` crate's parser, which handles every form of quoting and every line terminator. Both give the same
 //! records, skip blank lines and number lines alike (a test compares them on random text): a
 //! record's line is the one after the previous record's end, so a record after blank lines is
 //! given the first blank line's number, as the `csv` crate gives it.
@@ -150,34 +150,27 @@ impl<R: Read> PlainRecords<R> {
         self.record = None;
         loop {
             let unread = &self.buffer[self.start..self.filled];
-            let end = match memchr::memchr(b'\n', unread) {
-                Some(newline) => self.start + newline,
-                None if self.ended => self.filled,
-                None => {
+            match split_line(unread, self.ended, spans) {
+                Split::Line { end: 0, .. } if unread.is_empty() => return Ok(true),
+                Split::Line { end: 0, .. } => {
+                    self.start += 1;
+                    self.line += 1;
+                }
+                Split::Line { end, quotes } => {
+                    self.quotes += quotes;
+                    self.record = Some((self.record_line, self.start..self.start + end));
+                    self.start = (self.start + end + 1).min(self.filled);
+                    self.line += 1;
+                    self.record_line = self.line;
+                    return Ok(true);
+                }
+                Split::NeedsParser => return Ok(false),
+                Split::Unterminated => {
                     if self.fill()? {
                         return Ok(false);
                     }
-                    continue;
                 }
-            };
-            let from = self.start;
-            if from == end {
-                if end == self.filled {
-                    return Ok(true);
-                }
-                self.start = end + 1;
-                self.line += 1;
-                continue;
             }
-            let Some(quotes) = split_line(&self.buffer[from..end], spans) else {
-                return Ok(false);
-            };
-            self.quotes += quotes;
-            self.record = Some((self.record_line, from..end));
-            self.start = (end + 1).min(self.filled);
-            self.line += 1;
-            self.record_line = self.line;
-            return Ok(true);
         }
     }
 
@@ -217,39 +210,65 @@ impl<R: Read> PlainRecords<R> {
     }
 }
 
-/// Puts in `spans` the places of the fields of `line` (a line without its newline) and returns
-/// its quote characters; `None` when a quote is anywhere but around a whole field.
+/// What [`split_line`] found at the start of some text.
+enum Split {
+    /// A line ending at `end` (a newline, or the end of the input), its fields in the spans,
+    /// holding `quotes` quote characters; `end` is 0 for a blank line.
+    Line { end: usize, quotes: u64 },
+    /// The text ends before the line does; more input is needed.
+    Unterminated,
+    /// A quote out of place, or a quoted field running past its line.
+    NeedsParser,
+}
+
+/// Splits the line at the start of `text` (the whole of it when no newline ends it and the
+/// input has `ended`), putting the places of its fields in `spans`. A line splits when every
+/// quote it holds is around a whole field.
 ///
-/// Only commas and quotes matter, so the line is read eight bytes at a time and only the
-/// places of those two bytes are visited.
-fn split_line(line: &[u8], spans: &mut Vec<Range<usize>>) -> Option<u64> {
+/// Only commas, quotes and newlines matter, so the text is read eight bytes at a time and only
+/// the places of those bytes are visited.
+fn split_line(text: &[u8], ended: bool, spans: &mut Vec<Range<usize>>) -> Split {
     spans.clear();
     let mut state = FieldState::Plain { start: 0 };
     let mut quotes = 0;
-    let mut words = line.chunks_exact(8);
+    let mut words = text.chunks_exact(8);
     let mut offset = 0;
     for word in &mut words {
-        let word = u64::from_le_bytes(<[u8; 8]>::try_from(word).ok()?);
-        let mut found =
-            zero_bytes(word ^ (u64::from(b',') * ONES)) | zero_bytes(word ^ (u64::from(b'"') * ONES));
+        let mut word_bytes = [0; 8];
+        word_bytes.copy_from_slice(word);
+        let word = u64::from_le_bytes(word_bytes);
+        let mut found = zero_bytes(word ^ (u64::from(b',') * ONES))
+            | zero_bytes(word ^ (u64::from(b'"') * ONES))
+            | zero_bytes(word ^ (u64::from(b'\n') * ONES));
         while found != 0 {
             let at = offset + (found.trailing_zeros() / 8) as usize;
             found &= found - 1;
-            state = state.step(line[at], at, spans, &mut quotes)?;
+            match text[at] {
+                b'\n' => return state.end_line(at, quotes, spans),
+                byte => match state.step(byte, at, spans, &mut quotes) {
+                    Some(next) => state = next,
+                    None => return Split::NeedsParser,
+                },
+            }
         }
         offset += 8;
     }
     for (at, byte) in words.remainder().iter().enumerate() {
-        if *byte == b',' || *byte == b'"' {
-            state = state.step(*byte, offset + at, spans, &mut quotes)?;
+        let at = offset + at;
+        match byte {
+            b'\n' => return state.end_line(at, quotes, spans),
+            b',' | b'"' => match state.step(*byte, at, spans, &mut quotes) {
+                Some(next) => state = next,
+                None => return Split::NeedsParser,
+            },
+            _ => {}
         }
     }
-    match state {
-        FieldState::Plain { start } => spans.push(start..line.len()),
-        FieldState::Closed { open, close } if close + 1 == line.len() => spans.push(open + 1..close),
-        FieldState::Closed { .. } | FieldState::Quoted { .. } => return None,
+    if ended {
+        state.end_line(text.len(), quotes, spans)
+    } else {
+        Split::Unterminated
     }
-    Some(quotes)
 }
 
 /// A byte of value 1 in every place.
@@ -301,6 +320,16 @@ impl FieldState {
             }
             _ => None,
         }
+    }
+
+    /// The line ending at `end` in this state, its last field put in `spans`.
+    fn end_line(self, end: usize, quotes: u64, spans: &mut Vec<Range<usize>>) -> Split {
+        match self {
+            FieldState::Plain { start } => spans.push(start..end),
+            FieldState::Closed { open, close } if close + 1 == end => spans.push(open + 1..close),
+            FieldState::Closed { .. } | FieldState::Quoted { .. } => return Split::NeedsParser,
+        }
+        Split::Line { end, quotes }
     }
 }
 
