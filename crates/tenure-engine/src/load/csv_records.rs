@@ -6,10 +6,10 @@
 //! eight bytes at a time, without a copy (a quoted field is the bytes between its quotes). At the
 //! first line this cannot split — a quote inside a field or an escaped one, a quoted field
 //! running past its line — or the first carriage return read, the rest of the input goes to the
-//! `csv` crate's parser, which handles every form of quoting and every line terminator. Both give the same
-//! records, skip blank lines and number lines alike (a test compares them on random text): a
-//! record's line is the one after the previous record's end, so a record after blank lines is
-//! given the first blank line's number, as the `csv` crate gives it.
+//! `csv` crate's parser, which handles every form of quoting and every line terminator. Both
+//! give the same records, skip blank lines and number lines alike (a test compares them on random
+//! text): a record's line is the one after the previous record's end, so a record after blank
+//! lines is given the first blank line's number, as the `csv` crate gives it.
 
 use std::io::{Chain, Cursor, Read};
 use std::ops::Range;
@@ -70,11 +70,15 @@ impl<R: Read> Records<R> {
 
     /// How many quote characters the records read so far hold.
     pub(super) fn quotes(&self) -> u64 {
-        match (&self.plain, &self.parsed) {
-            (Some(plain), _) => plain.quotes,
-            (None, Some(parsed)) => self.plain_quotes + parsed.reader.get_ref().quotes,
-            (None, None) => self.plain_quotes,
-        }
+        let plain = self
+            .plain
+            .as_ref()
+            .map_or(self.plain_quotes, |plain| plain.quotes);
+        plain
+            + self
+                .parsed
+                .as_ref()
+                .map_or(0, |parsed| parsed.reader.get_ref().quotes)
     }
 
     /// Hands the rest of the input, from the next record on, to the parser.
@@ -181,13 +185,16 @@ impl<R: Read> PlainRecords<R> {
     }
 
     /// Moves the unread bytes to the front and reads more after them; `true` when the new
-    /// bytes hold a carriage return.
+    /// bytes hold a carriage return. A line longer than a block is scanned again from its start
+    /// after each fill, so at least as many bytes as are held are read: the scans of one line
+    /// add up to a few times its length, not its length squared.
     fn fill(&mut self) -> std::io::Result<bool> {
         self.buffer.copy_within(self.start..self.filled, 0);
         self.filled -= self.start;
         self.start = 0;
-        if self.buffer.len() < self.filled + self.block_bytes {
-            self.buffer.resize(self.filled + self.block_bytes, 0);
+        let wanted = self.filled + self.block_bytes.max(self.filled);
+        if self.buffer.len() < wanted {
+            self.buffer.resize(wanted, 0);
         }
         let before = self.filled;
         loop {
