@@ -14,6 +14,7 @@ pub(crate) mod memory;
 pub(crate) mod metrics;
 pub(crate) mod plugin_file;
 pub mod progress;
+pub(crate) mod recent_texts;
 pub(crate) mod segments;
 pub(crate) mod store;
 #[cfg(test)]

@@ -8,7 +8,8 @@
 //! batch. This decoder reads the whole chunk first and gives each distinct value of the chunk
 //! one place in one dictionary shared by all of its batches: the dictionary page's values, then
 //! each plain value not met before, found through a hash table whose slot of the value some
-//! values ahead is asked for early.
+//! values ahead is asked for early. A column of few distinct values finds most of its values in
+//! a small memo of recent ones first, without hashing them ([`RecentTexts`]).
 //!
 //! It handles what writers produce for such columns: data pages v1 and v2, plain and
 //! dictionary encodings, the definition levels of an optional column; [`decodable`] tells
@@ -27,6 +28,7 @@ use parquet::file::serialized_reader::SerializedPageReader;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::memory::PREFETCH_ROWS;
+use crate::recent_texts::RecentTexts;
 use crate::store::{CodeTable, IdKey};
 
 /// Whether [`TextChunk::decode`] can decode `column`: byte arrays, not nested, at most
@@ -167,6 +169,7 @@ struct ChunkDecoder {
     defined: Vec<bool>,
     scratch: Vec<u32>,
     hashes: Vec<u64>,
+    recent: RecentTexts<i32>,
 }
 
 impl ChunkDecoder {
@@ -181,6 +184,7 @@ impl ChunkDecoder {
             defined: Vec::new(),
             scratch: Vec::new(),
             hashes: Vec::new(),
+            recent: RecentTexts::default(),
         }
     }
 
@@ -278,15 +282,12 @@ impl ChunkDecoder {
         match encoding {
             Encoding::PLAIN => {
                 let spans = plain_spans(data, count)?;
-                let value = |(start, end): (u32, u32)| &data[start as usize..end as usize];
-                self.hashes.clear();
-                self.hashes.extend(spans.iter().map(|span| xxh3_64(value(*span))));
-                for (i, span) in spans.iter().enumerate() {
-                    if let Some(ahead) = self.hashes.get(i + PREFETCH_ROWS) {
-                        self.values.prefetch(*ahead);
+                for block in spans.chunks(RecentTexts::<i32>::TRIAL) {
+                    if self.recent.is_on() {
+                        self.push_plain_recent(data, block)?;
+                    } else {
+                        self.push_plain_hashed(data, block)?;
                     }
-                    self.keys
-                        .push(self.values.index_of(value(*span), self.hashes[i])?);
                 }
             }
             Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY => {
@@ -302,6 +303,40 @@ impl ChunkDecoder {
                 }
             }
             other => return Err(format!("values encoded as {other}")),
+        }
+        Ok(())
+    }
+
+    /// Appends the index of each plain value of `data` at `spans`, found through the memo of
+    /// recent values where it can be.
+    fn push_plain_recent(&mut self, data: &[u8], spans: &[(u32, u32)]) -> Result<(), DecodeError> {
+        for (start, end) in spans {
+            let value = &data[*start as usize..*end as usize];
+            let index = match self.recent.find(value) {
+                Some(index) => index,
+                None => {
+                    let index = self.values.index_of(value, xxh3_64(value))?;
+                    self.recent.remember(value, index);
+                    index
+                }
+            };
+            self.keys.push(index);
+        }
+        Ok(())
+    }
+
+    /// Appends the index of each plain value of `data` at `spans`, each hashed and looked up,
+    /// the table slot of the value some values ahead asked for early.
+    fn push_plain_hashed(&mut self, data: &[u8], spans: &[(u32, u32)]) -> Result<(), DecodeError> {
+        let value = |(start, end): (u32, u32)| &data[start as usize..end as usize];
+        self.hashes.clear();
+        self.hashes.extend(spans.iter().map(|span| xxh3_64(value(*span))));
+        for (i, span) in spans.iter().enumerate() {
+            if let Some(ahead) = self.hashes.get(i + PREFETCH_ROWS) {
+                self.values.prefetch(*ahead);
+            }
+            self.keys
+                .push(self.values.index_of(value(*span), self.hashes[i])?);
         }
         Ok(())
     }
@@ -516,6 +551,49 @@ mod tests {
         let array = values.into_array().unwrap();
         assert_eq!(array.len(), 5000);
         assert_eq!(array.value(4999), "account-4999");
+    }
+
+    /// A plain page's bytes for `values`: each a 4-byte little-endian length, then its bytes.
+    fn plain_page(values: &[Vec<u8>]) -> Vec<u8> {
+        let mut page = Vec::new();
+        for value in values {
+            page.extend_from_slice(&(value.len() as u32).to_le_bytes());
+            page.extend_from_slice(value);
+        }
+        page
+    }
+
+    /// The keys `values` decode to as one plain page, with the memo of recent values on or off,
+    /// each checked to name its own value in the chunk's values; and whether the memo stayed on.
+    fn decoded_keys(values: &[Vec<u8>], memo: bool) -> (Vec<i32>, bool) {
+        let mut decoder = ChunkDecoder::new(false, values.len());
+        if !memo {
+            decoder.recent = RecentTexts::off();
+        }
+        decoder
+            .push_values(Encoding::PLAIN, &plain_page(values), values.len())
+            .unwrap();
+        for (key, value) in decoder.keys.iter().zip(values) {
+            let stored = value_at(&decoder.values.bytes, &decoder.values.offsets, *key as u32);
+            assert_eq!(stored, value.as_slice());
+        }
+        (decoder.keys, decoder.recent.is_on())
+    }
+
+    #[test]
+    fn plain_values_get_the_same_keys_with_or_without_the_memo_of_recent_values() {
+        // A column of few values (found in the memo) and one of many (the memo turns off).
+        let mut random = crate::test_random::Xorshift::new();
+        let few: Vec<Vec<u8>> = (0..20_000)
+            .map(|_| format!("Mozilla/5.0 (agent {:03}) Safari/537.36", random.below(300)).into_bytes())
+            .collect();
+        let (with_memo, stayed_on) = decoded_keys(&few, true);
+        assert!(stayed_on);
+        assert_eq!(with_memo, decoded_keys(&few, false).0);
+        let many: Vec<Vec<u8>> = (0..10_000).map(|i| format!("account-{i}").into_bytes()).collect();
+        let (keys, stayed_on) = decoded_keys(&many, true);
+        assert!(!stayed_on);
+        assert_eq!(keys, (0..10_000).collect::<Vec<i32>>());
     }
 
     #[test]
