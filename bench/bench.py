@@ -27,6 +27,7 @@ chunk, so the 40 M file's account ids are encoded differently from the 5 M file'
 import argparse
 import json
 import os
+import shutil
 import statistics
 import tempfile
 import subprocess
@@ -144,9 +145,17 @@ def written(events, writer, dictionary_kib):
     target = source.parent / writer / ("events" if writer == "spark" else "events.parquet")
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
+        # Written under another name and renamed once complete, so that an interrupted run leaves
+        # no truncated file that the next run would take for a finished one.
+        partial = target.with_name(target.name + ".partial")
+        if partial.is_dir():
+            shutil.rmtree(partial)
+        elif partial.exists():
+            partial.unlink()
         env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1")
         subprocess.run([sys.executable, str(Path(__file__).parent / "writers.py"), writer, str(source),
-                        str(target)], check=True, env=env, stderr=subprocess.DEVNULL)
+                        str(partial)], check=True, env=env, stderr=subprocess.DEVNULL)
+        partial.rename(target)
     return target
 
 
