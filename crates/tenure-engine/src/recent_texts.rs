@@ -126,13 +126,16 @@ fn same_text(a: &[u8], b: &[u8]) -> bool {
     if n < 8 {
         return a == b;
     }
-    let word = |text: &[u8], at: usize| {
-        text.get(at..at + 8)
-            .and_then(|bytes| bytes.try_into().ok())
-            .map_or(0, u64::from_le_bytes)
-    };
     // Whole words from the start, then the last eight bytes (overlapping the last word).
-    (0..n / 8).all(|i| word(a, 8 * i) == word(b, 8 * i)) && word(a, n - 8) == word(b, n - 8)
+    (0..n / 8).all(|i| word_at(a, 8 * i) == word_at(b, 8 * i)) && word_at(a, n - 8) == word_at(b, n - 8)
+}
+
+/// The eight bytes of `text` from `at` as a little-endian number (0 past the end).
+#[inline]
+fn word_at(text: &[u8], at: usize) -> u64 {
+    text.get(at..at + 8)
+        .and_then(|bytes| bytes.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
 }
 
 /// The slot of `text`: its length and its first, middle and last eight bytes (the bytes
@@ -140,13 +143,8 @@ fn same_text(a: &[u8], b: &[u8]) -> bool {
 #[inline]
 fn slot_of(text: &[u8]) -> usize {
     let n = text.len();
-    let word = |at: usize| {
-        text.get(at..at + 8)
-            .and_then(|bytes| bytes.try_into().ok())
-            .map_or(0, u64::from_le_bytes)
-    };
     let (head, middle, tail) = if n >= 8 {
-        (word(0), word(n / 2 - 4), word(n - 8))
+        (word_at(text, 0), word_at(text, n / 2 - 4), word_at(text, n - 8))
     } else {
         let short = text
             .iter()
