@@ -3,13 +3,13 @@
 //! Most machine-written logs end lines with a newline alone and quote a field, if at all, as a
 //! whole and without quotes or newlines inside it (`a,"b, c",d`). Such text is one record per
 //! line, so it is split here directly, in one pass that finds its commas, quotes and newline
-//! eight bytes at a time, without a copy (a quoted field is the bytes between its quotes). At the
-//! first line this cannot split — a quote inside a field or an escaped one, a quoted field
-//! running past its line — or the first carriage return read, the rest of the input goes to the
-//! `csv` crate's parser, which handles every form of quoting and every line terminator. Both
-//! give the same records, skip blank lines and number lines alike (a test compares them on random
-//! text): a record's line is the one after the previous record's end, so a record after blank
-//! lines is given the first blank line's number, as the `csv` crate gives it.
+//! with `memchr`'s vector search, without a copy (a quoted field is the bytes between its
+//! quotes). At the first line this cannot split — a quote inside a field or an escaped one, a
+//! quoted field running past its line — or the first carriage return read, the rest of the input
+//! goes to the `csv` crate's parser, which handles every form of quoting and every line
+//! terminator. Both give the same records, skip blank lines and number lines alike (a test
+//! compares them on random text): a record's line is the one after the previous record's end, so
+//! a record after blank lines is given the first blank line's number, as the `csv` crate gives it.
 
 use std::io::{Chain, Cursor, Read};
 use std::ops::Range;
@@ -232,43 +232,19 @@ enum Split {
 /// input has `ended`), putting the places of its fields in `spans`. A line splits when every
 /// quote it holds is around a whole field.
 ///
-/// Only commas, quotes and newlines matter, so the text is read eight bytes at a time and only
-/// the places of those bytes are visited.
+/// Only commas, quotes and newlines matter, so only the places of those bytes are visited, found
+/// many bytes at a time by `memchr`'s vector search.
 fn split_line(text: &[u8], ended: bool, spans: &mut Vec<Range<usize>>) -> Split {
     spans.clear();
     let mut state = FieldState::Plain { start: 0 };
     let mut quotes = 0;
-    let mut words = text.chunks_exact(8);
-    let mut offset = 0;
-    for word in &mut words {
-        let mut word_bytes = [0; 8];
-        word_bytes.copy_from_slice(word);
-        let word = u64::from_le_bytes(word_bytes);
-        let mut found = zero_bytes(word ^ (u64::from(b',') * ONES))
-            | zero_bytes(word ^ (u64::from(b'"') * ONES))
-            | zero_bytes(word ^ (u64::from(b'\n') * ONES));
-        while found != 0 {
-            let at = offset + (found.trailing_zeros() / 8) as usize;
-            found &= found - 1;
-            match text[at] {
-                b'\n' => return state.end_line(at, quotes, spans),
-                byte => match state.step(byte, at, spans, &mut quotes) {
-                    Some(next) => state = next,
-                    None => return Split::NeedsParser,
-                },
-            }
-        }
-        offset += 8;
-    }
-    for (at, byte) in words.remainder().iter().enumerate() {
-        let at = offset + at;
-        match byte {
+    for at in memchr::memchr3_iter(b',', b'"', b'\n', text) {
+        match text[at] {
             b'\n' => return state.end_line(at, quotes, spans),
-            b',' | b'"' => match state.step(*byte, at, spans, &mut quotes) {
+            byte => match state.step(byte, at, spans, &mut quotes) {
                 Some(next) => state = next,
                 None => return Split::NeedsParser,
             },
-            _ => {}
         }
     }
     if ended {
@@ -276,17 +252,6 @@ fn split_line(text: &[u8], ended: bool, spans: &mut Vec<Range<usize>>) -> Split 
     } else {
         Split::Unterminated
     }
-}
-
-/// A byte of value 1 in every place.
-const ONES: u64 = 0x0101_0101_0101_0101;
-
-/// The high bit of every byte of `word` that is zero (and no other bit).
-fn zero_bytes(word: u64) -> u64 {
-    const LOW_BITS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    // A byte's low seven bits plus 0x7f reach its high bit unless all are zero; or-ing in the
-    // byte itself covers a set high bit. No sum carries into the next byte.
-    !(((word & LOW_BITS) + LOW_BITS) | word | LOW_BITS)
 }
 
 /// Where [`split_line`] is within the current field.
