@@ -132,7 +132,7 @@ fn same_text(a: &[u8], b: &[u8]) -> bool {
 
 /// The eight bytes of `text` from `at` as a little-endian number (0 past the end).
 #[inline]
-fn word_at(text: &[u8], at: usize) -> u64 {
+pub(crate) fn word_at(text: &[u8], at: usize) -> u64 {
     text.get(at..at + 8)
         .and_then(|bytes| bytes.try_into().ok())
         .map_or(0, u64::from_le_bytes)

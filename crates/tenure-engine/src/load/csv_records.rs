@@ -4,12 +4,13 @@
 //! whole and without quotes or newlines inside it (`a,"b, c",d`). Such text is one record per
 //! line, so it is split here directly, in one pass that finds its commas, quotes and newline
 //! sixteen bytes at a time (one vector compare per separator on x86-64), without a copy (a
-//! quoted field is the bytes between its quotes). At the first line this cannot split — a quote inside a field or an escaped one, a
-//! quoted field running past its line — or the first carriage return read, the rest of the input
-//! goes to the `csv` crate's parser, which handles every form of quoting and every line
-//! terminator. Both give the same records, skip blank lines and number lines alike (a test
-//! compares them on random text): a record's line is the one after the previous record's end, so
-//! a record after blank lines is given the first blank line's number, as the `csv` crate gives it.
+//! quoted field is the bytes between its quotes). At the first line this cannot split — a quote
+//! inside a field or an escaped one, a quoted field running past its line — or the first
+//! carriage return read, the rest of the input goes to the `csv` crate's parser, which handles
+//! every form of quoting and every line terminator. Both give the same records, skip blank lines
+//! and number lines alike (a test compares them on random text): a record's line is the one
+//! after the previous record's end, so a record after blank lines is given the first blank
+//! line's number, as the `csv` crate gives it.
 
 use std::io::{Chain, Cursor, Read};
 use std::ops::Range;
@@ -300,13 +301,8 @@ fn separators(block: &[u8; 16]) -> u32 {
 /// [`separators`] from two 8-byte words, for machines without SSE2.
 #[cfg(any(test, not(target_arch = "x86_64")))]
 fn separators_in_words(block: &[u8; 16]) -> u32 {
-    let (low, high) = block.split_at(8);
-    let word_bits = |word: &[u8]| {
-        u32::from(separator_bits(u64::from_le_bytes(
-            word.try_into().unwrap_or([0; 8]),
-        )))
-    };
-    word_bits(low) | word_bits(high) << 8
+    use crate::recent_texts::word_at;
+    u32::from(separator_bits(word_at(block, 0))) | u32::from(separator_bits(word_at(block, 8))) << 8
 }
 
 /// The commas, quotes and newlines among the bytes of `word` (little-endian): bit `i` is set
